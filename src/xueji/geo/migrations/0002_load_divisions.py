@@ -1,0 +1,12 @@
+from django.db import migrations
+
+
+def forwards(apps, schema_editor):
+    from xueji.geo.services import load_divisions
+
+    load_divisions(apps.get_model("geo", "Division"), apps.get_model("geo", "EducationBureau"))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("geo", "0001_initial")]
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -1,0 +1,71 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DivisionLevel(models.TextChoices):
+    PROVINCE = "province", _("Province")
+    CITY = "city", _("City")
+    COUNTY = "county", _("County")
+
+
+class Division(models.Model):
+    """An administrative division (GB/T 2260): province, city (地市) or county (区县)."""
+
+    code = models.CharField(max_length=6, primary_key=True)
+    name = models.CharField(max_length=64)
+    level = models.CharField(max_length=8, choices=DivisionLevel.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[0-9]{6}$"), name="division_code_6_digits"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(level="province", parent__isnull=True)
+                | (~models.Q(level="province") & models.Q(parent__isnull=False)),
+                name="division_parent_unless_province",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def province_code(self) -> str:
+        return self.code[:2] + "0000"
+
+
+class BureauLevel(models.TextChoices):
+    NATION = "nation", _("Nation")
+    PROVINCE = "province", _("Province")
+    CITY = "city", _("City")
+    COUNTY = "county", _("County")
+
+
+class EducationBureau(models.Model):
+    """An education authority: the ministry, or the bureau of one division."""
+
+    name = models.CharField(max_length=128)
+    level = models.CharField(max_length=8, choices=BureauLevel.choices)
+    division = models.OneToOneField(
+        Division, null=True, blank=True, on_delete=models.PROTECT, related_name="bureau"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(level="nation", division__isnull=True)
+                | (~models.Q(level="nation") & models.Q(division__isnull=False)),
+                name="bureau_division_unless_nation",
+            ),
+            models.UniqueConstraint(
+                fields=["level"], condition=models.Q(level="nation"), name="one_ministry"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,27 @@
+"""Reads of divisions and bureaus."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from xueji.access.scope import divisions_visible, scope_of
+from xueji.geo.models import Division
+
+
+def divisions_list(
+    user: Any, *, parent_code: str | None = None, level: str | None = None
+) -> QuerySet[Division]:
+    """Divisions inside the user's scope, optionally the children of one or of one level."""
+    divisions = Division.objects.filter(divisions_visible(scope_of(user)))
+    if parent_code is not None:
+        divisions = divisions.filter(parent_id=parent_code)
+    if level is not None:
+        divisions = divisions.filter(level=level)
+    return divisions.order_by("code")
+
+
+def division_exists(code: str) -> bool:
+    """Whether a code names a current division."""
+    return Division.objects.filter(code=code).exists()

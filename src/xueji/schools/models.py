@@ -1,0 +1,177 @@
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from xueji.geo.models import Division
+
+# Grades are 1-12 in primary and secondary school; kindergarten's 小班/中班/大班 are -2..0.
+MIN_GRADE = -2
+MAX_GRADE = 12
+
+
+class SchoolKind(models.TextChoices):
+    KINDERGARTEN = "kindergarten", _("Kindergarten")
+    PRIMARY = "primary", _("Primary school")
+    JUNIOR = "junior", _("Junior high school")
+    NINE_YEAR = "nine_year", _("Nine-year school")
+    SENIOR = "senior", _("Senior high school")
+    COMPLETE_SECONDARY = "complete_secondary", _("Complete secondary school")
+    TWELVE_YEAR = "twelve_year", _("Twelve-year school")
+    SPECIAL = "special", _("Special education school")
+
+
+# The grades each kind of school teaches by default; a school may narrow them (e.g. 5-year primary).
+DEFAULT_GRADES: dict[str, tuple[int, int]] = {
+    SchoolKind.KINDERGARTEN: (-2, 0),
+    SchoolKind.PRIMARY: (1, 6),
+    SchoolKind.JUNIOR: (7, 9),
+    SchoolKind.NINE_YEAR: (1, 9),
+    SchoolKind.SENIOR: (10, 12),
+    SchoolKind.COMPLETE_SECONDARY: (7, 12),
+    SchoolKind.TWELVE_YEAR: (1, 12),
+    SchoolKind.SPECIAL: (1, 9),
+}
+
+
+def grade_label(grade: int) -> str:
+    """A grade's everyday name: 小班 … 大班, 一年级 … 高三."""
+    from django.utils.translation import gettext as t
+
+    labels = {
+        -2: t("Nursery (小班)"),
+        -1: t("Middle kindergarten (中班)"),
+        0: t("Senior kindergarten (大班)"),
+        1: t("Grade 1"),
+        2: t("Grade 2"),
+        3: t("Grade 3"),
+        4: t("Grade 4"),
+        5: t("Grade 5"),
+        6: t("Grade 6"),
+        7: t("Grade 7 (初一)"),
+        8: t("Grade 8 (初二)"),
+        9: t("Grade 9 (初三)"),
+        10: t("Grade 10 (高一)"),
+        11: t("Grade 11 (高二)"),
+        12: t("Grade 12 (高三)"),
+    }
+    return labels.get(grade, str(grade))
+
+
+class School(models.Model):
+    """A school with its 10-digit national school code (学校标识码)."""
+
+    code = models.CharField(_("school code"), max_length=10, unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    kind = models.CharField(_("kind"), max_length=24, choices=SchoolKind.choices)
+    county = models.ForeignKey(
+        Division, on_delete=models.PROTECT, related_name="schools", verbose_name=_("county")
+    )
+    # City and province are copies of the county's ancestors so that a bureau's scope is one
+    # indexed equality, not a walk up the tree, on tables of hundreds of millions of rows.
+    city = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    province = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    first_grade = models.SmallIntegerField(_("first grade"))
+    last_grade = models.SmallIntegerField(_("last grade"))
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[0-9]{10}$"), name="school_code_10_digits"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(first_grade__gte=MIN_GRADE)
+                & models.Q(last_grade__lte=MAX_GRADE)
+                & models.Q(first_grade__lte=models.F("last_grade")),
+                name="school_grade_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def grades(self) -> range:
+        return range(self.first_grade, self.last_grade + 1)
+
+
+class AcademicYear(models.Model):
+    """A school year, from 1 September to 31 August; named by the year it starts."""
+
+    start_year = models.PositiveSmallIntegerField(unique=True)
+
+    class Meta:
+        ordering = ["-start_year"]
+
+    def __str__(self) -> str:
+        return f"{self.start_year}-{self.start_year + 1}"
+
+    @property
+    def start_date(self) -> datetime.date:
+        return datetime.date(self.start_year, 9, 1)
+
+    @property
+    def end_date(self) -> datetime.date:
+        return datetime.date(self.start_year + 1, 8, 31)
+
+
+def academic_start_year(on: datetime.date) -> int:
+    """The academic year a date falls in, named by its starting year."""
+    return on.year if on.month >= 9 else on.year - 1
+
+
+class Term(models.Model):
+    academic_year = models.ForeignKey(AcademicYear, on_delete=models.CASCADE, related_name="terms")
+    number = models.PositiveSmallIntegerField()
+    start_date = models.DateField()
+    end_date = models.DateField()
+
+    class Meta:
+        ordering = ["academic_year", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["academic_year", "number"], name="one_term_number"),
+            models.CheckConstraint(
+                condition=models.Q(number__in=[1, 2]), name="term_number_1_or_2"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(start_date__lt=models.F("end_date")), name="term_dates_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.academic_year} {self.number}"
+
+
+class SchoolClass(models.Model):
+    """A class (班级) of one grade of one school in one academic year."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="classes")
+    academic_year = models.ForeignKey(AcademicYear, on_delete=models.PROTECT, related_name="+")
+    grade = models.SmallIntegerField(_("grade"))
+    number = models.PositiveSmallIntegerField(_("class number"))
+    name = models.CharField(_("class name"), max_length=32)
+    class_teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="classes_taught",
+        verbose_name=_("class teacher"),
+    )
+
+    class Meta:
+        ordering = ["school", "academic_year", "grade", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "academic_year", "grade", "number"], name="one_class_number"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(grade__gte=MIN_GRADE, grade__lte=MAX_GRADE),
+                name="class_grade_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{grade_label(self.grade)} {self.name}"

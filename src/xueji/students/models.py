@@ -1,0 +1,300 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+from xueji.core import codes
+from xueji.geo.models import Division
+from xueji.schools.models import MAX_GRADE, MIN_GRADE, School, SchoolClass
+
+
+class RecordState(models.TextChoices):
+    """学籍状态 (DOMAIN §4)."""
+
+    ENROLLED = "enrolled", _("Enrolled")
+    SUSPENDED = "suspended", _("Suspended")
+    TRANSFERRING = "transferring", _("Transfer under way")
+    GRADUATED = "graduated", _("Graduated")
+    COMPLETED = "completed", _("Completed (结业)")
+    INCOMPLETE = "incomplete", _("Left before completing (肄业)")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    DROPPED_OUT = "dropped_out", _("Dropped out")
+    ABROAD = "abroad", _("Gone abroad")
+    DECEASED = "deceased", _("Deceased")
+    LEFT_OTHER = "left_other", _("Left school (other)")
+
+
+# States in which the child is on a school's roll and counted there.
+ON_ROLL_STATES = (RecordState.ENROLLED, RecordState.SUSPENDED, RecordState.TRANSFERRING)
+
+
+class NumberKind(models.TextChoices):
+    G = "G", _("Formal number (resident ID)")
+    L = "L", _("Temporary number")
+    J = "J", _("Number for a child without a resident ID")
+
+
+class Student(models.Model):
+    """A child's status record (学籍): the person's basic information under one lifelong number."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    student_number = models.CharField(_("student number"), max_length=19, unique=True)
+    number_kind = models.CharField(max_length=1, choices=NumberKind.choices)
+
+    # Basic information (基础学籍信息): national, changed only through a key-data correction.
+    name = models.CharField(_("name"), max_length=64, db_index=True)
+    name_pinyin = models.CharField(max_length=256, db_index=True)
+    name_initials = models.CharField(max_length=64, db_index=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=codes.Sex.choices)
+    birth_date = models.DateField(_("birth date"))
+    birthplace = models.ForeignKey(
+        Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("birthplace")
+    )
+    native_place = models.ForeignKey(
+        Division,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("native place"),
+    )
+    ethnicity = models.CharField(_("ethnicity"), max_length=2, choices=codes.ETHNICITY_CHOICES)
+    nationality = models.CharField(_("nationality or region"), max_length=3, default="CHN")
+    id_doc_type = models.CharField(
+        _("identity document type"), max_length=1, choices=codes.IdDocType.choices
+    )
+    id_number = models.CharField(_("identity document number"), max_length=32, blank=True)
+    overseas_status = models.CharField(
+        _("Hong Kong, Macao, Taiwan, overseas Chinese or foreign"),
+        max_length=2,
+        choices=codes.OverseasStatus.choices,
+        default=codes.OverseasStatus.NO,
+    )
+    health = models.CharField(
+        _("health"), max_length=2, choices=codes.Health.choices, default=codes.Health.GOOD
+    )
+    hukou_division = models.ForeignKey(
+        Division,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("household registration place"),
+    )
+    hukou_nature = models.CharField(
+        _("household registration type"), max_length=1, choices=codes.HukouNature.choices
+    )
+
+    # Other information (非基础), set per province; the registrar may edit it directly.
+    former_name = models.CharField(_("former name"), max_length=64, blank=True)
+    address = models.CharField(_("home address"), max_length=200, blank=True)
+    phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    attendance_mode = models.CharField(
+        _("attendance"),
+        max_length=1,
+        choices=codes.AttendanceMode.choices,
+        default=codes.AttendanceMode.DAY,
+    )
+    entry_method = models.CharField(
+        _("entry method"),
+        max_length=1,
+        choices=codes.EntryMethod.choices,
+        default=codes.EntryMethod.NEARBY,
+    )
+    only_child = models.BooleanField(_("only child"), default=False)
+    attended_preschool = models.BooleanField(_("attended preschool"), default=True)
+    left_behind = models.CharField(
+        _("left-behind child"),
+        max_length=1,
+        choices=codes.LeftBehind.choices,
+        default=codes.LeftBehind.NO,
+    )
+    migrant_child = models.BooleanField(_("child of a migrant worker"), default=False)
+    orphan = models.BooleanField(_("orphan"), default=False)
+    martyr_family = models.BooleanField(_("child of a martyr or veteran family"), default=False)
+    inclusive_education = models.BooleanField(_("learning in a regular class"), default=False)
+    disability_type = models.CharField(
+        _("disability"),
+        max_length=1,
+        choices=codes.DisabilityType.choices,
+        default=codes.DisabilityType.NONE,
+    )
+    needs_aid = models.BooleanField(_("needs financial aid"), default=False)
+    needs_school_bus = models.BooleanField(_("needs the school bus"), default=False)
+
+    # The record (学籍) itself.
+    state = models.CharField(
+        _("status"), max_length=16, choices=RecordState.choices, default=RecordState.ENROLLED
+    )
+    # The school that holds the record now (the open placement's school, or the last one).
+    # A copy kept by the placement services, so that scope checks are one indexed equality.
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="students", verbose_name=_("school")
+    )
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name_pinyin", "id"]
+        constraints = [
+            # One person, one record: a document number is held by one record nationally.
+            models.UniqueConstraint(
+                fields=["id_doc_type", "id_number"],
+                condition=~models.Q(id_number=""),
+                name="one_record_per_document",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(student_number__regex=r"^[GJL][0-9]{17}[0-9X]$"),
+                name="student_number_format",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(number_kind="G", id_doc_type="1")
+                | (models.Q(number_kind="J") & ~models.Q(id_doc_type="1"))
+                | models.Q(number_kind="L"),
+                name="number_kind_matches_document",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(id_doc_type="Z") | models.Q(id_number=""),
+                name="no_document_no_number",
+            ),
+        ]
+        indexes = [models.Index(fields=["school", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.student_number})"
+
+
+class StudentNumberAlias(models.Model):
+    """A number the student held before; it keeps resolving to the same record (终身不变)."""
+
+    number = models.CharField(max_length=19, unique=True)
+    kind = models.CharField(max_length=1, choices=NumberKind.choices)
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="former_numbers")
+    retired_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class NumberSequence(models.Model):
+    """The last sequence handed out for a J-number prefix (area code + birth date)."""
+
+    prefix = models.CharField(max_length=14, primary_key=True)
+    last_value = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(last_value__lte=999), name="sequence_three_digits"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}: {self.last_value}"
+
+
+class FamilyMember(models.Model):
+    """A family member or guardian; a member who is missing is recorded with the reason."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="family")
+    ordinal = models.PositiveSmallIntegerField()
+    relation = models.CharField(_("relation"), max_length=2, choices=codes.Relation.choices)
+    name = models.CharField(_("name"), max_length=64, blank=True)
+    id_doc_type = models.CharField(
+        _("identity document type"), max_length=1, choices=codes.IdDocType.choices, blank=True
+    )
+    id_number = models.CharField(_("identity document number"), max_length=32, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    employer = models.CharField(_("employer"), max_length=128, blank=True)
+    is_guardian = models.BooleanField(_("guardian"), default=False)
+    missing_reason = models.CharField(
+        _("reason missing"), max_length=16, choices=codes.MissingReason.choices, blank=True
+    )
+
+    class Meta:
+        ordering = ["student", "ordinal"]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "ordinal"], name="family_member_ordinal"),
+            models.CheckConstraint(
+                condition=(~models.Q(name="") & models.Q(missing_reason=""))
+                | (models.Q(name="") & ~models.Q(missing_reason="") & models.Q(is_guardian=False)),
+                name="family_member_named_or_missing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_relation_display()} {self.name or self.get_missing_reason_display()}"
+
+
+class Placement(models.Model):
+    """Where the record sat from `start_date` until the day before `end_date` (open if null)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="placements")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="placements")
+    school_class = models.ForeignKey(
+        SchoolClass, on_delete=models.PROTECT, related_name="placements"
+    )
+    grade = models.SmallIntegerField()
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    reason = models.CharField(max_length=32)
+
+    class Meta:
+        ordering = ["student", "start_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student"],
+                condition=models.Q(end_date__isnull=True),
+                name="one_open_placement_per_student",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True)
+                | models.Q(end_date__gte=models.F("start_date")),
+                name="placement_dates_order",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(grade__gte=MIN_GRADE, grade__lte=MAX_GRADE),
+                name="placement_grade_range",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["school_class"],
+                condition=models.Q(end_date__isnull=True),
+                name="open_placement_by_class",
+            ),
+            models.Index(fields=["school", "start_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} @ {self.school_id} {self.start_date}–{self.end_date or ''}"
+
+
+class EventKind(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    NUMBER_CHANGED = "number_changed", _("Student number changed")
+    INFO_UPDATED = "info_updated", _("Other information updated")
+
+
+class RecordEvent(models.Model):
+    """The record's own history: appended, never rewritten."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=32, choices=EventKind.choices)
+    occurred_on = models.DateField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["student", "recorded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_on}"
