@@ -67,7 +67,7 @@ def member(
     username: str | None = None,
 ) -> Any:
     """A user with a membership; the scope level follows from what is given."""
-    user = UserFactory(**({"username": username} if username else {}))
+    user: Any = UserFactory(**({"username": username} if username else {}))
     if level is None:
         level = ScopeLevel.SCHOOL if school else (division.level if division else ScopeLevel.NATION)
     Membership.objects.create(
