@@ -40,17 +40,21 @@ class Student(models.Model):
     """A child's status record (学籍): the person's basic information under one lifelong number."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    student_number = models.CharField(_("student number"), max_length=19, unique=True)
+    student_number = models.CharField(_("student number"), max_length=19)
     number_kind = models.CharField(max_length=1, choices=NumberKind.choices)
 
     # Basic information (基础学籍信息): national, changed only through a key-data correction.
-    name = models.CharField(_("name"), max_length=64, db_index=True)
-    name_pinyin = models.CharField(max_length=256, db_index=True)
-    name_initials = models.CharField(max_length=64, db_index=True)
+    name = models.CharField(_("name"), max_length=64)
+    name_pinyin = models.CharField(max_length=256)
+    name_initials = models.CharField(max_length=64)
     sex = models.CharField(_("sex"), max_length=1, choices=codes.Sex.choices)
     birth_date = models.DateField(_("birth date"))
     birthplace = models.ForeignKey(
-        Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("birthplace")
+        Division,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("birthplace"),
     )
     native_place = models.ForeignKey(
         Division,
@@ -58,6 +62,7 @@ class Student(models.Model):
         related_name="+",
         null=True,
         blank=True,
+        db_index=False,
         verbose_name=_("native place"),
     )
     ethnicity = models.CharField(_("ethnicity"), max_length=2, choices=codes.ETHNICITY_CHOICES)
@@ -81,6 +86,7 @@ class Student(models.Model):
         related_name="+",
         null=True,
         blank=True,
+        db_index=False,
         verbose_name=_("household registration place"),
     )
     hukou_nature = models.CharField(
@@ -131,7 +137,11 @@ class Student(models.Model):
     # The school that holds the record now (the open placement's school, or the last one).
     # A copy kept by the placement services, so that scope checks are one indexed equality.
     school = models.ForeignKey(
-        School, on_delete=models.PROTECT, related_name="students", verbose_name=_("school")
+        School,
+        on_delete=models.PROTECT,
+        related_name="students",
+        db_index=False,  # led by the (school, state) index
+        verbose_name=_("school"),
     )
     created_at = models.DateTimeField(db_default=Now())
     updated_at = models.DateTimeField(auto_now=True)
@@ -139,6 +149,7 @@ class Student(models.Model):
     class Meta:
         ordering = ["name_pinyin", "id"]
         constraints = [
+            models.UniqueConstraint(fields=["student_number"], name="one_record_per_number"),
             # One person, one record: a document number is held by one record nationally.
             models.UniqueConstraint(
                 fields=["id_doc_type", "id_number"],
@@ -160,7 +171,20 @@ class Student(models.Model):
                 name="no_document_no_number",
             ),
         ]
-        indexes = [models.Index(fields=["school", "state"])]
+        # Pattern-ops indexes serve both equality and prefix (LIKE 'abc%') search on PostgreSQL;
+        # elsewhere they are plain indexes.
+        indexes = [
+            models.Index(fields=["school", "state"], name="student_school_state"),
+            models.Index(fields=["name"], opclasses=["varchar_pattern_ops"], name="student_name"),
+            models.Index(
+                fields=["name_pinyin"], opclasses=["varchar_pattern_ops"], name="student_pinyin"
+            ),
+            models.Index(
+                fields=["name_initials"],
+                opclasses=["varchar_pattern_ops"],
+                name="student_initials",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.student_number})"
@@ -199,7 +223,12 @@ class FamilyMember(models.Model):
     """A family member or guardian; a member who is missing is recorded with the reason."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="family")
+    student = models.ForeignKey(
+        Student,
+        on_delete=models.CASCADE,
+        related_name="family",
+        db_index=False,  # led by the (student, ordinal) unique index
+    )
     ordinal = models.PositiveSmallIntegerField()
     relation = models.CharField(_("relation"), max_length=2, choices=codes.Relation.choices)
     name = models.CharField(_("name"), max_length=64, blank=True)
@@ -233,8 +262,12 @@ class Placement(models.Model):
     """Where the record sat from `start_date` until the day before `end_date` (open if null)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="placements")
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="placements")
+    student = models.ForeignKey(
+        Student, on_delete=models.PROTECT, related_name="placements", db_index=False
+    )
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="placements", db_index=False
+    )
     school_class = models.ForeignKey(
         SchoolClass, on_delete=models.PROTECT, related_name="placements"
     )
@@ -262,12 +295,8 @@ class Placement(models.Model):
             ),
         ]
         indexes = [
-            models.Index(
-                fields=["school_class"],
-                condition=models.Q(end_date__isnull=True),
-                name="open_placement_by_class",
-            ),
-            models.Index(fields=["school", "start_date"]),
+            models.Index(fields=["student", "start_date"], name="placement_student_start"),
+            models.Index(fields=["school", "start_date"], name="placement_school_start"),
         ]
 
     def __str__(self) -> str:
@@ -284,7 +313,9 @@ class RecordEvent(models.Model):
     """The record's own history: appended, never rewritten."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="events")
+    student = models.ForeignKey(
+        Student, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=32, choices=EventKind.choices)
     occurred_on = models.DateField()
     recorded_at = models.DateTimeField(auto_now_add=True)
@@ -295,6 +326,7 @@ class RecordEvent(models.Model):
 
     class Meta:
         ordering = ["student", "recorded_at"]
+        indexes = [models.Index(fields=["student", "recorded_at"], name="event_student_time")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_on}"
