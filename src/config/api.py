@@ -1,3 +1,32 @@
+"""The REST API, served under /api/ with its OpenAPI document at /api/openapi.json.
+
+Every endpoint needs a caller: a system client's bearer token or the browser's session, and acts
+with that user's role and scope.
+"""
+
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Xueji API", version="1", urls_namespace="api")
+from xueji.access.auth import API_AUTH
+from xueji.core.api import install_error_handlers
+from xueji.geo.api import router as divisions_router
+from xueji.schools.api import classes_router, schools_router
+from xueji.students.api import router as students_router
+
+api = NinjaAPI(
+    title="Xueji API",
+    version="1",
+    description=(
+        "The national registry of students' status (学籍). Authenticate with "
+        "`Authorization: Bearer <token>` (see `xueji create_api_token`) or a browser session. "
+        "Errors are JSON: `code` (stable), `message` (in the Accept-Language language), and "
+        "`fields` with a list of codes and messages per field."
+    ),
+    urls_namespace="api",
+    auth=API_AUTH,
+)
+install_error_handlers(api)
+
+api.add_router("/divisions", divisions_router)
+api.add_router("/schools", schools_router)
+api.add_router("/classes", classes_router)
+api.add_router("/students", students_router)

@@ -13,3 +13,9 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
         for item in items:
             if "postgres" in item.keywords:
                 item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
+    """Full-strength hashing costs about a second per test user; tests check logic, not cost."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

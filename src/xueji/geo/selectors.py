@@ -25,3 +25,13 @@ def divisions_list(
 def division_exists(code: str) -> bool:
     """Whether a code names a current division."""
     return Division.objects.filter(code=code).exists()
+
+
+def division_get(user: Any, code: str) -> Division | None:
+    """One division inside the user's scope, with its parent, or None."""
+    return (
+        Division.objects.filter(divisions_visible(scope_of(user)))
+        .select_related("parent")
+        .filter(code=code)
+        .first()
+    )

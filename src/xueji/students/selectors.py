@@ -124,3 +124,35 @@ def class_counts(school_id: int) -> dict[int, dict[str, int]]:
     for row in rows:
         counts.setdefault(row["school_class_id"], {})[row["student__sex"]] = row["n"]
     return counts
+
+
+def student_record(user: Any, student_id: Any) -> Student | None:
+    """The full record in scope: basic information, family, placement history, former numbers."""
+    from django.db.models import Prefetch
+
+    return (
+        students_in_scope(user)
+        .select_related("school", "birthplace", "native_place", "hukou_division")
+        .prefetch_related(
+            "family",
+            "former_numbers",
+            Prefetch(
+                "placements",
+                queryset=Placement.objects.select_related(
+                    "school", "school_class", "school_class__academic_year"
+                ).order_by("start_date"),
+            ),
+        )
+        .filter(pk=student_id)
+        .first()
+    )
+
+
+def class_with_roster(user: Any, class_id: int) -> tuple[Any, list[Student]] | None:
+    """A class in scope and the students placed in it now, or None outside the scope."""
+    from xueji.schools.selectors import class_get
+
+    school_class = class_get(user, class_id)
+    if school_class is None:
+        return None
+    return school_class, class_roster(user, class_id)

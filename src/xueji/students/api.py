@@ -1,0 +1,341 @@
+"""API of student records: register, read, look up, search, and the J→G number conversion.
+
+Students are named only by their internal UUID. Lists and lookups show ID numbers and student
+numbers masked; the single-record read shows the student's own numbers in full.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import uuid
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Query, Router, Schema, Status
+
+from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
+from xueji.core.errors import NotFound
+from xueji.core.idnumbers import mask_id_number, mask_student_number
+from xueji.students.selectors import student_by_number, student_record, student_search
+from xueji.students.services import student_assign_resident_id, student_register
+from xueji.students.validation import FamilyMemberData, StudentData
+
+router = Router(tags=["students"])
+
+SEARCH_LIMIT_MAX = 200
+
+
+# ---- input -------------------------------------------------------------------------------------
+
+
+class FamilyMemberIn(Schema):
+    """A family member or guardian; a missing one gives `missing_reason` instead of a name."""
+
+    relation: str
+    name: str = ""
+    id_doc_type: str = ""
+    id_number: str = ""
+    phone: str = ""
+    employer: str = ""
+    is_guardian: bool = False
+    missing_reason: str = ""
+
+
+class StudentRegisterIn(Schema):
+    """A new student (新生注册): the basic and other information, family, and the class.
+
+    Codes are those of the national code lists (sex 1/2, ethnicity 01-56, 97, 98, document type
+    1-9 or Z, …); fields left out take the usual value (e.g. nationality CHN, health 10).
+    """
+
+    school_class_id: int
+    age_confirmation: str = Field(
+        "", description="Why an age unusual for the grade is right; required only then."
+    )
+    start_date: datetime.date | None = None
+
+    name: str
+    sex: str
+    birth_date: datetime.date
+    birthplace_code: str
+    ethnicity: str
+    id_doc_type: str
+    id_number: str | None = None
+    nationality: str | None = None
+    native_place_code: str | None = None
+    overseas_status: str | None = None
+    health: str | None = None
+    hukou_division_code: str | None = None
+    hukou_nature: str | None = None
+    former_name: str | None = None
+    address: str | None = None
+    phone: str | None = None
+    attendance_mode: str | None = None
+    entry_method: str | None = None
+    only_child: bool | None = None
+    attended_preschool: bool | None = None
+    left_behind: str | None = None
+    migrant_child: bool | None = None
+    orphan: bool | None = None
+    martyr_family: bool | None = None
+    inclusive_education: bool | None = None
+    disability_type: str | None = None
+    needs_aid: bool | None = None
+    needs_school_bus: bool | None = None
+    family: list[FamilyMemberIn] = []
+
+    def student_data(self) -> StudentData:
+        names = {f.name for f in dataclasses.fields(StudentData)} - {"family"}
+        given = {
+            name: value for name, value in self.dict(include=names).items() if value is not None
+        }
+        family = [FamilyMemberData(**member.dict()) for member in self.family]
+        return StudentData(**given, family=family)
+
+
+class NumberIn(Schema):
+    number: str = Field(
+        ..., description="A student number (current or former) or a resident ID number."
+    )
+
+
+class ResidentIdIn(Schema):
+    id_number: str
+
+
+class SearchParams(Schema):
+    q: str = Field("", description="Name, pinyin, pinyin initials, or a number.")
+    school: int | None = Field(None, description="School id.")
+    grade: int | None = None
+    class_id: int | None = None
+    limit: int = Field(50, ge=1, le=SEARCH_LIMIT_MAX)
+
+
+# ---- output ------------------------------------------------------------------------------------
+
+
+class StudentSummaryOut(Schema):
+    """A student as shown in lists: numbers masked."""
+
+    id: uuid.UUID
+    student_number: str
+    number_kind: str
+    name: str
+    name_pinyin: str
+    sex: str
+    state: str
+    id_doc_type: str
+    id_number: str
+    school_id: int
+    school_name: str
+
+    @staticmethod
+    def resolve_student_number(obj: Any) -> str:
+        return mask_student_number(obj.student_number)
+
+    @staticmethod
+    def resolve_id_number(obj: Any) -> str:
+        return mask_id_number(obj.id_number)
+
+    @staticmethod
+    def resolve_school_name(obj: Any) -> str:
+        return str(obj.school.name)
+
+
+class FamilyMemberOut(Schema):
+    id: uuid.UUID
+    relation: str
+    name: str
+    id_doc_type: str
+    id_number: str
+    phone: str
+    employer: str
+    is_guardian: bool
+    missing_reason: str
+
+    @staticmethod
+    def resolve_id_number(obj: Any) -> str:
+        # A relative's number is not the student's own record: it stays masked here.
+        return mask_id_number(obj.id_number)
+
+
+class PlacementOut(Schema):
+    id: uuid.UUID
+    school_id: int
+    school_name: str
+    class_id: int
+    class_name: str
+    academic_year: int
+    grade: int
+    start_date: datetime.date
+    end_date: datetime.date | None
+    reason: str
+
+    @staticmethod
+    def resolve_school_name(obj: Any) -> str:
+        return str(obj.school.name)
+
+    @staticmethod
+    def resolve_class_id(obj: Any) -> int:
+        return int(obj.school_class_id)
+
+    @staticmethod
+    def resolve_class_name(obj: Any) -> str:
+        return str(obj.school_class.name)
+
+    @staticmethod
+    def resolve_academic_year(obj: Any) -> int:
+        return int(obj.school_class.academic_year.start_year)
+
+
+class StudentRecordOut(Schema):
+    """The full record: basic and other information, family, placement history, numbers."""
+
+    id: uuid.UUID
+    student_number: str
+    number_kind: str
+    former_numbers: list[str]
+    state: str
+    school_id: int
+    school_name: str
+
+    name: str
+    name_pinyin: str
+    sex: str
+    birth_date: datetime.date
+    birthplace_code: str
+    native_place_code: str | None
+    ethnicity: str
+    nationality: str
+    id_doc_type: str
+    id_number: str
+    overseas_status: str
+    health: str
+    hukou_division_code: str | None
+    hukou_nature: str
+
+    former_name: str
+    address: str
+    phone: str
+    attendance_mode: str
+    entry_method: str
+    only_child: bool
+    attended_preschool: bool
+    left_behind: str
+    migrant_child: bool
+    orphan: bool
+    martyr_family: bool
+    inclusive_education: bool
+    disability_type: str
+    needs_aid: bool
+    needs_school_bus: bool
+
+    family: list[FamilyMemberOut]
+    placements: list[PlacementOut]
+
+    @staticmethod
+    def resolve_former_numbers(obj: Any) -> list[str]:
+        return [alias.number for alias in obj.former_numbers.all()]
+
+    @staticmethod
+    def resolve_school_name(obj: Any) -> str:
+        return str(obj.school.name)
+
+    @staticmethod
+    def resolve_birthplace_code(obj: Any) -> str:
+        return str(obj.birthplace_id)
+
+    @staticmethod
+    def resolve_native_place_code(obj: Any) -> str | None:
+        return obj.native_place_id  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_hukou_division_code(obj: Any) -> str | None:
+        return obj.hukou_division_id  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_family(obj: Any) -> list[Any]:
+        return list(obj.family.all())
+
+    @staticmethod
+    def resolve_placements(obj: Any) -> list[Any]:
+        return list(obj.placements.all())
+
+
+# ---- endpoints ---------------------------------------------------------------------------------
+
+
+def _no_such_student() -> NotFound:
+    return NotFound("student_not_found", _("No such student."))
+
+
+@router.post(
+    "",
+    response={201: StudentRecordOut, 404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS},
+)
+def register_student(request: HttpRequest, payload: StudentRegisterIn) -> object:
+    """Register a new student into a class of your school (school registrars only).
+
+    Refusals: 400 `invalid_fields` (each field with its reason, e.g. `id_check_character`),
+    404 `class_not_found` (not a class of your school), 409 `id_number_registered` (the ID
+    number is held by a record, the message names the school), 422 `age_unusual_for_grade`
+    (send `age_confirmation` with the reason).
+    """
+    registration = student_register(
+        actor=caller(request),
+        school_class_id=payload.school_class_id,
+        data=payload.student_data(),
+        start_date=payload.start_date,
+        age_confirmation=payload.age_confirmation,
+    )
+    return Status(201, registration.student)
+
+
+@router.get("", response={200: list[StudentSummaryOut], **COMMON_ERRORS})
+def search_students(request: HttpRequest, params: Query[SearchParams]) -> object:
+    """Search your scope by name (prefix), pinyin or initials, or a number; by school, grade,
+    class. Numbers in the results are masked."""
+    return student_search(
+        caller(request),
+        query=params.q,
+        school_id=params.school,
+        grade=params.grade,
+        class_id=params.class_id,
+        limit=params.limit,
+    )
+
+
+@router.post("/lookup", response={200: StudentSummaryOut, 404: ErrorOut, **COMMON_ERRORS})
+def lookup_student(request: HttpRequest, payload: NumberIn) -> object:
+    """Exact lookup by a student number (a former one too) or a resident ID number.
+
+    The number travels in the body, so that it does not land in URLs and access logs."""
+    student = student_by_number(caller(request), payload.number)
+    if student is None:
+        raise _no_such_student()
+    return student
+
+
+@router.get("/{uuid:student_id}", response={200: StudentRecordOut, 404: ErrorOut, **COMMON_ERRORS})
+def get_student(request: HttpRequest, student_id: uuid.UUID) -> object:
+    """The full record of one student in your scope."""
+    student = student_record(caller(request), student_id)
+    if student is None:
+        raise _no_such_student()
+    return student
+
+
+@router.post(
+    "/{uuid:student_id}/resident-id",
+    response={200: StudentRecordOut, 404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS},
+)
+def assign_resident_id(
+    request: HttpRequest, student_id: uuid.UUID, payload: ResidentIdIn
+) -> object:
+    """Give a J-numbered student the formal G number from a resident ID number; the old
+    number keeps resolving to the same record."""
+    return student_assign_resident_id(
+        actor=caller(request), student_id=student_id, id_number=payload.id_number
+    )
