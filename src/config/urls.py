@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("xueji.access.urls")),
     path("", include("xueji.students.urls")),
     path("", include("xueji.schools.urls")),
+    path("", include("xueji.geo.urls")),
 ]

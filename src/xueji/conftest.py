@@ -19,3 +19,19 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
 def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
     """Full-strength hashing costs about a second per test user; tests check logic, not cost."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _divisions_present(request):  # type: ignore[no-untyped-def]
+    """Divisions come from a data migration; a transactional test's flush removes them, so put
+    them back for the tests that follow it."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    fixture = "transactional_db" if marker.kwargs.get("transaction") else "db"
+    request.getfixturevalue(fixture)
+    from xueji.geo.models import Division, EducationBureau
+    from xueji.geo.services import load_divisions
+
+    if not Division.objects.exists():
+        load_divisions(Division, EducationBureau)

@@ -1,2 +1,18 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from xueji.access.forms import LoginForm
+
 app_name = "access"
-urlpatterns: list = []
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="access/login.html",
+            authentication_form=LoginForm,
+            redirect_authenticated_user=True,
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+]

@@ -35,28 +35,28 @@ DEFAULT_GRADES: dict[str, tuple[int, int]] = {
 }
 
 
+GRADE_LABELS = {
+    -2: _("Nursery (小班)"),
+    -1: _("Middle kindergarten (中班)"),
+    0: _("Senior kindergarten (大班)"),
+    1: _("Grade 1"),
+    2: _("Grade 2"),
+    3: _("Grade 3"),
+    4: _("Grade 4"),
+    5: _("Grade 5"),
+    6: _("Grade 6"),
+    7: _("Grade 7 (初一)"),
+    8: _("Grade 8 (初二)"),
+    9: _("Grade 9 (初三)"),
+    10: _("Grade 10 (高一)"),
+    11: _("Grade 11 (高二)"),
+    12: _("Grade 12 (高三)"),
+}
+
+
 def grade_label(grade: int) -> str:
     """A grade's everyday name: 小班 … 大班, 一年级 … 高三."""
-    from django.utils.translation import gettext as t
-
-    labels = {
-        -2: t("Nursery (小班)"),
-        -1: t("Middle kindergarten (中班)"),
-        0: t("Senior kindergarten (大班)"),
-        1: t("Grade 1"),
-        2: t("Grade 2"),
-        3: t("Grade 3"),
-        4: t("Grade 4"),
-        5: t("Grade 5"),
-        6: t("Grade 6"),
-        7: t("Grade 7 (初一)"),
-        8: t("Grade 8 (初二)"),
-        9: t("Grade 9 (初三)"),
-        10: t("Grade 10 (高一)"),
-        11: t("Grade 11 (高二)"),
-        12: t("Grade 12 (高三)"),
-    }
-    return labels.get(grade, str(grade))
+    return str(GRADE_LABELS.get(grade, grade))
 
 
 class School(models.Model):

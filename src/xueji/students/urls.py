@@ -1,2 +1,13 @@
+from django.urls import path
+
+from xueji.students import views
+
 app_name = "students"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("students/register/", views.register, name="register"),
+    path("students/register/member/", views.register_member, name="register_member"),
+    path("students/search/", views.search, name="search"),
+    path("students/<uuid:student_id>/", views.student_detail, name="detail"),
+    path("classes/<int:class_id>/", views.roster, name="roster"),
+]

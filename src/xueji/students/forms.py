@@ -1,0 +1,362 @@
+"""Forms of the student pages. They parse what was typed; the rules live in students.validation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from xueji.core import codes
+from xueji.geo.forms import DivisionPicker
+from xueji.schools.models import SchoolClass, grade_label
+from xueji.students.validation import FamilyMemberData, StudentData
+
+BLANK: list[tuple[Any, Any]] = [("", "—")]
+MAX_FAMILY_MEMBERS = 6
+DEFAULT_FAMILY_SIZE = 2
+
+# The fields of StudentData the form carries under the same names.
+BASIC_FIELDS = (
+    "name",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "id_doc_type",
+    "id_number",
+    "nationality",
+    "overseas_status",
+    "health",
+    "hukou_nature",
+)
+PLACE_FIELDS = ("birthplace_code", "hukou_division_code", "native_place_code")
+OTHER_FIELDS = (
+    "former_name",
+    "address",
+    "phone",
+    "attendance_mode",
+    "entry_method",
+    "left_behind",
+    "disability_type",
+)
+FLAG_FIELDS = (
+    "only_child",
+    "attended_preschool",
+    "migrant_child",
+    "orphan",
+    "martyr_family",
+    "inclusive_education",
+    "needs_aid",
+    "needs_school_bus",
+)
+
+
+def _nationality_choices() -> list[tuple[str, str]]:
+    language = "zh_CN" if (get_language() or "").startswith("zh") else "en"
+    return [
+        (code, codes.nationality_label(code, language))
+        for code, _name in codes.nationality_choices()
+    ]
+
+
+def class_choices(classes: Iterable[SchoolClass]) -> list[tuple[Any, Any]]:
+    """Classes grouped by grade, for a select."""
+    grouped: dict[int, list[tuple[int, str]]] = {}
+    for school_class in classes:
+        grouped.setdefault(school_class.grade, []).append((school_class.pk, school_class.name))
+    return [*BLANK, *((grade_label(grade), options) for grade, options in grouped.items())]
+
+
+class StudentRegistrationForm(forms.Form):
+    """新生注册: basic and other information; family members come in a formset alongside."""
+
+    school_class = forms.TypedChoiceField(
+        label=_("Class"),
+        coerce=int,
+        help_text=_("The class the child will sit in. Classes are opened by the school registrar."),
+    )
+    start_date = forms.DateField(
+        label=_("Date of entry"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty for today."),
+    )
+
+    # Basic information (基础信息)
+    name = forms.CharField(
+        label=_("Name"),
+        required=False,
+        max_length=64,
+        help_text=_("As written in the household register."),
+    )
+    sex = forms.ChoiceField(label=_("Sex"), choices=codes.Sex.choices, widget=forms.RadioSelect)
+    birth_date = forms.DateField(
+        label=_("Birth date"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Must agree with the ID number."),
+    )
+    birthplace_code = forms.CharField(
+        label=_("Birthplace"),
+        required=False,
+        widget=DivisionPicker,
+        help_text=_("Choose the province, then the city, then the county."),
+    )
+    native_place_code = forms.CharField(
+        label=_("Native place"),
+        required=False,
+        widget=DivisionPicker,
+        help_text=_("Optional. Province or city is enough if the county is not known."),
+    )
+    ethnicity = forms.ChoiceField(label=_("Ethnicity"), choices=BLANK + codes.ETHNICITY_CHOICES)
+    nationality = forms.ChoiceField(label=_("Nationality or region"), initial="CHN")
+    id_doc_type = forms.ChoiceField(
+        label=_("Identity document type"),
+        choices=codes.IdDocType.choices,
+        initial=codes.IdDocType.RESIDENT_ID,
+        help_text=_(
+            "A resident ID card gives the formal G student number; any other choice gives a "
+            "J number, changed to G when a resident ID is added later."
+        ),
+    )
+    id_number = forms.CharField(
+        label=_("Identity document number"),
+        required=False,
+        max_length=32,
+        help_text=_(
+            "A resident ID number has 18 characters; the last one may be X. "
+            "Leave empty for “No document yet”."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    overseas_status = forms.ChoiceField(
+        label=_("Hong Kong, Macao, Taiwan, overseas Chinese or foreign"),
+        choices=codes.OverseasStatus.choices,
+        initial=codes.OverseasStatus.NO,
+    )
+    health = forms.ChoiceField(
+        label=_("Health"), choices=codes.Health.choices, initial=codes.Health.GOOD
+    )
+    hukou_division_code = forms.CharField(
+        label=_("Household registration place"),
+        required=False,
+        widget=DivisionPicker,
+        help_text=_("Where the child’s hukou is registered."),
+    )
+    hukou_nature = forms.ChoiceField(
+        label=_("Household registration type"), choices=BLANK + codes.HukouNature.choices
+    )
+
+    # Other information (其他信息)
+    former_name = forms.CharField(label=_("Former name"), required=False, max_length=64)
+    address = forms.CharField(label=_("Home address"), required=False, max_length=200)
+    phone = forms.CharField(
+        label=_("Contact phone"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    attendance_mode = forms.ChoiceField(
+        label=_("Day student or boarding"),
+        choices=codes.AttendanceMode.choices,
+        initial=codes.AttendanceMode.DAY,
+    )
+    entry_method = forms.ChoiceField(
+        label=_("Entry method"), choices=codes.EntryMethod.choices, initial=codes.EntryMethod.NEARBY
+    )
+    left_behind = forms.ChoiceField(
+        label=_("Left-behind child"),
+        choices=codes.LeftBehind.choices,
+        initial=codes.LeftBehind.NO,
+        help_text=_("Whether the parents work away from home."),
+    )
+    disability_type = forms.ChoiceField(
+        label=_("Disability"),
+        choices=codes.DisabilityType.choices,
+        initial=codes.DisabilityType.NONE,
+    )
+    only_child = forms.BooleanField(label=_("Only child"), required=False)
+    attended_preschool = forms.BooleanField(
+        label=_("Attended preschool"), required=False, initial=True
+    )
+    migrant_child = forms.BooleanField(label=_("Child of a migrant worker"), required=False)
+    orphan = forms.BooleanField(label=_("Orphan"), required=False)
+    martyr_family = forms.BooleanField(
+        label=_("Child of a martyr or veteran family"), required=False
+    )
+    inclusive_education = forms.BooleanField(label=_("Learning in a regular class"), required=False)
+    needs_aid = forms.BooleanField(label=_("Needs financial aid"), required=False)
+    needs_school_bus = forms.BooleanField(
+        label=_("Needs the school bus (lives more than 2 km away)"), required=False
+    )
+
+    age_confirmation = forms.CharField(
+        label=_("Reason for registering at this age"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: late entry after illness, or moved from abroad."),
+    )
+
+    # Fields the validation requires although the form lets them through empty.
+    shown_required = ("name", "birthplace_code", "hukou_nature")
+
+    def __init__(self, *args: Any, user: Any, classes: Iterable[SchoolClass], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["school_class"].choices = class_choices(classes)  # type: ignore[attr-defined]
+        self.fields["nationality"].choices = _nationality_choices()  # type: ignore[attr-defined]
+        for name in ("birthplace_code", "native_place_code", "hukou_division_code"):
+            self.fields[name].widget.user = user  # type: ignore[attr-defined]
+        for name in self.shown_required:
+            self.fields[name].show_required = True  # type: ignore[attr-defined]
+
+    def sections(self) -> dict[str, list[forms.BoundField]]:
+        return {
+            "basic": [self[name] for name in BASIC_FIELDS],
+            "places": [self[name] for name in PLACE_FIELDS],
+            "other": [self[name] for name in OTHER_FIELDS],
+            "flags": [self[name] for name in FLAG_FIELDS],
+        }
+
+    def student_data(self, family: list[FamilyMemberData]) -> StudentData:
+        values = {
+            name: self.cleaned_data[name]
+            for name in BASIC_FIELDS + PLACE_FIELDS + OTHER_FIELDS + FLAG_FIELDS
+        }
+        return StudentData(**values, family=family)
+
+
+class FamilyMemberForm(forms.Form):
+    relation = forms.ChoiceField(label=_("Relation"), choices=BLANK + codes.Relation.choices)
+    missing_reason = forms.ChoiceField(
+        label=_("Present or missing"),
+        required=False,
+        choices=[("", _("Present: fill in the details")), *codes.MissingReason.choices],
+        help_text=_(
+            "For a single-parent family or a parent who died, choose why the member is missing "
+            "and leave the name empty."
+        ),
+    )
+    name = forms.CharField(label=_("Name"), required=False, max_length=64)
+    id_doc_type = forms.ChoiceField(
+        label=_("Identity document type"), required=False, choices=BLANK + codes.IdDocType.choices
+    )
+    id_number = forms.CharField(
+        label=_("Identity document number"),
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    employer = forms.CharField(label=_("Employer"), required=False, max_length=128)
+    is_guardian = forms.BooleanField(label=_("Guardian"), required=False)
+
+    def member_data(self) -> FamilyMemberData:
+        return FamilyMemberData(**self.cleaned_data)
+
+
+class BaseFamilyFormSet(forms.BaseFormSet):
+    def member_forms(self) -> list[forms.Form]:
+        """The members to record: the first two always, added ones only if something was typed."""
+        return [
+            form
+            for index, form in enumerate(self.forms)
+            if index < DEFAULT_FAMILY_SIZE or form.has_changed()
+        ]
+
+
+FamilyFormSet = forms.formset_factory(
+    FamilyMemberForm,
+    formset=BaseFamilyFormSet,
+    extra=0,
+    max_num=MAX_FAMILY_MEMBERS,
+    absolute_max=MAX_FAMILY_MEMBERS,
+    validate_max=True,
+)
+DEFAULT_FAMILY = [
+    {"relation": codes.Relation.FATHER},
+    {"relation": codes.Relation.MOTHER},
+]
+
+
+def family_formset(data: Mapping[str, Any] | None = None) -> BaseFamilyFormSet:
+    return cast(BaseFamilyFormSet, FamilyFormSet(data, initial=DEFAULT_FAMILY, prefix="family"))
+
+
+def apply_field_errors(
+    form: forms.Form,
+    formset: BaseFamilyFormSet,
+    members: list[forms.Form],
+    errors: Mapping[str, list[ValidationError]],
+) -> list[ValidationError]:
+    """Put each service error next to the field it names; return the family-wide ones.
+
+    Keys are StudentData field names ("id_number") or "family.<index>.<field>", where the
+    index counts the members handed to the service.
+    """
+    family_wide: list[ValidationError] = []
+    for key, field_errors in errors.items():
+        if key == "family":
+            family_wide.extend(field_errors)
+            continue
+        if key.startswith("family."):
+            _family, index, field_name = [*key.split(".", 2), "", ""][:3]
+            if index.isdigit() and int(index) < len(members):
+                member = members[int(index)]
+                member.add_error(field_name if field_name in member.fields else None, field_errors)
+                continue
+            family_wide.extend(field_errors)
+            continue
+        form.add_error(key if key in form.fields else None, field_errors)
+    return family_wide
+
+
+class StudentSearchForm(forms.Form):
+    """/students/search?q=&grade=&class=: what to look for, within which grade or class."""
+
+    q = forms.CharField(
+        label=_("Name, pinyin, initials or number"),
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(
+            attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}
+        ),
+        help_text=_(
+            "For example 张春铭, zhangchunming or zcm; or a full student number or ID number."
+        ),
+    )
+    grade = forms.TypedChoiceField(label=_("Grade"), required=False, coerce=int, empty_value=None)
+    class_id = forms.TypedChoiceField(
+        label=_("Class"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(
+        self, *args: Any, grades: Iterable[int], classes: Iterable[SchoolClass], **kwargs: Any
+    ):
+        super().__init__(*args, **kwargs)
+        classes = list(classes)
+        self.fields["grade"].choices = [("", _("All grades"))] + [  # type: ignore[attr-defined]
+            (grade, grade_label(grade)) for grade in grades
+        ]
+        if classes:
+            choices = class_choices(classes)
+            choices[0] = ("", _("All classes"))
+            self.fields["class_id"].choices = choices  # type: ignore[attr-defined]
+        else:
+            del self.fields["class_id"]
+
+    def add_prefix(self, field_name: str) -> str:
+        # The URL names the class parameter "class", a Python keyword.
+        return "class" if field_name == "class_id" else super().add_prefix(field_name)
+
+    @property
+    def has_criteria(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return bool(data.get("q") or data.get("grade") is not None or data.get("class_id"))

@@ -1,0 +1,82 @@
+"""Display helpers for student pages: grades, masked numbers, code labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from xueji.core import codes
+from xueji.core.idnumbers import mask_id_number, mask_student_number
+from xueji.schools.models import grade_label as _grade_label
+
+register = template.Library()
+
+
+@register.filter
+def grade_label(grade: Any) -> str:
+    try:
+        return _grade_label(int(grade))
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def masked_number(number: str | None) -> str:
+    """A student number with the birth date and sequence hidden."""
+    return mask_student_number(number)
+
+
+@register.filter
+def masked_id(number: str | None) -> str:
+    return mask_id_number(number)
+
+
+@register.filter
+def ethnicity_label(code: str) -> str:
+    return codes.ETHNICITY_NAMES.get(code, code)
+
+
+@register.filter
+def nationality_label(alpha_3: str) -> str:
+    language = "zh_CN" if (get_language() or "").startswith("zh") else "en"
+    return codes.nationality_label(alpha_3, language)
+
+
+@register.filter
+def placement_reason(reason: str) -> str:
+    labels = {
+        "registration": _("New registration"),
+        "transfer": _("Transfer"),
+        "promotion": _("Promotion to the next grade"),
+        "class_change": _("Class change"),
+    }
+    return labels.get(reason, reason)
+
+
+@register.filter
+def yes_no(value: Any) -> str:
+    return _("Yes") if value else _("No")
+
+
+@register.filter
+def state_badge(state: str) -> str:
+    """The badge colour of a record state."""
+    if state == "enrolled":
+        return "ok"
+    if state in ("suspended", "transferring"):
+        return "warn"
+    return ""
+
+
+@register.filter
+def person_name(user: Any) -> str:
+    """A user's name as people write it: 王芳 (family name first) for Chinese, else first last."""
+    if user is None:
+        return ""
+    first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
+    if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
+        return last + first
+    return " ".join(part for part in (first, last) if part) or user.get_username()

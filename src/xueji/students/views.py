@@ -1,0 +1,209 @@
+"""Pages of the registry: home, registration, the student record, rosters and search.
+
+Views parse the request, call a selector or a service, and render; rules live in the services.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from xueji.access.models import Role
+from xueji.access.scope import scope_of
+from xueji.core.errors import FieldErrors, NotFound, ServiceError
+from xueji.schools.models import MAX_GRADE, MIN_GRADE
+from xueji.schools.selectors import bureau_overview, school_classes, school_get, school_overview
+from xueji.students.forms import (
+    MAX_FAMILY_MEMBERS,
+    FamilyMemberForm,
+    StudentRegistrationForm,
+    StudentSearchForm,
+    apply_field_errors,
+    family_formset,
+)
+from xueji.students.selectors import class_with_roster, student_record, student_search
+from xueji.students.services import AgeNeedsConfirmation, student_register
+
+SCHOOLS_PER_PAGE = 50
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    """The 404 page, also when DEBUG is on: outside the scope, a record simply does not exist."""
+    return render(request, "404.html", status=404)
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """A school's grades and classes, or a bureau's schools, with the students on roll."""
+    scope = scope_of(request.user)
+    if scope is None:
+        return render(request, "students/home_no_role.html")
+    if scope.is_school and scope.school_id is not None:
+        overview = school_overview(request.user, scope.school_id)
+        if overview is None:
+            return not_found(request)
+        return render(request, "students/home_school.html", {"overview": overview})
+    county = request.GET.get("county", "")
+    query = request.GET.get("q", "")
+    bureau = bureau_overview(request.user, county_code=county, query=query)
+    if bureau is None:
+        return not_found(request)
+    page = Paginator(bureau.schools, SCHOOLS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "students/home_bureau.html",
+        {"bureau": bureau, "page": page, "county": county, "q": query},
+    )
+
+
+def _registrar_school_id(request: HttpRequest) -> int:
+    scope = scope_of(request.user)
+    if scope is None or scope.role != Role.REGISTRAR or scope.school_id is None:
+        raise PermissionDenied(_("Only the school's registrar registers new students."))
+    return scope.school_id
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def register(request: HttpRequest) -> HttpResponse:
+    """新生注册: the form parses, student_register decides."""
+    school_id = _registrar_school_id(request)
+    classes = school_classes(request.user, school_id)
+    data = request.POST if request.method == "POST" else None
+    form = StudentRegistrationForm(
+        data, user=request.user, classes=classes, initial={"school_class": request.GET.get("class")}
+    )
+    formset = family_formset(data)
+    age_warning = ""
+    family_errors: list[Any] = []
+    form_valid = data is not None and form.is_valid()
+    family_valid = data is not None and formset.is_valid()
+    if form_valid and family_valid:
+        members = formset.member_forms()
+        try:
+            registration = student_register(
+                actor=request.user,
+                school_class_id=form.cleaned_data["school_class"],
+                data=form.student_data([m.member_data() for m in members]),  # type: ignore[attr-defined]
+                start_date=form.cleaned_data["start_date"],
+                age_confirmation=form.cleaned_data["age_confirmation"],
+            )
+        except FieldErrors as errors:
+            family_errors = apply_field_errors(form, formset, members, errors.errors)
+        except AgeNeedsConfirmation as warning:
+            age_warning = str(warning.message)
+        except NotFound as refused:
+            form.add_error("school_class", str(refused.message))
+        except ServiceError as refused:
+            field = refused.details.get("field")
+            form.add_error(field if field in form.fields else None, str(refused.message))
+        else:
+            student = registration.student
+            messages.success(
+                request,
+                _("%(name)s is registered. Student number: %(number)s.")
+                % {"name": student.name, "number": student.student_number},
+            )
+            return redirect("students:detail", student_id=student.pk)
+    return render(
+        request,
+        "students/register.html",
+        {
+            "form": form,
+            "formset": formset,
+            "school": school_get(request.user, school_id),
+            "has_classes": bool(classes),
+            "age_warning": age_warning,
+            "family_errors": family_errors,
+            "max_members": MAX_FAMILY_MEMBERS,
+        },
+    )
+
+
+@require_GET
+@login_required
+def register_member(request: HttpRequest) -> HttpResponse:
+    """htmx: one more (empty) family member row for the registration form."""
+    _registrar_school_id(request)
+    try:
+        index = int(request.GET.get("family-TOTAL_FORMS", ""))
+    except ValueError:
+        return HttpResponse(status=400)
+    if not 0 <= index < MAX_FAMILY_MEMBERS:
+        return HttpResponse(status=204)
+    member = FamilyMemberForm(prefix=f"family-{index}")
+    return render(
+        request,
+        "students/_member_added.html",
+        {"member": member, "number": index + 1, "total": index + 1},
+    )
+
+
+@require_GET
+@login_required
+def student_detail(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
+    """The full record; outside the user's scope it does not exist (404)."""
+    student = student_record(request.user, student_id)
+    if student is None:
+        return not_found(request)
+    return render(request, "students/detail.html", {"student": student})
+
+
+@require_GET
+@login_required
+def roster(request: HttpRequest, class_id: int) -> HttpResponse:
+    """The students placed in a class now."""
+    found = class_with_roster(request.user, class_id)
+    if found is None:
+        return not_found(request)
+    school_class, students = found
+    scope = scope_of(request.user)
+    return render(
+        request,
+        "students/roster.html",
+        {
+            "school_class": school_class,
+            "students": students,
+            "boys": sum(1 for s in students if s.sex == "1"),
+            "girls": sum(1 for s in students if s.sex == "2"),
+            "may_register": scope is not None
+            and scope.role == Role.REGISTRAR
+            and scope.school_id == school_class.school_id,
+        },
+    )
+
+
+@require_GET
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    """Find students by name, pinyin, initials, student number or ID number; htmx live."""
+    scope = scope_of(request.user)
+    if scope is not None and scope.is_school and scope.school_id is not None:
+        classes = school_classes(request.user, scope.school_id)
+        school = school_get(request.user, scope.school_id)
+        grades = list(school.grades) if school else []
+    else:
+        classes, grades = [], list(range(MIN_GRADE, MAX_GRADE + 1))
+    form = StudentSearchForm(request.GET, grades=grades, classes=classes)
+    results = None
+    if form.is_valid() and form.has_criteria:
+        results = student_search(
+            request.user,
+            query=form.cleaned_data["q"],
+            grade=form.cleaned_data["grade"],
+            class_id=form.cleaned_data.get("class_id"),
+        )
+    context = {"form": form, "results": results, "limit": 50}
+    if getattr(request, "htmx", False) and not request.htmx.boosted:  # type: ignore[attr-defined]
+        return render(request, "students/_search_results.html", context)
+    return render(request, "students/search.html", context)
