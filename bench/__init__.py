@@ -1,0 +1,1 @@
+"""Benchmarks of the registry on PostgreSQL (`make bench`)."""

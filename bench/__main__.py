@@ -1,0 +1,148 @@
+"""`make bench` (python -m bench): the registry's figures on PostgreSQL, each as a ratio against
+a baseline measured in the same run.
+
+    python -m bench                      # 1,000,000 students (takes a while on a slow disk)
+    python -m bench --students 100000    # quick; or BENCH_STUDENTS=100000 make bench
+
+It creates its own database (BENCH_DATABASE_URL, else DATABASE_URL's server with the database
+xueji_bench, else postgres://postgres@127.0.0.1:5432/xueji_bench), drops it at the end, and writes
+bench/results.json and bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import database, report
+
+HERE = Path(__file__).resolve().parent
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--students", type=int, default=int(os.environ.get("BENCH_STUDENTS", "1000000"))
+    )
+    parser.add_argument("--registrations", type=int, default=2_000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--stats-queries", type=int, default=100, help="bench/stats.py")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--keep-database", action="store_true", help="do not drop it at the end")
+    parser.add_argument("--output", type=Path, default=HERE, help="where results go")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    url = database.bench_url()
+    name = database.database_name(url)
+    print(f"Bench database {name}: recreating", flush=True)
+    database.recreate(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # As in production: DEBUG keeps a log of every query, which is not what is being measured.
+    os.environ["XUEJI_DEBUG"] = "0"
+    try:
+        results = run(args)
+    finally:
+        if not args.keep_database:
+            from django.db import connections
+
+            connections.close_all()
+            database.drop(url)
+    table = report.table(results)
+    print()
+    print(table)
+    report.write(results, args.output)
+    print(f"\nWrote {args.output / 'results.json'} and {args.output / 'RESULTS.md'}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench import load, lookups, register
+    from bench import stats as stats_bench
+
+    started = time.perf_counter()
+    print("Migrating (loads the GB/T 2260 divisions)", flush=True)
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT version(), current_setting('shared_buffers'), "
+            "current_setting('synchronous_commit'), current_setting('max_wal_size')"
+        )
+        version, shared_buffers, synchronous_commit, max_wal_size = cursor.fetchone()
+
+    load.checkpoint()
+    print(f"Synth: {args.students:,} students", flush=True)
+    synth = load.run_synth(args.students, args.seed)
+    exported = load.export_rows()
+    print("Baseline: bare COPY of the same rows into plain tables", flush=True)
+    bare_seconds = load.bare_copy(exported)
+    print("Reload: the same rows into the emptied real tables, as synth loads them", flush=True)
+    reload = load.reload(exported)
+    exported_bytes = sum(len(data) for data in exported.values())
+    del exported
+    load.checkpoint()
+    # Statistics first, on the synthetic rows alone: its history moves children on days before
+    # today, which placements opened today by the registration bench have not reached.
+    print("Statistics: grade × age × sex tables vs DuckDB over Parquet", flush=True)
+    statistics = stats_bench.run(args.stats_queries, args.seed + 3)
+    print(f"Registration: {args.registrations:,} by the service and as bare INSERTs", flush=True)
+    registration = register.run(args.registrations, args.seed + 1)
+    print(f"Lookups: {args.queries} random queries of each kind", flush=True)
+    lookup = lookups.run(args.queries, args.seed + 2)
+
+    return {
+        "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "students": args.students,
+        "environment": {
+            "postgresql": version.split(",")[0],
+            "shared_buffers": shared_buffers,
+            "synchronous_commit": synchronous_commit,
+            "max_wal_size": max_wal_size,
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+        },
+        "load": {
+            "synth_seconds": synth.seconds,
+            "synth_students_per_second": synth.students / synth.seconds,
+            "reload_seconds": reload["seconds"],
+            "bare_copy_seconds": bare_seconds,
+            "copy_megabytes": exported_bytes / 1e6,
+            "synth_ratio": synth.seconds / bare_seconds,
+            "reload_ratio": reload["seconds"] / bare_seconds,
+            "rows": {
+                "students": synth.students,
+                "family_members": synth.family_members,
+                "placements": synth.placements,
+                "schools": synth.schools,
+                "classes": synth.classes,
+            },
+            "index_mode": synth.index_mode,
+            "generating_processes": synth.workers,
+            "synth_phases": synth.phases,
+            "reload_phases": reload["phases"],
+            "index_timings": reload["index_timings"],
+        },
+        "registration": registration,
+        "lookups": lookup,
+        "statistics": statistics,
+        "total_seconds": time.perf_counter() - started,
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
