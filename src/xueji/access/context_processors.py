@@ -4,7 +4,8 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from xueji.access.models import Membership
-from xueji.access.scope import scope_of
+from xueji.access.policy import actions_of
+from xueji.access.scope import Scope, scope_of
 
 
 def _membership(request: HttpRequest) -> Membership | None:
@@ -14,9 +15,20 @@ def _membership(request: HttpRequest) -> Membership | None:
     return Membership.objects.select_related("school", "division").filter(user=user).first()
 
 
+def allowed_actions(scope: Scope | None) -> dict[str, bool]:
+    """The actions the matrix grants the scope, with "_" for "." (for templates):
+    {"correction_view": True, ...}."""
+    if scope is None:
+        return {}
+    return {action.replace(".", "_"): True for action in actions_of(scope.role, scope.level)}
+
+
 def membership(request: HttpRequest) -> dict[str, Any]:
-    """The user's scope, and (lazily, for the page header) the membership with its place."""
+    """The user's scope, what the role may do (for menus), and (lazily, for the page header)
+    the membership with its place."""
+    scope = scope_of(getattr(request, "user", None))
     return {
-        "scope": scope_of(getattr(request, "user", None)),
+        "scope": scope,
+        "allowed": allowed_actions(scope),
         "membership": SimpleLazyObject(lambda: _membership(request)),
     }

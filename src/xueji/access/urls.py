@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from xueji.access import views
 from xueji.access.forms import LoginForm
 
 app_name = "access"
@@ -15,4 +16,5 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("me/", views.my_role, name="my_role"),
 ]

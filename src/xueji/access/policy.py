@@ -1,0 +1,214 @@
+"""The permission matrix: which role may do what, at which scope level, within which limit.
+
+One module, pure (no database): services, selectors, views and the API ask `allowed(role,
+action, scope_level)`; the data-dependent part (is this student in the user's area, in the
+class teacher's class, in the subject teacher's assigned class) is applied by
+xueji.access.scope according to the grant's `Limit`. docs/permissions.md is rendered from
+this table (`xueji render_permissions`), and a generated test walks it against every page and
+API endpoint.
+
+谁管理谁负责, 谁使用谁负责: least privilege by role and by area. Nothing is granted by default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from xueji.access.models import Role, ScopeLevel
+
+
+class Action(models.TextChoices):
+    HOME = "home", _("Open the home page of the role")
+    DIVISION_VIEW = "division.view", _("Look up administrative divisions")
+    SCHOOL_VIEW = "school.view", _("See schools and classes with their head counts")
+    SCHOOL_MANAGE = "school.manage", _("Register schools")
+    CLASS_MANAGE = "class.manage", _("Open classes")
+    STUDENT_VIEW = "student.view", _("Open a student's full record")
+    STUDENT_VIEW_LIST = "student.view_list", _("Search and list students")
+    STUDENT_VIEW_NAMES = "student.view_names", _("See the names of the students in a class")
+    STUDENT_REVEAL_ID = "student.reveal_id", _("Reveal an ID number in full (audited)")
+    STUDENT_REGISTER = "student.register", _("Register new students")
+    STUDENT_EDIT_OTHER_INFO = "student.edit_other_info", _("Edit other (non-basic) information")
+    STUDENT_ASSIGN_RESIDENT_ID = (
+        "student.assign_resident_id",
+        _("Give a J-numbered student the formal G number"),
+    )
+    ROSTER_VIEW = "roster.view", _("See a class roster")
+    CLASS_VERIFY = "class.verify", _("Confirm a student's record or report an error")
+    CORRECTION_VIEW = "correction.view", _("See key-data correction requests")
+    CORRECTION_REQUEST = "correction.request", _("Request a key-data correction with evidence")
+    CORRECTION_APPROVE_SCHOOL = (
+        "correction.approve_school",
+        _("Approve or reject a correction for the school"),
+    )
+    CORRECTION_APPROVE_COUNTY = (
+        "correction.approve_county",
+        _("Approve or reject a correction for the county"),
+    )
+    WINDOW_VIEW = "window.view", _("See class teachers' verification windows")
+    WINDOW_MANAGE = "window.manage", _("Open and close verification windows")
+    TEACHING_MANAGE = "teaching.manage", _("Assign subject teachers to classes")
+    SCORE_ENTER = "score.enter", _("Enter scores")
+    EXPORT = "export", _("Export tables (masked)")
+    AUDIT_VIEW = "audit.view", _("Search the audit trail")
+    ACCOUNT_MANAGE = "account.manage", _("Manage accounts")
+
+
+class Limit(models.TextChoices):
+    """What part of the scope a grant covers."""
+
+    AREA = "area", _("everything in the user's area (school, county, city, province or nation)")
+    OWN_CLASSES_IN_WINDOW = (
+        "own_classes_in_window",
+        _("only the user's own classes, and only while the county's verification window is open"),
+    )
+    ASSIGNED_CLASSES = (
+        "assigned_classes",
+        _("only the classes and subjects assigned to the user, names only"),
+    )
+    OWN_ACCOUNT = "own_account", _("only the user's own page")
+
+
+@dataclass(frozen=True)
+class Grant:
+    levels: frozenset[str]
+    limit: str = Limit.AREA
+
+
+SCHOOL = frozenset({ScopeLevel.SCHOOL.value})
+COUNTY = frozenset({ScopeLevel.COUNTY.value})
+BUREAU = frozenset(
+    {ScopeLevel.COUNTY.value, ScopeLevel.CITY.value, ScopeLevel.PROVINCE.value, ScopeLevel.NATION}
+)
+EVERY_LEVEL = SCHOOL | BUREAU
+
+# The levels at which each role is held (a membership elsewhere grants nothing).
+ROLE_LEVELS: dict[str, frozenset[str]] = {
+    Role.CLASS_TEACHER: SCHOOL,
+    Role.SUBJECT_TEACHER: SCHOOL,
+    Role.REGISTRAR: SCHOOL,
+    Role.PRINCIPAL: SCHOOL,
+    Role.BUREAU_VIEWER: BUREAU,
+    Role.BUREAU_APPROVER: BUREAU,
+    Role.AUDITOR: BUREAU,
+    Role.ADMIN: BUREAU,
+}
+
+_AREA_READ: dict[str, Grant] = {
+    Action.SCHOOL_VIEW: Grant(EVERY_LEVEL),
+    Action.STUDENT_VIEW: Grant(EVERY_LEVEL),
+    Action.STUDENT_VIEW_LIST: Grant(EVERY_LEVEL),
+    Action.STUDENT_VIEW_NAMES: Grant(EVERY_LEVEL),
+    Action.ROSTER_VIEW: Grant(EVERY_LEVEL),
+    Action.CORRECTION_VIEW: Grant(EVERY_LEVEL),
+    Action.WINDOW_VIEW: Grant(EVERY_LEVEL),
+    Action.EXPORT: Grant(EVERY_LEVEL),
+}
+
+
+def _everyone() -> dict[str, Grant]:
+    return {
+        Action.HOME: Grant(EVERY_LEVEL, Limit.OWN_ACCOUNT),
+        Action.DIVISION_VIEW: Grant(EVERY_LEVEL),
+    }
+
+
+MATRIX: dict[str, dict[str, Grant]] = {
+    Role.CLASS_TEACHER: {
+        **_everyone(),
+        Action.STUDENT_VIEW: Grant(SCHOOL, Limit.OWN_CLASSES_IN_WINDOW),
+        Action.STUDENT_VIEW_LIST: Grant(SCHOOL, Limit.OWN_CLASSES_IN_WINDOW),
+        Action.STUDENT_VIEW_NAMES: Grant(SCHOOL, Limit.OWN_CLASSES_IN_WINDOW),
+        Action.ROSTER_VIEW: Grant(SCHOOL, Limit.OWN_CLASSES_IN_WINDOW),
+        Action.CLASS_VERIFY: Grant(SCHOOL, Limit.OWN_CLASSES_IN_WINDOW),
+    },
+    Role.SUBJECT_TEACHER: {
+        **_everyone(),
+        Action.STUDENT_VIEW_NAMES: Grant(SCHOOL, Limit.ASSIGNED_CLASSES),
+        Action.SCORE_ENTER: Grant(SCHOOL, Limit.ASSIGNED_CLASSES),
+    },
+    Role.REGISTRAR: {
+        **_everyone(),
+        **_AREA_READ,
+        Action.STUDENT_REVEAL_ID: Grant(SCHOOL),
+        Action.STUDENT_REGISTER: Grant(SCHOOL),
+        Action.STUDENT_EDIT_OTHER_INFO: Grant(SCHOOL),
+        Action.STUDENT_ASSIGN_RESIDENT_ID: Grant(SCHOOL),
+        Action.CLASS_MANAGE: Grant(SCHOOL),
+        Action.CORRECTION_REQUEST: Grant(SCHOOL),
+        Action.TEACHING_MANAGE: Grant(SCHOOL),
+    },
+    Role.PRINCIPAL: {
+        **_everyone(),
+        **_AREA_READ,
+        Action.CORRECTION_APPROVE_SCHOOL: Grant(SCHOOL),
+    },
+    Role.BUREAU_VIEWER: {
+        **_everyone(),
+        **_AREA_READ,
+    },
+    Role.BUREAU_APPROVER: {
+        **_everyone(),
+        **_AREA_READ,
+        Action.STUDENT_REVEAL_ID: Grant(BUREAU),
+        Action.SCHOOL_MANAGE: Grant(BUREAU),
+        Action.CORRECTION_APPROVE_COUNTY: Grant(COUNTY),
+        Action.WINDOW_MANAGE: Grant(COUNTY),
+    },
+    Role.AUDITOR: {
+        **_everyone(),
+        Action.AUDIT_VIEW: Grant(BUREAU),
+    },
+    Role.ADMIN: {
+        **_everyone(),
+        Action.SCHOOL_VIEW: Grant(BUREAU),
+        Action.SCHOOL_MANAGE: Grant(BUREAU),
+        Action.ACCOUNT_MANAGE: Grant(BUREAU),
+    },
+}
+
+
+def grant(role: str | None, action: str) -> Grant | None:
+    """The grant of `action` to `role`, whatever the level; None when there is none."""
+    if role is None:
+        return None
+    return MATRIX.get(role, {}).get(action)
+
+
+def allowed(role: str | None, action: str, scope_level: str | None) -> bool:
+    """May a user holding `role` at `scope_level` perform `action` (within the grant's limit)?"""
+    found = grant(role, action)
+    return (
+        found is not None
+        and scope_level in found.levels
+        and scope_level in ROLE_LEVELS.get(role or "", frozenset())
+    )
+
+
+def limit(role: str | None, action: str) -> str | None:
+    """The limit of the grant (see Limit), or None when the role has no such grant."""
+    found = grant(role, action)
+    return None if found is None else found.limit
+
+
+def actions_of(role: str | None, scope_level: str | None) -> list[str]:
+    """Every action the role may perform at that level, in the order of Action."""
+    return [action for action in Action.values if allowed(role, action, scope_level)]
+
+
+# Roles whose home is not the school or bureau overview (which shows head counts of a school
+# or an area): the URL name of the page they land on.
+HOME_PAGES: dict[str, str] = {
+    Role.CLASS_TEACHER: "verification:my_classes",
+    Role.SUBJECT_TEACHER: "scores:home",
+    Role.AUDITOR: "audit:search",
+    Role.ADMIN: "access:my_role",
+}
+
+
+def home_page(role: str | None) -> str | None:
+    """The URL name of a role's own home page, or None for the overview of its school/area."""
+    return HOME_PAGES.get(role or "")

@@ -1,0 +1,259 @@
+"""The generated permission-matrix test: every role at every level it is held at × every page
+URL (introspected from config.urls) and every API endpoint (introspected from the ninja API) ×
+an object inside and objects outside the user's scope, asserting allowed or refused as the
+matrix (xueji.access.policy) says. The count of checked combinations is printed.
+
+Every page and endpoint must declare the action it performs (@requires / @endpoint_requires);
+one that does not fails here. A request that changes something is rolled back after it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from xueji.access.decorators import action_of
+from xueji.access.policy import allowed
+from xueji.testing.api import api_as
+from xueji.testing.factories import resident_id, student_data
+
+from .world import Actor, Place, World
+
+pytestmark = pytest.mark.django_db
+
+# Pages anyone may open, signed in or not.
+PUBLIC = {"access:login", "access:logout", "set_language"}
+PUBLIC_API = {"api:openapi-json", "api:openapi-view", "api:api-root"}
+
+_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str  # "page" or "api"
+    name: str
+    template: str  # the URL with <converter:name> parameters
+    method: str  # "GET", "POST" or "" (find out: GET, else POST)
+    action: str | None
+    function: str
+
+    @property
+    def params(self) -> list[str]:
+        return [name for _conv, name in _PARAM.findall(self.template)]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.method or 'GET/POST'} {self.template} ({self.name})"
+
+
+def _pages(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if route.startswith("api/"):
+                continue
+            inner = entry.namespace or ""
+            joined = ":".join(part for part in (namespace, inner) if part)
+            yield from _pages(entry.url_patterns, route, joined)
+        elif isinstance(entry, URLPattern):
+            name = ":".join(part for part in (namespace, entry.name or "") if part)
+            yield Route("page", name, "/" + route, "", action_of(entry.callback), entry.lookup_str)
+
+
+def _endpoints() -> Iterator[Route]:
+    from ninja.utils import normalize_path, replace_path_param_notation
+
+    from config.api import api
+
+    for bound in api._get_bound_routers():
+        for path, path_view in bound.path_operations.items():
+            route = "/".join(
+                part
+                for part in (
+                    replace_path_param_notation(bound.prefix),
+                    replace_path_param_notation(path),
+                )
+                if part
+            )
+            route = normalize_path(route).lstrip("/")
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    yield Route(
+                        "api",
+                        operation.view_func.__name__,
+                        "/api/" + route,
+                        method,
+                        action_of(operation.view_func),
+                        operation.view_func.__name__,
+                    )
+
+
+def all_routes() -> list[Route]:
+    routes = [r for r in _pages(get_resolver().url_patterns) if r.name not in PUBLIC]
+    return routes + list(_endpoints())
+
+
+# ---- objects named by URL parameters -------------------------------------------------------
+
+
+def _value(param: str, place: Place) -> Any:
+    values: dict[str, Callable[[], Any]] = {
+        "student_id": lambda: place.student.pk,
+        "class_id": lambda: place.school_class.pk,
+        "school_id": lambda: place.school.pk,
+        "correction_id": lambda: place.correction.pk,
+        "evidence_id": lambda: place.evidence.pk,
+        "window_id": lambda: place.window.pk,
+        "assignment_id": lambda: place.assignment.pk,
+        "code": lambda: place.county.code,
+    }
+    if param not in values:
+        raise AssertionError(f"no test object for the URL parameter {param!r}: add one")
+    return values[param]()
+
+
+# URL parameters that name no object of a scope, with a value that exists.
+SAMPLES = {"page": "grade-age-sex", "key": "grade-age-sex", "fmt": "csv"}
+
+
+def _object_params(route: Route) -> list[str]:
+    return [name for name in route.params if name not in SAMPLES]
+
+
+def _url(route: Route, place: Place | None) -> str:
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(2)
+        if name in SAMPLES:
+            return SAMPLES[name]
+        assert place is not None
+        return str(_value(name, place))
+
+    return _PARAM.sub(fill, route.template)
+
+
+# The body an API endpoint that takes one gets, for an object in or out of scope.
+def _api_body(route: Route, place: Place | None) -> dict[str, Any] | None:
+    target = place
+    bodies: dict[str, Callable[[], dict[str, Any]]] = {
+        "register_student": lambda: {
+            "school_class_id": (target or _fallback).school_class.pk,
+            **{
+                key: value
+                for key, value in vars(student_data(name="孙小明", id_number=resident_id())).items()
+                if key != "family"
+            },
+            "family": [
+                {"relation": "1", "name": "孙伟", "is_guardian": True, "phone": "13800138000"}
+            ],
+        },
+        "lookup_student": lambda: {"number": (target or _fallback).student.reveal_student_number()},
+        "assign_resident_id": lambda: {"id_number": resident_id()},
+        "reveal_numbers": lambda: {},
+    }
+    if route.method != "POST":
+        return None
+    if route.function not in bodies:
+        raise AssertionError(f"no test body for the API endpoint {route.function}: add one")
+    return bodies[route.function]()
+
+
+_fallback: Any = None
+
+# API endpoints whose object travels in the body, not the URL.
+BODY_OBJECTS = {"register_student", "lookup_student"}
+
+
+def _places(route: Route, actor: Actor) -> list[tuple[Place | None, bool | None]]:
+    """(object place, inside?) pairs to try: None when the route names no object."""
+    named = bool(_object_params(route)) or route.function in BODY_OBJECTS
+    if not named:
+        return [(None, None)]
+    pairs: list[tuple[Place | None, bool | None]] = []
+    if actor.inside is not None:
+        pairs.append((actor.inside, True))
+    pairs += [(place, False) for place in actor.outside]
+    return pairs
+
+
+def _division_visible(actor: Actor, place: Place) -> bool:
+    """Divisions are reference data: a school and the nation see them all, a bureau its own."""
+    if actor.level in ("school", "nation"):
+        return True
+    digits = {"county": 6, "city": 4, "province": 2}[actor.level or ""]
+    own = {"county": "440304", "city": "440300", "province": "440000"}[actor.level or ""]
+    return place.county.code[:digits] == own[:digits]
+
+
+def _expected(route: Route, actor: Actor, place: Place | None, inside: bool | None) -> bool:
+    assert route.action is not None
+    if actor.role is None:
+        return False
+    if not allowed(actor.role, route.action, actor.level):
+        return False
+    if place is None:
+        return True
+    if "code" in route.params:
+        return _division_visible(actor, place)
+    return bool(inside)
+
+
+def _request(client: Any, route: Route, url: str, body: dict[str, Any] | None) -> Any:
+    with transaction.atomic():
+        if route.kind == "api":
+            response = client.post(url, body or {}) if route.method == "POST" else client.get(url)
+        else:
+            response = client.get(url)
+            if response.status_code == 405:
+                response = client.post(url, {})
+        transaction.set_rollback(True)
+    return response
+
+
+def test_every_role_against_every_page_and_endpoint(db: Any, capsys: Any) -> None:
+    global _fallback
+    world = World()
+    _fallback = world.a
+    routes = all_routes()
+    failures = [
+        f"{route} declares no action (@requires / @endpoint_requires)"
+        for route in routes
+        if route.action is None and route.name not in PUBLIC_API
+    ]
+    routes = [r for r in routes if r.action is not None]
+
+    checked = 0
+    for actor in world.actors:
+        page_client = Client()
+        page_client.force_login(actor.user)
+        api_client = api_as(actor.user, language="en")
+        for route in routes:
+            for place, inside in _places(route, actor):
+                if actor.role is None and place is None:
+                    continue  # without a role nothing is shown; objects are checked below
+                url = _url(route, place)
+                client = api_client if route.kind == "api" else page_client
+                response = _request(client, route, url, _api_body(route, place))
+                status = response.status_code
+                expected = _expected(route, actor, place, inside)
+                refused = status in (403, 404)
+                ok = (not refused and status < 500 and status != 401) if expected else refused
+                checked += 1
+                if not ok:
+                    failures.append(
+                        f"{actor.name}: {route} {url} → {status}, expected "
+                        f"{'allowed' if expected else 'refused'}"
+                        f"{'' if place is None else (' (inside)' if inside else ' (outside)')}"
+                    )
+    with capsys.disabled():
+        print(
+            f"\npermission matrix: {checked} combinations checked "
+            f"({len(world.actors)} users × {len(routes)} pages and endpoints × objects in and "
+            "out of scope)"
+        )
+    assert not failures, f"{len(failures)} of {checked} combinations wrong:\n" + "\n".join(failures)

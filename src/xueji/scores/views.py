@@ -1,0 +1,145 @@
+"""Pages of scores: subject teachers enter them; the registrar assigns who teaches what."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xueji.access.decorators import requires
+from xueji.access.http import refusal_response
+from xueji.access.policy import Action
+from xueji.core.errors import FieldErrors, ServiceError
+from xueji.scores.forms import AssignmentForm
+from xueji.scores.selectors import my_assignments, school_teaching, score_sheet
+from xueji.scores.services import scores_enter, teaching_assign, teaching_unassign
+from xueji.students.views import not_found
+
+
+@require_GET
+@login_required
+@requires(Action.SCORE_ENTER)
+def home(request: HttpRequest) -> HttpResponse:
+    """The classes and subjects the teacher is assigned to."""
+    return render(request, "scores/home.html", {"assignments": my_assignments(request.user)})
+
+
+def _term_id(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@requires(Action.SCORE_ENTER)
+def enter(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """The names of the class's students, each with a score box for the subject and term."""
+    term_id = _term_id(request.POST.get("term") or request.GET.get("term"))
+    sheet = score_sheet(request.user, assignment_id, term_id)
+    if sheet is None:
+        return not_found(request)
+    errors: dict[str, str] = {}
+    typed: dict[str, str] = {}
+    if request.method == "POST" and sheet.term is not None:
+        typed = {str(row.id): request.POST.get(f"score-{row.id}", "").strip() for row in sheet.rows}
+        try:
+            scores_enter(
+                actor=request.user,
+                assignment_id=assignment_id,
+                term_id=sheet.term.pk,
+                scores=typed,
+            )
+        except FieldErrors as found:
+            errors = {name: errs[0].messages[0] for name, errs in found.errors.items()}
+        except ServiceError as refused:
+            response = refusal_response(request, refused)
+            if response is not None:
+                return response
+            errors = {"__all__": str(refused.message)}
+        else:
+            messages.success(request, _("The scores are saved."))
+            return redirect(f"{request.path}?term={sheet.term.pk}")
+    rows = [
+        {
+            "id": str(row.id),
+            "name": row.name,
+            "value": typed.get(str(row.id), "" if row.score is None else str(row.score)),
+            "error": errors.get(str(row.id), ""),
+        }
+        for row in sheet.rows
+    ]
+    return render(
+        request,
+        "scores/enter.html",
+        {"sheet": sheet, "rows": rows, "form_error": errors.get("__all__", "")},
+        status=400 if errors else 200,
+    )
+
+
+def _teaching_page(
+    request: HttpRequest, form: AssignmentForm | None, status: int = 200
+) -> HttpResponse:
+    overview = school_teaching(request.user)
+    if overview is None:
+        return not_found(request)
+    if form is None:
+        form = AssignmentForm(classes=overview.classes, teachers=overview.teachers)
+    return render(
+        request, "scores/teaching.html", {"overview": overview, "form": form}, status=status
+    )
+
+
+@require_GET
+@login_required
+@requires(Action.TEACHING_MANAGE)
+def teaching(request: HttpRequest) -> HttpResponse:
+    """The registrar's list of who teaches which subject in which class."""
+    return _teaching_page(request, None)
+
+
+@require_POST
+@login_required
+@requires(Action.TEACHING_MANAGE)
+def teaching_add(request: HttpRequest) -> HttpResponse:
+    overview = school_teaching(request.user)
+    if overview is None:
+        return not_found(request)
+    form = AssignmentForm(request.POST, classes=overview.classes, teachers=overview.teachers)
+    if form.is_valid():
+        try:
+            teaching_assign(
+                actor=request.user,
+                school_class_id=form.cleaned_data["school_class"],
+                subject=form.cleaned_data["subject"],
+                teacher_id=form.cleaned_data["teacher"],
+            )
+        except FieldErrors as errors:
+            for name, errs in errors.errors.items():
+                for error in errs:
+                    form.add_error(name if name in form.fields else None, error)
+        except ServiceError as refused:
+            response = refusal_response(request, refused)
+            if response is not None:
+                return response
+            form.add_error(None, str(refused.message))
+        else:
+            messages.success(request, _("The teaching assignment is saved."))
+            return redirect("scores:teaching")
+    return _teaching_page(request, form, status=400)
+
+
+@require_POST
+@login_required
+@requires(Action.TEACHING_MANAGE)
+def teaching_remove(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    try:
+        teaching_unassign(actor=request.user, assignment_id=assignment_id)
+    except ServiceError as refused:
+        response = refusal_response(request, refused)
+        if response is not None:
+            return response
+        raise
+    messages.success(request, _("The teaching assignment is ended; the scores entered stay."))
+    return redirect("scores:teaching")

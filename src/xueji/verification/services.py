@@ -1,0 +1,217 @@
+"""Writes of verification: county approvers open and close windows; class teachers confirm a
+record or report an error (which becomes a correction request for the registrar)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from xueji.access.models import ScopeLevel
+from xueji.access.policy import Action
+from xueji.access.scope import require, students_visible, today
+from xueji.audit.services import audit_record
+from xueji.core.errors import Conflict, FieldErrors, NotFound
+from xueji.geo.models import Division
+from xueji.schools.models import Term, academic_start_year
+from xueji.students.models import Placement, Student
+from xueji.verification.models import CheckOutcome, StudentCheck, VerificationWindow
+
+# "A few days at the start of term": a longer window is refused (a setting of the deployment).
+DEFAULT_MAX_WINDOW_DAYS = 31
+
+
+def max_window_days() -> int:
+    return int(getattr(settings, "XUEJI_VERIFICATION_WINDOW_MAX_DAYS", DEFAULT_MAX_WINDOW_DAYS))
+
+
+def _field_error(field: str, message: Any, code: str, **params: Any) -> FieldErrors:
+    return FieldErrors({field: [ValidationError(message, code=code, params=params or None)]})
+
+
+def _term_holding(opens_on: datetime.date, closes_on: datetime.date, actor: Any) -> Term:
+    """The term both days fall in (the academic year is created with its terms if need be)."""
+    from xueji.schools.services import academic_year_ensure
+
+    academic_year_ensure(actor=actor, start_year=academic_start_year(opens_on))
+    term = Term.objects.filter(start_date__lte=opens_on, end_date__gte=closes_on).first()
+    if term is None:
+        raise _field_error(
+            "closes_on",
+            _("A window lies within one term: its first and last days are in different terms."),
+            "window_crosses_terms",
+        )
+    return term
+
+
+def window_open(
+    *, actor: Any, opens_on: datetime.date, closes_on: datetime.date
+) -> VerificationWindow:
+    """A county approver opens a verification window for the county's class teachers."""
+    scope = require(actor, Action.WINDOW_MANAGE)
+    if scope.level != ScopeLevel.COUNTY or not scope.division_code:
+        raise NotFound("county_not_found", _("No such county in your area."))
+    if closes_on < opens_on:
+        raise _field_error(
+            "closes_on", _("The last day cannot come before the first day."), "window_dates_order"
+        )
+    if closes_on < today():
+        raise _field_error("closes_on", _("The last day has already passed."), "window_in_the_past")
+    days = (closes_on - opens_on).days + 1
+    if days > max_window_days():
+        raise _field_error(
+            "closes_on",
+            _("A window lasts at most %(max)d days."),
+            "window_too_long",
+            max=max_window_days(),
+        )
+    with transaction.atomic():
+        # One window at a time per county: the county's row serialises concurrent openings.
+        county = Division.objects.select_for_update().get(pk=scope.division_code)
+        term = _term_holding(opens_on, closes_on, actor)
+        overlapping = VerificationWindow.objects.filter(
+            county=county, closed_at__isnull=True, opens_on__lte=closes_on, closes_on__gte=opens_on
+        ).first()
+        if overlapping is not None:
+            raise Conflict(
+                "window_overlaps",
+                _("A window from %(start)s to %(end)s is already set for these days.")
+                % {"start": overlapping.opens_on, "end": overlapping.closes_on},
+            )
+        window = VerificationWindow.objects.create(
+            county=county, term=term, opens_on=opens_on, closes_on=closes_on, opened_by=actor
+        )
+        audit_record(
+            actor=actor,
+            action="verification_window.open",
+            object_type="verification_window",
+            after={
+                "window": window.pk,
+                "county": county.code,
+                "term": str(term),
+                "opens_on": opens_on.isoformat(),
+                "closes_on": closes_on.isoformat(),
+            },
+        )
+    return window
+
+
+def window_close(*, actor: Any, window_id: int) -> VerificationWindow:
+    """Close a window of the approver's county before its last day (or before it opens)."""
+    scope = require(actor, Action.WINDOW_MANAGE)
+    with transaction.atomic():
+        window = (
+            VerificationWindow.objects.select_for_update()
+            .filter(pk=window_id, county_id=scope.division_code)
+            .first()
+            if scope.level == ScopeLevel.COUNTY
+            else None
+        )
+        if window is None:
+            raise NotFound("window_not_found", _("No such verification window."))
+        if window.closed_at is not None or window.closes_on < today():
+            raise Conflict("window_closed", _("This verification window is already closed."))
+        window.closed_at = timezone.now()
+        window.closed_by = actor
+        window.save(update_fields=["closed_at", "closed_by"])
+        audit_record(
+            actor=actor,
+            action="verification_window.close",
+            object_type="verification_window",
+            before={"window": window.pk, "closes_on": window.closes_on.isoformat()},
+            after={"window": window.pk, "closed_at": window.closed_at.isoformat()},
+        )
+    return window
+
+
+def _checked_student(actor: Any, student_id: Any) -> tuple[Student, Placement, VerificationWindow]:
+    """A current student of one of the class teacher's classes, while the window is open."""
+    scope = require(actor, Action.CLASS_VERIFY)
+    student = (
+        Student.objects.select_for_update()
+        .select_related("school")
+        .filter(students_visible(scope, Action.CLASS_VERIFY), pk=student_id)
+        .first()
+    )
+    window = (
+        None
+        if student is None
+        else VerificationWindow.objects.open_on(today())
+        .filter(county_id=student.school.county_id)
+        .first()
+    )
+    placement = (
+        None
+        if student is None
+        else Placement.objects.filter(student=student, end_date__isnull=True).first()
+    )
+    if student is None or window is None or placement is None:
+        raise NotFound("student_not_found", _("No such student."))
+    existing = StudentCheck.objects.filter(student=student, window=window).first()
+    if existing is not None:
+        raise Conflict(
+            "already_checked",
+            _("This record was already checked in this window: %(outcome)s.")
+            % {"outcome": existing.get_outcome_display()},
+        )
+    return student, placement, window
+
+
+def student_confirm(*, actor: Any, student_id: Any) -> StudentCheck:
+    """The class teacher confirms that a student's record is correct."""
+    with transaction.atomic():
+        student, placement, window = _checked_student(actor, student_id)
+        check = StudentCheck.objects.create(
+            window=window,
+            student=student,
+            school_class_id=placement.school_class_id,
+            outcome=CheckOutcome.CONFIRMED,
+            checked_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            action="student.verify",
+            object_type="student",
+            object_id=student.pk,
+            detail={"outcome": CheckOutcome.CONFIRMED.value, "window": window.pk},
+        )
+    return check
+
+
+def student_report_error(*, actor: Any, student_id: Any, note: str) -> StudentCheck:
+    """The class teacher reports an error in a student's record: a correction request is
+    opened for the school's registrar. The record itself is not changed."""
+    from xueji.corrections.services import correction_report
+
+    note = (note or "").strip()
+    with transaction.atomic():
+        student, placement, window = _checked_student(actor, student_id)
+        if not note:
+            raise _field_error("note", _("Say what is wrong in the record."), "required")
+        correction = correction_report(actor=actor, student_id=student.pk, note=note)
+        check = StudentCheck.objects.create(
+            window=window,
+            student=student,
+            school_class_id=placement.school_class_id,
+            outcome=CheckOutcome.REPORTED,
+            note=note,
+            correction=correction,
+            checked_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            action="student.verify",
+            object_type="student",
+            object_id=student.pk,
+            detail={
+                "outcome": CheckOutcome.REPORTED.value,
+                "window": window.pk,
+                "correction": str(correction.pk),
+            },
+        )
+    return check

@@ -1,0 +1,94 @@
+"""The windows page for bureaus and schools, and the class teacher's check sheet."""
+
+import pytest
+
+from xueji.access.models import Role
+from xueji.access.tests.fixtures import FIRST
+from xueji.geo.models import Division
+from xueji.students.tests.views.conftest import client_as
+from xueji.testing.factories import member
+from xueji.verification.models import StudentCheck, VerificationWindow
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_county_approver_opens_a_window_from_the_page(school):
+    client = client_as(school["approver"])
+    page = client.get("/verification/windows/").content.decode()
+    assert "Open a window for the county" in page
+    response = client.post(
+        "/verification/windows/open/", {"opens_on": "2026-10-12", "closes_on": "2026-10-16"}
+    )
+    assert response.status_code == 302
+    assert VerificationWindow.objects.filter(opens_on="2026-10-12", county_id="440304").exists()
+
+
+def test_a_refused_window_is_explained_next_to_the_field(school):
+    response = client_as(school["approver"]).post(
+        "/verification/windows/open/", {"opens_on": "2026-10-16", "closes_on": "2026-10-12"}
+    )
+    assert response.status_code == 400
+    assert "The last day cannot come before the first day." in response.content.decode()
+
+
+def test_viewers_see_the_windows_of_their_area_without_the_form(school):
+    shenzhen = member(Role.BUREAU_VIEWER, division=Division.objects.get(code="440300"))
+    page = client_as(shenzhen).get("/verification/windows/").content.decode()
+    assert "福田区" in page
+    assert "Open a window for the county" not in page
+    guangzhou = member(Role.BUREAU_VIEWER, division=Division.objects.get(code="440100"))
+    page = client_as(guangzhou).get("/verification/windows/").content.decode()
+    assert "福田区" not in page
+    assert client_as(shenzhen).post("/verification/windows/open/", {}).status_code == 403
+
+
+def test_the_registrar_sees_the_county_s_windows(school):
+    page = client_as(school["registrar"]).get("/verification/windows/").content.decode()
+    assert "2026-09-07" in page or "Sept. 7, 2026" in page
+
+
+def test_the_approver_closes_a_window_from_the_page(school, today):
+    today(FIRST)
+    client = client_as(school["approver"])
+    response = client.post(f"/verification/windows/{school['window'].pk}/close/")
+    assert response.status_code == 302
+    school["window"].refresh_from_db()
+    assert school["window"].closed_at is not None
+
+
+def test_the_check_sheet_confirms_and_reports(school, today):
+    today(FIRST)
+    client = client_as(school["teacher"])
+    sheet = client.get(f"/verification/classes/{school['mine'].pk}/").content.decode()
+    assert school["pupil"].name in sheet and school["other"].name not in sheet
+    response = client.post(
+        f"/verification/students/{school['pupil'].pk}/report/",
+        {"class_id": school["mine"].pk, "note": "民族应为回族"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/verification/classes/{school['mine'].pk}/"
+    check = StudentCheck.objects.get(student=school["pupil"])
+    assert check.correction.report_note == "民族应为回族"
+    sheet = client.get(f"/verification/classes/{school['mine'].pk}/").content.decode()
+    assert "Error reported" in sheet
+
+
+def test_a_report_without_a_note_is_explained(school, today):
+    today(FIRST)
+    client = client_as(school["teacher"])
+    response = client.post(
+        f"/verification/students/{school['pupil'].pk}/report/",
+        {"class_id": school["mine"].pk, "note": ""},
+        follow=True,
+    )
+    assert "Say what is wrong in the record." in response.content.decode()
+    assert not StudentCheck.objects.exists()
+
+
+def test_confirming_another_class_s_student_is_404(school, today):
+    today(FIRST)
+    response = client_as(school["teacher"]).post(
+        f"/verification/students/{school['other'].pk}/confirm/"
+    )
+    assert response.status_code == 404
+    assert not StudentCheck.objects.exists()

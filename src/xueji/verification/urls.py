@@ -1,0 +1,14 @@
+from django.urls import path
+
+from xueji.verification import views
+
+app_name = "verification"
+urlpatterns = [
+    path("verification/", views.my_classes_page, name="my_classes"),
+    path("verification/classes/<int:class_id>/", views.sheet, name="sheet"),
+    path("verification/students/<uuid:student_id>/confirm/", views.confirm, name="confirm"),
+    path("verification/students/<uuid:student_id>/report/", views.report, name="report"),
+    path("verification/windows/", views.windows, name="windows"),
+    path("verification/windows/open/", views.open_window, name="open_window"),
+    path("verification/windows/<int:window_id>/close/", views.close_window, name="close_window"),
+]

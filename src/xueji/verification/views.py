@@ -1,0 +1,166 @@
+"""Pages of verification: class teachers check their class while the county's window is open;
+county approvers open and close the windows."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from xueji.access.decorators import requires
+from xueji.access.http import refusal_response
+from xueji.access.policy import Action
+from xueji.access.scope import may, scope_of, today
+from xueji.core.errors import FieldErrors, ServiceError
+from xueji.students.views import not_found
+from xueji.verification.forms import ReportForm, WindowForm
+from xueji.verification.selectors import check_sheet, my_classes, windows_in_scope
+from xueji.verification.services import (
+    student_confirm,
+    student_report_error,
+    window_close,
+    window_open,
+)
+
+
+@require_GET
+@login_required
+@requires(Action.CLASS_VERIFY)
+def my_classes_page(request: HttpRequest) -> HttpResponse:
+    """The class teacher's classes and the county's window: open now, or when it opens."""
+    return render(request, "verification/my_classes.html", {"mine": my_classes(request.user)})
+
+
+@require_GET
+@login_required
+@requires(Action.CLASS_VERIFY)
+def sheet(request: HttpRequest, class_id: int) -> HttpResponse:
+    """The check sheet of an own class: only while the window is open (404 otherwise)."""
+    found = check_sheet(request.user, class_id)
+    if found is None:
+        return not_found(request)
+    return render(request, "verification/sheet.html", {"sheet": found, "report_form": ReportForm()})
+
+
+def _refused(request: HttpRequest, refused: ServiceError) -> HttpResponse:
+    if isinstance(refused, FieldErrors):
+        messages.error(request, next(iter(refused.errors.values()))[0].messages[0])
+    else:
+        messages.error(request, str(refused.message))
+    return _back_to_sheet(request)
+
+
+def _back_to_sheet(request: HttpRequest) -> HttpResponse:
+    class_id = request.POST.get("class_id", "")
+    if class_id.isdigit():
+        return redirect("verification:sheet", class_id=int(class_id))
+    return redirect("verification:my_classes")
+
+
+@require_POST
+@login_required
+@requires(Action.CLASS_VERIFY)
+def confirm(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
+    try:
+        check = student_confirm(actor=request.user, student_id=student_id)
+    except ServiceError as refused:
+        return refusal_response(request, refused) or _refused(request, refused)
+    else:
+        messages.success(request, _("%(name)s: confirmed correct.") % {"name": check.student.name})
+    return _back_to_sheet(request)
+
+
+@require_POST
+@login_required
+@requires(Action.CLASS_VERIFY)
+def report(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
+    form = ReportForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        check = student_report_error(actor=request.user, student_id=student_id, note=note)
+    except ServiceError as refused:
+        return refusal_response(request, refused) or _refused(request, refused)
+    else:
+        messages.success(
+            request,
+            _("%(name)s: the error is reported to the school's registrar.")
+            % {"name": check.student.name},
+        )
+    return _back_to_sheet(request)
+
+
+def _windows_page(request: HttpRequest, form: WindowForm, status: int = 200) -> HttpResponse:
+    scope = scope_of(request.user)
+    return render(
+        request,
+        "verification/windows.html",
+        {
+            "windows": windows_in_scope(request.user),
+            "form": form,
+            "may_manage": may(scope, Action.WINDOW_MANAGE),
+            "today": today(),
+        },
+        status=status,
+    )
+
+
+@require_GET
+@login_required
+@requires(Action.WINDOW_VIEW)
+def windows(request: HttpRequest) -> HttpResponse:
+    """The windows of the counties in the user's area; county approvers open and close them."""
+    return _windows_page(request, WindowForm())
+
+
+@require_POST
+@login_required
+@requires(Action.WINDOW_MANAGE)
+def open_window(request: HttpRequest) -> HttpResponse:
+    form = WindowForm(request.POST)
+    if form.is_valid():
+        try:
+            window = window_open(
+                actor=request.user,
+                opens_on=form.cleaned_data["opens_on"],
+                closes_on=form.cleaned_data["closes_on"],
+            )
+        except FieldErrors as errors:
+            for name, errs in errors.errors.items():
+                for error in errs:
+                    form.add_error(name if name in form.fields else None, error)
+        except ServiceError as refused:
+            response = refusal_response(request, refused)
+            if response is not None:
+                return response
+            form.add_error(None, str(refused.message))
+        else:
+            messages.success(
+                request,
+                _("Class teachers of the county see their classes from %(start)s to %(end)s.")
+                % {"start": window.opens_on, "end": window.closes_on},
+            )
+            return redirect("verification:windows")
+    return _windows_page(request, form, status=400)
+
+
+@require_POST
+@login_required
+@requires(Action.WINDOW_MANAGE)
+def close_window(request: HttpRequest, window_id: int) -> HttpResponse:
+    try:
+        window_close(actor=request.user, window_id=window_id)
+    except ServiceError as refused:
+        response = refusal_response(request, refused)
+        if response is not None:
+            return response
+        messages.error(request, str(refused.message))
+    else:
+        messages.success(
+            request, _("The window is closed: class teachers no longer see their classes.")
+        )
+    return redirect("verification:windows")
