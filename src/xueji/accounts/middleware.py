@@ -1,0 +1,160 @@
+"""Security headers and the content security policy; the idle session timeout; the second factor
+required of bureau, auditor and administrator accounts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from xueji.accounts.policy import idle_seconds, needs_second_factor
+from xueji.accounts.selectors import has_second_factor
+from xueji.audit.context import note_refusal
+
+# Only this site's own files: scripts (htmx, ECharts and ours) and styles are static files, no
+# inline script, style or event handler anywhere; no plugins; no framing; forms post here.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+LAST_ACTIVITY_KEY = "xueji_last_activity"
+# The time of the last request is written to the session at most this often.
+ACTIVITY_RESOLUTION_SECONDS = 60
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _redirect(request: HttpRequest, url: str) -> HttpResponse:
+    """A redirect that htmx follows as a whole page, not into the fragment it asked for."""
+    if request.headers.get("HX-Request") == "true":
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return HttpResponseRedirect(url)
+
+
+def _with_next(url: str, request: HttpRequest) -> str:
+    return f"{url}?{urlencode({'next': request.get_full_path()})}"
+
+
+class SecurityHeadersMiddleware:
+    """CSP and the headers Django's SecurityMiddleware does not set. Django 5.2 has no CSP of its
+    own; a view that needs another policy sets the header itself and keeps it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            # Pages with children's records are not kept by the browser or proxies.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+class IdleTimeoutMiddleware:
+    """Signs out a session left idle longer than XUEJI_SESSION_IDLE_MINUTES. Place it after
+    AuthenticationMiddleware and MessageMiddleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            now = time.time()
+            last = request.session.get(LAST_ACTIVITY_KEY)
+            if isinstance(last, int | float) and now - last > idle_seconds():
+                return self._sign_out(request)
+            if not isinstance(last, int | float) or now - last >= ACTIVITY_RESOLUTION_SECONDS:
+                request.session[LAST_ACTIVITY_KEY] = now
+        return self.get_response(request)
+
+    def _sign_out(self, request: HttpRequest) -> HttpResponse:
+        request.xueji_logout_reason = "idle"  # type: ignore[attr-defined]
+        logout(request)
+        minutes = idle_seconds() // 60
+        message = _(
+            "You were signed out after %(minutes)d minutes without activity. Log in again."
+        ) % {"minutes": minutes}
+        if _is_api(request):
+            return JsonResponse({"code": "session_expired", "message": message}, status=401)
+        messages.info(request, message)
+        return _redirect(request, _with_next(reverse(settings.LOGIN_URL), request))
+
+
+class SecondFactorMiddleware:
+    """Bureau staff, auditors and administrators (and superusers) see nothing until their session
+    has been verified with their authenticator app; the first time, they set one up. Place it
+    after django_otp.middleware.OTPMiddleware. API calls with a bearer token are not affected:
+    the token is the system client's credential."""
+
+    EXEMPT_NAMES = frozenset(
+        {
+            "accounts:second_factor",
+            "accounts:second_factor_setup",
+            "access:logout",
+            "set_language",
+        }
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and needs_second_factor(user)
+            and not user.is_verified()
+            and not self._exempt(request)
+        ):
+            return self._refuse(request, user)
+        return self.get_response(request)
+
+    def _exempt(self, request: HttpRequest) -> bool:
+        if request.path.startswith(settings.STATIC_URL):
+            return True
+        if _is_api(request) and request.headers.get("Authorization", "").startswith("Bearer "):
+            return True
+        from django.urls import Resolver404, resolve
+
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return False
+        return match.view_name in self.EXEMPT_NAMES
+
+    def _refuse(self, request: HttpRequest, user: object) -> HttpResponse:
+        if _is_api(request):
+            message = _("Verify this session with your authenticator app on the website first.")
+            note_refusal("second_factor_required", message, status=403)
+            return JsonResponse({"code": "second_factor_required", "message": message}, status=403)
+        enrolled = has_second_factor(user)
+        name = "accounts:second_factor" if enrolled else "accounts:second_factor_setup"
+        return _redirect(request, _with_next(reverse(name), request))

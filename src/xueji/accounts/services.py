@@ -1,0 +1,207 @@
+"""Writes of accounts: the second factor, sealing of unused accounts and their reopening, and
+the audit entries of signing in and out. Each runs in one transaction with its audit entry."""
+
+from __future__ import annotations
+
+import binascii
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import DateTimeField, Max
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from xueji.access.policy import Action
+from xueji.access.scope import require
+from xueji.accounts.models import AccountSeal
+from xueji.accounts.policy import stale_days
+from xueji.accounts.selectors import accounts_in_area
+from xueji.audit.services import audit_record
+from xueji.core.errors import Conflict, FieldErrors, NotFound
+
+TOTP_DIGITS = 6
+TOTP_STEP = 30
+
+
+def _token_error(message: Any, code: str) -> FieldErrors:
+    return FieldErrors({"token": [ValidationError(message, code=code)]})
+
+
+def _token_value(token: str) -> int | None:
+    token = (token or "").strip().replace(" ", "")
+    if len(token) != TOTP_DIGITS or not token.isdigit():
+        return None
+    return int(token)
+
+
+def account_event_record(*, actor: Any, action: str, detail: dict[str, Any] | None = None) -> None:
+    """An entry for signing in or out, a failed or locked-out login (in its own transaction)."""
+    with transaction.atomic():
+        audit_record(actor=actor, action=action, object_type="user", detail=detail or {})
+
+
+# ---- the second factor (TOTP) ------------------------------------------------------------------
+
+
+def totp_enrol(*, actor: Any, key: str, token: str) -> TOTPDevice:
+    """Register the authenticator app whose secret `key` (hex) was shown to the user, once it
+    proves it produces the current code. A user has one authenticator; replacing it is a
+    reset by an administrator."""
+    try:
+        secret = binascii.unhexlify(key.encode())
+    except (binascii.Error, ValueError):
+        raise _token_error(_("Start again: the setup has expired."), "setup_expired") from None
+    value = _token_value(token)
+    totp = TOTP(secret, step=TOTP_STEP, digits=TOTP_DIGITS)
+    if value is None or not totp.verify(value, tolerance=1):
+        raise _token_error(
+            _("The code is wrong or has expired: enter the six digits the app shows now."),
+            "token_wrong",
+        )
+    with transaction.atomic():
+        if TOTPDevice.objects.select_for_update().filter(user=actor, confirmed=True).exists():
+            raise Conflict(
+                "second_factor_exists",
+                _("An authenticator is already set up for this account."),
+            )
+        device = TOTPDevice.objects.create(
+            user=actor,
+            name="authenticator",
+            key=key,
+            step=TOTP_STEP,
+            digits=TOTP_DIGITS,
+            confirmed=True,
+            last_t=totp.t(),
+        )
+        audit_record(
+            actor=actor,
+            action="account.second_factor_enrol",
+            object_type="user",
+            detail={"device": device.pk},
+        )
+    return device
+
+
+def second_factor_verify(*, actor: Any, token: str) -> TOTPDevice:
+    """The user's authenticator, when `token` is its current code. A wrong code is recorded
+    and slows the next tries down (1, 2, 4 … seconds) before it is refused; the device row is
+    locked so that one code cannot be used twice by racing requests."""
+    value = _token_value(token)
+    device_id = (
+        TOTPDevice.objects.filter(user=actor, confirmed=True).values_list("pk", flat=True).first()
+    )
+    if device_id is None:
+        raise Conflict("second_factor_missing", _("Set up an authenticator app first."))
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().get(pk=device_id)
+        allowed, _why = device.verify_is_allowed()
+        # A malformed code counts as a wrong one (verify_token records the failure).
+        verified = allowed and device.verify_token(-1 if value is None else value)
+        if verified:
+            action = "account.second_factor"
+        elif allowed:
+            action = "account.second_factor_failed"
+        else:
+            action = "account.second_factor_throttled"
+        audit_record(actor=actor, action=action, object_type="user", detail={"device": device.pk})
+    if verified:
+        return device
+    if not allowed:
+        raise _token_error(
+            _("Too many wrong codes: wait a few seconds, then enter the code the app shows."),
+            "token_throttled",
+        )
+    raise _token_error(
+        _("The code is wrong or has expired: enter the six digits the app shows now."),
+        "token_wrong",
+    )
+
+
+# ---- sealing of unused accounts ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SealedAccount:
+    username: str
+    last_used_at: datetime.datetime
+
+
+def _last_use() -> Any:
+    """The last time an account was used: its last login, its API tokens' last use, the day it
+    was created or last reopened, whichever is latest."""
+    joined = "date_joined"
+    return Greatest(
+        Coalesce("last_login", joined),
+        Coalesce(Max("api_tokens__last_used_at"), joined),
+        Coalesce(Max("account_seals__reopened_at"), joined),
+        output_field=DateTimeField(),
+    )
+
+
+def accounts_seal_stale(*, actor: Any, now: datetime.datetime | None = None) -> list[SealedAccount]:
+    """Seal every active account unused for XUEJI_ACCOUNT_STALE_DAYS: it is switched off until
+    a bureau reopens it. Returns the accounts sealed now."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=stale_days())
+    user_model = get_user_model()
+    sealed: list[SealedAccount] = []
+    with transaction.atomic():
+        stale = (
+            user_model.objects.filter(is_active=True)
+            .annotate(last_use=_last_use())
+            .filter(last_use__lt=cutoff)
+            .order_by("pk")
+        )
+        for user in stale:
+            AccountSeal.objects.create(user=user, sealed_at=now, last_used_at=user.last_use)
+            user_model.objects.filter(pk=user.pk).update(is_active=False)
+            audit_record(
+                actor=actor,
+                action="account.seal",
+                object_type="user",
+                detail={
+                    "user": user.get_username(),
+                    "last_used": user.last_use,
+                    "days": stale_days(),
+                },
+            )
+            sealed.append(SealedAccount(user.get_username(), user.last_use))
+    return sealed
+
+
+def account_reopen(*, actor: Any, user_id: int) -> AccountSeal:
+    """Reopen a sealed account of the bureau's area (account managers only: account.manage in
+    the permission matrix); the operator's command line reopens any (actor None)."""
+    with transaction.atomic():
+        if actor is None:
+            users = get_user_model().objects.all()
+        else:
+            users = accounts_in_area(require(actor, Action.ACCOUNT_MANAGE))
+        seal = (
+            AccountSeal.objects.select_for_update()
+            .filter(user__in=users, user_id=user_id, reopened_at__isnull=True)
+            .select_related("user")
+            .first()
+        )
+        if seal is None:
+            raise NotFound("sealed_account_not_found", _("No such sealed account in your area."))
+        seal.reopened_at = timezone.now()
+        seal.reopened_by = actor
+        seal.save(update_fields=["reopened_at", "reopened_by"])
+        get_user_model().objects.filter(pk=seal.user_id).update(is_active=True)
+        audit_record(
+            actor=actor,
+            action="account.reopen",
+            object_type="user",
+            detail={"user": seal.user.get_username(), "sealed_at": seal.sealed_at},
+            before={"is_active": False},
+            after={"is_active": True},
+        )
+    return seal

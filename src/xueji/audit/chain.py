@@ -1,0 +1,121 @@
+"""The hash chain of the audit trail: what an entry's hash covers, and how values are normalised.
+
+Entry n's hash is SHA-256 over (entry n-1's hash, as 64 hex characters) + (the canonical JSON of
+entry n's own fields). The canonical JSON has sorted keys, no whitespace, UTF-8 text; values are
+normalised before they are stored, so the stored row hashes to the same value when read back from
+SQLite or PostgreSQL. Changing this layout breaks every existing chain: don't, or version it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import ipaddress
+import json
+import re
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+# The "previous hash" of the first entry ever written.
+GENESIS_HASH = "0" * 64
+
+# Identifier-like runs: an 18-character resident ID (17 digits and a check character), also inside
+# a G/J/L student number. Audit details never keep one in clear: the trail is read by auditors
+# and dumped with the database.
+_IDENTIFIER = re.compile(r"(?<![0-9A-Za-z])([GJLgjl]?)(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
+
+# The fields of an entry that its hash covers, in the canonical JSON's key names.
+HASHED_FIELDS = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor_username",
+    "actor_role",
+    "actor_school_id",
+    "actor_division",
+    "ip_address",
+    "action",
+    "object_type",
+    "object_id",
+    "detail",
+    "before",
+    "after",
+    "request_id",
+)
+
+
+def _clean_text(text: str) -> str:
+    # PostgreSQL text and jsonb refuse NUL; an attacker's path or form value may carry one.
+    text = text.replace("\x00", "\ufffd")
+    return _IDENTIFIER.sub(lambda m: m[1] + m[2] + "*" * 8 + m[4][-4:], text)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return _clean_text(value)
+    if isinstance(value, dict):
+        return {_clean_text(str(key)): _clean(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    return value
+
+
+def json_value(value: Any) -> Any:
+    """A JSON-native copy of `value` (dates, UUIDs, decimals become strings), with NUL removed and
+    resident ID numbers masked: what is stored is exactly what is hashed."""
+    if value is None:
+        return None
+    return _clean(json.loads(json.dumps(value, cls=DjangoJSONEncoder)))
+
+
+def text_value(value: Any, max_length: int) -> str:
+    return _clean_text(str(value or ""))[:max_length]
+
+
+def ip_value(value: str | None) -> str | None:
+    """A valid IP address in Python's canonical text, or None (IPv4-mapped IPv6 becomes IPv4)."""
+    if not value:
+        return None
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+def at_value(at: datetime.datetime) -> str:
+    """UTC, to the microsecond: the precision both databases keep."""
+    return at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(fields: dict[str, Any]) -> str:
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_fields(entry: Any) -> dict[str, Any]:
+    """The hashed fields of an AuditEntry (saved or about to be), in canonical form."""
+    return {
+        "seq": entry.seq,
+        "at": at_value(entry.at),
+        "actor_id": entry.actor_id,
+        "actor_username": entry.actor_username,
+        "actor_role": entry.actor_role,
+        "actor_school_id": entry.actor_school_id,
+        "actor_division": entry.actor_division,
+        "ip_address": entry.ip_address,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": None if entry.object_id is None else str(entry.object_id),
+        "detail": entry.detail,
+        "before": entry.before,
+        "after": entry.after,
+        "request_id": str(entry.request_id),
+    }
+
+
+def entry_hash(prev_hash: str, entry: Any) -> str:
+    payload = prev_hash + canonical_json(entry_fields(entry))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()

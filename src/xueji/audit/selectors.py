@@ -1,0 +1,138 @@
+"""Reads of the audit trail: the auditors' search, limited to their area.
+
+Only auditors read the trail (audit.view in xueji.access.policy). An auditor sees the entries
+written by people working inside their area (at its schools or its bureaus, as they were when
+they acted) and every entry about a student of their area, whoever wrote it. A national auditor
+sees everything.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from xueji.access.models import ScopeLevel
+from xueji.access.policy import Action
+from xueji.access.scope import Scope, require, schools_visible, students_visible
+from xueji.audit.models import AuditEntry
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    student: str = ""  # a student's UUID, or a student number (current or former) to look up
+    user: str = ""  # the actor's user name, exactly (case-insensitive)
+    action: str = ""  # an action, or the start of one ("student." for all of a student's)
+    since: datetime.date | None = None
+    until: datetime.date | None = None  # inclusive
+    before: int | None = None  # page cursor: entries numbered below this
+    after: int | None = None  # page cursor: entries numbered above this
+
+
+@dataclass
+class AuditPage:
+    entries: list[AuditEntry] = field(default_factory=list)
+    older: int | None = None  # pass as `before` for the next (older) page
+    newer: int | None = None  # pass as `after` for the previous (newer) page
+    student_id: uuid.UUID | None = None
+    student_not_found: bool = False
+
+
+def _visible(scope: Scope) -> Q:
+    """Entries of the auditor's area: by who acted there, or about whom."""
+    from xueji.schools.models import School
+    from xueji.students.models import Student
+
+    if scope.level == ScopeLevel.NATION:
+        return Q()
+    about_students = Q(
+        object_type="student",
+        object_id__in=Student.objects.filter(students_visible(scope, Action.AUDIT_VIEW)).values(
+            "pk"
+        ),
+    )
+    if scope.level == ScopeLevel.SCHOOL:
+        return Q(actor_school_id=scope.school_id) | about_students
+    code = scope.division_code or ""
+    if scope.level == ScopeLevel.PROVINCE:
+        divisions = Q(actor_division__startswith=code[:2])
+    elif scope.level == ScopeLevel.CITY:
+        divisions = Q(actor_division__startswith=code[:4])
+    else:
+        divisions = Q(actor_division=code)
+    schools = Q(
+        actor_school_id__in=School.objects.filter(schools_visible(scope, Action.AUDIT_VIEW)).values(
+            "id"
+        )
+    )
+    return schools | divisions | about_students
+
+
+def _student_id(user: Any, text: str) -> uuid.UUID | None:
+    text = text.strip()
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        pass
+    from xueji.students.selectors import student_by_number
+
+    found = student_by_number(user, text, Action.AUDIT_VIEW)
+    return None if found is None else found.pk
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def audit_search(user: Any, filters: AuditFilters | None, *, limit: int = PAGE_SIZE) -> AuditPage:
+    """One page of the trail, newest first, matching every filter given; auditors only.
+    With no filters (the search could not be read) the page is empty."""
+    scope = require(user, Action.AUDIT_VIEW)
+    page = AuditPage()
+    if filters is None:
+        return page
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    entries: QuerySet[AuditEntry] = AuditEntry.objects.filter(_visible(scope))
+    if filters.student.strip():
+        page.student_id = _student_id(user, filters.student)
+        if page.student_id is None:
+            page.student_not_found = True
+            return page
+        entries = entries.filter(object_type="student", object_id=page.student_id)
+    if filters.user.strip():
+        entries = entries.filter(actor_username__iexact=filters.user.strip())
+    if filters.action.strip():
+        entries = entries.filter(action__startswith=filters.action.strip())
+    if filters.since is not None:
+        entries = entries.filter(at__gte=_day_start(filters.since))
+    if filters.until is not None:
+        entries = entries.filter(at__lt=_day_start(filters.until + datetime.timedelta(days=1)))
+    entries = entries.select_related("actor")
+
+    if filters.after is not None:
+        rows = list(entries.filter(seq__gt=filters.after).order_by("seq")[: limit + 1])
+        has_newer = len(rows) > limit
+        rows = rows[:limit]
+        rows.reverse()
+        has_older = bool(rows) and entries.filter(seq__lt=rows[-1].seq).exists()
+    else:
+        window = entries if filters.before is None else entries.filter(seq__lt=filters.before)
+        rows = list(window.order_by("-seq")[: limit + 1])
+        has_older = len(rows) > limit
+        rows = rows[:limit]
+        has_newer = (
+            filters.before is not None
+            and bool(rows)
+            and entries.filter(seq__gt=rows[0].seq).exists()
+        )
+    page.entries = rows
+    page.older = rows[-1].seq if has_older else None
+    page.newer = rows[0].seq if has_newer else None
+    return page

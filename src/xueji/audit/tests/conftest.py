@@ -1,0 +1,78 @@
+"""Fixtures of the audit tests: entries written the real way, and an attacker's raw SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+
+from xueji.access.models import Role
+from xueji.audit.models import AuditEntry
+from xueji.audit.services import audit_record
+from xueji.geo.models import Division
+from xueji.testing.api import World
+from xueji.testing.factories import member
+
+AUDIT_TABLES = ("audit_auditentry", "audit_auditcheckpoint", "audit_auditchainhead")
+
+
+@pytest.fixture
+def write_entries(db: Any) -> Callable[..., list[AuditEntry]]:
+    """Append `count` entries, each in its own transaction as a service would."""
+
+    def write(count: int, *, actor: Any = None, action: str = "test.write") -> list[AuditEntry]:
+        written = []
+        for number in range(count):
+            with transaction.atomic():
+                written.append(audit_record(actor=actor, action=action, detail={"number": number}))
+        return written
+
+    return write
+
+
+@pytest.fixture
+def attacker_sql(db: Any) -> Iterator[Callable[[str, list[Any] | None], None]]:
+    """Run SQL as someone with direct database access: on PostgreSQL the table owner, who must
+    first disable the append-only triggers (and they come back on afterwards)."""
+    postgres = connection.vendor == "postgresql"
+
+    def alter_triggers(cursor: Any, change: str) -> None:
+        # ALTER TABLE waits for no deferred checks: run the pending ones first.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table in AUDIT_TABLES:
+            cursor.execute(f"ALTER TABLE {table} {change} TRIGGER USER")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    with connection.cursor() as cursor:
+        if postgres:
+            alter_triggers(cursor, "DISABLE")
+
+        def run(sql: str, params: list[Any] | None = None) -> None:
+            cursor.execute(sql, params or [])
+
+        yield run
+        if postgres:
+            alter_triggers(cursor, "ENABLE")
+
+
+class AuditWorld(World):
+    """World's schools, students and staff (each registration is audited), plus auditors of the
+    nation, of Futian (440304, schools A and B), of Nanshan (440305, school C) and of Shenzhen
+    (4403), and a national system administrator."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        futian = Division.objects.get(code="440304")
+        nanshan = Division.objects.get(code="440305")
+        self.auditor = member(Role.AUDITOR, username="auditor-nation")
+        self.futian_auditor = member(Role.AUDITOR, division=futian, username="auditor-futian")
+        self.nanshan_auditor = member(Role.AUDITOR, division=nanshan, username="auditor-nanshan")
+        self.city_auditor = member(Role.AUDITOR, division=futian.parent, username="auditor-sz")
+        self.admin = member(Role.ADMIN, username="admin-nation")
+
+
+@pytest.fixture
+def world(db: Any) -> AuditWorld:
+    return AuditWorld()

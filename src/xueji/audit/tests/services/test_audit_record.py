@@ -1,0 +1,125 @@
+import datetime
+import decimal
+import itertools
+import uuid
+
+import pytest
+from django.db import transaction
+
+from xueji.access.models import Role
+from xueji.audit import chain
+from xueji.audit.context import begin, end
+from xueji.audit.models import AuditChainHead, AuditEntry
+from xueji.audit.services import ChainHeadMissing, audit_record
+from xueji.geo.models import Division
+from xueji.testing.factories import SchoolFactory, member
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_outside_a_transaction_is_refused():
+    with pytest.raises(RuntimeError, match="inside the audited action's transaction"):
+        audit_record(actor=None, action="test.write")
+    assert not AuditEntry.objects.exists()
+
+
+def test_entries_are_numbered_without_gaps_and_chained(write_entries):
+    entries = write_entries(4)
+    assert [e.seq for e in entries] == [1, 2, 3, 4]
+    assert entries[0].prev_hash == chain.GENESIS_HASH
+    for previous, entry in itertools.pairwise(entries):
+        assert entry.prev_hash == previous.hash
+    for stored in AuditEntry.objects.order_by("seq"):
+        assert chain.entry_hash(stored.prev_hash, stored) == stored.hash
+    head = AuditChainHead.objects.get()
+    assert (head.seq, head.hash) == (4, entries[-1].hash)
+
+
+def test_an_entry_rolled_back_with_its_action_leaves_no_gap(write_entries):
+    write_entries(1)
+    with pytest.raises(ValueError), transaction.atomic():
+        audit_record(actor=None, action="test.failed_action")
+        raise ValueError("the action failed after its audit entry")
+    later = write_entries(1)[0]
+    assert later.seq == 2
+    assert list(AuditEntry.objects.values_list("action", flat=True).order_by("seq")) == [
+        "test.write",
+        "test.write",
+    ]
+
+
+def test_an_entry_keeps_who_acted_as_what_and_where():
+    futian = Division.objects.get(code="440304")
+    registrar = member(Role.REGISTRAR, school=SchoolFactory(county=futian), username="reg-a")
+    bureau = member(Role.BUREAU_APPROVER, division=futian, username="futian-approver")
+    student = uuid.uuid4()
+    by_registrar = audit_record(
+        actor=registrar,
+        action="student.update",
+        object_type="student",
+        object_id=str(student),
+        before={"address": "old"},
+        after={"address": "new"},
+    )
+    by_bureau = audit_record(actor=bureau, action="correction.approve")
+    stored = AuditEntry.objects.get(pk=by_registrar.pk)
+    assert stored.actor == registrar
+    assert stored.actor_username == "reg-a"
+    assert stored.actor_role == Role.REGISTRAR
+    assert stored.actor_school_id == registrar.membership.school_id
+    assert stored.object_id == student
+    assert (stored.before, stored.after) == ({"address": "old"}, {"address": "new"})
+    by_bureau.refresh_from_db()
+    assert (by_bureau.actor_role, by_bureau.actor_division) == (Role.BUREAU_APPROVER, "440304")
+
+
+def test_the_address_and_request_come_from_the_request_being_served():
+    token = begin("::ffff:10.1.2.3")
+    try:
+        first = audit_record(actor=None, action="test.one")
+        second = audit_record(actor=None, action="test.two")
+    finally:
+        end(token)
+    outside = audit_record(actor=None, action="test.three")
+    assert first.ip_address == "10.1.2.3"
+    assert first.request_id == second.request_id
+    assert outside.ip_address is None
+    assert outside.request_id != first.request_id
+
+
+def test_values_are_stored_as_hashed_json_without_identifiers_or_nul():
+    resident = "11010520100305001X"
+    entry = audit_record(
+        actor=None,
+        action="test.values",
+        detail={
+            "id": resident,
+            "number": "G" + resident,
+            "text": f"lookup of {resident} by name",
+            "day": datetime.date(2026, 9, 1),
+            "uuid": uuid.UUID(int=7),
+            "amount": decimal.Decimal("12.50"),
+            "nested": [{"ratio": 0.1, "nul": "a\x00b"}],
+        },
+        before={"id_number": resident},
+    )
+    stored = AuditEntry.objects.get(pk=entry.pk)
+    assert stored.detail == {
+        "id": "110105********001X",
+        "number": "G110105********001X",
+        "text": "lookup of 110105********001X by name",
+        "day": "2026-09-01",
+        "uuid": str(uuid.UUID(int=7)),
+        "amount": "12.50",
+        "nested": [{"ratio": 0.1, "nul": "a\ufffdb"}],
+    }
+    assert stored.before == {"id_number": "110105********001X"}
+    assert chain.entry_hash(stored.prev_hash, stored) == stored.hash
+
+
+def test_writes_stop_when_the_chain_head_was_removed(write_entries, attacker_sql):
+    write_entries(2)
+    attacker_sql("DELETE FROM audit_auditchainhead", None)
+    with pytest.raises(ChainHeadMissing):
+        audit_record(actor=None, action="test.write")

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from xueji.audit import views
+
+app_name = "audit"
+urlpatterns = [
+    path("audit/", views.search, name="search"),
+]

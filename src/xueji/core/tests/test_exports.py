@@ -1,0 +1,166 @@
+"""Safe exports: formula injection neutralised, identifiers masked unless revealed, audited."""
+
+import csv
+import datetime
+import io
+import re
+import zipfile
+
+import pytest
+
+from xueji.access.models import Role
+from xueji.access.scope import PermissionRefused
+from xueji.audit.models import AuditEntry
+from xueji.core.exports import (
+    MASK_ID_NUMBER,
+    MASK_STUDENT_NUMBER,
+    Column,
+    export_table,
+    mask_identifiers,
+    neutralise,
+    to_csv,
+    to_xlsx,
+)
+from xueji.geo.models import Division
+from xueji.testing.factories import member
+
+RESIDENT = "11010520100305002X"
+
+COLUMNS = [
+    Column("name", "Name"),
+    Column("id_number", "ID number", MASK_ID_NUMBER),
+    Column("student_number", "Student number", MASK_STUDENT_NUMBER),
+    Column("note", "Note"),
+    Column("count", "Count"),
+]
+ROWS = [
+    {
+        "name": '=HYPERLINK("http://evil.example","点这里")',
+        "id_number": RESIDENT,
+        "student_number": "G" + RESIDENT,
+        "note": f"mentions {RESIDENT} in passing",
+        "count": -3,
+    },
+    {"name": "张春铭", "id_number": None, "student_number": "", "note": "@SUM(A1)", "count": 7},
+]
+
+
+@pytest.mark.parametrize(
+    "text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\0x", "＝1+1", "－2", "＠x"]
+)
+def test_text_that_a_spreadsheet_would_evaluate_is_neutralised(text):
+    assert neutralise(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["张春铭", "a=b", "1-2", "", " =x"])
+def test_other_text_is_left_alone(text):
+    assert neutralise(text) == text
+
+
+def test_identifiers_are_masked_wherever_they_appear():
+    assert mask_identifiers(f"ID {RESIDENT}, number G{RESIDENT}.") == (
+        "ID 110105********002X, number G110105********002X."
+    )
+    assert mask_identifiers("12345678901234567890123") == "12345678901234567890123"
+
+
+def read_csv(content: bytes) -> list[list[str]]:
+    assert content.startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+def test_csv_is_masked_and_safe_by_default():
+    lines = read_csv(to_csv(COLUMNS, ROWS))
+    assert lines[0] == ["Name", "ID number", "Student number", "Note", "Count"]
+    assert lines[1] == [
+        '\'=HYPERLINK("http://evil.example","点这里")',
+        "110105********002X",
+        "G110105********002X",
+        "mentions 110105********002X in passing",
+        "-3",
+    ]
+    assert lines[2] == ["张春铭", "", "", "'@SUM(A1)", "7"]
+    assert RESIDENT not in to_csv(COLUMNS, ROWS).decode("utf-8-sig")
+
+
+def test_revealing_keeps_the_numbers_but_still_neutralises():
+    lines = read_csv(to_csv(COLUMNS, ROWS, reveal=True))
+    assert lines[1][1] == RESIDENT
+    assert lines[1][2] == "G" + RESIDENT
+    assert lines[1][0].startswith("'=")
+
+
+def test_objects_and_dates_export_too():
+    class Row:
+        name = "+86 138"
+        day = datetime.date(2026, 9, 1)
+
+    lines = read_csv(to_csv([Column("name", "Phone"), Column("day", "Day")], [Row()]))
+    assert lines[1] == ["'+86 138", "2026-09-01"]
+
+
+def xlsx_parts(content: bytes) -> tuple[str, str]:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return (
+            archive.read("xl/worksheets/sheet1.xml").decode(),
+            archive.read("xl/sharedStrings.xml").decode(),
+        )
+
+
+def test_xlsx_has_no_formula_and_masked_numbers():
+    sheet, strings = xlsx_parts(to_xlsx(COLUMNS, ROWS, sheet="Students: list"))
+    assert "<f>" not in sheet and "<f " not in sheet
+    assert "&apos;=HYPERLINK" in strings or "'=HYPERLINK" in strings
+    assert "110105********002X" in strings
+    assert RESIDENT not in strings
+    assert re.search(r"<v>-3</v>", sheet)  # numbers stay numbers
+
+
+@pytest.mark.django_db
+def test_export_table_needs_the_export_permission_and_is_audited():
+    futian = Division.objects.get(code="440304")
+    viewer = member(Role.BUREAU_VIEWER, division=futian)
+    exported = export_table(
+        actor=viewer, name="学生名单 2026", columns=COLUMNS, rows=ROWS, fmt="csv"
+    )
+    assert exported.filename == "学生名单_2026.csv"
+    assert exported.content_type.startswith("text/csv")
+    assert RESIDENT not in exported.content.decode("utf-8-sig")
+    entry = AuditEntry.objects.get(action="export")
+    assert entry.actor == viewer
+    assert entry.detail == {
+        "table": "学生名单 2026",
+        "format": "csv",
+        "rows": 2,
+        "columns": ["name", "id_number", "student_number", "note", "count"],
+        "revealed": False,
+    }
+    with pytest.raises(PermissionRefused):
+        export_table(
+            actor=member(Role.AUDITOR, division=futian),
+            name="x",
+            columns=COLUMNS,
+            rows=[],
+            fmt="csv",
+        )
+
+
+@pytest.mark.django_db
+def test_revealing_needs_the_reveal_permission_and_is_recorded():
+    futian = Division.objects.get(code="440304")
+    with pytest.raises(PermissionRefused):
+        export_table(
+            actor=member(Role.BUREAU_VIEWER, division=futian),
+            name="x",
+            columns=COLUMNS,
+            rows=ROWS,
+            fmt="xlsx",
+            reveal=True,
+        )
+    approver = member(Role.BUREAU_APPROVER, division=futian)
+    exported = export_table(
+        actor=approver, name="x", columns=COLUMNS, rows=ROWS, fmt="xlsx", reveal=True
+    )
+    assert RESIDENT in xlsx_parts(exported.content)[1]
+    assert AuditEntry.objects.get(action="export", actor=approver).detail["revealed"] is True
+    assert not AuditEntry.objects.filter(action="export", detail__revealed=False).exists()
