@@ -1,0 +1,69 @@
+"""What a figure is about, as it travels in URLs: "nation", "province:440000", "city:440300",
+"county:440304", "school:12", "grade:12:3" (grade 3 of school 12) or "class:55"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from xueji.schools.models import MAX_GRADE, MIN_GRADE
+
+LEVELS = ("nation", "province", "city", "county", "school", "grade", "class")
+DIVISION_LEVELS = ("province", "city", "county")
+# The units a level is made of, for drilling down and for the per-unit tables.
+CHILD_LEVEL = {
+    "nation": "province",
+    "province": "city",
+    "city": "county",
+    "county": "school",
+    "school": "class",
+    "grade": "class",
+    "class": None,
+}
+
+_DIVISION = re.compile(r"^(province|city|county):([0-9]{6})$")
+_SCHOOL = re.compile(r"^school:([0-9]{1,18})$")
+_GRADE = re.compile(r"^grade:([0-9]{1,18}):(-?[0-9]{1,2})$")
+_CLASS = re.compile(r"^class:([0-9]{1,18})$")
+
+
+class BadTarget(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    level: str
+    code: str = ""
+    school_id: int | None = None
+    grade: int | None = None
+    class_id: int | None = None
+
+    def __str__(self) -> str:
+        if self.level == "nation":
+            return "nation"
+        if self.level in DIVISION_LEVELS:
+            return f"{self.level}:{self.code}"
+        if self.level == "school":
+            return f"school:{self.school_id}"
+        if self.level == "grade":
+            return f"grade:{self.school_id}:{self.grade}"
+        return f"class:{self.class_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> TargetSpec:
+        text = (text or "").strip()
+        if text == "nation":
+            return cls("nation")
+        if match := _DIVISION.match(text):
+            return cls(match.group(1), code=match.group(2))
+        if match := _SCHOOL.match(text):
+            return cls("school", school_id=int(match.group(1)))
+        if match := _GRADE.match(text):
+            grade = int(match.group(2))
+            if not MIN_GRADE <= grade <= MAX_GRADE:
+                raise BadTarget(text)
+            return cls("grade", school_id=int(match.group(1)), grade=grade)
+        if match := _CLASS.match(text):
+            return cls("class", class_id=int(match.group(1)))
+        raise BadTarget(text)
