@@ -27,9 +27,13 @@ migrate: install
 demo: migrate
 	$(BIN)/xueji load_demo
 
+# The demo server asks no second factor, so that every demo account opens at once; set
+# DEMO_TWO_FACTOR=1 to try the enrolment of bureau, auditor and admin accounts.
+DEMO_TWO_FACTOR ?= 0
+
 run: demo
 	$(BIN)/xueji print_demo_accounts
-	$(BIN)/xueji runserver 127.0.0.1:8000
+	XUEJI_TWO_FACTOR_REQUIRED=$(DEMO_TWO_FACTOR) $(BIN)/xueji runserver 127.0.0.1:8000
 
 lint: $(STAMP)
 	$(BIN)/ruff check src bench

@@ -7,9 +7,11 @@ with that user's role and scope.
 from ninja import NinjaAPI
 
 from xueji.access.auth import API_AUTH
+from xueji.audit.api import router as audit_router
 from xueji.core.api import install_error_handlers
 from xueji.geo.api import router as divisions_router
 from xueji.schools.api import classes_router, schools_router
+from xueji.stats.api import router as stats_router
 from xueji.students.api import router as students_router
 
 api = NinjaAPI(
@@ -30,3 +32,5 @@ api.add_router("/divisions", divisions_router)
 api.add_router("/schools", schools_router)
 api.add_router("/classes", classes_router)
 api.add_router("/students", students_router)
+api.add_router("/audit", audit_router)
+api.add_router("/stats", stats_router)

@@ -1,5 +1,6 @@
 """Settings for Xueji. Everything that differs between machines comes from the environment."""
 
+import datetime
 import os
 from pathlib import Path
 
@@ -22,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "xueji.core",
@@ -30,19 +32,34 @@ INSTALLED_APPS = [
     "xueji.schools",
     "xueji.access",
     "xueji.students",
+    "xueji.corrections",
+    "xueji.verification",
+    "xueji.scores",
+    "xueji.demo",
+    "xueji.stats",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "xueji.accounts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "xueji.accounts.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "xueji.core.middleware.ChineseByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "xueji.audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "xueji.accounts.middleware.IdleTimeoutMiddleware",
+    "xueji.accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "xueji.audit.context.ClientAddressMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -106,6 +123,44 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # Ages outside [expected - below, expected + above] for a grade are flagged at registration.
 XUEJI_AGE_TOLERANCE_BELOW = int(os.environ.get("XUEJI_AGE_TOLERANCE_BELOW", "1"))
 XUEJI_AGE_TOLERANCE_ABOVE = int(os.environ.get("XUEJI_AGE_TOLERANCE_ABOVE", "2"))
+# Statistics shown to those without access to the records hide counts below this (xueji.stats).
+XUEJI_SMALL_CELL_THRESHOLD = int(os.environ.get("XUEJI_SMALL_CELL_THRESHOLD", "5"))
+# Audit entries older than this are purged by `xueji audit purge`; at least 180 (system check).
+XUEJI_AUDIT_RETENTION_DAYS = int(os.environ.get("XUEJI_AUDIT_RETENTION_DAYS", "365"))
+# Reverse proxies in front of the app whose X-Forwarded-For entries are trusted (0: none).
+XUEJI_TRUSTED_PROXIES = int(os.environ.get("XUEJI_TRUSTED_PROXIES", "0"))
+
+# Accounts (xueji.accounts): Argon2 first, older hashes upgraded at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTHENTICATION_BACKENDS = [
+    "xueji.accounts.backends.LockoutBackend",
+    "xueji.accounts.backends.AccountBackend",
+]
+# Lockout after repeated failed logins of one account or from one address (django-axes).
+AXES_FAILURE_LIMIT = int(os.environ.get("XUEJI_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("XUEJI_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "xueji.accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "xueji.audit.middleware.client_address"
+AXES_VERBOSE = False
+# TOTP second factor of bureau, auditor and admin accounts (django-otp).
+XUEJI_TWO_FACTOR_REQUIRED = os.environ.get("XUEJI_TWO_FACTOR_REQUIRED", "1") == "1"
+OTP_TOTP_ISSUER = "Xueji"
+# Sessions end after this many idle minutes, and after 12 hours in any case.
+XUEJI_SESSION_IDLE_MINUTES = int(os.environ.get("XUEJI_SESSION_IDLE_MINUTES", "30"))
+SESSION_COOKIE_AGE = 12 * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Accounts not used for this many days are sealed by `xueji seal_stale_accounts`.
+XUEJI_ACCOUNT_STALE_DAYS = int(os.environ.get("XUEJI_ACCOUNT_STALE_DAYS", "180"))
+# Security headers (the content security policy is set by xueji.accounts.middleware).
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
 
 LOGGING = {
     "version": 1,

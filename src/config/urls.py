@@ -9,4 +9,10 @@ urlpatterns = [
     path("", include("xueji.students.urls")),
     path("", include("xueji.schools.urls")),
     path("", include("xueji.geo.urls")),
+    path("", include("xueji.corrections.urls")),
+    path("", include("xueji.verification.urls")),
+    path("", include("xueji.scores.urls")),
+    path("", include("xueji.stats.urls")),
+    path("", include("xueji.audit.urls")),
+    path("", include("xueji.accounts.urls")),
 ]

@@ -22,6 +22,12 @@ def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def _second_factor_not_required(settings):  # type: ignore[no-untyped-def]
+    """Tests sign users in with force_login; those about the second factor turn it back on."""
+    settings.XUEJI_TWO_FACTOR_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
 def _divisions_present(request):  # type: ignore[no-untyped-def]
     """Divisions come from a data migration; a transactional test's flush removes them, so put
     them back for the tests that follow it."""

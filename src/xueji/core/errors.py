@@ -11,6 +11,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from xueji.audit.context import note_refusal
+
 
 class ServiceError(Exception):
     """A request the domain refuses as a whole (not tied to one field)."""
@@ -24,6 +26,8 @@ class ServiceError(Exception):
         self.details = details
         if status is not None:
             self.status = status
+        if self.status in (403, 404):  # a failed permission check: the audit trail keeps it
+            note_refusal(code, message, status=self.status)
 
 
 class NotFound(ServiceError):

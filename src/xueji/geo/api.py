@@ -6,6 +6,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 
+from xueji.access.decorators import endpoint_requires
+from xueji.access.policy import Action
 from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
 from xueji.core.errors import NotFound
 from xueji.geo.selectors import division_get, divisions_list
@@ -25,6 +27,7 @@ class DivisionOut(Schema):
 
 
 @router.get("", response={200: list[DivisionOut], **COMMON_ERRORS})
+@endpoint_requires(Action.DIVISION_VIEW)
 def list_divisions(
     request: HttpRequest, parent: str | None = None, level: str | None = None
 ) -> object:
@@ -36,6 +39,7 @@ def list_divisions(
 
 
 @router.get("/{code}", response={200: DivisionOut, 404: ErrorOut, **COMMON_ERRORS})
+@endpoint_requires(Action.DIVISION_VIEW)
 def get_division(request: HttpRequest, code: str) -> object:
     """One division by its 6-digit code."""
     division = division_get(caller(request), code)

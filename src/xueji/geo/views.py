@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.http import require_GET
 
+from xueji.access.decorators import requires
+from xueji.access.policy import Action
 from xueji.geo.forms import DivisionPicker
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,60}$")
@@ -15,6 +17,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,60}$")
 
 @require_GET
 @login_required
+@requires(Action.DIVISION_VIEW)
 def division_picker(request: HttpRequest) -> HttpResponse:
     field = request.GET.get("field", "")
     element_id = request.GET.get("id", "") or f"id_{field}"

@@ -8,6 +8,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
 
+from xueji.access.decorators import endpoint_requires
+from xueji.access.policy import Action
 from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
 from xueji.core.errors import NotFound
 from xueji.schools.models import grade_label
@@ -141,6 +143,7 @@ class ClassRosterOut(Schema):
 
 
 @schools_router.get("", response={200: list[SchoolOut], **COMMON_ERRORS})
+@endpoint_requires(Action.SCHOOL_VIEW)
 def list_schools(request: HttpRequest, params: Query[SchoolParams]) -> object:
     """Schools in your scope, by division, kind, name or code."""
     return school_list(
@@ -156,6 +159,7 @@ def list_schools(request: HttpRequest, params: Query[SchoolParams]) -> object:
 @schools_router.get(
     "/{int:school_id}", response={200: SchoolDetailOut, 404: ErrorOut, **COMMON_ERRORS}
 )
+@endpoint_requires(Action.SCHOOL_VIEW)
 def get_school(request: HttpRequest, school_id: int) -> object:
     """One school with its grades and classes, and the students on roll in each."""
     overview = school_overview(caller(request), school_id)
@@ -167,6 +171,7 @@ def get_school(request: HttpRequest, school_id: int) -> object:
 @classes_router.get(
     "/{int:class_id}", response={200: ClassRosterOut, 404: ErrorOut, **COMMON_ERRORS}
 )
+@endpoint_requires(Action.ROSTER_VIEW)
 def get_class(request: HttpRequest, class_id: int) -> object:
     """One class with its roster: the students placed in it now (numbers masked)."""
     found = class_with_roster(caller(request), class_id)

@@ -11,7 +11,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from xueji.access.models import ScopeLevel
-from xueji.access.scope import Scope, schools_visible, scope_of
+from xueji.access.policy import Action
+from xueji.access.scope import Scope, classes_visible, schools_visible, scope_of
 from xueji.core import codes
 from xueji.geo.models import Division
 from xueji.schools.models import AcademicYear, School, SchoolClass, academic_start_year
@@ -68,8 +69,8 @@ class SchoolOverview:
 
 
 def schools_in_scope(user: Any) -> QuerySet[School]:
-    """All schools the user may see."""
-    return School.objects.filter(schools_visible(scope_of(user)))
+    """All schools the user may see (school.view in the permission matrix)."""
+    return School.objects.filter(schools_visible(scope_of(user), Action.SCHOOL_VIEW))
 
 
 def school_get(user: Any, school_id: int) -> School | None:
@@ -179,9 +180,10 @@ def bureau_overview(user: Any, *, county_code: str = "", query: str = "") -> Bur
 
 
 def class_get(user: Any, class_id: int) -> SchoolClass | None:
-    """One class, if its school is inside the user's scope."""
+    """One class whose roster the user may see: its school inside the user's area, or, for a
+    class teacher, an own class while the county's verification window is open."""
     return (
-        SchoolClass.objects.filter(school__in=schools_in_scope(user))
+        SchoolClass.objects.filter(classes_visible(scope_of(user), Action.ROSTER_VIEW))
         .select_related("school", "academic_year", "class_teacher")
         .filter(pk=class_id)
         .first()

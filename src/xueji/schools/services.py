@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from xueji.access.models import Role, ScopeLevel
-from xueji.access.scope import scope_of
+from xueji.access.policy import Action
+from xueji.access.scope import division_in_area, may, may_at_school, scope_of
 from xueji.audit.services import audit_record
 from xueji.core.errors import Conflict, FieldErrors, NotFound
 from xueji.geo.models import Division, DivisionLevel
@@ -20,13 +20,7 @@ from xueji.schools.models import DEFAULT_GRADES, AcademicYear, School, SchoolCla
 def _may_manage_schools_in(actor: Any, county: Division) -> bool:
     """County, city, province or national approvers and administrators register schools."""
     scope = scope_of(actor)
-    if scope is None or scope.role not in (Role.BUREAU_APPROVER, Role.ADMIN):
-        return False
-    if scope.level == ScopeLevel.NATION:
-        return True
-    code = scope.division_code or ""
-    prefix = {"province": 2, "city": 4, "county": 6}.get(scope.level)
-    return prefix is not None and county.code[:prefix] == code[:prefix]
+    return may(scope, Action.SCHOOL_MANAGE) and division_in_area(scope, county.code)
 
 
 def academic_year_ensure(*, actor: Any, start_year: int) -> AcademicYear:
@@ -127,11 +121,7 @@ def class_create(
     """Open a class of a grade for an academic year; the registrar of the school does it."""
     scope = scope_of(actor)
     school = School.objects.filter(pk=school_id).first()
-    if (
-        school is None
-        or scope is None
-        or not (scope.role == Role.REGISTRAR and scope.school_id == school.pk)
-    ):
+    if school is None or not may_at_school(scope, Action.CLASS_MANAGE, school.pk):
         raise NotFound("school_not_found", _("No such school."))
     if grade not in school.grades:
         raise FieldErrors(

@@ -15,10 +15,16 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
+from xueji.access.decorators import endpoint_requires
+from xueji.access.policy import Action
 from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
 from xueji.core.errors import NotFound
-from xueji.core.idnumbers import mask_id_number, mask_student_number
-from xueji.students.selectors import student_by_number, student_record, student_search
+from xueji.students.selectors import (
+    student_by_number,
+    student_numbers_revealed,
+    student_record,
+    student_search,
+)
 from xueji.students.services import student_assign_resident_id, student_register
 from xueji.students.validation import FamilyMemberData, StudentData
 
@@ -133,11 +139,11 @@ class StudentSummaryOut(Schema):
 
     @staticmethod
     def resolve_student_number(obj: Any) -> str:
-        return mask_student_number(obj.student_number)
+        return str(obj.number_masked)
 
     @staticmethod
     def resolve_id_number(obj: Any) -> str:
-        return mask_id_number(obj.id_number)
+        return str(obj.id_number_masked)
 
     @staticmethod
     def resolve_school_name(obj: Any) -> str:
@@ -157,8 +163,7 @@ class FamilyMemberOut(Schema):
 
     @staticmethod
     def resolve_id_number(obj: Any) -> str:
-        # A relative's number is not the student's own record: it stays masked here.
-        return mask_id_number(obj.id_number)
+        return str(obj.id_number_masked)
 
 
 class PlacementOut(Schema):
@@ -190,8 +195,14 @@ class PlacementOut(Schema):
         return int(obj.school_class.academic_year.start_year)
 
 
+class RevealedNumbersOut(Schema):
+    student_number: str
+    id_number: str
+
+
 class StudentRecordOut(Schema):
-    """The full record: basic and other information, family, placement history, numbers."""
+    """The full record: basic and other information, family, placement history. Numbers are
+    masked; `POST /students/{id}/reveal` gives them in full, and is audited."""
 
     id: uuid.UUID
     student_number: str
@@ -237,11 +248,19 @@ class StudentRecordOut(Schema):
 
     @staticmethod
     def resolve_former_numbers(obj: Any) -> list[str]:
-        return [alias.number for alias in obj.former_numbers.all()]
+        return [alias.number_masked for alias in obj.former_numbers.all()]
 
     @staticmethod
     def resolve_school_name(obj: Any) -> str:
         return str(obj.school.name)
+
+    @staticmethod
+    def resolve_student_number(obj: Any) -> str:
+        return str(obj.number_masked)
+
+    @staticmethod
+    def resolve_id_number(obj: Any) -> str:
+        return str(obj.id_number_masked)
 
     @staticmethod
     def resolve_birthplace_code(obj: Any) -> str:
@@ -275,6 +294,7 @@ def _no_such_student() -> NotFound:
     "",
     response={201: StudentRecordOut, 404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS},
 )
+@endpoint_requires(Action.STUDENT_REGISTER)
 def register_student(request: HttpRequest, payload: StudentRegisterIn) -> object:
     """Register a new student into a class of your school (school registrars only).
 
@@ -294,6 +314,7 @@ def register_student(request: HttpRequest, payload: StudentRegisterIn) -> object
 
 
 @router.get("", response={200: list[StudentSummaryOut], **COMMON_ERRORS})
+@endpoint_requires(Action.STUDENT_VIEW_LIST)
 def search_students(request: HttpRequest, params: Query[SearchParams]) -> object:
     """Search your scope by name (prefix), pinyin or initials, or a number; by school, grade,
     class. Numbers in the results are masked."""
@@ -308,6 +329,7 @@ def search_students(request: HttpRequest, params: Query[SearchParams]) -> object
 
 
 @router.post("/lookup", response={200: StudentSummaryOut, 404: ErrorOut, **COMMON_ERRORS})
+@endpoint_requires(Action.STUDENT_VIEW_LIST)
 def lookup_student(request: HttpRequest, payload: NumberIn) -> object:
     """Exact lookup by a student number (a former one too) or a resident ID number.
 
@@ -319,6 +341,7 @@ def lookup_student(request: HttpRequest, payload: NumberIn) -> object:
 
 
 @router.get("/{uuid:student_id}", response={200: StudentRecordOut, 404: ErrorOut, **COMMON_ERRORS})
+@endpoint_requires(Action.STUDENT_VIEW)
 def get_student(request: HttpRequest, student_id: uuid.UUID) -> object:
     """The full record of one student in your scope."""
     student = student_record(caller(request), student_id)
@@ -328,9 +351,23 @@ def get_student(request: HttpRequest, student_id: uuid.UUID) -> object:
 
 
 @router.post(
+    "/{uuid:student_id}/reveal",
+    response={200: RevealedNumbersOut, 404: ErrorOut, **COMMON_ERRORS},
+)
+@endpoint_requires(Action.STUDENT_REVEAL_ID)
+def reveal_numbers(request: HttpRequest, student_id: uuid.UUID) -> object:
+    """The student number and ID number in full. Every reveal is written to the audit trail."""
+    numbers = student_numbers_revealed(caller(request), student_id)
+    if numbers is None:
+        raise _no_such_student()
+    return numbers
+
+
+@router.post(
     "/{uuid:student_id}/resident-id",
     response={200: StudentRecordOut, 404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS},
 )
+@endpoint_requires(Action.STUDENT_ASSIGN_RESIDENT_ID)
 def assign_resident_id(
     request: HttpRequest, student_id: uuid.UUID, payload: ResidentIdIn
 ) -> object:

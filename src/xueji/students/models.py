@@ -40,7 +40,10 @@ class Student(models.Model):
     """A child's status record (学籍): the person's basic information under one lifelong number."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    student_number = models.CharField(_("student number"), max_length=19)
+    # The lifelong number, sealed; see xueji.students.identity.
+    number_masked = models.CharField(_("student number"), max_length=19)
+    number_sealed = models.TextField()
+    number_index = models.CharField(max_length=32)
     number_kind = models.CharField(max_length=1, choices=NumberKind.choices)
 
     # Basic information (基础学籍信息): national, changed only through a key-data correction.
@@ -70,7 +73,9 @@ class Student(models.Model):
     id_doc_type = models.CharField(
         _("identity document type"), max_length=1, choices=codes.IdDocType.choices
     )
-    id_number = models.CharField(_("identity document number"), max_length=32, blank=True)
+    id_number_masked = models.CharField(_("identity document number"), max_length=32, blank=True)
+    id_number_sealed = models.TextField(blank=True)
+    id_number_index = models.CharField(max_length=32, blank=True)
     overseas_status = models.CharField(
         _("Hong Kong, Macao, Taiwan, overseas Chinese or foreign"),
         max_length=2,
@@ -149,15 +154,15 @@ class Student(models.Model):
     class Meta:
         ordering = ["name_pinyin", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["student_number"], name="one_record_per_number"),
+            models.UniqueConstraint(fields=["number_index"], name="one_record_per_number"),
             # One person, one record: a document number is held by one record nationally.
             models.UniqueConstraint(
-                fields=["id_doc_type", "id_number"],
-                condition=~models.Q(id_number=""),
+                fields=["id_doc_type", "id_number_index"],
+                condition=~models.Q(id_number_index=""),
                 name="one_record_per_document",
             ),
             models.CheckConstraint(
-                condition=models.Q(student_number__regex=r"^[GJL][0-9]{17}[0-9X]$"),
+                condition=models.Q(number_masked__regex=r"^[GJL][0-9]{6}[*]{8}[0-9]{3}[0-9X]$"),
                 name="student_number_format",
             ),
             models.CheckConstraint(
@@ -167,7 +172,7 @@ class Student(models.Model):
                 name="number_kind_matches_document",
             ),
             models.CheckConstraint(
-                condition=~models.Q(id_doc_type="Z") | models.Q(id_number=""),
+                condition=~models.Q(id_doc_type="Z") | models.Q(id_number_index=""),
                 name="no_document_no_number",
             ),
         ]
@@ -187,19 +192,31 @@ class Student(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.student_number})"
+        return f"{self.name} ({self.number_masked})"
+
+    def reveal_student_number(self) -> str:
+        """The plain number. Callers showing it to a person must audit it (selectors do)."""
+        from xueji.students.identity import STUDENT_NUMBER, unseal
+
+        return unseal(self.number_sealed, context=STUDENT_NUMBER)
+
+    def reveal_id_number(self) -> str:
+        from xueji.students.identity import STUDENT_ID_NUMBER, unseal
+
+        return unseal(self.id_number_sealed, context=STUDENT_ID_NUMBER)
 
 
 class StudentNumberAlias(models.Model):
     """A number the student held before; it keeps resolving to the same record (终身不变)."""
 
-    number = models.CharField(max_length=19, unique=True)
+    number_index = models.CharField(max_length=32, unique=True)
+    number_masked = models.CharField(max_length=19)
     kind = models.CharField(max_length=1, choices=NumberKind.choices)
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="former_numbers")
     retired_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return self.number
+        return self.number_masked
 
 
 class NumberSequence(models.Model):
@@ -235,7 +252,9 @@ class FamilyMember(models.Model):
     id_doc_type = models.CharField(
         _("identity document type"), max_length=1, choices=codes.IdDocType.choices, blank=True
     )
-    id_number = models.CharField(_("identity document number"), max_length=32, blank=True)
+    id_number_masked = models.CharField(_("identity document number"), max_length=32, blank=True)
+    id_number_sealed = models.TextField(blank=True)
+    id_number_index = models.CharField(max_length=32, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     employer = models.CharField(_("employer"), max_length=128, blank=True)
     is_guardian = models.BooleanField(_("guardian"), default=False)
@@ -307,6 +326,7 @@ class EventKind(models.TextChoices):
     REGISTERED = "registered", _("Registered")
     NUMBER_CHANGED = "number_changed", _("Student number changed")
     INFO_UPDATED = "info_updated", _("Other information updated")
+    KEY_DATA_CORRECTED = "key_data_corrected", _("Basic information corrected")
 
 
 class RecordEvent(models.Model):

@@ -8,8 +8,11 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from xueji.access.policy import Action
 from xueji.access.scope import scope_of, students_visible
+from xueji.core.codes import IdDocType
 from xueji.core.idnumbers import normalize
+from xueji.students.identity import document_index, number_index
 from xueji.students.models import ON_ROLL_STATES, Placement, Student, StudentNumberAlias
 
 _STUDENT_NUMBER = re.compile(r"^[GJL]\d{17}[\dX]$")
@@ -17,9 +20,10 @@ _ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 _LATIN = re.compile(r"^[a-z]+$")
 
 
-def students_in_scope(user: Any) -> QuerySet[Student]:
-    """All student records the user may see."""
-    return Student.objects.filter(students_visible(scope_of(user)))
+def students_in_scope(user: Any, action: str = Action.STUDENT_VIEW) -> QuerySet[Student]:
+    """All student records the user may perform `action` on (the permission matrix decides:
+    a class teacher sees the current students of own classes while the window is open)."""
+    return Student.objects.filter(students_visible(scope_of(user), action))
 
 
 def student_get(user: Any, student_id: Any) -> Student | None:
@@ -32,18 +36,31 @@ def student_get(user: Any, student_id: Any) -> Student | None:
     )
 
 
-def student_by_number(user: Any, number: str) -> Student | None:
-    """Exact lookup by a current or former student number, or by a resident ID number."""
+def _one(students: QuerySet[Student]) -> Student | None:
+    """The single row of a unique lookup, without the ordering `.first()` would compile in."""
+    return next(iter(students.order_by()[:1]), None)
+
+
+def student_by_number(
+    user: Any, number: str, action: str = Action.STUDENT_VIEW_LIST
+) -> Student | None:
+    """Exact lookup by a current or former student number, or by a resident ID number, among
+    the records the user may perform `action` on (auditors look up with audit.view)."""
     number = normalize(number)
-    visible = students_in_scope(user).select_related("school")
+    visible = students_in_scope(user, action).select_related("school")
     if _STUDENT_NUMBER.match(number):
-        found = visible.filter(student_number=number).first()
+        index = number_index(number)
+        found = _one(visible.filter(number_index=index))
         if found is not None:
             return found
-        alias = StudentNumberAlias.objects.filter(number=number).only("student_id").first()
-        return None if alias is None else visible.filter(pk=alias.student_id).first()
+        alias = StudentNumberAlias.objects.filter(number_index=index).only("student_id").first()
+        return None if alias is None else _one(visible.filter(pk=alias.student_id))
     if _ID_NUMBER.match(number):
-        return visible.filter(id_doc_type="1", id_number=number).first()
+        by_document = visible.filter(
+            id_doc_type=IdDocType.RESIDENT_ID,
+            id_number_index=document_index(IdDocType.RESIDENT_ID, number),
+        )
+        return _one(by_document)
     return None
 
 
@@ -62,7 +79,7 @@ def student_search(
         exact = student_by_number(user, query)
         if exact is not None:
             return [exact]
-    students = students_in_scope(user).select_related("school")
+    students = students_in_scope(user, Action.STUDENT_VIEW_LIST).select_related("school")
     if query:
         lowered = query.lower().replace(" ", "")
         if _LATIN.match(lowered):
@@ -86,7 +103,7 @@ def student_search(
 def class_roster(user: Any, class_id: int) -> list[Student]:
     """The students placed in a class now, in pinyin order."""
     return list(
-        students_in_scope(user)
+        students_in_scope(user, Action.STUDENT_VIEW_LIST)
         .filter(placements__school_class_id=class_id, placements__end_date__isnull=True)
         .order_by("name_pinyin", "id")
     )
@@ -156,3 +173,26 @@ def class_with_roster(user: Any, class_id: int) -> tuple[Any, list[Student]] | N
     if school_class is None:
         return None
     return school_class, class_roster(user, class_id)
+
+
+def student_numbers_revealed(user: Any, student_id: Any) -> dict[str, str] | None:
+    """The plain student and ID numbers of a record in scope; every reveal is audited."""
+    from django.db import transaction
+
+    from xueji.audit.services import audit_record
+
+    student = students_in_scope(user, Action.STUDENT_REVEAL_ID).filter(pk=student_id).first()
+    if student is None:
+        return None
+    with transaction.atomic():
+        audit_record(
+            actor=user,
+            action="student.reveal_numbers",
+            object_type="student",
+            object_id=student.pk,
+            detail={"number": student.number_masked},
+        )
+    return {
+        "student_number": student.reveal_student_number(),
+        "id_number": student.reveal_id_number(),
+    }

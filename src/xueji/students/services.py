@@ -10,13 +10,24 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from xueji.access.scope import may_register_at, scope_of
+from xueji.access.policy import Action
+from xueji.access.scope import may_at_school, may_register_at, scope_of
 from xueji.audit.services import audit_record
 from xueji.core import codes
+from xueji.core.crypto import decrypt, encrypt, key_id_of, keyring
 from xueji.core.errors import Conflict, FieldErrors, NotFound, ServiceError
 from xueji.core.idnumbers import g_number, j_number, validate_resident_id
 from xueji.geo.selectors import division_exists
 from xueji.schools.models import SchoolClass
+from xueji.students.identity import (
+    FAMILY_ID_NUMBER,
+    STUDENT_ID_NUMBER,
+    STUDENT_NUMBER,
+    document_fields,
+    document_index,
+    student_number_fields,
+    unseal,
+)
 from xueji.students.models import (
     EventKind,
     FamilyMember,
@@ -49,11 +60,20 @@ class Registration:
     placement: Placement
 
 
+def _holder_of(id_doc_type: str, id_number: str, *, exclude: Any = None) -> Student | None:
+    holders = Student.objects.select_related("school").filter(
+        id_doc_type=id_doc_type, id_number_index=document_index(id_doc_type, id_number)
+    )
+    if exclude is not None:
+        holders = holders.exclude(pk=exclude)
+    return holders.first()
+
+
 def _holder_conflict(student: Student) -> Conflict:
     return Conflict(
         "id_number_registered",
         _("This ID number is already registered at %(school)s (student number %(number)s).")
-        % {"school": student.school.name, "number": student.student_number[:7] + "…"},
+        % {"school": student.school.name, "number": student.number_masked},
         field="id_number",
         school=student.school.name,
     )
@@ -114,11 +134,7 @@ def student_register(
 
     with transaction.atomic():
         if data.id_doc_type == codes.IdDocType.RESIDENT_ID:
-            holder = (
-                Student.objects.select_related("school")
-                .filter(id_doc_type=data.id_doc_type, id_number=data.id_number)
-                .first()
-            )
+            holder = _holder_of(data.id_doc_type, data.id_number)
             if holder is not None:
                 raise _holder_conflict(holder)
             number, kind = g_number(data.id_number), NumberKind.G
@@ -126,7 +142,8 @@ def student_register(
             number = _allocate_j_number(school.county_id, data.birth_date)
             kind = NumberKind.J
         student = Student(
-            student_number=number,
+            **student_number_fields(number),
+            **document_fields(data.id_doc_type, data.id_number, context=STUDENT_ID_NUMBER),
             number_kind=kind,
             name=data.name,
             name_pinyin=name_pinyin(data.name),
@@ -138,7 +155,6 @@ def student_register(
             ethnicity=data.ethnicity,
             nationality=data.nationality,
             id_doc_type=data.id_doc_type,
-            id_number=data.id_number,
             overseas_status=data.overseas_status,
             health=data.health,
             hukou_division_id=data.hukou_division_code or None,
@@ -166,11 +182,7 @@ def student_register(
                 student.save(force_insert=True)
         except IntegrityError:
             # Another registrar got there first: the unique index decided, name who holds it.
-            holder = (
-                Student.objects.select_related("school")
-                .filter(id_doc_type=data.id_doc_type, id_number=data.id_number)
-                .first()
-            )
+            holder = _holder_of(data.id_doc_type, data.id_number)
             if holder is None:
                 raise
             raise _holder_conflict(holder) from None
@@ -181,7 +193,7 @@ def student_register(
                 relation=member.relation,
                 name=member.name,
                 id_doc_type=member.id_doc_type,
-                id_number=member.id_number,
+                **document_fields(member.id_doc_type, member.id_number, context=FAMILY_ID_NUMBER),
                 phone=member.phone,
                 employer=member.employer,
                 is_guardian=member.is_guardian,
@@ -226,7 +238,9 @@ def student_assign_resident_id(*, actor: Any, student_id: Any, id_number: str) -
     with transaction.atomic():
         student = students_in_scope(actor).select_for_update().filter(pk=student_id).first()
         scope = scope_of(actor)
-        if student is None or not may_register_at(scope, student.school_id):
+        if student is None or not may_at_school(
+            scope, Action.STUDENT_ASSIGN_RESIDENT_ID, student.school_id
+        ):
             raise NotFound("student_not_found", _("No such student."))
         if student.number_kind == NumberKind.G:
             raise ServiceError(
@@ -242,46 +256,45 @@ def student_assign_resident_id(*, actor: Any, student_id: Any, id_number: str) -
             if isinstance(error, ValidationError):
                 raise FieldErrors.from_validation_error(error, "id_number") from None
             raise
-        holder = (
-            Student.objects.select_related("school")
-            .filter(id_doc_type=codes.IdDocType.RESIDENT_ID, id_number=resident.number)
-            .exclude(pk=student.pk)
-            .first()
-        )
+        holder = _holder_of(codes.IdDocType.RESIDENT_ID, resident.number, exclude=student.pk)
         if holder is not None:
             raise _holder_conflict(holder)
-        old_number, old_kind = student.student_number, student.number_kind
-        old_document = (student.id_doc_type, student.id_number)
-        StudentNumberAlias.objects.create(number=old_number, kind=old_kind, student=student)
-        student.student_number = g_number(resident.number)
-        student.number_kind = NumberKind.G
-        student.id_doc_type = codes.IdDocType.RESIDENT_ID
-        student.id_number = resident.number
+        old_masked, old_kind = student.number_masked, student.number_kind
+        previous_document_type = student.id_doc_type
+        StudentNumberAlias.objects.create(
+            number_index=student.number_index,
+            number_masked=old_masked,
+            kind=old_kind,
+            student=student,
+        )
+        new_fields = {
+            **student_number_fields(g_number(resident.number)),
+            **document_fields(
+                codes.IdDocType.RESIDENT_ID, resident.number, context=STUDENT_ID_NUMBER
+            ),
+            "number_kind": NumberKind.G,
+            "id_doc_type": codes.IdDocType.RESIDENT_ID,
+        }
+        for field, value in new_fields.items():
+            setattr(student, field, value)
         try:
             with transaction.atomic():
-                student.save(
-                    update_fields=[
-                        "student_number",
-                        "number_kind",
-                        "id_doc_type",
-                        "id_number",
-                        "updated_at",
-                    ]
-                )
+                student.save(update_fields=[*new_fields, "updated_at"])
         except IntegrityError:
-            holder = Student.objects.select_related("school").get(
-                id_doc_type=codes.IdDocType.RESIDENT_ID, id_number=resident.number
-            )
+            holder = _holder_of(codes.IdDocType.RESIDENT_ID, resident.number)
+            if holder is None:
+                raise
             raise _holder_conflict(holder) from None
+        # History and audit name the numbers masked: the plain values live only sealed.
         RecordEvent.objects.create(
             student=student,
             kind=EventKind.NUMBER_CHANGED,
             occurred_on=timezone.localdate(),
             actor=actor,
             detail={
-                "from": old_number,
-                "to": student.student_number,
-                "previous_document_type": old_document[0],
+                "from": old_masked,
+                "to": student.number_masked,
+                "previous_document_type": previous_document_type,
             },
         )
         audit_record(
@@ -289,6 +302,187 @@ def student_assign_resident_id(*, actor: Any, student_id: Any, id_number: str) -
             action="student.assign_resident_id",
             object_type="student",
             object_id=student.pk,
-            detail={"from": old_number[:7] + "…", "to_kind": "G"},
+            detail={"from": old_masked, "to": student.number_masked},
         )
     return student
+
+
+# ---- other (non-basic) information: the registrar edits it directly ---------------------------
+
+# Other information (DOMAIN §3, 非基础): the school's registrar edits it without approval.
+# Basic information changes only through a key-data correction (xueji.corrections).
+OTHER_INFO_FIELDS = (
+    "former_name",
+    "address",
+    "phone",
+    "attendance_mode",
+    "entry_method",
+    "only_child",
+    "attended_preschool",
+    "left_behind",
+    "migrant_child",
+    "orphan",
+    "martyr_family",
+    "inclusive_education",
+    "disability_type",
+    "needs_aid",
+    "needs_school_bus",
+)
+
+
+def student_data_of(student: Student) -> StudentData:
+    """The record as StudentData (with its family), to check a change with the rules of
+    registration."""
+    from xueji.students.validation import FamilyMemberData
+
+    values: dict[str, Any] = {
+        "name": student.name,
+        "sex": student.sex,
+        "birth_date": student.birth_date,
+        "birthplace_code": student.birthplace_id or "",
+        "native_place_code": student.native_place_id or "",
+        "ethnicity": student.ethnicity,
+        "nationality": student.nationality,
+        "id_doc_type": student.id_doc_type,
+        "id_number": student.reveal_id_number(),
+        "overseas_status": student.overseas_status,
+        "health": student.health,
+        "hukou_division_code": student.hukou_division_id or "",
+        "hukou_nature": student.hukou_nature,
+    }
+    values.update({name: getattr(student, name) for name in OTHER_INFO_FIELDS})
+    family = [
+        FamilyMemberData(
+            relation=member.relation,
+            name=member.name,
+            id_doc_type=member.id_doc_type,
+            id_number=unseal(member.id_number_sealed, context=FAMILY_ID_NUMBER),
+            phone=member.phone,
+            employer=member.employer,
+            is_guardian=member.is_guardian,
+            missing_reason=member.missing_reason,
+        )
+        for member in student.family.order_by("ordinal")
+    ]
+    return StudentData(**values, family=family)
+
+
+def validate_changes(student: Student, changes: dict[str, Any]) -> StudentData:
+    """Check the record as it would be after `changes` with the rules of registration; only
+    problems of the changed fields (and of the ID number, which must agree with the birth date
+    and sex) are reported, as FieldErrors."""
+    import dataclasses
+
+    data = dataclasses.replace(student_data_of(student), **changes)
+    try:
+        return validate_student_data(data, division_exists=division_exists)
+    except FieldErrors as errors:
+        relevant = set(changes)
+        if relevant & {"sex", "birth_date", "id_doc_type", "id_number"}:
+            relevant.add("id_number")
+        kept = {name: errs for name, errs in errors.errors.items() if name in relevant}
+        if kept:
+            raise FieldErrors(kept) from None
+        return data
+
+
+def student_update_other_info(*, actor: Any, student_id: Any, changes: dict[str, Any]) -> Student:
+    """The registrar edits the other (non-basic) information of a student of the school.
+
+    Basic information is refused here: it changes only through a key-data correction."""
+    from xueji.access.scope import students_visible_in_area
+
+    unknown = sorted(set(changes) - set(OTHER_INFO_FIELDS))
+    if unknown:
+        raise ServiceError(
+            "basic_information",
+            _("Basic information changes only through a key-data correction request."),
+            fields=unknown,
+        )
+    scope = scope_of(actor)
+    with transaction.atomic():
+        student = (
+            Student.objects.select_for_update()
+            .filter(students_visible_in_area(scope), pk=student_id)
+            .first()
+        )
+        if student is None or not may_at_school(
+            scope, Action.STUDENT_EDIT_OTHER_INFO, student.school_id
+        ):
+            raise NotFound("student_not_found", _("No such student."))
+        validated = validate_changes(student, changes)
+        before, after = {}, {}
+        for name in changes:
+            new = getattr(validated, name)
+            old = getattr(student, name)
+            if new != old:
+                before[name], after[name] = old, new
+                setattr(student, name, new)
+        if not after:
+            return student
+        student.save(update_fields=[*after, "updated_at"])
+        RecordEvent.objects.create(
+            student=student,
+            kind=EventKind.INFO_UPDATED,
+            occurred_on=timezone.localdate(),
+            actor=actor,
+            detail={"fields": sorted(after)},
+        )
+        audit_record(
+            actor=actor,
+            action="student.edit_other_info",
+            object_type="student",
+            object_id=student.pk,
+            before=before,
+            after=after,
+        )
+    return student
+
+
+# Every sealed column: (model, sealed field, encryption context).
+SEALED_COLUMNS: tuple[tuple[Any, str, str], ...] = (
+    (Student, "number_sealed", STUDENT_NUMBER),
+    (Student, "id_number_sealed", STUDENT_ID_NUMBER),
+    (FamilyMember, "id_number_sealed", FAMILY_ID_NUMBER),
+)
+
+
+def sealed_values_rotate(*, actor: Any, batch_size: int = 5000, progress: Any = None) -> int:
+    """Re-encrypt, batch by batch, every sealed value written under a key other than the active
+    one, so that an old key can be retired. Safe to interrupt and run again."""
+    ring = keyring()
+    rotated = 0
+    for model, field, context in SEALED_COLUMNS:
+        last_pk = None
+        while True:
+            rows = model.objects.exclude(**{field: ""}).order_by("pk")
+            if last_pk is not None:
+                rows = rows.filter(pk__gt=last_pk)
+            batch = list(rows.only("pk", field)[:batch_size])
+            if not batch:
+                break
+            last_pk = batch[-1].pk
+            stale = [row for row in batch if key_id_of(getattr(row, field)) != ring.active_id]
+            for row in stale:
+                setattr(
+                    row,
+                    field,
+                    encrypt(decrypt(getattr(row, field), context=context), context=context),
+                )
+            if stale:
+                with transaction.atomic():
+                    model.objects.bulk_update(stale, [field])
+                    audit_record(
+                        actor=actor,
+                        action="keys.rotate_batch",
+                        detail={
+                            "table": model._meta.db_table,
+                            "field": field,
+                            "rows": len(stale),
+                            "to_key": ring.active_id,
+                        },
+                    )
+            rotated += len(stale)
+            if progress is not None:
+                progress(model._meta.db_table, field, rotated)
+    return rotated

@@ -9,5 +9,6 @@ urlpatterns = [
     path("students/register/member/", views.register_member, name="register_member"),
     path("students/search/", views.search, name="search"),
     path("students/<uuid:student_id>/", views.student_detail, name="detail"),
+    path("students/<uuid:student_id>/reveal/", views.reveal_numbers, name="reveal"),
     path("classes/<int:class_id>/", views.roster, name="roster"),
 ]

@@ -17,8 +17,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from xueji.access.models import Role
-from xueji.access.scope import scope_of
+from xueji.access.decorators import requires
+from xueji.access.policy import Action, home_page
+from xueji.access.scope import may, may_register_at, scope_of
 from xueji.core.errors import FieldErrors, NotFound, ServiceError
 from xueji.schools.models import MAX_GRADE, MIN_GRADE
 from xueji.schools.selectors import bureau_overview, school_classes, school_get, school_overview
@@ -30,7 +31,12 @@ from xueji.students.forms import (
     apply_field_errors,
     family_formset,
 )
-from xueji.students.selectors import class_with_roster, student_record, student_search
+from xueji.students.selectors import (
+    class_with_roster,
+    student_numbers_revealed,
+    student_record,
+    student_search,
+)
 from xueji.students.services import AgeNeedsConfirmation, student_register
 
 SCHOOLS_PER_PAGE = 50
@@ -43,11 +49,15 @@ def not_found(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
+@requires(Action.HOME)
 def home(request: HttpRequest) -> HttpResponse:
     """A school's grades and classes, or a bureau's schools, with the students on roll."""
     scope = scope_of(request.user)
     if scope is None:
         return render(request, "students/home_no_role.html")
+    landing = home_page(scope.role)
+    if landing is not None:
+        return redirect(landing)
     if scope.is_school and scope.school_id is not None:
         overview = school_overview(request.user, scope.school_id)
         if overview is None:
@@ -68,13 +78,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _registrar_school_id(request: HttpRequest) -> int:
     scope = scope_of(request.user)
-    if scope is None or scope.role != Role.REGISTRAR or scope.school_id is None:
+    if scope is None or not may(scope, Action.STUDENT_REGISTER) or scope.school_id is None:
         raise PermissionDenied(_("Only the school's registrar registers new students."))
     return scope.school_id
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@requires(Action.STUDENT_REGISTER)
 def register(request: HttpRequest) -> HttpResponse:
     """新生注册: the form parses, student_register decides."""
     school_id = _registrar_school_id(request)
@@ -112,7 +123,7 @@ def register(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _("%(name)s is registered. Student number: %(number)s.")
-                % {"name": student.name, "number": student.student_number},
+                % {"name": student.name, "number": student.number_masked},
             )
             return redirect("students:detail", student_id=student.pk)
     return render(
@@ -132,6 +143,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
+@requires(Action.STUDENT_REGISTER)
 def register_member(request: HttpRequest) -> HttpResponse:
     """htmx: one more (empty) family member row for the registration form."""
     _registrar_school_id(request)
@@ -151,6 +163,7 @@ def register_member(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
+@requires(Action.STUDENT_VIEW)
 def student_detail(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
     """The full record; outside the user's scope it does not exist (404)."""
     student = student_record(request.user, student_id)
@@ -159,8 +172,23 @@ def student_detail(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
     return render(request, "students/detail.html", {"student": student})
 
 
+@require_http_methods(["POST"])
+@login_required
+@requires(Action.STUDENT_REVEAL_ID)
+def reveal_numbers(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
+    """The student's numbers in full, on request; the selector audits every reveal."""
+    numbers = student_numbers_revealed(request.user, student_id)
+    if numbers is None:
+        return not_found(request)
+    if getattr(request, "htmx", False):
+        return render(request, "students/_revealed_numbers.html", {"numbers": numbers})
+    student = student_record(request.user, student_id)
+    return render(request, "students/detail.html", {"student": student, "numbers": numbers})
+
+
 @require_GET
 @login_required
+@requires(Action.ROSTER_VIEW)
 def roster(request: HttpRequest, class_id: int) -> HttpResponse:
     """The students placed in a class now."""
     found = class_with_roster(request.user, class_id)
@@ -176,15 +204,14 @@ def roster(request: HttpRequest, class_id: int) -> HttpResponse:
             "students": students,
             "boys": sum(1 for s in students if s.sex == "1"),
             "girls": sum(1 for s in students if s.sex == "2"),
-            "may_register": scope is not None
-            and scope.role == Role.REGISTRAR
-            and scope.school_id == school_class.school_id,
+            "may_register": may_register_at(scope, school_class.school_id),
         },
     )
 
 
 @require_GET
 @login_required
+@requires(Action.STUDENT_VIEW_LIST)
 def search(request: HttpRequest) -> HttpResponse:
     """Find students by name, pinyin, initials, student number or ID number; htmx live."""
     scope = scope_of(request.user)

@@ -61,6 +61,6 @@ def test_a_family_member_is_named_or_missing_with_a_reason(registration):
 
 def test_a_student_number_must_have_the_national_form(registration):
     student = registration.student
-    student.student_number = "G123"
+    student.number_masked = "G123"
     with pytest.raises(IntegrityError), transaction.atomic():
         student.save()

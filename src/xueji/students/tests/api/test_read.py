@@ -28,8 +28,9 @@ def test_the_record_shows_the_full_numbers_history_and_family(world):
     assert response.status_code == 200
     record = response.json()
     assert record["id"] == str(student.pk)
-    assert record["student_number"] == student.student_number
-    assert record["id_number"] == student.id_number
+    assert record["student_number"] == student.number_masked
+    assert record["id_number"] == student.id_number_masked
+    assert student.reveal_id_number() not in response.content.decode()
     assert record["birth_date"] == "2020-03-05" and record["birthplace_code"] == "440304"
     assert record["school_id"] == world.school_a.pk and record["school_name"] == "福田第一小学"
     assert record["former_numbers"] == []
@@ -60,7 +61,7 @@ def test_an_unknown_student_is_404(world):
 
 
 def test_a_student_number_is_not_an_address(world):
-    response = api_as(world.nation).get(f"/api/students/{world.student_a.student_number}")
+    response = api_as(world.nation).get(f"/api/students/{world.student_a.reveal_student_number()}")
     assert response.status_code == 404
     assert world.student_a.name not in response.content.decode()
 
@@ -70,3 +71,18 @@ def test_reading_refuses_a_revoked_token(world):
     api_token_revoke(actor=None, token_id=token.pk)
     response = ApiClient(raw).get(f"/api/students/{world.student_a.pk}")
     assert response.status_code == 401
+
+
+def test_reveal_gives_the_full_numbers_and_is_audited(world):
+    from xueji.audit.models import AuditEntry
+
+    student = world.student_a
+    response = api_as(world.registrar_a).post(f"/api/students/{student.pk}/reveal", {})
+    assert response.status_code == 200
+    assert response.json() == {
+        "student_number": student.reveal_student_number(),
+        "id_number": student.reveal_id_number(),
+    }
+    assert AuditEntry.objects.filter(action="student.reveal_numbers", object_id=student.pk).exists()
+    outside = api_as(world.registrar_b).post(f"/api/students/{student.pk}/reveal", {})
+    assert outside.status_code == 404

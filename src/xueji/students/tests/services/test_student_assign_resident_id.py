@@ -5,6 +5,7 @@ import pytest
 from xueji.access.models import Role
 from xueji.core import codes
 from xueji.core.errors import Conflict, FieldErrors, NotFound, ServiceError
+from xueji.core.idnumbers import mask_student_number
 from xueji.students.models import NumberKind, Placement, RecordEvent, Student
 from xueji.students.selectors import student_by_number
 from xueji.students.services import student_assign_resident_id, student_register
@@ -30,17 +31,18 @@ def registered():
 
 def test_j_to_g_keeps_the_record_its_history_and_the_old_number(registered):
     registrar, student = registered
-    old_number = student.student_number
+    old_number = student.reveal_student_number()
     assert student.number_kind == NumberKind.J
     new_id = resident_id(birth_date=student.birth_date)
     student_assign_resident_id(actor=registrar, student_id=student.pk, id_number=new_id)
 
     student.refresh_from_db()
-    assert student.student_number == "G" + new_id
+    assert student.reveal_student_number() == "G" + new_id
     assert student.id_doc_type == codes.IdDocType.RESIDENT_ID
     assert Placement.objects.filter(student=student).count() == 1
     event = RecordEvent.objects.get(student=student, kind="number_changed")
-    assert event.detail["from"] == old_number and event.detail["to"] == "G" + new_id
+    assert event.detail["from"] == mask_student_number(old_number)
+    assert event.detail["to"] == mask_student_number("G" + new_id)
     assert student_by_number(registrar, old_number) == student
     assert student_by_number(registrar, "G" + new_id) == student
     assert student_by_number(registrar, new_id) == student
@@ -65,7 +67,7 @@ def test_a_resident_id_held_by_another_record_is_refused(registered):
     ).student
     with pytest.raises(Conflict):
         student_assign_resident_id(
-            actor=registrar, student_id=student.pk, id_number=taken.id_number
+            actor=registrar, student_id=student.pk, id_number=taken.reveal_id_number()
         )
 
 

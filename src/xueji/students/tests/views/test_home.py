@@ -36,7 +36,7 @@ def test_school_home_shows_classes_with_boys_girls_total_and_teacher(registry):
 
 
 def test_a_teacher_is_not_offered_registration(registry):
-    page = client_as(registry.teacher_a).get("/").content.decode()
+    page = client_as(registry.teacher_a).get("/", follow=True).content.decode()
     assert registry.school_a.name in page
     assert "/students/register/" not in page
 

@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from xueji.core import codes
-from xueji.core.idnumbers import make_resident_id
+from xueji.core.idnumbers import make_resident_id, mask_student_number
 from xueji.students.services import student_assign_resident_id, student_register
 from xueji.students.validation import FamilyMemberData
 from xueji.testing.factories import student_data
@@ -19,8 +19,9 @@ def test_the_record_shows_basic_information_family_and_placement(registry):
     student = registry.student_a
     page = client_as(registry.registrar_a).get(f"/students/{student.pk}/").content.decode()
     assert student.name in page
-    assert student.student_number in page
-    assert student.id_number in page  # the full record shows the number in full
+    assert student.number_masked in page and student.id_number_masked in page
+    assert student.reveal_student_number() not in page  # full numbers only on request
+    assert student.reveal_id_number() not in page
     assert "zhangchunming" in page
     assert "福田区" in page  # birthplace
     assert "张伟" in page and "李娜" in page  # father and mother
@@ -58,7 +59,7 @@ def test_a_former_j_number_stays_in_the_number_history(registry):
     student = student_register(
         actor=registry.registrar_a, school_class_id=registry.class_a.pk, data=data
     ).student
-    j_number = student.student_number
+    j_number = student.reveal_student_number()
     assert j_number.startswith("J")
     student_assign_resident_id(
         actor=registry.registrar_a,
@@ -66,8 +67,8 @@ def test_a_former_j_number_stays_in_the_number_history(registry):
         id_number=make_resident_id("440304", birth, 777),
     )
     page = client_as(registry.registrar_a).get(f"/students/{student.pk}/").content.decode()
-    assert j_number in page
-    assert "G440304202003057" in page
+    assert mask_student_number(j_number) in page
+    assert mask_student_number("G" + make_resident_id("440304", birth, 777)) in page
     assert "Replaced on" in page
     assert "Current" in page
 
@@ -78,3 +79,22 @@ def test_the_record_page_is_chinese_by_default(registry):
     assert "基本信息" in page
     assert "家庭成员" in page
     assert "Basic information" not in page
+
+
+def test_full_numbers_are_shown_on_request_and_the_reveal_is_audited(registry):
+    from xueji.audit.models import AuditEntry
+
+    student = registry.student_a
+    client = client_as(registry.registrar_a)
+    page = client.post(f"/students/{student.pk}/reveal/", HTTP_HX_REQUEST="true").content.decode()
+    assert student.reveal_student_number() in page and student.reveal_id_number() in page
+    entry = AuditEntry.objects.filter(action="student.reveal_numbers").get()
+    assert entry.actor == registry.registrar_a and entry.object_id == student.pk
+
+
+def test_numbers_of_a_student_outside_the_scope_cannot_be_revealed(registry):
+    from xueji.audit.models import AuditEntry
+
+    response = client_as(registry.registrar_a).post(f"/students/{registry.student_b.pk}/reveal/")
+    assert response.status_code == 404
+    assert not AuditEntry.objects.filter(action="student.reveal_numbers").exists()

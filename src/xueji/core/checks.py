@@ -1,0 +1,22 @@
+"""System checks that stop a production deployment from starting unsafely."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, register
+
+
+@register(deploy=True)
+def field_keys_configured(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """Production must hold real encryption keys, not ones derived from SECRET_KEY."""
+    from xueji.core.crypto import keyring
+
+    if settings.DEBUG or not keyring().derived:
+        return []
+    return [
+        Error(
+            "Identity numbers would be encrypted with keys derived from SECRET_KEY.",
+            hint="Set XUEJI_FIELD_KEYS and XUEJI_INDEX_KEY, or XUEJI_KEY_FILE.",
+            id="xueji.E001",
+        )
+    ]
