@@ -6,6 +6,8 @@ of the national student status system for the rest. Values are stored as the cod
 translated through Django i18n.
 """
 
+from functools import cache
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -195,6 +197,12 @@ class LeftBehind(models.TextChoices):
     NO = "0", _("No")
     ONE_PARENT_AWAY = "1", _("One parent away")
     BOTH_PARENTS_AWAY = "2", _("Both parents away")
+
+
+@cache
+def nationality_codes() -> frozenset[str]:
+    """The alpha-3 codes a nationality may take; computed once, checked on every registration."""
+    return frozenset(code for code, _name in nationality_choices())
 
 
 def nationality_choices() -> list[tuple[str, str]]:

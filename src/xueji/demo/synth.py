@@ -502,21 +502,16 @@ def run_lane(run: int, worker: int) -> tuple[int, int]:
 
 def next_run(province_code: str) -> int:
     """This run's number for the province (0, 1, ...); raises once the province is full."""
-    from xueji.students.models import NumberSequence
+    from xueji.students.services import number_sequence_take
 
-    prefix = f"synth{province_code[:2]}"
     with transaction.atomic():
-        NumberSequence.objects.bulk_create([NumberSequence(prefix=prefix)], ignore_conflicts=True)
-        counter = NumberSequence.objects.select_for_update().get(prefix=prefix)
-        if counter.last_value >= MAX_SYNTH_RUNS:
-            raise SynthError(
-                "synth_runs_exhausted",
-                _("This province already holds the most synthetic runs; use a new database."),
-            )
-        run = counter.last_value
-        counter.last_value += 1
-        counter.save(update_fields=["last_value"])
-    return run
+        taken = number_sequence_take(f"synth{province_code[:2]}", limit=MAX_SYNTH_RUNS)
+    if taken is None:
+        raise SynthError(
+            "synth_runs_exhausted",
+            _("This province already holds the most synthetic runs; use a new database."),
+        )
+    return taken - 1
 
 
 @dataclass

@@ -79,18 +79,26 @@ def _holder_conflict(student: Student) -> Conflict:
     )
 
 
-def _allocate_j_number(area_code: str, birth_date: datetime.date) -> str:
-    prefix = f"{area_code}{birth_date:%Y%m%d}"
+def number_sequence_take(prefix: str, *, limit: int) -> int | None:
+    """The next value (1, 2, ...) of a counter, locked until the caller's transaction ends;
+    None once `limit` values are used. The row is created on first use without a race."""
     NumberSequence.objects.bulk_create([NumberSequence(prefix=prefix)], ignore_conflicts=True)
     sequence = NumberSequence.objects.select_for_update().get(prefix=prefix)
-    if sequence.last_value >= 999:
+    if sequence.last_value >= limit:
+        return None
+    sequence.last_value += 1
+    sequence.save(update_fields=["last_value"])
+    return sequence.last_value
+
+
+def _allocate_j_number(area_code: str, birth_date: datetime.date) -> str:
+    taken = number_sequence_take(f"{area_code}{birth_date:%Y%m%d}", limit=999)
+    if taken is None:
         raise ServiceError(
             "j_numbers_exhausted",
             _("No J number is left for this area and birth date; ask the county bureau."),
         )
-    sequence.last_value += 1
-    sequence.save(update_fields=["last_value"])
-    return j_number(area_code, birth_date, sequence.last_value)
+    return j_number(area_code, birth_date, taken)
 
 
 def student_register(

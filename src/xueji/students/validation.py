@@ -97,7 +97,7 @@ def validate_student_data(data: StudentData, *, division_exists) -> StudentData:
     _choice(errors, "entry_method", data.entry_method, codes.EntryMethod.values)
     _choice(errors, "left_behind", data.left_behind, codes.LeftBehind.values)
     _choice(errors, "disability_type", data.disability_type, codes.DisabilityType.values)
-    _choice(errors, "nationality", data.nationality, [c for c, _ in codes.nationality_choices()])
+    _choice(errors, "nationality", data.nationality, codes.nationality_codes())
 
     today = datetime.date.today()
     if data.birth_date > today or data.birth_date < today.replace(year=today.year - 30):
