@@ -38,15 +38,18 @@ def _now() -> datetime.datetime:
 def _lock_head() -> AuditChainHead:
     """The chain head, locked until the transaction ends (on SQLite the write lock, taken when
     the transaction begins, already serialises writers)."""
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is not None:
-        return head
-    if AuditEntry.objects.exists():
-        raise ChainHeadMissing("the audit chain head is missing while entries exist")
-    head, _ = AuditChainHead.objects.get_or_create(
-        pk=1, defaults={"seq": 0, "hash": chain.GENESIS_HASH}
-    )
-    return AuditChainHead.objects.select_for_update().get(pk=head.pk)
+    heads = AuditChainHead.objects.filter(pk=1)
+    if not heads.exists():
+        # Entries without a head mean the head was removed; but a first writer may have just
+        # committed both, so look at the head again before calling it missing.
+        if AuditEntry.objects.exists() and not heads.exists():
+            raise ChainHeadMissing("the audit chain head is missing while entries exist")
+        # Two first writers at once: the insert of the second waits on the first's key and
+        # then does nothing, so both go on to lock the one head.
+        AuditChainHead.objects.bulk_create(
+            [AuditChainHead(pk=1, seq=0, hash=chain.GENESIS_HASH)], ignore_conflicts=True
+        )
+    return heads.select_for_update().get()
 
 
 def _actor_fields(actor: Any) -> dict[str, Any]:
