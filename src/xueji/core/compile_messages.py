@@ -4,11 +4,19 @@ from pathlib import Path
 
 import polib
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+LOCALE_DIR = PACKAGE_DIR / "locale"
+
+
+def catalogues() -> list[Path]:
+    """The project catalogue and each app's own (an app keeps its strings in <app>/locale)."""
+    return sorted(PACKAGE_DIR.glob("locale/*/LC_MESSAGES/*.po")) + sorted(
+        PACKAGE_DIR.glob("*/locale/*/LC_MESSAGES/*.po")
+    )
 
 
 def main() -> None:
-    for po_path in sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po")):
+    for po_path in catalogues():
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue

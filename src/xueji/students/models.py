@@ -327,6 +327,25 @@ class EventKind(models.TextChoices):
     NUMBER_CHANGED = "number_changed", _("Student number changed")
     INFO_UPDATED = "info_updated", _("Other information updated")
     KEY_DATA_CORRECTED = "key_data_corrected", _("Basic information corrected")
+    # Changes of status (学籍异动). An exit event is named as the state it leaves the record in,
+    # so that statistics date an exit by the event of the record's current state.
+    TRANSFERRED = "transferred", _("Transferred to another school")
+    CLASS_CHANGED = "class_changed", _("Moved to another class")
+    SUSPENDED = "suspended", _("Suspended")
+    RESUMED = "resumed", _("Resumed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    DROPPED_OUT = "dropped_out", _("Dropped out")
+    ABROAD = "abroad", _("Gone abroad")
+    DECEASED = "deceased", _("Deceased")
+    REPEATED = "repeated", _("Repeats the grade")
+    SKIPPED = "skipped", _("Skipped a grade")
+    # The school year (DOMAIN §6).
+    PROMOTED = "promoted", _("Promoted to the next grade")
+    PROMOTION_REVERSED = "promotion_reversed", _("Promotion reversed")
+    GRADUATED = "graduated", _("Graduated")
+    COMPLETED = "completed", _("Completed (结业)")
+    INCOMPLETE = "incomplete", _("Left before completing (肄业)")
+    ADMITTED = "admitted", _("Admitted to the next stage")
 
 
 class RecordEvent(models.Model):
