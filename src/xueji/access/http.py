@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from xueji.core.errors import ServiceError
+from xueji.core.errors import FieldErrors, ServiceError
 
 
 def refusal_response(request: HttpRequest, error: ServiceError) -> HttpResponse | None:
@@ -18,3 +22,50 @@ def refusal_response(request: HttpRequest, error: ServiceError) -> HttpResponse 
     if error.status == 403:
         raise PermissionDenied(str(error.message))
     return None
+
+
+def first_reason(error: ServiceError) -> str:
+    """The refusal's message; for field errors, the first field's first reason."""
+    if isinstance(error, FieldErrors):
+        return str(next(iter(error.errors.values()))[0].messages[0])
+    return str(error.message)
+
+
+def refusal_as_message(request: HttpRequest, error: ServiceError) -> HttpResponse | None:
+    """404/403 as refusal_response does; any other refusal becomes an error message and None
+    is returned, for the view to answer as it would have (usually a redirect)."""
+    response = refusal_response(request, error)
+    if response is None:
+        messages.error(request, first_reason(error))
+    return response
+
+
+def refusal_on_form(request: HttpRequest, form: Any, error: ServiceError) -> HttpResponse | None:
+    """404/403 as refusal_response does; any other refusal goes on the form (each field error
+    on its field, or on the form as a whole when the form has no such field) and None is
+    returned, for the view to show the form again."""
+    if isinstance(error, FieldErrors):
+        for name, errors in error.errors.items():
+            for each in errors:
+                form.add_error(name if name in form.fields else None, each)
+        return None
+    response = refusal_response(request, error)
+    if response is None:
+        form.add_error(None, str(error.message))
+    return response
+
+
+def form_submitted(
+    request: HttpRequest, form: Any, save: Callable[[], HttpResponse]
+) -> HttpResponse | None:
+    """A bound and valid form is saved: `save` calls the service and answers (a redirect).
+
+    None when the form is unbound or invalid, or the service refused (the reasons are on the
+    form): the view then shows the form again. A 404/403 refusal answers as refusal_response.
+    """
+    if not form.is_valid():
+        return None
+    try:
+        return save()
+    except ServiceError as error:
+        return refusal_on_form(request, form, error)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -13,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xueji.access.decorators import requires
-from xueji.access.http import refusal_response
+from xueji.access.http import form_submitted, refusal_as_message, refusal_response
 from xueji.access.policy import Action
-from xueji.core.errors import FieldErrors, ServiceError
+from xueji.core.errors import ServiceError
 from xueji.corrections.evidence import EVIDENCE_MAX_BYTES, Upload
 from xueji.corrections.forms import CorrectionForm, DecisionForm, OtherInfoForm
 from xueji.corrections.selectors import correction_detail, correction_list, open_correction_of
@@ -33,10 +34,17 @@ from xueji.students.services import student_update_other_info
 from xueji.students.views import not_found
 
 
-def _apply_errors(form: Any, errors: FieldErrors) -> None:
-    for name, errs in errors.errors.items():
-        for error in errs:
-            form.add_error(name if name in form.fields else None, error)
+def _form_page(
+    request: HttpRequest,
+    form: Any,
+    save: Callable[[], HttpResponse],
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """A GET shows the form; a POST saves it, or shows it again with the reasons (400)."""
+    return form_submitted(request, form, save) or render(
+        request, template, {"form": form, **context}, status=400 if form.errors else 200
+    )
 
 
 @require_GET
@@ -76,33 +84,27 @@ def _correction_form_page(
 ) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = CorrectionForm(data, request.FILES or None, user=request.user, student=student)
-    if data is not None and form.is_valid():
-        try:
-            saved = correction_submit(
-                actor=request.user,
-                student_id=None if correction else student.pk,
-                correction_id=correction.pk if correction else None,
-                changes=form.changes(),
-                reason=form.cleaned_data["reason"],
-                evidence=_uploads(request),
-            )
-        except FieldErrors as errors:
-            _apply_errors(form, errors)
-        except ServiceError as refused:
-            response = refusal_response(request, refused)
-            if response is not None:
-                return response
-            form.add_error(None, str(refused.message))
-        else:
-            messages.success(
-                request, _("The request is sent to the principal for the school's approval.")
-            )
-            return redirect("corrections:detail", correction_id=saved.pk)
-    return render(
+
+    def save() -> HttpResponse:
+        saved = correction_submit(
+            actor=request.user,
+            student_id=None if correction else student.pk,
+            correction_id=correction.pk if correction else None,
+            changes=form.changes(),
+            reason=form.cleaned_data["reason"],
+            evidence=_uploads(request),
+        )
+        messages.success(
+            request, _("The request is sent to the principal for the school's approval.")
+        )
+        return redirect("corrections:detail", correction_id=saved.pk)
+
+    return _form_page(
         request,
+        form,
+        save,
         "corrections/request.html",
-        {"form": form, "student": student, "correction": correction},
-        status=200 if data is None or not form.errors else 400,
+        {"student": student, "correction": correction},
     )
 
 
@@ -135,76 +137,39 @@ def complete(request: HttpRequest, correction_id: uuid.UUID) -> HttpResponse:
     return _correction_form_page(request, student=correction.student, correction=correction)
 
 
-def _decided(request: HttpRequest, correction_id: uuid.UUID, decide: Any) -> HttpResponse:
-    form = DecisionForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
-    try:
-        correction = decide(note)
-    except FieldErrors as errors:
-        messages.error(request, next(iter(errors.errors.values()))[0].messages[0])
-    except ServiceError as refused:
-        response = refusal_response(request, refused)
-        if response is not None:
-            return response
-        messages.error(request, str(refused.message))
-    else:
+def _step(
+    action: str, service: Callable[..., Any], *, decision: bool = False
+) -> Callable[[HttpRequest, uuid.UUID], HttpResponse]:
+    """The page that posts one step of the workflow (`service`, with the note, and with the
+    approval where the step is a decision) and goes back to the request."""
+
+    @require_POST
+    @login_required
+    @requires(action)
+    def step(request: HttpRequest, correction_id: uuid.UUID) -> HttpResponse:
+        form = DecisionForm(request.POST)
+        note = form.cleaned_data["note"] if form.is_valid() else ""
+        approval = {"approve": request.POST.get("decision") == "approve"} if decision else {}
+        back = redirect("corrections:detail", correction_id=correction_id)
+        try:
+            correction = service(
+                actor=request.user, correction_id=correction_id, note=note, **approval
+            )
+        except ServiceError as refused:
+            return refusal_as_message(request, refused) or back
         messages.success(
             request,
             _("The request is now: %(state)s.") % {"state": State(correction.state).label},
         )
-    return redirect("corrections:detail", correction_id=correction_id)
+        return back
+
+    return step
 
 
-@require_POST
-@login_required
-@requires(Action.CORRECTION_APPROVE_SCHOOL)
-def school_decision(request: HttpRequest, correction_id: uuid.UUID) -> HttpResponse:
-    approve = request.POST.get("decision") == "approve"
-    return _decided(
-        request,
-        correction_id,
-        lambda note: correction_school_decision(
-            actor=request.user, correction_id=correction_id, approve=approve, note=note
-        ),
-    )
-
-
-@require_POST
-@login_required
-@requires(Action.CORRECTION_APPROVE_COUNTY)
-def county_decision(request: HttpRequest, correction_id: uuid.UUID) -> HttpResponse:
-    approve = request.POST.get("decision") == "approve"
-    return _decided(
-        request,
-        correction_id,
-        lambda note: correction_county_decision(
-            actor=request.user, correction_id=correction_id, approve=approve, note=note
-        ),
-    )
-
-
-@require_POST
-@login_required
-@requires(Action.CORRECTION_REQUEST)
-def dismiss(request: HttpRequest, correction_id: uuid.UUID) -> HttpResponse:
-    return _decided(
-        request,
-        correction_id,
-        lambda note: correction_dismiss(actor=request.user, correction_id=correction_id, note=note),
-    )
-
-
-@require_POST
-@login_required
-@requires(Action.CORRECTION_REQUEST)
-def withdraw(request: HttpRequest, correction_id: uuid.UUID) -> HttpResponse:
-    return _decided(
-        request,
-        correction_id,
-        lambda note: correction_withdraw(
-            actor=request.user, correction_id=correction_id, note=note
-        ),
-    )
+school_decision = _step(Action.CORRECTION_APPROVE_SCHOOL, correction_school_decision, decision=True)
+county_decision = _step(Action.CORRECTION_APPROVE_COUNTY, correction_county_decision, decision=True)
+dismiss = _step(Action.CORRECTION_REQUEST, correction_dismiss)
+withdraw = _step(Action.CORRECTION_REQUEST, correction_withdraw)
 
 
 @require_GET
@@ -246,24 +211,10 @@ def other_info(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
         return not_found(request)
     data = request.POST if request.method == "POST" else None
     form = OtherInfoForm(data, user=request.user, student=student)
-    if data is not None and form.is_valid():
-        try:
-            student_update_other_info(
-                actor=request.user, student_id=student.pk, changes=form.changes()
-            )
-        except FieldErrors as errors:
-            _apply_errors(form, errors)
-        except ServiceError as refused:
-            response = refusal_response(request, refused)
-            if response is not None:
-                return response
-            form.add_error(None, str(refused.message))
-        else:
-            messages.success(request, _("The other information is saved."))
-            return redirect("students:detail", student_id=student.pk)
-    return render(
-        request,
-        "corrections/other_info.html",
-        {"form": form, "student": student},
-        status=200 if data is None or not form.errors else 400,
-    )
+
+    def save() -> HttpResponse:
+        student_update_other_info(actor=request.user, student_id=student.pk, changes=form.changes())
+        messages.success(request, _("The other information is saved."))
+        return redirect("students:detail", student_id=student.pk)
+
+    return _form_page(request, form, save, "corrections/other_info.html", {"student": student})

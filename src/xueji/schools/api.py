@@ -43,18 +43,10 @@ class SchoolOut(Schema):
     code: str
     name: str
     kind: str
-    county_code: str
-    county_name: str
+    county_code: str = Field(alias="county_id")
+    county_name: str = Field(alias="county.name")
     first_grade: int
     last_grade: int
-
-    @staticmethod
-    def resolve_county_code(obj: Any) -> str:
-        return str(obj.county_id)
-
-    @staticmethod
-    def resolve_county_name(obj: Any) -> str:
-        return str(obj.county.name)
 
 
 class ClassOut(Schema):
@@ -63,17 +55,13 @@ class ClassOut(Schema):
     number: int
     grade: int
     grade_label: str
-    academic_year: int
+    academic_year: int = Field(alias="academic_year.start_year")
     class_teacher: str | None
     school: SchoolOut
 
     @staticmethod
     def resolve_grade_label(obj: Any) -> str:
         return grade_label(obj.grade)
-
-    @staticmethod
-    def resolve_academic_year(obj: Any) -> int:
-        return int(obj.academic_year.start_year)
 
     @staticmethod
     def resolve_class_teacher(obj: Any) -> str | None:
@@ -83,25 +71,13 @@ class ClassOut(Schema):
 class ClassCountOut(Schema):
     """A class and its students on roll."""
 
-    id: int
-    name: str
-    number: int
+    id: int = Field(alias="school_class.pk")
+    name: str = Field(alias="school_class.name")
+    number: int = Field(alias="school_class.number")
     class_teacher: str | None
     boys: int
     girls: int
     total: int
-
-    @staticmethod
-    def resolve_id(obj: Any) -> int:
-        return int(obj.school_class.pk)
-
-    @staticmethod
-    def resolve_name(obj: Any) -> str:
-        return str(obj.school_class.name)
-
-    @staticmethod
-    def resolve_number(obj: Any) -> int:
-        return int(obj.school_class.number)
 
     @staticmethod
     def resolve_class_teacher(obj: Any) -> str | None:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xueji.access.decorators import requires
-from xueji.access.http import refusal_response
+from xueji.access.http import form_submitted, refusal_response
 from xueji.access.policy import Action
 from xueji.core.errors import FieldErrors, ServiceError
 from xueji.scores.forms import AssignmentForm
@@ -107,27 +107,18 @@ def teaching_add(request: HttpRequest) -> HttpResponse:
     if overview is None:
         return not_found(request)
     form = AssignmentForm(request.POST, classes=overview.classes, teachers=overview.teachers)
-    if form.is_valid():
-        try:
-            teaching_assign(
-                actor=request.user,
-                school_class_id=form.cleaned_data["school_class"],
-                subject=form.cleaned_data["subject"],
-                teacher_id=form.cleaned_data["teacher"],
-            )
-        except FieldErrors as errors:
-            for name, errs in errors.errors.items():
-                for error in errs:
-                    form.add_error(name if name in form.fields else None, error)
-        except ServiceError as refused:
-            response = refusal_response(request, refused)
-            if response is not None:
-                return response
-            form.add_error(None, str(refused.message))
-        else:
-            messages.success(request, _("The teaching assignment is saved."))
-            return redirect("scores:teaching")
-    return _teaching_page(request, form, status=400)
+
+    def save() -> HttpResponse:
+        teaching_assign(
+            actor=request.user,
+            school_class_id=form.cleaned_data["school_class"],
+            subject=form.cleaned_data["subject"],
+            teacher_id=form.cleaned_data["teacher"],
+        )
+        messages.success(request, _("The teaching assignment is saved."))
+        return redirect("scores:teaching")
+
+    return form_submitted(request, form, save) or _teaching_page(request, form, status=400)
 
 
 @require_POST

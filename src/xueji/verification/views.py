@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from xueji.access.decorators import requires
-from xueji.access.http import refusal_response
+from xueji.access.http import form_submitted, refusal_as_message
 from xueji.access.policy import Action
 from xueji.access.scope import may, scope_of, today
-from xueji.core.errors import FieldErrors, ServiceError
+from xueji.core.errors import ServiceError
 from xueji.students.views import not_found
 from xueji.verification.forms import ReportForm, WindowForm
 from xueji.verification.selectors import check_sheet, my_classes, windows_in_scope
@@ -47,14 +47,6 @@ def sheet(request: HttpRequest, class_id: int) -> HttpResponse:
     return render(request, "verification/sheet.html", {"sheet": found, "report_form": ReportForm()})
 
 
-def _refused(request: HttpRequest, refused: ServiceError) -> HttpResponse:
-    if isinstance(refused, FieldErrors):
-        messages.error(request, next(iter(refused.errors.values()))[0].messages[0])
-    else:
-        messages.error(request, str(refused.message))
-    return _back_to_sheet(request)
-
-
 def _back_to_sheet(request: HttpRequest) -> HttpResponse:
     class_id = request.POST.get("class_id", "")
     if class_id.isdigit():
@@ -69,7 +61,7 @@ def confirm(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
     try:
         check = student_confirm(actor=request.user, student_id=student_id)
     except ServiceError as refused:
-        return refusal_response(request, refused) or _refused(request, refused)
+        return refusal_as_message(request, refused) or _back_to_sheet(request)
     else:
         messages.success(request, _("%(name)s: confirmed correct.") % {"name": check.student.name})
     return _back_to_sheet(request)
@@ -84,7 +76,7 @@ def report(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
     try:
         check = student_report_error(actor=request.user, student_id=student_id, note=note)
     except ServiceError as refused:
-        return refusal_response(request, refused) or _refused(request, refused)
+        return refusal_as_message(request, refused) or _back_to_sheet(request)
     else:
         messages.success(
             request,
@@ -122,30 +114,21 @@ def windows(request: HttpRequest) -> HttpResponse:
 @requires(Action.WINDOW_MANAGE)
 def open_window(request: HttpRequest) -> HttpResponse:
     form = WindowForm(request.POST)
-    if form.is_valid():
-        try:
-            window = window_open(
-                actor=request.user,
-                opens_on=form.cleaned_data["opens_on"],
-                closes_on=form.cleaned_data["closes_on"],
-            )
-        except FieldErrors as errors:
-            for name, errs in errors.errors.items():
-                for error in errs:
-                    form.add_error(name if name in form.fields else None, error)
-        except ServiceError as refused:
-            response = refusal_response(request, refused)
-            if response is not None:
-                return response
-            form.add_error(None, str(refused.message))
-        else:
-            messages.success(
-                request,
-                _("Class teachers of the county see their classes from %(start)s to %(end)s.")
-                % {"start": window.opens_on, "end": window.closes_on},
-            )
-            return redirect("verification:windows")
-    return _windows_page(request, form, status=400)
+
+    def save() -> HttpResponse:
+        window = window_open(
+            actor=request.user,
+            opens_on=form.cleaned_data["opens_on"],
+            closes_on=form.cleaned_data["closes_on"],
+        )
+        messages.success(
+            request,
+            _("Class teachers of the county see their classes from %(start)s to %(end)s.")
+            % {"start": window.opens_on, "end": window.closes_on},
+        )
+        return redirect("verification:windows")
+
+    return form_submitted(request, form, save) or _windows_page(request, form, status=400)
 
 
 @require_POST
@@ -155,12 +138,8 @@ def close_window(request: HttpRequest, window_id: int) -> HttpResponse:
     try:
         window_close(actor=request.user, window_id=window_id)
     except ServiceError as refused:
-        response = refusal_response(request, refused)
-        if response is not None:
-            return response
-        messages.error(request, str(refused.message))
-    else:
-        messages.success(
-            request, _("The window is closed: class teachers no longer see their classes.")
-        )
+        return refusal_as_message(request, refused) or redirect("verification:windows")
+    messages.success(
+        request, _("The window is closed: class teachers no longer see their classes.")
+    )
     return redirect("verification:windows")

@@ -150,3 +150,23 @@ def test_the_other_information_page_saves_and_refuses_bad_values(school):
     assert response.status_code == 302
     stored = Student.objects.get(pk=pupil.pk)
     assert (stored.address, stored.phone) == ("莲花路1号", "13800138000")
+
+
+def test_a_refused_decision_is_told_on_the_request_s_page(school):
+    pupil = school["pupil"]
+    data = form_data(pupil, name="张春明", reason="户口簿上是张春明")
+    data["evidence"] = [SimpleUploadedFile("hukou.pdf", PDF, content_type="application/pdf")]
+    client_as(school["registrar"]).post(f"/corrections/new/{pupil.pk}/", data)
+    correction = CorrectionRequest.objects.get()
+    principal = client_as(school["principal"])
+    url = f"/corrections/{correction.pk}/school-decision/"
+    # A rejection needs its reason (a field error of the service, shown as a message).
+    response = principal.post(url, {"decision": "reject", "note": ""}, follow=True)
+    assert response.redirect_chain == [(f"/corrections/{correction.pk}/", 302)]
+    assert "Give the reason." in response.content.decode()
+    assert CorrectionRequest.objects.get().state == State.PENDING_SCHOOL
+    principal.post(url, {"decision": "approve"})
+    # Not the principal's step any more: refused as a whole, with the request's state.
+    response = principal.post(url, {"decision": "approve"}, follow=True)
+    assert "This request is not waiting for this decision" in response.content.decode()
+    assert CorrectionRequest.objects.get().state == State.PENDING_COUNTY
