@@ -1,0 +1,505 @@
+"""API of changes of status (学籍异动): each party's queue, a request with its approval chain,
+filing (a transfer by the receiving school, the other kinds by the student's school), the
+decisions of the school and of the bureaus, withdrawal, and a school's public notice (公示).
+
+Students are named by UUID; names outside the deciding parties' queues are masked (张*铭) and
+student numbers are masked everywhere. Evidence travels base64-encoded in the JSON body.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import uuid
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Query, Router, Schema
+
+from xueji.access.decorators import endpoint_requires
+from xueji.access.policy import Action
+from xueji.changes.models import ApprovalStep, ChangeRequest
+from xueji.changes.selectors import (
+    ChangeDetail,
+    QueueRow,
+    change_detail,
+    change_queue,
+    public_notice,
+    transfer_candidate,
+)
+from xueji.changes.views import default_period
+from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
+from xueji.core.errors import FieldErrors, NotFound
+from xueji.corrections.evidence import EVIDENCE_MAX_BYTES, Upload
+
+router = Router(tags=["changes"])
+
+NOT_FOUND = {404: ErrorOut, **COMMON_ERRORS}
+
+
+def _no_such_change() -> NotFound:
+    return NotFound("change_not_found", _("No such change request."))
+
+
+# ---- input -------------------------------------------------------------------------------------
+
+
+class FileIn(Schema):
+    """An evidence file: JPG, PNG or PDF, at most 2 MB, its content base64-encoded."""
+
+    name: str = Field(..., max_length=128)
+    content_base64: str
+
+
+def _upload(file: FileIn | None, field: str) -> Upload | None:
+    if file is None:
+        return None
+    try:
+        # At most one byte past the limit is kept: enough for the service to refuse the file.
+        content = base64.b64decode(file.content_base64, validate=True)[: EVIDENCE_MAX_BYTES + 1]
+    except (binascii.Error, ValueError):
+        from django.core.exceptions import ValidationError
+
+        raise FieldErrors(
+            {field: [ValidationError(_("The file is not valid base64."), code="base64")]}
+        ) from None
+    return Upload(name=file.name, content=content)
+
+
+class LookupIn(Schema):
+    """The child to take in: the student number and the name, both exact."""
+
+    student_number: str
+    name: str
+
+
+class TransferIn(LookupIn):
+    to_class_id: int = Field(..., description="A class of the receiving school, this year.")
+    reason: str
+    guardian_request: FileIn | None = Field(None, description="The guardian's written request.")
+    evidence: list[FileIn] = []
+
+
+class ChangeIn(Schema):
+    student_id: uuid.UUID
+    kind: Literal[
+        "suspend",
+        "resume",
+        "withdraw",
+        "dropout",
+        "repeat",
+        "skip",
+        "abroad",
+        "death",
+        "class_change",
+    ]
+    reason: str
+    initiator: Literal["guardian", "school"] = "guardian"
+    to_class_id: int | None = Field(None, description="The new class (class_change only).")
+    guardian_request: FileIn | None = None
+    evidence: list[FileIn] = []
+
+
+class DecisionIn(Schema):
+    decision: Literal["approve", "reject"]
+    reason: str = Field("", description="Required to reject.")
+    step: int | None = Field(
+        None, description="The ordinal of the step decided (a stale decision gets 409)."
+    )
+
+
+class WithdrawIn(Schema):
+    reason: str = ""
+
+
+class QueueParams(Schema):
+    box: Literal["waiting", "held", "filed", "overdue", "recent"] = Field(
+        "waiting",
+        description=(
+            "waiting: for the caller's decision; held: filed in a closed period; filed: by the "
+            "caller's school; overdue: steps past their deadline reported to the caller's "
+            "bureau; recent: finished."
+        ),
+    )
+
+
+class NoticeParams(Schema):
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+
+
+# ---- output ------------------------------------------------------------------------------------
+
+
+class CandidateOut(Schema):
+    """The masked minimum shown before an application exists."""
+
+    masked_name: str
+    sex: str
+    birth_year: int
+    school_name: str
+    grade: int
+    state: str
+
+
+class StepOut(Schema):
+    ordinal: int
+    level: str
+    side: str
+    party: str
+    school_id: int | None
+    division_code: str | None
+    state: str
+    current_since: datetime.date | None
+    due_on: datetime.date | None
+    overdue: bool
+    decided_by: str | None
+    decided_at: datetime.datetime | None
+    reason: str
+    escalated_to_level: str
+
+
+class ChangeSummaryOut(Schema):
+    id: uuid.UUID
+    kind: str
+    state: str
+    student_id: uuid.UUID
+    student_name: str = Field(..., description="Masked (张*铭) unless the caller decides it.")
+    from_school_id: int
+    from_school_name: str
+    to_school_id: int | None
+    to_school_name: str | None
+    filed_on: datetime.date
+    resumes_on: datetime.date | None
+    current_step: StepOut | None
+    overdue: bool
+
+
+class EvidenceOut(Schema):
+    id: uuid.UUID
+    purpose: str
+    file_name: str
+    content_type: str
+    size: int
+
+
+class LogOut(Schema):
+    at: datetime.datetime
+    event: str
+    from_state: str
+    to_state: str
+    actor: str | None
+    note: str
+
+
+class ChangeDetailOut(ChangeSummaryOut):
+    student_number: str = Field(..., description="Masked.")
+    initiator: str
+    from_grade: int
+    to_class_id: int | None
+    reason: str
+    effective_date: datetime.date | None
+    steps: list[StepOut]
+    evidence: list[EvidenceOut]
+    log: list[LogOut]
+    may_decide: bool
+    may_withdraw: bool
+
+
+class NoticeRowOut(Schema):
+    name: str = Field(..., description="Masked (张*铭).")
+    sex: str
+    grade: int
+    other_school: str
+    date: datetime.date
+
+
+class NoticeOut(Schema):
+    school_id: int
+    school_name: str
+    start: datetime.date
+    end: datetime.date
+    transfers_in: list[NoticeRowOut]
+    transfers_out: list[NoticeRowOut]
+
+
+def _party(step: ApprovalStep) -> str:
+    party = step.school if step.school_id is not None else step.division
+    return "" if party is None else str(party.name)
+
+
+def _step(step: ApprovalStep | None, on: datetime.date) -> dict[str, Any] | None:
+    if step is None:
+        return None
+    decided_by = None if step.decided_by is None else step.decided_by.get_username()
+    return {
+        "ordinal": step.ordinal,
+        "level": step.level,
+        "side": step.side,
+        "party": _party(step),
+        "school_id": step.school_id,
+        "division_code": step.division_id,
+        "state": step.state,
+        "current_since": step.current_since,
+        "due_on": step.due_on,
+        "overdue": bool(step.state == "pending" and step.due_on and step.due_on < on),
+        "decided_by": decided_by,
+        "decided_at": step.decided_at,
+        "reason": step.reason,
+        "escalated_to_level": step.escalated_to_level,
+    }
+
+
+def _summary(
+    change: ChangeRequest, step: ApprovalStep | None, *, name: str, overdue: bool
+) -> dict[str, Any]:
+    from xueji.access.scope import today
+
+    return {
+        "id": change.pk,
+        "kind": change.kind,
+        "state": change.state,
+        "student_id": change.student_id,
+        "student_name": name,
+        "from_school_id": change.from_school_id,
+        "from_school_name": change.from_school.name,
+        "to_school_id": change.to_school_id,
+        "to_school_name": None if change.to_school is None else change.to_school.name,
+        "filed_on": change.filed_on,
+        "resumes_on": change.resumes_on,
+        "current_step": _step(step, today()),
+        "overdue": overdue,
+    }
+
+
+def _row(row: QueueRow, *, full_name: bool) -> dict[str, Any]:
+    name = row.change.student.name if full_name else row.masked_name
+    return _summary(row.change, row.step, name=name, overdue=row.overdue)
+
+
+def _detail(found: ChangeDetail) -> dict[str, Any]:
+    change = found.change
+    body = _summary(
+        change,
+        found.current,
+        name=change.student.name if found.may_decide or found.may_withdraw else found.masked_name,
+        overdue=found.overdue,
+    )
+    body.update(
+        student_number=found.number_masked,
+        initiator=change.initiator,
+        from_grade=change.from_grade,
+        to_class_id=change.to_class_id,
+        reason=change.reason,
+        effective_date=change.effective_date,
+        steps=[_step(s, found.on) for s in found.steps],
+        evidence=[
+            {
+                "id": e.pk,
+                "purpose": e.purpose,
+                "file_name": e.file_name,
+                "content_type": e.content_type,
+                "size": e.size,
+            }
+            for e in found.evidence
+        ],
+        log=[
+            {
+                "at": entry.at,
+                "event": entry.event,
+                "from_state": entry.from_state,
+                "to_state": entry.to_state,
+                "actor": entry.actor.get_username() if entry.actor_id else None,
+                "note": entry.note,
+            }
+            for entry in found.log
+        ],
+        may_decide=found.may_decide,
+        may_withdraw=found.may_withdraw,
+    )
+    return body
+
+
+def _detail_of(request: HttpRequest, change_id: Any) -> dict[str, Any]:
+    found = change_detail(caller(request), change_id)
+    if found is None:
+        raise _no_such_change()
+    return _detail(found)
+
+
+# ---- endpoints ---------------------------------------------------------------------------------
+
+
+@router.get("", response={200: list[ChangeSummaryOut], **COMMON_ERRORS})
+@endpoint_requires(Action.CHANGE_VIEW)
+def change_list(request: HttpRequest, params: Query[QueueParams]) -> object:
+    """The caller's queue (one box of it); names masked except where the caller decides or
+    filed."""
+    found = change_queue(caller(request))
+    rows = {
+        "waiting": found.waiting,
+        "held": found.held,
+        "filed": found.filed,
+        "overdue": found.overdue_below,
+        "recent": found.recent,
+    }[params.box]
+    return [_row(r, full_name=params.box in ("waiting", "filed")) for r in rows]
+
+
+@router.get("/notices/{int:school_id}", response={200: NoticeOut, **NOT_FOUND})
+@endpoint_requires(Action.CHANGE_NOTICE_VIEW)
+def change_public_notice(
+    request: HttpRequest, school_id: int, params: Query[NoticeParams]
+) -> object:
+    """A school's public notice (公示): transfers completed in and out over a period (default:
+    the last 30 days), names masked, no number of any kind."""
+    from xueji.access.scope import today
+
+    start, end = default_period(today())
+    start, end = params.start or start, params.end or end
+    found = public_notice(
+        caller(request), school_id=school_id, start=min(start, end), end=max(start, end)
+    )
+    if found is None:
+        raise NotFound("school_not_found", _("No such school."))
+
+    def rows(items: list[Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": r.masked_name,
+                "sex": r.sex_label,
+                "grade": r.grade,
+                "other_school": r.other_school,
+                "date": r.on,
+            }
+            for r in items
+        ]
+
+    return {
+        "school_id": found.school.pk,
+        "school_name": found.school.name,
+        "start": found.start,
+        "end": found.end,
+        "transfers_in": rows(found.transfers_in),
+        "transfers_out": rows(found.transfers_out),
+    }
+
+
+@router.post("/transfers/lookup", response={200: CandidateOut, **NOT_FOUND})
+@endpoint_requires(Action.CHANGE_FILE)
+def change_lookup_transfer(request: HttpRequest, payload: LookupIn) -> object:
+    """The receiving registrar finds the child by the student number and the name (both exact):
+    only a masked minimum is returned."""
+    found = transfer_candidate(caller(request), number=payload.student_number, name=payload.name)
+    if found is None:
+        raise NotFound("student_not_found", _("No child has this student number and this name."))
+    return {
+        "masked_name": found.masked_name,
+        "sex": found.sex,
+        "birth_year": found.birth_year,
+        "school_name": found.school_name,
+        "grade": found.grade,
+        "state": found.state,
+    }
+
+
+@router.post(
+    "/transfers", response={201: ChangeDetailOut, 404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS}
+)
+@endpoint_requires(Action.CHANGE_FILE)
+def change_file_transfer(request: HttpRequest, payload: TransferIn) -> object:
+    """The receiving school's registrar files a transfer application (the guardian's request
+    attached). It is pending at the next party, or held until a closed period ends."""
+    from xueji.changes.services import transfer_file
+
+    change = transfer_file(
+        actor=caller(request),
+        student_number=payload.student_number,
+        name=payload.name,
+        to_class_id=payload.to_class_id,
+        reason=payload.reason,
+        guardian_request=_upload(payload.guardian_request, "guardian_request"),
+        evidence=[u for u in (_upload(f, "evidence") for f in payload.evidence) if u],
+    )
+    return 201, _detail_of(request, change.pk)
+
+
+@router.post("", response={201: ChangeDetailOut, 404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS})
+@endpoint_requires(Action.CHANGE_FILE)
+def change_file_request(request: HttpRequest, payload: ChangeIn) -> object:
+    """The registrar of the student's school files a change other than a transfer."""
+    from xueji.changes.services import change_file
+
+    change = change_file(
+        actor=caller(request),
+        student_id=payload.student_id,
+        kind=payload.kind,
+        reason=payload.reason,
+        initiator=payload.initiator,
+        to_class_id=payload.to_class_id,
+        guardian_request=_upload(payload.guardian_request, "guardian_request"),
+        evidence=[u for u in (_upload(f, "evidence") for f in payload.evidence) if u],
+    )
+    return 201, _detail_of(request, change.pk)
+
+
+@router.get("/{uuid:change_id}", response={200: ChangeDetailOut, **NOT_FOUND})
+@endpoint_requires(Action.CHANGE_VIEW)
+def change_get(request: HttpRequest, change_id: uuid.UUID) -> object:
+    """A request with its approval chain (each step: party, state, who, when, deadline), the
+    evidence list and the log."""
+    return _detail_of(request, change_id)
+
+
+def _decided(request: HttpRequest, change_id: uuid.UUID, payload: DecisionIn) -> object:
+    from xueji.changes.services import change_decide
+
+    change_decide(
+        actor=caller(request),
+        change_id=change_id,
+        approve=payload.decision == "approve",
+        reason=payload.reason,
+        step_ordinal=payload.step,
+    )
+    return _detail_of(request, change_id)
+
+
+@router.post(
+    "/{uuid:change_id}/school-decision",
+    response={200: ChangeDetailOut, 404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS},
+)
+@endpoint_requires(Action.CHANGE_APPROVE_SCHOOL)
+def change_school_decision(
+    request: HttpRequest, change_id: uuid.UUID, payload: DecisionIn
+) -> object:
+    """The school whose step it is approves or rejects (a reason is required to reject)."""
+    return _decided(request, change_id, payload)
+
+
+@router.post(
+    "/{uuid:change_id}/bureau-decision",
+    response={200: ChangeDetailOut, 404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS},
+)
+@endpoint_requires(Action.CHANGE_APPROVE_BUREAU)
+def change_bureau_decision(
+    request: HttpRequest, change_id: uuid.UUID, payload: DecisionIn
+) -> object:
+    """The county or province bureau whose step it is approves or rejects."""
+    return _decided(request, change_id, payload)
+
+
+@router.post(
+    "/{uuid:change_id}/withdraw",
+    response={200: ChangeDetailOut, 404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS},
+)
+@endpoint_requires(Action.CHANGE_FILE)
+def change_withdraw_request(
+    request: HttpRequest, change_id: uuid.UUID, payload: WithdrawIn
+) -> object:
+    """The applicant school withdraws a request not yet decided."""
+    from xueji.changes.services import change_withdraw
+
+    change_withdraw(actor=caller(request), change_id=change_id, reason=payload.reason)
+    return _detail_of(request, change_id)

@@ -1,0 +1,93 @@
+"""Who may act on a change of status. Pure: decisions on the scope (xueji.access.scope.Scope)
+and on plain values of the request and its step, no database.
+
+- Filing: the registrar of the school that applies (the receiving school for a transfer, the
+  student's school otherwise), with Action.CHANGE_FILE at school level.
+- A school step: that school's registrar or principal (Action.CHANGE_APPROVE_SCHOOL).
+- A county or province step: an approver of exactly that bureau (Action.CHANGE_APPROVE_BUREAU at
+  the matching level and division).
+- Withdrawal: the applicant school's registrar (Action.CHANGE_FILE), while not decided.
+- Compulsory education (grades 1-9): a school may not start a withdrawal (退学, which includes an
+  expulsion) or a repeat (留级) on its own: such a request must be the guardian's, with the
+  guardian's written request attached.
+"""
+
+from __future__ import annotations
+
+from xueji.access.models import ScopeLevel
+from xueji.access.policy import Action
+from xueji.access.scope import Scope, may
+from xueji.changes.models import ChangeKind, Initiator, PartyLevel
+
+COMPULSORY_GRADES = range(1, 10)
+
+# Kinds a school may not start on its own in compulsory education (DOMAIN §5).
+GUARDIAN_ONLY_IN_COMPULSORY = (ChangeKind.WITHDRAW, ChangeKind.REPEAT)
+
+# Kinds for which the guardian's written request is always required.
+GUARDIAN_REQUEST_REQUIRED = (ChangeKind.TRANSFER,)
+
+
+def in_compulsory_education(grade: int) -> bool:
+    return grade in COMPULSORY_GRADES
+
+
+def may_file(scope: Scope | None, applicant_school_id: int) -> bool:
+    """May the scope file a request on behalf of this school?"""
+    return (
+        may(scope, Action.CHANGE_FILE)
+        and scope is not None
+        and scope.level == ScopeLevel.SCHOOL
+        and scope.school_id == applicant_school_id
+    )
+
+
+def may_decide(
+    scope: Scope | None, *, level: str, school_id: int | None, division_code: str | None
+) -> bool:
+    """May the scope decide a step whose party is this school or this bureau?"""
+    if scope is None:
+        return False
+    if level == PartyLevel.SCHOOL:
+        return (
+            may(scope, Action.CHANGE_APPROVE_SCHOOL)
+            and scope.level == ScopeLevel.SCHOOL
+            and school_id is not None
+            and scope.school_id == school_id
+        )
+    return (
+        may(scope, Action.CHANGE_APPROVE_BUREAU)
+        and scope.level == level
+        and division_code is not None
+        and scope.division_code == division_code
+    )
+
+
+def may_withdraw(scope: Scope | None, applicant_school_id: int) -> bool:
+    """May the scope withdraw a request this school filed?"""
+    return may_file(scope, applicant_school_id)
+
+
+def initiator_allowed(kind: str, grade: int, initiator: str) -> bool:
+    """Is a request of this kind, started by this party, allowed for a child of this grade?"""
+    if kind in GUARDIAN_ONLY_IN_COMPULSORY and in_compulsory_education(grade):
+        return initiator == Initiator.GUARDIAN
+    return True
+
+
+def needs_guardian_request(kind: str, initiator: str) -> bool:
+    """Must the guardian's written request be attached? A transfer always (the parent applies
+    at the receiving school); any other change the guardian asked for, except a dropout, a
+    death or a class change, which the school records."""
+    if kind in GUARDIAN_REQUEST_REQUIRED:
+        return True
+    return initiator == Initiator.GUARDIAN and kind not in (
+        ChangeKind.DROPOUT,
+        ChangeKind.DEATH,
+        ChangeKind.CLASS_CHANGE,
+    )
+
+
+def needs_evidence(kind: str) -> bool:
+    """Every change but a class change is backed by at least one document."""
+    return kind != ChangeKind.CLASS_CHANGE

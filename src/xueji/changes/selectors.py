@@ -1,0 +1,410 @@
+"""Reads of changes of status (学籍异动), limited to the caller's scope: the queue of each party,
+a request with its approval chain, the receiving registrar's masked look-up of a child to take
+in, the school's public notice (公示) and the header's inbox count.
+
+Both sides of a transfer see it: the schools of the sending and the receiving side and the
+bureaus above either of them. Nothing else of another area is shown.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from xueji.access.models import ScopeLevel
+from xueji.access.policy import Action
+from xueji.access.scope import NOTHING, Scope, area_q, may, scope_of, today
+from xueji.changes import policy
+from xueji.changes.models import (
+    ACTIVE_STATES,
+    ApprovalStep,
+    ChangeEvidence,
+    ChangeKind,
+    ChangeRequest,
+    ChangeState,
+    PartyLevel,
+    StepState,
+)
+from xueji.changes.workflow import Event
+from xueji.core.idnumbers import normalize
+from xueji.schools.models import School
+
+QUEUE_LIMIT = 200
+
+
+def mask_name(name: str) -> str:
+    """A name as shown in public: 张春铭 → 张*铭, 张铭 → 张*, 欧阳春铭 → 欧**铭."""
+    name = name or ""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+# ---- scope -------------------------------------------------------------------------------------
+
+
+def _visible_q(scope: Scope | None) -> Q:
+    """Requests touching the scope's area: held, sent or received there."""
+    if scope is None or not may(scope, Action.CHANGE_VIEW):
+        return NOTHING
+    return area_q(scope, "from_school__") | area_q(scope, "to_school__")
+
+
+def changes_in_scope(user: Any) -> QuerySet[ChangeRequest]:
+    """The requests of the schools in the user's area, on either side of a transfer."""
+    return ChangeRequest.objects.filter(_visible_q(scope_of(user)))
+
+
+def _party_q(scope: Scope | None, prefix: str = "") -> Q:
+    """Filter on ApprovalStep (through `prefix`): the steps whose party is this scope."""
+    if scope is None:
+        return NOTHING
+    party = NOTHING
+    if scope.level == ScopeLevel.SCHOOL and may(scope, Action.CHANGE_APPROVE_SCHOOL):
+        party |= Q(**{f"{prefix}level": PartyLevel.SCHOOL, f"{prefix}school_id": scope.school_id})
+    if scope.level in (ScopeLevel.COUNTY, ScopeLevel.PROVINCE) and may(
+        scope, Action.CHANGE_APPROVE_BUREAU
+    ):
+        party |= Q(**{f"{prefix}level": scope.level, f"{prefix}division_id": scope.division_code})
+    return party
+
+
+def _waiting_steps(scope: Scope | None) -> QuerySet[ApprovalStep]:
+    return ApprovalStep.objects.filter(
+        _party_q(scope), state=StepState.PENDING, request__state=ChangeState.PENDING
+    )
+
+
+def _with_current_step(changes: QuerySet[ChangeRequest]) -> QuerySet[ChangeRequest]:
+    return changes.select_related(
+        "student", "from_school", "to_school", "to_class", "filed_by"
+    ).prefetch_related("steps__school", "steps__division")
+
+
+def _current(change: ChangeRequest) -> ApprovalStep | None:
+    return next((s for s in change.steps.all() if s.state == StepState.PENDING), None)
+
+
+@dataclass
+class QueueRow:
+    change: ChangeRequest
+    step: ApprovalStep | None  # the step waiting now (None when held or finished)
+    overdue: bool
+    masked_name: str
+
+
+def _rows(changes: list[ChangeRequest], on: datetime.date) -> list[QueueRow]:
+    rows = []
+    for change in changes:
+        step = _current(change)
+        overdue = bool(step and step.due_on and step.due_on < on)
+        rows.append(QueueRow(change, step, overdue, mask_name(change.student.name)))
+    return rows
+
+
+def _applicant_q(school_id: int | None) -> Q:
+    """Requests filed by a school: a transfer by the receiving school, the others by the
+    student's own school."""
+    return Q(kind=ChangeKind.TRANSFER, to_school_id=school_id) | (
+        ~Q(kind=ChangeKind.TRANSFER) & Q(from_school_id=school_id)
+    )
+
+
+@dataclass
+class Queue:
+    waiting: list[QueueRow]  # the user's party must decide (oldest deadline first)
+    held: list[QueueRow]  # filed in a closed period, with the date they resume
+    filed: list[QueueRow]  # filed by the user's school, not finished: its progress
+    overdue_below: list[QueueRow]  # steps past their deadline reported to this bureau
+    recent: list[QueueRow]  # finished requests of the area, newest first
+    waiting_count: int = 0
+    overdue_count: int = 0
+
+
+def change_queue(user: Any, *, limit: int = QUEUE_LIMIT) -> Queue:
+    """The user's queue: what waits for the user's decision, what is held, what the user's school
+    filed, overdue steps reported to the user's bureau, and the latest finished requests."""
+    scope = scope_of(user)
+    on = today()
+    visible = changes_in_scope(user)
+    waiting_steps = _waiting_steps(scope)
+    waiting = list(
+        _with_current_step(
+            visible.filter(Exists(waiting_steps.filter(request=OuterRef("pk"))))
+        ).order_by("filed_at")[:limit]
+    )
+    waiting_rows = sorted(
+        _rows(waiting, on), key=lambda r: (r.step.due_on if r.step else on, r.change.filed_at)
+    )
+    held = list(
+        _with_current_step(visible.filter(state=ChangeState.HELD)).order_by(
+            "resumes_on", "filed_at"
+        )[:limit]
+    )
+    filed: list[ChangeRequest] = []
+    if scope is not None and scope.level == ScopeLevel.SCHOOL and may(scope, Action.CHANGE_FILE):
+        filed = list(
+            _with_current_step(
+                visible.filter(
+                    _applicant_q(scope.school_id),
+                    state__in=[ChangeState.PENDING, ChangeState.APPROVED],
+                )
+            ).order_by("-filed_at")[:limit]
+        )
+    overdue_below: list[ChangeRequest] = []
+    if scope is not None and scope.level != ScopeLevel.SCHOOL:
+        escalated = ApprovalStep.objects.filter(
+            state=StepState.PENDING,
+            overdue_flagged_at__isnull=False,
+            **(
+                {"escalated_to_level": "nation"}
+                if scope.level == ScopeLevel.NATION
+                else {"escalated_to_division_id": scope.division_code}
+            ),
+        )
+        overdue_below = list(
+            _with_current_step(
+                visible.filter(Exists(escalated.filter(request=OuterRef("pk"))))
+            ).order_by("filed_at")[:limit]
+        )
+    recent = list(
+        _with_current_step(
+            visible.filter(
+                state__in=[ChangeState.COMPLETED, ChangeState.REJECTED, ChangeState.WITHDRAWN]
+            )
+        ).order_by("-updated_at")[:20]
+    )
+    return Queue(
+        waiting=waiting_rows,
+        held=_rows(held, on),
+        filed=_rows(filed, on),
+        overdue_below=_rows(overdue_below, on),
+        recent=_rows(recent, on),
+        waiting_count=len(waiting_rows),
+        overdue_count=sum(1 for r in waiting_rows if r.overdue),
+    )
+
+
+def inbox_count(user: Any) -> int:
+    """How many requests wait for the user's decision (for the page header)."""
+    scope = scope_of(user)
+    if scope is None or not may(scope, Action.CHANGE_VIEW):
+        return 0
+    if not (may(scope, Action.CHANGE_APPROVE_SCHOOL) or may(scope, Action.CHANGE_APPROVE_BUREAU)):
+        return 0
+    return _waiting_steps(scope).count()
+
+
+# ---- one request -------------------------------------------------------------------------------
+
+
+@dataclass
+class ChangeDetail:
+    change: ChangeRequest
+    steps: list[ApprovalStep]
+    current: ApprovalStep | None
+    evidence: list[ChangeEvidence]
+    log: list[Any]
+    may_decide: bool
+    may_withdraw: bool
+    overdue: bool
+    masked_name: str
+    number_masked: str
+    on: datetime.date = field(default_factory=today)
+
+
+def applicant_school_id(change: ChangeRequest) -> int:
+    """The school that filed a request: the receiving school of a transfer, else the student's."""
+    if change.kind == ChangeKind.TRANSFER and change.to_school_id is not None:
+        return int(change.to_school_id)
+    return int(change.from_school_id)
+
+
+def is_party_of(scope: Scope | None, step: ApprovalStep | None) -> bool:
+    """Is the scope the party the step waits for (and its role allowed to decide)?"""
+    if step is None or step.state != StepState.PENDING:
+        return False
+    return policy.may_decide(
+        scope, level=step.level, school_id=step.school_id, division_code=step.division_id
+    )
+
+
+def may_withdraw(scope: Scope | None, change: ChangeRequest) -> bool:
+    """The applicant school's registrar withdraws a request not yet decided."""
+    if change.state not in (ChangeState.PENDING, ChangeState.HELD):
+        return False
+    return policy.may_withdraw(scope, applicant_school_id(change))
+
+
+def change_detail(user: Any, change_id: Any) -> ChangeDetail | None:
+    """A request in scope with its approval chain, evidence list, log and what the user may do."""
+    scope = scope_of(user)
+    change = (
+        _with_current_step(changes_in_scope(user))
+        .select_related("academic_year", "to_class__school", "from_school__county")
+        .prefetch_related("steps__decided_by", "log__actor")
+        .filter(pk=change_id)
+        .first()
+    )
+    if change is None:
+        return None
+    steps = list(change.steps.all())
+    log = list(change.log.all())
+    for entry in log:
+        entry.event_label = (  # type: ignore[attr-defined]
+            Event(entry.event).label if entry.event in Event.values else entry.event
+        )
+    current = _current(change)
+    on = today()
+    return ChangeDetail(
+        change=change,
+        steps=steps,
+        current=current,
+        evidence=list(change.evidence.defer("sealed").order_by("uploaded_at", "file_name")),
+        log=log,
+        may_decide=change.state == ChangeState.PENDING and is_party_of(scope, current),
+        may_withdraw=may_withdraw(scope, change),
+        overdue=bool(current and current.due_on and current.due_on < on),
+        masked_name=mask_name(change.student.name),
+        number_masked=change.student.number_masked,
+        on=on,
+    )
+
+
+def active_change_of(user: Any, student_id: Any) -> ChangeRequest | None:
+    """The unfinished request of a student in scope, if any."""
+    return (
+        changes_in_scope(user)
+        .filter(student_id=student_id, state__in=[s.value for s in ACTIVE_STATES])
+        .first()
+    )
+
+
+# ---- the receiving registrar's look-up ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """The masked minimum shown before a transfer application exists: no ID number, no full
+    student number, the name masked."""
+
+    masked_name: str
+    sex: str
+    sex_label: str
+    birth_year: int
+    school_name: str
+    grade: int
+    state: str
+    state_label: str
+
+
+def transfer_candidate(user: Any, *, number: str, name: str) -> Candidate | None:
+    """The child with exactly this student number (current or former) and exactly this name,
+    anywhere in the country, for a school registrar who may file a transfer; else None.
+
+    Both must match: a number alone (or a name alone) finds nothing, so the look-up cannot be
+    used to browse other schools' records.
+    """
+    scope = scope_of(user)
+    if scope is None or scope.level != ScopeLevel.SCHOOL or not may(scope, Action.CHANGE_FILE):
+        return None
+    if not (number or "").strip() or not (name or "").strip():
+        return None
+    from xueji.changes.services import locate_for_transfer
+
+    found = locate_for_transfer(student_number=normalize(number), name=name.strip())
+    if found is None:
+        return None
+    from xueji.students.selectors import placement_on
+
+    placement = placement_on(found.pk, today())
+    return Candidate(
+        masked_name=mask_name(found.name),
+        sex=found.sex,
+        sex_label=str(found.get_sex_display()),
+        birth_year=found.birth_date.year,
+        school_name=found.school.name,
+        grade=placement.grade if placement else 0,
+        state=found.state,
+        state_label=str(found.get_state_display()),
+    )
+
+
+# ---- what the receiving side sees before completion --------------------------------------------
+
+
+def incoming_transfers(user: Any, *, school_id: int) -> list[QueueRow]:
+    """Transfers under way into a school in scope (the receiving side's "转学中")."""
+    changes = changes_in_scope(user).filter(
+        kind=ChangeKind.TRANSFER,
+        to_school_id=school_id,
+        state__in=[ChangeState.PENDING, ChangeState.HELD],
+    )
+    return _rows(list(_with_current_step(changes).order_by("filed_at")[:QUEUE_LIMIT]), today())
+
+
+# ---- the public notice (公示) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    masked_name: str
+    sex_label: str
+    grade: int
+    other_school: str
+    on: datetime.date
+
+
+@dataclass
+class PublicNotice:
+    school: School
+    start: datetime.date
+    end: datetime.date
+    transfers_in: list[NoticeRow]
+    transfers_out: list[NoticeRow]
+
+
+def _notice_rows(changes: QuerySet[ChangeRequest], other: str) -> list[NoticeRow]:
+    return [
+        NoticeRow(
+            masked_name=mask_name(c.student.name),
+            sex_label=str(c.student.get_sex_display()),
+            grade=c.from_grade,
+            other_school=getattr(c, other).name,
+            on=c.effective_date or c.filed_on,
+        )
+        for c in changes.select_related("student", "from_school", "to_school").order_by(
+            "effective_date", "filed_at"
+        )
+    ]
+
+
+def public_notice(
+    user: Any, *, school_id: int, start: datetime.date, end: datetime.date
+) -> PublicNotice | None:
+    """The transfers completed into and out of a school in scope over [start, end]: names masked,
+    no number of any kind."""
+    scope = scope_of(user)
+    if scope is None or not may(scope, Action.CHANGE_VIEW):
+        return None
+    school = School.objects.filter(area_q(scope), pk=school_id).first()
+    if school is None:
+        return None
+    done = ChangeRequest.objects.filter(
+        kind=ChangeKind.TRANSFER,
+        state=ChangeState.COMPLETED,
+        effective_date__gte=start,
+        effective_date__lte=end,
+    )
+    return PublicNotice(
+        school=school,
+        start=start,
+        end=end,
+        transfers_in=_notice_rows(done.filter(to_school_id=school_id), "from_school"),
+        transfers_out=_notice_rows(done.filter(from_school_id=school_id), "to_school"),
+    )

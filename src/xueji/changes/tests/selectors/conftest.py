@@ -1,0 +1,1 @@
+from xueji.changes.tests.views.scenario import no_closed_periods, scene  # noqa: F401

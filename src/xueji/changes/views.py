@@ -1,0 +1,384 @@
+"""Pages of changes of status (学籍异动): the receiving registrar's transfer application, the
+other changes filed from a record, each party's queue with its decisions (htmx), a request's
+approval chain, the evidence, and a school's public notice (公示)."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xueji.access.decorators import requires
+from xueji.access.http import refusal_response
+from xueji.access.policy import Action
+from xueji.access.scope import scope_of, today
+from xueji.changes.forms import ChangeForm, DecisionForm, FindChildForm, NoticeForm, TransferForm
+from xueji.changes.models import ChangeKind, ChangeState
+from xueji.changes.selectors import (
+    active_change_of,
+    change_detail,
+    change_queue,
+    public_notice,
+    transfer_candidate,
+)
+from xueji.core.errors import FieldErrors, ServiceError
+from xueji.corrections.evidence import EVIDENCE_MAX_BYTES, Upload
+from xueji.schools.selectors import school_classes
+from xueji.students.selectors import student_get
+from xueji.students.views import not_found
+
+
+def _apply_errors(form: Any, errors: FieldErrors) -> None:
+    for name, errs in errors.errors.items():
+        for error in errs:
+            form.add_error(name if name in form.fields else None, error)
+
+
+def _upload(file: Any) -> Upload:
+    # At most one byte past the limit is read: enough for the service to refuse the file.
+    return Upload(name=file.name or "", content=file.read(EVIDENCE_MAX_BYTES + 1))
+
+
+def _uploads(request: HttpRequest, name: str) -> list[Upload]:
+    return [_upload(f) for f in request.FILES.getlist(name)]
+
+
+def _one_upload(request: HttpRequest, name: str) -> Upload | None:
+    file = request.FILES.get(name)
+    return None if file is None else _upload(file)
+
+
+@require_GET
+@login_required
+@requires(Action.CHANGE_VIEW)
+def queue(request: HttpRequest) -> HttpResponse:
+    """The user's queue: what waits for the user's decision, held requests, the school's own
+    applications and their progress, overdue steps reported to the user's bureau."""
+    return render(
+        request,
+        "changes/queue.html",
+        {"queue": change_queue(request.user), "today": today(), "decision_form": DecisionForm()},
+    )
+
+
+@require_GET
+@login_required
+@requires(Action.CHANGE_VIEW)
+def detail(request: HttpRequest, change_id: uuid.UUID) -> HttpResponse:
+    """A request with its approval chain: each step, its party, state, who, when, deadline."""
+    found = change_detail(request.user, change_id)
+    if found is None:
+        return not_found(request)
+    return render(request, "changes/detail.html", {"found": found, "decision_form": DecisionForm()})
+
+
+def _own_classes(request: HttpRequest) -> list[Any]:
+    scope = scope_of(request.user)
+    if scope is None or scope.school_id is None:
+        return []
+    return school_classes(request.user, scope.school_id)
+
+
+# The child found by the registrar, kept in the session between the look-up and the filing:
+# the number typed is never echoed back into a page.
+FOUND_CHILD = "changes.transfer.child"
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@requires(Action.CHANGE_FILE)
+def transfer(request: HttpRequest) -> HttpResponse:
+    """The receiving school's registrar finds the child (student number and name, both exact;
+    only a masked minimum is shown) and files the transfer application."""
+    classes = _own_classes(request)
+    context: dict[str, Any] = {"classes": classes}
+    if request.method == "GET":
+        request.session.pop(FOUND_CHILD, None)
+        context["find_form"] = FindChildForm()
+        return render(request, "changes/transfer.html", context)
+
+    if request.POST.get("step") != "file":
+        request.session.pop(FOUND_CHILD, None)
+        find_form = FindChildForm(request.POST)
+        if not find_form.is_valid():
+            context["find_form"] = find_form
+            return render(request, "changes/transfer.html", context, status=400)
+        number, name = find_form.cleaned_data["number"], find_form.cleaned_data["name"]
+        candidate = transfer_candidate(request.user, number=number, name=name)
+        if candidate is None:
+            find_form = FindChildForm(initial={"name": name})
+            find_form.is_bound = False
+            context["find_form"] = find_form
+            context["not_found"] = True
+            return render(request, "changes/transfer.html", context, status=404)
+        request.session[FOUND_CHILD] = {"number": number, "name": name}
+        context["candidate"] = candidate
+        context["form"] = TransferForm(classes=classes)
+        return render(request, "changes/transfer.html", context)
+
+    child = request.session.get(FOUND_CHILD) or {}
+    number, name = child.get("number", ""), child.get("name", "")
+    candidate = transfer_candidate(request.user, number=number, name=name)
+    if candidate is None:
+        context["find_form"] = FindChildForm()
+        return render(request, "changes/transfer.html", context, status=400)
+    form = TransferForm(request.POST, request.FILES, classes=classes)
+    context.update(form=form, candidate=candidate)
+    if form.is_valid():
+        from xueji.changes.services import transfer_file
+
+        try:
+            change = transfer_file(
+                actor=request.user,
+                student_number=number,
+                name=name,
+                to_class_id=form.cleaned_data["to_class"],
+                reason=form.cleaned_data["reason"],
+                guardian_request=_one_upload(request, "guardian_request"),
+                evidence=_uploads(request, "evidence"),
+            )
+        except FieldErrors as errors:
+            _apply_errors(form, errors)
+        except ServiceError as refused:
+            response = refusal_response(request, refused)
+            if response is not None:
+                return response
+            form.add_error(None, str(refused.message))
+        else:
+            request.session.pop(FOUND_CHILD, None)
+            if change.state == ChangeState.HELD:
+                messages.info(
+                    request,
+                    _(
+                        "The application is filed. Transfers are closed now: it waits in the "
+                        "queue and proceeds by itself on %(date)s."
+                    )
+                    % {"date": change.resumes_on},
+                )
+            else:
+                messages.success(request, _("The application is filed and sent to the next party."))
+            return redirect("changes:detail", change_id=change.pk)
+    return render(request, "changes/transfer.html", context, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@requires(Action.CHANGE_FILE)
+def new(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
+    """The registrar of the student's school files a change other than a transfer."""
+    student = student_get(request.user, student_id)
+    if student is None:
+        return not_found(request)
+    under_way = active_change_of(request.user, student.pk)
+    if under_way is not None:
+        messages.info(request, _("A change for this student is already under way."))
+        return redirect("changes:detail", change_id=under_way.pk)
+    classes = [c for c in school_classes(request.user, student.school_id)]
+    data = request.POST if request.method == "POST" else None
+    kind = request.GET.get("kind", "")
+    form = ChangeForm(
+        data,
+        request.FILES or None,
+        classes=classes,
+        initial={"kind": kind} if kind in ChangeKind.values else None,
+    )
+    if data is not None and form.is_valid():
+        from xueji.changes.services import change_file
+
+        try:
+            change = change_file(
+                actor=request.user,
+                student_id=student.pk,
+                kind=form.cleaned_data["kind"],
+                reason=form.cleaned_data["reason"],
+                initiator=form.cleaned_data["initiator"],
+                to_class_id=form.cleaned_data.get("to_class"),
+                guardian_request=_one_upload(request, "guardian_request"),
+                evidence=_uploads(request, "evidence"),
+            )
+        except FieldErrors as errors:
+            _apply_errors(form, errors)
+        except ServiceError as refused:
+            response = refusal_response(request, refused)
+            if response is not None:
+                return response
+            form.add_error(None, str(refused.message))
+        else:
+            messages.success(
+                request,
+                _("The request is filed: %(state)s.") % {"state": ChangeState(change.state).label},
+            )
+            return redirect("changes:detail", change_id=change.pk)
+    return render(
+        request,
+        "changes/new.html",
+        {"form": form, "student": student},
+        status=200 if data is None or not form.errors else 400,
+    )
+
+
+def _back(request: HttpRequest, change_id: uuid.UUID) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("changes:detail", change_id=change_id)
+
+
+def _acted(
+    request: HttpRequest, change_id: uuid.UUID, act: Callable[[], Any], done: Callable[[Any], str]
+) -> HttpResponse:
+    """Run a decision or a withdrawal; answer htmx with the queue row, a form with a redirect."""
+    error = ""
+    try:
+        change = act()
+    except FieldErrors as errors:
+        error = str(next(iter(errors.errors.values()))[0].messages[0])
+    except ServiceError as refused:
+        response = refusal_response(request, refused)
+        if response is not None:
+            return response
+        error = str(refused.message)
+    outcome = error or done(change)
+    if getattr(request, "htmx", False):
+        found = change_detail(request.user, change_id)
+        if found is None:
+            return not_found(request)
+        return render(
+            request,
+            "changes/_decided_row.html",
+            {"found": found, "outcome": outcome, "failed": bool(error)},
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, outcome)
+    return _back(request, change_id)
+
+
+def _decision_outcome(change: Any) -> str:
+    if change.state == ChangeState.COMPLETED:
+        return _("Approved. The change is complete and the record is updated.")
+    if change.state == ChangeState.APPROVED:
+        return _("Approved. It takes effect at the next promotion.")
+    if change.state == ChangeState.REJECTED:
+        return _("Rejected. The applicant sees the reason.")
+    return _("Approved. The request goes on to the next party.")
+
+
+def _decide(request: HttpRequest, change_id: uuid.UUID) -> HttpResponse:
+    from xueji.changes.services import change_decide
+
+    approve = request.POST.get("decision") == "approve"
+    form = DecisionForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    step = request.POST.get("step", "")
+    return _acted(
+        request,
+        change_id,
+        lambda: change_decide(
+            actor=request.user,
+            change_id=change_id,
+            approve=approve,
+            reason=reason,
+            step_ordinal=int(step) if step.isdigit() else None,
+        ),
+        _decision_outcome,
+    )
+
+
+@require_POST
+@login_required
+@requires(Action.CHANGE_APPROVE_SCHOOL)
+def school_decision(request: HttpRequest, change_id: uuid.UUID) -> HttpResponse:
+    """A school's registrar or principal approves or rejects its step."""
+    return _decide(request, change_id)
+
+
+@require_POST
+@login_required
+@requires(Action.CHANGE_APPROVE_BUREAU)
+def bureau_decision(request: HttpRequest, change_id: uuid.UUID) -> HttpResponse:
+    """A county or province bureau's approver approves or rejects its step."""
+    return _decide(request, change_id)
+
+
+@require_POST
+@login_required
+@requires(Action.CHANGE_FILE)
+def withdraw(request: HttpRequest, change_id: uuid.UUID) -> HttpResponse:
+    """The applicant withdraws a request not yet decided."""
+    from xueji.changes.services import change_withdraw
+
+    form = DecisionForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    return _acted(
+        request,
+        change_id,
+        lambda: change_withdraw(actor=request.user, change_id=change_id, reason=reason),
+        lambda change: _("The request is withdrawn."),
+    )
+
+
+@require_GET
+@login_required
+@requires(Action.CHANGE_EVIDENCE_VIEW)
+def evidence(
+    request: HttpRequest, change_id: uuid.UUID, change_evidence_id: uuid.UUID
+) -> HttpResponse:
+    """An evidence file, as a download (never rendered inline by the browser)."""
+    from urllib.parse import quote
+
+    from xueji.changes.services import change_evidence_open
+
+    try:
+        found, content = change_evidence_open(
+            actor=request.user, change_id=change_id, evidence_id=change_evidence_id
+        )
+    except ServiceError as refused:
+        response = refusal_response(request, refused)
+        if response is not None:
+            return response
+        raise
+    response = HttpResponse(content, content_type=found.content_type)
+    response["Content-Disposition"] = (
+        f"attachment; filename*=UTF-8''{quote(found.file_name, safe='')}"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def default_period(on: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The last 30 days up to `on`."""
+    return on - datetime.timedelta(days=30), on
+
+
+@require_GET
+@login_required
+@requires(Action.CHANGE_NOTICE_VIEW)
+def notice(request: HttpRequest, school_id: int) -> HttpResponse:
+    """The school's public notice (公示) of transfers in and out over a period: names masked, no
+    number of any kind."""
+    start, end = default_period(today())
+    form = NoticeForm(request.GET or None, initial={"start": start, "end": end})
+    if form.is_bound and form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        if end < start:
+            start, end = end, start
+    found = public_notice(request.user, school_id=school_id, start=start, end=end)
+    if found is None:
+        return not_found(request)
+    if not form.is_bound:
+        form = NoticeForm(initial={"start": start, "end": end})
+    return render(request, "changes/notice.html", {"notice": found, "form": form})
