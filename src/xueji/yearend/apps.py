@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class YearEndConfig(AppConfig):
+    name = "xueji.yearend"
+    label = "yearend"

@@ -1,0 +1,278 @@
+"""Pages of the school year: runs with their dry run, start button and progress bar, the
+reversal; the intake of graduates into a first grade; possible dropouts; outcomes."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xueji.access.decorators import requires
+from xueji.access.http import refusal_as_message, refusal_on_form, refusal_response
+from xueji.access.policy import Action
+from xueji.access.scope import may, scope_of
+from xueji.core.errors import ServiceError
+from xueji.schools.models import School, SchoolClass
+from xueji.students.views import not_found
+from xueji.yearend.models import Outcome, RunKind, RunState
+from xueji.yearend.selectors import (
+    final_grade_students,
+    notices_for,
+    possible_dropouts,
+    run_get,
+    runs_visible,
+)
+from xueji.yearend.services import (
+    intake_admit,
+    outcome_set,
+    reversible_until,
+    run_plan,
+    run_resume,
+    run_reverse,
+)
+
+# An uploaded list of numbers: a text or CSV file, one number per line (first column).
+MAX_LIST_BYTES = 2 * 1024 * 1024
+
+
+class PlanForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Batch"), choices=RunKind.choices)
+    scope = forms.CharField(
+        label=gettext_lazy("Scope"),
+        max_length=10,
+        required=False,
+        help_text=gettext_lazy("A 10-digit school code or a division code; empty: your area."),
+    )
+    from_year = forms.IntegerField(
+        label=gettext_lazy("Academic year left"), min_value=2000, max_value=2100, required=False
+    )
+
+
+class IntakeForm(forms.Form):
+    school_class = forms.ChoiceField(label=gettext_lazy("Class"))
+    numbers = forms.CharField(
+        label=gettext_lazy("Student numbers, one per line"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        required=False,
+    )
+    file = forms.FileField(label=gettext_lazy("Or a text/CSV file of numbers"), required=False)
+
+    def __init__(self, *args: object, classes: list[SchoolClass], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["school_class"].choices = [  # type: ignore[attr-defined]
+            (c.pk, f"{c.academic_year} {c}") for c in classes
+        ]
+
+    def numbers_listed(self) -> list[str]:
+        lines = (self.cleaned_data.get("numbers") or "").splitlines()
+        upload = self.cleaned_data.get("file")
+        if upload is not None:
+            text = upload.read(MAX_LIST_BYTES).decode("utf-8-sig", errors="replace")
+            lines += [line.split(",")[0].strip() for line in text.splitlines()]
+        return lines
+
+
+def _default_scope(request: HttpRequest) -> str:
+    scope = scope_of(request.user)
+    if scope is None or scope.level == "nation":
+        return "nation"
+    if scope.level == "school":
+        return (
+            School.objects.filter(pk=scope.school_id or 0).values_list("code", flat=True).first()
+            or ""
+        )
+    return scope.division_code or ""
+
+
+@require_GET
+@login_required
+@requires(Action.YEAREND_VIEW)
+def index(request: HttpRequest) -> HttpResponse:
+    scope = scope_of(request.user)
+    return render(
+        request,
+        "yearend/index.html",
+        {
+            "runs": runs_visible(request.user),
+            "notices": notices_for(request.user),
+            "form": PlanForm(initial={"scope": _default_scope(request)}),
+            "may_run": may(scope, Action.YEAREND_RUN),
+            "may_admit": may(scope, Action.INTAKE_ADMIT),
+            "may_outcome": may(scope, Action.YEAREND_OUTCOME),
+            "may_dropouts": may(scope, Action.DROPOUTS_VIEW),
+        },
+    )
+
+
+@require_POST
+@login_required
+@requires(Action.YEAREND_RUN)
+def plan(request: HttpRequest) -> HttpResponse:
+    """The dry run: what the batch would do; the run waits to be started."""
+    form = PlanForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the batch and the scope."))
+        return redirect("yearend:index")
+    try:
+        run = run_plan(
+            actor=request.user,
+            kind=form.cleaned_data["kind"],
+            scope=form.cleaned_data["scope"] or _default_scope(request),
+            from_year=form.cleaned_data["from_year"],
+        )
+    except ServiceError as error:
+        return refusal_as_message(request, error) or redirect("yearend:index")
+    return redirect("yearend:detail", run_id=run.pk)
+
+
+def _run_context(request: HttpRequest, run_id: uuid.UUID) -> dict[str, object] | None:
+    run = run_get(request.user, run_id)
+    if run is None:
+        return None
+    scope = scope_of(request.user)
+    return {
+        "run": run,
+        "running": run.state == RunState.RUNNING,
+        "may_start": may(scope, Action.YEAREND_RUN)
+        and run.state in (RunState.PLANNED, RunState.FAILED, RunState.RUNNING),
+        "may_reverse": may(scope, Action.YEAREND_REVERSE)
+        and run.state in (RunState.DONE, RunState.FAILED),
+        "reversible_until": reversible_until(run),
+    }
+
+
+@require_GET
+@login_required
+@requires(Action.YEAREND_VIEW)
+def detail(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
+    context = _run_context(request, run_id)
+    if context is None:
+        return not_found(request)
+    return render(request, "yearend/detail.html", context)
+
+
+@require_GET
+@login_required
+@requires(Action.YEAREND_VIEW)
+def progress(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
+    """The progress bar alone, polled by htmx every second while the run is running."""
+    context = _run_context(request, run_id)
+    if context is None:
+        return not_found(request)
+    return render(request, "yearend/_progress.html", context)
+
+
+@require_POST
+@login_required
+@requires(Action.YEAREND_RUN)
+def start(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
+    try:
+        run_resume(actor=request.user, run_id=run_id)
+        messages.success(request, _("The run has started; it goes on in the background."))
+    except ServiceError as error:
+        return refusal_as_message(request, error) or redirect("yearend:detail", run_id=run_id)
+    return redirect("yearend:detail", run_id=run_id)
+
+
+@require_POST
+@login_required
+@requires(Action.YEAREND_REVERSE)
+def reverse_run(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
+    try:
+        run_reverse(actor=request.user, run_id=run_id, note=request.POST.get("note", ""))
+        messages.success(request, _("The run is reversed."))
+    except ServiceError as error:
+        return refusal_as_message(request, error) or redirect("yearend:detail", run_id=run_id)
+    return redirect("yearend:detail", run_id=run_id)
+
+
+def _entry_classes(request: HttpRequest) -> list[SchoolClass]:
+    scope = scope_of(request.user)
+    if scope is None or scope.school_id is None:
+        return []
+    from django.db.models import F
+
+    return list(
+        SchoolClass.objects.select_related("academic_year")
+        .filter(school_id=scope.school_id, grade=F("school__first_grade"), grade__gt=1)
+        .order_by("-academic_year__start_year", "number")
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@requires(Action.INTAKE_ADMIT)
+def intake(request: HttpRequest) -> HttpResponse:
+    """A junior or senior high school admits graduates by number (pasted or uploaded)."""
+    classes = _entry_classes(request)
+    data = request.POST if request.method == "POST" else None
+    form = IntakeForm(data, request.FILES or None, classes=classes)
+    if form.is_valid():
+        try:
+            result = intake_admit(
+                actor=request.user,
+                school_class_id=int(form.cleaned_data["school_class"]),
+                student_numbers=form.numbers_listed(),
+            )
+            messages.success(
+                request,
+                _("%(count)d graduates admitted, with their records and numbers.")
+                % {"count": result.admitted},
+            )
+            return redirect("yearend:intake")
+        except ServiceError as error:
+            refused = refusal_on_form(request, form, error)
+            if refused is not None:
+                return refused
+    return render(
+        request,
+        "yearend/intake.html",
+        {"form": form, "classes": classes},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+@login_required
+@requires(Action.DROPOUTS_VIEW)
+def dropouts(request: HttpRequest) -> HttpResponse:
+    year = request.GET.get("year", "")
+    found = possible_dropouts(request.user, from_year=int(year) if year.isdigit() else None)
+    return render(request, "yearend/dropouts.html", {"found": found})
+
+
+@require_POST
+@login_required
+@requires(Action.YEAREND_OUTCOME)
+def outcome(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
+    """The school records 结业 / 肄业 (or 毕业 again) for a final-grade student."""
+    try:
+        outcome_set(
+            actor=request.user, student_id=student_id, outcome=request.POST.get("outcome", "")
+        )
+        messages.success(request, _("The outcome is recorded for the coming graduation."))
+    except ServiceError as error:
+        response = refusal_response(request, error)
+        if response is not None:
+            return response
+        messages.error(request, str(error.message))
+    return redirect("yearend:outcomes")
+
+
+@require_GET
+@login_required
+@requires(Action.YEAREND_OUTCOME)
+def outcomes(request: HttpRequest) -> HttpResponse:
+    """The school's final-grade students and how each leaves at the coming graduation."""
+    return render(
+        request,
+        "yearend/outcomes.html",
+        {"rows": final_grade_students(request.user), "choices": Outcome.choices[3:]},
+    )
