@@ -6,6 +6,7 @@ import datetime
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -66,8 +67,16 @@ class StudentData:
     family: list[FamilyMemberData] = field(default_factory=list)
 
 
+@cache
+def _values(choices: type) -> frozenset[str]:
+    """A code list's codes, computed once (an enum's .values builds a new list on each call)."""
+    return frozenset(str(v) for v in choices.values)  # type: ignore[attr-defined]
+
+
 def _choice(errors: dict[str, list[ValidationError]], name: str, value: str, allowed) -> None:  # type: ignore[no-untyped-def]
-    if value not in {str(v) for v in allowed}:
+    # Membership first: every list holds str codes, so the conversion is only for a miss (imports
+    # call this a dozen times per row).
+    if value not in allowed and value not in {str(v) for v in allowed}:
         errors[name].append(
             ValidationError(
                 _("“%(value)s” is not a code of this list."),
@@ -87,16 +96,16 @@ def validate_student_data(data: StudentData, *, division_exists) -> StudentData:
         errors["name"].append(
             ValidationError(_("A name cannot contain digits or symbols."), code="invalid_name")
         )
-    _choice(errors, "sex", data.sex, codes.Sex.values)
+    _choice(errors, "sex", data.sex, _values(codes.Sex))
     _choice(errors, "ethnicity", data.ethnicity, codes.ETHNICITY_NAMES)
-    _choice(errors, "id_doc_type", data.id_doc_type, codes.IdDocType.values)
-    _choice(errors, "overseas_status", data.overseas_status, codes.OverseasStatus.values)
-    _choice(errors, "health", data.health, codes.Health.values)
-    _choice(errors, "hukou_nature", data.hukou_nature, codes.HukouNature.values)
-    _choice(errors, "attendance_mode", data.attendance_mode, codes.AttendanceMode.values)
-    _choice(errors, "entry_method", data.entry_method, codes.EntryMethod.values)
-    _choice(errors, "left_behind", data.left_behind, codes.LeftBehind.values)
-    _choice(errors, "disability_type", data.disability_type, codes.DisabilityType.values)
+    _choice(errors, "id_doc_type", data.id_doc_type, _values(codes.IdDocType))
+    _choice(errors, "overseas_status", data.overseas_status, _values(codes.OverseasStatus))
+    _choice(errors, "health", data.health, _values(codes.Health))
+    _choice(errors, "hukou_nature", data.hukou_nature, _values(codes.HukouNature))
+    _choice(errors, "attendance_mode", data.attendance_mode, _values(codes.AttendanceMode))
+    _choice(errors, "entry_method", data.entry_method, _values(codes.EntryMethod))
+    _choice(errors, "left_behind", data.left_behind, _values(codes.LeftBehind))
+    _choice(errors, "disability_type", data.disability_type, _values(codes.DisabilityType))
     _choice(errors, "nationality", data.nationality, codes.nationality_codes())
 
     today = datetime.date.today()
@@ -130,7 +139,7 @@ def validate_student_data(data: StudentData, *, division_exists) -> StudentData:
                     code="required",
                 )
             )
-        elif data.sex in codes.Sex.values:
+        elif data.sex in _values(codes.Sex):
             try:
                 validate_resident_id(data.id_number, birth_date=data.birth_date, sex=data.sex)
             except ValidationError as error:
@@ -174,7 +183,7 @@ def _validate_family(members: list[FamilyMemberData], errors) -> None:  # type: 
     for index, member in enumerate(members):
         prefix = f"family.{index}."
         member.name = (member.name or "").strip()
-        _choice(errors, prefix + "relation", member.relation, codes.Relation.values)
+        _choice(errors, prefix + "relation", member.relation, _values(codes.Relation))
         if member.name and member.missing_reason:
             errors[prefix + "missing_reason"].append(
                 ValidationError(
@@ -190,9 +199,8 @@ def _validate_family(members: list[FamilyMemberData], errors) -> None:  # type: 
                 )
             )
         if member.missing_reason:
-            _choice(
-                errors, prefix + "missing_reason", member.missing_reason, codes.MissingReason.values
-            )
+            reasons = _values(codes.MissingReason)
+            _choice(errors, prefix + "missing_reason", member.missing_reason, reasons)
             if member.is_guardian:
                 errors[prefix + "is_guardian"].append(
                     ValidationError(
@@ -204,7 +212,7 @@ def _validate_family(members: list[FamilyMemberData], errors) -> None:  # type: 
             present_guardians += 1
         member.id_number = normalize(member.id_number)
         if member.id_doc_type:
-            _choice(errors, prefix + "id_doc_type", member.id_doc_type, codes.IdDocType.values)
+            _choice(errors, prefix + "id_doc_type", member.id_doc_type, _values(codes.IdDocType))
         if member.id_number and member.id_doc_type == codes.IdDocType.RESIDENT_ID:
             try:
                 validate_resident_id(member.id_number)

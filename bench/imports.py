@@ -1,0 +1,383 @@
+"""Spreadsheet imports (xueji.imports) against a bare COPY of the same rows, on PostgreSQL.
+
+- files: N new students of one school in the students template's columns (names from
+  xueji.demo.names, distinct resident ID numbers of Guangdong's counties, two family members
+  each), written as a .xlsx (XlsxWriter, constant memory) and as a UTF-8 CSV;
+- baseline: a bare COPY of the CSV's rows into a plain table of text columns (no checks, no
+  keys, no indexes), in one transaction;
+- xueji: `import_job_create` (size, kind and zip checks, SHA-256, the upload kept) and the
+  import job run synchronously (every cell checked with the registration form's validators,
+  duplicates in the file and against the registry, students + family + placements + events
+  written with COPY in one transaction, the audit entry).
+
+Reported: rows/s, the ratio to the bare COPY, and the process's peak RSS over the import alone
+(VmHWM reset before it). `python -m bench.imports --xlsx-rows 100000 --csv-rows 1000000` runs
+it on a fresh database of its own (xueji_bench_imports unless BENCH_DATABASE_URL is set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import datetime
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+PROVINCE = "44"
+CLASSES = 40
+
+
+def _rss_reset() -> None:
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _rss_peak_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rows(count: int, seed: int) -> Iterator[list[Any]]:
+    """Rows of the students template: valid, each child with a distinct resident ID number."""
+    from xueji.core.idnumbers import make_resident_id
+    from xueji.demo import names, synth
+    from xueji.imports import columns as cols
+
+    rng = random.Random(seed)
+    counties = [c.code for c in synth.province_counties(PROVINCE + "0000")]
+    periods = synth.area_periods(PROVINCE + "0000")
+    counties = [c for c in counties if c in periods and synth.in_use(periods[c], 2019)]
+    counties = [c for c in counties if synth.in_use(periods[c], 2020)]
+    # Parents' numbers carry the code of their own birth years (1985-1996).
+    old = [c for c in counties if all(synth.in_use(periods[c], y) for y in range(1985, 1997))]
+    first = datetime.date(2019, 9, 1)
+    fields = cols.fields_of(cols.STUDENTS)
+    keys = [f.key for f in fields]
+    surnames = names.CHILD_SURNAMES
+    for n in range(count):
+        born = first + datetime.timedelta(days=n % 360)
+        slot = n // 360
+        county = counties[slot % len(counties)]
+        sequence = (slot // len(counties)) * 2 + 1
+        surname = surnames[rng.randrange(len(surnames))]
+        father_born = datetime.date(1985, 1, 1) + datetime.timedelta(days=rng.randrange(3000))
+        mother_born = datetime.date(1987, 1, 1) + datetime.timedelta(days=rng.randrange(3000))
+        values = {
+            "grade": 1,
+            "class_number": 1 + n % CLASSES,
+            "name": surname + rng.choice(names.BOYS_GIVEN_NAMES),
+            "sex": "1 男",
+            "birth_date": born.isoformat(),
+            "birthplace_code": county,
+            "native_place_code": county,
+            "ethnicity": "01 汉族",
+            "nationality": "CHN",
+            "id_doc_type": "1 居民身份证",
+            "id_number": make_resident_id(county, born, sequence),
+            "overseas_status": "00",
+            "health": "10",
+            "hukou_division_code": county,
+            "hukou_nature": "3",
+            "address": f"{rng.choice(names.ROADS)}{rng.randrange(1, 999)}号",
+            "phone": f"13{rng.randrange(10**9):09d}",
+            "attendance_mode": "1",
+            "entry_method": "1",
+            "only_child": "是" if rng.random() < 0.3 else "否",
+            "attended_preschool": "是",
+            "left_behind": "0",
+            "disability_type": "0",
+            "family.0.relation": "51",
+            "family.0.name": surname + rng.choice(names.ADULT_MALE_GIVEN_NAMES),
+            "family.0.id_doc_type": "1",
+            "family.0.id_number": make_resident_id(
+                old[n % len(old)], father_born, rng.randrange(500) * 2 + 1
+            ),
+            "family.0.phone": f"139{rng.randrange(10**8):08d}",
+            "family.0.employer": rng.choice(names.EMPLOYERS),
+            "family.0.is_guardian": "是",
+            "family.1.relation": "52",
+            "family.1.name": rng.choice(surnames) + rng.choice(names.ADULT_FEMALE_GIVEN_NAMES),
+            "family.1.id_doc_type": "1",
+            "family.1.id_number": make_resident_id(
+                old[n % len(old)], mother_born, rng.randrange(500) * 2 + 2
+            ),
+            "family.1.phone": f"137{rng.randrange(10**8):08d}",
+            "family.1.is_guardian": "否",
+        }
+        yield [values.get(key, "") for key in keys]
+
+
+def write_files(count: int, seed: int, folder: Path, xlsx: bool) -> dict[str, Path]:
+    """The CSV (and the .xlsx) of `count` rows."""
+    import xlsxwriter
+
+    from xueji.imports.tests.sheets import header
+
+    head = header()
+    out = {"csv": folder / f"students-{count}.csv"}
+    with out["csv"].open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(head)
+        writer.writerows(rows(count, seed))
+    if xlsx:
+        out["xlsx"] = folder / f"students-{count}.xlsx"
+        workbook = xlsxwriter.Workbook(
+            str(out["xlsx"]), {"constant_memory": True, "strings_to_numbers": False}
+        )
+        sheet = workbook.add_worksheet("数据")
+        for c, title in enumerate(head):
+            sheet.write_string(0, c, title)
+        for r, row in enumerate(rows(count, seed), start=1):
+            for c, value in enumerate(row):
+                if isinstance(value, int):
+                    sheet.write_number(r, c, value)
+                elif value != "":
+                    sheet.write_string(r, c, value)
+        workbook.close()
+    return out
+
+
+def bare_copy(path: Path, columns: int) -> float:
+    """Seconds to COPY the CSV's rows into a plain table of text columns, in one transaction."""
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_bare_import")
+        cursor.execute(
+            "CREATE TABLE bench_bare_import ("
+            + ", ".join(f"c{n} text" for n in range(columns))
+            + ")"
+        )
+    started = time.perf_counter()
+    with (
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            "COPY bench_bare_import FROM STDIN WITH (FORMAT csv, HEADER true)"
+        ) as copy,
+        path.open("rb") as handle,
+    ):
+        while chunk := handle.read(1 << 20):
+            copy.write(chunk)
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_bare_import")
+    return seconds
+
+
+def setup() -> tuple[Any, Any]:
+    """A primary school of Futian with CLASSES grade-1 classes, and its registrar."""
+    from xueji.access.models import Role
+    from xueji.schools.models import SchoolClass
+    from xueji.testing.factories import SchoolFactory, academic_year, member
+
+    school = SchoolFactory(code="2144999001", name="基准测试第一小学")
+    year = academic_year(2026)
+    SchoolClass.objects.bulk_create(
+        SchoolClass(school=school, academic_year=year, grade=1, number=n, name=f"{n}班")
+        for n in range(1, CLASSES + 1)
+    )
+    return school, member(Role.REGISTRAR, school=school, username="bench-registrar")
+
+
+def import_file(path: Path, registrar: Any) -> dict[str, Any]:
+    """Upload and import synchronously (django-tasks' immediate backend); seconds, peak RSS."""
+    from django.test import override_settings
+
+    from xueji.imports.services import import_job_create
+
+    immediate = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    _rss_reset()
+    started = time.perf_counter()
+    # Files of a million rows are larger than a school's upload limit.
+    with override_settings(TASKS=immediate, XUEJI_IMPORT_MAX_MB=2048), path.open("rb") as handle:
+        job = import_job_create(
+            actor=registrar,
+            purpose="students",
+            upload=handle,
+            filename=path.name,
+            size=path.stat().st_size,
+        )
+    seconds = time.perf_counter() - started
+    assert job.state == "imported", (job.state, job.message, job.errors[:5])
+    from xueji.imports.services import import_dir
+
+    (import_dir() / job.stored_path).unlink(missing_ok=True)  # the kept upload
+    return {"seconds": seconds, "rows": job.rows_written, "peak_rss_mb": _rss_peak_mb()}
+
+
+def reset(school: Any) -> None:
+    """Remove the imported students so that the next file imports into an empty school."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM students_recordevent WHERE student_id IN "
+            "(SELECT id FROM students_student WHERE school_id = %s)",
+            [school.pk],
+        )
+        cursor.execute("DELETE FROM students_placement WHERE school_id = %s", [school.pk])
+        cursor.execute(
+            "DELETE FROM students_familymember WHERE student_id IN "
+            "(SELECT id FROM students_student WHERE school_id = %s)",
+            [school.pk],
+        )
+        cursor.execute("DELETE FROM students_student WHERE school_id = %s", [school.pk])
+        cursor.execute("VACUUM ANALYZE students_student")
+        cursor.execute("CHECKPOINT")
+
+
+def run(xlsx_rows: int, csv_rows: int, seed: int = 2026) -> dict[str, Any]:
+    from xueji.imports import columns as cols
+
+    width = len(cols.fields_of(cols.STUDENTS))
+    school, registrar = setup()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="xueji-bench-imports-") as tmp:
+        folder = Path(tmp)
+        for label, count, xlsx in (("xlsx", xlsx_rows, True), ("csv", csv_rows, False)):
+            if count <= 0:
+                continue
+            print(f"  files: {count:,} rows", flush=True)
+            generated = time.perf_counter()
+            files = write_files(count, seed, folder, xlsx)
+            generated = time.perf_counter() - generated
+            bare = bare_copy(files["csv"], width)
+            print(f"  bare COPY of {count:,} rows: {bare:.1f} s", flush=True)
+            measured = import_file(files[label], registrar)
+            print(
+                f"  import of the {label}: {measured['seconds']:.1f} s, "
+                f"peak RSS {measured['peak_rss_mb']:.0f} MB",
+                flush=True,
+            )
+            results[label] = {
+                "rows": count,
+                "file_megabytes": files[label].stat().st_size / 1e6,
+                "generate_seconds": generated,
+                "bare_copy_seconds": bare,
+                "bare_copy_rows_per_second": count / bare,
+                "import_seconds": measured["seconds"],
+                "import_rows_per_second": count / measured["seconds"],
+                "ratio_to_bare_copy": measured["seconds"] / bare,
+                "peak_rss_mb": measured["peak_rss_mb"],
+            }
+            for path in files.values():
+                path.unlink()
+            reset(school)
+    return results
+
+
+def rows_of(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Lines of the bench table (bench/report.py)."""
+    lines = []
+    for label, title in (("xlsx", ".xlsx"), ("csv", "CSV")):
+        if label in results:
+            r = results[label]
+            lines.append(
+                (
+                    f"import of a {r['rows']:,}-row {title} of new students "
+                    f"(peak RSS {r['peak_rss_mb']:.0f} MB)",
+                    f"{r['import_seconds']:.1f} s ({r['import_rows_per_second']:,.0f} rows/s)",
+                    f"bare COPY {r['bare_copy_seconds']:.1f} s",
+                    f"{r['ratio_to_bare_copy']:.1f}×",
+                )
+            )
+    return lines
+
+
+def markdown(results: dict[str, Any]) -> list[str]:
+    """The section of bench/RESULTS.md."""
+    return [
+        "",
+        "## Spreadsheet imports (`python -m bench.imports`)",
+        "",
+        *table(results),
+        "",
+        "- **import**: `xueji.imports.services.import_job_create` with the job run at once "
+        "(safety checks, SHA-256, every cell through the registration form's validators, "
+        "duplicates in the file and against the registry by blind index, then students, "
+        "family members, placements and `registered` events written with COPY in one "
+        "transaction, one audit entry). Peak RSS is the process's, over the import alone.",
+        "- **bare COPY**, the baseline: the same CSV rows into a plain table of text columns "
+        "(no checks, keys or indexes), one transaction.",
+    ]
+
+
+def table(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "| import | rows | import s | rows/s | bare COPY s | ratio | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label in ("xlsx", "csv"):
+        if label in results:
+            r = results[label]
+            lines.append(
+                f"| {label} | {r['rows']:,} | {r['import_seconds']:.1f} | "
+                f"{r['import_rows_per_second']:,.0f} | {r['bare_copy_seconds']:.1f} | "
+                f"{r['ratio_to_bare_copy']:.1f}× | {r['peak_rss_mb']:.0f} |"
+            )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the imports bench alone on a fresh database."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.imports", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--xlsx-rows", type=int, default=100_000)
+    parser.add_argument("--csv-rows", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument("--output", type=Path, default=Path(__file__).resolve().parent)
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+
+    from bench import database
+
+    url = os.environ.get("BENCH_DATABASE_URL") or urlunsplit(
+        urlsplit(database.bench_url())._replace(path="/xueji_bench_imports")
+    )
+    print(f"Bench database {database.database_name(url)}: recreating", flush=True)
+    database.recreate(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["XUEJI_DEBUG"] = "0"
+    import django
+
+    django.setup()
+    try:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        results = run(args.xlsx_rows, args.csv_rows, args.seed)
+    finally:
+        if not args.keep_database:
+            from django.db import connections
+
+            connections.close_all()
+            database.drop(url)
+    out = args.output / f"imports-{args.xlsx_rows}-{args.csv_rows}.json"
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print()
+    print("\n".join(table(results)))
+    print(f"\nWrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

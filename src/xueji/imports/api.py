@@ -1,0 +1,143 @@
+"""API of spreadsheet imports: upload a file (multipart), follow its job, read its errors."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+
+from xueji.access.decorators import endpoint_requires
+from xueji.access.policy import Action
+from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
+from xueji.core.errors import NotFound
+from xueji.imports import columns as cols
+from xueji.imports.models import ImportJob
+from xueji.imports.pipeline import CellError
+from xueji.imports.reports import template_for
+from xueji.imports.selectors import import_job_get, import_jobs_visible
+from xueji.imports.services import import_job_create
+
+router = Router(tags=["imports"])
+
+RESPONSES: dict[int, Any] = {404: ErrorOut, **COMMON_ERRORS}
+ERRORS_RETURNED = 10_000
+
+
+class ErrorItemOut(Schema):
+    row: int
+    column: str
+    value: str
+    code: str
+    message: str
+
+
+class JobOut(Schema):
+    id: uuid.UUID
+    school: str
+    purpose: str
+    state: str
+    filename: str
+    sha256: str
+    rows_total: int
+    rows_done: int
+    rows_written: int
+    error_count: int
+    message: str
+    created_at: datetime.datetime
+    finished_at: datetime.datetime | None
+
+
+class JobDetailOut(JobOut):
+    errors: list[ErrorItemOut]
+
+
+def _job_out(job: ImportJob) -> dict[str, Any]:
+    return {
+        "id": job.pk,
+        "school": job.school.code,
+        "purpose": job.purpose,
+        "state": job.state,
+        "filename": job.filename,
+        "sha256": job.sha256,
+        "rows_total": job.rows_total,
+        "rows_done": job.rows_done,
+        "rows_written": job.rows_written,
+        "error_count": job.error_count,
+        "message": job.message,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+    }
+
+
+def _detail(request: HttpRequest, job: ImportJob) -> dict[str, Any]:
+    english = not (getattr(request, "LANGUAGE_CODE", "zh-hans") or "zh").startswith("zh")
+    header = job.header
+    errors = []
+    for item in job.errors[:ERRORS_RETURNED]:
+        e = CellError.of(item)
+        errors.append(
+            {
+                "row": e.row,
+                "column": header[e.column] if 0 <= e.column < len(header) else "",
+                "value": e.value,
+                "code": e.code,
+                "message": e.message_en if english else e.message_zh,
+            }
+        )
+    return {**_job_out(job), "errors": errors}
+
+
+@router.get("/", response={200: list[JobOut], **RESPONSES}, summary="Imports in your area")
+@endpoint_requires(Action.IMPORT_VIEW)
+def list_imports(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_job_out(job) for job in import_jobs_visible(caller(request))[:200]]
+
+
+@router.post(
+    "/",
+    response={201: JobDetailOut, **RESPONSES},
+    summary="Upload a file to import (all or nothing; runs in the background)",
+)
+@endpoint_requires(Action.IMPORT_RUN)
+def upload_import(
+    request: HttpRequest, file: File[UploadedFile], purpose: Form[str] = cols.STUDENTS
+) -> tuple[int, dict[str, Any]]:
+    job = import_job_create(
+        actor=caller(request),
+        purpose=purpose,
+        upload=file,
+        filename=file.name or "upload",
+        size=file.size or 0,
+    )
+    return 201, _detail(request, job)
+
+
+@router.get("/{job_id}", response={200: JobDetailOut, **RESPONSES}, summary="One import")
+@endpoint_requires(Action.IMPORT_VIEW)
+def get_import(request: HttpRequest, job_id: uuid.UUID) -> dict[str, Any]:
+    job = import_job_get(caller(request), job_id)
+    if job is None:
+        raise NotFound("import_not_found", _("No such import."))
+    return _detail(request, job)
+
+
+@router.get(
+    "/templates/{purpose}",
+    response={200: None, **RESPONSES},
+    summary="The .xlsx template of a kind of import",
+)
+@endpoint_requires(Action.IMPORT_RUN)
+def get_template(request: HttpRequest, purpose: str) -> HttpResponse:
+    if purpose not in cols.PURPOSES:
+        raise NotFound("purpose_not_found", _("No such kind of import."))
+    response = HttpResponse(
+        template_for(caller(request), purpose),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="xueji-{purpose}-template.xlsx"'
+    return response

@@ -1,0 +1,350 @@
+"""The columns of each import template: Chinese header, the field it fills, how a cell is read.
+
+A cell is only *read* here (a code list entry "01 汉族" or "汉族" becomes "01", 是/否 a boolean,
+a date cell or text a date); every rule about the value is the registration form's own
+(xueji.students.validation.validate_student_data), applied to the whole row. A cell that cannot
+be read at all (a date that is no date) is an error of that cell.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from xueji.core import codes
+
+TEXT, CODE, DATE, BOOL, DIVISION, DOCUMENT, INTEGER = (
+    "text",
+    "code",
+    "date",
+    "bool",
+    "division",
+    "document",
+    "integer",
+)
+YES = ("是", "Y", "YES", "TRUE", "1", "√")
+NO = ("否", "N", "NO", "FALSE", "0")
+FAMILY_BLOCKS = 2
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column: its key (a StudentData attribute, "family.N.attr" or an import-only key),
+    Chinese header, kind, code list and whether the template marks it required."""
+
+    key: str
+    header: str
+    kind: str = TEXT
+    choices: tuple[tuple[str, str], ...] = ()
+    required: bool = False
+    note: str = ""
+
+
+def _zh(choices: Any) -> tuple[tuple[str, str], ...]:
+    with translation.override("zh-hans"):
+        return tuple((str(value), str(label)) for value, label in choices)
+
+
+@cache
+def code_lists() -> dict[str, tuple[tuple[str, str], ...]]:
+    """The national code lists, with Chinese labels, by the name the template's sheet uses."""
+    return {
+        "sex": _zh(codes.Sex.choices),
+        "ethnicity": tuple(codes.ETHNICITY_CHOICES),
+        "nationality": _nationalities(),
+        "id_doc_type": _zh(codes.IdDocType.choices),
+        "overseas_status": _zh(codes.OverseasStatus.choices),
+        "health": _zh(codes.Health.choices),
+        "hukou_nature": _zh(codes.HukouNature.choices),
+        "attendance_mode": _zh(codes.AttendanceMode.choices),
+        "entry_method": _zh(codes.EntryMethod.choices),
+        "left_behind": _zh(codes.LeftBehind.choices),
+        "disability_type": _zh(codes.DisabilityType.choices),
+        "relation": _zh(codes.Relation.choices),
+        "missing_reason": _zh(codes.MissingReason.choices),
+    }
+
+
+@cache
+def _nationalities() -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (code, codes.nationality_label(code)) for code, _name in codes.nationality_choices()
+    )
+
+
+def _code(key: str, header: str, list_name: str, **kwargs: Any) -> Field:
+    return Field(key, header, CODE, code_lists()[list_name], **kwargs)
+
+
+def _family(n: int) -> list[Field]:
+    p = f"家庭成员{n + 1}"
+    k = f"family.{n}."
+    return [
+        _code(k + "relation", f"{p}关系", "relation", required=n == 0),
+        Field(k + "name", f"{p}姓名", note="缺失时留空并填写缺失原因"),
+        _code(k + "id_doc_type", f"{p}证件类型", "id_doc_type"),
+        Field(k + "id_number", f"{p}证件号码", DOCUMENT),
+        Field(k + "phone", f"{p}联系电话"),
+        Field(k + "employer", f"{p}工作单位"),
+        Field(k + "is_guardian", f"{p}是否监护人", BOOL),
+        _code(k + "missing_reason", f"{p}缺失原因", "missing_reason"),
+    ]
+
+
+def _other_info() -> list[Field]:
+    return [
+        Field("former_name", "曾用名"),
+        Field("address", "现住址"),
+        Field("phone", "联系电话"),
+        _code("attendance_mode", "就读方式", "attendance_mode"),
+        _code("entry_method", "入学方式", "entry_method"),
+        Field("only_child", "是否独生子女", BOOL),
+        Field("attended_preschool", "是否受过学前教育", BOOL),
+        _code("left_behind", "留守儿童", "left_behind"),
+        Field("migrant_child", "是否进城务工人员随迁子女", BOOL),
+        Field("orphan", "是否孤儿", BOOL),
+        Field("martyr_family", "是否烈士或优抚子女", BOOL),
+        Field("inclusive_education", "是否随班就读", BOOL),
+        _code("disability_type", "残疾类型", "disability_type"),
+        Field("needs_aid", "是否需要申请资助", BOOL),
+        Field("needs_school_bus", "是否需要乘坐校车", BOOL),
+    ]
+
+
+def _basic() -> list[Field]:
+    return [
+        Field("name", "姓名", required=True),
+        _code("sex", "性别", "sex", required=True),
+        Field("birth_date", "出生日期", DATE, required=True, note="如 2019-03-07"),
+        Field("birthplace_code", "出生地", DIVISION, required=True, note="6位行政区划代码"),
+        Field("native_place_code", "籍贯", DIVISION, note="6位行政区划代码"),
+        _code("ethnicity", "民族", "ethnicity", required=True),
+        _code("nationality", "国籍/地区", "nationality", required=True),
+        _code("id_doc_type", "身份证件类型", "id_doc_type", required=True),
+        Field("id_number", "身份证件号", DOCUMENT, note="居民身份证填18位，无证件留空"),
+        _code("overseas_status", "港澳台侨外", "overseas_status", required=True),
+        _code("health", "健康状况", "health", required=True),
+        Field("hukou_division_code", "户口所在地", DIVISION, note="6位行政区划代码"),
+        _code("hukou_nature", "户口性质", "hukou_nature", required=True),
+    ]
+
+
+STUDENTS, UPDATES, INTAKE = "students", "updates", "intake"
+PURPOSES = (STUDENTS, UPDATES, INTAKE)
+PURPOSE_LABELS = {
+    STUDENTS: _("New students with their families"),
+    UPDATES: _("Updates of other (non-basic) information"),
+    INTAKE: _("Intake list"),
+}
+
+
+@cache
+def fields_of(purpose: str) -> list[Field]:
+    """The template's columns, in order."""
+    if purpose == STUDENTS:
+        family = [field for n in range(FAMILY_BLOCKS) for field in _family(n)]
+        return [
+            Field("grade", "年级", INTEGER, required=True, note="1-12，幼儿园为0"),
+            Field("class_number", "班号", INTEGER, required=True),
+            *_basic(),
+            *_other_info(),
+            *family,
+            Field("age_confirmation", "年龄说明", note="年龄与年级不符时填写原因"),
+        ]
+    if purpose == UPDATES:
+        return [
+            Field("student_number", "全国学籍号", DOCUMENT, required=True),
+            Field("name", "姓名", required=True, note="用于核对"),
+            *_other_info(),
+        ]
+    if purpose == INTAKE:
+        return [
+            Field("grade", "年级", INTEGER, required=True, note="本校起始年级，如 7 或 10"),
+            Field("class_number", "班号", INTEGER, required=True),
+            Field(
+                "student_number",
+                "全国学籍号",
+                DOCUMENT,
+                required=True,
+                note="G/J/L开头的学籍号，或18位居民身份证号",
+            ),
+            Field("name", "姓名", note="核对用"),
+        ]
+    raise ValueError(purpose)
+
+
+def header_key(text: Any) -> str:
+    """A header as matched: whitespace and the required mark (*) removed."""
+    return re.sub(r"[\s*＊]", "", str(text or ""))
+
+
+# ---- reading one cell --------------------------------------------------------------------------
+
+
+class Unreadable(Exception):
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def text_of(value: Any) -> str:
+    """A cell as text: whole numbers without ".0", dates as ISO, text stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日")
+
+
+def read_cell(field: Field, value: Any) -> Any:
+    """The field's value from a cell, or Unreadable."""
+    if field.kind == DATE:
+        return _read_date(value)
+    if field.kind == DOCUMENT and isinstance(value, float) and abs(value) >= 1e15:
+        raise Unreadable(
+            ValidationError(
+                _(
+                    "Excel stored this number as a number and lost its last digits; format the "
+                    "column as text and type it again."
+                ),
+                code="number_lost_digits",
+            )
+        )
+    text = text_of(value)
+    if field.kind == BOOL:
+        upper = text.upper()
+        if not upper:
+            return None  # blank: the field's default, or no change
+        if upper in YES:
+            return True
+        if upper in NO:
+            return False
+        raise Unreadable(
+            ValidationError(
+                _("“%(value)s” is neither 是 nor 否."), code="not_yes_no", params={"value": text}
+            )
+        )
+    if field.kind == CODE:
+        return code_of(text, field.choices)
+    if field.kind == INTEGER:
+        if not text:
+            return None
+        if not re.fullmatch(r"\d{1,3}", text):
+            raise Unreadable(
+                ValidationError(
+                    _("“%(value)s” is not a whole number."),
+                    code="not_a_number",
+                    params={"value": text},
+                )
+            )
+        return int(text)
+    return text
+
+
+def reader_of(field: Field) -> Any:
+    """read_cell for one field, with the common cases (text cells, codes as listed, ISO dates)
+    taken first: an import reads millions of cells."""
+    if field.kind == TEXT or field.kind == DIVISION:
+
+        def text(value: Any) -> Any:
+            return value.strip() if type(value) is str else read_cell(field, value)
+
+        return text
+    if field.kind == CODE:
+        known: dict[str, str] = {}
+        for code, label in field.choices:
+            known[label] = known[f"{code} {label}"] = code
+        for code, _label in field.choices:
+            known[code] = code
+
+        def as_code(value: Any) -> Any:
+            if type(value) is str:
+                found = known.get(value)
+                if found is not None:
+                    return found
+            return read_cell(field, value)
+
+        return as_code
+    if field.kind == DATE:
+
+        def date(value: Any) -> Any:
+            if type(value) is str and len(value) == 10:
+                try:
+                    return datetime.date.fromisoformat(value)
+                except ValueError:
+                    pass
+            return read_cell(field, value)
+
+        return date
+    if field.kind == BOOL:
+
+        def yes_no(value: Any) -> Any:
+            if value == "是":
+                return True
+            if value == "否":
+                return False
+            if value == "" or value is None:
+                return None
+            return read_cell(field, value)
+
+        return yes_no
+    return lambda value: read_cell(field, value)
+
+
+def code_of(text: str, choices: Sequence[tuple[str, str]]) -> str:
+    """ "01 汉族", "01" or "汉族" → "01"; anything else is returned as typed for the validator
+    to refuse with its own message."""
+    if not text:
+        return ""
+    first = text.split(maxsplit=1)[0]
+    for code, label in choices:
+        if first == code or text == label or text == f"{code} {label}":
+            return code
+    return text
+
+
+def _read_date(value: Any) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = text_of(value)
+    if not text:
+        return None
+    for pattern in _DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise Unreadable(
+        ValidationError(
+            _("“%(value)s” is not a date (write it as 2019-03-07)."),
+            code="not_a_date",
+            params={"value": text},
+        )
+    )
+
+
+def choice_text(code: str, choices: Sequence[tuple[str, str]]) -> str:
+    """The drop-down entry for a code: "01 汉族"."""
+    for value, label in choices:
+        if value == code:
+            return f"{value} {label}"
+    return code

@@ -1,0 +1,138 @@
+"""Downloads of rosters and of the student records list (CSV or XLSX), streamed, masked by
+default (?reveal=1 needs the reveal permission and is recorded), every one audited. Statistics
+tables are exported by xueji.stats.views.export through the same xueji.core.exports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from xueji.access.decorators import requires
+from xueji.access.policy import Action
+from xueji.access.scope import may, scope_of
+from xueji.core.exports import FORMATS, MASK_ID_NUMBER, MASK_STUDENT_NUMBER, Column, export_response
+from xueji.schools.selectors import class_get
+from xueji.students.identity import STUDENT_ID_NUMBER, STUDENT_NUMBER, unseal
+from xueji.students.models import Placement
+from xueji.students.selectors import students_in_scope
+
+CHUNK = 2_000
+
+RECORD_COLUMNS = [
+    Column("number", "全国学籍号", MASK_STUDENT_NUMBER),
+    Column("name", "姓名"),
+    Column("sex", "性别"),
+    Column("birth_date", "出生日期"),
+    Column("ethnicity", "民族"),
+    Column("id_doc_type", "身份证件类型"),
+    Column("id_number", "身份证件号", MASK_ID_NUMBER),
+    Column("school__code", "学校标识码"),
+    Column("school__name", "学校"),
+    Column("grade", "年级"),
+    Column("class_name", "班级"),
+    Column("state", "学籍状态"),
+]
+FIELDS = (
+    "number_masked",
+    "number_sealed",
+    "id_number_masked",
+    "id_number_sealed",
+    "name",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "id_doc_type",
+    "school__code",
+    "school__name",
+    "state",
+    "grade",
+    "class_name",
+)
+
+
+def _rows(students: Any, reveal: bool) -> Iterator[dict[str, Any]]:
+    """One dict per record, read in chunks (a server-side cursor on PostgreSQL)."""
+    open_placement = Placement.objects.filter(student=OuterRef("pk"), end_date__isnull=True)
+    rows = students.annotate(
+        grade=Subquery(open_placement.values("grade")[:1]),
+        class_name=Subquery(open_placement.values("school_class__name")[:1]),
+    ).values(*FIELDS)
+    for row in rows.iterator(chunk_size=CHUNK):
+        if reveal:
+            row["number"] = unseal(row["number_sealed"], context=STUDENT_NUMBER)
+            row["id_number"] = unseal(row["id_number_sealed"], context=STUDENT_ID_NUMBER)
+        else:
+            row["number"], row["id_number"] = row["number_masked"], row["id_number_masked"]
+        yield row
+
+
+def _format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise Http404
+    return fmt
+
+
+def _reveal(request: HttpRequest) -> bool:
+    """?reveal=1 unmasks the numbers, for a role that may reveal them (403 otherwise)."""
+    if request.GET.get("reveal") != "1":
+        return False
+    if not may(scope_of(request.user), Action.STUDENT_REVEAL_ID):
+        raise PermissionDenied
+    return True
+
+
+@require_GET
+@login_required
+@requires(Action.EXPORT)
+def roster(request: HttpRequest, class_id: int, fmt: str) -> HttpResponse:
+    """The students placed in a class now."""
+    fmt = _format(fmt)
+    school_class = class_get(request.user, class_id)
+    if school_class is None:
+        raise Http404
+    placed = Placement.objects.filter(school_class_id=class_id, end_date__isnull=True)
+    students = (
+        students_in_scope(request.user, Action.ROSTER_VIEW)
+        .filter(pk__in=placed.values("student_id"))
+        .order_by("name_pinyin", "id")
+    )
+    reveal = _reveal(request)
+    response: HttpResponse = export_response(
+        actor=request.user,
+        name=f"{school_class.school.name}-{school_class}",
+        columns=RECORD_COLUMNS,
+        rows=_rows(students, reveal),
+        fmt=fmt,
+        reveal=reveal,
+        count=students.count(),
+    )
+    return response
+
+
+@require_GET
+@login_required
+@requires(Action.EXPORT)
+def records(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Every record the user may list (a school's, a county's ...), optionally of one school."""
+    fmt = _format(fmt)
+    students = students_in_scope(request.user, Action.STUDENT_VIEW_LIST).order_by("id")
+    school = request.GET.get("school", "")
+    if school.isdigit():
+        students = students.filter(school_id=int(school))
+    reveal = _reveal(request)
+    response: HttpResponse = export_response(
+        actor=request.user,
+        name="学籍名单",
+        columns=RECORD_COLUMNS,
+        rows=_rows(students, reveal),
+        fmt=fmt,
+        reveal=reveal,
+        count=students.count(),
+    )
+    return response

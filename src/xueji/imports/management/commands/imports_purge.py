@@ -1,0 +1,20 @@
+"""xueji imports_purge [--days N]: delete kept uploads past their retention (daily)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from xueji.imports.services import RETENTION_DAYS, import_jobs_purge
+
+
+class Command(BaseCommand):
+    help = "Delete uploaded import files older than the retention; jobs and errors stay."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--days", type=int, default=RETENTION_DAYS)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        purged = import_jobs_purge(actor=None, older_than_days=options["days"])
+        self.stdout.write(f"{purged} uploaded files deleted")

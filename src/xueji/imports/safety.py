@@ -1,0 +1,217 @@
+"""Checks on an uploaded file before any spreadsheet library opens it.
+
+- Size: at most XUEJI_IMPORT_MAX_MB (50 MB unless configured).
+- Kind, from the bytes, not the name or the browser's content type: an .xlsx/.ods is a zip
+  (PK\\x03\\x04) holding [Content_Types].xml (or mimetype for .ods), an .xls is an OLE2 compound
+  file (D0 CF 11 E0), anything else must be text that decodes as UTF-8 or GB18030 (CSV).
+- Zip bombs: the zip's directory is read (infolist, nothing extracted): member count, declared
+  total uncompressed size and per-member compression ratio are bounded. The declared sizes are
+  then enforced while the XML parts are streamed (a member whose data inflates past its
+  declaration is refused), in bounded reads, so memory stays flat whatever the file claims.
+- XML entity attacks (billion laughs, external entities): any XML part with a DOCTYPE or ENTITY
+  declaration is refused; spreadsheets never need one.
+- Memory: a worksheet whose declared used range exceeds MAX_SHEET_CELLS is refused (the reader
+  holds a sheet's cells in memory; CSV is read line by line).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import zipfile
+from dataclasses import dataclass
+from typing import IO
+
+from django.utils.translation import gettext_lazy as _
+
+from xueji.core.errors import ServiceError
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_ZIP_MEMBERS = 2_000
+MAX_UNCOMPRESSED_BYTES = 1024 * 1024 * 1024
+MAX_RATIO = 200
+# A member smaller than this may have any ratio (a tiny, highly compressible part is harmless).
+RATIO_FLOOR_BYTES = 1024 * 1024
+READ_CHUNK = 64 * 1024
+# python-calamine holds a sheet's cells in memory (about 80 bytes each): this bounds it to about
+# 500 MB; a larger list goes in several files or as CSV, which is read in constant memory.
+MAX_SHEET_CELLS = 6_000_000
+
+XLSX, XLS, ODS, CSV = "xlsx", "xls", "ods", "csv"
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = b"PK\x03\x04"
+_MARKERS = (b"<!doctype", b"<!entity")
+
+
+class UnsafeFile(ServiceError):
+    """The upload is refused before it is opened (HTTP 400)."""
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    kind: str
+    encoding: str = ""
+
+
+def max_upload_bytes() -> int:
+    """XUEJI_IMPORT_MAX_MB (default 50 MB: a school's 100,000-row workbook is about 15 MB)."""
+    from django.conf import settings
+
+    return int(getattr(settings, "XUEJI_IMPORT_MAX_MB", MAX_UPLOAD_BYTES // 2**20)) * 2**20
+
+
+def check_size(size: int) -> None:
+    limit = max_upload_bytes()
+    if size > limit:
+        raise UnsafeFile(
+            "file_too_large",
+            _("The file is larger than %(limit)d MB.") % {"limit": limit // 2**20},
+        )
+    if size == 0:
+        raise UnsafeFile("file_empty", _("The file is empty."))
+
+
+def sniff(stream: IO[bytes]) -> Sniffed:
+    """The file's kind from its content: xlsx, ods, xls or csv (with its text encoding)."""
+    stream.seek(0)
+    head = stream.read(8)
+    stream.seek(0)
+    if head.startswith(_ZIP):
+        return Sniffed(_zip_kind(stream))
+    if head == _OLE2:
+        return Sniffed(XLS)
+    return Sniffed(CSV, _text_encoding(stream))
+
+
+def _zip_kind(stream: IO[bytes]) -> str:
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            names = set(archive.namelist())
+            if "[Content_Types].xml" in names:
+                return XLSX
+            if "mimetype" in names:
+                with archive.open("mimetype") as member:
+                    if member.read(100).startswith(b"application/vnd.oasis.opendocument.spread"):
+                        return ODS
+    except zipfile.BadZipFile:
+        pass
+    finally:
+        stream.seek(0)
+    raise UnsafeFile("not_a_spreadsheet", _("This zip file is not a spreadsheet."))
+
+
+def _text_encoding(stream: IO[bytes]) -> str:
+    """UTF-8 (with or without BOM) or GB18030 (a superset of GBK and GB2312), checked over the
+    whole file in chunks; a binary file decodes as neither and is refused."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        stream.seek(0)
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            while chunk := stream.read(READ_CHUNK):
+                if b"\0" in chunk:
+                    raise UnicodeDecodeError(encoding, chunk, 0, 1, "NUL byte")
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        finally:
+            stream.seek(0)
+        return encoding
+    raise UnsafeFile(
+        "unknown_file_type",
+        _("This is neither an Excel file (.xlsx, .xls) nor a CSV in UTF-8 or GBK."),
+    )
+
+
+def check_zip(stream: IO[bytes]) -> None:
+    """Refuse a zip bomb or an XML part with a DOCTYPE/ENTITY, without extracting anything."""
+    stream.seek(0)
+    try:
+        archive = zipfile.ZipFile(stream)
+    except zipfile.BadZipFile:
+        raise UnsafeFile("bad_zip", _("The file is damaged (not a readable zip).")) from None
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise _bomb()
+        total = 0
+        for info in members:
+            total += info.file_size
+            if total > MAX_UNCOMPRESSED_BYTES:
+                raise _bomb()
+            if info.file_size > RATIO_FLOOR_BYTES and info.file_size > MAX_RATIO * max(
+                info.compress_size, 1
+            ):
+                raise _bomb()
+        for info in members:
+            if info.filename.endswith((".xml", ".rels", ".vml")) or info.filename == "mimetype":
+                _scan_xml(archive, info)
+    stream.seek(0)
+
+
+_DIMENSION = re.compile(rb'<dimension\s+ref="[A-Z]+(\d+)(?::([A-Z]+)(\d+))?"')
+
+
+def _columns(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _check_dimension(head: bytes) -> None:
+    """A worksheet declares its used range at its top; the reader holds every cell of it in
+    memory, so a sheet larger than MAX_SHEET_CELLS is refused before it is read."""
+    found = _DIMENSION.search(head)
+    if found is None or found[2] is None:
+        return
+    cells = int(found[3]) * _columns(found[2])
+    if cells > MAX_SHEET_CELLS:
+        raise UnsafeFile(
+            "sheet_too_large",
+            _(
+                "The sheet has %(cells)d cells, more than %(limit)d; split it into several "
+                "files or save it as CSV."
+            )
+            % {"cells": cells, "limit": MAX_SHEET_CELLS},
+        )
+
+
+def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Stream the part in bounded reads; stop at its declared size (zipfile itself refuses
+    data longer than declared) and refuse any DTD."""
+    read = 0
+    tail = b""
+    sheet = info.filename.startswith("xl/worksheets/")
+    try:
+        with archive.open(info) as member:
+            while chunk := member.read(READ_CHUNK):
+                if sheet and read == 0:
+                    _check_dimension(chunk[:4096])
+                read += len(chunk)
+                if read > info.file_size:
+                    raise _bomb()
+                window = (tail + chunk).lower()
+                if any(marker in window for marker in _MARKERS):
+                    raise UnsafeFile(
+                        "xml_entities",
+                        _("The file contains XML entity declarations, which are refused."),
+                    )
+                tail = window[-16:]
+    except zipfile.BadZipFile:
+        raise UnsafeFile("bad_zip", _("The file is damaged (not a readable zip).")) from None
+
+
+def _bomb() -> UnsafeFile:
+    return UnsafeFile(
+        "zip_bomb", _("The file expands to an unsafe size (possible zip bomb) and is refused.")
+    )
+
+
+def check_upload(stream: IO[bytes], size: int) -> Sniffed:
+    """All checks in order; returns the sniffed kind of a file that may be opened."""
+    check_size(size)
+    sniffed = sniff(stream)
+    if sniffed.kind in (XLSX, ODS):
+        check_zip(stream)
+    return sniffed

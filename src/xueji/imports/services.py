@@ -1,0 +1,335 @@
+"""Every write of an import: the upload (checked, stored, queued) and the run (all or nothing)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from xueji.access.policy import Action
+from xueji.access.scope import may_at_school, require
+from xueji.audit.services import audit_record
+from xueji.core.errors import NotFound, ServiceError
+from xueji.imports import columns as cols
+from xueji.imports import safety
+from xueji.imports.models import ImportJob, JobState
+from xueji.imports.pipeline import (
+    HeaderError,
+    Layout,
+    Outcome,
+    import_intake_rows,
+    import_students_rows,
+    import_updates_rows,
+)
+from xueji.imports.reading import open_sheet
+from xueji.schools.models import School
+from xueji.schools.selectors import shown_academic_year
+
+# The action a purpose needs at the school.
+PURPOSE_ACTION = {
+    cols.STUDENTS: Action.STUDENT_REGISTER,
+    cols.UPDATES: Action.STUDENT_EDIT_OTHER_INFO,
+    cols.INTAKE: Action.INTAKE_ADMIT,
+}
+IMPLEMENTED = cols.PURPOSES
+RETENTION_DAYS = 30
+
+
+def import_dir() -> Path:
+    """Uploads are kept here (outside the web root) until the retention ends."""
+    path = Path(getattr(settings, "XUEJI_IMPORT_DIR", Path(settings.VAR_DIR) / "imports"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _school_of(actor: Any, purpose: str) -> School:
+    if purpose not in IMPLEMENTED:
+        raise ServiceError("purpose_unavailable", _("Imports of this kind are not available yet."))
+    scope = require(actor, PURPOSE_ACTION[purpose])
+    if scope.school_id is None or not may_at_school(
+        scope, PURPOSE_ACTION[purpose], scope.school_id
+    ):
+        raise NotFound("school_not_found", _("Imports are made by a school's registrar."))
+    return School.objects.get(pk=scope.school_id)
+
+
+def _already(job: ImportJob) -> str:
+    local = timezone.localtime(job.finished_at or job.created_at)
+    return str(
+        _("This file was already imported on %(when)s by %(who)s; nothing was written again.")
+        % {"when": f"{local:%Y-%m-%d %H:%M}", "who": job.created_by.get_username()}
+    )
+
+
+def import_job_create(
+    *,
+    actor: Any,
+    purpose: str,
+    upload: IO[bytes],
+    filename: str,
+    size: int,
+    enqueue: bool = True,
+) -> ImportJob:
+    """Check an uploaded file (size, kind, zip bomb, XML entities), keep it and queue its import
+    (enqueue=False: the caller runs import_job_run itself, as the CLI does); a file already
+    imported for the school and purpose is refused at once."""
+    school = _school_of(actor, purpose)
+    sniffed = safety.check_upload(upload, size)
+    digest = hashlib.sha256()
+    upload.seek(0)
+    while chunk := upload.read(1024 * 1024):
+        digest.update(chunk)
+    sha256 = digest.hexdigest()
+    upload.seek(0)
+    with transaction.atomic():
+        job = ImportJob(
+            school=school,
+            purpose=purpose,
+            sha256=sha256,
+            filename=Path(filename).name[:255],
+            kind=sniffed.kind if not sniffed.encoding else f"csv:{sniffed.encoding}",
+            size=size,
+            created_by=actor,
+        )
+        previous = (
+            ImportJob.objects.select_related("created_by")
+            .filter(school=school, purpose=purpose, sha256=sha256, state=JobState.IMPORTED)
+            .first()
+        )
+        if previous is not None:
+            job.state = JobState.DUPLICATE
+            job.message = _already(previous)
+            job.finished_at = timezone.now()
+        else:
+            stored = import_dir() / f"{job.pk}.{sniffed.kind}"
+            with stored.open("wb") as out:
+                shutil.copyfileobj(upload, out, 1024 * 1024)
+            job.stored_path = stored.name
+        job.save(force_insert=True)
+        audit_record(
+            actor=actor,
+            action="import.upload",
+            object_type="import",
+            object_id=job.pk,
+            detail={
+                "school": school.code,
+                "purpose": purpose,
+                "sha256": sha256,
+                "filename": job.filename,
+                "size": size,
+                "duplicate": previous is not None,
+            },
+        )
+    if job.state == JobState.QUEUED and enqueue:
+        from xueji.imports.tasks import run_import
+
+        run_import.enqueue(str(job.pk))
+        job.refresh_from_db()
+    return job
+
+
+class _Progress:
+    """Progress written through a connection of its own, so that pages polling the job see it
+    while the import's transaction is still open (PostgreSQL; SQLite shows it at the end)."""
+
+    def __init__(self, job: ImportJob, echo: Callable[[int, int], None] | None) -> None:
+        self.job = job
+        self.echo = echo
+        self.last = 0.0
+        self.raw: Any = None
+        if connection.vendor == "postgresql":
+            try:
+                self.raw = connection.get_new_connection(connection.get_connection_params())
+                self.raw.autocommit = True
+            except Exception:  # progress is a courtesy; the import does not depend on it
+                self.raw = None
+
+    def __call__(self, done: int) -> None:
+        if self.echo is not None:
+            self.echo(done, self.job.rows_total)
+        now = time.monotonic()
+        if self.raw is None or now - self.last < 0.5:
+            return
+        self.last = now
+        with self.raw.cursor() as cursor:
+            cursor.execute(
+                "UPDATE imports_importjob SET rows_done = %s WHERE id = %s",
+                [done, self.job.pk],
+            )
+
+    def close(self) -> None:
+        if self.raw is not None:
+            self.raw.close()
+
+
+def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = None) -> ImportJob:
+    """Check every row of a queued import and write it, all or nothing, in one transaction."""
+    job = ImportJob.objects.select_related("school", "created_by").get(pk=job_id)
+    if job.state != JobState.QUEUED:
+        return job
+    job.state = JobState.RUNNING
+    job.save(update_fields=["state"])
+    path = import_dir() / job.stored_path
+    kind, _sep, encoding = job.kind.partition(":")
+    sheet = open_sheet(path, safety.Sniffed(kind, encoding))
+    job.rows_total = sheet.total
+    job.header = [cols.text_of(cell) for cell in sheet.header]
+    job.save(update_fields=["rows_total", "header"])
+    progress = _Progress(job, echo)
+    actor = job.created_by
+    outcome = None
+    try:
+        layout = Layout.of(job.purpose, sheet.header)
+        with transaction.atomic():
+            outcome = _run_rows(job, layout, sheet.rows, progress)
+            job.rows_total = outcome.rows
+            job.rows_done = outcome.rows
+            job.error_count = outcome.error_count
+            job.errors = [error.compact() for error in outcome.errors]
+            job.finished_at = timezone.now()
+            if outcome.error_count:
+                transaction.set_rollback(True)
+            else:
+                job.state = JobState.IMPORTED
+                job.rows_written = outcome.written
+                try:
+                    with transaction.atomic():
+                        job.save()
+                except IntegrityError:
+                    # The same file was imported by a concurrent upload: it won, this one writes
+                    # nothing (the unique index decided).
+                    transaction.set_rollback(True)
+                    job.state = JobState.DUPLICATE
+                else:
+                    audit_record(
+                        actor=actor,
+                        action=f"import.{job.purpose}",
+                        object_type="import",
+                        object_id=job.pk,
+                        detail={
+                            "school": job.school.code,
+                            "sha256": job.sha256,
+                            "filename": job.filename,
+                            "rows": outcome.rows,
+                            "written": outcome.written,
+                            "family_members": outcome.family_members,
+                        },
+                    )
+    except (HeaderError, ServiceError) as refused:
+        job.state = JobState.INVALID
+        job.message = str(refused.message)
+        job.finished_at = timezone.now()
+    except IntegrityError:
+        # A concurrent import of the same file, or a registration of one of its children, wrote
+        # first: the database's unique indexes decided, and this file writes nothing.
+        job.rows_written = 0
+        job.finished_at = timezone.now()
+        job.state = JobState.DUPLICATE
+        if not _imported_before(job):
+            job.state = JobState.INVALID
+            job.message = str(
+                _(
+                    "A child of this file was registered by someone else meanwhile; nothing was "
+                    "written. Upload the file again to see which rows."
+                )
+            )
+    except Exception as error:
+        job.state = JobState.FAILED
+        job.message = f"{type(error).__name__}: {error}"
+        job.finished_at = timezone.now()
+        _finish_refused(job)
+        raise
+    finally:
+        progress.close()
+    if job.state == JobState.IMPORTED:
+        return job
+    if job.state == JobState.DUPLICATE:
+        previous = _imported_before(job)
+        job.message = _already(previous) if previous else ""
+        job.rows_written = 0
+    elif outcome is not None and outcome.error_count:
+        job.state = JobState.INVALID
+        job.rows_written = 0
+        job.message = str(
+            _("%(count)d problems found in %(rows)d rows; nothing was written.")
+            % {"count": outcome.error_count, "rows": outcome.rows}
+        )
+    _finish_refused(job)
+    return job
+
+
+def _imported_before(job: ImportJob) -> ImportJob | None:
+    return (
+        ImportJob.objects.select_related("created_by")
+        .filter(school=job.school, purpose=job.purpose, sha256=job.sha256, state=JobState.IMPORTED)
+        .exclude(pk=job.pk)
+        .first()
+    )
+
+
+def _run_rows(job: ImportJob, layout: Layout, rows: Any, progress: Any) -> Outcome:
+    if job.purpose == cols.INTAKE:
+        return import_intake_rows(
+            rows=rows, layout=layout, school=job.school, actor=job.created_by, progress=progress
+        )
+    if job.purpose == cols.UPDATES:
+        return import_updates_rows(
+            rows=rows, layout=layout, school=job.school, actor=job.created_by, progress=progress
+        )
+    year = shown_academic_year(job.school_id)
+    if year is None:
+        raise ServiceError("no_academic_year", _("The school has no classes this year."))
+    return import_students_rows(
+        rows=rows,
+        layout=layout,
+        school=job.school,
+        academic_year=year,
+        actor=job.created_by,
+        start_date=timezone.localdate(),
+        progress=progress,
+    )
+
+
+def _finish_refused(job: ImportJob) -> None:
+    with transaction.atomic():
+        job.save()
+        audit_record(
+            actor=job.created_by,
+            action="import.refused",
+            object_type="import",
+            object_id=job.pk,
+            detail={
+                "school": job.school.code,
+                "sha256": job.sha256,
+                "state": job.state,
+                "rows": job.rows_total,
+                "errors": job.error_count,
+            },
+        )
+
+
+def import_jobs_purge(*, actor: Any, older_than_days: int = RETENTION_DAYS) -> int:
+    """Delete kept uploads past the retention; the jobs and their errors stay."""
+    cutoff = timezone.now() - datetime.timedelta(days=older_than_days)
+    purged = 0
+    with transaction.atomic():
+        for job in (
+            ImportJob.objects.select_for_update()
+            .filter(created_at__lt=cutoff, finished_at__isnull=False)
+            .exclude(stored_path="")
+        ):
+            (import_dir() / job.stored_path).unlink(missing_ok=True)
+            job.stored_path = ""
+            job.save(update_fields=["stored_path"])
+            purged += 1
+        audit_record(actor=actor, action="import.purge", detail={"files": purged})
+    return purged

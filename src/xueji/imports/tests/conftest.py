@@ -1,0 +1,49 @@
+import datetime
+import io
+from typing import Any
+
+import pytest
+
+from xueji.access.models import Role
+from xueji.imports.models import ImportJob
+from xueji.imports.services import import_job_create
+from xueji.testing.factories import SchoolClassFactory, SchoolFactory, member
+
+
+@pytest.fixture(autouse=True)
+def _imports_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Uploads kept in a temporary folder; imports run at once (django-tasks' immediate
+    backend runs the same task function the database worker runs)."""
+    settings.XUEJI_IMPORT_DIR = tmp_path / "imports"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def school(db):  # type: ignore[no-untyped-def]
+    school = SchoolFactory()
+    for number in (1, 2):
+        SchoolClassFactory(school=school, grade=1, number=number)
+    SchoolClassFactory(school=school, grade=2, number=1)
+    return school
+
+
+@pytest.fixture
+def registrar(school):  # type: ignore[no-untyped-def]
+    return member(Role.REGISTRAR, school=school)
+
+
+@pytest.fixture
+def upload(registrar):  # type: ignore[no-untyped-def]
+    def run(content: bytes, filename: str = "students.xlsx", actor: Any = None) -> ImportJob:
+        return import_job_create(
+            actor=actor or registrar,
+            purpose="students",
+            upload=io.BytesIO(content),
+            filename=filename,
+            size=len(content),
+        )
+
+    return run
+
+
+TODAY = datetime.date.today()

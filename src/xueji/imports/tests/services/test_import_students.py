@@ -1,0 +1,104 @@
+import datetime
+
+import pytest
+
+from xueji.audit.models import AuditEntry
+from xueji.core import codes
+from xueji.imports.models import JobState
+from xueji.imports.tests.sheets import csv_bytes, row_of, xlsx_bytes
+from xueji.students.models import EventKind, FamilyMember, Placement, RecordEvent, Student
+from xueji.testing.factories import resident_id, student_data
+
+pytestmark = pytest.mark.django_db
+
+NAMES = [f"张{a}{b}" for a in "春夏秋冬梅兰竹菊松柏" for b in "明亮华伟强军平刚"]
+
+
+def test_a_valid_file_registers_every_student_with_family_placement_and_event(upload, school):
+    rows = [row_of(student_data(name=NAMES[n]), class_number=1 + n % 2) for n in range(5)]
+    job = upload(xlsx_bytes(rows))
+    assert job.state == JobState.IMPORTED, (job.message, job.errors)
+    assert job.rows_written == 5
+    students = Student.objects.filter(school=school)
+    assert students.count() == 5
+    assert FamilyMember.objects.filter(student__school=school).count() == 10
+    assert Placement.objects.filter(school=school, end_date__isnull=True).count() == 5
+    assert (
+        RecordEvent.objects.filter(kind=EventKind.REGISTERED, student__school=school).count() == 5
+    )
+    student = students.get(name=NAMES[0])
+    assert student.number_kind == "G"
+    assert student.number_masked.startswith("G440304")
+    entry = AuditEntry.objects.get(action="import.students")
+    assert entry.detail["written"] == 5 and entry.detail["sha256"] == job.sha256
+
+
+def test_a_child_without_a_document_gets_a_j_number(upload, school):
+    data = student_data(id_doc_type=codes.IdDocType.NONE, id_number="")
+    job = upload(xlsx_bytes([row_of(data)]))
+    assert job.state == JobState.IMPORTED, job.errors
+    assert Student.objects.get(school=school).number_kind == "J"
+
+
+def test_gbk_csv_imports_correctly(upload, school):
+    rows = [row_of(student_data(name="欧阳翀", address="深圳市南山区粤海街道")) for _ in range(1)]
+    job = upload(csv_bytes(rows, encoding="gbk"), filename="students.csv")
+    assert job.kind == "csv:gb18030"
+    assert job.state == JobState.IMPORTED, job.errors
+    student = Student.objects.get(school=school)
+    assert student.name == "欧阳翀" and student.address == "深圳市南山区粤海街道"
+
+
+def test_utf8_csv_imports_correctly(upload, school):
+    job = upload(csv_bytes([row_of()]), filename="students.csv")
+    assert job.kind == "csv:utf-8-sig"
+    assert job.state == JobState.IMPORTED, job.errors
+
+
+def test_one_bad_row_writes_nothing_and_names_the_cell(upload, school):
+    rows = [row_of(student_data(name=NAMES[n])) for n in range(20)]
+    rows[13] = row_of(student_data(sex=codes.Sex.FEMALE, id_number=resident_id(male=True)))
+    job = upload(xlsx_bytes(rows))
+    assert job.state == JobState.INVALID
+    assert job.rows_written == 0
+    assert Student.objects.filter(school=school).count() == 0
+    assert RecordEvent.objects.count() == 0
+    row, column, _value, code, zh, en = job.errors[0]
+    assert row == 15 and job.header[column].startswith("身份证件号")
+    assert code and zh and en and zh != en
+
+
+def test_the_same_file_twice_is_written_once(upload, school, registrar):
+    content = xlsx_bytes([row_of()])
+    first = upload(content)
+    second = upload(content)
+    assert first.state == JobState.IMPORTED
+    assert second.state == JobState.DUPLICATE
+    assert registrar.username in second.message
+    assert Student.objects.filter(school=school).count() == 1
+
+
+def test_duplicates_within_the_file_and_against_the_registry(upload, school):
+    data = student_data()
+    job = upload(xlsx_bytes([row_of(data)]))
+    assert job.state == JobState.IMPORTED
+    again = student_data(name="李四")
+    rows = [
+        row_of(again),
+        row_of(student_data(name="李四", id_number=again.id_number)),
+        row_of(data),
+    ]
+    job = upload(xlsx_bytes(rows))
+    assert job.state == JobState.INVALID
+    codes_by_row = {error[0]: error[3] for error in job.errors}
+    assert codes_by_row == {3: "duplicate_in_file", 4: "id_number_registered"}
+
+
+def test_age_unusual_for_the_grade_needs_a_reason_in_its_column(upload, school):
+    older = datetime.date(2016, 3, 5)
+    data = student_data(birth_date=older, id_number=resident_id(birth_date=older))
+    job = upload(xlsx_bytes([row_of(data)]))
+    assert [e[3] for e in job.errors] == ["age_unusual_for_grade"]
+    data = student_data(birth_date=older, id_number=resident_id(birth_date=older))
+    job = upload(xlsx_bytes([row_of(data, age_confirmation="随父母返乡，延迟入学")]))
+    assert job.state == JobState.IMPORTED, job.errors

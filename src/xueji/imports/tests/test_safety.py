@@ -1,0 +1,144 @@
+"""Files are refused before any spreadsheet library opens them: size, kind, zip bombs, XML
+entities; refusals are quick and use bounded memory."""
+
+import io
+import time
+import tracemalloc
+import zipfile
+
+import pytest
+
+from xueji.imports import safety
+from xueji.imports.tests.sheets import row_of, xlsx_bytes
+
+
+def _rezip(content: bytes, replace: dict[str, bytes], add: dict[str, bytes] | None = None) -> bytes:
+    """The workbook with some parts replaced or added."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, replace.get(info.filename, source.read(info.filename)))
+        for name, data in (add or {}).items():
+            target.writestr(name, data)
+    return out.getvalue()
+
+
+def _check(content: bytes) -> safety.Sniffed:
+    return safety.check_upload(io.BytesIO(content), len(content))
+
+
+def _refused_quickly(content: bytes, code: str) -> None:
+    tracemalloc.start()
+    started = time.perf_counter()
+    with pytest.raises(safety.UnsafeFile) as refused:
+        _check(content)
+    elapsed = time.perf_counter() - started
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert refused.value.code == code
+    assert elapsed < 2.0
+    assert peak < 16 * 2**20
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>
+<row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>"""
+
+
+def test_a_billion_laughs_xlsx_is_refused_quickly_with_bounded_memory():
+    content = _rezip(xlsx_bytes([row_of()]), {"xl/worksheets/sheet1.xml": BILLION_LAUGHS})
+    _refused_quickly(content, "xml_entities")
+
+
+def test_an_external_entity_in_shared_strings_is_refused():
+    xxe = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><sst/>'
+    content = _rezip(xlsx_bytes([row_of()]), {"xl/sharedStrings.xml": xxe})
+    _refused_quickly(content, "xml_entities")
+
+
+def test_a_zip_bomb_is_refused_quickly_with_bounded_memory(tmp_path):
+    """A 256 MB sheet of zeros that compresses to 250 KB: the directory gives it away."""
+    path = tmp_path / "bomb.xlsx"
+    chunk = b"\0" * 2**20
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bomb:
+        bomb.writestr("[Content_Types].xml", b"<Types/>")
+        with bomb.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+            for _ in range(256):
+                member.write(chunk)
+    content = path.read_bytes()
+    assert len(content) < 3 * 2**20
+    _refused_quickly(content, "zip_bomb")
+
+
+def test_a_zip_of_too_many_members_is_refused():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        for n in range(safety.MAX_ZIP_MEMBERS + 1):
+            archive.writestr(f"x/{n}.bin", b"")
+    _refused_quickly(out.getvalue(), "zip_bomb")
+
+
+def test_a_member_inflating_past_its_declared_size_is_refused():
+    """A directory that lies about sizes: the stream is cut at the declared size."""
+    content = xlsx_bytes([row_of()])
+    raw = bytearray(content)
+    # Patch the central directory's uncompressed size of the sheet down to 10 bytes.
+    offset = content.find(b"xl/worksheets/sheet1.xml", content.find(b"PK\x01\x02")) - 46
+    raw[offset + 24 : offset + 28] = (10).to_bytes(4, "little")
+    with pytest.raises(safety.UnsafeFile):
+        _check(bytes(raw))
+
+
+def test_the_kind_is_sniffed_from_the_content_not_the_name():
+    assert _check(xlsx_bytes([row_of()])).kind == "xlsx"
+    assert _check("姓名,性别\r\n张三,1\r\n".encode("gbk")) == safety.Sniffed("csv", "gb18030")
+    assert _check("姓名,性别\r\n张三,1\r\n".encode("utf-8-sig")) == safety.Sniffed(
+        "csv", "utf-8-sig"
+    )
+    assert _check(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512).kind == "xls"
+    with pytest.raises(safety.UnsafeFile) as refused:
+        _check(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff")  # a Windows program
+    assert refused.value.code == "unknown_file_type"
+    plain_zip = io.BytesIO()
+    with zipfile.ZipFile(plain_zip, "w") as archive:
+        archive.writestr("readme.txt", b"hello")
+    with pytest.raises(safety.UnsafeFile) as refused:
+        _check(plain_zip.getvalue())
+    assert refused.value.code == "not_a_spreadsheet"
+
+
+def test_size_limit(settings):
+    settings.XUEJI_IMPORT_MAX_MB = 50
+    with pytest.raises(safety.UnsafeFile) as refused:
+        safety.check_upload(io.BytesIO(b"x"), 50 * 2**20 + 1)
+    assert refused.value.code == "file_too_large"
+    with pytest.raises(safety.UnsafeFile) as refused:
+        safety.check_upload(io.BytesIO(b""), 0)
+    assert refused.value.code == "file_empty"
+
+
+def test_a_sheet_declaring_too_many_cells_is_refused_before_it_is_read():
+    from xueji.imports.tests.sheets import header
+
+    content = xlsx_bytes([row_of()])
+    source = zipfile.ZipFile(io.BytesIO(content))
+    sheet = source.read("xl/worksheets/sheet1.xml")
+    last = chr(64 + len(header()) // 26) + chr(65 + len(header()) % 26 - 1)
+    huge = sheet.replace(
+        b'<dimension ref="A1:', b'<dimension ref="A1:' + last.encode() + b'9999999" x="', 1
+    )
+    _refused_quickly(_rezip(content, {"xl/worksheets/sheet1.xml": huge}), "sheet_too_large")
+    assert _check(content).kind == "xlsx"

@@ -1,0 +1,90 @@
+"""The import pages: upload, progress (htmx), errors, the report; the county sees its schools'."""
+
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from xueji.access.models import Role
+from xueji.imports.models import ImportJob, JobState
+from xueji.imports.tests.sheets import row_of, xlsx_bytes
+from xueji.testing.factories import SchoolFactory, member
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_upload_runs_the_import_and_shows_it(registrar, school):
+    client = _client(registrar)
+    page = client.get("/imports/")
+    assert page.status_code == 200 and 'name="file"' in page.content.decode()
+    upload = SimpleUploadedFile("新生.xlsx", xlsx_bytes([row_of()]))
+    response = client.post("/imports/upload/", {"purpose": "students", "file": upload})
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/imports/{job.pk}/"
+    assert job.state == JobState.IMPORTED
+    detail = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "新生.xlsx" in detail and "1" in detail
+
+
+def test_errors_are_listed_with_row_column_value_and_reason(registrar, school):
+    client = _client(registrar)
+    upload = SimpleUploadedFile("bad.xlsx", xlsx_bytes([row_of(), row_of(name="张3")]))
+    client.post("/imports/upload/", {"purpose": "students", "file": upload})
+    job = ImportJob.objects.get()
+    html = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "张3" in html and "姓名" in html and "姓名不能包含数字或符号" in html
+    assert f"/imports/{job.pk}/report.xlsx" in html
+    report = client.get(f"/imports/{job.pk}/report.xlsx")
+    assert report.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(report.streaming_content)))
+    assert book.worksheets[0].cell(3, 3).comment is not None  # 姓名 of the second row
+
+
+def test_the_progress_part_polls_while_running_and_stops_when_done(registrar, school):
+    job = ImportJob.objects.create(
+        school=school, purpose="students", sha256="a" * 64, filename="x.csv", kind="csv:utf-8-sig",
+        created_by=registrar, rows_total=200, rows_done=50, state=JobState.RUNNING,
+    )  # fmt: skip
+    client = _client(registrar)
+    part = client.get(f"/imports/{job.pk}/progress/", headers={"HX-Request": "true"})
+    html = part.content.decode()
+    assert 'hx-trigger="every 1s"' in html and 'value="25"' in html
+    job.state = JobState.INVALID
+    job.save()
+    done = client.get(f"/imports/{job.pk}/progress/", headers={"HX-Request": "true"})
+    assert "hx-trigger" not in done.content.decode() and done["HX-Refresh"] == "true"
+
+
+def test_the_county_sees_the_imports_of_its_schools_and_no_others(registrar, school, upload):
+    job = upload(xlsx_bytes([row_of()]))
+    county = member(Role.BUREAU_VIEWER, division=school.county)
+    other = member(Role.BUREAU_VIEWER, division=SchoolFactory(county_id="440305").county)
+    assert job.filename in _client(county).get("/imports/").content.decode()
+    assert _client(county).get(f"/imports/{job.pk}/").status_code == 200
+    assert _client(other).get(f"/imports/{job.pk}/").status_code == 404
+    assert job.filename not in _client(other).get("/imports/").content.decode()
+    # The county sees; it does not import.
+    assert _client(county).post("/imports/upload/", {}).status_code == 403
+
+
+def test_a_refused_file_is_reported_on_the_page(registrar, school):
+    client = _client(registrar)
+    upload = SimpleUploadedFile("x.xlsx", b"MZ\x90\x00\x03\x00\x00\x00")
+    response = client.post("/imports/upload/", {"purpose": "students", "file": upload}, follow=True)
+    assert "Excel" in response.content.decode() or "CSV" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_templates_download(registrar, school):
+    for purpose in ("students", "updates", "intake"):
+        response = _client(registrar).get(f"/imports/templates/{purpose}.xlsx")
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("application/vnd.openxmlformats")

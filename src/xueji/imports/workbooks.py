@@ -1,0 +1,189 @@
+"""Workbooks written with XlsxWriter: the import templates and the error report.
+
+The template's first sheet is the data sheet (Chinese headers, required ones marked *, code
+columns with a drop-down of the national code list, ID number columns formatted as text so Excel
+keeps all 18 characters); a hidden sheet holds the code lists; a last sheet explains the rules.
+The error report is a copy of the uploaded sheet with every bad cell filled and commented
+(reason in Chinese and English) and a sheet listing the errors.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+
+from xueji.core.exports import neutralise
+from xueji.imports import columns as cols
+from xueji.imports.pipeline import CellError
+
+DATA_SHEET = "数据"
+LISTS_SHEET = "代码表"
+HELP_SHEET = "填写说明"
+ERRORS_SHEET = "错误清单"
+TEMPLATE_ROWS = 10_000
+BAD_FILL = "#FFC7CE"
+
+_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+
+_HELP: dict[str, list[str]] = {
+    cols.STUDENTS: [
+        "本模板用于新生注册（含家庭成员），每行一名学生。请勿修改第一行表头。",
+        "带 * 的列必须填写；代码列请从下拉列表选择（也可只填代码，如 01）。",
+        "身份证件号列为文本格式，请勿改为数字，否则 Excel 会丢失末尾数字。",
+        "居民身份证号须通过校验：出生日期、性别须与证件号一致，校验码正确。",
+        "无居民身份证的学生选择相应证件类型；尚无证件的选“无证件”，证件号留空，系统分配J号。",
+        "家庭成员至少填写一名；缺失的成员（如单亲）姓名留空，填写关系和缺失原因。",
+        "年级与年龄不符时，在“年龄说明”列填写原因。",
+        "导入为全部成功或全部不写入：有任何错误时，系统不会写入任何一行，并提供标注错误的文件。",
+        "同一文件重复上传不会重复导入。",
+    ],
+    cols.UPDATES: [
+        "本模板用于更新学生的非基础信息，以全国学籍号识别学生，姓名用于核对。",
+        "基础信息（姓名、性别、出生日期、证件号等）只能通过关键数据变更申请修改。",
+    ],
+    cols.INTAKE: [
+        "本模板用于新生入学名单（小升初、初升高、一年级新生）。",
+        "已有学籍的学生填写全国学籍号和原学校标识码；新生填写完整的基础信息。",
+    ],
+}
+
+
+def template_xlsx(purpose: str, *, classes: Iterable[tuple[int, int, str]] = ()) -> bytes:
+    """The template of a purpose as .xlsx bytes (a few hundred KB at most)."""
+    fields = cols.fields_of(purpose)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "template.xlsx"
+        workbook = xlsxwriter.Workbook(str(path), _OPTIONS)
+        data = workbook.add_worksheet(DATA_SHEET)
+        lists = workbook.add_worksheet(LISTS_SHEET)
+        help_sheet = workbook.add_worksheet(HELP_SHEET)
+        header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        required = workbook.add_format(
+            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "font_color": "#C00000"}
+        )
+        text = workbook.add_format({"num_format": "@"})
+        date = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        list_columns: dict[str, int] = {}
+        for position, field in enumerate(fields):
+            title = field.header + ("*" if field.required else "")
+            data.write_string(0, position, title, required if field.required else header)
+            if field.note:
+                data.write_comment(0, position, field.note)
+            width = max(10, len(field.header) * 2 + 2)
+            if field.kind == cols.DATE:
+                data.set_column(position, position, width, date)
+            elif field.kind in (cols.DOCUMENT, cols.DIVISION, cols.TEXT, cols.CODE):
+                data.set_column(position, position, max(width, 20 if field.kind else width), text)
+            else:
+                data.set_column(position, position, width)
+            if field.kind == cols.CODE:
+                name = field.key.rsplit(".", 1)[-1]
+                if name not in list_columns:
+                    column = len(list_columns)
+                    list_columns[name] = column
+                    lists.write_string(0, column, name)
+                    for r, (code, label) in enumerate(field.choices, start=1):
+                        lists.write_string(r, column, f"{code} {label}")
+                column = list_columns[name]
+                letter = xl_col_to_name(column)
+                last = len(field.choices) + 1
+                data.data_validation(
+                    1,
+                    position,
+                    TEMPLATE_ROWS,
+                    position,
+                    {
+                        "validate": "list",
+                        "source": f"='{LISTS_SHEET}'!${letter}$2:${letter}${last}",
+                        "error_type": "warning",
+                        "error_message": "请从下拉列表中选择",
+                    },
+                )
+            elif field.kind == cols.BOOL:
+                data.data_validation(
+                    1,
+                    position,
+                    TEMPLATE_ROWS,
+                    position,
+                    {"validate": "list", "source": ["是", "否"]},
+                )
+            elif field.key == "grade" and classes:
+                grades = sorted({str(g) for g, _n, _name in classes})
+                data.data_validation(
+                    1, position, TEMPLATE_ROWS, position, {"validate": "list", "source": grades}
+                )
+        data.freeze_panes(1, 0)
+        lists.hide()
+        help_sheet.set_column(0, 0, 100)
+        bold = workbook.add_format({"bold": True})
+        help_sheet.write_string(0, 0, str(cols.PURPOSE_LABELS[purpose]), bold)
+        r = 1
+        for line in _HELP[purpose]:
+            help_sheet.write_string(r, 0, line)
+            r += 1
+        r += 1
+        help_sheet.write_string(r, 0, "列说明", bold)
+        r += 1
+        for field in fields:
+            note = "（必填）" if field.required else ""
+            help_sheet.write_string(r, 0, f"{field.header}{note} {field.note}".strip())
+            r += 1
+        if classes:
+            r += 1
+            help_sheet.write_string(r, 0, "本校本学年班级（年级-班号 班级名称）", bold)
+            for grade, number, name in classes:
+                r += 1
+                help_sheet.write_string(r, 0, f"{grade}-{number} {name}")
+        workbook.close()
+        return path.read_bytes()
+
+
+def error_report_xlsx(
+    out: Path, *, header: list[Any], rows: Iterator[tuple[int, list[Any]]], errors: list[CellError]
+) -> None:
+    """A copy of the uploaded sheet, bad cells filled and commented, plus a list of the errors.
+
+    Written in constant-memory mode (row by row); comments go with their rows."""
+    by_row: dict[int, dict[int, list[CellError]]] = {}
+    for error in errors:
+        by_row.setdefault(error.row, {}).setdefault(max(error.column, 0), []).append(error)
+    workbook = xlsxwriter.Workbook(str(out), {**_OPTIONS, "constant_memory": True})
+    sheet = workbook.add_worksheet(DATA_SHEET)
+    listing = workbook.add_worksheet(ERRORS_SHEET)
+    bad = workbook.add_format({"bg_color": BAD_FILL, "font_color": "#9C0006", "border": 1})
+    bold = workbook.add_format({"bold": True})
+    for c, value in enumerate(header):
+        sheet.write_string(0, c, cols.text_of(value), bold)
+    last_row = 0
+    for row, cells in rows:
+        flagged = by_row.get(row, {})
+        width = max(len(cells), max(flagged, default=-1) + 1)
+        for c in range(width):
+            value = cells[c] if c < len(cells) else None
+            style = bad if c in flagged else None
+            text = neutralise(cols.text_of(value))
+            sheet.write_string(row - 1, c, text, style)
+            if c in flagged:
+                sheet.write_comment(
+                    row - 1,
+                    c,
+                    "\n".join(f"{e.message_zh}\n{e.message_en}" for e in flagged[c]),
+                    {"x_scale": 2, "y_scale": 2},
+                )
+        last_row = row
+    del last_row
+    for c, title in enumerate(("行 Row", "列 Column", "值 Value", "原因", "Reason")):
+        listing.write_string(0, c, title, bold)
+    for r, error in enumerate(sorted(errors, key=lambda e: (e.row, e.column)), start=1):
+        column = cols.text_of(header[error.column]) if 0 <= error.column < len(header) else ""
+        listing.write_number(r, 0, error.row)
+        listing.write_string(r, 1, neutralise(column))
+        listing.write_string(r, 2, neutralise(error.value))
+        listing.write_string(r, 3, neutralise(error.message_zh))
+        listing.write_string(r, 4, neutralise(error.message_en))
+    workbook.close()
