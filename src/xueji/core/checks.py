@@ -20,3 +20,21 @@ def field_keys_configured(app_configs: Any, **kwargs: Any) -> list[Error]:
             id="xueji.E001",
         )
     ]
+
+
+@register(deploy=True)
+def bench_plaintext_off(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """The bench's plaintext sealer must not even be switchable on a deployment."""
+    import os
+
+    from xueji.core.crypto import PLAINTEXT_FLAG
+
+    if not os.environ.get(PLAINTEXT_FLAG):
+        return []
+    return [
+        Error(
+            f"{PLAINTEXT_FLAG} is set: identity numbers could be stored unsealed.",
+            hint=f"Unset {PLAINTEXT_FLAG}; it is for bench/encryption.py only.",
+            id="xueji.E002",
+        )
+    ]

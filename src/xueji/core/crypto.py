@@ -8,6 +8,11 @@ numbers give equal digests, which is what unique constraints and exact lookups n
 
 Without configured keys (development, tests) keys are derived from SECRET_KEY; production
 settings refuse to start that way (see `xueji.core.checks`).
+
+`bench_plaintext()` swaps the cipher for an identity sealer (numbers stored as they are) inside
+one block, so that bench/encryption.py can measure the cost of sealing against the same service
+code without it. It refuses unless XUEJI_BENCH_PLAINTEXT=1, the settings are not production's
+and the database is a bench database; production's deploy check fails while the flag is set.
 """
 
 from __future__ import annotations
@@ -17,16 +22,24 @@ import hashlib
 import hmac
 import json
 import os
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 VERSION = "v1"
 NONCE_BYTES = 12
 INDEX_HEX_CHARS = 32  # 128 bits: no collision in a registry of billions
+
+PLAINTEXT_FLAG = "XUEJI_BENCH_PLAINTEXT"
+PLAINTEXT_VERSION = "p0"
+_plaintext: ContextVar[bool] = ContextVar("xueji_bench_plaintext", default=False)
 
 
 class KeyError_(Exception):
@@ -39,12 +52,23 @@ class Keyring:
     keys: dict[str, bytes]
     index_key: bytes
     derived: bool = False
+    # Built once per key, not once per value: a cipher's key schedule and the HMAC's keyed
+    # inner and outer states are most of the cost of sealing one short number.
+    _ciphers: dict[str, AESGCM] = field(default_factory=dict, repr=False, compare=False)
 
     def cipher(self, key_id: str) -> AESGCM:
-        try:
-            return AESGCM(self.keys[key_id])
-        except KeyError:
-            raise KeyError_(f"no key {key_id!r} in the keyring") from None
+        found = self._ciphers.get(key_id)
+        if found is None:
+            try:
+                found = self._ciphers[key_id] = AESGCM(self.keys[key_id])
+            except KeyError:
+                raise KeyError_(f"no key {key_id!r} in the keyring") from None
+        return found
+
+    @cached_property
+    def index_mac(self) -> hmac.HMAC:
+        """The keyed HMAC state, copied for each digest."""
+        return hmac.new(self.index_key, digestmod=hashlib.sha256)
 
 
 def _decode_key(text: str) -> bytes:
@@ -85,8 +109,40 @@ def reset_keyring() -> None:
     keyring.cache_clear()
 
 
+def plaintext_refusal(environ: Mapping[str, str], settings_module: str, database: str) -> str:
+    """Why the bench's plaintext sealer may not be used here ("" when it may)."""
+    if environ.get(PLAINTEXT_FLAG) != "1":
+        return f"{PLAINTEXT_FLAG} is not set to 1"
+    if "production" in settings_module:
+        return f"the settings are production's ({settings_module})"
+    if "bench" not in database:
+        return f"the database {database!r} is not a bench database"
+    return ""
+
+
+@contextmanager
+def bench_plaintext() -> Iterator[None]:
+    """Store numbers unsealed inside this block: bench/encryption.py's baseline, nothing else."""
+    from django.db import connection
+
+    refusal = plaintext_refusal(
+        os.environ,
+        str(getattr(settings, "SETTINGS_MODULE", "") or ""),
+        str(connection.settings_dict.get("NAME") or ""),
+    )
+    if refusal:
+        raise ImproperlyConfigured(f"plaintext sealing refused: {refusal}")
+    token = _plaintext.set(True)
+    try:
+        yield
+    finally:
+        _plaintext.reset(token)
+
+
 def encrypt(plaintext: str, *, context: str) -> str:
     """Encrypt with the active key; the context (e.g. "student.id_number") is authenticated."""
+    if _plaintext.get():
+        return f"{PLAINTEXT_VERSION}..{plaintext}"
     ring = keyring()
     nonce = os.urandom(NONCE_BYTES)
     sealed = ring.cipher(ring.active_id).encrypt(nonce, plaintext.encode(), context.encode())
@@ -96,6 +152,8 @@ def encrypt(plaintext: str, *, context: str) -> str:
 def decrypt(token: str, *, context: str) -> str:
     """Decrypt a value written by `encrypt` with any key still in the keyring."""
     version, key_id, payload = token.split(".", 2)
+    if version == PLAINTEXT_VERSION and _plaintext.get():
+        return payload
     if version != VERSION:
         raise ValueError(f"unknown ciphertext version {version!r}")
     raw = base64.urlsafe_b64decode(payload)
@@ -109,5 +167,8 @@ def key_id_of(token: str) -> str:
 
 def blind_index(value: str, *, context: str) -> str:
     """A keyed digest for exact lookup and uniqueness; equal inputs give equal digests."""
-    digest = hmac.new(keyring().index_key, f"{context}\x00{value}".encode(), hashlib.sha256)
+    if _plaintext.get():
+        return value
+    digest = keyring().index_mac.copy()
+    digest.update(f"{context}\x00{value}".encode())
     return digest.hexdigest()[:INDEX_HEX_CHARS]
