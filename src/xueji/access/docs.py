@@ -23,6 +23,7 @@ LIMIT_MARKS = {
     Limit.OWN_CLASSES_IN_WINDOW: " ¹",
     Limit.ASSIGNED_CLASSES: " ²",
     Limit.OWN_ACCOUNT: " ³",
+    Limit.OWN_CLASSES: " ⁴",
 }
 
 

@@ -145,14 +145,14 @@ def _target(target: Target) -> dict[str, Any]:
 
 
 @router.get("/target", response={200: TargetOut, **RESPONSES})
-@endpoint_requires(Action.SCHOOL_VIEW)
+@endpoint_requires(Action.STATS_VIEW)
 def target_read(request: HttpRequest, scope: str = "") -> Any:
     """The area, its path from the caller's own, and the areas one level down."""
     return _target(stats_target(caller(request), _spec(scope)))
 
 
 @router.get("/grade-age-sex", response={200: TableReportOut, **RESPONSES})
-@endpoint_requires(Action.SCHOOL_VIEW)
+@endpoint_requires(Action.STATS_VIEW)
 def grade_age_sex(request: HttpRequest, scope: str = "", date: datetime.date | None = None) -> Any:
     """Students on roll on a date (default today) by grade, age in completed years and sex."""
     report = age_report(caller(request), _spec(scope), date)
@@ -160,7 +160,7 @@ def grade_age_sex(request: HttpRequest, scope: str = "", date: datetime.date | N
 
 
 @router.get("/breakdown", response={200: TableReportOut, **RESPONSES})
-@endpoint_requires(Action.SCHOOL_VIEW)
+@endpoint_requires(Action.STATS_VIEW)
 def breakdown(
     request: HttpRequest,
     scope: str = "",
@@ -185,7 +185,7 @@ def breakdown(
 
 
 @router.get("/dashboard", response={200: DashboardOut, **RESPONSES})
-@endpoint_requires(Action.SCHOOL_VIEW)
+@endpoint_requires(Action.STATS_VIEW)
 def dashboard(request: HttpRequest, scope: str = "", date: datetime.date | None = None) -> Any:
     """The morning numbers: on roll, boys, girls, 留守, 随迁, boarders, disability; the week's
     entrants, transfers in and out and dropouts; per-unit, per-grade and per-kind tables."""

@@ -1,6 +1,8 @@
 """Statistics for any area and any date, limited to what the caller may see.
 
-Every report is computed live from the placement history (no cache): the SQL is in
+Every report is computed from the placement history as it stands (no cache; the province and
+nation tables read the head-count rollup the database keeps in each writing transaction, see
+xueji.stats.rollup): the SQL is in
 xueji.stats.sql, the cubes, suppression and tables in xueji.stats.tables, the wording of each
 definition in xueji.stats.definitions. A caller asks for an area (a TargetSpec; by default the
 own area) that must lie inside the own scope, else it does not exist (NotFound); figures shown to
@@ -18,12 +20,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xueji.access.models import ScopeLevel
-from xueji.access.policy import Action
+from xueji.access.policy import Action, Limit, limit
 from xueji.access.scope import (
     PermissionRefused,
     Scope,
     division_in_area,
     may,
+    open_window_counties,
     school_in_area,
     scope_of,
 )
@@ -67,6 +70,8 @@ class Target:
     school: School | None = None
     school_class: SchoolClass | None = None
     units: list[Unit] = field(default_factory=list)
+    # Set for a class teacher: exact while the county's window opens the class's records.
+    exact_figures: bool | None = None
 
     @property
     def children(self) -> list[Unit]:
@@ -92,10 +97,12 @@ class Target:
 
     @property
     def exact(self) -> bool:
+        if self.exact_figures is not None:
+            return self.exact_figures
         return not suppresses_small_cells(self.scope)
 
     def shown(self, cube: Cube) -> Shown:
-        return Shown(cube, small_cell_threshold(), suppresses_small_cells(self.scope))
+        return Shown(cube, small_cell_threshold(), not self.exact)
 
     def unit_label(self, key: Hashable) -> str:
         for unit in self.units:
@@ -104,20 +111,36 @@ class Target:
         return str(key)
 
 
-def _stats_scope(user: Any) -> Scope:
-    """Statistics are head counts: the matrix's "see schools and classes with their head
-    counts" governs them. A user without a role finds nothing."""
+def _stats_scope(user: Any, action: str = Action.STATS_VIEW) -> Scope:
+    """The matrix's "see statistics" governs the head counts of an area (a class teacher's:
+    of the own classes); the annual statistics and mobility, which count moves between
+    schools, need "see schools and classes with their head counts". A user without a role
+    finds nothing."""
     scope = scope_of(user)
     if scope is None:
         raise _outside()
-    if not may(scope, Action.SCHOOL_VIEW):
-        raise PermissionRefused(
-            "forbidden", _("Your role does not allow this."), action=Action.SCHOOL_VIEW
-        )
+    if not may(scope, action):
+        raise PermissionRefused("forbidden", _("Your role does not allow this."), action=action)
     return scope
 
 
+def _own_classes_only(scope: Scope) -> bool:
+    return limit(scope.role, Action.STATS_VIEW) == Limit.OWN_CLASSES
+
+
+def _own_classes(scope: Scope) -> Any:
+    """The classes a class teacher holds at the school, newest year first."""
+    return SchoolClass.objects.filter(
+        class_teacher_id=scope.user_id, school_id=scope.school_id or 0
+    ).order_by("-academic_year__start_year", "grade", "number")
+
+
 def _home_spec(scope: Scope) -> TargetSpec:
+    if _own_classes_only(scope):
+        own = _own_classes(scope).values_list("pk", flat=True).first()
+        if own is None:
+            raise _outside()
+        return TargetSpec("class", class_id=own)
     if scope.level == ScopeLevel.NATION:
         return TargetSpec("nation")
     if scope.level == ScopeLevel.SCHOOL:
@@ -161,10 +184,15 @@ def _crumbs(scope: Scope, chain: Sequence[tuple[str, TargetSpec]]) -> list[tuple
     return [(label, str(spec)) for label, spec in chain[start:]]
 
 
-def stats_target(user: Any, spec: TargetSpec | None = None) -> Target:
-    """The area a report is about: `spec`, by default the caller's own, inside the scope."""
-    scope = _stats_scope(user)
+def stats_target(
+    user: Any, spec: TargetSpec | None = None, action: str = Action.STATS_VIEW
+) -> Target:
+    """The area a report is about: `spec`, by default the caller's own, inside the scope (for
+    a class teacher: one of the own classes)."""
+    scope = _stats_scope(user, action)
     spec = spec or _home_spec(scope)
+    if _own_classes_only(scope):
+        return _own_class_target(scope, spec)
     nation = (_("Nation"), TargetSpec("nation"))
     if spec.level == "nation":
         if scope.level != ScopeLevel.NATION:
@@ -258,6 +286,30 @@ def stats_target(user: Any, spec: TargetSpec | None = None) -> Target:
         )
     target.breadcrumbs = _crumbs(scope, chain)
     return target
+
+
+def _own_class_target(scope: Scope, spec: TargetSpec) -> Target:
+    """A class teacher's class: its counts, exact while the county's verification window is
+    open (the teacher may then open the records), else with small cells suppressed."""
+    school_class = (
+        _own_classes(scope).select_related("school").filter(pk=spec.class_id or 0).first()
+        if spec.level == "class"
+        else None
+    )
+    if school_class is None:
+        raise _outside()
+    school = school_class.school
+    label = f"{school.name} · {grade_label(school_class.grade)} {school_class.name}"
+    return Target(
+        spec,
+        label,
+        sql.Area("class", class_id=school_class.pk),
+        scope,
+        [(label, str(spec))],
+        school=school,
+        school_class=school_class,
+        exact_figures=open_window_counties().filter(county_id=school.county_id).exists(),
+    )
 
 
 def _classes(school: School) -> list[SchoolClass]:
@@ -766,7 +818,7 @@ def annual_report(
     """事业统计 of a school year: students by kind of school, grade, age and sex on the census
     date; entrants, graduates, transfers and dropouts in the year; in-school rate and attrition
     of each cohort."""
-    target = stats_target(user, spec)
+    target = stats_target(user, spec, Action.SCHOOL_VIEW)
     today = _today()
     current = today.year if today.month >= 9 else today.year - 1
     start_year = current if start_year is None else start_year
@@ -996,7 +1048,7 @@ def mobility_report(
     """Flows of children between counties (or provinces) over a period, as an origin ×
     destination matrix, the net inflow of each unit inside the area, and the 随迁子女 counted on
     the last day by the province of their household registration. Computed live."""
-    target = stats_target(user, spec)
+    target = stats_target(user, spec, Action.SCHOOL_VIEW)
     today = _today()
     end = end or today
     start = start or end - datetime.timedelta(days=29)
