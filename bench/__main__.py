@@ -33,6 +33,16 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--registrations", type=int, default=2_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--stats-queries", type=int, default=100, help="bench/stats.py")
+    parser.add_argument(
+        "--encryption-registrations", type=int, default=500, help="bench/encryption.py"
+    )
+    parser.add_argument("--transfers", type=int, default=400, help="bench/transfers.py (8 workers)")
+    parser.add_argument(
+        "--import-xlsx-rows", type=int, default=100_000, help="bench/imports.py (0: skip)"
+    )
+    parser.add_argument(
+        "--import-csv-rows", type=int, default=1_000_000, help="bench/imports.py (0: skip)"
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep-database", action="store_true", help="do not drop it at the end")
     parser.add_argument("--output", type=Path, default=HERE, help="where results go")
@@ -72,7 +82,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import connection
 
-    from bench import load, lookups, register
+    from bench import encryption, load, lookups, register
     from bench import stats as stats_bench
 
     started = time.perf_counter()
@@ -104,6 +114,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     registration = register.run(args.registrations, args.seed + 1)
     print(f"Lookups: {args.queries} random queries of each kind", flush=True)
     lookup = lookups.run(args.queries, args.seed + 2)
+    from bench import yearend as yearend_bench
+
+    # Before the transfers: a transfer under way is unfinished business that stops a promotion.
+    print("Year end: promotion of the province by xueji vs bare SQL", flush=True)
+    promotion = yearend_bench.run()
+    from bench import transfers
+
+    print(f"Transfers: {args.transfers:,} completed by the service vs bare SQL", flush=True)
+    transfer = transfers.run(args.transfers)
+    from bench import imports as imports_bench
+
+    print(
+        f"Imports: {args.import_xlsx_rows:,}-row .xlsx and {args.import_csv_rows:,}-row CSV "
+        "vs bare COPY",
+        flush=True,
+    )
+    imported = imports_bench.run(args.import_xlsx_rows, args.import_csv_rows, args.seed + 5)
+
+    # Last: its baseline leaves records with plaintext numbers, which the parts above would
+    # sample and fail to unseal.
+    print("Encryption: registration and lookups sealed vs a plaintext sealer", flush=True)
+    sealing = encryption.run(args.encryption_registrations, args.queries, args.seed + 4)
 
     return {
         "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -140,6 +172,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "registration": registration,
         "lookups": lookup,
         "statistics": statistics,
+        "yearend": promotion,
+        "transfers": transfer,
+        "encryption": sealing,
+        "imports": imported,
         "total_seconds": time.perf_counter() - started,
     }
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench import encryption as encryption_bench
 from bench import stats as stats_bench
 
 GOAL = 3.0
@@ -48,6 +49,16 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         )
     if "statistics" in results:
         rows += stats_bench.rows(results["statistics"])
+    if "encryption" in results:
+        rows += encryption_bench.rows(results["encryption"])
+    if "transfers" in results:
+        from bench import transfers as transfers_bench
+
+        rows += transfers_bench.rows(results["transfers"])
+    if "imports" in results:
+        from bench import imports as imports_bench
+
+        rows += imports_bench.rows_of(results["imports"])
     return rows
 
 
@@ -101,6 +112,7 @@ def markdown(results: dict[str, Any]) -> str:
         "provincial viewer (scope filter included) against one hand-written SQL statement "
         "returning the same rows; each query run both ways back to back.",
         *(stats_bench.markdown(results["statistics"]) if "statistics" in results else []),
+        *(encryption_bench.markdown(results["encryption"]) if "encryption" in results else []),
         "",
         f"Synth phases ({load['index_mode']} mode):",
         "",
@@ -111,6 +123,10 @@ def markdown(results: dict[str, Any]) -> str:
     if load["index_timings"]:
         lines += ["", "Slowest index and key builds:", ""]
         lines += [f"- {label}: {seconds:.1f} s" for label, seconds in load["index_timings"][:8]]
+    if "imports" in results:
+        from bench import imports as imports_bench
+
+        lines += imports_bench.markdown(results["imports"])
     lines.append("")
     return "\n".join(lines)
 

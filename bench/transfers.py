@@ -38,6 +38,7 @@ def _world(count: int) -> dict[str, Any]:
     """Schools in Zhuhai (senders) and Futian (receivers), their staff, and 2 × count children
     registered through the service (half for the service, half for the baseline)."""
     from xueji.access.models import Role
+    from xueji.core.errors import Conflict
     from xueji.geo.models import Division
     from xueji.schools.models import AcademicYear, School, SchoolClass
     from xueji.students.services import student_register
@@ -70,20 +71,26 @@ def _world(count: int) -> dict[str, Any]:
         "440402": member(Role.BUREAU_APPROVER, division=zhuhai),
     }
     children = []
-    for n in range(2 * count):
-        # The factory's ID numbers repeat after 500 per birth date: spread the birth dates.
+    attempt = 0
+    while len(children) < 2 * count:
+        n = attempt
+        attempt += 1
+        # The factory's ID numbers repeat after 500 per birth date: spread the birth dates. Other
+        # parts of the bench may already hold some of these numbers: take the next one then.
         data = student_data(
             name=f"张{'一二三四五六七八九十'[n % 10]}铭",
             birth_date=datetime.date(2020, 3, 5) + datetime.timedelta(days=n // 400),
         )
-        children.append(
-            student_register(
+        try:
+            registration = student_register(
                 actor=staff["sender"],
                 school_class_id=sender_class.pk,
                 data=data,
                 start_date=datetime.date(2026, 9, 1),
-            ).student
-        )
+            )
+        except Conflict:
+            continue
+        children.append(registration.student)
     return {
         "sender": sender,
         "receiver": receiver,

@@ -8,11 +8,14 @@ from ninja import NinjaAPI
 
 from xueji.access.auth import API_AUTH
 from xueji.audit.api import router as audit_router
+from xueji.changes.api import router as changes_router
 from xueji.core.api import install_error_handlers
 from xueji.geo.api import router as divisions_router
+from xueji.imports.api import router as imports_router
 from xueji.schools.api import classes_router, schools_router
 from xueji.stats.api import router as stats_router
 from xueji.students.api import router as students_router
+from xueji.yearend.api import router as yearend_router
 
 api = NinjaAPI(
     title="Xueji API",
@@ -34,3 +37,6 @@ api.add_router("/classes", classes_router)
 api.add_router("/students", students_router)
 api.add_router("/audit", audit_router)
 api.add_router("/stats", stats_router)
+api.add_router("/yearend", yearend_router)
+api.add_router("/imports", imports_router)
+api.add_router("/changes", changes_router)

@@ -1,6 +1,7 @@
 """Settings for Xueji. Everything that differs between machines comes from the environment."""
 
 import datetime
+import json
 import os
 from pathlib import Path
 
@@ -33,10 +34,13 @@ INSTALLED_APPS = [
     "xueji.access",
     "xueji.students",
     "xueji.corrections",
+    "xueji.changes",
     "xueji.verification",
     "xueji.scores",
     "xueji.demo",
     "xueji.stats",
+    "xueji.imports",
+    "xueji.yearend",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -124,7 +128,22 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 XUEJI_AGE_TOLERANCE_BELOW = int(os.environ.get("XUEJI_AGE_TOLERANCE_BELOW", "1"))
 XUEJI_AGE_TOLERANCE_ABOVE = int(os.environ.get("XUEJI_AGE_TOLERANCE_ABOVE", "2"))
 # Statistics shown to those without access to the records hide counts below this (xueji.stats).
+# Year end (xueji.yearend): a bureau may reverse a run within this many days; graduates not
+# admitted anywhere by this date (month-day of the year they graduate into) are possible dropouts.
+XUEJI_YEAREND_REVERSIBLE_DAYS = int(os.environ.get("XUEJI_YEAREND_REVERSIBLE_DAYS", "30"))
+XUEJI_INTAKE_DEADLINE = os.environ.get("XUEJI_INTAKE_DEADLINE", "09-30")
 XUEJI_SMALL_CELL_THRESHOLD = int(os.environ.get("XUEJI_SMALL_CELL_THRESHOLD", "5"))
+# Spreadsheet imports (xueji.imports): the largest upload accepted, in MB.
+XUEJI_IMPORT_MAX_MB = int(os.environ.get("XUEJI_IMPORT_MAX_MB", "50"))
+
+# Changes of status (xueji.changes): province rules and closed periods, JSON (see README).
+XUEJI_PROVINCE_RULES = json.loads(os.environ.get("XUEJI_PROVINCE_RULES", "{}"))
+XUEJI_CHANGE_CLOSED_PERIODS = json.loads(
+    os.environ.get(
+        "XUEJI_CHANGE_CLOSED_PERIODS",
+        '{"nation": [{"kind": "transfer", "from": "07-15", "to": "08-14"}]}',
+    )
+)
 # Audit entries older than this are purged by `xueji audit purge`; at least 180 (system check).
 XUEJI_AUDIT_RETENTION_DAYS = int(os.environ.get("XUEJI_AUDIT_RETENTION_DAYS", "365"))
 # Reverse proxies in front of the app whose X-Forwarded-For entries are trusted (0: none).

@@ -10,9 +10,13 @@ urlpatterns = [
     path("", include("xueji.schools.urls")),
     path("", include("xueji.geo.urls")),
     path("", include("xueji.corrections.urls")),
+    path("", include("xueji.changes.urls")),
     path("", include("xueji.verification.urls")),
     path("", include("xueji.scores.urls")),
     path("", include("xueji.stats.urls")),
+    path("", include("xueji.yearend.urls")),
+    path("", include("xueji.imports.urls")),
+    path("", include("xueji.imports.export_urls")),
     path("", include("xueji.audit.urls")),
     path("", include("xueji.accounts.urls")),
 ]

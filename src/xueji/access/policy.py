@@ -24,6 +24,7 @@ class Action(models.TextChoices):
     HOME = "home", _("Open the home page of the role")
     DIVISION_VIEW = "division.view", _("Look up administrative divisions")
     SCHOOL_VIEW = "school.view", _("See schools and classes with their head counts")
+    STATS_VIEW = "stats.view", _("See statistics (head counts by grade, age, sex …)")
     SCHOOL_MANAGE = "school.manage", _("Register schools")
     CLASS_MANAGE = "class.manage", _("Open classes")
     STUDENT_VIEW = "student.view", _("Open a student's full record")
@@ -48,11 +49,35 @@ class Action(models.TextChoices):
         "correction.approve_county",
         _("Approve or reject a correction for the county"),
     )
+    CHANGE_VIEW = "change.view", _("See changes of status and transfers (学籍异动)")
+    CHANGE_NOTICE_VIEW = "change.notice_view", _("See a school's public notice of transfers")
+    CHANGE_FILE = "change.file", _("File a change of status or a transfer, or withdraw it")
+    CHANGE_APPROVE_SCHOOL = (
+        "change.approve_school",
+        _("Approve or reject a change or a transfer for the school"),
+    )
+    CHANGE_APPROVE_BUREAU = (
+        "change.approve_bureau",
+        _("Approve or reject a change or a transfer for the bureau"),
+    )
+    CHANGE_WINDOW_MANAGE = (
+        "change.window_manage",
+        _("Set the closed periods of changes of status"),
+    )
+    CHANGE_EVIDENCE_VIEW = "change.evidence_view", _("Open the evidence of a change (audited)")
+    YEAREND_VIEW = "yearend.view", _("See the year-end runs (promotion, graduation) and clearing")
+    YEAREND_RUN = "yearend.run", _("Plan and start a year-end promotion or graduation run")
+    YEAREND_REVERSE = "yearend.reverse", _("Reverse a year-end run within the allowed period")
+    YEAREND_OUTCOME = "yearend.outcome", _("Record 结业 or 肄业 for a final-grade student")
+    INTAKE_ADMIT = "intake.admit", _("Admit graduates of the previous stage into the first grade")
+    DROPOUTS_VIEW = "dropouts.view", _("See graduates admitted nowhere (possible dropouts)")
     WINDOW_VIEW = "window.view", _("See class teachers' verification windows")
     WINDOW_MANAGE = "window.manage", _("Open and close verification windows")
     TEACHING_MANAGE = "teaching.manage", _("Assign subject teachers to classes")
     SCORE_ENTER = "score.enter", _("Enter scores")
     EXPORT = "export", _("Export tables (masked)")
+    IMPORT_RUN = "import.run", _("Import students from a spreadsheet (all or nothing)")
+    IMPORT_VIEW = "import.view", _("See spreadsheet imports and their errors")
     AUDIT_VIEW = "audit.view", _("Search the audit trail")
     ACCOUNT_MANAGE = "account.manage", _("Manage accounts")
 
@@ -70,6 +95,7 @@ class Limit(models.TextChoices):
         _("only the classes and subjects assigned to the user, names only"),
     )
     OWN_ACCOUNT = "own_account", _("only the user's own page")
+    OWN_CLASSES = "own_classes", _("only the user's own classes")
 
 
 @dataclass(frozen=True)
@@ -80,6 +106,8 @@ class Grant:
 
 SCHOOL = frozenset({ScopeLevel.SCHOOL.value})
 COUNTY = frozenset({ScopeLevel.COUNTY.value})
+PROVINCE = frozenset({ScopeLevel.PROVINCE.value})
+NATION = frozenset({ScopeLevel.NATION.value})
 BUREAU = frozenset(
     {ScopeLevel.COUNTY.value, ScopeLevel.CITY.value, ScopeLevel.PROVINCE.value, ScopeLevel.NATION}
 )
@@ -99,13 +127,18 @@ ROLE_LEVELS: dict[str, frozenset[str]] = {
 
 _AREA_READ: dict[str, Grant] = {
     Action.SCHOOL_VIEW: Grant(EVERY_LEVEL),
+    Action.STATS_VIEW: Grant(EVERY_LEVEL),
     Action.STUDENT_VIEW: Grant(EVERY_LEVEL),
     Action.STUDENT_VIEW_LIST: Grant(EVERY_LEVEL),
     Action.STUDENT_VIEW_NAMES: Grant(EVERY_LEVEL),
     Action.ROSTER_VIEW: Grant(EVERY_LEVEL),
     Action.CORRECTION_VIEW: Grant(EVERY_LEVEL),
+    Action.CHANGE_VIEW: Grant(EVERY_LEVEL),
+    Action.CHANGE_NOTICE_VIEW: Grant(EVERY_LEVEL),
     Action.WINDOW_VIEW: Grant(EVERY_LEVEL),
     Action.EXPORT: Grant(EVERY_LEVEL),
+    Action.IMPORT_VIEW: Grant(EVERY_LEVEL),
+    Action.YEAREND_VIEW: Grant(EVERY_LEVEL),
 }
 
 
@@ -124,6 +157,9 @@ MATRIX: dict[str, dict[str, Grant]] = {
         Action.STUDENT_VIEW_NAMES: Grant(SCHOOL, Limit.OWN_CLASSES_IN_WINDOW),
         Action.ROSTER_VIEW: Grant(SCHOOL, Limit.OWN_CLASSES_IN_WINDOW),
         Action.CLASS_VERIFY: Grant(SCHOOL, Limit.OWN_CLASSES_IN_WINDOW),
+        # Head counts of the class, all year; exact while the window opens its records, else
+        # with small cells suppressed (xueji.stats).
+        Action.STATS_VIEW: Grant(SCHOOL, Limit.OWN_CLASSES),
     },
     Role.SUBJECT_TEACHER: {
         **_everyone(),
@@ -140,15 +176,24 @@ MATRIX: dict[str, dict[str, Grant]] = {
         Action.CLASS_MANAGE: Grant(SCHOOL),
         Action.CORRECTION_REQUEST: Grant(SCHOOL),
         Action.TEACHING_MANAGE: Grant(SCHOOL),
+        Action.IMPORT_RUN: Grant(SCHOOL),
+        Action.YEAREND_OUTCOME: Grant(SCHOOL),
+        Action.INTAKE_ADMIT: Grant(SCHOOL),
+        Action.CHANGE_FILE: Grant(SCHOOL),
+        Action.CHANGE_APPROVE_SCHOOL: Grant(SCHOOL),
+        Action.CHANGE_EVIDENCE_VIEW: Grant(SCHOOL),
     },
     Role.PRINCIPAL: {
         **_everyone(),
         **_AREA_READ,
         Action.CORRECTION_APPROVE_SCHOOL: Grant(SCHOOL),
+        Action.CHANGE_APPROVE_SCHOOL: Grant(SCHOOL),
+        Action.CHANGE_EVIDENCE_VIEW: Grant(SCHOOL),
     },
     Role.BUREAU_VIEWER: {
         **_everyone(),
         **_AREA_READ,
+        Action.DROPOUTS_VIEW: Grant(BUREAU),
     },
     Role.BUREAU_APPROVER: {
         **_everyone(),
@@ -157,6 +202,12 @@ MATRIX: dict[str, dict[str, Grant]] = {
         Action.SCHOOL_MANAGE: Grant(BUREAU),
         Action.CORRECTION_APPROVE_COUNTY: Grant(COUNTY),
         Action.WINDOW_MANAGE: Grant(COUNTY),
+        Action.YEAREND_RUN: Grant(BUREAU - {ScopeLevel.CITY.value}),
+        Action.YEAREND_REVERSE: Grant(BUREAU - {ScopeLevel.CITY.value}),
+        Action.DROPOUTS_VIEW: Grant(BUREAU),
+        Action.CHANGE_APPROVE_BUREAU: Grant(COUNTY | PROVINCE),
+        Action.CHANGE_EVIDENCE_VIEW: Grant(COUNTY | PROVINCE),
+        Action.CHANGE_WINDOW_MANAGE: Grant(PROVINCE | NATION),
     },
     Role.AUDITOR: {
         **_everyone(),
@@ -165,6 +216,7 @@ MATRIX: dict[str, dict[str, Grant]] = {
     Role.ADMIN: {
         **_everyone(),
         Action.SCHOOL_VIEW: Grant(BUREAU),
+        Action.STATS_VIEW: Grant(BUREAU),
         Action.SCHOOL_MANAGE: Grant(BUREAU),
         Action.ACCOUNT_MANAGE: Grant(BUREAU),
     },

@@ -1,14 +1,21 @@
-"""Exports of tables (CSV and XLSX): masked by default, safe to open in a spreadsheet.
+"""Exports of tables (CSV and XLSX): masked by default, safe to open in a spreadsheet, streamed.
 
+The one implementation every export uses (students' rosters and records, statistics tables):
 - Formula injection: a text cell beginning with = + - @ (or their full-width forms), a tab, a
   carriage return or NUL could be taken for a formula by a spreadsheet program; it gets a
-  leading apostrophe, which makes it plain text. Numbers stay numbers.
+  leading apostrophe, which makes it plain text. Numbers stay numbers. XLSX text is written as
+  text, never as a formula, a link or a number.
 - Masking: columns declared sensitive (ID numbers, student numbers) are masked, and so is any
   resident ID number found in any other text cell, unless the caller asks to reveal them and
   holds the reveal permission (student.reveal_id); revealing is recorded.
 - Every export is an audit entry: who exported which table, how many rows, masked or not.
+- Streaming: CSV goes out line by line (UTF-8 with a byte order mark, so that Excel reads the
+  Chinese right) from an iterator; XLSX is written in XlsxWriter's constant-memory mode to a
+  temporary file, which is then sent. Memory stays flat for a million rows.
 
-Use `export_table` from views and API endpoints; `to_csv` / `to_xlsx` are its parts.
+Views use `export_response` (rows of a Column list) or `lines_response` (lines already laid out,
+as statistics tables are); `export_table` gives the bytes of a small table (the API); `to_csv` /
+`to_xlsx` are its parts.
 """
 
 from __future__ import annotations
@@ -18,9 +25,10 @@ import datetime
 import decimal
 import io
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import xlsxwriter
 from django.db import transaction
@@ -35,6 +43,11 @@ _IDENTIFIER = re.compile(r"(?<![0-9A-Za-z])([GJLgjl]?)(\d{17}[\dXx])(?![0-9A-Za-
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+XLSX_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
 }
 
 
@@ -73,8 +86,9 @@ def _raw(row: Any, key: str) -> Any:
     return value
 
 
-def _cell(value: Any, column: Column | None, reveal: bool) -> Any:
-    """A cell's value: numbers as numbers, everything else as safe, masked text."""
+def safe_cell(value: Any, mask: Callable[[str], str] | None = mask_identifiers) -> Any:
+    """A cell's value: numbers as numbers, everything else as safe text, masked by `mask`
+    (None: as it is)."""
     if isinstance(value, bool):
         value = str(value).lower()
     elif isinstance(value, int | float | decimal.Decimal):
@@ -83,51 +97,91 @@ def _cell(value: Any, column: Column | None, reveal: bool) -> Any:
         return ""
     dated = isinstance(value, datetime.datetime | datetime.date)
     text = value.isoformat() if dated else str(value)
-    if not reveal:
-        text = column.mask(text) if column is not None and column.mask else mask_identifiers(text)
+    if mask is not None:
+        text = mask(text)
     return neutralise(text)
+
+
+def _cell(value: Any, column: Column | None, reveal: bool) -> Any:
+    if reveal:
+        return safe_cell(value, None)
+    if column is not None and column.mask:
+        return safe_cell(value, column.mask)  # type: ignore[arg-type]
+    return safe_cell(value)
 
 
 def table_cells(
     columns: list[Column], rows: Iterable[Any], *, reveal: bool = False
 ) -> Iterator[list[Any]]:
     """The header line, then one line of cells per row."""
-    yield [_cell(str(column.header), None, True) for column in columns]
+    yield [safe_cell(str(column.header), None) for column in columns]
     for row in rows:
         yield [_cell(_raw(row, column.key), column, reveal) for column in columns]
 
 
-def to_csv(columns: list[Column], rows: Iterable[Any], *, reveal: bool = False) -> bytes:
-    """UTF-8 with a byte order mark, so that spreadsheet programs read the Chinese right."""
+# ---- writers of lines (already safe cells) -----------------------------------------------------
+
+
+def csv_chunks(lines: Iterable[list[Any]], *, lines_per_chunk: int = 500) -> Iterator[bytes]:
+    """CSV in UTF-8 with a byte order mark, a chunk of lines at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows(table_cells(columns, rows, reveal=reveal))
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    yield "\ufeff".encode()
+    pending = 0
+    for line in lines:
+        writer.writerow(line)
+        pending += 1
+        if pending >= lines_per_chunk:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    if pending:
+        yield buffer.getvalue().encode("utf-8")
+
+
+def write_xlsx(
+    out: IO[bytes] | str,
+    lines: Iterable[list[Any]],
+    *,
+    sheet: str = "Sheet1",
+    bold: Callable[[int, int], bool] = lambda r, c: r == 0,
+    widths: Mapping[int, float] | None = None,
+) -> int:
+    """One worksheet written row by row (constant memory); returns the number of lines. Text is
+    always written as text (never a formula or a link), numbers as numbers."""
+    in_memory = not isinstance(out, str)
+    workbook = xlsxwriter.Workbook(
+        out, {**XLSX_OPTIONS, "constant_memory": not in_memory, "in_memory": in_memory}
+    )
+    worksheet = workbook.add_worksheet(_sheet_name(sheet))
+    strong = workbook.add_format({"bold": True})
+    for column, width in (widths or {}).items():
+        worksheet.set_column(column, column, width)
+    count = 0
+    for r, line in enumerate(lines):
+        for c, value in enumerate(line):
+            style = strong if bold(r, c) else None
+            if isinstance(value, int | float | decimal.Decimal):
+                worksheet.write_number(r, c, float(value), style)
+            else:
+                worksheet.write_string(r, c, value, style)
+        count += 1
+    workbook.close()
+    return count
+
+
+def to_csv(columns: list[Column], rows: Iterable[Any], *, reveal: bool = False) -> bytes:
+    """A small table as CSV bytes."""
+    return b"".join(csv_chunks(table_cells(columns, rows, reveal=reveal)))
 
 
 def to_xlsx(
     columns: list[Column], rows: Iterable[Any], *, reveal: bool = False, sheet: str = "Sheet1"
 ) -> bytes:
-    """One worksheet; text is always written as text (never as a formula or a link)."""
+    """A small table as XLSX bytes."""
     output = io.BytesIO()
-    workbook = xlsxwriter.Workbook(
-        output,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
-    worksheet = workbook.add_worksheet(_sheet_name(sheet))
-    bold = workbook.add_format({"bold": True})
-    for r, line in enumerate(table_cells(columns, rows, reveal=reveal)):
-        for c, value in enumerate(line):
-            if isinstance(value, int | float | decimal.Decimal):
-                worksheet.write_number(r, c, float(value))
-            else:
-                worksheet.write_string(r, c, value, bold if r == 0 else None)
-    workbook.close()
+    write_xlsx(output, table_cells(columns, rows, reveal=reveal), sheet=sheet)
     return output.getvalue()
 
 
@@ -135,6 +189,32 @@ def _sheet_name(title: str) -> str:
     """At most 31 characters, none of []:*?/\\ (what Excel allows)."""
     cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in title).strip("'")
     return cleaned[:31] or "Sheet1"
+
+
+def safe_filename(name: str, fmt: str) -> str:
+    safe = re.sub(r"[^\w.-]+", "_", name, flags=re.UNICODE).strip("_") or "export"
+    return f"{safe}.{fmt}"
+
+
+# ---- permission and audit ----------------------------------------------------------------------
+
+
+def _allow(actor: Any, fmt: str, reveal: bool) -> None:
+    from xueji.access.policy import Action
+    from xueji.access.scope import require
+
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}")
+    require(actor, Action.EXPORT)
+    if reveal:
+        require(actor, Action.STUDENT_REVEAL_ID)
+
+
+def _audit(actor: Any, detail: dict[str, Any]) -> None:
+    from xueji.audit.services import audit_record
+
+    with transaction.atomic():
+        audit_record(actor=actor, action="export", detail=detail)
 
 
 @dataclass(frozen=True)
@@ -154,37 +234,111 @@ def export_table(
     fmt: str,
     reveal: bool = False,
 ) -> ExportFile:
-    """Export rows the caller has already selected within their scope, as `fmt` ("csv" or
-    "xlsx"). Needs the export permission, and the reveal permission to unmask; recorded in
-    the audit trail in the same transaction."""
-    from xueji.access.policy import Action
-    from xueji.access.scope import require
-    from xueji.audit.services import audit_record
-
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}")
-    require(actor, Action.EXPORT)
-    if reveal:
-        require(actor, Action.STUDENT_REVEAL_ID)
+    """Export a small table the caller has already selected within their scope, as bytes of
+    `fmt` ("csv" or "xlsx"). Needs the export permission, and the reveal permission to unmask;
+    recorded in the audit trail."""
+    _allow(actor, fmt, reveal)
     counted = list(rows)
     content = (
         to_csv(columns, counted, reveal=reveal)
         if fmt == "csv"
         else to_xlsx(columns, counted, reveal=reveal, sheet=name)
     )
-    with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action="export",
-            detail={
+    _audit(
+        actor,
+        {
+            "table": name,
+            "format": fmt,
+            "rows": len(counted),
+            "columns": [column.key for column in columns],
+            "revealed": reveal,
+        },
+    )
+    return ExportFile(
+        filename=safe_filename(name, fmt),
+        content_type=FORMATS[fmt],
+        content=content,
+        rows=len(counted),
+    )
+
+
+def _count(rows: Any) -> int | None:
+    """The number of rows without reading them: a queryset is counted by the database."""
+    from django.db.models import QuerySet
+
+    if isinstance(rows, QuerySet):
+        return rows.count()
+    if isinstance(rows, list | tuple):
+        return len(rows)
+    return None
+
+
+def lines_response(
+    *,
+    actor: Any,
+    name: str,
+    lines: Iterable[list[Any]],
+    fmt: str,
+    detail: dict[str, Any],
+    rows: int | None = None,
+    reveal: bool = False,
+    bold: Callable[[int, int], bool] = lambda r, c: r == 0,
+    widths: Mapping[int, float] | None = None,
+) -> Any:
+    """An HTTP response streaming lines of safe cells as CSV, or sending them as XLSX written
+    to a temporary file; audited (with `detail`) before the first byte goes out."""
+    from django.http import FileResponse, StreamingHttpResponse
+
+    _allow(actor, fmt, reveal)
+    filename = safe_filename(name, fmt)
+    if fmt == "csv":
+        _audit(actor, {"table": name, "format": fmt, "rows": rows, "revealed": reveal, **detail})
+        response: Any = StreamingHttpResponse(csv_chunks(lines), content_type=FORMATS[fmt])
+    else:
+        handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 - the response closes it
+        written = write_xlsx(handle.name, lines, sheet=name, bold=bold, widths=widths)
+        _audit(
+            actor,
+            {
                 "table": name,
                 "format": fmt,
-                "rows": len(counted),
-                "columns": [column.key for column in columns],
+                "rows": max(written - 1, 0),
                 "revealed": reveal,
+                **detail,
             },
         )
-    safe_name = re.sub(r"[^\w.-]+", "_", name, flags=re.UNICODE).strip("_") or "export"
-    return ExportFile(
-        filename=f"{safe_name}.{fmt}", content_type=FORMATS[fmt], content=content, rows=len(counted)
+        handle.seek(0)
+        response = FileResponse(handle, content_type=FORMATS[fmt])
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _quote(filename: str) -> str:
+    from urllib.parse import quote
+
+    return quote(filename)
+
+
+def export_response(
+    *,
+    actor: Any,
+    name: str,
+    columns: list[Column],
+    rows: Iterable[Any],
+    fmt: str,
+    reveal: bool = False,
+    count: int | None = None,
+) -> Any:
+    """Rows the caller selected within their scope (a list, a queryset or any iterator, read
+    once) as a streamed CSV or XLSX response; masked unless revealed, audited (`count` names
+    the number of rows of an iterator for the audit entry of a CSV)."""
+    return lines_response(
+        actor=actor,
+        name=name,
+        lines=table_cells(columns, rows, reveal=reveal),
+        fmt=fmt,
+        rows=_count(rows) if count is None else count,
+        reveal=reveal,
+        detail={"columns": [column.key for column in columns]},
     )

@@ -1,40 +1,31 @@
-"""CSV and XLSX of a statistics table, safe to open in a spreadsheet.
+"""A statistics table as CSV or XLSX: its lines laid out here, written by xueji.core.exports
+(one implementation of formula-injection safety, masking, streaming and auditing).
 
-A cell whose text begins with = + - @, a tab, a carriage return or NUL could be taken for a
-formula by a spreadsheet (formula injection); such text gets a leading apostrophe, which makes
-it plain text. Counts are written as numbers; hidden counts as their marks ("<5", "×").
+Lines: the title, the header, the rows, then the definition and the notes. Counts are numbers;
+hidden counts are their marks ("<5", "×").
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
-import xlsxwriter
-
+from xueji.core.exports import csv_chunks, lines_response, neutralise, safe_cell, write_xlsx
 from xueji.stats.definitions import suppression
 from xueji.stats.policy import small_cell_threshold
 from xueji.stats.tables import Table
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+__all__ = ["neutralise", "response", "rows_of", "to_csv", "to_xlsx"]
+
+WIDTHS = {0: 28}
 
 
-def neutralise(text: str) -> str:
-    """Text that a spreadsheet will show as text, never evaluate."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
-        return neutralise(str(value or ""))
-    if isinstance(value, int):
-        return value
-    return neutralise(str(value))
+def _bold(r: int, c: int) -> bool:
+    return r <= 1 or c == 0
 
 
 def rows_of(table: Table, note: str = "") -> list[list[Any]]:
-    """The table as lines of cells: title, header, rows, then its definition and notes."""
+    """The table as lines of safe cells: title, header, rows, then its definition and notes."""
     lines: list[list[Any]] = [[str(table.title)], [str(table.corner), *map(str, table.columns)]]
     for row in table.rows:
         lines.append(
@@ -49,38 +40,29 @@ def rows_of(table: Table, note: str = "") -> list[list[Any]]:
         lines.append([note])
     if table.suppressed:
         lines.append([suppression(small_cell_threshold())])
-    return [[_cell(value) for value in line] for line in lines]
+    return [[safe_cell(value) for value in line] for line in lines]
 
 
 def to_csv(table: Table, note: str = "") -> bytes:
-    """UTF-8 with a byte order mark, so that spreadsheet programs read the Chinese right."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows(rows_of(table, note))
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return b"".join(csv_chunks(rows_of(table, note)))
 
 
 def to_xlsx(table: Table, note: str = "") -> bytes:
     output = io.BytesIO()
-    workbook = xlsxwriter.Workbook(
-        output,
-        {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
-    )
-    sheet = workbook.add_worksheet(_sheet_name(str(table.title)))
-    bold = workbook.add_format({"bold": True})
-    for r, line in enumerate(rows_of(table, note)):
-        for c, value in enumerate(line):
-            style = bold if r <= 1 or c == 0 else None
-            if isinstance(value, int):
-                sheet.write_number(r, c, value, style)
-            else:
-                sheet.write_string(r, c, value, style)
-    sheet.set_column(0, 0, 28)
-    workbook.close()
+    write_xlsx(output, rows_of(table, note), sheet=str(table.title), bold=_bold, widths=WIDTHS)
     return output.getvalue()
 
 
-def _sheet_name(title: str) -> str:
-    """At most 31 characters, none of []:*?/\\ (what Excel allows)."""
-    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in title).strip("'")
-    return cleaned[:31] or "Sheet1"
+def response(*, actor: Any, page: str, table: Table, fmt: str, note: str = "") -> Any:
+    """The table as a download, audited like every export."""
+    lines = rows_of(table, note)
+    return lines_response(
+        actor=actor,
+        name=f"{page}-{table.key}",
+        lines=lines,
+        fmt=fmt,
+        rows=len(table.rows),
+        detail={"page": page, "key": table.key, "suppressed": table.suppressed},
+        bold=_bold,
+        widths=WIDTHS,
+    )

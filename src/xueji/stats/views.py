@@ -72,134 +72,126 @@ def _context(page: str, report: Any, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _render(
-    request: HttpRequest,
-    page: str,
-    build: Callable[..., Any],
-    template: str,
-    extra: Callable[[Any, dict[str, Any]], dict[str, Any]],
-) -> HttpResponse:
+def _built(
+    request: HttpRequest, page: str, build: Callable[..., Any], *args: Any
+) -> tuple[Any, dict[str, Any]] | HttpResponse:
+    """What `build` (a selector) gives for the page's query string, with the parsed query; or
+    the answer to a bad query (400), to what lies outside the scope (404) or is forbidden (403)."""
     try:
         cleaned = parse(request.GET)
     except BadParameters as error:
         return _bad(request, str(error))
     try:
-        report = build(request.user, **_params(page, cleaned))
+        return build(request.user, *args, **_params(page, cleaned)), cleaned
     except NotFound as error:
         raise Http404(str(error.message)) from error
     except ServiceError as error:
         if error.status == 403:
             raise PermissionDenied(str(error.message)) from error
         return _bad(request, str(error.message))
-    return render(request, template, _context(page, report, **extra(report, cleaned)))
 
 
-@require_GET
-@login_required
-@requires(Action.SCHOOL_VIEW)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def _page(
+    page: str,
+    build: Callable[..., Any],
+    template: str,
+    extra: Callable[[Any, dict[str, Any]], dict[str, Any]],
+    action: str = Action.STATS_VIEW,
+) -> Callable[[HttpRequest], HttpResponse]:
+    """The view of a statistics page: `build` the report, render it with its `extra` context."""
+
+    @require_GET
+    @login_required
+    @requires(action)
+    def view(request: HttpRequest) -> HttpResponse:
+        built = _built(request, page, build)
+        if isinstance(built, HttpResponse):
+            return built
+        report, cleaned = built
+        return render(request, template, _context(page, report, **extra(report, cleaned)))
+
+    view.__doc__ = extra.__doc__
+    return view
+
+
+def _dated(report: Any, cleaned: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "query": _query(report.target, date=iso(cleaned["date"])),
+        "date_value": report.on.isoformat(),
+    }
+
+
+def _dashboard(report: Dashboard, cleaned: dict[str, Any]) -> dict[str, Any]:
     """The morning numbers of an area (a school's own page, or a bureau's)."""
-
-    def extra(report: Dashboard, cleaned: dict[str, Any]) -> dict[str, Any]:
-        chart_data = {"grades": charts.sex_bars(report.grades)}
-        if report.units is not None:
-            chart_data["units"] = charts.total_bars(report.units)
-        if report.kinds is not None:
-            chart_data["kinds"] = charts.pie(report.kinds)
-        return {
-            "charts": chart_data,
-            "query": _query(report.target, date=iso(cleaned["date"])),
-            "date_value": report.on.isoformat(),
-            "tables": [t for t in (report.units, report.grades, report.kinds) if t is not None],
-        }
-
-    return _render(request, "dashboard", dashboard_report, "stats/dashboard.html", extra)
+    chart_data = {"grades": charts.sex_bars(report.grades)}
+    if report.units is not None:
+        chart_data["units"] = charts.total_bars(report.units)
+    if report.kinds is not None:
+        chart_data["kinds"] = charts.pie(report.kinds)
+    return {
+        "charts": chart_data,
+        **_dated(report, cleaned),
+        "tables": [t for t in (report.units, report.grades, report.kinds) if t is not None],
+    }
 
 
-@require_GET
-@login_required
-@requires(Action.SCHOOL_VIEW)
-def grade_age_sex(request: HttpRequest) -> HttpResponse:
+def _grade_age_sex(report: AgeReport, cleaned: dict[str, Any]) -> dict[str, Any]:
     """Students by grade, age and sex, with the age pyramid and the grade × age heat map."""
-
-    def extra(report: AgeReport, cleaned: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "charts": {
-                "pyramid": charts.age_pyramid(report.table),
-                "heatmap": charts.grade_age_heatmap(report.table),
-            },
-            "query": _query(report.target, date=iso(cleaned["date"])),
-            "date_value": report.on.isoformat(),
-            "tables": [report.table],
-        }
-
-    return _render(request, "grade-age-sex", age_report, "stats/grade_age_sex.html", extra)
+    pyramid = charts.age_pyramid(report.table)
+    heatmap = charts.grade_age_heatmap(report.table)
+    return {
+        "charts": {"pyramid": pyramid, "heatmap": heatmap},
+        **_dated(report, cleaned),
+        "tables": [report.table],
+    }
 
 
-@require_GET
-@login_required
-@requires(Action.SCHOOL_VIEW)
-def breakdown(request: HttpRequest) -> HttpResponse:
+def _breakdown(report: BreakdownReport, cleaned: dict[str, Any]) -> dict[str, Any]:
     """Students by ethnicity, 户口性质, 留守, 随迁, disability, boarding and kind of school."""
-
-    def extra(report: BreakdownReport, cleaned: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "charts": {table.key: charts.sex_bars(table) for table in report.tables},
-            "query": _query(report.target, date=iso(cleaned["date"])),
-            "date_value": report.on.isoformat(),
-            "tables": report.tables,
-        }
-
-    return _render(request, "breakdown", breakdown_report, "stats/breakdown.html", extra)
+    return {
+        "charts": {table.key: charts.sex_bars(table) for table in report.tables},
+        **_dated(report, cleaned),
+        "tables": report.tables,
+    }
 
 
-@require_GET
-@login_required
-@requires(Action.SCHOOL_VIEW)
-def annual(request: HttpRequest) -> HttpResponse:
+def _annual(report: AnnualReport, cleaned: dict[str, Any]) -> dict[str, Any]:
     """事业统计 of a school year, with the definition next to each figure."""
-
-    def extra(report: AnnualReport, cleaned: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "charts": {table.key: charts.grade_age_heatmap(table) for table in report.by_kind}
-            | {"flows": charts.total_bars(report.flows)},
-            "query": _query(report.target, year=cleaned["year"]),
-            "year_value": report.start_year,
-            "years": list(range(report.start_year, report.start_year - 6, -1)),
-            "census_definition": definitions.census(),
-            "undated_definition": definitions.undated_exits(),
-            "tables": [*report.by_kind, report.flows, report.cohorts],
-        }
-
-    return _render(request, "annual", annual_report, "stats/annual.html", extra)
+    return {
+        "charts": {table.key: charts.grade_age_heatmap(table) for table in report.by_kind}
+        | {"flows": charts.total_bars(report.flows)},
+        "query": _query(report.target, year=cleaned["year"]),
+        "year_value": report.start_year,
+        "years": list(range(report.start_year, report.start_year - 6, -1)),
+        "census_definition": definitions.census(),
+        "undated_definition": definitions.undated_exits(),
+        "tables": [*report.by_kind, report.flows, report.cohorts],
+    }
 
 
-@require_GET
-@login_required
-@requires(Action.SCHOOL_VIEW)
-def mobility(request: HttpRequest) -> HttpResponse:
+def _mobility(report: MobilityReport, cleaned: dict[str, Any]) -> dict[str, Any]:
     """Flows between counties or provinces over a period, the net inflow, 随迁子女 by origin."""
+    start, end = report.start.isoformat(), report.end.isoformat()
+    return {
+        "charts": {
+            "sankey": charts.sankey(report.links),
+            "matrix": charts.matrix_heatmap(report.matrix),
+            "net": charts.net_bars(report.net),
+            "migrants": charts.total_bars(report.migrants),
+        },
+        "query": _query(report.target, start=start, end=end, level=report.level),
+        "start_value": start,
+        "end_value": end,
+        "tables": [report.matrix, report.net, report.migrants],
+    }
 
-    def extra(report: MobilityReport, cleaned: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "charts": {
-                "sankey": charts.sankey(report.links),
-                "matrix": charts.matrix_heatmap(report.matrix),
-                "net": charts.net_bars(report.net),
-                "migrants": charts.total_bars(report.migrants),
-            },
-            "query": _query(
-                report.target,
-                start=report.start.isoformat(),
-                end=report.end.isoformat(),
-                level=report.level,
-            ),
-            "start_value": report.start.isoformat(),
-            "end_value": report.end.isoformat(),
-            "tables": [report.matrix, report.net, report.migrants],
-        }
 
-    return _render(request, "mobility", mobility_report, "stats/mobility.html", extra)
+dashboard = _page("dashboard", dashboard_report, "stats/dashboard.html", _dashboard)
+grade_age_sex = _page("grade-age-sex", age_report, "stats/grade_age_sex.html", _grade_age_sex)
+breakdown = _page("breakdown", breakdown_report, "stats/breakdown.html", _breakdown)
+# Moves between schools: figures of a school or an area, not of a class.
+annual = _page("annual", annual_report, "stats/annual.html", _annual, Action.SCHOOL_VIEW)
+mobility = _page("mobility", mobility_report, "stats/mobility.html", _mobility, Action.SCHOOL_VIEW)
 
 
 CONTENT_TYPES = {
@@ -215,22 +207,12 @@ def export(request: HttpRequest, page: str, key: str, fmt: str) -> HttpResponse:
     """One table of a page as CSV or XLSX, with the same figures (and suppression) as shown."""
     if page not in PAGES or fmt not in CONTENT_TYPES:
         raise Http404
-    try:
-        cleaned = parse(request.GET)
-    except BadParameters as error:
-        return _bad(request, str(error))
-    try:
-        table = stats_table(request.user, page, key, **_params(page, cleaned))
-    except NotFound as error:
-        raise Http404(str(error.message)) from error
-    except ServiceError as error:
-        if error.status == 403:
-            raise PermissionDenied(str(error.message)) from error
-        return _bad(request, str(error.message))
+    built = _built(request, page, stats_table, page, key)
+    if isinstance(built, HttpResponse):
+        return built
+    table, _cleaned = built
     note = _("Exported on %(day)s.") % {"day": timezone.localdate().isoformat()}
-    body = exports.to_csv(table, note) if fmt == "csv" else exports.to_xlsx(table, note)
-    response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
-    filename = f"{page}-{table.key}.{fmt}"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
+    response: HttpResponse = exports.response(
+        actor=request.user, page=page, table=table, fmt=fmt, note=note
+    )
     return response

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -112,14 +113,47 @@ def _value(param: str, place: Place) -> Any:
         "window_id": lambda: place.window.pk,
         "assignment_id": lambda: place.assignment.pk,
         "code": lambda: place.county.code,
+        "run_id": lambda: _yearend_run(place).pk,
+        "change_id": lambda: place.change.pk,
+        "change_evidence_id": lambda: place.change_evidence.pk,
+        "job_id": lambda: _import_job(place).pk,
     }
     if param not in values:
         raise AssertionError(f"no test object for the URL parameter {param!r}: add one")
     return values[param]()
 
 
+def _yearend_run(place: Place) -> Any:
+    """A planned promotion of the place's school (made once per school)."""
+    from xueji.yearend.models import RunKind, RunState, YearEndRun
+
+    return YearEndRun.objects.get_or_create(
+        kind=RunKind.PROMOTE,
+        scope_level="school",
+        scope_code=place.school.code,
+        from_year=2026,
+        defaults={"state": RunState.PLANNED, "scope_name": place.school.name},
+    )[0]
+
+
 # URL parameters that name no object of a scope, with a value that exists.
-SAMPLES = {"page": "grade-age-sex", "key": "grade-age-sex", "fmt": "csv"}
+SAMPLES = {"page": "grade-age-sex", "key": "grade-age-sex", "fmt": "csv", "purpose": "students"}
+
+
+def _import_job(place: Place) -> Any:
+    """An import of the place's school (made once per school)."""
+    from xueji.imports.models import ImportJob, JobState
+
+    job = ImportJob.objects.filter(school=place.school).first()
+    return job or ImportJob.objects.create(
+        school=place.school,
+        purpose="students",
+        state=JobState.INVALID,
+        sha256="0" * 64,
+        filename="students.csv",
+        kind="csv:utf-8-sig",
+        created_by=place.student.events.first().actor,
+    )
 
 
 def _object_params(route: Route) -> list[str]:
@@ -155,6 +189,30 @@ def _api_body(route: Route, place: Place | None) -> dict[str, Any] | None:
         "lookup_student": lambda: {"number": (target or _fallback).student.reveal_student_number()},
         "assign_resident_id": lambda: {"id_number": resident_id()},
         "reveal_numbers": lambda: {},
+        # Changes of status: a transfer of another province's child (found by number and name,
+        # whatever the caller's area), the other kinds by the student's UUID.
+        "change_lookup_transfer": lambda: _transfer_child(),
+        "change_file_transfer": lambda: {
+            **_transfer_child(),
+            "to_class_id": _fallback.school_class.pk,
+            "reason": "随父母工作调动",
+        },
+        "change_file_request": lambda: {
+            "student_id": (target or _fallback).student.pk,
+            "kind": "suspend",
+            "reason": "病休",
+        },
+        "change_school_decision": lambda: {"decision": "approve"},
+        "change_bureau_decision": lambda: {"decision": "approve"},
+        "change_withdraw_request": lambda: {},
+        "plan_run": lambda: {"kind": "promote", "scope": (target or _fallback).school.code},
+        "start_run": lambda: {},
+        "reverse_run": lambda: {"note": ""},
+        "admit_graduates": lambda: {
+            "school_class_id": (target or _fallback).school_class.pk,
+            "student_numbers": [(target or _fallback).student.reveal_student_number()],
+        },
+        "upload_import": lambda: {"purpose": "students"},
     }
     if route.method != "POST":
         return None
@@ -164,9 +222,24 @@ def _api_body(route: Route, place: Place | None) -> dict[str, Any] | None:
 
 
 _fallback: Any = None
+_far: Any = None
+
+
+def _transfer_child() -> dict[str, Any]:
+    return {"student_number": _far.student.reveal_student_number(), "name": _far.student.name}
+
+
+# API endpoints that take a file (multipart/form-data) rather than JSON.
+MULTIPART = {"upload_import"}
 
 # API endpoints whose object travels in the body, not the URL.
-BODY_OBJECTS = {"register_student", "lookup_student"}
+BODY_OBJECTS = {
+    "plan_run",
+    "admit_graduates",
+    "register_student",
+    "lookup_student",
+    "change_file_request",
+}
 
 
 def _places(route: Route, actor: Actor) -> list[tuple[Place | None, bool | None]]:
@@ -205,7 +278,12 @@ def _expected(route: Route, actor: Actor, place: Place | None, inside: bool | No
 
 def _request(client: Any, route: Route, url: str, body: dict[str, Any] | None) -> Any:
     with transaction.atomic():
-        if route.kind == "api":
+        if route.kind == "api" and route.function in MULTIPART:
+            upload = SimpleUploadedFile("students.csv", "姓名\r\n".encode("utf-8-sig"))
+            response = client.client.post(
+                url, {**(body or {}), "file": upload}, headers=client._headers()
+            )
+        elif route.kind == "api":
             response = client.post(url, body or {}) if route.method == "POST" else client.get(url)
         else:
             response = client.get(url)
@@ -216,9 +294,9 @@ def _request(client: Any, route: Route, url: str, body: dict[str, Any] | None) -
 
 
 def test_every_role_against_every_page_and_endpoint(db: Any, capsys: Any) -> None:
-    global _fallback
+    global _fallback, _far
     world = World()
-    _fallback = world.a
+    _fallback, _far = world.a, world.e
     routes = all_routes()
     failures = [
         f"{route} declares no action (@requires / @endpoint_requires)"

@@ -47,6 +47,8 @@ class Place:
     evidence: Any = None
     window: Any = None
     assignment: Any = None
+    change: Any = None
+    change_evidence: Any = None
 
 
 @dataclass
@@ -128,6 +130,22 @@ def _correction(place: Place, registrar: Any) -> tuple[Any, Any]:
         uploaded_by=registrar,
     )
     return correction, evidence
+
+
+def _change(place: Place, registrar: Any) -> tuple[Any, Any]:
+    """A suspension filed by the school, waiting for its county bureau, with the guardian's
+    request as evidence."""
+    from xueji.changes.services import change_file
+    from xueji.corrections.evidence import Upload
+
+    change = change_file(
+        actor=registrar,
+        student_id=place.student.pk,
+        kind="suspend",
+        reason="病休",
+        guardian_request=Upload("申请书.pdf", PDF),
+    )
+    return change, change.evidence.get()
 
 
 class World:
@@ -270,6 +288,9 @@ class World:
                 _window(place.county, self.county_approver, term)
             )
             place.correction, place.evidence = _correction(place, self.registrars["a"])
+            place.change, place.change_evidence = _change(
+                place, self.registrars[place.key if place.key in self.registrars else "a"]
+            )
 
     def actor(self, name: str) -> Actor:
         return next(actor for actor in self.actors if actor.name == name)
