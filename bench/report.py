@@ -51,6 +51,10 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         rows += stats_bench.rows(results["statistics"])
     if "encryption" in results:
         rows += encryption_bench.rows(results["encryption"])
+    if "yearend" in results:
+        from bench import yearend as yearend_bench
+
+        rows += yearend_bench.rows(results["yearend"])
     if "transfers" in results:
         from bench import transfers as transfers_bench
 
