@@ -13,8 +13,13 @@ from __future__ import annotations
 
 import datetime
 import json
-import uuid
-from collections.abc import Callable, Iterable
+import multiprocessing
+import os
+import re
+import struct
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -29,6 +34,7 @@ from xueji.core.errors import FieldErrors, ServiceError
 from xueji.core.exports import mask_identifiers
 from xueji.core.idnumbers import g_number, normalize
 from xueji.demo import synth
+from xueji.geo.models import Division
 from xueji.geo.selectors import division_exists
 from xueji.imports import columns as cols
 from xueji.schools.models import School, SchoolClass
@@ -36,7 +42,6 @@ from xueji.students.identity import (
     FAMILY_ID_NUMBER,
     STUDENT_ID_NUMBER,
     document_fields,
-    document_index,
     student_number_fields,
 )
 from xueji.students.models import EventKind, NumberKind, RecordState, Student
@@ -51,6 +56,9 @@ from xueji.students.validation import (
 )
 
 BATCH_ROWS = 5_000
+# Files of at least this many rows are checked by forked workers, CHUNK_ROWS rows at a time.
+PARALLEL_MIN_ROWS = 5_000
+CHUNK_ROWS = 500
 MAX_KEPT_ERRORS = 20_000
 EVENT_TABLE = "students_recordevent"
 EVENT_COLUMNS = ("id", "student_id", "kind", "occurred_on", "recorded_at", "actor_id", "detail")
@@ -133,11 +141,27 @@ class Layout:
 
 
 @dataclass
+class Prepared:
+    """What writing a valid row needs that depends on the row alone: computed where the row is
+    checked (in a worker when there are several), so that the writer only formats and copies."""
+
+    document: dict[str, str]  # the child's document: masked, sealed, blind index
+    number: dict[str, str] | None  # the G number's fields (None: a J number is allocated)
+    # The student's columns from name to needs_school_bus, and each family member's from
+    # relation to missing_reason, converted for the database: on PostgreSQL one string in COPY's
+    # text format (tab-separated), on SQLite a tuple of parameters.
+    student: str | tuple[Any, ...]
+    family: list[str | tuple[Any, ...]]
+
+
+@dataclass
 class Checked:
     row: int
     data: StudentData | None
     extra: dict[str, Any]
     errors: list[CellError]
+    prepared: Prepared | None = None
+    class_cell: Any = ""  # the class number's cell as uploaded, for its error
 
 
 class RowReader:
@@ -145,6 +169,7 @@ class RowReader:
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
+        self.postgres = connection.vendor == "postgresql"
         index = layout.index
         self.student_fields = [
             (f.key, index[f.key], cols.reader_of(f))
@@ -242,7 +267,157 @@ def check_student_row(
             for error in field_errors:
                 errors.append(cell_error(row, column, raw, error))
     extra = {k: v for k, v in values.items() if k not in _STUDENT_KEYS}
-    return Checked(row=row, data=None if errors else data, extra=extra, errors=errors)
+    position = layout.index.get("class_number", -1)
+    class_cell = cells[position] if 0 <= position < len(cells) else ""
+    if errors:
+        return Checked(row=row, data=None, extra=extra, errors=errors, class_cell=class_cell)
+    return Checked(
+        row=row,
+        data=data,
+        extra=extra,
+        errors=errors,
+        prepared=prepare(data, postgres=reader.postgres),
+        class_cell=class_cell,
+    )
+
+
+def prepare(data: StudentData, *, postgres: bool) -> Prepared:
+    """Pinyin, sealed numbers, blind indexes and the row's own columns of a valid row."""
+    number = None
+    if data.id_doc_type == codes.IdDocType.RESIDENT_ID:
+        number = student_number_fields(g_number(data.id_number))
+    document = document_fields(data.id_doc_type, data.id_number, context=STUDENT_ID_NUMBER)
+    student = (
+        data.name,
+        *_spelled(data.name),
+        data.sex,
+        data.birth_date.isoformat(),
+        data.birthplace_code,
+        data.native_place_code or None,
+        data.ethnicity,
+        data.nationality,
+        data.id_doc_type,
+        document["id_number_masked"],
+        document["id_number_sealed"],
+        document["id_number_index"],
+        data.overseas_status,
+        data.health,
+        data.hukou_division_code or None,
+        data.hukou_nature,
+        data.former_name,
+        data.address,
+        data.phone,
+        data.attendance_mode,
+        data.entry_method,
+        data.only_child,
+        data.attended_preschool,
+        data.left_behind,
+        data.migrant_child,
+        data.orphan,
+        data.martyr_family,
+        data.inclusive_education,
+        data.disability_type,
+        data.needs_aid,
+        data.needs_school_bus,
+    )
+    family = []
+    for member in data.family:
+        doc = document_fields(member.id_doc_type, member.id_number, context=FAMILY_ID_NUMBER)
+        family.append(
+            (
+                member.relation,
+                member.name,
+                member.id_doc_type,
+                doc["id_number_masked"],
+                doc["id_number_sealed"],
+                doc["id_number_index"],
+                member.phone,
+                member.employer,
+                member.is_guardian,
+                member.missing_reason,
+            )
+        )
+    if postgres:
+        return Prepared(
+            document=document,
+            number=number,
+            student="\t".join(map(_pg, student)),
+            family=["\t".join(map(_pg, values)) for values in family],
+        )
+    return Prepared(
+        document=document,
+        number=number,
+        student=tuple(map(_sqlite, student)),
+        family=[tuple(map(_sqlite, values)) for values in family],
+    )
+
+
+# ---- checking in forked workers ----------------------------------------------------------------
+
+# What the forked workers check with, set in the parent just before forking (inherited, never
+# pickled): the row reader and the codes of the current divisions.
+_WORK: tuple[RowReader, frozenset[str]] | None = None
+
+
+def _check_chunk(chunk: list[tuple[int, list[Any]]]) -> list[Checked]:
+    """A worker's share: rows checked and prepared. It never touches the database connection it
+    inherited (multiprocessing's forked workers leave through os._exit)."""
+    assert _WORK is not None
+    reader, divisions = _WORK
+    known = divisions.__contains__
+    return [check_student_row(reader, row, cells, division_exists=known) for row, cells in chunk]
+
+
+def check_workers(total: int) -> int:
+    """Worker processes for a file of `total` rows: the cores, for a large file on PostgreSQL
+    (SQLite's file is locked by the transaction, and small files are not worth a fork)."""
+    if (
+        total < PARALLEL_MIN_ROWS
+        or connection.vendor != "postgresql"
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return 1
+    return min(os.cpu_count() or 1, 4)
+
+
+def checked_rows(
+    rows: Iterable[tuple[int, list[Any]]],
+    reader: RowReader,
+    *,
+    division_exists: Callable[[str], bool],
+    workers: int = 1,
+    chunk_rows: int | None = None,
+) -> Iterator[Checked]:
+    """Every row checked, in the file's order; with workers > 1 by forked processes, a bounded
+    number of chunks in flight (memory stays constant whatever the file's size)."""
+    if workers <= 1:
+        for row, cells in rows:
+            yield check_student_row(reader, row, cells, division_exists=division_exists)
+        return
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    global _WORK
+    _WORK = (reader, frozenset(Division.objects.values_list("code", flat=True)))
+    context = multiprocessing.get_context("fork")
+    try:
+        with context.Pool(workers) as pool:
+            _WORK = None  # the workers have their copy
+            in_flight: deque[Any] = deque()
+            # Enough for the workers to go on while this process writes a batch.
+            max_in_flight = max(workers * 2, BATCH_ROWS // chunk_rows + workers)
+            chunk: list[tuple[int, list[Any]]] = []
+            for item in rows:
+                chunk.append(item)
+                if len(chunk) >= chunk_rows:
+                    in_flight.append(pool.apply_async(_check_chunk, (chunk,)))
+                    chunk = []
+                    if len(in_flight) > max_in_flight:
+                        yield from in_flight.popleft().get()
+            if chunk:
+                in_flight.append(pool.apply_async(_check_chunk, (chunk,)))
+            while in_flight:
+                yield from in_flight.popleft().get()
+    finally:
+        _WORK = None
 
 
 # ---- writing -----------------------------------------------------------------------------------
@@ -254,23 +429,27 @@ def _spelled(name: str) -> tuple[str, str]:
     return name_pinyin(name), name_initials(name)
 
 
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+
+
 def _pg(value: Any) -> str:
     """A value in COPY's text format (imported text may hold tabs, newlines, backslashes)."""
+    if type(value) is str:
+        if _COPY_SPECIAL.search(value) is None:
+            return value
+        return (
+            value.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
     if value is None:
         return "\\N"
     if value is True:
         return "t"
     if value is False:
         return "f"
-    text = value if isinstance(value, str) else str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = (
-            text.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    return text
+    return _pg(str(value))
 
 
 def _sqlite(value: Any) -> Any:
@@ -287,6 +466,7 @@ class Pending:
     data: StudentData
     school_class: SchoolClass
     age_note: str
+    prepared: Prepared
 
 
 @dataclass
@@ -307,6 +487,21 @@ class StudentWriter:
         self.dialect = synth.POSTGRES if self.postgres else synth.SQLITE
         self.now = synth.now_text(self.dialect)
         self.convert: Callable[[Any], Any] = _pg if self.postgres else _sqlite
+        self.uuid_base = (time.time_ns() // 1_000_000) << 80 | (0x7 << 76) | (0b10 << 62)
+        self.uuid_counter = 0
+
+    def uuids(self, count: int) -> list[str]:
+        """Time-ordered UUIDs (version 7: the import's start in milliseconds, a counter, 32
+        random bits), so that the primary keys and the indexes led by student_id grow at their
+        right edge instead of at random leaves."""
+        start = self.uuid_counter
+        self.uuid_counter += count
+        randoms = struct.unpack(f"<{count}I", os.urandom(4 * count))
+        base = self.uuid_base
+        return [
+            f"{base | (c >> 30) << 64 | (c & 0x3FFFFFFF) << 32 | r:032x}"
+            for c, r in zip(range(start, start + count), randoms, strict=True)
+        ]
 
     def add(self, item: Pending) -> None:
         self.pending.append(item)
@@ -320,14 +515,27 @@ class StudentWriter:
         wanted: dict[str, list[int]] = {}
         for item in self.pending:
             if item.data.id_number:
-                key = document_index(item.data.id_doc_type, item.data.id_number)
+                key = item.prepared.document["id_number_index"]
                 wanted.setdefault(key, []).append(item.row)
         found: dict[int, str] = {}
         if not wanted:
             return found
-        holders = Student.objects.filter(id_number_index__in=list(wanted)).values_list(
-            "id_number_index", "school__name"
-        )
+        holders: Iterable[tuple[str, str]]
+        if self.postgres:
+            # One array parameter: an IN list of thousands of parameters costs more to build
+            # and to parse than the lookup itself.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT s.id_number_index, sc.name FROM {Student._meta.db_table} s "
+                    f"JOIN {School._meta.db_table} sc ON sc.id = s.school_id "
+                    "WHERE s.id_number_index = ANY(%s)",
+                    [list(wanted)],
+                )
+                holders = cursor.fetchall()
+        else:
+            holders = Student.objects.filter(id_number_index__in=list(wanted)).values_list(
+                "id_number_index", "school__name"
+            )
         for index, school_name in holders:
             for row in wanted.get(index, []):
                 found[row] = school_name
@@ -340,144 +548,126 @@ class StudentWriter:
         if not self.pending:
             return
         convert = self.convert
-        batch = synth.Batch()
-        students: list[tuple[Any, ...]] = []
-        family: list[tuple[Any, ...]] = []
-        placements: list[tuple[Any, ...]] = []
-        events: list[tuple[Any, ...]] = []
+        students: list[Any] = []  # lines of COPY text on PostgreSQL, tuples on SQLite
+        family: list[Any] = []
+        placements: list[Any] = []
+        events: list[Any] = []
         today = self.start_date
         actor_id = getattr(self.actor, "pk", None)
+
+        postgres = self.postgres
+        state = RecordState.ENROLLED.value
+        school_pk = str(self.school.pk)
+
+        formatted: dict[tuple[Any, str], tuple[Any, Any]] = {}
+
+        def row(*values: Any) -> Any:
+            if postgres:
+                return "\t".join(map(convert, values))
+            return tuple(map(convert, values))
+
+        # Three keys a student (its row, placement and event) and one a family member,
+        # drawn at once, in key order.
+        ids = iter(
+            self.uuids(len(self.pending) * 3 + sum(len(i.data.family) for i in self.pending))
+        )
         for item in self.pending:
             data = item.data
-            student_id = uuid.uuid4().hex
-            if data.id_doc_type == codes.IdDocType.RESIDENT_ID:
-                number, kind = g_number(data.id_number), NumberKind.G
+            prepared = item.prepared
+            student_id = next(ids)
+            if prepared.number is not None:
+                sealed, kind = prepared.number, NumberKind.G
             else:
                 number = _allocate_j_number(self.school.county_id, data.birth_date)
-                kind = NumberKind.J
-            sealed = student_number_fields(number)
-            document = document_fields(data.id_doc_type, data.id_number, context=STUDENT_ID_NUMBER)
-            values = (
-                student_id,
-                sealed["number_masked"],
-                sealed["number_sealed"],
-                sealed["number_index"],
-                kind,
-                data.name,
-                *_spelled(data.name),
-                data.sex,
-                data.birth_date.isoformat(),
-                data.birthplace_code,
-                data.native_place_code or None,
-                data.ethnicity,
-                data.nationality,
-                data.id_doc_type,
-                document["id_number_masked"],
-                document["id_number_sealed"],
-                document["id_number_index"],
-                data.overseas_status,
-                data.health,
-                data.hukou_division_code or None,
-                data.hukou_nature,
-                data.former_name,
-                data.address,
-                data.phone,
-                data.attendance_mode,
-                data.entry_method,
-                data.only_child,
-                data.attended_preschool,
-                data.left_behind,
-                data.migrant_child,
-                data.orphan,
-                data.martyr_family,
-                data.inclusive_education,
-                data.disability_type,
-                data.needs_aid,
-                data.needs_school_bus,
-                RecordState.ENROLLED.value,
-                self.school.pk,
-                self.now,
-                self.now,
-            )
-            students.append(tuple(convert(v) for v in values))
-            for ordinal, member in enumerate(data.family):
-                doc = document_fields(
-                    member.id_doc_type, member.id_number, context=FAMILY_ID_NUMBER
-                )
-                family.append(
-                    tuple(
-                        convert(v)
-                        for v in (
-                            uuid.uuid4().hex,
+                sealed, kind = student_number_fields(number), NumberKind.J
+            if postgres:
+                students.append(
+                    "\t".join(
+                        (
                             student_id,
-                            ordinal,
-                            member.relation,
-                            member.name,
-                            member.id_doc_type,
-                            doc["id_number_masked"],
-                            doc["id_number_sealed"],
-                            doc["id_number_index"],
-                            member.phone,
-                            member.employer,
-                            member.is_guardian,
-                            member.missing_reason,
+                            sealed["number_masked"],
+                            sealed["number_sealed"],
+                            sealed["number_index"],
+                            kind,
+                            prepared.student,  # type: ignore[arg-type]
+                            state,
+                            school_pk,
+                            self.now,
+                            self.now,
                         )
                     )
                 )
-            school_class = item.school_class
-            placements.append(
-                tuple(
-                    convert(v)
-                    for v in (
-                        uuid.uuid4().hex,
+                for ordinal, member in enumerate(prepared.family):
+                    family.append(f"{next(ids)}\t{student_id}\t{ordinal}\t{member}")
+            else:
+                students.append(
+                    (
                         student_id,
+                        sealed["number_masked"],
+                        sealed["number_sealed"],
+                        sealed["number_index"],
+                        kind,
+                        *prepared.student,
+                        state,
+                        self.school.pk,
+                        self.now,
+                        self.now,
+                    )
+                )
+                for ordinal, member in enumerate(prepared.family):
+                    family.append((next(ids), student_id, ordinal, *member))
+            school_class = item.school_class
+            # The placement's and the event's columns other than the keys depend on the class
+            # and the age note only: formatted once for each.
+            shared = formatted.get((school_class.pk, item.age_note))
+            if shared is None:
+                detail = {
+                    "school": self.school.code,
+                    "class": school_class.pk,
+                    "grade": school_class.grade,
+                    "age_confirmation": item.age_note,
+                    "import": True,
+                }
+                shared = formatted[(school_class.pk, item.age_note)] = (
+                    row(
                         self.school.pk,
                         school_class.pk,
                         school_class.grade,
                         today.isoformat(),
                         None,
                         "registration",
-                    )
-                )
-            )
-            detail = {
-                "school": self.school.code,
-                "class": school_class.pk,
-                "grade": school_class.grade,
-                "age_confirmation": item.age_note,
-                "import": True,
-            }
-            events.append(
-                tuple(
-                    convert(v)
-                    for v in (
-                        uuid.uuid4().hex,
-                        student_id,
+                    ),
+                    row(
                         EventKind.REGISTERED.value,
                         today.isoformat(),
                         self.now,
                         actor_id,
                         json.dumps(detail, ensure_ascii=False),
-                    )
+                    ),
                 )
-            )
-        batch.students = len(students)
-        batch.family_members = len(family)
-        batch.rows[synth.STUDENT_TABLE].append(students)
-        batch.rows[synth.FAMILY_TABLE].append(family)
-        batch.rows[synth.PLACEMENT_TABLE].append(placements)
+            if postgres:
+                placements.append(f"{next(ids)}\t{student_id}\t{shared[0]}")
+                events.append(f"{next(ids)}\t{student_id}\t{shared[1]}")
+            else:
+                placements.append((next(ids), student_id, *shared[0]))
+                events.append((next(ids), student_id, *shared[1]))
         # wrap_database_errors: a unique violation raised by COPY (the raw driver's cursor)
         # becomes Django's IntegrityError, as from any other statement.
         with connection.cursor() as cursor, connection.wrap_database_errors:
             if self.postgres:
-                writer = synth.PostgresWriter(cursor.cursor)
-                writer.prepare(batch)
-                writer.write(batch)
-                with cursor.cursor.copy(
-                    f"COPY {EVENT_TABLE} ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
-                ) as copy:
-                    copy.write(synth.copy_text([events]))
+                tables = (*synth.TABLES, (EVENT_TABLE, EVENT_COLUMNS))
+                texts = (students, family, placements, events)
+                for (table, columns), lines in zip(tables, texts, strict=True):
+                    if lines:
+                        with cursor.cursor.copy(
+                            f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+                        ) as copy:
+                            copy.write("\n".join(lines) + "\n")
             else:
+                batch = synth.Batch()
+                batch.rows[synth.STUDENT_TABLE].append(students)
+                batch.rows[synth.FAMILY_TABLE].append(family)
+                batch.rows[synth.PLACEMENT_TABLE].append(placements)
                 synth.SqliteWriter(connection.connection).write(batch)
                 connection.connection.executemany(
                     f"INSERT INTO {EVENT_TABLE} ({', '.join(EVENT_COLUMNS)}) "
@@ -523,18 +713,23 @@ def import_students_rows(
     actor: Any,
     start_date: datetime.date,
     progress: Callable[[int], None] | None = None,
-    batch_rows: int = BATCH_ROWS,
+    batch_rows: int | None = None,
+    workers: int = 1,
 ) -> Outcome:
     """Check every row and write the valid file; call inside one transaction, and roll it back
-    when the outcome has errors (rows written before the first error are then undone)."""
+    when the outcome has errors (rows written before the first error are then undone). With
+    workers > 1 (PostgreSQL) forked processes check and prepare the rows, this one writes."""
     outcome = Outcome()
     reader = RowReader(layout)
     classes = classes_of(school, academic_year)
     year_start = academic_year.start_date
-    writer = StudentWriter(school=school, actor=actor, start_date=start_date, batch_rows=batch_rows)
+    writer = StudentWriter(
+        school=school, actor=actor, start_date=start_date, batch_rows=batch_rows or BATCH_ROWS
+    )
     seen: dict[int, int] = {}  # 8-byte fingerprint of the document index -> first row
     index = layout.index
     division_cache: dict[str, bool] = {}
+    age_ranges: dict[int, tuple[int, int]] = {}
 
     def known_division(code: str) -> bool:
         found = division_cache.get(code)
@@ -571,9 +766,9 @@ def import_students_rows(
             return
         writer.flush()
 
-    for row, cells in rows:
+    for checked in checked_rows(rows, reader, division_exists=known_division, workers=workers):
+        row = checked.row
         outcome.rows += 1
-        checked = check_student_row(reader, row, cells, division_exists=known_division)
         errors = checked.errors
         school_class = None
         grade, number = checked.extra.get("grade"), checked.extra.get("class_number")
@@ -584,7 +779,7 @@ def import_students_rows(
                     cell_error(
                         row,
                         index["class_number"],
-                        cells[index["class_number"]] if index["class_number"] < len(cells) else "",
+                        checked.class_cell,
                         ValidationError(
                             _("The school has no class %(number)d in grade %(grade)d this year."),
                             code="class_not_found",
@@ -605,7 +800,10 @@ def import_students_rows(
         age_note = str(checked.extra.get("age_confirmation") or "").strip()
         data = checked.data
         if data is not None and school_class is not None:
-            low, high = expected_age_range(school_class.grade)
+            grade_ages = age_ranges.get(school_class.grade)
+            if grade_ages is None:
+                grade_ages = age_ranges[school_class.grade] = expected_age_range(school_class.grade)
+            low, high = grade_ages
             age = age_on(data.birth_date, year_start)
             if not low <= age <= high and not age_note:
                 errors.append(
@@ -624,7 +822,8 @@ def import_students_rows(
                     )
                 )
         if data is not None and data.id_number:
-            key = document_index(data.id_doc_type, data.id_number)
+            assert checked.prepared is not None
+            key = checked.prepared.document["id_number_index"]
             fingerprint = int(key[:16], 16)
             first = seen.get(fingerprint)
             if first is not None:
@@ -645,7 +844,16 @@ def import_students_rows(
         if errors:
             outcome.add_errors(errors)
         elif data is not None and school_class is not None:
-            writer.add(Pending(row=row, data=data, school_class=school_class, age_note=age_note))
+            assert checked.prepared is not None
+            writer.add(
+                Pending(
+                    row=row,
+                    data=data,
+                    school_class=school_class,
+                    age_note=age_note,
+                    prepared=checked.prepared,
+                )
+            )
             if writer.full():
                 flush()
         if progress is not None and outcome.rows % 1000 == 0:

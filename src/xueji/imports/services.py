@@ -26,6 +26,7 @@ from xueji.imports.pipeline import (
     HeaderError,
     Layout,
     Outcome,
+    check_workers,
     import_intake_rows,
     import_students_rows,
     import_updates_rows,
@@ -190,7 +191,7 @@ def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
     try:
         layout = Layout.of(job.purpose, sheet.header)
         with transaction.atomic():
-            outcome = _run_rows(job, layout, sheet.rows, progress)
+            outcome = _run_rows(job, layout, sheet.rows, progress, total=sheet.total)
             job.rows_total = outcome.rows
             job.rows_done = outcome.rows
             job.error_count = outcome.error_count
@@ -252,6 +253,12 @@ def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
         progress.close()
     if job.state == JobState.IMPORTED:
         return job
+    if outcome is not None and outcome.error_count and _imported_before(job):
+        # A concurrent upload of the same file committed before this one asked the registry
+        # about its children: they are "already registered" only because the file is.
+        job.state = JobState.DUPLICATE
+        job.error_count = 0
+        job.errors = []
     if job.state == JobState.DUPLICATE:
         previous = _imported_before(job)
         job.message = _already(previous) if previous else ""
@@ -276,7 +283,7 @@ def _imported_before(job: ImportJob) -> ImportJob | None:
     )
 
 
-def _run_rows(job: ImportJob, layout: Layout, rows: Any, progress: Any) -> Outcome:
+def _run_rows(job: ImportJob, layout: Layout, rows: Any, progress: Any, *, total: int) -> Outcome:
     if job.purpose == cols.INTAKE:
         return import_intake_rows(
             rows=rows, layout=layout, school=job.school, actor=job.created_by, progress=progress
@@ -296,6 +303,7 @@ def _run_rows(job: ImportJob, layout: Layout, rows: Any, progress: Any) -> Outco
         actor=job.created_by,
         start_date=timezone.localdate(),
         progress=progress,
+        workers=check_workers(total),
     )
 
 
