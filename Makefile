@@ -26,6 +26,7 @@ migrate: install
 
 demo: migrate
 	$(BIN)/xueji load_demo
+	$(BIN)/xueji changes demo
 
 # The demo server asks no second factor, so that every demo account opens at once; set
 # DEMO_TWO_FACTOR=1 to try the enrolment of bureau, auditor and admin accounts.
