@@ -69,3 +69,26 @@ def form_submitted(
         return save()
     except ServiceError as error:
         return refusal_on_form(request, form, error)
+
+
+def evidence_download(
+    request: HttpRequest, open_file: Callable[[], tuple[Any, bytes]]
+) -> HttpResponse:
+    """An evidence file opened by a service, as a download the browser never renders inline;
+    a refusal answers as refusal_response does."""
+    from urllib.parse import quote
+
+    try:
+        found, content = open_file()
+    except ServiceError as refused:
+        response = refusal_response(request, refused)
+        if response is not None:
+            return response
+        raise
+    response = HttpResponse(content, content_type=found.content_type)
+    response["Content-Disposition"] = (
+        f"attachment; filename*=UTF-8''{quote(found.file_name, safe='')}"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response

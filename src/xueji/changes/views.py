@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xueji.access.decorators import requires
-from xueji.access.http import refusal_response
+from xueji.access.http import evidence_download, refusal_response
 from xueji.access.policy import Action
 from xueji.access.scope import scope_of, today
 from xueji.changes.forms import ChangeForm, DecisionForm, FindChildForm, NoticeForm, TransferForm
@@ -337,26 +337,14 @@ def evidence(
     request: HttpRequest, change_id: uuid.UUID, change_evidence_id: uuid.UUID
 ) -> HttpResponse:
     """An evidence file, as a download (never rendered inline by the browser)."""
-    from urllib.parse import quote
-
     from xueji.changes.services import change_evidence_open
 
-    try:
-        found, content = change_evidence_open(
+    return evidence_download(
+        request,
+        lambda: change_evidence_open(
             actor=request.user, change_id=change_id, evidence_id=change_evidence_id
-        )
-    except ServiceError as refused:
-        response = refusal_response(request, refused)
-        if response is not None:
-            return response
-        raise
-    response = HttpResponse(content, content_type=found.content_type)
-    response["Content-Disposition"] = (
-        f"attachment; filename*=UTF-8''{quote(found.file_name, safe='')}"
+        ),
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def default_period(on: datetime.date) -> tuple[datetime.date, datetime.date]:

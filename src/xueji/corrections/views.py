@@ -14,7 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xueji.access.decorators import requires
-from xueji.access.http import form_submitted, refusal_as_message, refusal_response
+from xueji.access.http import (
+    evidence_download,
+    form_submitted,
+    refusal_as_message,
+)
 from xueji.access.policy import Action
 from xueji.core.errors import ServiceError
 from xueji.corrections.evidence import EVIDENCE_MAX_BYTES, Upload
@@ -179,26 +183,12 @@ def evidence(
     request: HttpRequest, correction_id: uuid.UUID, evidence_id: uuid.UUID
 ) -> HttpResponse:
     """An evidence file, as a download (never rendered inline by the browser)."""
-    try:
-        found, content = evidence_open(
+    return evidence_download(
+        request,
+        lambda: evidence_open(
             actor=request.user, correction_id=correction_id, evidence_id=evidence_id
-        )
-    except ServiceError as refused:
-        response = refusal_response(request, refused)
-        if response is not None:
-            return response
-        raise
-    response = HttpResponse(content, content_type=found.content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quoted(found.file_name)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _quoted(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name, safe="")
+        ),
+    )
 
 
 @require_http_methods(["GET", "POST"])
