@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 # Evidence files: JPG, PNG or PDF (sniffed from the content), 2 MB each at most, as for
 # key-data corrections (xueji.corrections.evidence checks and seals them).
-from xueji.corrections.models import EVIDENCE_MAX_BYTES, EVIDENCE_TYPES
+from xueji.corrections.models import EVIDENCE_MAX_BYTES, EVIDENCE_TYPES, SealedEvidence
 
 
 class ChangeKind(models.TextChoices):
@@ -254,22 +254,11 @@ class ChangeLog(models.Model):
         return f"{self.request_id} {self.event} {self.from_state or '-'}→{self.to_state}"
 
 
-class ChangeEvidence(models.Model):
-    """A scanned document backing a request (the guardian's request, a certificate); the content
-    is kept encrypted."""
+class ChangeEvidence(SealedEvidence):
+    """A scanned document backing a request (the guardian's request, a certificate)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     request = models.ForeignKey(ChangeRequest, on_delete=models.CASCADE, related_name="evidence")
     purpose = models.CharField(max_length=16, choices=EvidencePurpose.choices)
-    file_name = models.CharField(max_length=128)
-    content_type = models.CharField(max_length=32)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    sealed = models.TextField()
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["request", "uploaded_at", "file_name"]
@@ -283,9 +272,6 @@ class ChangeEvidence(models.Model):
                 name="change_evidence_type_allowed",
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.file_name
 
 
 class ChangeWindow(models.Model):

@@ -81,13 +81,11 @@ class CorrectionStep(models.Model):
         return f"{self.correction_id} {self.from_state or '-'}→{self.to_state}"
 
 
-class Evidence(models.Model):
-    """A scanned document backing a request; the content is kept encrypted."""
+class SealedEvidence(models.Model):
+    """A scanned document (JPG/PNG/PDF, checked by xueji.corrections.evidence) whose content is
+    kept encrypted; each workflow's evidence table adds the request it backs."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    correction = models.ForeignKey(
-        CorrectionRequest, on_delete=models.PROTECT, related_name="evidence"
-    )
     file_name = models.CharField(max_length=128)
     content_type = models.CharField(max_length=32)
     size = models.PositiveIntegerField()
@@ -97,6 +95,20 @@ class Evidence(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class Evidence(SealedEvidence):
+    """A scanned document backing a key-data correction."""
+
+    correction = models.ForeignKey(
+        CorrectionRequest, on_delete=models.PROTECT, related_name="evidence"
+    )
 
     class Meta:
         ordering = ["correction", "uploaded_at", "file_name"]
@@ -109,6 +121,3 @@ class Evidence(models.Model):
                 condition=models.Q(content_type__in=EVIDENCE_TYPES), name="evidence_type_allowed"
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.file_name
