@@ -18,7 +18,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xueji.access.decorators import requires
-from xueji.access.http import evidence_download, refusal_response
+from xueji.access.http import (
+    evidence_download,
+    first_reason,
+    refusal_on_form,
+    refusal_response,
+)
 from xueji.access.policy import Action
 from xueji.access.scope import scope_of, today
 from xueji.changes.forms import ChangeForm, DecisionForm, FindChildForm, NoticeForm, TransferForm
@@ -30,17 +35,11 @@ from xueji.changes.selectors import (
     public_notice,
     transfer_candidate,
 )
-from xueji.core.errors import FieldErrors, ServiceError
+from xueji.core.errors import ServiceError
 from xueji.corrections.evidence import EVIDENCE_MAX_BYTES, Upload
 from xueji.schools.selectors import school_classes
 from xueji.students.selectors import student_get
 from xueji.students.views import not_found
-
-
-def _apply_errors(form: Any, errors: FieldErrors) -> None:
-    for name, errs in errors.errors.items():
-        for error in errs:
-            form.add_error(name if name in form.fields else None, error)
 
 
 def _upload(file: Any) -> Upload:
@@ -146,13 +145,10 @@ def transfer(request: HttpRequest) -> HttpResponse:
                 guardian_request=_one_upload(request, "guardian_request"),
                 evidence=_uploads(request, "evidence"),
             )
-        except FieldErrors as errors:
-            _apply_errors(form, errors)
         except ServiceError as refused:
-            response = refusal_response(request, refused)
+            response = refusal_on_form(request, form, refused)
             if response is not None:
                 return response
-            form.add_error(None, str(refused.message))
         else:
             request.session.pop(FOUND_CHILD, None)
             if change.state == ChangeState.HELD:
@@ -205,13 +201,10 @@ def new(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
                 guardian_request=_one_upload(request, "guardian_request"),
                 evidence=_uploads(request, "evidence"),
             )
-        except FieldErrors as errors:
-            _apply_errors(form, errors)
         except ServiceError as refused:
-            response = refusal_response(request, refused)
+            response = refusal_on_form(request, form, refused)
             if response is not None:
                 return response
-            form.add_error(None, str(refused.message))
         else:
             messages.success(
                 request,
@@ -242,13 +235,11 @@ def _acted(
     error = ""
     try:
         change = act()
-    except FieldErrors as errors:
-        error = str(next(iter(errors.errors.values()))[0].messages[0])
     except ServiceError as refused:
         response = refusal_response(request, refused)
         if response is not None:
             return response
-        error = str(refused.message)
+        error = first_reason(refused)
     outcome = error or done(change)
     if getattr(request, "htmx", False):
         found = change_detail(request.user, change_id)
