@@ -993,25 +993,11 @@ def import_intake_rows(
 def _basic_data(student: Student, changes: dict[str, Any]) -> StudentData:
     """The record's fields as StudentData with the changes applied; the family and the ID number
     are left out: no other-information rule depends on them, and their errors are not kept."""
-    from xueji.students.services import OTHER_INFO_FIELDS
+    import dataclasses
 
-    values: dict[str, Any] = {
-        "name": student.name,
-        "sex": student.sex,
-        "birth_date": student.birth_date,
-        "birthplace_code": student.birthplace_id or "",
-        "native_place_code": student.native_place_id or "",
-        "ethnicity": student.ethnicity,
-        "nationality": student.nationality,
-        "id_doc_type": student.id_doc_type,
-        "overseas_status": student.overseas_status,
-        "health": student.health,
-        "hukou_division_code": student.hukou_division_id or "",
-        "hukou_nature": student.hukou_nature,
-    }
-    values.update({name: getattr(student, name) for name in OTHER_INFO_FIELDS})
-    values.update(changes)
-    return StudentData(**values)
+    from xueji.students.services import student_data_of
+
+    return dataclasses.replace(student_data_of(student, with_identity=False), **changes)
 
 
 def import_updates_rows(

@@ -338,9 +338,10 @@ OTHER_INFO_FIELDS = (
 )
 
 
-def student_data_of(student: Student) -> StudentData:
-    """The record as StudentData (with its family), to check a change with the rules of
-    registration."""
+def student_data_of(student: Student, *, with_identity: bool = True) -> StudentData:
+    """The record as StudentData, to check a change with the rules of registration; with its
+    ID number and family unless `with_identity` is false (no other-information rule depends on
+    them, and a bulk check then decrypts nothing)."""
     from xueji.students.validation import FamilyMemberData
 
     values: dict[str, Any] = {
@@ -352,13 +353,14 @@ def student_data_of(student: Student) -> StudentData:
         "ethnicity": student.ethnicity,
         "nationality": student.nationality,
         "id_doc_type": student.id_doc_type,
-        "id_number": student.reveal_id_number(),
         "overseas_status": student.overseas_status,
         "health": student.health,
         "hukou_division_code": student.hukou_division_id or "",
         "hukou_nature": student.hukou_nature,
     }
     values.update({name: getattr(student, name) for name in OTHER_INFO_FIELDS})
+    if not with_identity:
+        return StudentData(**values)
     family = [
         FamilyMemberData(
             relation=member.relation,
@@ -372,7 +374,7 @@ def student_data_of(student: Student) -> StudentData:
         )
         for member in student.family.order_by("ordinal")
     ]
-    return StudentData(**values, family=family)
+    return StudentData(**values, id_number=student.reveal_id_number(), family=family)
 
 
 def validate_changes(student: Student, changes: dict[str, Any]) -> StudentData:
