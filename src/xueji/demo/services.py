@@ -20,6 +20,7 @@ from xueji.audit.services import audit_record
 from xueji.core.errors import ServiceError
 from xueji.geo.models import Division, DivisionLevel
 from xueji.schools.models import AcademicYear, School, SchoolClass, SchoolKind, Term
+from xueji.schools.services import terms_of
 
 from . import bulkload, demo, names, synth
 from .synth import ACADEMIC_YEAR, BATCH_SIZE, STUDENTS_PER_SCHOOL
@@ -55,22 +56,7 @@ def academic_year_ensure(start_year: int = ACADEMIC_YEAR) -> AcademicYear:
     """The academic year and its two terms (autumn to January, February to August)."""
     year, _created = AcademicYear.objects.get_or_create(start_year=start_year)
     if not Term.objects.filter(academic_year=year).exists():
-        Term.objects.bulk_create(
-            [
-                Term(
-                    academic_year=year,
-                    number=1,
-                    start_date=datetime.date(start_year, 9, 1),
-                    end_date=datetime.date(start_year + 1, 1, 31),
-                ),
-                Term(
-                    academic_year=year,
-                    number=2,
-                    start_date=datetime.date(start_year + 1, 2, 1),
-                    end_date=datetime.date(start_year + 1, 8, 31),
-                ),
-            ]
-        )
+        Term.objects.bulk_create(terms_of(year))
     return year
 
 
@@ -371,7 +357,6 @@ def _demo_duties_open(school: School) -> None:
     """What the teachers' demo accounts need to see anything: the county's verification window
     open from today (two weeks, inside the current term) and a subject taught by the subject
     teacher in the school's first class, both through the services a bureau and a registrar use."""
-    import datetime
 
     from django.utils import timezone
 

@@ -23,27 +23,31 @@ def _may_manage_schools_in(actor: Any, county: Division) -> bool:
     return may(scope, Action.SCHOOL_MANAGE) and division_in_area(scope, county.code)
 
 
+def terms_of(year: AcademicYear) -> list[Term]:
+    """The year's two terms, unsaved: autumn to January, February to August."""
+    start_year = year.start_year
+    return [
+        Term(
+            academic_year=year,
+            number=1,
+            start_date=datetime.date(start_year, 9, 1),
+            end_date=datetime.date(start_year + 1, 1, 31),
+        ),
+        Term(
+            academic_year=year,
+            number=2,
+            start_date=datetime.date(start_year + 1, 2, 1),
+            end_date=datetime.date(start_year + 1, 8, 31),
+        ),
+    ]
+
+
 def academic_year_ensure(*, actor: Any, start_year: int) -> AcademicYear:
     """The academic year starting 1 September of `start_year`, with its two terms."""
     with transaction.atomic():
         year, created = AcademicYear.objects.get_or_create(start_year=start_year)
         if created:
-            Term.objects.bulk_create(
-                [
-                    Term(
-                        academic_year=year,
-                        number=1,
-                        start_date=datetime.date(start_year, 9, 1),
-                        end_date=datetime.date(start_year + 1, 1, 31),
-                    ),
-                    Term(
-                        academic_year=year,
-                        number=2,
-                        start_date=datetime.date(start_year + 1, 2, 1),
-                        end_date=datetime.date(start_year + 1, 8, 31),
-                    ),
-                ]
-            )
+            Term.objects.bulk_create(terms_of(year))
             audit_record(actor=actor, action="academic_year.create", detail={"start": start_year})
     return year
 
