@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -14,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xueji.core import codes
 from xueji.core.errors import FieldErrors
-from xueji.core.idnumbers import normalize, validate_resident_id
+from xueji.core.idnumbers import normalize, resident_id_errors
 
 _PHONE = re.compile(r"^\+?[0-9][0-9\- ]{4,18}[0-9]$")
 _NAME = re.compile(r"^[^\d<>@#$%^&*=+{}\[\]|\\/;:\"]{1,64}$")
@@ -73,164 +74,331 @@ def _values(choices: type) -> frozenset[str]:
     return frozenset(str(v) for v in choices.values)  # type: ignore[attr-defined]
 
 
-def _choice(errors: dict[str, list[ValidationError]], name: str, value: str, allowed) -> None:  # type: ignore[no-untyped-def]
-    # Membership first: every list holds str codes, so the conversion is only for a miss (imports
-    # call this a dozen times per row).
-    if value not in allowed and value not in {str(v) for v in allowed}:
-        errors[name].append(
-            ValidationError(
-                _("“%(value)s” is not a code of this list."),
-                code="invalid_choice",
-                params={"value": value},
+@dataclass
+class FamilyColumns:
+    """One family member's block of a batch of students: the values of each row (a row without
+    this member has present False; its values are ignored)."""
+
+    present: list[bool]
+    relation: list[str]
+    name: list[str]
+    id_doc_type: list[str]
+    id_number: list[str]
+    phone: list[str]
+    is_guardian: list[bool]
+    missing_reason: list[str]
+
+
+@dataclass
+class StudentColumns:
+    """The checked fields of a batch of students, column by column (the other fields have no
+    rule). A form checks a batch of one; an import a few thousand rows at once."""
+
+    size: int
+    name: list[str]
+    sex: list[str]
+    birth_date: list[datetime.date]
+    birthplace_code: list[str]
+    native_place_code: list[str]
+    ethnicity: list[str]
+    nationality: list[str]
+    id_doc_type: list[str]
+    id_number: list[str]
+    overseas_status: list[str]
+    health: list[str]
+    hukou_division_code: list[str]
+    hukou_nature: list[str]
+    phone: list[str]
+    attendance_mode: list[str]
+    entry_method: list[str]
+    left_behind: list[str]
+    disability_type: list[str]
+    family: list[FamilyColumns]
+
+    @classmethod
+    def of(cls, data: StudentData) -> StudentColumns:
+        """A batch of one: each family member a block of its own."""
+        values = {
+            name: [getattr(data, name)]
+            for name in cls.__dataclass_fields__
+            if name not in ("size", "family")
+        }
+        family = [
+            FamilyColumns(
+                present=[True],
+                **{
+                    name: [getattr(member, name)]
+                    for name in FamilyColumns.__dataclass_fields__
+                    if name != "present"
+                },
             )
-        )
+            for member in data.family
+        ]
+        return cls(size=1, family=family, **values)
+
+
+RowErrors = dict[str, list[ValidationError]]
+
+
+def _invalid_choice(value: str) -> ValidationError:
+    return ValidationError(
+        _("“%(value)s” is not a code of this list."),
+        code="invalid_choice",
+        params={"value": value},
+    )
+
+
+def _choices(
+    add: Callable[[int, str, ValidationError], None],
+    key: str,
+    values: list[str],
+    allowed: Collection[str],
+    rows: Iterable[int] | None = None,
+) -> None:
+    # One set operation for the whole column; the rows are looked at only when a value is off.
+    if rows is None:
+        if all(value in allowed for value in set(values)):
+            return
+        rows = range(len(values))
+    for row in rows:
+        if values[row] not in allowed:
+            add(row, key, _invalid_choice(values[row]))
+
+
+def validate_student_columns(
+    columns: StudentColumns, *, division_exists: Callable[[str], bool]
+) -> dict[int, RowErrors]:
+    """Check a batch of students with the registration rules, normalising names and document
+    numbers in place; the errors of each row that has any, by field, all at once."""
+    errors: dict[int, RowErrors] = {}
+
+    def add(row: int, key: str, error: ValidationError) -> None:
+        errors.setdefault(row, defaultdict(list))[key].append(error)
+
+    size = columns.size
+    names = columns.name = [(name or "").strip() for name in columns.name]
+    for row, name in enumerate(names):
+        if not name:
+            add(row, "name", ValidationError(_("The name is required."), code="required"))
+        elif not _NAME.match(name):
+            add(
+                row,
+                "name",
+                ValidationError(_("A name cannot contain digits or symbols."), code="invalid_name"),
+            )
+    sexes = _values(codes.Sex)
+    _choices(add, "sex", columns.sex, sexes)
+    _choices(add, "ethnicity", columns.ethnicity, codes.ETHNICITY_NAMES)
+    _choices(add, "id_doc_type", columns.id_doc_type, _values(codes.IdDocType))
+    _choices(add, "overseas_status", columns.overseas_status, _values(codes.OverseasStatus))
+    _choices(add, "health", columns.health, _values(codes.Health))
+    _choices(add, "hukou_nature", columns.hukou_nature, _values(codes.HukouNature))
+    _choices(add, "attendance_mode", columns.attendance_mode, _values(codes.AttendanceMode))
+    _choices(add, "entry_method", columns.entry_method, _values(codes.EntryMethod))
+    _choices(add, "left_behind", columns.left_behind, _values(codes.LeftBehind))
+    _choices(add, "disability_type", columns.disability_type, _values(codes.DisabilityType))
+    _choices(add, "nationality", columns.nationality, codes.nationality_codes())
+
+    today = datetime.date.today()
+    earliest = today.replace(year=today.year - 30)
+    births = columns.birth_date
+    if size and (min(births) < earliest or max(births) > today):
+        for row, born in enumerate(births):
+            if born > today or born < earliest:
+                add(
+                    row,
+                    "birth_date",
+                    ValidationError(
+                        _("A birth date must lie within the last 30 years."),
+                        code="birth_date_range",
+                    ),
+                )
+    for key in ("birthplace_code", "native_place_code", "hukou_division_code"):
+        division_codes: list[str] = getattr(columns, key)
+        unknown = {code for code in set(division_codes) if code and not division_exists(code)}
+        if key == "birthplace_code" and "" in division_codes:
+            unknown.add("")
+        if not unknown:
+            continue
+        for row, code in enumerate(division_codes):
+            if code not in unknown:
+                continue
+            if not code:
+                add(row, key, ValidationError(_("The birthplace is required."), code="required"))
+            else:
+                add(
+                    row,
+                    key,
+                    ValidationError(
+                        _("%(code)s is not a current administrative division code."),
+                        code="unknown_division",
+                        params={"code": code},
+                    ),
+                )
+
+    numbers = columns.id_number = [normalize(number) for number in columns.id_number]
+    resident = codes.IdDocType.RESIDENT_ID.value
+    none = codes.IdDocType.NONE.value
+    checked: list[int] = []
+    for row, (doc_type, number) in enumerate(zip(columns.id_doc_type, numbers, strict=True)):
+        if doc_type == resident:
+            if not number:
+                add(
+                    row,
+                    "id_number",
+                    ValidationError(
+                        _("A resident ID card was chosen, so its number is required."),
+                        code="required",
+                    ),
+                )
+            elif columns.sex[row] in sexes:
+                checked.append(row)
+        elif doc_type == none:
+            if number:
+                add(
+                    row,
+                    "id_number",
+                    ValidationError(
+                        _("“No document yet” was chosen, so leave the number empty."),
+                        code="unexpected_number",
+                    ),
+                )
+        elif doc_type and not number:
+            add(
+                row,
+                "id_number",
+                ValidationError(_("The document number is required."), code="required"),
+            )
+    failed = resident_id_errors(
+        [numbers[row] for row in checked],
+        birth_dates=[births[row] for row in checked],
+        sexes=[columns.sex[row] for row in checked],
+    )
+    for position, error in failed.items():
+        for each in error.error_list:
+            add(checked[position], "id_number", each)
+    for row, phone in enumerate(columns.phone):
+        if phone and not _PHONE.match(phone):
+            add(
+                row,
+                "phone",
+                ValidationError(_("This is not a phone number."), code="invalid_phone"),
+            )
+
+    _validate_family_columns(columns, add, errors)
+    return errors
+
+
+def _validate_family_columns(
+    columns: StudentColumns,
+    add: Callable[[int, str, ValidationError], None],
+    errors: dict[int, RowErrors],
+) -> None:
+    blocks = columns.family
+    size = columns.size
+    for row in range(size):
+        if not any(block.present[row] for block in blocks):
+            add(
+                row,
+                "family",
+                ValidationError(
+                    _(
+                        "Record at least one family member or guardian; a missing parent is "
+                        "recorded as missing, with the reason."
+                    ),
+                    code="family_required",
+                ),
+            )
+    guardians = [0] * size
+    relations = _values(codes.Relation)
+    reasons = _values(codes.MissingReason)
+    doc_types = _values(codes.IdDocType)
+    resident = codes.IdDocType.RESIDENT_ID.value
+    for index, block in enumerate(blocks):
+        prefix = f"family.{index}."
+        present = [row for row in range(size) if block.present[row]]
+        names = block.name = [(name or "").strip() for name in block.name]
+        _choices(add, prefix + "relation", block.relation, relations, present)
+        residents: list[int] = []
+        for row in present:
+            missing = block.missing_reason[row]
+            if names[row] and missing:
+                add(
+                    row,
+                    prefix + "missing_reason",
+                    ValidationError(
+                        _("Give either a name or a reason the member is missing, not both."),
+                        code="named_and_missing",
+                    ),
+                )
+            elif not names[row] and not missing:
+                add(
+                    row,
+                    prefix + "name",
+                    ValidationError(
+                        _("Give the member's name, or the reason the member is missing."),
+                        code="name_or_missing_reason",
+                    ),
+                )
+            if missing:
+                if missing not in reasons:
+                    add(row, prefix + "missing_reason", _invalid_choice(missing))
+                if block.is_guardian[row]:
+                    add(
+                        row,
+                        prefix + "is_guardian",
+                        ValidationError(
+                            _("A missing member cannot be the guardian."), code="missing_guardian"
+                        ),
+                    )
+                continue
+            if block.is_guardian[row]:
+                guardians[row] += 1
+            number = block.id_number[row] = normalize(block.id_number[row])
+            doc_type = block.id_doc_type[row]
+            if doc_type and doc_type not in doc_types:
+                add(row, prefix + "id_doc_type", _invalid_choice(doc_type))
+            if number and doc_type == resident:
+                residents.append(row)
+            phone = block.phone[row]
+            if phone and not _PHONE.match(phone):
+                add(
+                    row,
+                    prefix + "phone",
+                    ValidationError(_("This is not a phone number."), code="invalid_phone"),
+                )
+        failed = resident_id_errors([block.id_number[row] for row in residents])
+        for position, error in failed.items():
+            for each in error.error_list:
+                add(residents[position], prefix + "id_number", each)
+    for row in range(size):
+        if guardians[row] or not any(block.present[row] for block in blocks):
+            continue
+        found = errors.get(row, {})
+        if not any(found.get(f"family.{index}.name") for index in range(len(blocks))):
+            add(
+                row,
+                "family",
+                ValidationError(
+                    _("Mark at least one present family member as the guardian."),
+                    code="guardian_required",
+                ),
+            )
 
 
 def validate_student_data(data: StudentData, *, division_exists) -> StudentData:  # type: ignore[no-untyped-def]
-    """Check every field, normalise it, and report all problems at once as FieldErrors."""
-    errors: dict[str, list[ValidationError]] = defaultdict(list)
-    data.name = (data.name or "").strip()
-    if not data.name:
-        errors["name"].append(ValidationError(_("The name is required."), code="required"))
-    elif not _NAME.match(data.name):
-        errors["name"].append(
-            ValidationError(_("A name cannot contain digits or symbols."), code="invalid_name")
-        )
-    _choice(errors, "sex", data.sex, _values(codes.Sex))
-    _choice(errors, "ethnicity", data.ethnicity, codes.ETHNICITY_NAMES)
-    _choice(errors, "id_doc_type", data.id_doc_type, _values(codes.IdDocType))
-    _choice(errors, "overseas_status", data.overseas_status, _values(codes.OverseasStatus))
-    _choice(errors, "health", data.health, _values(codes.Health))
-    _choice(errors, "hukou_nature", data.hukou_nature, _values(codes.HukouNature))
-    _choice(errors, "attendance_mode", data.attendance_mode, _values(codes.AttendanceMode))
-    _choice(errors, "entry_method", data.entry_method, _values(codes.EntryMethod))
-    _choice(errors, "left_behind", data.left_behind, _values(codes.LeftBehind))
-    _choice(errors, "disability_type", data.disability_type, _values(codes.DisabilityType))
-    _choice(errors, "nationality", data.nationality, codes.nationality_codes())
-
-    today = datetime.date.today()
-    if data.birth_date > today or data.birth_date < today.replace(year=today.year - 30):
-        errors["birth_date"].append(
-            ValidationError(
-                _("A birth date must lie within the last 30 years."), code="birth_date_range"
-            )
-        )
-    for field_name in ("birthplace_code", "native_place_code", "hukou_division_code"):
-        code = getattr(data, field_name)
-        if field_name == "birthplace_code" and not code:
-            errors[field_name].append(
-                ValidationError(_("The birthplace is required."), code="required")
-            )
-        elif code and not division_exists(code):
-            errors[field_name].append(
-                ValidationError(
-                    _("%(code)s is not a current administrative division code."),
-                    code="unknown_division",
-                    params={"code": code},
-                )
-            )
-
-    data.id_number = normalize(data.id_number)
-    if data.id_doc_type == codes.IdDocType.RESIDENT_ID:
-        if not data.id_number:
-            errors["id_number"].append(
-                ValidationError(
-                    _("A resident ID card was chosen, so its number is required."),
-                    code="required",
-                )
-            )
-        elif data.sex in _values(codes.Sex):
-            try:
-                validate_resident_id(data.id_number, birth_date=data.birth_date, sex=data.sex)
-            except ValidationError as error:
-                errors["id_number"].extend(error.error_list)
-    elif data.id_doc_type == codes.IdDocType.NONE:
-        if data.id_number:
-            errors["id_number"].append(
-                ValidationError(
-                    _("“No document yet” was chosen, so leave the number empty."),
-                    code="unexpected_number",
-                )
-            )
-    elif data.id_doc_type and not data.id_number:
-        errors["id_number"].append(
-            ValidationError(_("The document number is required."), code="required")
-        )
-    if data.phone and not _PHONE.match(data.phone):
-        errors["phone"].append(
-            ValidationError(_("This is not a phone number."), code="invalid_phone")
-        )
-
-    _validate_family(data.family, errors)
+    """Check every field, normalise it, and report all problems at once as FieldErrors (the
+    batch rules of validate_student_columns on a batch of one)."""
+    columns = StudentColumns.of(data)
+    errors = validate_student_columns(columns, division_exists=division_exists)
+    data.name = columns.name[0]
+    data.id_number = columns.id_number[0]
+    for member, block in zip(data.family, columns.family, strict=True):
+        member.name = block.name[0]
+        member.id_number = block.id_number[0]
     if errors:
-        raise FieldErrors(errors)
+        raise FieldErrors(errors[0])
     return data
-
-
-def _validate_family(members: list[FamilyMemberData], errors) -> None:  # type: ignore[no-untyped-def]
-    if not members:
-        errors["family"].append(
-            ValidationError(
-                _(
-                    "Record at least one family member or guardian; a missing parent is recorded "
-                    "as missing, with the reason."
-                ),
-                code="family_required",
-            )
-        )
-        return
-    present_guardians = 0
-    for index, member in enumerate(members):
-        prefix = f"family.{index}."
-        member.name = (member.name or "").strip()
-        _choice(errors, prefix + "relation", member.relation, _values(codes.Relation))
-        if member.name and member.missing_reason:
-            errors[prefix + "missing_reason"].append(
-                ValidationError(
-                    _("Give either a name or a reason the member is missing, not both."),
-                    code="named_and_missing",
-                )
-            )
-        elif not member.name and not member.missing_reason:
-            errors[prefix + "name"].append(
-                ValidationError(
-                    _("Give the member's name, or the reason the member is missing."),
-                    code="name_or_missing_reason",
-                )
-            )
-        if member.missing_reason:
-            reasons = _values(codes.MissingReason)
-            _choice(errors, prefix + "missing_reason", member.missing_reason, reasons)
-            if member.is_guardian:
-                errors[prefix + "is_guardian"].append(
-                    ValidationError(
-                        _("A missing member cannot be the guardian."), code="missing_guardian"
-                    )
-                )
-            continue
-        if member.is_guardian:
-            present_guardians += 1
-        member.id_number = normalize(member.id_number)
-        if member.id_doc_type:
-            _choice(errors, prefix + "id_doc_type", member.id_doc_type, _values(codes.IdDocType))
-        if member.id_number and member.id_doc_type == codes.IdDocType.RESIDENT_ID:
-            try:
-                validate_resident_id(member.id_number)
-            except ValidationError as error:
-                errors[prefix + "id_number"].extend(error.error_list)
-        if member.phone and not _PHONE.match(member.phone):
-            errors[prefix + "phone"].append(
-                ValidationError(_("This is not a phone number."), code="invalid_phone")
-            )
-    if present_guardians == 0 and not any(
-        errors.get(f"family.{i}.name") for i in range(len(members))
-    ):
-        errors["family"].append(
-            ValidationError(
-                _("Mark at least one present family member as the guardian."),
-                code="guardian_required",
-            )
-        )
 
 
 def expected_age_range(grade: int) -> tuple[int, int]:
