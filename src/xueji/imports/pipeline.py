@@ -11,7 +11,9 @@ rolls the transaction back. Memory is constant: a batch of rows, the errors kept
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
 import json
 import multiprocessing
 import os
@@ -20,8 +22,8 @@ import struct
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import MISSING, dataclass, field
+from functools import cache, lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -48,17 +50,23 @@ from xueji.students.models import EventKind, NumberKind, RecordState, Student
 from xueji.students.pinyin import name_initials, name_pinyin
 from xueji.students.services import _allocate_j_number
 from xueji.students.validation import (
+    FamilyColumns,
     FamilyMemberData,
+    StudentColumns,
     StudentData,
     age_on,
     expected_age_range,
+    validate_student_columns,
     validate_student_data,
 )
 
 BATCH_ROWS = 5_000
-# Files of at least this many rows are checked by forked workers, CHUNK_ROWS rows at a time.
+# Files of at least this many rows are checked by forked workers: a spreadsheet CHUNK_ROWS rows
+# at a time, a CSV in blocks of xueji.imports.reading.CSV_BLOCK_BYTES.
 PARALLEL_MIN_ROWS = 5_000
-CHUNK_ROWS = 500
+CHUNK_ROWS = 2_000
+# The bits of a key's counter that number the keys within a chunk (the rest number the chunk).
+CHUNK_KEY_BITS = 24
 MAX_KEPT_ERRORS = 20_000
 EVENT_TABLE = "students_recordevent"
 EVENT_COLUMNS = ("id", "student_id", "kind", "occurred_on", "recorded_at", "actor_id", "detail")
@@ -96,6 +104,10 @@ def cell_error(row: int, column: int, value: Any, error: ValidationError) -> Cel
     zh, en = _both(error.message, error.params)
     shown = mask_identifiers(cols.text_of(value))
     return CellError(row, column, shown, error.code or "invalid", zh, en)
+
+
+def _nonblank(cells: list[Any]) -> bool:
+    return any(cell not in (None, "") for cell in cells)
 
 
 class HeaderError(ServiceError):
@@ -140,232 +152,473 @@ class Layout:
         return -1
 
 
-@dataclass
-class Prepared:
-    """What writing a valid row needs that depends on the row alone: computed where the row is
-    checked (in a worker when there are several), so that the writer only formats and copies."""
-
-    document: dict[str, str]  # the child's document: masked, sealed, blind index
-    number: dict[str, str] | None  # the G number's fields (None: a J number is allocated)
-    # The student's columns from name to needs_school_bus, and each family member's from
-    # relation to missing_reason, converted for the database: on PostgreSQL one string in COPY's
-    # text format (tab-separated), on SQLite a tuple of parameters.
-    student: str | tuple[Any, ...]
-    family: list[str | tuple[Any, ...]]
-
-
-@dataclass
-class Checked:
-    row: int
-    data: StudentData | None
-    extra: dict[str, Any]
-    errors: list[CellError]
-    prepared: Prepared | None = None
-    class_cell: Any = ""  # the class number's cell as uploaded, for its error
-
-
-class RowReader:
-    """Turns a row's cells into StudentData (plus the import-only fields) and checks it."""
-
-    def __init__(self, layout: Layout) -> None:
-        self.layout = layout
-        self.postgres = connection.vendor == "postgresql"
-        index = layout.index
-        self.student_fields = [
-            (f.key, index[f.key], cols.reader_of(f))
-            for f in layout.fields
-            if f.key in index and "." not in f.key
-        ]
-        self.family_fields = [
-            [
-                (f.key.split(".", 2)[2], index[f.key], cols.reader_of(f))
-                for f in layout.fields
-                if f.key.startswith(f"family.{n}.") and f.key in index
-            ]
-            for n in range(cols.FAMILY_BLOCKS)
-        ]
-
-    def read(
-        self, row: int, cells: list[Any]
-    ) -> tuple[dict[str, Any], list[tuple[dict[str, Any], int]], list[CellError]]:
-        """Field values of the student and of each family block, and the unreadable cells."""
-        errors: list[CellError] = []
-        width = len(cells)
-
-        def value(position: int, read: Any) -> Any:
-            raw = cells[position] if position < width else None
-            try:
-                return read(raw)
-            except cols.Unreadable as unreadable:
-                errors.append(cell_error(row, position, raw, unreadable.error))
-                return _UNREADABLE
-
-        values = {key: value(position, read) for key, position, read in self.student_fields}
-        blocks: list[tuple[dict[str, Any], int]] = []
-        for n, block in enumerate(self.family_fields):
-            found = {key: value(position, read) for key, position, read in block}
-            # A block with nothing but 否 in it (the template's default) is no member.
-            if any(v is not False and v not in ("", None) for v in found.values()):
-                blocks.append((found, n))
-        return values, blocks, errors
+# ---- new students: checked column by column, a chunk of rows at a time -------------------------
+#
+# A chunk (a block of the CSV's bytes, or a list of a spreadsheet's rows) is read, checked and
+# turned into the COPY text of its rows by one function, run by forked worker processes for a
+# large file on PostgreSQL and in this process otherwise. What needs the whole file (duplicates
+# across chunks, the registry, J numbers, the write) stays with the importing process, which
+# receives per chunk its errors, the document numbers' blind indexes and four strings of text.
 
 
 _UNREADABLE = object()
-_STUDENT_KEYS = {f.name for f in StudentData.__dataclass_fields__.values()} - {"family"}
-_MEMBER_KEYS = set(FamilyMemberData.__dataclass_fields__)
+# StudentData's fields the template may leave out, with the value the form would give them.
+_STUDENT_DEFAULTS: dict[str, Any] = {
+    name: (f.default if f.default is not MISSING else "")
+    for name, f in StudentData.__dataclass_fields__.items()
+    if name != "family"
+}
+_MEMBER_DEFAULTS: dict[str, Any] = {
+    name: (f.default if f.default is not MISSING else "")
+    for name, f in FamilyMemberData.__dataclass_fields__.items()
+}
+_FEW_VALUES = (cols.CODE, cols.BOOL, cols.INTEGER, cols.DATE, cols.DIVISION)
 
 
-def check_student_row(
-    reader: RowReader, row: int, cells: list[Any], *, division_exists: Callable[[str], bool]
-) -> Checked:
-    """One row of a students import checked with the registration rules."""
-    layout = reader.layout
-    values, blocks, errors = reader.read(row, cells)
-    unreadable = {k for k, v in values.items() if v is _UNREADABLE}
-    kwargs: dict[str, Any] = {}
-    for key, v in values.items():
-        if key in _STUDENT_KEYS and v is not _UNREADABLE and v is not None:
-            kwargs[key] = v
-    if "birth_date" not in kwargs:
-        if "birth_date" not in unreadable:
-            errors.append(
-                cell_error(
-                    row,
-                    layout.index["birth_date"],
-                    "",
-                    ValidationError(_("The birth date is required."), code="required"),
-                )
-            )
-        unreadable.add("birth_date")
-        kwargs["birth_date"] = datetime.date.today()
-    for required in ("name", "sex", "birthplace_code", "ethnicity", "id_doc_type"):
-        kwargs.setdefault(required, "")
-    family: list[FamilyMemberData] = []
-    block_of: list[int] = []
-    for read, block in blocks:
-        member = {
-            k: v
-            for k, v in read.items()
-            if k in _MEMBER_KEYS and v is not _UNREADABLE and v is not None
+@dataclass
+class ChunkContext:
+    """What every chunk is checked and formatted with; set before the workers fork, so that they
+    inherit it instead of receiving it."""
+
+    layout: Layout
+    division_exists: Callable[[str], bool]
+    classes: dict[tuple[int, int], tuple[int, int]]  # (grade, number) -> (class pk, grade)
+    year_start: datetime.date
+    school_pk: int
+    school_code: str
+    start_date: datetime.date
+    actor_id: int | None
+    now: str
+    uuid_base: int
+    encoding: str = "utf-8"
+
+
+@dataclass
+class ChunkResult:
+    """A chunk checked: rows are numbered from the chunk's start (0 for a CSV block; the sheet's
+    own numbers for spreadsheet rows), which the importing process shifts."""
+
+    records: int = 0  # records in the chunk, blank ones included
+    rows: int = 0  # non-blank rows
+    errors: list[list[Any]] = field(default_factory=list)
+    # (row, id_doc_type, blind index, masked number) of each valid row with a document number.
+    documents: list[tuple[int, str, str, str]] = field(default_factory=list)
+    students: list[str] = field(default_factory=list)  # COPY lines of students with G numbers
+    # Students without a resident ID: (key, rest of the line, birth date); the importing process
+    # allocates their J numbers.
+    unnumbered: list[tuple[str, str, datetime.date]] = field(default_factory=list)
+    family: list[str] = field(default_factory=list)
+    placements: list[str] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+
+
+def _csv_records(block: bytes, encoding: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(block.decode(encoding), newline="")))
+
+
+def _read_columns(
+    layout: Layout, rows: list[tuple[int, list[Any]]]
+) -> tuple[dict[str, list[Any]], list[list[Any]]]:
+    """Each used field's values (_UNREADABLE where a cell cannot be read), and the unreadable
+    cells' errors as compact lists."""
+    width = max(layout.index.values()) + 1
+    padded = [
+        cells if len(cells) >= width else [*cells, *([None] * (width - len(cells)))]
+        for _row, cells in rows
+    ]
+    by_position = list(zip(*padded, strict=True)) if padded else [()] * width
+    values: dict[str, list[Any]] = {}
+    errors: list[list[Any]] = []
+    for f in layout.fields:
+        position = layout.index.get(f.key)
+        if position is None:
+            continue
+        column = by_position[position]
+        read = cols.reader_of(f)
+        bad: dict[Any, ValidationError] = {}
+        if f.kind in _FEW_VALUES:
+            # Code lists, yes/no, dates and division codes repeat: each distinct cell read once.
+            known: dict[Any, Any] = {}
+            for cell in set(column):
+                try:
+                    known[cell] = read(cell)
+                except cols.Unreadable as unreadable:
+                    known[cell] = _UNREADABLE
+                    bad[cell] = unreadable.error
+            values[f.key] = [known[cell] for cell in column]
+        else:
+            out: list[Any] = []
+            for cell in column:
+                if type(cell) is str:
+                    out.append(cell.strip())
+                    continue
+                try:
+                    out.append(read(cell))
+                except cols.Unreadable as unreadable:
+                    out.append(_UNREADABLE)
+                    bad[cell] = unreadable.error
+            values[f.key] = out
+        if bad:
+            for (row, _cells), cell in zip(rows, column, strict=True):
+                if cell in bad:
+                    errors.append(cell_error(row, position, cell, bad[cell]).compact())
+    return values, errors
+
+
+def _column(
+    values: dict[str, list[Any]],
+    key: str,
+    default: Any,
+    size: int,
+    unreadable: dict[int, set[str]],
+    unreadable_key: str | None = None,
+) -> list[Any]:
+    """A field's values for the validator: the default where the cell was blank, and where it
+    was unreadable (whose errors are then not reported twice)."""
+    found = values.get(key)
+    if found is None:
+        return [default] * size
+    out = []
+    for row, value in enumerate(found):
+        if value is None:
+            out.append(default)
+        elif value is _UNREADABLE:
+            unreadable.setdefault(row, set()).add(unreadable_key or key)
+            out.append(default)
+        else:
+            out.append(value)
+    return out
+
+
+def check_chunk(context: ChunkContext, chunk: Any, chunk_number: int) -> ChunkResult:
+    """Read, check and format one chunk: a CSV block (bytes) or a list of (row, cells)."""
+    result = ChunkResult()
+    if isinstance(chunk, bytes):
+        records = _csv_records(chunk, context.encoding)
+        result.records = len(records)
+        rows = [(n, cells) for n, cells in enumerate(records) if _nonblank(cells)]
+    else:
+        rows = chunk
+    result.rows = size = len(rows)
+    if not size:
+        return result
+    layout = context.layout
+    index = layout.index
+    values, read_errors = _read_columns(layout, rows)
+    unreadable: dict[int, set[str]] = {}
+    student = {
+        key: _column(values, key, default, size, unreadable)
+        for key, default in _STUDENT_DEFAULTS.items()
+    }
+    today = datetime.date.today()
+    births = student["birth_date"]
+    missing_birth = [r for r, v in enumerate(values.get("birth_date", [None] * size)) if v is None]
+    for row in range(size):
+        if births[row] == "":
+            births[row] = today
+    blocks: list[dict[str, list[Any]]] = []
+    presence: list[list[bool]] = []
+    for n in range(cols.FAMILY_BLOCKS):
+        keys = [k for k in index if k.startswith(f"family.{n}.")]
+        present = [
+            any(values[k][row] is not False and values[k][row] not in ("", None) for k in keys)
+            for row in range(size)
+        ]
+        block = {
+            attr: _column(values, f"family.{n}.{attr}", default, size, unreadable)
+            for attr, default in _MEMBER_DEFAULTS.items()
         }
-        member.setdefault("relation", "")
-        family.append(FamilyMemberData(**member))
-        block_of.append(block)
-    data = StudentData(**kwargs, family=family)
-    try:
-        data = validate_student_data(data, division_exists=division_exists)
-    except FieldErrors as failed:
-        for key, field_errors in failed.errors.items():
-            if key in unreadable or (key == "id_number" and "birth_date" in unreadable):
+        blocks.append(block)
+        presence.append(present)
+    columns = StudentColumns(
+        size=size,
+        **{
+            name: student[name]
+            for name in StudentColumns.__dataclass_fields__
+            if name not in ("size", "family")
+        },
+        family=[
+            FamilyColumns(
+                present=presence[n],
+                **{
+                    name: block[name]
+                    for name in FamilyColumns.__dataclass_fields__
+                    if name != "present"
+                },
+            )
+            for n, block in enumerate(blocks)
+        ],
+    )
+    found = validate_student_columns(columns, division_exists=context.division_exists)
+    errors_of: dict[int, list[list[Any]]] = {}
+    for compact in read_errors:
+        errors_of.setdefault(compact[0], []).append(compact)
+    required = ValidationError(_("The birth date is required."), code="required")
+    for row in missing_birth:
+        sheet_row = rows[row][0]
+        unreadable.setdefault(row, set()).add("birth_date")
+        errors_of.setdefault(sheet_row, []).append(
+            cell_error(sheet_row, index["birth_date"], "", required).compact()
+        )
+    for row, row_errors in found.items():
+        skipped = unreadable.get(row, set())
+        sheet_row, cells = rows[row]
+        for key, field_errors in row_errors.items():
+            if key in skipped or (key == "id_number" and "birth_date" in skipped):
                 continue
-            column_key = key
-            if key.startswith("family.") and key.count(".") == 2:
-                _f, n, attr = key.split(".")
-                column_key = f"family.{block_of[int(n)]}.{attr}"
-            column = layout.column_of(column_key)
+            column = layout.column_of(key)
             raw = cells[column] if 0 <= column < len(cells) else ""
             for error in field_errors:
-                errors.append(cell_error(row, column, raw, error))
-    extra = {k: v for k, v in values.items() if k not in _STUDENT_KEYS}
-    position = layout.index.get("class_number", -1)
-    class_cell = cells[position] if 0 <= position < len(cells) else ""
-    if errors:
-        return Checked(row=row, data=None, extra=extra, errors=errors, class_cell=class_cell)
-    return Checked(
-        row=row,
-        data=data,
-        extra=extra,
-        errors=errors,
-        prepared=prepare(data, postgres=reader.postgres),
-        class_cell=class_cell,
-    )
+                errors_of.setdefault(sheet_row, []).append(
+                    cell_error(sheet_row, column, raw, error).compact()
+                )
+    placed = _placements(context, values, rows, columns, errors_of)
+    for sheet_row, _cells in rows:
+        if sheet_row in errors_of:
+            result.errors.extend(errors_of[sheet_row])
+    _format_valid(context, chunk_number, rows, values, student, columns, placed, errors_of, result)
+    return result
 
 
-def prepare(data: StudentData, *, postgres: bool) -> Prepared:
-    """Pinyin, sealed numbers, blind indexes and the row's own columns of a valid row."""
-    number = None
-    if data.id_doc_type == codes.IdDocType.RESIDENT_ID:
-        number = student_number_fields(g_number(data.id_number))
-    document = document_fields(data.id_doc_type, data.id_number, context=STUDENT_ID_NUMBER)
-    student = (
-        data.name,
-        *_spelled(data.name),
-        data.sex,
-        data.birth_date.isoformat(),
-        data.birthplace_code,
-        data.native_place_code or None,
-        data.ethnicity,
-        data.nationality,
-        data.id_doc_type,
-        document["id_number_masked"],
-        document["id_number_sealed"],
-        document["id_number_index"],
-        data.overseas_status,
-        data.health,
-        data.hukou_division_code or None,
-        data.hukou_nature,
-        data.former_name,
-        data.address,
-        data.phone,
-        data.attendance_mode,
-        data.entry_method,
-        data.only_child,
-        data.attended_preschool,
-        data.left_behind,
-        data.migrant_child,
-        data.orphan,
-        data.martyr_family,
-        data.inclusive_education,
-        data.disability_type,
-        data.needs_aid,
-        data.needs_school_bus,
-    )
-    family = []
-    for member in data.family:
-        doc = document_fields(member.id_doc_type, member.id_number, context=FAMILY_ID_NUMBER)
-        family.append(
+def _placements(
+    context: ChunkContext,
+    values: dict[str, list[Any]],
+    rows: list[tuple[int, list[Any]]],
+    columns: StudentColumns,
+    errors_of: dict[int, list[list[Any]]],
+) -> list[tuple[int, int, str] | None]:
+    """Each row's class (pk, grade) and age note, after the class and age-for-grade checks."""
+    index = context.layout.index
+    size = len(rows)
+    grades = values.get("grade", [None] * size)
+    numbers = values.get("class_number", [None] * size)
+    notes = values.get("age_confirmation", [""] * size)
+    ranges: dict[int, tuple[int, int]] = {}
+    placed: list[tuple[int, int, str] | None] = []
+    for row, (sheet_row, cells) in enumerate(rows):
+        grade, number = grades[row], numbers[row]
+        found = None
+        error = None
+        if isinstance(grade, int) and isinstance(number, int):
+            found = context.classes.get((grade, number))
+            if found is None:
+                position = index["class_number"]
+                error = cell_error(
+                    sheet_row,
+                    position,
+                    cells[position] if position < len(cells) else "",
+                    ValidationError(
+                        _("The school has no class %(number)d in grade %(grade)d this year."),
+                        code="class_not_found",
+                        params={"grade": grade, "number": number},
+                    ),
+                )
+        elif grade is None or number is None:
+            error = cell_error(
+                sheet_row,
+                index["grade" if grade is None else "class_number"],
+                "",
+                ValidationError(_("This cell is required."), code="required"),
+            )
+        note = notes[row]
+        note = note.strip() if isinstance(note, str) else ""
+        if found is not None and error is None:
+            class_grade = found[1]
+            limits = ranges.get(class_grade)
+            if limits is None:
+                limits = ranges[class_grade] = expected_age_range(class_grade)
+            age = age_on(columns.birth_date[row], context.year_start)
+            low, high = limits
+            if not low <= age <= high and not note and sheet_row not in errors_of:
+                error = cell_error(
+                    sheet_row,
+                    index.get("age_confirmation", index["birth_date"]),
+                    "",
+                    ValidationError(
+                        _(
+                            "The child is %(age)d on 1 September; %(low)d to %(high)d is "
+                            "usual for this grade. Give the reason in this column."
+                        ),
+                        code="age_unusual_for_grade",
+                        params={"age": age, "low": low, "high": high},
+                    ),
+                )
+        if error is not None:
+            errors_of.setdefault(sheet_row, []).append(error.compact())
+            placed.append(None)
+        else:
+            placed.append((found[0], found[1], note) if found is not None else None)
+    return placed
+
+
+def _format_valid(
+    context: ChunkContext,
+    chunk_number: int,
+    rows: list[tuple[int, list[Any]]],
+    values: dict[str, list[Any]],
+    student: dict[str, list[Any]],
+    columns: StudentColumns,
+    placed: list[tuple[int, int, str] | None],
+    errors_of: dict[int, list[list[Any]]],
+    result: ChunkResult,
+) -> None:
+    """The COPY text of the chunk's valid rows (all of them are written, or none of the file)."""
+    valid = [
+        row
+        for row, (sheet_row, _cells) in enumerate(rows)
+        if sheet_row not in errors_of and placed[row] is not None
+    ]
+    if not valid:
+        return
+    keys = _uuids(context.uuid_base, chunk_number, len(valid) * 5)
+    resident = codes.IdDocType.RESIDENT_ID.value
+    state = RecordState.ENROLLED.value
+    school = str(context.school_pk)
+    now = context.now
+    start = context.start_date.isoformat()
+    actor = "\\N" if context.actor_id is None else str(context.actor_id)
+    shared: dict[tuple[int, str], tuple[str, str]] = {}
+    family_blocks = list(enumerate(columns.family))
+    for ordinal, row in enumerate(valid):
+        sheet_row = rows[row][0]
+        base = ordinal * 5
+        key = keys[base]
+        name = columns.name[row]
+        doc_type = columns.id_doc_type[row]
+        number = columns.id_number[row]
+        document = document_fields(doc_type, number, context=STUDENT_ID_NUMBER)
+        if number:
+            result.documents.append(
+                (sheet_row, doc_type, document["id_number_index"], document["id_number_masked"])
+            )
+        pinyin, initials = _spelled(name)
+        born = columns.birth_date[row]
+        rest = "\t".join(
             (
-                member.relation,
-                member.name,
-                member.id_doc_type,
-                doc["id_number_masked"],
-                doc["id_number_sealed"],
-                doc["id_number_index"],
-                member.phone,
-                member.employer,
-                member.is_guardian,
-                member.missing_reason,
+                _pg(name),
+                pinyin,
+                initials,
+                columns.sex[row],
+                born.isoformat(),
+                columns.birthplace_code[row],
+                columns.native_place_code[row] or "\\N",
+                columns.ethnicity[row],
+                columns.nationality[row],
+                doc_type,
+                document["id_number_masked"],
+                document["id_number_sealed"],
+                document["id_number_index"],
+                columns.overseas_status[row],
+                columns.health[row],
+                columns.hukou_division_code[row] or "\\N",
+                columns.hukou_nature[row],
+                _pg(student["former_name"][row]),
+                _pg(student["address"][row]),
+                _pg(columns.phone[row]),
+                columns.attendance_mode[row],
+                columns.entry_method[row],
+                _BOOL[student["only_child"][row]],
+                _BOOL[student["attended_preschool"][row]],
+                columns.left_behind[row],
+                _BOOL[student["migrant_child"][row]],
+                _BOOL[student["orphan"][row]],
+                _BOOL[student["martyr_family"][row]],
+                _BOOL[student["inclusive_education"][row]],
+                columns.disability_type[row],
+                _BOOL[student["needs_aid"][row]],
+                _BOOL[student["needs_school_bus"][row]],
+                state,
+                school,
+                now,
+                now,
             )
         )
-    if postgres:
-        return Prepared(
-            document=document,
-            number=number,
-            student="\t".join(map(_pg, student)),
-            family=["\t".join(map(_pg, values)) for values in family],
-        )
-    return Prepared(
-        document=document,
-        number=number,
-        student=tuple(map(_sqlite, student)),
-        family=[tuple(map(_sqlite, values)) for values in family],
-    )
+        if doc_type == resident:
+            sealed = student_number_fields(g_number(number))
+            result.students.append(
+                f"{key}\t{sealed['number_masked']}\t{sealed['number_sealed']}\t"
+                f"{sealed['number_index']}\t{NumberKind.G.value}\t{rest}"
+            )
+        else:
+            result.unnumbered.append((key, rest, born))
+        member_ordinal = 0
+        for n, block in family_blocks:
+            if not block.present[row]:
+                continue
+            member_doc_type = block.id_doc_type[row]
+            member_number = block.id_number[row]
+            doc = document_fields(member_doc_type, member_number, context=FAMILY_ID_NUMBER)
+            result.family.append(
+                "\t".join(
+                    (
+                        keys[base + 1 + member_ordinal],
+                        key,
+                        str(member_ordinal),
+                        block.relation[row],
+                        _pg(block.name[row]),
+                        member_doc_type,
+                        doc["id_number_masked"],
+                        doc["id_number_sealed"],
+                        doc["id_number_index"],
+                        _pg(block.phone[row]),
+                        _pg(_text(values, f"family.{n}.employer", row)),
+                        _BOOL[block.is_guardian[row]],
+                        block.missing_reason[row],
+                    )
+                )
+            )
+            member_ordinal += 1
+        class_pk, grade, note = placed[row]  # type: ignore[misc]
+        tails = shared.get((class_pk, note))
+        if tails is None:
+            detail = {
+                "school": context.school_code,
+                "class": class_pk,
+                "grade": grade,
+                "age_confirmation": note,
+                "import": True,
+            }
+            tails = shared[(class_pk, note)] = (
+                f"{school}\t{class_pk}\t{grade}\t{start}\t\\N\tregistration",
+                f"{EventKind.REGISTERED.value}\t{start}\t{now}\t{actor}\t"
+                + _pg(json.dumps(detail, ensure_ascii=False)),
+            )
+        result.placements.append(f"{keys[base + 3]}\t{key}\t{tails[0]}")
+        result.events.append(f"{keys[base + 4]}\t{key}\t{tails[1]}")
 
 
-# ---- checking in forked workers ----------------------------------------------------------------
+_BOOL = {True: "t", False: "f"}
+
+
+def _text(values: dict[str, list[Any]], key: str, row: int) -> str:
+    found = values.get(key)
+    return found[row] if found is not None and isinstance(found[row], str) else ""
+
+
+def _uuids(base: int, chunk_number: int, count: int) -> list[str]:
+    """Time-ordered UUIDs (version 7: the import's start in milliseconds, the chunk and a
+    counter, 32 random bits): unique within the import without coordination between workers,
+    and the primary keys and the indexes led by student_id grow at their right edge."""
+    randoms = struct.unpack(f"<{count}I", os.urandom(4 * count))
+    first = chunk_number << CHUNK_KEY_BITS
+    return [
+        f"{base | (c >> 30) << 64 | (c & 0x3FFFFFFF) << 32 | r:032x}"
+        for c, r in zip(range(first, first + count), randoms, strict=True)
+    ]
+
+
+# ---- running the chunks ------------------------------------------------------------------------
 
 # What the forked workers check with, set in the parent just before forking (inherited, never
-# pickled): the row reader and the codes of the current divisions.
-_WORK: tuple[RowReader, frozenset[str]] | None = None
+# pickled).
+_CONTEXT: ChunkContext | None = None
 
 
-def _check_chunk(chunk: list[tuple[int, list[Any]]]) -> list[Checked]:
-    """A worker's share: rows checked and prepared. It never touches the database connection it
-    inherited (multiprocessing's forked workers leave through os._exit)."""
-    assert _WORK is not None
-    reader, divisions = _WORK
-    known = divisions.__contains__
-    return [check_student_row(reader, row, cells, division_exists=known) for row, cells in chunk]
+def _check_in_worker(chunk: Any, chunk_number: int) -> ChunkResult:
+    """A worker's share. It never touches the database connection it inherited (the forked
+    workers leave through os._exit)."""
+    assert _CONTEXT is not None
+    return check_chunk(_CONTEXT, chunk, chunk_number)
 
 
 def check_workers(total: int) -> int:
@@ -380,47 +633,45 @@ def check_workers(total: int) -> int:
     return min(os.cpu_count() or 1, 4)
 
 
-def checked_rows(
-    rows: Iterable[tuple[int, list[Any]]],
-    reader: RowReader,
-    *,
-    division_exists: Callable[[str], bool],
-    workers: int = 1,
-    chunk_rows: int | None = None,
-) -> Iterator[Checked]:
-    """Every row checked, in the file's order; with workers > 1 by forked processes, a bounded
+def checked_chunks(
+    chunks: Iterable[Any], context: ChunkContext, *, workers: int = 1
+) -> Iterator[ChunkResult]:
+    """Every chunk checked, in the file's order; with workers > 1 by forked processes, a bounded
     number of chunks in flight (memory stays constant whatever the file's size)."""
     if workers <= 1:
-        for row, cells in rows:
-            yield check_student_row(reader, row, cells, division_exists=division_exists)
+        for number, chunk in enumerate(chunks):
+            yield check_chunk(context, chunk, number)
         return
-    chunk_rows = chunk_rows or CHUNK_ROWS
-    global _WORK
-    _WORK = (reader, frozenset(Division.objects.values_list("code", flat=True)))
-    context = multiprocessing.get_context("fork")
+    global _CONTEXT
+    _CONTEXT = context
+    # Known divisions as a set: the workers must not query the database.
+    known = frozenset(Division.objects.values_list("code", flat=True))
+    context.division_exists = known.__contains__
+    pool_context = multiprocessing.get_context("fork")
     try:
-        with context.Pool(workers) as pool:
-            _WORK = None  # the workers have their copy
+        with pool_context.Pool(workers) as pool:
+            _CONTEXT = None  # the workers have their copy
             in_flight: deque[Any] = deque()
-            # Enough for the workers to go on while this process writes a batch.
-            max_in_flight = max(workers * 2, BATCH_ROWS // chunk_rows + workers)
-            chunk: list[tuple[int, list[Any]]] = []
-            for item in rows:
-                chunk.append(item)
-                if len(chunk) >= chunk_rows:
-                    in_flight.append(pool.apply_async(_check_chunk, (chunk,)))
-                    chunk = []
-                    if len(in_flight) > max_in_flight:
-                        yield from in_flight.popleft().get()
-            if chunk:
-                in_flight.append(pool.apply_async(_check_chunk, (chunk,)))
+            for number, chunk in enumerate(chunks):
+                in_flight.append(pool.apply_async(_check_in_worker, (chunk, number)))
+                if len(in_flight) > workers * 3:
+                    yield in_flight.popleft().get()
             while in_flight:
-                yield from in_flight.popleft().get()
+                yield in_flight.popleft().get()
     finally:
-        _WORK = None
+        _CONTEXT = None
 
 
-# ---- writing -----------------------------------------------------------------------------------
+def row_chunks(rows: Iterable[tuple[int, list[Any]]]) -> Iterator[list[tuple[int, list[Any]]]]:
+    """A spreadsheet's rows in chunks of CHUNK_ROWS."""
+    chunk: list[tuple[int, list[Any]]] = []
+    for item in rows:
+        chunk.append(item)
+        if len(chunk) >= CHUNK_ROWS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 @lru_cache(maxsize=100_000)
@@ -432,260 +683,185 @@ def _spelled(name: str) -> tuple[str, str]:
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 
 
-def _pg(value: Any) -> str:
-    """A value in COPY's text format (imported text may hold tabs, newlines, backslashes)."""
-    if type(value) is str:
-        if _COPY_SPECIAL.search(value) is None:
-            return value
-        return (
-            value.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
+def _pg(value: str) -> str:
+    """Text in COPY's text format (imported text may hold tabs, newlines, backslashes)."""
+    if _COPY_SPECIAL.search(value) is None:
+        return value
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def _unescape(value: str) -> str | None:
+    if value == "\\N":
+        return None
+    if "\\" not in value:
+        return value
+    return re.sub(r"\\(.)", lambda m: {"t": "\t", "n": "\n", "r": "\r"}.get(m[1], m[1]), value)
+
+
+def _copy(table: str, columns: tuple[str, ...], lines: list[str]) -> None:
+    """Rows in COPY's text format into a table: COPY on PostgreSQL, executemany on SQLite."""
+    if not lines:
+        return
+    # wrap_database_errors: a unique violation raised by COPY (the raw driver's cursor) becomes
+    # Django's IntegrityError, as from any other statement.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                copy.write("\n".join(lines))
+                copy.write("\n")
+            return
+        booleans = _boolean_columns(table, columns)
+        rows = []
+        for line in lines:
+            values: list[Any] = [_unescape(value) for value in line.split("\t")]
+            for position in booleans:
+                values[position] = values[position] == "t"
+            rows.append(values)
+        connection.connection.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})",
+            rows,
         )
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    return _pg(str(value))
 
 
-def _sqlite(value: Any) -> Any:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return value
+@cache
+def _boolean_columns(table: str, columns: tuple[str, ...]) -> tuple[int, ...]:
+    from django.apps import apps
+
+    model = next(m for m in apps.get_models() if m._meta.db_table == table)
+    kinds = {f.column: f.get_internal_type() for f in model._meta.concrete_fields}
+    return tuple(n for n, column in enumerate(columns) if kinds.get(column) == "BooleanField")
 
 
-@dataclass
-class Pending:
-    row: int
-    data: StudentData
-    school_class: SchoolClass
-    age_note: str
-    prepared: Prepared
-
-
-@dataclass
 class StudentWriter:
-    """Collects valid rows and writes them in batches: students, families, placements, events."""
+    """The importing process's share: duplicates across the file and against the registry,
+    J numbers, and the COPY of each batch while the file has shown no error."""
 
-    school: School
-    actor: Any
-    start_date: datetime.date
-    on_written: Callable[[int], None] | None = None
-    batch_rows: int = BATCH_ROWS
-    pending: list[Pending] = field(default_factory=list)
-    written: int = 0
-    family_written: int = 0
+    def __init__(self, *, school: School, outcome: Outcome, batch_rows: int) -> None:
+        self.school = school
+        self.outcome = outcome
+        self.batch_rows = batch_rows
+        self.seen: dict[int, int] = {}  # 8-byte fingerprint of a document's index -> first row
+        self.pending: list[ChunkResult] = []
+        self.pending_documents: list[tuple[int, str, str, str]] = []
+        self.pending_rows = 0
+        self.id_column = self.outcome_column = -1
 
-    def __post_init__(self) -> None:
-        self.postgres = connection.vendor == "postgresql"
-        self.dialect = synth.POSTGRES if self.postgres else synth.SQLITE
-        self.now = synth.now_text(self.dialect)
-        self.convert: Callable[[Any], Any] = _pg if self.postgres else _sqlite
-        self.uuid_base = (time.time_ns() // 1_000_000) << 80 | (0x7 << 76) | (0b10 << 62)
-        self.uuid_counter = 0
+    def add(self, result: ChunkResult, id_column: int) -> None:
+        self.id_column = id_column
+        seen = self.seen
+        for row, _doc_type, key, masked in result.documents:
+            fingerprint = int(key[:16], 16)
+            first = seen.get(fingerprint)
+            if first is None:
+                seen[fingerprint] = row
+                continue
+            self.outcome.add_errors(
+                [
+                    cell_error(
+                        row,
+                        id_column,
+                        masked,
+                        ValidationError(
+                            _("The same ID number is already in row %(row)d of this file."),
+                            code="duplicate_in_file",
+                            params={"row": first},
+                        ),
+                    )
+                ]
+            )
+        self.pending.append(result)
+        self.pending_documents.extend(result.documents)
+        self.pending_rows += len(result.placements)
+        if self.pending_rows >= self.batch_rows:
+            self.flush()
 
-    def uuids(self, count: int) -> list[str]:
-        """Time-ordered UUIDs (version 7: the import's start in milliseconds, a counter, 32
-        random bits), so that the primary keys and the indexes led by student_id grow at their
-        right edge instead of at random leaves."""
-        start = self.uuid_counter
-        self.uuid_counter += count
-        randoms = struct.unpack(f"<{count}I", os.urandom(4 * count))
-        base = self.uuid_base
-        return [
-            f"{base | (c >> 30) << 64 | (c & 0x3FFFFFFF) << 32 | r:032x}"
-            for c, r in zip(range(start, start + count), randoms, strict=True)
-        ]
-
-    def add(self, item: Pending) -> None:
-        self.pending.append(item)
-
-    def full(self) -> bool:
-        return len(self.pending) >= self.batch_rows
-
-    def registry_duplicates(self) -> dict[int, str]:
-        """Rows of the pending batch whose document number a record already holds: row ->
-        school name (one query per batch through the blind index)."""
-        wanted: dict[str, list[int]] = {}
-        for item in self.pending:
-            if item.data.id_number:
-                key = item.prepared.document["id_number_index"]
-                wanted.setdefault(key, []).append(item.row)
-        found: dict[int, str] = {}
+    def registry_duplicates(self) -> list[tuple[int, str, str]]:
+        """(row, masked number, school) of the pending rows whose document a record holds."""
+        wanted: dict[tuple[str, str], list[tuple[int, str]]] = {}
+        for row, doc_type, key, masked in self.pending_documents:
+            wanted.setdefault((doc_type, key), []).append((row, masked))
         if not wanted:
-            return found
-        holders: Iterable[tuple[str, str]]
-        if self.postgres:
+            return []
+        keys = sorted({key for _doc_type, key in wanted})
+        if connection.vendor == "postgresql":
             # One array parameter: an IN list of thousands of parameters costs more to build
             # and to parse than the lookup itself.
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT s.id_number_index, sc.name FROM {Student._meta.db_table} s "
+                    f"SELECT s.id_doc_type, s.id_number_index, sc.name "
+                    f"FROM {Student._meta.db_table} s "
                     f"JOIN {School._meta.db_table} sc ON sc.id = s.school_id "
                     "WHERE s.id_number_index = ANY(%s)",
-                    [list(wanted)],
+                    [keys],
                 )
                 holders = cursor.fetchall()
         else:
-            holders = Student.objects.filter(id_number_index__in=list(wanted)).values_list(
-                "id_number_index", "school__name"
+            holders = list(
+                Student.objects.filter(id_number_index__in=keys).values_list(
+                    "id_doc_type", "id_number_index", "school__name"
+                )
             )
-        for index, school_name in holders:
-            for row in wanted.get(index, []):
-                found[row] = school_name
-        return found
-
-    def discard(self) -> None:
-        self.pending = []
+        found = []
+        for doc_type, key, school_name in holders:
+            for row, masked in wanted.get((doc_type, key), []):
+                found.append((row, masked, school_name))
+        return sorted(found)
 
     def flush(self) -> None:
-        if not self.pending:
+        # The registry is asked about every valid row, also once the file is known to be bad,
+        # so that the report names every problem; rows are written only while none was found.
+        duplicates = self.registry_duplicates()
+        for row, masked, school_name in duplicates:
+            self.outcome.add_errors(
+                [
+                    cell_error(
+                        row,
+                        self.id_column,
+                        masked,
+                        ValidationError(
+                            _("This ID number is already registered at %(school)s."),
+                            code="id_number_registered",
+                            params={"school": school_name},
+                        ),
+                    )
+                ]
+            )
+        pending, self.pending = self.pending, []
+        self.pending_documents = []
+        self.pending_rows = 0
+        if self.outcome.error_count:
             return
-        convert = self.convert
-        students: list[Any] = []  # lines of COPY text on PostgreSQL, tuples on SQLite
-        family: list[Any] = []
-        placements: list[Any] = []
-        events: list[Any] = []
-        today = self.start_date
-        actor_id = getattr(self.actor, "pk", None)
-
-        postgres = self.postgres
-        state = RecordState.ENROLLED.value
-        school_pk = str(self.school.pk)
-
-        formatted: dict[tuple[Any, str], tuple[Any, Any]] = {}
-
-        def row(*values: Any) -> Any:
-            if postgres:
-                return "\t".join(map(convert, values))
-            return tuple(map(convert, values))
-
-        # Three keys a student (its row, placement and event) and one a family member,
-        # drawn at once, in key order.
-        ids = iter(
-            self.uuids(len(self.pending) * 3 + sum(len(i.data.family) for i in self.pending))
+        students = [line for result in pending for line in result.students]
+        for result in pending:
+            for key, rest, born in result.unnumbered:
+                sealed = student_number_fields(_allocate_j_number(self.school.county_id, born))
+                students.append(
+                    f"{key}\t{sealed['number_masked']}\t{sealed['number_sealed']}\t"
+                    f"{sealed['number_index']}\t{NumberKind.J.value}\t{rest}"
+                )
+        family = [line for result in pending for line in result.family]
+        _copy(synth.STUDENT_TABLE, synth.STUDENT_COLUMNS, students)
+        _copy(synth.FAMILY_TABLE, synth.FAMILY_COLUMNS, family)
+        _copy(
+            synth.PLACEMENT_TABLE,
+            synth.PLACEMENT_COLUMNS,
+            [line for result in pending for line in result.placements],
         )
-        for item in self.pending:
-            data = item.data
-            prepared = item.prepared
-            student_id = next(ids)
-            if prepared.number is not None:
-                sealed, kind = prepared.number, NumberKind.G
-            else:
-                number = _allocate_j_number(self.school.county_id, data.birth_date)
-                sealed, kind = student_number_fields(number), NumberKind.J
-            if postgres:
-                students.append(
-                    "\t".join(
-                        (
-                            student_id,
-                            sealed["number_masked"],
-                            sealed["number_sealed"],
-                            sealed["number_index"],
-                            kind,
-                            prepared.student,  # type: ignore[arg-type]
-                            state,
-                            school_pk,
-                            self.now,
-                            self.now,
-                        )
-                    )
-                )
-                for ordinal, member in enumerate(prepared.family):
-                    family.append(f"{next(ids)}\t{student_id}\t{ordinal}\t{member}")
-            else:
-                students.append(
-                    (
-                        student_id,
-                        sealed["number_masked"],
-                        sealed["number_sealed"],
-                        sealed["number_index"],
-                        kind,
-                        *prepared.student,
-                        state,
-                        self.school.pk,
-                        self.now,
-                        self.now,
-                    )
-                )
-                for ordinal, member in enumerate(prepared.family):
-                    family.append((next(ids), student_id, ordinal, *member))
-            school_class = item.school_class
-            # The placement's and the event's columns other than the keys depend on the class
-            # and the age note only: formatted once for each.
-            shared = formatted.get((school_class.pk, item.age_note))
-            if shared is None:
-                detail = {
-                    "school": self.school.code,
-                    "class": school_class.pk,
-                    "grade": school_class.grade,
-                    "age_confirmation": item.age_note,
-                    "import": True,
-                }
-                shared = formatted[(school_class.pk, item.age_note)] = (
-                    row(
-                        self.school.pk,
-                        school_class.pk,
-                        school_class.grade,
-                        today.isoformat(),
-                        None,
-                        "registration",
-                    ),
-                    row(
-                        EventKind.REGISTERED.value,
-                        today.isoformat(),
-                        self.now,
-                        actor_id,
-                        json.dumps(detail, ensure_ascii=False),
-                    ),
-                )
-            if postgres:
-                placements.append(f"{next(ids)}\t{student_id}\t{shared[0]}")
-                events.append(f"{next(ids)}\t{student_id}\t{shared[1]}")
-            else:
-                placements.append((next(ids), student_id, *shared[0]))
-                events.append((next(ids), student_id, *shared[1]))
-        # wrap_database_errors: a unique violation raised by COPY (the raw driver's cursor)
-        # becomes Django's IntegrityError, as from any other statement.
-        with connection.cursor() as cursor, connection.wrap_database_errors:
-            if self.postgres:
-                tables = (*synth.TABLES, (EVENT_TABLE, EVENT_COLUMNS))
-                texts = (students, family, placements, events)
-                for (table, columns), lines in zip(tables, texts, strict=True):
-                    if lines:
-                        with cursor.cursor.copy(
-                            f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-                        ) as copy:
-                            copy.write("\n".join(lines) + "\n")
-            else:
-                batch = synth.Batch()
-                batch.rows[synth.STUDENT_TABLE].append(students)
-                batch.rows[synth.FAMILY_TABLE].append(family)
-                batch.rows[synth.PLACEMENT_TABLE].append(placements)
-                synth.SqliteWriter(connection.connection).write(batch)
-                connection.connection.executemany(
-                    f"INSERT INTO {EVENT_TABLE} ({', '.join(EVENT_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})",
-                    events,
-                )
-        self.written += len(students)
-        self.family_written += len(family)
-        self.pending = []
-        if self.on_written is not None:
-            self.on_written(self.written)
+        _copy(EVENT_TABLE, EVENT_COLUMNS, [line for result in pending for line in result.events])
+        self.outcome.written += len(students)
+        self.outcome.family_members += len(family)
 
 
-def classes_of(school: School, academic_year: Any) -> dict[tuple[int, int], SchoolClass]:
-    """The school's classes of the year by (grade, class number)."""
+def classes_of(school: School, academic_year: Any) -> dict[tuple[int, int], tuple[int, int]]:
+    """The school's classes of the year: (grade, class number) -> (class pk, grade)."""
     return {
-        (c.grade, c.number): c
-        for c in SchoolClass.objects.filter(school=school, academic_year=academic_year)
+        (grade, number): (pk, grade)
+        for pk, grade, number in SchoolClass.objects.filter(
+            school=school, academic_year=academic_year
+        ).values_list("pk", "grade", "number")
     }
 
 
@@ -706,30 +882,23 @@ class Outcome:
 
 def import_students_rows(
     *,
-    rows: Iterable[tuple[int, list[Any]]],
+    chunks: Iterable[Any],
     layout: Layout,
     school: School,
     academic_year: Any,
     actor: Any,
     start_date: datetime.date,
+    encoding: str = "utf-8",
     progress: Callable[[int], None] | None = None,
     batch_rows: int | None = None,
     workers: int = 1,
 ) -> Outcome:
     """Check every row and write the valid file; call inside one transaction, and roll it back
-    when the outcome has errors (rows written before the first error are then undone). With
-    workers > 1 (PostgreSQL) forked processes check and prepare the rows, this one writes."""
+    when the outcome has errors (rows written before the first error are then undone). The
+    chunks are CSV blocks (bytes, records numbered from row 2) or lists of (row, cells); with
+    workers > 1 (PostgreSQL) forked processes check and format them, this one writes."""
     outcome = Outcome()
-    reader = RowReader(layout)
-    classes = classes_of(school, academic_year)
-    year_start = academic_year.start_date
-    writer = StudentWriter(
-        school=school, actor=actor, start_date=start_date, batch_rows=batch_rows or BATCH_ROWS
-    )
-    seen: dict[int, int] = {}  # 8-byte fingerprint of the document index -> first row
-    index = layout.index
     division_cache: dict[str, bool] = {}
-    age_ranges: dict[int, tuple[int, int]] = {}
 
     def known_division(code: str) -> bool:
         found = division_cache.get(code)
@@ -737,133 +906,50 @@ def import_students_rows(
             found = division_cache[code] = division_exists(code)
         return found
 
-    def flush() -> None:
-        # The registry is asked about every valid row, also once the file is known to be bad,
-        # so that the report names every problem; rows are written only while none was found.
-        duplicates = writer.registry_duplicates()
-        if duplicates:
-            for item in writer.pending:
-                if item.row in duplicates:
-                    column = index.get("id_number", -1)
-                    outcome.add_errors(
-                        [
-                            cell_error(
-                                item.row,
-                                column,
-                                item.data.id_number,
-                                ValidationError(
-                                    _("This ID number is already registered at %(school)s."),
-                                    code="id_number_registered",
-                                    params={"school": duplicates[item.row]},
-                                ),
-                            )
-                        ]
-                    )
-            writer.discard()
-            return
-        if outcome.error_count:
-            writer.discard()
-            return
-        writer.flush()
-
-    for checked in checked_rows(rows, reader, division_exists=known_division, workers=workers):
-        row = checked.row
-        outcome.rows += 1
-        errors = checked.errors
-        school_class = None
-        grade, number = checked.extra.get("grade"), checked.extra.get("class_number")
-        if isinstance(grade, int) and isinstance(number, int):
-            school_class = classes.get((grade, number))
-            if school_class is None:
-                errors.append(
-                    cell_error(
-                        row,
-                        index["class_number"],
-                        checked.class_cell,
-                        ValidationError(
-                            _("The school has no class %(number)d in grade %(grade)d this year."),
-                            code="class_not_found",
-                            params={"grade": grade, "number": number},
-                        ),
-                    )
-                )
-        elif grade is None or number is None:
-            key = "grade" if grade is None else "class_number"
-            errors.append(
-                cell_error(
-                    row,
-                    index[key],
-                    "",
-                    ValidationError(_("This cell is required."), code="required"),
-                )
-            )
-        age_note = str(checked.extra.get("age_confirmation") or "").strip()
-        data = checked.data
-        if data is not None and school_class is not None:
-            grade_ages = age_ranges.get(school_class.grade)
-            if grade_ages is None:
-                grade_ages = age_ranges[school_class.grade] = expected_age_range(school_class.grade)
-            low, high = grade_ages
-            age = age_on(data.birth_date, year_start)
-            if not low <= age <= high and not age_note:
-                errors.append(
-                    cell_error(
-                        row,
-                        index.get("age_confirmation", index["birth_date"]),
-                        "",
-                        ValidationError(
-                            _(
-                                "The child is %(age)d on 1 September; %(low)d to %(high)d is "
-                                "usual for this grade. Give the reason in this column."
-                            ),
-                            code="age_unusual_for_grade",
-                            params={"age": age, "low": low, "high": high},
-                        ),
-                    )
-                )
-        if data is not None and data.id_number:
-            assert checked.prepared is not None
-            key = checked.prepared.document["id_number_index"]
-            fingerprint = int(key[:16], 16)
-            first = seen.get(fingerprint)
-            if first is not None:
-                errors.append(
-                    cell_error(
-                        row,
-                        index["id_number"],
-                        data.id_number,
-                        ValidationError(
-                            _("The same ID number is already in row %(row)d of this file."),
-                            code="duplicate_in_file",
-                            params={"row": first},
-                        ),
-                    )
-                )
-            else:
-                seen[fingerprint] = row
-        if errors:
-            outcome.add_errors(errors)
-        elif data is not None and school_class is not None:
-            assert checked.prepared is not None
-            writer.add(
-                Pending(
-                    row=row,
-                    data=data,
-                    school_class=school_class,
-                    age_note=age_note,
-                    prepared=checked.prepared,
-                )
-            )
-            if writer.full():
-                flush()
-        if progress is not None and outcome.rows % 1000 == 0:
+    context = ChunkContext(
+        layout=layout,
+        division_exists=known_division,
+        classes=classes_of(school, academic_year),
+        year_start=academic_year.start_date,
+        school_pk=school.pk,
+        school_code=school.code,
+        start_date=start_date,
+        actor_id=getattr(actor, "pk", None),
+        now=synth.now_text(synth.POSTGRES if connection.vendor == "postgresql" else synth.SQLITE),
+        uuid_base=(time.time_ns() // 1_000_000) << 80 | (0x7 << 76) | (0b10 << 62),
+        encoding=encoding,
+    )
+    writer = StudentWriter(school=school, outcome=outcome, batch_rows=batch_rows or BATCH_ROWS)
+    id_column = layout.index.get("id_number", -1)
+    next_record = 2  # a CSV's first record after the header is row 2 of the sheet
+    reported = 0
+    for result in checked_chunks(chunks, context, workers=workers):
+        if result.records:
+            shift = next_record
+            next_record += result.records
+            _shift(result, shift)
+        outcome.rows += result.rows
+        outcome.add_errors(CellError.of(item) for item in result.errors)
+        writer.add(result, id_column)
+        if progress is not None and outcome.rows - reported >= 1000:
+            reported = outcome.rows
             progress(outcome.rows)
-    flush()
+    writer.flush()
+    # In the sheet's order: duplicates are found after their chunk's own errors, and the
+    # registry's answers a batch later.
+    outcome.errors.sort(key=lambda error: error.row)
     if progress is not None:
         progress(outcome.rows)
-    outcome.written = writer.written
-    outcome.family_members = writer.family_written
     return outcome
+
+
+def _shift(result: ChunkResult, shift: int) -> None:
+    """Rows of a CSV block numbered as the sheet numbers them."""
+    for error in result.errors:
+        error[0] += shift
+    result.documents = [
+        (row + shift, doc_type, key, masked) for row, doc_type, key, masked in result.documents
+    ]
 
 
 # ---- intake lists ------------------------------------------------------------------------------

@@ -27,6 +27,10 @@ class Sheet:
     header: list[Any]
     rows: Iterator[tuple[int, list[Any]]]
     total: int
+    # A CSV's records after the header as blocks of whole records (bytes, in the file's
+    # encoding), which the import's workers decode and parse themselves; None for spreadsheets.
+    blocks: Iterator[bytes] | None = None
+    encoding: str = ""
 
 
 def open_sheet(path: Path, sniffed: Sniffed) -> Sheet:
@@ -62,19 +66,88 @@ def _calamine_sheet(path: Path) -> Sheet:
     return Sheet(name=sheet.name, header=header, rows=numbered(), total=total)
 
 
+CSV_BLOCK_BYTES = 1 << 20
+
+
 def _csv_sheet(path: Path, encoding: str) -> Sheet:
     with path.open("rb") as counting:
         total = max(sum(1 for _line in counting) - 1, 0)
-    handle = io.TextIOWrapper(path.open("rb"), encoding=encoding, newline="")
-    reader = csv.reader(handle)
-    header = next(reader, [])
+    with path.open("rb") as handle:
+        start = handle.read(CSV_BLOCK_BYTES)
+        header_end = _first_record_end(start)
+        while header_end == 0 and len(start) % CSV_BLOCK_BYTES == 0 and start:
+            more = handle.read(CSV_BLOCK_BYTES)
+            if not more:
+                break
+            start += more
+            header_end = _first_record_end(start)
+    header_bytes = start[:header_end] if header_end else start
+    header = next(csv.reader(io.StringIO(header_bytes.decode(encoding), newline="")), [])
+    offset = len(header_bytes)
 
     def numbered() -> Iterator[tuple[int, list[Any]]]:
-        try:
+        with path.open("rb") as raw:
+            raw.seek(offset)
+            reader = csv.reader(io.TextIOWrapper(raw, encoding=_body(encoding), newline=""))
             for index, cells in enumerate(reader, start=2):
                 if _nonblank(cells):
                     yield index, cells
-        finally:
-            handle.close()
 
-    return Sheet(name=path.stem, header=header, rows=numbered(), total=total)
+    return Sheet(
+        name=path.stem,
+        header=header,
+        rows=numbered(),
+        total=total,
+        blocks=csv_blocks(path, offset),
+        encoding=_body(encoding),
+    )
+
+
+def _body(encoding: str) -> str:
+    # The byte order mark is at the start of the file, before the header: never in a block.
+    return "utf-8" if encoding == "utf-8-sig" else encoding
+
+
+def _first_record_end(data: bytes) -> int:
+    """The position after the first line end outside quotes (0: none yet). A quote or a line
+    feed byte is never part of a multi-byte character in UTF-8 or GB18030, so bytes will do."""
+    end = data.find(b"\n")
+    while end >= 0:
+        if data.count(b'"', 0, end) % 2 == 0:
+            return end + 1
+        end = data.find(b"\n", end + 1)
+    return 0
+
+
+def _last_record_end(data: bytes) -> int:
+    """The position after the last line end outside quotes (0: none)."""
+    end = data.rfind(b"\n")
+    quotes = data.count(b'"', 0, end) if end >= 0 else 0
+    while end >= 0:
+        if quotes % 2 == 0:
+            return end + 1
+        previous = data.rfind(b"\n", 0, end)
+        quotes -= data.count(b'"', previous + 1 if previous >= 0 else 0, end)
+        end = previous
+    return 0
+
+
+def csv_blocks(path: Path, offset: int) -> Iterator[bytes]:
+    """The file from `offset` in blocks of about CSV_BLOCK_BYTES that end at a record's end (a
+    quoted cell may hold line breaks)."""
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        carry = b""
+        while True:
+            data = handle.read(CSV_BLOCK_BYTES)
+            if not data:
+                if carry:
+                    yield carry
+                return
+            data = carry + data
+            end = _last_record_end(data)
+            if end == 0:
+                carry = data
+                continue
+            yield data[:end]
+            carry = data[end:]

@@ -30,8 +30,9 @@ from xueji.imports.pipeline import (
     import_intake_rows,
     import_students_rows,
     import_updates_rows,
+    row_chunks,
 )
-from xueji.imports.reading import open_sheet
+from xueji.imports.reading import Sheet, open_sheet
 from xueji.schools.models import School
 from xueji.schools.selectors import shown_academic_year
 
@@ -191,7 +192,7 @@ def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
     try:
         layout = Layout.of(job.purpose, sheet.header)
         with transaction.atomic():
-            outcome = _run_rows(job, layout, sheet.rows, progress, total=sheet.total)
+            outcome = _run_rows(job, layout, sheet, progress)
             job.rows_total = outcome.rows
             job.rows_done = outcome.rows
             job.error_count = outcome.error_count
@@ -283,27 +284,36 @@ def _imported_before(job: ImportJob) -> ImportJob | None:
     )
 
 
-def _run_rows(job: ImportJob, layout: Layout, rows: Any, progress: Any, *, total: int) -> Outcome:
+def _run_rows(job: ImportJob, layout: Layout, sheet: Sheet, progress: Any) -> Outcome:
     if job.purpose == cols.INTAKE:
         return import_intake_rows(
-            rows=rows, layout=layout, school=job.school, actor=job.created_by, progress=progress
+            rows=sheet.rows,
+            layout=layout,
+            school=job.school,
+            actor=job.created_by,
+            progress=progress,
         )
     if job.purpose == cols.UPDATES:
         return import_updates_rows(
-            rows=rows, layout=layout, school=job.school, actor=job.created_by, progress=progress
+            rows=sheet.rows,
+            layout=layout,
+            school=job.school,
+            actor=job.created_by,
+            progress=progress,
         )
     year = shown_academic_year(job.school_id)
     if year is None:
         raise ServiceError("no_academic_year", _("The school has no classes this year."))
     return import_students_rows(
-        rows=rows,
+        chunks=sheet.blocks if sheet.blocks is not None else row_chunks(sheet.rows),
+        encoding=sheet.encoding,
         layout=layout,
         school=job.school,
         academic_year=year,
         actor=job.created_by,
         start_date=timezone.localdate(),
         progress=progress,
-        workers=check_workers(total),
+        workers=check_workers(sheet.total),
     )
 
 
