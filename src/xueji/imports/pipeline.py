@@ -920,6 +920,11 @@ def import_students_rows(
         encoding=encoding,
     )
     writer = StudentWriter(school=school, outcome=outcome, batch_rows=batch_rows or BATCH_ROWS)
+    if connection.vendor == "postgresql":
+        # The foreign keys are checked at the end of each COPY instead of all at the COMMIT:
+        # the same checks, but done while the workers check the next chunks, not after.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     id_column = layout.index.get("id_number", -1)
     next_record = 2  # a CSV's first record after the header is row 2 of the sheet
     reported = 0
