@@ -19,7 +19,8 @@ from stdnum.cn import ric
 
 from xueji.core.codes import Sex
 
-_DIGITS17 = re.compile(r"^\d{17}[\dX]$")
+# ASCII digits only: \d would also take fullwidth and other scripts' digits, which int() reads.
+_DIGITS17 = re.compile(r"^[0-9]{17}[0-9X]$")
 
 
 @dataclass(frozen=True)

@@ -200,7 +200,7 @@ def validate_student_columns(
     _choices(add, "nationality", columns.nationality, codes.nationality_codes())
 
     today = datetime.date.today()
-    earliest = today.replace(year=today.year - 30)
+    earliest = years_before(today, 30)
     births = columns.birth_date
     if size and (min(births) < earliest or max(births) > today):
         for row, born in enumerate(births):
@@ -399,6 +399,14 @@ def validate_student_data(data: StudentData, *, division_exists) -> StudentData:
     if errors:
         raise FieldErrors(errors[0])
     return data
+
+
+def years_before(day: datetime.date, years: int) -> datetime.date:
+    """The same day `years` earlier; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
 def expected_age_range(grade: int) -> tuple[int, int]:
