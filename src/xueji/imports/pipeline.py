@@ -1,12 +1,15 @@
-"""Checking an import row by row and writing it set-based, in one transaction.
+"""Checking an import and writing it set-based, in one transaction.
 
-Each row becomes a StudentData and goes through validate_student_data, the registration form's
-own rules; the age-for-grade rule and the duplicate checks are student_register's. Valid rows
-are written in batches (COPY on PostgreSQL, executemany on SQLite) with the writers of
-xueji.demo.synth, in the caller's single transaction: once any row has an error nothing more is
-written, the rest of the file is still checked (every error is reported at once), and the caller
-rolls the transaction back. Memory is constant: a batch of rows, the errors kept (capped), and an
-8-byte fingerprint per document number for the duplicate check within the file.
+New students are checked a chunk at a time (a block of a CSV's bytes, or a list of a
+spreadsheet's rows), column by column, with the registration form's own rules
+(xueji.students.validation.validate_student_columns, which the form runs on a batch of one); the
+age-for-grade rule and the duplicate checks are student_register's. A chunk's valid rows come out
+as COPY text, formatted by forked workers for a large file on PostgreSQL. The importing process
+keeps what needs the whole file (duplicates across chunks, the registry, J numbers) and writes
+batches with COPY (executemany on SQLite) in the caller's single transaction: once any row has an
+error nothing more is written, the rest of the file is still checked (every error is reported at
+once), and the caller rolls the transaction back. Memory is constant but for an 8-byte
+fingerprint per document number (the duplicate check within the file) and the errors kept.
 """
 
 from __future__ import annotations

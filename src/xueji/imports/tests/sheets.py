@@ -63,6 +63,22 @@ def xlsx_bytes(rows: Iterable[list[Any]], head: list[str] | None = None) -> byte
     return out.getvalue()
 
 
+def xls_bytes(rows: Iterable[list[Any]], head: list[str] | None = None) -> bytes:
+    """An Excel 97-2003 workbook (BIFF8, what older office PCs still save), written by xlwt."""
+    import xlwt  # type: ignore[import-untyped]
+
+    workbook = xlwt.Workbook(encoding="utf-8")
+    sheet = workbook.add_sheet("数据")
+    for c, title in enumerate(head or header()):
+        sheet.write(0, c, title)
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
 def csv_bytes(rows: Iterable[list[Any]], encoding: str = "utf-8-sig") -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

@@ -5,7 +5,7 @@ import pytest
 from xueji.audit.models import AuditEntry
 from xueji.core import codes
 from xueji.imports.models import JobState
-from xueji.imports.tests.sheets import csv_bytes, row_of, xlsx_bytes
+from xueji.imports.tests.sheets import csv_bytes, row_of, xls_bytes, xlsx_bytes
 from xueji.students.models import EventKind, FamilyMember, Placement, RecordEvent, Student
 from xueji.testing.factories import resident_id, student_data
 
@@ -47,6 +47,21 @@ def test_gbk_csv_imports_correctly(upload, school):
     assert job.state == JobState.IMPORTED, job.errors
     student = Student.objects.get(school=school)
     assert student.name == "欧阳翀" and student.address == "深圳市南山区粤海街道"
+
+
+def test_an_excel_97_2003_xls_imports_correctly(upload, school):
+    """A real BIFF8 .xls (numbers as numbers, Chinese text) is read with python-calamine."""
+    rows = [row_of(student_data(name=NAMES[n]), class_number=1 + n % 2) for n in range(3)]
+    rows.append(row_of(student_data(name=NAMES[3], phone="bad phone")))
+    refused = upload(xls_bytes(rows), filename="students.xls")
+    assert refused.kind == "xls"
+    assert refused.state == JobState.INVALID
+    assert [(error[0], error[3]) for error in refused.errors] == [(5, "invalid_phone")]
+    job = upload(xls_bytes(rows[:3]), filename="students.xls")
+    assert job.state == JobState.IMPORTED, (job.message, job.errors)
+    assert set(Student.objects.filter(school=school).values_list("name", flat=True)) == set(
+        NAMES[:3]
+    )
 
 
 def test_utf8_csv_imports_correctly(upload, school):
