@@ -788,24 +788,29 @@ class StudentWriter:
             wanted.setdefault((doc_type, key), []).append((row, masked))
         if not wanted:
             return []
-        keys = sorted({key for _doc_type, key in wanted})
         if connection.vendor == "postgresql":
-            # One array parameter: an IN list of thousands of parameters costs more to build
-            # and to parse than the lookup itself.
+            # One probe of the unique (id_doc_type, id_number_index) index per number, whatever
+            # the planner believes of the table: its statistics predate the rows this import
+            # has written, and a scan of them for every batch made a large file quadratic.
+            doc_types, keys = zip(*wanted, strict=True)
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT s.id_doc_type, s.id_number_index, sc.name "
-                    f"FROM {Student._meta.db_table} s "
-                    f"JOIN {School._meta.db_table} sc ON sc.id = s.school_id "
-                    "WHERE s.id_number_index = ANY(%s)",
-                    [keys],
+                    "SELECT w.doc_type, w.key, holder.name "
+                    "FROM unnest(%s::text[], %s::text[]) AS w(doc_type, key) "
+                    "CROSS JOIN LATERAL ("
+                    f"  SELECT sc.name FROM {Student._meta.db_table} s "
+                    f"  JOIN {School._meta.db_table} sc ON sc.id = s.school_id "
+                    "   WHERE s.id_doc_type = w.doc_type AND s.id_number_index = w.key "
+                    "   AND s.id_number_index <> '' LIMIT 1"
+                    ") AS holder",
+                    [list(doc_types), list(keys)],
                 )
                 holders = cursor.fetchall()
         else:
             holders = list(
-                Student.objects.filter(id_number_index__in=keys).values_list(
-                    "id_doc_type", "id_number_index", "school__name"
-                )
+                Student.objects.filter(
+                    id_number_index__in=sorted({key for _doc_type, key in wanted})
+                ).values_list("id_doc_type", "id_number_index", "school__name")
             )
         found = []
         for doc_type, key, school_name in holders:
