@@ -5,11 +5,11 @@ spreadsheet's rows), column by column, with the registration form's own rules
 (xueji.students.validation.validate_student_columns, which the form runs on a batch of one); the
 age-for-grade rule and the duplicate checks are student_register's. A chunk's valid rows come out
 as COPY text, formatted by forked workers for a large file on PostgreSQL. The importing process
-keeps what needs the whole file (duplicates across chunks, the registry, J numbers) and writes
-batches with COPY (executemany on SQLite) in the caller's single transaction: once any row has an
-error nothing more is written, the rest of the file is still checked (every error is reported at
-once), and the caller rolls the transaction back. Memory is constant but for an 8-byte
-fingerprint per document number (the duplicate check within the file) and the errors kept.
+COPYs them into temporary tables, allocates J numbers, and once the file has been read finds the
+duplicates within it and against the registry with two queries; only a file without a single
+error is then written, with one INSERT ... SELECT per table in the caller's transaction (the
+caller rolls back when the outcome has errors). Every error of the file is reported at once.
+The importing process's memory does not grow with the file: the rows wait in the database.
 """
 
 from __future__ import annotations
@@ -201,11 +201,10 @@ class ChunkResult:
     """A chunk checked: rows are numbered from the chunk's start (0 for a CSV block; the sheet's
     own numbers for spreadsheet rows), which the importing process shifts."""
 
+    number: int = 0  # the chunk's place in the file
     records: int = 0  # records in the chunk, blank ones included
     rows: int = 0  # non-blank rows
     errors: list[list[Any]] = field(default_factory=list)
-    # (row, id_doc_type, blind index, masked number) of each valid row with a document number.
-    documents: list[tuple[int, str, str, str]] = field(default_factory=list)
     students: list[str] = field(default_factory=list)  # COPY lines of students with G numbers
     # Students without a resident ID: (key, rest of the line, birth date); the importing process
     # allocates their J numbers.
@@ -295,7 +294,7 @@ def _column(
 
 def check_chunk(context: ChunkContext, chunk: Any, chunk_number: int) -> ChunkResult:
     """Read, check and format one chunk: a CSV block (bytes) or a list of (row, cells)."""
-    result = ChunkResult()
+    result = ChunkResult(number=chunk_number)
     if isinstance(chunk, bytes):
         records = _csv_records(chunk, context.encoding)
         result.records = len(records)
@@ -490,10 +489,6 @@ def _format_valid(
         doc_type = columns.id_doc_type[row]
         number = columns.id_number[row]
         document = document_fields(doc_type, number, context=STUDENT_ID_NUMBER)
-        if number:
-            result.documents.append(
-                (sheet_row, doc_type, document["id_number_index"], document["id_number_masked"])
-            )
         pinyin, initials = _spelled(name)
         born = columns.birth_date[row]
         rest = "\t".join(
@@ -534,6 +529,8 @@ def _format_valid(
                 school,
                 now,
                 now,
+                str(chunk_number),
+                str(sheet_row),
             )
         )
         if doc_type == resident:
@@ -703,8 +700,9 @@ def _unescape(value: str) -> str | None:
     return re.sub(r"\\(.)", lambda m: {"t": "\t", "n": "\n", "r": "\r"}.get(m[1], m[1]), value)
 
 
-def _copy(table: str, columns: tuple[str, ...], lines: list[str]) -> None:
-    """Rows in COPY's text format into a table: COPY on PostgreSQL, executemany on SQLite."""
+def _copy(table: str, columns: tuple[str, ...], lines: list[str], *, like: str) -> None:
+    """Rows in COPY's text format into a table with the columns of the table `like`: COPY on
+    PostgreSQL, executemany on SQLite."""
     if not lines:
         return
     # wrap_database_errors: a unique violation raised by COPY (the raw driver's cursor) becomes
@@ -715,7 +713,7 @@ def _copy(table: str, columns: tuple[str, ...], lines: list[str]) -> None:
                 copy.write("\n".join(lines))
                 copy.write("\n")
             return
-        booleans = _boolean_columns(table, columns)
+        booleans = _boolean_columns(like, columns)
         rows = []
         for line in lines:
             values: list[Any] = [_unescape(value) for value in line.split("\t")]
@@ -738,110 +736,58 @@ def _boolean_columns(table: str, columns: tuple[str, ...]) -> tuple[int, ...]:
     return tuple(n for n, column in enumerate(columns) if kinds.get(column) == "BooleanField")
 
 
-class StudentWriter:
-    """The importing process's share: duplicates across the file and against the registry,
-    J numbers, and the COPY of each batch while the file has shown no error."""
+# The rows of an import wait in temporary tables of the same columns until the whole file has
+# been checked; the student's also says where the row is in the file, for the errors.
+STAGING: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (synth.STUDENT_TABLE, "xueji_import_student", synth.STUDENT_COLUMNS),
+    (synth.FAMILY_TABLE, "xueji_import_family", synth.FAMILY_COLUMNS),
+    (synth.PLACEMENT_TABLE, "xueji_import_placement", synth.PLACEMENT_COLUMNS),
+    (EVENT_TABLE, "xueji_import_event", EVENT_COLUMNS),
+)
+STAGED_STUDENT = STAGING[0][1]
+WHERE_IN_FILE = ("chunk", "chunk_row")
 
-    def __init__(self, *, school: School, outcome: Outcome, batch_rows: int) -> None:
+
+class StudentWriter:
+    """The importing process's share. Valid rows are COPYed into temporary tables as they come
+    (no keys, no triggers, no write-ahead log); once the file has been read, the duplicates
+    within it and against the registry are found with two queries, and if the file has no error
+    at all, one INSERT … SELECT per table writes it: every key, constraint and trigger runs once
+    per table, set-based, as it would for a single COPY of the whole file."""
+
+    def __init__(self, *, school: School, outcome: Outcome, id_column: int) -> None:
         self.school = school
         self.outcome = outcome
-        self.batch_rows = batch_rows
-        self.seen: dict[int, int] = {}  # 8-byte fingerprint of a document's index -> first row
-        self.pending: list[ChunkResult] = []
-        self.pending_documents: list[tuple[int, str, str, str]] = []
-        self.pending_rows = 0
-        self.id_column = self.outcome_column = -1
-
-    def add(self, result: ChunkResult, id_column: int) -> None:
         self.id_column = id_column
-        seen = self.seen
-        for row, _doc_type, key, masked in result.documents:
-            fingerprint = int(key[:16], 16)
-            first = seen.get(fingerprint)
-            if first is None:
-                seen[fingerprint] = row
-                continue
-            self.outcome.add_errors(
-                [
-                    cell_error(
-                        row,
-                        id_column,
-                        masked,
-                        ValidationError(
-                            _("The same ID number is already in row %(row)d of this file."),
-                            code="duplicate_in_file",
-                            params={"row": first},
-                        ),
-                    )
-                ]
-            )
-        self.pending.append(result)
-        self.pending_documents.extend(result.documents)
-        self.pending_rows += len(result.placements)
-        if self.pending_rows >= self.batch_rows:
-            self.flush()
-
-    def registry_duplicates(self) -> list[tuple[int, str, str]]:
-        """(row, masked number, school) of the pending rows whose document a record holds."""
-        wanted: dict[tuple[str, str], list[tuple[int, str]]] = {}
-        for row, doc_type, key, masked in self.pending_documents:
-            wanted.setdefault((doc_type, key), []).append((row, masked))
-        if not wanted:
-            return []
-        if connection.vendor == "postgresql":
-            # One probe of the unique (id_doc_type, id_number_index) index per number, whatever
-            # the planner believes of the table: its statistics predate the rows this import
-            # has written, and a scan of them for every batch made a large file quadratic.
-            doc_types, keys = zip(*wanted, strict=True)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT w.doc_type, w.key, holder.name "
-                    "FROM unnest(%s::text[], %s::text[]) AS w(doc_type, key) "
-                    "CROSS JOIN LATERAL ("
-                    f"  SELECT sc.name FROM {Student._meta.db_table} s "
-                    f"  JOIN {School._meta.db_table} sc ON sc.id = s.school_id "
-                    "   WHERE s.id_doc_type = w.doc_type AND s.id_number_index = w.key "
-                    "   AND s.id_number_index <> '' LIMIT 1"
-                    ") AS holder",
-                    [list(doc_types), list(keys)],
-                )
-                holders = cursor.fetchall()
-        else:
-            holders = list(
-                Student.objects.filter(
-                    id_number_index__in=sorted({key for _doc_type, key in wanted})
-                ).values_list("id_doc_type", "id_number_index", "school__name")
-            )
-        found = []
-        for doc_type, key, school_name in holders:
-            for row, masked in wanted.get((doc_type, key), []):
-                found.append((row, masked, school_name))
-        return sorted(found)
-
-    def flush(self) -> None:
-        # The registry is asked about every valid row, also once the file is known to be bad,
-        # so that the report names every problem; rows are written only while none was found.
-        duplicates = self.registry_duplicates()
-        for row, masked, school_name in duplicates:
-            self.outcome.add_errors(
-                [
-                    cell_error(
-                        row,
-                        self.id_column,
-                        masked,
-                        ValidationError(
-                            _("This ID number is already registered at %(school)s."),
-                            code="id_number_registered",
-                            params={"school": school_name},
-                        ),
-                    )
-                ]
-            )
-        pending, self.pending = self.pending, []
-        self.pending_documents = []
+        self.shifts: dict[int, int] = {}  # chunk -> what its rows add to be the sheet's rows
+        self.pending: list[ChunkResult] = []
         self.pending_rows = 0
-        if self.outcome.error_count:
-            return
+        self.staged = 0
+        self.staged_family = 0
+        self.postgres = connection.vendor == "postgresql"
+        with connection.cursor() as cursor:
+            for table, staging, _columns in STAGING:
+                cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+                if self.postgres:
+                    cursor.execute(f"CREATE TEMPORARY TABLE {staging} (LIKE {table})")
+                else:
+                    cursor.execute(
+                        f"CREATE TEMPORARY TABLE {staging} AS SELECT * FROM {table} WHERE 0"
+                    )
+            for column in WHERE_IN_FILE:
+                cursor.execute(f"ALTER TABLE {STAGED_STUDENT} ADD COLUMN {column} integer")
+
+    def add(self, result: ChunkResult, shift: int) -> None:
+        self.shifts[result.number] = shift
+        self.pending.append(result)
+        self.pending_rows += len(result.placements)
+        if self.pending_rows >= BATCH_ROWS:
+            self.stage()
+
+    def stage(self) -> None:
+        """COPY the pending rows into the temporary tables (J numbers allocated here: they take
+        the county's locked sequence)."""
+        pending, self.pending, self.pending_rows = self.pending, [], 0
         students = [line for result in pending for line in result.students]
         for result in pending:
             for key, rest, born in result.unnumbered:
@@ -851,16 +797,91 @@ class StudentWriter:
                     f"{sealed['number_index']}\t{NumberKind.J.value}\t{rest}"
                 )
         family = [line for result in pending for line in result.family]
-        _copy(synth.STUDENT_TABLE, synth.STUDENT_COLUMNS, students)
-        _copy(synth.FAMILY_TABLE, synth.FAMILY_COLUMNS, family)
-        _copy(
-            synth.PLACEMENT_TABLE,
-            synth.PLACEMENT_COLUMNS,
+        texts = (
+            students,
+            family,
             [line for result in pending for line in result.placements],
+            [line for result in pending for line in result.events],
         )
-        _copy(EVENT_TABLE, EVENT_COLUMNS, [line for result in pending for line in result.events])
-        self.outcome.written += len(students)
-        self.outcome.family_members += len(family)
+        for (table, staging, columns), lines in zip(STAGING, texts, strict=True):
+            if table == synth.STUDENT_TABLE:
+                columns = (*columns, *WHERE_IN_FILE)
+            _copy(staging, columns, lines, like=table)
+        self.staged += len(students)
+        self.staged_family += len(family)
+
+    def _sheet_row(self, chunk: int, row: int) -> int:
+        return self.shifts[chunk] + row
+
+    def duplicates(self) -> None:
+        """Errors for the staged children whose document number is in the file twice or held by
+        a record of the registry."""
+        with connection.cursor() as cursor:
+            if self.postgres:
+                # Temporary tables are never analysed by autovacuum.
+                cursor.execute(f"ANALYZE {STAGED_STUDENT}")
+            cursor.execute(
+                "SELECT chunk, chunk_row, id_number_masked, first_chunk, first_row FROM ("
+                "  SELECT chunk, chunk_row, id_number_masked, ROW_NUMBER() OVER w AS n,"
+                "  FIRST_VALUE(chunk) OVER w AS first_chunk,"
+                "  FIRST_VALUE(chunk_row) OVER w AS first_row"
+                f"  FROM {STAGED_STUDENT} WHERE id_number_index <> ''"
+                "  WINDOW w AS (PARTITION BY id_doc_type, id_number_index"
+                "  ORDER BY chunk, chunk_row)"
+                ") numbered WHERE n > 1"
+            )
+            for chunk, row, masked, first_chunk, first_row in cursor:
+                self.outcome.add_errors(
+                    [
+                        cell_error(
+                            self._sheet_row(chunk, row),
+                            self.id_column,
+                            masked,
+                            ValidationError(
+                                _("The same ID number is already in row %(row)d of this file."),
+                                code="duplicate_in_file",
+                                params={"row": self._sheet_row(first_chunk, first_row)},
+                            ),
+                        )
+                    ]
+                )
+            cursor.execute(
+                "SELECT st.chunk, st.chunk_row, st.id_number_masked, sc.name "
+                f"FROM {STAGED_STUDENT} st "
+                f"JOIN {Student._meta.db_table} s ON s.id_doc_type = st.id_doc_type "
+                "AND s.id_number_index = st.id_number_index "
+                f"JOIN {School._meta.db_table} sc ON sc.id = s.school_id "
+                "WHERE st.id_number_index <> '' AND s.id_number_index <> ''"
+            )
+            for chunk, row, masked, school_name in cursor:
+                self.outcome.add_errors(
+                    [
+                        cell_error(
+                            self._sheet_row(chunk, row),
+                            self.id_column,
+                            masked,
+                            ValidationError(
+                                _("This ID number is already registered at %(school)s."),
+                                code="id_number_registered",
+                                params={"school": school_name},
+                            ),
+                        )
+                    ]
+                )
+
+    def finish(self) -> None:
+        """Check the duplicates; write the file if it has no error; drop the temporary tables."""
+        self.stage()
+        self.duplicates()
+        with connection.cursor() as cursor, connection.wrap_database_errors:
+            if not self.outcome.error_count:
+                for table, staging, columns in STAGING:
+                    names = ", ".join(columns)
+                    cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging}")
+                self.outcome.written = self.staged
+                self.outcome.family_members = self.staged_family
+            for _table, staging, _columns in STAGING:
+                cursor.execute(f"DROP TABLE {staging}")
 
 
 def classes_of(school: School, academic_year: Any) -> dict[tuple[int, int], tuple[int, int]]:
@@ -898,13 +919,12 @@ def import_students_rows(
     start_date: datetime.date,
     encoding: str = "utf-8",
     progress: Callable[[int], None] | None = None,
-    batch_rows: int | None = None,
     workers: int = 1,
 ) -> Outcome:
-    """Check every row and write the valid file; call inside one transaction, and roll it back
-    when the outcome has errors (rows written before the first error are then undone). The
-    chunks are CSV blocks (bytes, records numbered from row 2) or lists of (row, cells); with
-    workers > 1 (PostgreSQL) forked processes check and format them, this one writes."""
+    """Check every row and write the file if it has no error; call inside one transaction, and
+    roll it back when the outcome has errors. The chunks are CSV blocks (bytes, records numbered
+    from row 2) or lists of (row, cells); with workers > 1 (PostgreSQL) forked processes check
+    and format them, this one stages and writes."""
     outcome = Outcome()
     division_cache: dict[str, bool] = {}
 
@@ -927,42 +947,29 @@ def import_students_rows(
         uuid_base=(time.time_ns() // 1_000_000) << 80 | (0x7 << 76) | (0b10 << 62),
         encoding=encoding,
     )
-    writer = StudentWriter(school=school, outcome=outcome, batch_rows=batch_rows or BATCH_ROWS)
-    if connection.vendor == "postgresql":
-        # The foreign keys are checked at the end of each COPY instead of all at the COMMIT:
-        # the same checks, but done while the workers check the next chunks, not after.
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     id_column = layout.index.get("id_number", -1)
+    writer = StudentWriter(school=school, outcome=outcome, id_column=id_column)
     next_record = 2  # a CSV's first record after the header is row 2 of the sheet
     reported = 0
     for result in checked_chunks(chunks, context, workers=workers):
+        shift = 0
         if result.records:
             shift = next_record
             next_record += result.records
-            _shift(result, shift)
+            for error in result.errors:
+                error[0] += shift
         outcome.rows += result.rows
         outcome.add_errors(CellError.of(item) for item in result.errors)
-        writer.add(result, id_column)
+        writer.add(result, shift)
         if progress is not None and outcome.rows - reported >= 1000:
             reported = outcome.rows
             progress(outcome.rows)
-    writer.flush()
-    # In the sheet's order: duplicates are found after their chunk's own errors, and the
-    # registry's answers a batch later.
+    writer.finish()
+    # In the sheet's order: the duplicates are found after every chunk's own errors.
     outcome.errors.sort(key=lambda error: error.row)
     if progress is not None:
         progress(outcome.rows)
     return outcome
-
-
-def _shift(result: ChunkResult, shift: int) -> None:
-    """Rows of a CSV block numbered as the sheet numbers them."""
-    for error in result.errors:
-        error[0] += shift
-    result.documents = [
-        (row + shift, doc_type, key, masked) for row, doc_type, key, masked in result.documents
-    ]
 
 
 # ---- intake lists ------------------------------------------------------------------------------

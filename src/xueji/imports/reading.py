@@ -48,8 +48,10 @@ def _calamine_sheet(path: Path) -> Sheet:
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        sheet = workbook.get_sheet_by_index(0)
+        with CalamineWorkbook.from_path(str(path)) as workbook:
+            # The sheet's cells are its own copy: closing the workbook frees the shared strings
+            # table and the archive while the rows are read.
+            sheet = workbook.get_sheet_by_index(0)
         rows = sheet.iter_rows()
         header = list(next(rows, []))
     except (CalamineError, OSError, ValueError) as error:
