@@ -60,7 +60,8 @@ from xueji.corrections.evidence import MAX_FILES, CheckedFile, Upload, check_upl
 from xueji.corrections.evidence import seal as seal_evidence
 from xueji.corrections.evidence import unseal as unseal_evidence
 from xueji.geo.models import Division
-from xueji.schools.models import AcademicYear, School, SchoolClass, academic_start_year
+from xueji.schools.models import School, SchoolClass, academic_start_year
+from xueji.schools.services import academic_year_ensure
 from xueji.students.identity import number_index
 from xueji.students.models import (
     EventKind,
@@ -373,7 +374,7 @@ def _file(
         from_grade=grade,
         to_school=receiver,
         to_class=to_class,
-        academic_year=AcademicYear.objects.get_or_create(start_year=academic_start_year(on))[0],
+        academic_year=academic_year_ensure(actor=actor, start_year=academic_start_year(on)),
         reason=reason,
         resumes_on=resumes,
         filed_by=actor,

@@ -43,11 +43,13 @@ def terms_of(year: AcademicYear) -> list[Term]:
 
 
 def academic_year_ensure(*, actor: Any, start_year: int) -> AcademicYear:
-    """The academic year starting 1 September of `start_year`, with its two terms."""
+    """The academic year starting 1 September of `start_year`, with its two terms (also given
+    to a year made earlier without them)."""
     with transaction.atomic():
         year, created = AcademicYear.objects.get_or_create(start_year=start_year)
+        if created or not year.terms.exists():
+            Term.objects.bulk_create(terms_of(year), ignore_conflicts=True)
         if created:
-            Term.objects.bulk_create(terms_of(year))
             audit_record(actor=actor, action="academic_year.create", detail={"start": start_year})
     return year
 

@@ -36,6 +36,7 @@ from xueji.audit.services import audit_record
 from xueji.core.errors import Conflict, FieldErrors, NotFound
 from xueji.core.idnumbers import g_number, normalize
 from xueji.schools.models import AcademicYear, School, SchoolClass, academic_start_year
+from xueji.schools.services import academic_year_ensure
 from xueji.students.identity import number_index
 from xueji.students.models import (
     EventKind,
@@ -356,7 +357,7 @@ def run_execute(
             _("The run is “%(state)s”, not running.") % {"state": RunState(run.state).label},
         )
     from_year = _year(run.from_year)
-    to_year, _created = AcademicYear.objects.get_or_create(start_year=run.to_year)
+    to_year = academic_year_ensure(actor=run.created_by, start_year=run.to_year)
     done_now = 0
     try:
         for seq in run.chunks.filter(done=False).order_by("seq").values_list("seq", flat=True):

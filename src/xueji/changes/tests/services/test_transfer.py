@@ -192,3 +192,24 @@ def test_province_rules_are_settings(world, settings):
         file(world, other, FUTIAN, grade=3)
     settings.XUEJI_PROVINCE_RULES = {}
     assert file(world, other, FUTIAN, grade=3).state == ChangeState.PENDING
+
+
+def test_a_transfer_files_into_an_academic_year_with_its_terms(world):
+    """The year of the filing date is made (or completed) the one way years are made."""
+    from xueji.schools.models import AcademicYear
+
+    student = enrol(world.site(FUTIAN))
+    september = datetime.date(OCT.year + 1, 9, 14)
+    assert not AcademicYear.objects.get(start_year=september.year).terms.exists()
+    receiver = world.site(NANSHAN)
+    change = transfer_file(
+        actor=receiver.registrar,
+        student_number=student.reveal_student_number(),
+        name=student.name,
+        to_class_id=receiver.klass(1, 1, september.year).pk,
+        reason="随父母工作调动",
+        guardian_request=guardian_request(),
+        on=september,
+    )
+    assert change.academic_year.start_year == september.year
+    assert change.academic_year.terms.count() == 2

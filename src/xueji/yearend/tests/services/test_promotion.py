@@ -234,3 +234,12 @@ def test_a_county_approver_cannot_run_the_province_nor_a_registrar_at_all(
     assert getattr(refused.value, "status", None) == 403
     assert RecordState.ENROLLED  # the registry is untouched
     assert not YearEndRun.objects.exists()
+
+
+def test_the_year_promoted_into_has_its_terms(registry: Registry) -> None:
+    """The year promoted into is made (or completed) the one way years are made: with terms."""
+    from xueji.schools.models import AcademicYear
+
+    assert not AcademicYear.objects.get(start_year=FROM_YEAR + 1).terms.exists()
+    promote(registry.approver, "440304")
+    assert AcademicYear.objects.get(start_year=FROM_YEAR + 1).terms.count() == 2
