@@ -813,6 +813,11 @@ class StudentWriter:
     def _sheet_row(self, chunk: int, row: int) -> int:
         return self.shifts[chunk] + row
 
+    def _document_error(self, chunk: int, row: int, masked: str, error: ValidationError) -> None:
+        self.outcome.add_errors(
+            [cell_error(self._sheet_row(chunk, row), self.id_column, masked, error)]
+        )
+
     def duplicates(self) -> None:
         """Errors for the staged children whose document number is in the file twice or held by
         a record of the registry."""
@@ -831,19 +836,15 @@ class StudentWriter:
                 ") numbered WHERE n > 1"
             )
             for chunk, row, masked, first_chunk, first_row in cursor:
-                self.outcome.add_errors(
-                    [
-                        cell_error(
-                            self._sheet_row(chunk, row),
-                            self.id_column,
-                            masked,
-                            ValidationError(
-                                _("The same ID number is already in row %(row)d of this file."),
-                                code="duplicate_in_file",
-                                params={"row": self._sheet_row(first_chunk, first_row)},
-                            ),
-                        )
-                    ]
+                self._document_error(
+                    chunk,
+                    row,
+                    masked,
+                    ValidationError(
+                        _("The same ID number is already in row %(row)d of this file."),
+                        code="duplicate_in_file",
+                        params={"row": self._sheet_row(first_chunk, first_row)},
+                    ),
                 )
             cursor.execute(
                 "SELECT st.chunk, st.chunk_row, st.id_number_masked, sc.name "
@@ -854,19 +855,15 @@ class StudentWriter:
                 "WHERE st.id_number_index <> '' AND s.id_number_index <> ''"
             )
             for chunk, row, masked, school_name in cursor:
-                self.outcome.add_errors(
-                    [
-                        cell_error(
-                            self._sheet_row(chunk, row),
-                            self.id_column,
-                            masked,
-                            ValidationError(
-                                _("This ID number is already registered at %(school)s."),
-                                code="id_number_registered",
-                                params={"school": school_name},
-                            ),
-                        )
-                    ]
+                self._document_error(
+                    chunk,
+                    row,
+                    masked,
+                    ValidationError(
+                        _("This ID number is already registered at %(school)s."),
+                        code="id_number_registered",
+                        params={"school": school_name},
+                    ),
                 )
 
     def finish(self) -> None:
