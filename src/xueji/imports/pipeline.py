@@ -866,12 +866,14 @@ class StudentWriter:
                     ),
                 )
 
-    def finish(self) -> None:
+    def finish(self, on_writing: Callable[[int], None] | None = None) -> None:
         """Check the duplicates; write the file if it has no error; drop the temporary tables."""
         self.stage()
         self.duplicates()
         with connection.cursor() as cursor, connection.wrap_database_errors:
             if not self.outcome.error_count:
+                if on_writing is not None:
+                    on_writing(self.staged)
                 for table, staging, columns in STAGING:
                     names = ", ".join(columns)
                     cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging}")
@@ -916,12 +918,14 @@ def import_students_rows(
     start_date: datetime.date,
     encoding: str = "utf-8",
     progress: Callable[[int], None] | None = None,
+    on_writing: Callable[[int], None] | None = None,
     workers: int = 1,
 ) -> Outcome:
     """Check every row and write the file if it has no error; call inside one transaction, and
     roll it back when the outcome has errors. The chunks are CSV blocks (bytes, records numbered
     from row 2) or lists of (row, cells); with workers > 1 (PostgreSQL) forked processes check
-    and format them, this one stages and writes."""
+    and format them, this one stages and writes (`on_writing(count)` is called when every row
+    has been checked and the file's records are about to be written)."""
     outcome = Outcome()
     division_cache: dict[str, bool] = {}
 
@@ -961,7 +965,7 @@ def import_students_rows(
         if progress is not None and outcome.rows - reported >= 1000:
             reported = outcome.rows
             progress(outcome.rows)
-    writer.finish()
+    writer.finish(on_writing)
     # In the sheet's order: the duplicates are found after every chunk's own errors.
     outcome.errors.sort(key=lambda error: error.row)
     if progress is not None:

@@ -168,6 +168,20 @@ class _Progress:
                 [done, self.job.pk],
             )
 
+    def writing(self, count: int) -> None:
+        """Every row is checked; the records are being written (a long file takes a while)."""
+        message = str(_("Every row is checked; writing %(count)d records.") % {"count": count})
+        writing = getattr(self.echo, "writing", None)
+        if writing is not None:
+            writing(message)
+        if self.raw is not None:
+            with self.raw.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE imports_importjob SET rows_done = rows_total, message = %s "
+                    "WHERE id = %s",
+                    [message, self.job.pk],
+                )
+
     def close(self) -> None:
         if self.raw is not None:
             self.raw.close()
@@ -313,6 +327,7 @@ def _run_rows(job: ImportJob, layout: Layout, sheet: Sheet, progress: Any) -> Ou
         actor=job.created_by,
         start_date=timezone.localdate(),
         progress=progress,
+        on_writing=progress.writing,
         workers=check_workers(sheet.total),
     )
 

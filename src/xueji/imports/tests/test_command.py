@@ -20,6 +20,7 @@ def test_the_command_imports_with_a_progress_bar(registrar, school, tmp_path):
     )
     text = out.getvalue()
     assert "[" in text and "100%" in text and "1 written" in text
+    assert "Every row is checked; writing 1 records." in text
     assert Student.objects.filter(school=school).count() == 1
 
 
@@ -32,6 +33,7 @@ def test_the_command_lists_the_errors_and_fails(registrar, school, tmp_path):
             "import_students", str(path), school=school.code, user=registrar.username, stdout=out
         )
     assert "row 2 姓名" in out.getvalue()
+    assert "writing" not in out.getvalue()
     assert not Student.objects.exists()
 
 

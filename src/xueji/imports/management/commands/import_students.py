@@ -40,6 +40,9 @@ class ProgressBar:
         )
         self.out.flush()
 
+    def writing(self, message: str) -> None:
+        self.out.write(f"\n{message}")
+
 
 class Command(BaseCommand):
     help = "Import a spreadsheet (.xlsx, .xls, CSV in UTF-8 or GBK) of a school, all or nothing."
