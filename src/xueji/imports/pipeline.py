@@ -965,11 +965,11 @@ def import_students_rows(
         if progress is not None and outcome.rows - reported >= 1000:
             reported = outcome.rows
             progress(outcome.rows)
+    if progress is not None:
+        progress(outcome.rows)
     writer.finish(on_writing)
     # In the sheet's order: the duplicates are found after every chunk's own errors.
     outcome.errors.sort(key=lambda error: error.row)
-    if progress is not None:
-        progress(outcome.rows)
     return outcome
 
 
