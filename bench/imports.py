@@ -196,11 +196,12 @@ FLOOR_TABLES = (
 )
 
 
-def floor_copy(school: Any, folder: Path) -> float:
+def floor_copy(school: Any, folder: Path, keep: bool = False) -> tuple[float, dict[str, Path]]:
     """Seconds PostgreSQL itself needs to take the rows the import wrote: the four tables' rows
     copied out, removed, and COPYed back in one transaction with every key, index, constraint
     and trigger in place, the COMMIT (which runs the deferred foreign-key checks) included. No
-    import into this schema can be faster; the import's own work is what it costs above this."""
+    import into this schema can be faster; the import's own work is what it costs above this.
+    With `keep`, the COPY texts are kept and returned (for bench.floor_breakdown)."""
     from django.db import connection, transaction
 
     where = {
@@ -233,9 +234,11 @@ def floor_copy(school: Any, folder: Path) -> float:
                 while chunk := handle.read(1 << 20):
                     copy.write(chunk)
     seconds = time.perf_counter() - started
+    if keep:
+        return seconds, files
     for path in files.values():
         path.unlink()
-    return seconds
+    return seconds, {}
 
 
 def setup() -> tuple[Any, Any]:
@@ -319,7 +322,10 @@ def reset(school: Any) -> None:
         cursor.execute("CHECKPOINT")
 
 
-def run(xlsx_rows: int, csv_rows: int, seed: int = 2026) -> dict[str, Any]:
+def run(
+    xlsx_rows: int, csv_rows: int, seed: int = 2026, breakdown_url: str | None = None
+) -> dict[str, Any]:
+    """With `breakdown_url` (the bench database's), the CSV's floor is also broken down."""
     from xueji.imports import columns as cols
 
     width = len(cols.fields_of(cols.STUDENTS))
@@ -342,7 +348,8 @@ def run(xlsx_rows: int, csv_rows: int, seed: int = 2026) -> dict[str, Any]:
                 f"peak RSS {measured['peak_rss_mb']:.0f} MB",
                 flush=True,
             )
-            floor = floor_copy(school, folder)
+            breaking_down = label == "csv" and breakdown_url is not None
+            floor, copies = floor_copy(school, folder, keep=breaking_down)
             print(f"  floor (the written rows COPYed back): {floor:.1f} s", flush=True)
             results[label] = {
                 "rows": count,
@@ -361,10 +368,29 @@ def run(xlsx_rows: int, csv_rows: int, seed: int = 2026) -> dict[str, Any]:
                 "workers_peak_rss_mb": measured["workers_peak_rss_mb"],
                 "workers_peak_rss_is_upper_bound": measured["workers_peak_rss_is_upper_bound"],
             }
-            for path in files.values():
+            if breaking_down:
+                results[label]["breakdown"] = break_down_floor(copies, breakdown_url, bare)
+            for path in [*files.values(), *copies.values()]:
                 path.unlink()
             reset(school)
     return results
+
+
+def break_down_floor(copies: dict[str, Path], url: str, bare: float) -> dict[str, dict[str, float]]:
+    """bench.floor_breakdown on the floor's COPY texts, in a copy of the bench database."""
+    from django.db import connections
+
+    from bench.floor_breakdown import CASES, breakdown
+
+    print("  floor breakdown (a throw-away copy of the database):", flush=True)
+    # CREATE DATABASE … TEMPLATE needs the bench database free of sessions; Django reconnects.
+    connections.close_all()
+    seconds = breakdown(copies, url)
+    out = {}
+    for case, spent in seconds.items():
+        out[case] = {"seconds": spent, "ratio_to_bare_copy": spent / bare}
+        print(f"    {CASES[case]}: {spent:.1f} s ({spent / bare:.1f}× bare COPY)", flush=True)
+    return out
 
 
 def rows_of(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
@@ -406,6 +432,7 @@ def markdown(results: dict[str, Any]) -> list[str]:
         "- **floor**: the rows the import wrote, copied out, deleted and COPYed back with every "
         "key, index, constraint and trigger in place, COMMIT included: what PostgreSQL alone "
         "needs for these rows in this schema.",
+        *breakdown_table(results),
     ]
 
 
@@ -430,6 +457,28 @@ def table(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def breakdown_table(results: dict[str, Any]) -> list[str]:
+    """The CSV floor's breakdown (`--breakdown`), if it was measured."""
+    cases = results.get("csv", {}).get("breakdown")
+    if not cases:
+        return []
+    from bench.floor_breakdown import CASES
+
+    return [
+        "",
+        "Floor of the CSV broken down (`--breakdown`): the same COPYs, COMMIT included, into a "
+        "throw-away copy of the database, each case dropping more of the four tables' "
+        "invariants:",
+        "",
+        "| floor | s | ratio to bare COPY |",
+        "|---|---:|---:|",
+        *(
+            f"| {CASES[case]} | {c['seconds']:.1f} | {c['ratio_to_bare_copy']:.1f}× |"
+            for case, c in cases.items()
+        ),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the imports bench alone on a fresh database."""
     parser = argparse.ArgumentParser(
@@ -439,6 +488,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csv-rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also time the CSV's floor without foreign keys, indexes, triggers, checks",
+    )
     parser.add_argument("--output", type=Path, default=Path(__file__).resolve().parent)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
 
@@ -459,7 +513,9 @@ def main(argv: list[str] | None = None) -> int:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
-        results = run(args.xlsx_rows, args.csv_rows, args.seed)
+        results = run(
+            args.xlsx_rows, args.csv_rows, args.seed, breakdown_url=url if args.breakdown else None
+        )
     finally:
         if not args.keep_database:
             from django.db import connections
@@ -469,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.output / f"imports-{args.xlsx_rows}-{args.csv_rows}.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print()
-    print("\n".join(table(results)))
+    print("\n".join(table(results) + breakdown_table(results)))
     print(f"\nWrote {out}")
     return 0
 
