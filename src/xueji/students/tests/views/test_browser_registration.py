@@ -91,6 +91,8 @@ def test_registrar_registers_a_student_finds_them_and_switches_language(page, li
     page.select_option("#id_birthplace_code__province", "440000")
     expect(page.locator("#id_birthplace_code__city")).to_be_enabled()
     page.select_option("#id_birthplace_code__city", "440300")
+    # Wait for the city's counties to arrive: choosing one before htmx swaps them in is lost.
+    expect(page.locator("#id_birthplace_code option[value='440304']")).to_have_count(1)
     expect(page.locator("#id_birthplace_code")).to_be_enabled()
     page.select_option("#id_birthplace_code", "440304")
     expect(page.locator("#id_birthplace_code_picker .division-code")).to_have_text("440304")
