@@ -18,7 +18,6 @@ it on a fresh database of its own (xueji_bench_imports unless BENCH_DATABASE_URL
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import datetime
 import json
@@ -32,32 +31,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from bench.memory import rss_now_mb, rss_peak_mb, rss_reset
+
 PROVINCE = "44"
 CLASSES = 40
-
-
-def _rss_reset() -> None:
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-
-
-def _rss_now_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _rss_peak_mb() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def rows(count: int, seed: int) -> Iterator[list[Any]]:
@@ -263,8 +240,8 @@ def import_file(path: Path, registrar: Any) -> dict[str, Any]:
     from xueji.imports.services import import_job_create
 
     immediate = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    rss_at_start = _rss_now_mb()
-    _rss_reset()
+    rss_at_start = rss_now_mb()
+    rss_reset()
     children_before = _children_peak_mb()
     started = time.perf_counter()
     # Files of a million rows are larger than a school's upload limit.
@@ -284,7 +261,7 @@ def import_file(path: Path, registrar: Any) -> dict[str, Any]:
     return {
         "seconds": seconds,
         "rows": job.rows_written,
-        "peak_rss_mb": _rss_peak_mb(),
+        "peak_rss_mb": rss_peak_mb(),
         "rss_at_start_mb": rss_at_start,
         "workers_peak_rss_mb": _children_peak_mb(),
         # getrusage keeps the largest child of the whole run: unchanged, this import's workers

@@ -20,7 +20,6 @@ of the process is measured over the xueji run alone (VmHWM reset before it).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import json
 import os
@@ -29,33 +28,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.memory import rss_now_mb, rss_peak_mb, rss_reset
+
 PROVINCE = "440000"
 FROM_YEAR = 2026
-
-
-def _rss_reset() -> None:
-    """Reset the peak RSS (VmHWM) of this process (Linux)."""
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-
-
-def _rss_now_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _rss_peak_mb() -> float:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _table_digest() -> tuple[int, str]:
@@ -178,8 +154,8 @@ def service() -> dict[str, Any]:
     from xueji.yearend.models import RunKind
     from xueji.yearend.services import run_execute, run_plan, run_start
 
-    _rss_reset()
-    rss_start = _rss_now_mb()
+    rss_reset()
+    rss_start = rss_now_mb()
     started = time.perf_counter()
     run = run_plan(actor=None, kind=RunKind.PROMOTE, scope=PROVINCE, from_year=FROM_YEAR)
     planned = time.perf_counter()
@@ -204,7 +180,7 @@ def service() -> dict[str, Any]:
         "students": run.students_done,
         "chunks": run.chunks_total,
         "rss_start_mb": rss_start,
-        "peak_rss_mb": _rss_peak_mb(),
+        "peak_rss_mb": rss_peak_mb(),
         "state": run.state,
     }
 
