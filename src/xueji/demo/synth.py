@@ -228,6 +228,17 @@ _UUID7_VERSION_VARIANT = (0x7 << 76) | (0b10 << 62)
 _UUID7_COUNTER_LIMIT = 1 << 42
 
 
+def uuid7_texts(ms: int, first_counter: int, randoms: Sequence[int]) -> list[str]:
+    """Version 7 UUIDs (hex) of one millisecond: a 42-bit counter from `first_counter` (12 bits
+    in rand_a, 30 at the top of rand_b) and a 32-bit random tail each; keys drawn in counter
+    order are in key order."""
+    base = (ms << 80) | _UUID7_VERSION_VARIANT
+    return [
+        f"{base | (c >> 30) << 64 | (c & 0x3FFFFFFF) << 32 | r:032x}"
+        for c, r in enumerate(randoms, first_counter)
+    ]
+
+
 class SynthError(ServiceError):
     """The generator cannot produce what was asked (no county codes, no free ID numbers)."""
 
@@ -601,12 +612,8 @@ class RowGenerator:
         self.uuid_counter += count
         if self.uuid_counter >= _UUID7_COUNTER_LIMIT:
             raise SynthError("uuid_counter_exhausted", _("Too many rows for one run."))
-        base = (self.uuid_ms << 80) | _UUID7_VERSION_VARIANT
         bits = self.uuid_bits
-        return [
-            f"{base | (c >> 30) << 64 | (c & 0x3FFFFFFF) << 32 | bits(32):032x}"
-            for c in range(start, start + count)
-        ]
+        return uuid7_texts(self.uuid_ms, start, [bits(32) for _ in range(count)])
 
     def draw(self, population: Sequence[str], cum_weights: list[float], count: int) -> list[str]:
         return self.rng.choices(population, cum_weights=cum_weights, k=count)

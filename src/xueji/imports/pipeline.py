@@ -42,6 +42,7 @@ from xueji.demo import synth
 from xueji.geo.models import Division
 from xueji.geo.selectors import division_exists
 from xueji.imports import columns as cols
+from xueji.imports.reading import nonblank
 from xueji.schools.models import School, SchoolClass
 from xueji.students.identity import (
     FAMILY_ID_NUMBER,
@@ -107,10 +108,6 @@ def cell_error(row: int, column: int, value: Any, error: ValidationError) -> Cel
     zh, en = _both(error.message, error.params)
     shown = mask_identifiers(cols.text_of(value))
     return CellError(row, column, shown, error.code or "invalid", zh, en)
-
-
-def _nonblank(cells: list[Any]) -> bool:
-    return any(cell not in (None, "") for cell in cells)
 
 
 class HeaderError(ServiceError):
@@ -192,7 +189,7 @@ class ChunkContext:
     start_date: datetime.date
     actor_id: int | None
     now: str
-    uuid_base: int
+    import_ms: int  # the import's start, the time part of its keys
     encoding: str = "utf-8"
 
 
@@ -298,7 +295,7 @@ def check_chunk(context: ChunkContext, chunk: Any, chunk_number: int) -> ChunkRe
     if isinstance(chunk, bytes):
         records = _csv_records(chunk, context.encoding)
         result.records = len(records)
-        rows = [(n, cells) for n, cells in enumerate(records) if _nonblank(cells)]
+        rows = [(n, cells) for n, cells in enumerate(records) if nonblank(cells)]
     else:
         rows = chunk
     result.rows = size = len(rows)
@@ -378,7 +375,10 @@ def check_chunk(context: ChunkContext, chunk: Any, chunk_number: int) -> ChunkRe
     for sheet_row, _cells in rows:
         if sheet_row in errors_of:
             result.errors.extend(errors_of[sheet_row])
-    _format_valid(context, chunk_number, rows, values, student, columns, placed, errors_of, result)
+    employers = [block["employer"] for block in blocks]
+    _format_valid(
+        context, chunk_number, rows, employers, student, columns, placed, errors_of, result
+    )
     return result
 
 
@@ -457,7 +457,7 @@ def _format_valid(
     context: ChunkContext,
     chunk_number: int,
     rows: list[tuple[int, list[Any]]],
-    values: dict[str, list[Any]],
+    employers: list[list[str]],
     student: dict[str, list[Any]],
     columns: StudentColumns,
     placed: list[tuple[int, int, str] | None],
@@ -472,7 +472,7 @@ def _format_valid(
     ]
     if not valid:
         return
-    keys = _uuids(context.uuid_base, chunk_number, len(valid) * 5)
+    keys = _uuids(context.import_ms, chunk_number, len(valid) * 5)
     resident = codes.IdDocType.RESIDENT_ID.value
     state = RecordState.ENROLLED.value
     school = str(context.school_pk)
@@ -561,7 +561,7 @@ def _format_valid(
                         doc["id_number_sealed"],
                         doc["id_number_index"],
                         _pg(block.phone[row]),
-                        _pg(_text(values, f"family.{n}.employer", row)),
+                        _pg(employers[n][row]),
                         _BOOL[block.is_guardian[row]],
                         block.missing_reason[row],
                     )
@@ -590,21 +590,12 @@ def _format_valid(
 _BOOL = {True: "t", False: "f"}
 
 
-def _text(values: dict[str, list[Any]], key: str, row: int) -> str:
-    found = values.get(key)
-    return found[row] if found is not None and isinstance(found[row], str) else ""
-
-
-def _uuids(base: int, chunk_number: int, count: int) -> list[str]:
+def _uuids(import_ms: int, chunk_number: int, count: int) -> list[str]:
     """Time-ordered UUIDs (version 7: the import's start in milliseconds, the chunk and a
     counter, 32 random bits): unique within the import without coordination between workers,
     and the primary keys and the indexes led by student_id grow at their right edge."""
     randoms = struct.unpack(f"<{count}I", os.urandom(4 * count))
-    first = chunk_number << CHUNK_KEY_BITS
-    return [
-        f"{base | (c >> 30) << 64 | (c & 0x3FFFFFFF) << 32 | r:032x}"
-        for c, r in zip(range(first, first + count), randoms, strict=True)
-    ]
+    return synth.uuid7_texts(import_ms, chunk_number << CHUNK_KEY_BITS, randoms)
 
 
 # ---- running the chunks ------------------------------------------------------------------------
@@ -945,7 +936,7 @@ def import_students_rows(
         start_date=start_date,
         actor_id=getattr(actor, "pk", None),
         now=synth.now_text(synth.POSTGRES if connection.vendor == "postgresql" else synth.SQLITE),
-        uuid_base=(time.time_ns() // 1_000_000) << 80 | (0x7 << 76) | (0b10 << 62),
+        import_ms=time.time_ns() // 1_000_000,
         encoding=encoding,
     )
     id_column = layout.index.get("id_number", -1)

@@ -40,7 +40,8 @@ def open_sheet(path: Path, sniffed: Sniffed) -> Sheet:
     return _calamine_sheet(path)
 
 
-def _nonblank(cells: list[Any]) -> bool:
+def nonblank(cells: list[Any]) -> bool:
+    """Whether a row holds anything (blank rows are skipped, and keep their numbers)."""
     return any(cell not in (None, "") for cell in cells)
 
 
@@ -62,7 +63,7 @@ def _calamine_sheet(path: Path) -> Sheet:
 
     def numbered() -> Iterator[tuple[int, list[Any]]]:
         for index, cells in enumerate(rows, start=2):
-            if _nonblank(cells):
+            if nonblank(cells):
                 yield index, list(cells)
 
     return Sheet(name=sheet.name, header=header, rows=numbered(), total=total)
@@ -92,7 +93,7 @@ def _csv_sheet(path: Path, encoding: str) -> Sheet:
             raw.seek(offset)
             reader = csv.reader(io.TextIOWrapper(raw, encoding=_body(encoding), newline=""))
             for index, cells in enumerate(reader, start=2):
-                if _nonblank(cells):
+                if nonblank(cells):
                     yield index, cells
 
     return Sheet(
