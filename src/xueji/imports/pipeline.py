@@ -43,6 +43,7 @@ from xueji.geo.models import Division
 from xueji.geo.selectors import division_exists
 from xueji.imports import columns as cols
 from xueji.imports.reading import nonblank
+from xueji.imports.xlsx import SlicedWorkbook, XlsxSlice
 from xueji.schools.models import School, SchoolClass
 from xueji.students.identity import (
     FAMILY_ID_NUMBER,
@@ -191,6 +192,7 @@ class ChunkContext:
     now: str
     import_ms: int  # the import's start, the time part of its keys
     encoding: str = "utf-8"
+    workbook: SlicedWorkbook | None = None  # what an .xlsx's slices are read with
 
 
 @dataclass
@@ -290,12 +292,18 @@ def _column(
 
 
 def check_chunk(context: ChunkContext, chunk: Any, chunk_number: int) -> ChunkResult:
-    """Read, check and format one chunk: a CSV block (bytes) or a list of (row, cells)."""
+    """Read, check and format one chunk: a CSV block (bytes), an .xlsx's slice or a list of
+    (row, cells)."""
     result = ChunkResult(number=chunk_number)
     if isinstance(chunk, bytes):
         records = _csv_records(chunk, context.encoding)
         result.records = len(records)
         rows = [(n, cells) for n, cells in enumerate(records) if nonblank(cells)]
+    elif isinstance(chunk, XlsxSlice):
+        assert context.workbook is not None
+        rows = [
+            (n, cells) for n, cells in context.workbook.rows_of(chunk) if n > 1 and nonblank(cells)
+        ]
     else:
         rows = chunk
     result.rows = size = len(rows)
@@ -908,15 +916,17 @@ def import_students_rows(
     actor: Any,
     start_date: datetime.date,
     encoding: str = "utf-8",
+    workbook: SlicedWorkbook | None = None,
     progress: Callable[[int], None] | None = None,
     on_writing: Callable[[int], None] | None = None,
     workers: int = 1,
 ) -> Outcome:
     """Check every row and write the file if it has no error; call inside one transaction, and
     roll it back when the outcome has errors. The chunks are CSV blocks (bytes, records numbered
-    from row 2) or lists of (row, cells); with workers > 1 (PostgreSQL) forked processes check
-    and format them, this one stages and writes (`on_writing(count)` is called when every row
-    has been checked and the file's records are about to be written)."""
+    from row 2), an .xlsx's slices (read with `workbook`) or lists of (row, cells); with
+    workers > 1 (PostgreSQL) forked processes read, check and format them, this one stages and
+    writes (`on_writing(count)` is called when every row has been checked and the file's
+    records are about to be written)."""
     outcome = Outcome()
     division_cache: dict[str, bool] = {}
 
@@ -938,6 +948,7 @@ def import_students_rows(
         now=synth.now_text(synth.POSTGRES if connection.vendor == "postgresql" else synth.SQLITE),
         import_ms=time.time_ns() // 1_000_000,
         encoding=encoding,
+        workbook=workbook,
     )
     id_column = layout.index.get("id_number", -1)
     writer = StudentWriter(school=school, outcome=outcome, id_column=id_column)

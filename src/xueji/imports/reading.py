@@ -1,14 +1,18 @@
 """Reading an uploaded sheet as rows of cell values, after xueji.imports.safety passed it.
 
 Spreadsheets (.xlsx, .xls, .ods) are read with python-calamine: formula cells come back as the
-value Excel cached when it saved the file, and are never evaluated. CSV is decoded as UTF-8 or
-GB18030 (what Chinese offices' Excel writes as "CSV") and read line by line, in constant memory.
+value Excel cached when it saved the file, and are never evaluated. An .xlsx is read a slice of
+rows at a time (xueji.imports.xlsx), in bounded memory; .xls and .ods are read whole. CSV is
+decoded as UTF-8 or GB18030 (what Chinese offices' Excel writes as "CSV") and read line by
+line, in constant memory.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +20,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from xueji.imports.safety import CSV, Sniffed, UnsafeFile
+from xueji.imports.safety import CSV, XLSX, Sniffed, UnsafeFile
+from xueji.imports.xlsx import NotSliceable, SlicedWorkbook, XlsxSlice
 
 
 @dataclass
@@ -27,22 +32,64 @@ class Sheet:
     header: list[Any]
     rows: Iterator[tuple[int, list[Any]]]
     total: int
-    # A CSV's records after the header as blocks of whole records (bytes, in the file's
-    # encoding), which the import's workers decode and parse themselves; None for spreadsheets.
-    blocks: Iterator[bytes] | None = None
+    # The rows as chunks the import's workers read themselves: a CSV's records after the header
+    # in blocks of whole records (bytes, in the file's encoding), or an .xlsx's slices (the
+    # header's included, read with `workbook`); None for .xls and .ods.
+    blocks: Iterator[bytes] | Iterator[XlsxSlice] | None = None
     encoding: str = ""
+    workbook: SlicedWorkbook | None = None
 
 
 def open_sheet(path: Path, sniffed: Sniffed) -> Sheet:
     """The first sheet (the data sheet of our templates) of a checked file."""
     if sniffed.kind == CSV:
         return _csv_sheet(path, sniffed.encoding)
+    if sniffed.kind == XLSX:
+        try:
+            return _sliced_sheet(SlicedWorkbook(path))
+        except NotSliceable:
+            pass
     return _calamine_sheet(path)
 
 
 def nonblank(cells: list[Any]) -> bool:
     """Whether a row holds anything (blank rows are skipped, and keep their numbers)."""
     return any(cell not in (None, "") for cell in cells)
+
+
+def _unreadable(error: Exception) -> UnsafeFile:
+    return UnsafeFile("unreadable", _("The file cannot be read: %(error)s") % {"error": error})
+
+
+def _sliced_sheet(workbook: SlicedWorkbook) -> Sheet:
+    from python_calamine import CalamineError
+
+    def numbered() -> Iterator[tuple[int, list[Any]]]:
+        try:
+            yield from workbook.rows()
+        except (CalamineError, OSError, ValueError, zipfile.BadZipFile) as error:
+            raise _unreadable(error) from None
+
+    try:
+        total = max(workbook.last_row_number() - 1, 0)
+        rows = numbered()
+        first = next(rows, None)
+    except (OSError, zipfile.BadZipFile) as error:
+        raise _unreadable(error) from None
+    header: list[Any] = []
+    if first is not None and first[0] == 1:
+        header = first[1]
+    elif first is not None:
+        rows = itertools.chain([first], rows)
+    body = ((number, cells) for number, cells in rows if nonblank(cells))
+    return Sheet(
+        name=workbook.sheet_name,
+        header=header,
+        rows=body,
+        total=total,
+        blocks=workbook.slices(),
+        workbook=workbook,
+    )
 
 
 def _calamine_sheet(path: Path) -> Sheet:
@@ -56,9 +103,7 @@ def _calamine_sheet(path: Path) -> Sheet:
         rows = sheet.iter_rows()
         header = list(next(rows, []))
     except (CalamineError, OSError, ValueError) as error:
-        raise UnsafeFile(
-            "unreadable", _("The file cannot be read: %(error)s") % {"error": error}
-        ) from None
+        raise _unreadable(error) from None
     total = max(sheet.height - 1, 0)
 
     def numbered() -> Iterator[tuple[int, list[Any]]]:

@@ -149,7 +149,7 @@ def check_zip(stream: IO[bytes]) -> None:
     stream.seek(0)
 
 
-_DIMENSION = re.compile(rb'<dimension\s+ref="[A-Z]+(\d+)(?::([A-Z]+)(\d+))?"')
+DIMENSION = re.compile(rb'<dimension\s+ref="[A-Z]+(\d+)(?::([A-Z]+)(\d+))?"')
 
 
 def _columns(letters: bytes) -> int:
@@ -162,7 +162,7 @@ def _columns(letters: bytes) -> int:
 def _check_dimension(head: bytes) -> None:
     """A worksheet declares its used range at its top; the reader holds every cell of it in
     memory, so a sheet larger than MAX_SHEET_CELLS is refused before it is read."""
-    found = _DIMENSION.search(head)
+    found = DIMENSION.search(head)
     if found is None or found[2] is None:
         return
     cells = int(found[3]) * _columns(found[2])

@@ -321,6 +321,7 @@ def _run_rows(job: ImportJob, layout: Layout, sheet: Sheet, progress: Any) -> Ou
     return import_students_rows(
         chunks=sheet.blocks if sheet.blocks is not None else row_chunks(sheet.rows),
         encoding=sheet.encoding,
+        workbook=sheet.workbook,
         layout=layout,
         school=job.school,
         academic_year=year,

@@ -5,9 +5,9 @@ import pytest
 from django.test import override_settings
 
 from xueji.core.crypto import blind_index
-from xueji.imports import pipeline, services
+from xueji.imports import pipeline, services, xlsx
 from xueji.imports.models import JobState
-from xueji.imports.tests.sheets import many_students, row_of, xlsx_bytes
+from xueji.imports.tests.sheets import many_students, row_of, xls_bytes, xlsx_bytes
 from xueji.students.identity import DOCUMENT_INDEX
 from xueji.students.models import FamilyMember, Placement, RecordEvent, Student
 from xueji.testing.factories import student_data
@@ -30,12 +30,15 @@ def _bad_rows() -> list[list[object]]:
 
 
 @pytest.mark.postgres
-def test_workers_report_the_errors_one_process_reports(upload, school, monkeypatch):  # type: ignore[no-untyped-def]
-    content = xlsx_bytes(_bad_rows())
-    serial = upload(content, filename="serial.xlsx")
+@pytest.mark.parametrize("kind", ["xlsx", "xls"])
+def test_workers_report_the_errors_one_process_reports(upload, school, monkeypatch, kind):  # type: ignore[no-untyped-def]
+    content = (xlsx_bytes if kind == "xlsx" else xls_bytes)(_bad_rows())
+    serial = upload(content, filename=f"serial.{kind}")
     monkeypatch.setattr(services, "check_workers", lambda total: 2)
-    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 16)  # many chunks in flight
-    forked = upload(content, filename="forked.xlsx")
+    # Many chunks in flight: an .xlsx's slices, an .xls's lists of rows.
+    monkeypatch.setattr(xlsx, "XLSX_SLICE_BYTES", 8192)
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 16)
+    forked = upload(content, filename=f"forked.{kind}")
     assert serial.state == forked.state == JobState.INVALID
     assert serial.error_count == forked.error_count == 3
     assert forked.errors == serial.errors
@@ -46,7 +49,7 @@ def test_workers_report_the_errors_one_process_reports(upload, school, monkeypat
 @override_settings(XUEJI_IMPORT_MAX_MB=50)
 def test_workers_write_every_row_once(upload, school, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(services, "check_workers", lambda total: 2)
-    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 16)
+    monkeypatch.setattr(xlsx, "XLSX_SLICE_BYTES", 8192)
     monkeypatch.setattr(pipeline, "BATCH_ROWS", 100)
     children = list(many_students(700))
     job = upload(xlsx_bytes([row_of(data) for data in children]))

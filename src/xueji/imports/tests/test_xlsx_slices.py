@@ -1,0 +1,238 @@
+"""An .xlsx read a slice of rows at a time gives exactly what python-calamine gives when it reads
+the whole sheet: the same cells with the same types, in rows with the same numbers, whatever
+the slices, the string storage (shared or inline), the date system or the namespace prefix."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
+
+from xueji.imports import xlsx
+from xueji.imports.xlsx import SlicedWorkbook
+
+TEXT = st.lists(
+    st.sampled_from([*"甲乙丙abc 0123<>&\"'", "</row>", "]]>", "<v>1</v>", 't="s">']),
+    min_size=1,
+    max_size=6,
+).map("".join)
+CELL = st.one_of(
+    st.none(),
+    TEXT,
+    st.integers(-(10**9), 10**9),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.booleans(),
+    st.dates(datetime.date(1905, 1, 1), datetime.date(2099, 12, 31)),
+    st.tuples(st.just("formula"), st.integers(0, 99)),
+)
+GRID = st.lists(st.lists(CELL, max_size=6), max_size=25)
+
+
+def _workbook(
+    grid: list[list[Any]],
+    *,
+    shared_strings: bool = True,
+    date_1904: bool = False,
+    skip_first_column: bool = False,
+    row_gap: int = 0,
+) -> bytes:
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(
+        out,
+        {
+            "in_memory": True,
+            "constant_memory": not shared_strings,
+            "date_1904": date_1904,
+            "strings_to_numbers": False,
+        },
+    )
+    dates = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet = book.add_worksheet("学生")
+    book.add_worksheet("说明").write_string(0, 0, "not read")
+    left = 1 if skip_first_column else 0
+    for r, row in enumerate(grid):
+        number = r + (row_gap if r > len(grid) // 2 else 0)
+        for c, value in enumerate(row, start=left):
+            if value is None:
+                continue
+            if isinstance(value, tuple):
+                sheet.write_formula(number, c, f"={value[1]}+1", None, value[1] + 1)
+            elif isinstance(value, datetime.date):
+                sheet.write_datetime(number, c, value, dates)
+            elif isinstance(value, bool):
+                sheet.write_boolean(number, c, value)
+            elif isinstance(value, str):
+                sheet.write_string(number, c, value)
+            else:
+                sheet.write_number(number, c, value)
+    book.close()
+    return out.getvalue()
+
+
+def _trimmed(cells: list[Any]) -> list[tuple[str, Any]]:
+    """The cells up to the last non-blank one, each with its type (True == 1 == 1.0)."""
+    cells = list(cells)
+    while cells and cells[-1] in ("", None):
+        cells.pop()
+    return [(type(cell).__name__, cell) for cell in cells]
+
+
+def _whole(path: Path) -> dict[int, list[Any]]:
+    """What calamine reads from the whole sheet: the non-blank rows by their numbers."""
+    with CalamineWorkbook.from_path(str(path)) as book:
+        rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    return {n: _trimmed(cells) for n, cells in enumerate(rows, start=1) if _trimmed(cells)}
+
+
+def _sliced(path: Path, slice_bytes: int) -> dict[int, list[Any]]:
+    with mock.patch.object(xlsx, "XLSX_SLICE_BYTES", slice_bytes):
+        workbook = SlicedWorkbook(path)
+        numbers = [n for n, _cells in workbook.rows()]
+        rows = {n: _trimmed(cells) for n, cells in workbook.rows() if _trimmed(cells)}
+    assert numbers == sorted(set(numbers)), "every row once, in order"
+    return rows
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    grid=GRID,
+    shared_strings=st.booleans(),
+    date_1904=st.booleans(),
+    skip_first_column=st.booleans(),
+    row_gap=st.sampled_from([0, 1, 5000]),
+    slice_bytes=st.sampled_from([1, 200, 1000, 1 << 22]),
+)
+def test_slices_read_what_calamine_reads_from_the_whole_sheet(
+    grid: list[list[Any]],
+    shared_strings: bool,
+    date_1904: bool,
+    skip_first_column: bool,
+    row_gap: int,
+    slice_bytes: int,
+) -> None:
+    content = _workbook(
+        grid,
+        shared_strings=shared_strings,
+        date_1904=date_1904,
+        skip_first_column=skip_first_column,
+        row_gap=row_gap,
+    )
+    with _written(content) as path:
+        assert _sliced(path, slice_bytes) == _whole(path)
+
+
+class _written:
+    def __init__(self, content: bytes) -> None:
+        import tempfile
+
+        self.folder = tempfile.TemporaryDirectory()
+        self.path = Path(self.folder.name) / "sheet.xlsx"
+        self.path.write_bytes(content)
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(self, *exc: object) -> None:
+        self.folder.cleanup()
+
+
+def _rezipped(content: bytes, change: dict[str, Any]) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename in change:
+                data = change[info.filename](data)
+            target.writestr(info.filename, data)
+    return out.getvalue()
+
+
+MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _prefixed(xml: bytes) -> bytes:
+    """The part with every element of the main namespace written as x:name (as some producers
+    do), and the namespace declared for that prefix."""
+    xml = re.sub(rb"<(/?)([A-Za-z]+)([\s>/])", rb"<\1x:\2\3", xml)
+    return xml.replace(b'xmlns="' + MAIN, b'xmlns:x="' + MAIN, 1)
+
+
+def _grid(rows: int) -> list[list[Any]]:
+    return [
+        [
+            f"学生{n}",
+            n,
+            datetime.date(2019, 9, 1) + datetime.timedelta(days=n),
+            "男" if n % 2 else "女",
+        ]
+        for n in range(rows)
+    ]
+
+
+@pytest.mark.parametrize("shared_strings", [True, False])
+def test_a_prefixed_namespace_is_sliced_like_the_default_one(tmp_path, shared_strings):  # type: ignore[no-untyped-def]
+    content = _workbook(_grid(300), shared_strings=shared_strings)
+    prefixed = _rezipped(
+        content,
+        {"xl/worksheets/sheet1.xml": _prefixed, "xl/sharedStrings.xml": _prefixed},
+    )
+    path = tmp_path / "prefixed.xlsx"
+    path.write_bytes(prefixed)
+    assert b"<x:row" in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    expected = _whole(path)
+    assert len(expected) == 300
+    assert _sliced(path, 500) == expected
+
+
+def test_each_slice_carries_only_the_shared_strings_its_rows_use(tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "shared.xlsx"
+    path.write_bytes(_workbook(_grid(2000)))
+    with mock.patch.object(xlsx, "XLSX_SLICE_BYTES", 4096):
+        workbook = SlicedWorkbook(path)
+        slices = list(workbook.slices())
+        tables = [workbook.strings.subset_for(piece.xml)[1] for piece in slices]
+    everything = len(workbook.strings.starts) - 1
+    assert everything >= 2000 and len(slices) > 10
+    assert all(table.count(b"<si>") < everything / 5 for table in tables)
+
+
+def test_the_last_row_is_counted_when_the_sheet_declares_no_used_range(tmp_path):  # type: ignore[no-untyped-def]
+    content = _workbook(_grid(120), row_gap=7)
+    path = tmp_path / "declared.xlsx"
+    path.write_bytes(content)
+    undeclared = tmp_path / "undeclared.xlsx"
+    undeclared.write_bytes(
+        _rezipped(
+            content,
+            {"xl/worksheets/sheet1.xml": lambda xml: re.sub(rb"<dimension [^>]*/>", b"", xml)},
+        )
+    )
+    with mock.patch.object(xlsx, "XLSX_SLICE_BYTES", 700):
+        assert SlicedWorkbook(path).last_row_number() == 127
+        assert SlicedWorkbook(undeclared).last_row_number() == 127
+
+
+def test_a_shared_string_that_does_not_exist_is_an_error(tmp_path):  # type: ignore[no-untyped-def]
+    content = _rezipped(
+        _workbook(_grid(3)),
+        {
+            "xl/worksheets/sheet1.xml": lambda xml: xml.replace(
+                b't="s"><v>1</v>', b't="s"><v>99999</v>', 1
+            )
+        },
+    )
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match="shared string 99999"):
+        list(SlicedWorkbook(path).rows())

@@ -1,0 +1,260 @@
+"""An .xlsx read by python-calamine one slice of rows at a time, in bounded memory.
+
+python-calamine loads a whole worksheet before it returns its first row (about 80 bytes a cell:
+370 MB for 100,000 rows of the students template) and has no lazy reader (python-calamine#42,
+calamine#27). So the worksheet's XML is inflated as a stream and cut after a row's end every
+XLSX_SLICE_BYTES; each slice becomes a small workbook of its own (the original's workbook,
+relationships, styles and shared strings, and a worksheet of just those rows) that calamine
+reads. Every cell is still read by calamine, with its types, dates (the workbook's 1900 or 1904
+system and the styles' number formats), shared and inline strings and formulas' saved values;
+the rows keep the numbers Excel shows, whatever the slice.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+from xueji.imports.safety import DIMENSION as _DIMENSION
+
+XLSX_SLICE_BYTES = 4 << 20
+_READ_BYTES = 1 << 20
+
+_WORKBOOK = "xl/workbook.xml"
+_WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+_SHARED_STRINGS = "xl/sharedStrings.xml"
+# What calamine reads besides the worksheet (at these fixed paths; the content types tell it
+# the kind of workbook).
+_SHARED_PARTS = (
+    "[Content_Types].xml",
+    "_rels/.rels",
+    _WORKBOOK,
+    _WORKBOOK_RELS,
+    "xl/styles.xml",
+    _SHARED_STRINGS,
+)
+_RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_ROOT = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)worksheet[\s>]")
+_SHEET_DATA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData(\s*/)?>")
+
+
+@dataclass(frozen=True)
+class XlsxSlice:
+    """A complete worksheet of some of the sheet's rows (a chunk of the import)."""
+
+    xml: bytes
+
+
+class NotSliceable(Exception):
+    """The workbook is laid out in a way the slicer does not know; read it whole instead."""
+
+
+def first_sheet(archive: zipfile.ZipFile) -> tuple[str, str]:
+    """The name and zip path of the workbook's first sheet, resolved as calamine does."""
+    try:
+        workbook = ElementTree.fromstring(archive.read(_WORKBOOK))
+        relationships = ElementTree.fromstring(archive.read(_WORKBOOK_RELS))
+    except (KeyError, ElementTree.ParseError) as error:
+        raise NotSliceable(str(error)) from None
+    sheet = next(workbook.iterfind(".//{*}sheet"), None)
+    if sheet is None:
+        raise NotSliceable("no sheet")
+    targets = {
+        rel.get("Id"): rel.get("Target", "") for rel in relationships.iterfind(".//{*}Relationship")
+    }
+    target = targets.get(sheet.get(_RELATIONSHIP_ID))
+    if not target:
+        raise NotSliceable("no relationship for the first sheet")
+    if target.startswith("/xl/"):
+        part = target[1:]
+    elif target.startswith("xl/"):
+        part = target
+    else:
+        part = posixpath.join("xl", target)
+    if not part.startswith("xl/worksheets/") or part not in archive.namelist():
+        raise NotSliceable(f"first sheet at {part}")
+    return sheet.get("name", ""), part
+
+
+class SlicedWorkbook:
+    """The first worksheet of an .xlsx as slices of whole rows, each read by calamine."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with zipfile.ZipFile(path) as archive:
+            self.sheet_name, self.sheet_part = first_sheet(archive)
+            names = set(archive.namelist())
+            self.parts = {name: archive.read(name) for name in _SHARED_PARTS if name in names}
+        self.strings = SharedStrings(self.parts.pop(_SHARED_STRINGS, b""))
+        self.row_end = b""
+
+    def xml_slices(self) -> Iterator[bytes]:
+        """The worksheet's XML as complete worksheets of at most about XLSX_SLICE_BYTES of
+        rows each (a row is never split)."""
+        with zipfile.ZipFile(self.path) as archive, archive.open(self.sheet_part) as member:
+            buffer = b""
+            found = None
+            while found is None:
+                data = member.read(_READ_BYTES)
+                if not data:
+                    return
+                buffer += data
+                root = _ROOT.search(buffer)
+                found = _SHEET_DATA.search(buffer, root.end()) if root else None
+            assert root is not None
+            prefix = root[1]
+            # Everything before the rows (dimension, views, columns) is left out: calamine
+            # would size its range from a dimension that is not the slice's.
+            opening = buffer[: buffer.index(b">", root.start()) + 1]
+            head = opening + b"<" + prefix + b"sheetData>"
+            tail = b"</" + prefix + b"sheetData></" + prefix + b"worksheet>"
+            if found[1]:  # <sheetData/>: no rows at all
+                return
+            self.row_end = b"</" + prefix + b"row>"
+            data_end = b"</" + prefix + b"sheetData>"
+            buffer = buffer[found.end() :]
+            while True:
+                end = buffer.find(data_end)
+                rows = buffer[:end] if end >= 0 else buffer
+                while len(rows) > XLSX_SLICE_BYTES and (cut := self._cut(rows)):
+                    yield head + rows[:cut] + tail
+                    rows = rows[cut:]
+                if end >= 0:
+                    if rows.strip():
+                        yield head + rows + tail
+                    return
+                data = member.read(_READ_BYTES)
+                if not data:
+                    raise NotSliceable("the worksheet ends inside its rows")
+                buffer = rows + data
+
+    def _cut(self, rows: bytes) -> int:
+        """The position after the last row that ends within XLSX_SLICE_BYTES (or after the
+        first row, if it is longer), never inside a CDATA section or a comment (which may hold
+        anything); 0: no row ends in `rows` yet."""
+        end = rows.rfind(self.row_end, 0, XLSX_SLICE_BYTES)
+        if end < 0:
+            end = rows.find(self.row_end)
+        while end >= 0:
+            cut = end + len(self.row_end)
+            if rows.count(b"<![CDATA[", 0, cut) == rows.count(b"]]>", 0, cut) and rows.count(
+                b"<!--", 0, cut
+            ) == rows.count(b"-->", 0, cut):
+                return cut
+            end = rows.find(self.row_end, cut)
+        return 0
+
+    def workbook_of(self, sheet_xml: bytes) -> bytes:
+        """A workbook holding the original's shared parts and `sheet_xml` as its first sheet,
+        with only the shared strings that sheet uses."""
+        sheet_xml, strings = self.strings.subset_for(sheet_xml)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+            for name, data in self.parts.items():
+                archive.writestr(name, data)
+            if strings:
+                archive.writestr(_SHARED_STRINGS, strings)
+            archive.writestr(self.sheet_part, sheet_xml)
+        return out.getvalue()
+
+    def rows(self) -> Iterator[tuple[int, list[Any]]]:
+        """(row number as Excel counts it, cells from column A) for every row calamine finds,
+        slice by slice."""
+        for sheet_xml in self.xml_slices():
+            yield from self.rows_of(XlsxSlice(sheet_xml))
+
+    def slices(self) -> Iterator[XlsxSlice]:
+        """The slices, for the import's workers to read with rows_of."""
+        return (XlsxSlice(sheet_xml) for sheet_xml in self.xml_slices())
+
+    def rows_of(self, piece: XlsxSlice) -> list[tuple[int, list[Any]]]:
+        """The rows of one slice, read by calamine, with the sheet's row numbers."""
+        from python_calamine import CalamineWorkbook
+
+        with CalamineWorkbook.from_filelike(io.BytesIO(self.workbook_of(piece.xml))) as book:
+            sheet = book.get_sheet_by_index(0)
+            if sheet.start is None:
+                return []
+            top, left = sheet.start
+            cells = sheet.to_python()
+        padding = [""] * left
+        return [
+            (number, padding + row if left else row)
+            for number, row in enumerate(cells, start=top + 1)
+        ]
+
+    def last_row_number(self) -> int:
+        """The number of the sheet's last row (what the progress bar counts towards): from the
+        used range the sheet declares at its top, or else by counting its rows."""
+        with zipfile.ZipFile(self.path) as archive, archive.open(self.sheet_part) as member:
+            declared = _DIMENSION.search(member.read(_READ_BYTES))
+        if declared is not None:
+            return int(declared[3] or declared[1])
+        last = 0
+        for sheet_xml in self.xml_slices():
+            numbers = _ROW_NUMBER.findall(sheet_xml)
+            last = int(numbers[-1]) if numbers else last + sheet_xml.count(self.row_end)
+        return last
+
+
+class SharedStrings:
+    """The workbook's shared strings table, from which each slice gets the strings it uses.
+
+    calamine parses the whole table whenever it opens a workbook; a slice with the whole table
+    would cost a parse of every string of the file per slice (a 100,000-row file saved by Excel
+    has about 20 MB of them). So each slice gets a table of its own strings only, renumbered in
+    its cells.
+    """
+
+    def __init__(self, table: bytes) -> None:
+        self.table = table
+        root = _STRINGS_ROOT.search(table)
+        self.head = table[: root.end()] if root else b""
+        self.close = b"</" + (root[1] if root else b"") + b"sst>"
+        self.starts = array("q", (found.start() for found in _STRING_ITEM.finditer(table)))
+        end = table.rfind(self.close)
+        self.starts.append(end if end >= 0 else len(table))
+
+    def subset_for(self, sheet_xml: bytes) -> tuple[bytes, bytes]:
+        """The slice with its shared-string cells renumbered, and its table (b"": none)."""
+        # split() puts each match's three groups between the pieces around it: every fourth
+        # item from the third on is an index, renumbered in place.
+        pieces = _SHARED_CELL_INDEX.split(sheet_xml)
+        indexes = pieces[2::4]
+        if not indexes:
+            return sheet_xml, b""
+        texts = set(indexes)
+        used = sorted({int(text) for text in texts})
+        count = len(self.starts) - 1
+        if used[-1] >= count:
+            raise ValueError(f"shared string {used[-1]} does not exist ({count} in the table)")
+        new_of = {old: str(new).encode() for new, old in enumerate(used)}
+        renumbered = {text: new_of[int(text)] for text in texts}
+        pieces[2::4] = [renumbered[text] for text in indexes]
+        sheet_xml = b"".join(pieces)
+        table = b"".join(
+            [
+                self.head,
+                *(self.table[self.starts[old] : self.starts[old + 1]] for old in used),
+                self.close,
+            ]
+        )
+        return sheet_xml, table
+
+
+_PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"
+_STRINGS_ROOT = re.compile(rb"<(" + _PREFIX + rb")sst\b[^>]*>")
+_STRING_ITEM = re.compile(rb"<" + _PREFIX + rb"si[\s>/]")
+# A cell of type "s" and its <v>: the value is an index into the shared strings table.
+_SHARED_CELL_INDEX = re.compile(
+    rb"(<" + _PREFIX + rb"c\s[^>]*?\bt=[\"']s[\"'][^>]*>\s*<" + _PREFIX + rb"v>\s*)(\d+)(\s*<)"
+)
+_ROW_NUMBER = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br=\"(\d+)\"")
