@@ -20,8 +20,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from xueji.imports.safety import CSV, XLSX, Sniffed, UnsafeFile
-from xueji.imports.xlsx import NotSliceable, SlicedWorkbook, XlsxSlice
+from xueji.imports.safety import CSV, XLSX, Sniffed, UnsafeFile, sheet_too_large
+from xueji.imports.xlsx import NotSliceable, SlicedWorkbook, UnreadableSheet, XlsxSlice
 
 
 @dataclass
@@ -61,12 +61,21 @@ def _unreadable(error: Exception) -> UnsafeFile:
     return UnsafeFile("unreadable", _("The file cannot be read: %(error)s") % {"error": error})
 
 
+def refusal_of(error: UnreadableSheet) -> UnsafeFile:
+    """The refusal a registrar reads for a slice of an .xlsx that could not be read."""
+    if error.code == "sheet_too_large":
+        return sheet_too_large(error.cells)
+    return _unreadable(error)
+
+
 def _sliced_sheet(workbook: SlicedWorkbook) -> Sheet:
     from python_calamine import CalamineError
 
     def numbered() -> Iterator[tuple[int, list[Any]]]:
         try:
             yield from workbook.rows()
+        except UnreadableSheet as error:
+            raise refusal_of(error) from None
         except (CalamineError, OSError, ValueError, zipfile.BadZipFile) as error:
             raise _unreadable(error) from None
 

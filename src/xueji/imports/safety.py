@@ -152,7 +152,8 @@ def check_zip(stream: IO[bytes]) -> None:
 DIMENSION = re.compile(rb'<dimension\s+ref="[A-Z]+(\d+)(?::([A-Z]+)(\d+))?"')
 
 
-def _columns(letters: bytes) -> int:
+def column_number(letters: bytes) -> int:
+    """A column's number from its letters (A: 1, AA: 27)."""
     number = 0
     for letter in letters:
         number = number * 26 + letter - 64
@@ -165,16 +166,20 @@ def _check_dimension(head: bytes) -> None:
     found = DIMENSION.search(head)
     if found is None or found[2] is None:
         return
-    cells = int(found[3]) * _columns(found[2])
+    cells = int(found[3]) * column_number(found[2])
     if cells > MAX_SHEET_CELLS:
-        raise UnsafeFile(
-            "sheet_too_large",
-            _(
-                "The sheet has %(cells)d cells, more than %(limit)d; split it into several "
-                "files or save it as CSV."
-            )
-            % {"cells": cells, "limit": MAX_SHEET_CELLS},
+        raise sheet_too_large(cells)
+
+
+def sheet_too_large(cells: int) -> UnsafeFile:
+    return UnsafeFile(
+        "sheet_too_large",
+        _(
+            "The sheet has %(cells)d cells, more than %(limit)d; split it into several "
+            "files or save it as CSV."
         )
+        % {"cells": cells, "limit": MAX_SHEET_CELLS},
+    )
 
 
 def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:

@@ -32,7 +32,8 @@ from xueji.imports.pipeline import (
     import_updates_rows,
     row_chunks,
 )
-from xueji.imports.reading import Sheet, open_sheet
+from xueji.imports.reading import Sheet, open_sheet, refusal_of
+from xueji.imports.xlsx import UnreadableSheet
 from xueji.schools.models import School
 from xueji.schools.selectors import shown_academic_year
 
@@ -196,7 +197,14 @@ def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
     job.save(update_fields=["state"])
     path = import_dir() / job.stored_path
     kind, _sep, encoding = job.kind.partition(":")
-    sheet = open_sheet(path, safety.Sniffed(kind, encoding))
+    try:
+        sheet = open_sheet(path, safety.Sniffed(kind, encoding))
+    except ServiceError as refused:  # unreadable: nothing to check
+        job.state = JobState.INVALID
+        job.message = str(refused.message)
+        job.finished_at = timezone.now()
+        _finish_refused(job)
+        return job
     job.rows_total = sheet.total
     job.header = [cols.text_of(cell) for cell in sheet.header]
     job.save(update_fields=["rows_total", "header"])
@@ -318,6 +326,15 @@ def _run_rows(job: ImportJob, layout: Layout, sheet: Sheet, progress: Any) -> Ou
     year = shown_academic_year(job.school_id)
     if year is None:
         raise ServiceError("no_academic_year", _("The school has no classes this year."))
+    try:
+        return _run_students(job, layout, sheet, year, progress)
+    except UnreadableSheet as error:  # a slice of an .xlsx, read by a worker
+        raise refusal_of(error) from None
+
+
+def _run_students(
+    job: ImportJob, layout: Layout, sheet: Sheet, year: Any, progress: Any
+) -> Outcome:
     return import_students_rows(
         chunks=sheet.blocks if sheet.blocks is not None else row_chunks(sheet.rows),
         encoding=sheet.encoding,

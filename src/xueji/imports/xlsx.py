@@ -24,6 +24,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from xueji.imports.safety import DIMENSION as _DIMENSION
+from xueji.imports.safety import MAX_SHEET_CELLS, column_number
 
 XLSX_SLICE_BYTES = 4 << 20
 _READ_BYTES = 1 << 20
@@ -55,6 +56,18 @@ class XlsxSlice:
 
 class NotSliceable(Exception):
     """The workbook is laid out in a way the slicer does not know; read it whole instead."""
+
+
+class UnreadableSheet(ValueError):
+    """A slice cannot be read (a plain exception: it crosses from the import's workers)."""
+
+    def __init__(self, code: str, detail: str, cells: int = 0) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.cells = cells
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (UnreadableSheet, (self.code, str(self), self.cells))
 
 
 def first_sheet(archive: zipfile.ZipFile) -> tuple[str, str]:
@@ -177,19 +190,42 @@ class SlicedWorkbook:
 
     def rows_of(self, piece: XlsxSlice) -> list[tuple[int, list[Any]]]:
         """The rows of one slice, read by calamine, with the sheet's row numbers."""
-        from python_calamine import CalamineWorkbook
+        from python_calamine import CalamineError, CalamineWorkbook
 
-        with CalamineWorkbook.from_filelike(io.BytesIO(self.workbook_of(piece.xml))) as book:
-            sheet = book.get_sheet_by_index(0)
-            if sheet.start is None:
-                return []
-            top, left = sheet.start
-            cells = sheet.to_python()
+        self._check_span(piece.xml)
+        try:
+            with CalamineWorkbook.from_filelike(io.BytesIO(self.workbook_of(piece.xml))) as book:
+                sheet = book.get_sheet_by_index(0)
+                if sheet.start is None:
+                    return []
+                top, left = sheet.start
+                cells = sheet.to_python()
+        except CalamineError as error:
+            raise UnreadableSheet("unreadable", str(error)) from None
         padding = [""] * left
         return [
             (number, padding + row if left else row)
             for number, row in enumerate(cells, start=top + 1)
         ]
+
+    def _check_span(self, sheet_xml: bytes) -> None:
+        """calamine holds every cell from a slice's first used row and column to its last, the
+        empty ones too: rows far apart (or columns) would make a few bytes cost gigabytes."""
+        first = _ROW_NUMBER.search(sheet_xml)
+        last = _ROW_NUMBER.match(sheet_xml, sheet_xml.rfind(b"<" + self.row_end[2:-1]))
+        if first is None or last is None:
+            return  # rows without numbers follow each other
+        rows = int(last[1]) - int(first[1]) + 1
+        widest = _WIDE_COLUMN.search(sheet_xml)
+        columns = 26 * 26 + 26 if widest is None else 16_384
+        if rows * columns > MAX_SHEET_CELLS:
+            columns = max(column_number(letters) for letters in _COLUMN.findall(sheet_xml))
+        if rows * columns > MAX_SHEET_CELLS:
+            raise UnreadableSheet(
+                "sheet_too_large",
+                f"rows {first[1].decode()} to {last[1].decode()} span {rows * columns} cells",
+                rows * columns,
+            )
 
     def last_row_number(self) -> int:
         """The number of the sheet's last row (what the progress bar counts towards): from the
@@ -235,7 +271,9 @@ class SharedStrings:
         used = sorted({int(text) for text in texts})
         count = len(self.starts) - 1
         if used[-1] >= count:
-            raise ValueError(f"shared string {used[-1]} does not exist ({count} in the table)")
+            raise UnreadableSheet(
+                "unreadable", f"shared string {used[-1]} does not exist ({count} in the table)"
+            )
         new_of = {old: str(new).encode() for new, old in enumerate(used)}
         renumbered = {text: new_of[int(text)] for text in texts}
         pieces[2::4] = [renumbered[text] for text in indexes]
@@ -257,4 +295,8 @@ _STRING_ITEM = re.compile(rb"<" + _PREFIX + rb"si[\s>/]")
 _SHARED_CELL_INDEX = re.compile(
     rb"(<" + _PREFIX + rb"c\s[^>]*?\bt=[\"']s[\"'][^>]*>\s*<" + _PREFIX + rb"v>\s*)(\d+)(\s*<)"
 )
+_COLUMN = re.compile(rb"\sr=[\"']([A-Z]{1,3})\d")
+_WIDE_COLUMN = re.compile(rb"\sr=[\"'][A-Z]{3}\d")
+
+
 _ROW_NUMBER = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br=\"(\d+)\"")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import io
 import re
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -236,3 +237,30 @@ def test_a_shared_string_that_does_not_exist_is_an_error(tmp_path):  # type: ign
     path.write_bytes(content)
     with pytest.raises(ValueError, match="shared string 99999"):
         list(SlicedWorkbook(path).rows())
+
+
+def test_an_unreadable_slice_crosses_from_a_worker_intact():
+    import pickle
+
+    error = xlsx.UnreadableSheet("sheet_too_large", "rows 2 to 9 span 99 cells", 99)
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.code, str(copy), copy.cells) == ("sheet_too_large", str(error), 99)
+
+
+@pytest.mark.django_db
+def test_rows_far_apart_are_refused_before_calamine_fills_the_gap(upload):  # type: ignore[no-untyped-def]
+    from xueji.imports.models import JobState
+    from xueji.imports.tests.sheets import row_of, xlsx_bytes
+    from xueji.students.models import Student
+
+    def far_apart(xml: bytes) -> bytes:
+        # The declared used range stays small: only the rows themselves say how far apart.
+        xml = xml.replace(b'<row r="3"', b'<row r="1000000"')
+        return re.sub(rb'r="([A-Z]+)3"', rb'r="\g<1>1000000"', xml)
+
+    content = _rezipped(xlsx_bytes([row_of(), row_of()]), {"xl/worksheets/sheet1.xml": far_apart})
+    started = time.perf_counter()
+    job = upload(content)
+    assert time.perf_counter() - started < 5
+    assert job.state == JobState.INVALID
+    assert "47000000" in job.message and Student.objects.count() == 0  # a million rows × 47 columns
