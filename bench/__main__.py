@@ -41,6 +41,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--import-xlsx-rows", type=int, default=100_000, help="bench/imports.py (0: skip)"
     )
     parser.add_argument(
+        "--import-xlsx-shared-rows",
+        type=int,
+        default=100_000,
+        help="bench/imports.py, an .xlsx with shared strings as Excel saves it (0: skip)",
+    )
+    parser.add_argument(
         "--import-csv-rows", type=int, default=1_000_000, help="bench/imports.py (0: skip)"
     )
     parser.add_argument("--seed", type=int, default=2026)
@@ -126,11 +132,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from bench import imports as imports_bench
 
     print(
-        f"Imports: {args.import_xlsx_rows:,}-row .xlsx and {args.import_csv_rows:,}-row CSV "
-        "vs bare COPY",
+        f"Imports: {args.import_xlsx_rows:,}-row .xlsx (and {args.import_xlsx_shared_rows:,} "
+        f"with shared strings) and {args.import_csv_rows:,}-row CSV vs bare COPY",
         flush=True,
     )
-    imported = imports_bench.run(args.import_xlsx_rows, args.import_csv_rows, args.seed + 5)
+    imported = imports_bench.run(
+        args.import_xlsx_rows,
+        args.import_csv_rows,
+        args.seed + 5,
+        xlsx_shared_rows=args.import_xlsx_shared_rows,
+    )
 
     # Last: its baseline leaves records with plaintext numbers, which the parts above would
     # sample and fail to unseal.
