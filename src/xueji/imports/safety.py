@@ -10,8 +10,9 @@
   declaration is refused), in bounded reads, so memory stays flat whatever the file claims.
 - XML entity attacks (billion laughs, external entities): any XML part with a DOCTYPE or ENTITY
   declaration is refused; spreadsheets never need one.
-- Memory: a worksheet whose declared used range exceeds MAX_SHEET_CELLS is refused (the reader
-  holds a sheet's cells in memory; CSV is read line by line).
+- Memory is bounded where the file is read, not here: an .xlsx is read a slice of rows at a
+  time (xueji.imports.xlsx), and a slice whose used range exceeds MAX_SHEET_CELLS is refused
+  before calamine fills it; an .xls holds at most 65,536 rows; CSV is read line by line.
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ MAX_RATIO = 200
 # A member smaller than this may have any ratio (a tiny, highly compressible part is harmless).
 RATIO_FLOOR_BYTES = 1024 * 1024
 READ_CHUNK = 64 * 1024
-# python-calamine holds a sheet's cells in memory (about 80 bytes each): this bounds it to about
-# 500 MB; a larger list goes in several files or as CSV, which is read in constant memory.
-MAX_SHEET_CELLS = 6_000_000
+# python-calamine holds every cell of a slice's used range, the empty ones too (about 80 bytes
+# each): this bounds one slice to about 160 MB. A slice of 4 MB of rows has about 150,000 cells;
+# only rows (or columns) far apart come near it.
+MAX_SHEET_CELLS = 2_000_000
 
 XLSX, XLS, ODS, CSV = "xlsx", "xls", "ods", "csv"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -160,18 +162,8 @@ def column_number(letters: bytes) -> int:
     return number
 
 
-def _check_dimension(head: bytes) -> None:
-    """A worksheet declares its used range at its top; the reader holds every cell of it in
-    memory, so a sheet larger than MAX_SHEET_CELLS is refused before it is read."""
-    found = DIMENSION.search(head)
-    if found is None or found[2] is None:
-        return
-    cells = int(found[3]) * column_number(found[2])
-    if cells > MAX_SHEET_CELLS:
-        raise sheet_too_large(cells)
-
-
 def sheet_too_large(cells: int) -> UnsafeFile:
+    """The refusal of a sheet whose used range is larger than MAX_SHEET_CELLS."""
     return UnsafeFile(
         "sheet_too_large",
         _(
@@ -187,12 +179,9 @@ def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     data longer than declared) and refuse any DTD."""
     read = 0
     tail = b""
-    sheet = info.filename.startswith("xl/worksheets/")
     try:
         with archive.open(info) as member:
             while chunk := member.read(READ_CHUNK):
-                if sheet and read == 0:
-                    _check_dimension(chunk[:4096])
                 read += len(chunk)
                 if read > info.file_size:
                     raise _bomb()
