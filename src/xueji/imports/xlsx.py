@@ -106,6 +106,13 @@ class SlicedWorkbook:
             self.sheet_name, self.sheet_part = first_sheet(archive)
             names = set(archive.namelist())
             self.parts = {name: archive.read(name) for name in _SHARED_PARTS if name in names}
+            with archive.open(self.sheet_part) as member:
+                head = member.read(_READ_BYTES)
+        first_row = _ROW_START.search(head)
+        if first_row is not None and not _ROW_NUMBER.match(head, first_row.start()):
+            # calamine numbers rows without an r attribute by their place in the part: in a
+            # slice that place is not the sheet's.
+            raise NotSliceable("rows without numbers")
         self.strings = SharedStrings(self.parts.pop(_SHARED_STRINGS, b""))
         self.row_end = b""
 
@@ -146,7 +153,7 @@ class SlicedWorkbook:
                     return
                 data = member.read(_READ_BYTES)
                 if not data:
-                    raise NotSliceable("the worksheet ends inside its rows")
+                    raise UnreadableSheet("unreadable", "the worksheet ends inside its rows")
                 buffer = rows + data
 
     def _cut(self, rows: bytes) -> int:
@@ -299,4 +306,5 @@ _COLUMN = re.compile(rb"\sr=[\"']([A-Z]{1,3})\d")
 _WIDE_COLUMN = re.compile(rb"\sr=[\"'][A-Z]{3}\d")
 
 
-_ROW_NUMBER = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br=\"(\d+)\"")
+_ROW_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+_ROW_NUMBER = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br=[\"'](\d+)[\"']")

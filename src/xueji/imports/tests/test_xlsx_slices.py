@@ -264,3 +264,21 @@ def test_rows_far_apart_are_refused_before_calamine_fills_the_gap(upload):  # ty
     assert time.perf_counter() - started < 5
     assert job.state == JobState.INVALID
     assert "47000000" in job.message and Student.objects.count() == 0  # a million rows × 47 columns
+
+
+def test_rows_without_numbers_are_read_whole_by_calamine(tmp_path):  # type: ignore[no-untyped-def]
+    from xueji.imports import reading
+    from xueji.imports.safety import XLSX, Sniffed
+
+    content = _rezipped(
+        _workbook(_grid(50), row_gap=3),
+        {"xl/worksheets/sheet1.xml": lambda xml: re.sub(rb'<row r="\d+"', b"<row", xml)},
+    )
+    path = tmp_path / "unnumbered.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(xlsx.NotSliceable):
+        SlicedWorkbook(path)
+    sheet = reading.open_sheet(path, Sniffed(XLSX))
+    assert sheet.workbook is None and sheet.blocks is None
+    read = {n: _trimmed(cells) for n, cells in sheet.rows}
+    assert read == {n: cells for n, cells in _whole(path).items() if n > 1}
