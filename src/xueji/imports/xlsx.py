@@ -43,8 +43,20 @@ _SHARED_PARTS = (
     _SHARED_STRINGS,
 )
 _RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-_ROOT = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)worksheet[\s>]")
-_SHEET_DATA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData(\s*/)?>")
+# Elements of the main namespace may carry a prefix (<x:row>) where a producer declares one.
+_PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"
+_ROOT = re.compile(rb"<(" + _PREFIX + rb")worksheet[\s>]")
+_SHEET_DATA = re.compile(rb"<" + _PREFIX + rb"sheetData(\s*/)?>")
+_ROW_START = re.compile(rb"<" + _PREFIX + rb"row[\s>/]")
+_ROW_NUMBER = re.compile(rb"<" + _PREFIX + rb"row\s[^>]*?\br=[\"'](\d+)[\"']")
+_STRINGS_ROOT = re.compile(rb"<(" + _PREFIX + rb")sst\b[^>]*>")
+_STRING_ITEM = re.compile(rb"<" + _PREFIX + rb"si[\s>/]")
+# A cell of type "s" and its <v>: the value is an index into the shared strings table.
+_SHARED_CELL_INDEX = re.compile(
+    rb"(<" + _PREFIX + rb"c\s[^>]*?\bt=[\"']s[\"'][^>]*>\s*<" + _PREFIX + rb"v>\s*)(\d+)(\s*<)"
+)
+_COLUMN = re.compile(rb"\sr=[\"']([A-Z]{1,3})\d")
+_WIDE_COLUMN = re.compile(rb"\sr=[\"'][A-Z]{3}\d")
 
 
 @dataclass(frozen=True)
@@ -108,13 +120,18 @@ class SlicedWorkbook:
             self.parts = {name: archive.read(name) for name in _SHARED_PARTS if name in names}
             with archive.open(self.sheet_part) as member:
                 head = member.read(_READ_BYTES)
+        root = _ROOT.search(head)
+        if root is None:
+            raise NotSliceable("no worksheet element at the start of the part")
         first_row = _ROW_START.search(head)
         if first_row is not None and not _ROW_NUMBER.match(head, first_row.start()):
             # calamine numbers rows without an r attribute by their place in the part: in a
             # slice that place is not the sheet's.
             raise NotSliceable("rows without numbers")
+        self.prefix = root[1]
+        self.row_start = b"<" + self.prefix + b"row"
+        self.row_end = b"</" + self.prefix + b"row>"
         self.strings = SharedStrings(self.parts.pop(_SHARED_STRINGS, b""))
-        self.row_end = b""
 
     def xml_slices(self) -> Iterator[bytes]:
         """The worksheet's XML as complete worksheets of at most about XLSX_SLICE_BYTES of
@@ -130,7 +147,7 @@ class SlicedWorkbook:
                 root = _ROOT.search(buffer)
                 found = _SHEET_DATA.search(buffer, root.end()) if root else None
             assert root is not None
-            prefix = root[1]
+            prefix = self.prefix
             # Everything before the rows (dimension, views, columns) is left out: calamine
             # would size its range from a dimension that is not the slice's.
             opening = buffer[: buffer.index(b">", root.start()) + 1]
@@ -138,7 +155,6 @@ class SlicedWorkbook:
             tail = b"</" + prefix + b"sheetData></" + prefix + b"worksheet>"
             if found[1]:  # <sheetData/>: no rows at all
                 return
-            self.row_end = b"</" + prefix + b"row>"
             data_end = b"</" + prefix + b"sheetData>"
             buffer = buffer[found.end() :]
             while True:
@@ -219,12 +235,12 @@ class SlicedWorkbook:
         """calamine holds every cell from a slice's first used row and column to its last, the
         empty ones too: rows far apart (or columns) would make a few bytes cost gigabytes."""
         first = _ROW_NUMBER.search(sheet_xml)
-        last = _ROW_NUMBER.match(sheet_xml, sheet_xml.rfind(b"<" + self.row_end[2:-1]))
+        last = _ROW_NUMBER.match(sheet_xml, sheet_xml.rfind(self.row_start))
         if first is None or last is None:
             return  # rows without numbers follow each other
         rows = int(last[1]) - int(first[1]) + 1
         widest = _WIDE_COLUMN.search(sheet_xml)
-        columns = 26 * 26 + 26 if widest is None else 16_384
+        columns = 702 if widest is None else 16_384  # ZZ, XFD: the last of two and three letters
         if rows * columns > MAX_SHEET_CELLS:
             columns = max(column_number(letters) for letters in _COLUMN.findall(sheet_xml))
         if rows * columns > MAX_SHEET_CELLS:
@@ -293,18 +309,3 @@ class SharedStrings:
             ]
         )
         return sheet_xml, table
-
-
-_PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"
-_STRINGS_ROOT = re.compile(rb"<(" + _PREFIX + rb")sst\b[^>]*>")
-_STRING_ITEM = re.compile(rb"<" + _PREFIX + rb"si[\s>/]")
-# A cell of type "s" and its <v>: the value is an index into the shared strings table.
-_SHARED_CELL_INDEX = re.compile(
-    rb"(<" + _PREFIX + rb"c\s[^>]*?\bt=[\"']s[\"'][^>]*>\s*<" + _PREFIX + rb"v>\s*)(\d+)(\s*<)"
-)
-_COLUMN = re.compile(rb"\sr=[\"']([A-Z]{1,3})\d")
-_WIDE_COLUMN = re.compile(rb"\sr=[\"'][A-Z]{3}\d")
-
-
-_ROW_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
-_ROW_NUMBER = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br=[\"'](\d+)[\"']")
