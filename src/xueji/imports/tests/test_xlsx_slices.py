@@ -282,3 +282,26 @@ def test_rows_without_numbers_are_read_whole_by_calamine(tmp_path):  # type: ign
     assert sheet.workbook is None and sheet.blocks is None
     read = {n: _trimmed(cells) for n, cells in sheet.rows}
     assert read == {n: cells for n, cells in _whole(path).items() if n > 1}
+
+
+def test_a_workbook_written_by_openpyxl_is_sliced_like_calamine_reads_it(tmp_path):  # type: ignore[no-untyped-def]
+    """Another producer: openpyxl writes shared strings after the sheets, dates with its own
+    styles, and formulas without a saved value."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "学生"
+    for n in range(1, 400):
+        sheet.append(
+            [f"学生{n % 37}", n * 1.5, datetime.date(2019, 9, 1) + datetime.timedelta(days=n)]
+        )
+        sheet.cell(row=n, column=5, value=n % 2 == 0)
+        sheet.cell(row=n, column=6, value=f"=B{n}*2")
+    sheet.cell(row=1000, column=2, value="最后")
+    book.create_sheet("说明")["A1"] = "not read"
+    path = tmp_path / "openpyxl.xlsx"
+    book.save(path)
+    expected = _whole(path)
+    assert len(expected) == 400
+    assert _sliced(path, 300) == expected
