@@ -2,7 +2,8 @@
 
 - files: N new students of one school in the students template's columns (names from
   xueji.demo.names, distinct resident ID numbers of Guangdong's counties, two family members
-  each), written as a .xlsx (XlsxWriter, constant memory) and as a UTF-8 CSV;
+  each), written as a .xlsx with inline strings (XlsxWriter, constant memory), as a .xlsx with
+  a shared strings table (as Excel saves a file) and as a UTF-8 CSV;
 - baseline: a bare COPY of the CSV's rows into a plain table of text columns (no checks, no
   keys, no indexes), in one transaction;
 - xueji: `import_job_create` (size, kind and zip checks, SHA-256, the upload kept) and the
