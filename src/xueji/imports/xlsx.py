@@ -56,7 +56,12 @@ _SHARED_CELL_INDEX = re.compile(
     rb"(<" + _PREFIX + rb"c\s[^>]*?\bt=[\"']s[\"'][^>]*>\s*<" + _PREFIX + rb"v>\s*)(\d+)(\s*<)"
 )
 _COLUMN = re.compile(rb"\sr=[\"']([A-Z]{1,3})\d")
-_WIDE_COLUMN = re.compile(rb"\sr=[\"'][A-Z]{3}\d")
+# (a cell reference that would make the slice wider, the width when there is none), widest
+# last: a template's 47 columns need the first search only.
+_NARROWER_THAN = [
+    (re.compile(rb"\sr=[\"'](?:[A-Z]{3}|[B-Z][A-Z])\d"), 52),  # nothing from BA on: at most AZ
+    (re.compile(rb"\sr=[\"'][A-Z]{3}\d"), 702),  # nothing from AAA on: at most ZZ
+]
 
 
 @dataclass(frozen=True)
@@ -239,8 +244,13 @@ class SlicedWorkbook:
         if first is None or last is None:
             return  # rows without numbers follow each other
         rows = int(last[1]) - int(first[1]) + 1
-        widest = _WIDE_COLUMN.search(sheet_xml)
-        columns = 702 if widest is None else 16_384  # ZZ, XFD: the last of two and three letters
+        # The widest column bounded by the few searches that are enough for most slices
+        # (each stops at its first match), counted exactly only if that bound is too wide.
+        columns = 16_384  # XFD
+        for wider, bound in _NARROWER_THAN:
+            if wider.search(sheet_xml) is None:
+                columns = bound
+                break
         if rows * columns > MAX_SHEET_CELLS:
             columns = max(column_number(letters) for letters in _COLUMN.findall(sheet_xml))
         if rows * columns > MAX_SHEET_CELLS:
@@ -284,6 +294,8 @@ class SharedStrings:
 
     def subset_for(self, sheet_xml: bytes) -> tuple[bytes, bytes]:
         """The slice with its shared-string cells renumbered, and its table (b"": none)."""
+        if len(self.starts) == 1:  # no table: strings are inline, nothing to renumber
+            return sheet_xml, b""
         # split() puts each match's three groups between the pieces around it: every fourth
         # item from the third on is an index, renumbered in place.
         pieces = _SHARED_CELL_INDEX.split(sheet_xml)

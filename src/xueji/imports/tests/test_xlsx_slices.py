@@ -305,3 +305,32 @@ def test_a_workbook_written_by_openpyxl_is_sliced_like_calamine_reads_it(tmp_pat
     expected = _whole(path)
     assert len(expected) == 400
     assert _sliced(path, 300) == expected
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "column", "refused"),
+    [
+        (1, 10, "XFD", False),  # 10 rows × 16,384 columns
+        (1, 200, "XFD", True),  # 3,276,800 cells
+        (1, 3000, "AZ", False),  # 156,000
+        (1, 50_000, "BA", True),  # 2,650,000: one cell in column BA widens every row
+        (1, 37_000, "BA", False),  # 1,961,000
+    ],
+)
+def test_a_slice_is_refused_when_its_used_range_is_too_large(
+    tmp_path, first, last, column, refused
+):  # type: ignore[no-untyped-def]
+    path = tmp_path / "wide.xlsx"
+    path.write_bytes(_workbook(_grid(3)))
+    workbook = SlicedWorkbook(path)
+    xml = (
+        f'<worksheet><sheetData><row r="{first}"><c r="A{first}"><v>1</v></c></row>'
+        f'<row r="{last}"><c r="{column}{last}"><v>2</v></c></row></sheetData></worksheet>'
+    ).encode()
+    if refused:
+        with pytest.raises(xlsx.UnreadableSheet) as error:
+            workbook._check_span(xml)
+        assert error.value.code == "sheet_too_large"
+        assert error.value.cells > xlsx.MAX_SHEET_CELLS
+    else:
+        workbook._check_span(xml)
