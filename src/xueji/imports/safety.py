@@ -10,9 +10,11 @@
   declaration is refused), in bounded reads, so memory stays flat whatever the file claims.
 - XML entity attacks (billion laughs, external entities): any XML part with a DOCTYPE or ENTITY
   declaration is refused; spreadsheets never need one.
-- Memory is bounded where the file is read, not here: an .xlsx is read a slice of rows at a
-  time (xueji.imports.xlsx), and a slice whose used range exceeds MAX_SHEET_CELLS is refused
-  before calamine fills it; an .xls holds at most 65,536 rows; CSV is read line by line.
+- Memory: an .xlsx is read a slice of rows at a time (xueji.imports.xlsx), and a slice whose
+  used range exceeds MAX_SHEET_CELLS is refused before calamine fills it; CSV is read line by
+  line. calamine reads an .xls or an .ods whole, so those are refused here above a size that
+  keeps the whole sheet in memory under about 300 MB (MAX_WHOLE_XLS_BYTES, and
+  MAX_WHOLE_ODS_CONTENT_BYTES of cells' XML), with the advice to save them as .xlsx or CSV.
 """
 
 from __future__ import annotations
@@ -38,6 +40,12 @@ READ_CHUNK = 64 * 1024
 # each): this bounds one slice to about 160 MB. A slice of 4 MB of rows has about 150,000 cells;
 # only rows (or columns) far apart come near it.
 MAX_SHEET_CELLS = 2_000_000
+
+# calamine's copy of a sheet read whole takes about 120 bytes a cell; a BIFF8 cell is 6 to 14
+# bytes of the file (65,535 rows of the students template: 42 MB of .xls, 360 MB read), an ODS
+# cell about 100 bytes of content.xml.
+MAX_WHOLE_XLS_BYTES = 24 * 2**20
+MAX_WHOLE_ODS_CONTENT_BYTES = 128 * 2**20
 
 XLSX, XLS, ODS, CSV = "xlsx", "xls", "ods", "csv"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -208,4 +216,23 @@ def check_upload(stream: IO[bytes], size: int) -> Sniffed:
     sniffed = sniff(stream)
     if sniffed.kind in (XLSX, ODS):
         check_zip(stream)
+    if sniffed.kind == XLS and size > MAX_WHOLE_XLS_BYTES:
+        raise _read_whole_too_large(".xls", size, MAX_WHOLE_XLS_BYTES)
+    if sniffed.kind == ODS:
+        with zipfile.ZipFile(stream) as archive:
+            content = sum(i.file_size for i in archive.infolist() if i.filename == "content.xml")
+        stream.seek(0)
+        if content > MAX_WHOLE_ODS_CONTENT_BYTES:
+            raise _read_whole_too_large(".ods", content, MAX_WHOLE_ODS_CONTENT_BYTES)
     return sniffed
+
+
+def _read_whole_too_large(kind: str, size: int, limit: int) -> UnsafeFile:
+    return UnsafeFile(
+        "read_whole_too_large",
+        _(
+            "This %(kind)s file is too large to be read at once (%(size)d MB, at most "
+            "%(limit)d MB); save it as .xlsx or CSV, which are read a part at a time."
+        )
+        % {"kind": kind, "size": -(-size // 2**20), "limit": limit // 2**20},
+    )

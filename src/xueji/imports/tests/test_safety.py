@@ -148,3 +148,23 @@ def test_a_sheet_declaring_a_huge_used_range_is_read_by_its_rows(upload):  # typ
     job = upload(declared)
     assert job.state == "imported", (job.message, job.errors)
     assert job.rows_written == 1
+
+
+def test_an_xls_or_ods_too_large_to_read_whole_is_refused_with_advice(monkeypatch):  # type: ignore[no-untyped-def]
+    """calamine reads these two kinds whole: above their limit the registrar is told to save
+    the file as .xlsx or CSV, which are read a part at a time."""
+    from xueji.imports.tests.sheets import xls_bytes
+
+    xls = xls_bytes([row_of() for _ in range(30)])
+    ods = io.BytesIO()
+    with zipfile.ZipFile(ods, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", b"<office:document-content/>" + b" " * 50_000)
+    assert _check(xls).kind == "xls" and _check(ods.getvalue()).kind == "ods"
+    monkeypatch.setattr(safety, "MAX_WHOLE_XLS_BYTES", len(xls) - 1)
+    monkeypatch.setattr(safety, "MAX_WHOLE_ODS_CONTENT_BYTES", 50_000)
+    for content in (xls, ods.getvalue()):
+        with pytest.raises(safety.UnsafeFile) as refused:
+            _check(content)
+        assert refused.value.code == "read_whole_too_large"
+        assert ".xlsx" in str(refused.value.message) and "CSV" in str(refused.value.message)
