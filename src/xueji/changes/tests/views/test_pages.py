@@ -149,8 +149,22 @@ def test_the_queue_decides_by_htmx_and_shows_the_inbox_count(scene):
     assert row.status_code == 200
     html = row.content.decode()
     assert html.startswith("<tr") and "goes on to the next party" in html
+    # The header's count goes with it, out of band: nothing waits for this county any more.
+    assert '<span id="inbox-count" hx-swap-oob="delete"></span>' in html
     assert ChangeRequest.objects.get().steps.get(ordinal=2).state == StepState.APPROVED
     assert 'id="inbox-count"' not in county.get("/changes/").content.decode()
+
+    # With another request still waiting, the count is swapped for the new one.
+    first, second = (
+        file_transfer(scene, enrol(scene.sender, name)) for name in ("王小明", "李小红")
+    )
+    decided = county.post(
+        f"/changes/{first.pk}/bureau-decision/",
+        {"decision": "approve", "step": "2"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert re.search(r'<span [^>]*id="inbox-count"[^>]*hx-swap-oob="true">1</span>', decided)
+    assert f'id="change-{second.pk}"' in county.get("/changes/").content.decode()
 
     # A stale second click on the same step is refused, not applied twice.
     stale = county.post(
