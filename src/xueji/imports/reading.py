@@ -20,8 +20,14 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from xueji.imports.safety import CSV, XLSX, Sniffed, UnsafeFile, sheet_too_large
-from xueji.imports.xlsx import NotSliceable, SlicedWorkbook, UnreadableSheet, XlsxSlice
+from xueji.imports.safety import CSV, XLSX, Sniffed, UnsafeFile
+from xueji.imports.xlsx import (
+    MAX_SHEET_CELLS,
+    NotSliceable,
+    SlicedWorkbook,
+    UnreadableSheet,
+    XlsxSlice,
+)
 
 
 @dataclass
@@ -64,7 +70,14 @@ def _unreadable(error: Exception) -> UnsafeFile:
 def refusal_of(error: UnreadableSheet) -> UnsafeFile:
     """The refusal a registrar reads for a slice of an .xlsx that could not be read."""
     if error.code == "sheet_too_large":
-        return sheet_too_large(error.cells)
+        return UnsafeFile(
+            "sheet_too_large",
+            _(
+                "The sheet has %(cells)d cells, more than %(limit)d; split it into several "
+                "files or save it as CSV."
+            )
+            % {"cells": error.cells, "limit": MAX_SHEET_CELLS},
+        )
     return _unreadable(error)
 
 

@@ -11,7 +11,7 @@
 - XML entity attacks (billion laughs, external entities): any XML part with a DOCTYPE or ENTITY
   declaration is refused; spreadsheets never need one.
 - Memory: an .xlsx is read a slice of rows at a time (xueji.imports.xlsx), and a slice whose
-  used range exceeds MAX_SHEET_CELLS is refused before calamine fills it; CSV is read line by
+  used range exceeds xlsx.MAX_SHEET_CELLS is refused before calamine fills it; CSV is read line by
   line. calamine reads an .xls or an .ods whole, so those are refused here above a size that
   keeps the whole sheet in memory under about 300 MB (MAX_WHOLE_XLS_BYTES, and
   MAX_WHOLE_ODS_CONTENT_BYTES of cells' XML), with the advice to save them as .xlsx or CSV.
@@ -20,7 +20,6 @@
 from __future__ import annotations
 
 import codecs
-import re
 import zipfile
 from dataclasses import dataclass
 from typing import IO
@@ -36,11 +35,6 @@ MAX_RATIO = 200
 # A member smaller than this may have any ratio (a tiny, highly compressible part is harmless).
 RATIO_FLOOR_BYTES = 1024 * 1024
 READ_CHUNK = 64 * 1024
-# python-calamine holds every cell of a slice's used range, the empty ones too (about 80 bytes
-# each): this bounds one slice to about 160 MB. A slice of 4 MB of rows has about 150,000 cells;
-# only rows (or columns) far apart come near it.
-MAX_SHEET_CELLS = 2_000_000
-
 # calamine's copy of a sheet read whole takes about 120 bytes a cell; a BIFF8 cell is 6 to 14
 # bytes of the file (65,535 rows of the students template: 42 MB of .xls, 360 MB read), an ODS
 # cell about 100 bytes of content.xml.
@@ -157,29 +151,6 @@ def check_zip(stream: IO[bytes]) -> None:
             if info.filename.endswith((".xml", ".rels", ".vml")) or info.filename == "mimetype":
                 _scan_xml(archive, info)
     stream.seek(0)
-
-
-DIMENSION = re.compile(rb'<dimension\s+ref="[A-Z]+(\d+)(?::([A-Z]+)(\d+))?"')
-
-
-def column_number(letters: bytes) -> int:
-    """A column's number from its letters (A: 1, AA: 27)."""
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number
-
-
-def sheet_too_large(cells: int) -> UnsafeFile:
-    """The refusal of a sheet whose used range is larger than MAX_SHEET_CELLS."""
-    return UnsafeFile(
-        "sheet_too_large",
-        _(
-            "The sheet has %(cells)d cells, more than %(limit)d; split it into several "
-            "files or save it as CSV."
-        )
-        % {"cells": cells, "limit": MAX_SHEET_CELLS},
-    )
 
 
 def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:

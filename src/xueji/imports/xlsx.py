@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from xueji.imports.safety import DIMENSION as _DIMENSION
-from xueji.imports.safety import MAX_SHEET_CELLS, column_number
-
 XLSX_SLICE_BYTES = 4 << 20
+# python-calamine holds every cell of a slice's used range, the empty ones too (about 80 bytes
+# each): this bounds one slice to about 160 MB. A slice of 4 MB of rows has about 150,000 cells;
+# only rows (or columns) far apart come near it.
+MAX_SHEET_CELLS = 2_000_000
 _READ_BYTES = 1 << 20
 
 _WORKBOOK = "xl/workbook.xml"
@@ -55,6 +56,8 @@ _STRING_ITEM = re.compile(rb"<" + _PREFIX + rb"si[\s>/]")
 _SHARED_CELL_INDEX = re.compile(
     rb"(<" + _PREFIX + rb"c\s[^>]*?\bt=[\"']s[\"'][^>]*>\s*<" + _PREFIX + rb"v>\s*)(\d+)(\s*<)"
 )
+# The used range a worksheet declares at its top (only the progress bar trusts it).
+_DIMENSION = re.compile(rb'<dimension\s+ref="[A-Z]+(\d+)(?::[A-Z]+(\d+))?"')
 _COLUMN = re.compile(rb"\sr=[\"']([A-Z]{1,3})\d")
 # (a cell reference that would make the slice wider, the width when there is none), widest
 # last: a template's 47 columns need the first search only.
@@ -125,6 +128,8 @@ class SlicedWorkbook:
             self.parts = {name: archive.read(name) for name in _SHARED_PARTS if name in names}
             with archive.open(self.sheet_part) as member:
                 head = member.read(_READ_BYTES)
+        declared = _DIMENSION.search(head)
+        self.declared_last_row = int(declared[2] or declared[1]) if declared else None
         root = _ROOT.search(head)
         if root is None:
             raise NotSliceable("no worksheet element at the start of the part")
@@ -252,7 +257,7 @@ class SlicedWorkbook:
                 columns = bound
                 break
         if rows * columns > MAX_SHEET_CELLS:
-            columns = max(column_number(letters) for letters in _COLUMN.findall(sheet_xml))
+            columns = max(_column_number(letters) for letters in _COLUMN.findall(sheet_xml))
         if rows * columns > MAX_SHEET_CELLS:
             raise UnreadableSheet(
                 "sheet_too_large",
@@ -263,10 +268,8 @@ class SlicedWorkbook:
     def last_row_number(self) -> int:
         """The number of the sheet's last row (what the progress bar counts towards): from the
         used range the sheet declares at its top, or else by counting its rows."""
-        with zipfile.ZipFile(self.path) as archive, archive.open(self.sheet_part) as member:
-            declared = _DIMENSION.search(member.read(_READ_BYTES))
-        if declared is not None:
-            return int(declared[3] or declared[1])
+        if self.declared_last_row is not None:
+            return self.declared_last_row
         last = 0
         for sheet_xml in self.xml_slices():
             numbers = _ROW_NUMBER.findall(sheet_xml)
@@ -321,3 +324,11 @@ class SharedStrings:
             ]
         )
         return sheet_xml, table
+
+
+def _column_number(letters: bytes) -> int:
+    """A column's number from its letters (A: 1, AA: 27)."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
