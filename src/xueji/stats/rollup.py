@@ -133,15 +133,24 @@ TRIGGERS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 
+def functions_sql() -> list[str]:
+    """The trigger functions. Each runs its statement with EXECUTE, planned anew for the size of
+    the transition table at hand: PL/pgSQL would keep the first plan for the session's life (a
+    statement without parameters gets one generic plan), so after an import of 100,000 rows a
+    connection (a worker's, or a pooler's shared one) would join each later single-row write
+    by a sequential scan of every placement."""
+    return [
+        f"CREATE OR REPLACE FUNCTION stats_rollup_{name}() RETURNS trigger LANGUAGE plpgsql "
+        f"AS $$ BEGIN EXECUTE $statement$ {body} $statement$; RETURN NULL; END $$"
+        for name, _table, _event, _transition, body in TRIGGERS
+    ]
+
+
 def install_sql() -> list[str]:
     """The functions and triggers, and the rollup filled from the rows already there."""
-    statements = []
-    for name, table, event, transition, body in TRIGGERS:
+    statements = functions_sql()
+    for name, table, event, transition, _body in TRIGGERS:
         function = f"stats_rollup_{name}"
-        statements.append(
-            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN {body}; RETURN NULL; END $$"
-        )
         statements.append(
             f"CREATE TRIGGER {function} AFTER {event} ON {table} "
             f"REFERENCING {transition} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"

@@ -5,19 +5,21 @@ write commits."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import F
 
 from xueji.access.models import Role, ScopeLevel
 from xueji.access.scope import Scope
+from xueji.demo.services import students_synthesize
 from xueji.schools.models import School
 from xueji.stats import rollup, sql
 from xueji.stats.selectors import age_report
 from xueji.stats.targets import TargetSpec
 from xueji.stats.tests.conftest import SEPT_1
-from xueji.stats.tests.world import START, leave, synthesize, transfer
+from xueji.stats.tests.world import GUANGDONG_PLAN, START, leave, synthesize, transfer
 from xueji.students.models import ON_ROLL_STATES, Placement, RecordState, Student
 from xueji.testing.factories import member
 
@@ -159,3 +161,54 @@ def test_a_provincial_viewer_gets_the_same_table_as_the_rows_give():
     fenced = sql.on_roll(on, area, county_scope, [])
     assert fenced == sql.on_roll(on, area, county_scope, [], rollup=False)
     assert fenced[0][0] < sum(n for *_k, n in kept)
+
+
+def _trigger_plans(cursor: Any, statement: str) -> list[str]:
+    """The plans auto_explain reports for the statements `statement` runs inside triggers."""
+    plans: list[str] = []
+
+    def keep(diagnostic: Any) -> None:
+        text = diagnostic.message_primary or ""
+        if "plan:" in text and statement not in text:
+            plans.append(text)
+
+    connection.connection.add_notice_handler(keep)
+    try:
+        cursor.execute(statement)
+    finally:
+        connection.connection.remove_notice_handler(keep)
+    return plans
+
+
+def test_a_large_statement_does_not_leave_its_plan_to_the_next_small_one():
+    """A connection that first wrote thousands of placements in one statement (an import, a
+    promotion) plans the trigger's statement anew for a later one-row write: an index lookup of
+    the student, not a scan of every student."""
+    table = rollup.PLACEMENT
+    students_synthesize(
+        actor=None, province_code="440000", students=3000, seed=5, plan=GUANGDONG_PLAN
+    )
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute("SAVEPOINT auto_explain")
+            cursor.execute("LOAD 'auto_explain'")
+            cursor.execute("RELEASE SAVEPOINT auto_explain")
+        except DatabaseError:
+            cursor.execute("ROLLBACK TO SAVEPOINT auto_explain")
+            pytest.skip("auto_explain cannot be loaded by this role")
+        cursor.execute(f"ANALYZE {rollup.PLACEMENT}, {rollup.STUDENT}, {rollup.SCHOOL}")
+        # Plans kept from earlier tests on this connection would hide what this one shows.
+        cursor.execute("DISCARD PLANS")
+        for setting in (
+            "auto_explain.log_min_duration = 0",
+            "auto_explain.log_nested_statements = on",
+            "client_min_messages = log",
+        ):
+            cursor.execute(f"SET LOCAL {setting}")
+        large = _trigger_plans(cursor, f"UPDATE {table} SET id = id")
+        single = _trigger_plans(
+            cursor, f"UPDATE {table} SET id = id WHERE id = (SELECT id FROM {table} LIMIT 1)"
+        )
+    assert any("Seq Scan" in plan for plan in large), large
+    assert single, "auto_explain reported no trigger statement"
+    assert not any("Seq Scan on students_" in plan for plan in single), single
