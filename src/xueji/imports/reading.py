@@ -13,6 +13,7 @@ import csv
 import io
 import itertools
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from xueji.imports.safety import CSV, XLSX, Sniffed, UnsafeFile
+from xueji.imports.safety import CSV, MAX_WHOLE_XLSX_XML_BYTES, XLSX, Sniffed, UnsafeFile
 from xueji.imports.xlsx import (
     MAX_SHEET_CELLS,
     NotSliceable,
@@ -54,8 +55,33 @@ def open_sheet(path: Path, sniffed: Sniffed) -> Sheet:
         try:
             return _sliced_sheet(SlicedWorkbook(path))
         except NotSliceable:
-            pass
+            _check_whole_xlsx(path)
+        except UnreadableSheet as error:
+            raise refusal_of(error) from None
+        except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+            raise _unreadable(error) from None
     return _calamine_sheet(path)
+
+
+def _check_whole_xlsx(path: Path) -> None:
+    """An .xlsx the slicer cannot cut is read whole by calamine: refused above a size whose
+    cells would not fit in the import's memory."""
+    with zipfile.ZipFile(path) as archive:
+        size = sum(
+            info.file_size
+            for info in archive.infolist()
+            if info.filename.startswith("xl/worksheets/") or info.filename == "xl/sharedStrings.xml"
+        )
+    if size > MAX_WHOLE_XLSX_XML_BYTES:
+        raise UnsafeFile(
+            "read_whole_too_large",
+            _(
+                "This .xlsx file is laid out in a way that has to be read at once, and is too "
+                "large for that (%(size)d MB of cells, at most %(limit)d MB); open it in Excel "
+                "or WPS and save it again, or save it as CSV."
+            )
+            % {"size": -(-size // 2**20), "limit": MAX_WHOLE_XLSX_XML_BYTES // 2**20},
+        )
 
 
 def nonblank(cells: list[Any]) -> bool:
@@ -77,6 +103,24 @@ def refusal_of(error: UnreadableSheet) -> UnsafeFile:
                 "files or save it as CSV."
             )
             % {"cells": error.cells, "limit": MAX_SHEET_CELLS},
+        )
+    if error.code == "strings_too_large":
+        return UnsafeFile(
+            "strings_too_large",
+            _(
+                "The sheet holds more text than can be read safely (a cell longer than Excel "
+                "allows, or over 64 MB of text in a few thousand rows); split it into several "
+                "files or save it as CSV."
+            ),
+        )
+    if error.code == "part_too_large":
+        return UnsafeFile(
+            "part_too_large",
+            _(
+                "A part of the workbook besides its cells (such as its styles) is unusually "
+                "large and cannot be read safely; open the file in Excel or WPS and save it "
+                "again, or save it as CSV."
+            ),
         )
     return _unreadable(error)
 

@@ -10,11 +10,13 @@
   declaration is refused), in bounded reads, so memory stays flat whatever the file claims.
 - XML entity attacks (billion laughs, external entities): any XML part with a DOCTYPE or ENTITY
   declaration is refused; spreadsheets never need one.
-- Memory: an .xlsx is read a slice of rows at a time (xueji.imports.xlsx), and a slice whose
-  used range exceeds xlsx.MAX_SHEET_CELLS is refused before calamine fills it; CSV is read line by
-  line. calamine reads an .xls or an .ods whole, so those are refused here above a size that
-  keeps the whole sheet in memory under about 300 MB (MAX_WHOLE_XLS_BYTES, and
-  MAX_WHOLE_ODS_CONTENT_BYTES of cells' XML), with the advice to save them as .xlsx or CSV.
+- Memory: an .xlsx is read a slice of rows at a time (xueji.imports.xlsx), its shared strings
+  kept in a temporary file; a slice whose used range exceeds xlsx.MAX_SHEET_CELLS, or whose
+  strings exceed xlsx.MAX_SLICE_STRINGS_BYTES, is refused before calamine fills it; CSV is read
+  line by line. calamine reads an .xls or an .ods whole, so those are refused here above a size
+  that keeps the whole sheet in memory under about 300 MB (MAX_WHOLE_XLS_BYTES, and
+  MAX_WHOLE_ODS_CONTENT_BYTES of cells' XML), with the advice to save them as .xlsx or CSV; so
+  is an .xlsx the slicer cannot cut (reading.open_sheet, MAX_WHOLE_XLSX_XML_BYTES).
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ READ_CHUNK = 64 * 1024
 # cell about 100 bytes of content.xml.
 MAX_WHOLE_XLS_BYTES = 24 * 2**20
 MAX_WHOLE_ODS_CONTENT_BYTES = 128 * 2**20
+# An .xlsx the slicer cannot cut (xlsx.NotSliceable) is read whole too: about 40 bytes of
+# worksheet XML a cell.
+MAX_WHOLE_XLSX_XML_BYTES = 64 * 2**20
 
 XLSX, XLS, ODS, CSV = "xlsx", "xls", "ods", "csv"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

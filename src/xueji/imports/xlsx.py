@@ -13,14 +13,17 @@ the rows keep the numbers Excel shows, whatever the slice.
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import re
+import tempfile
+import weakref
 import zipfile
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from xml.etree import ElementTree
 
 XLSX_SLICE_BYTES = 4 << 20
@@ -28,7 +31,20 @@ XLSX_SLICE_BYTES = 4 << 20
 # each): this bounds one slice to about 160 MB. A slice of 4 MB of rows has about 150,000 cells;
 # only rows (or columns) far apart come near it.
 MAX_SHEET_CELLS = 2_000_000
+# An Excel cell holds at most 32,767 characters; one shared string's XML (its runs, fonts and
+# phonetic guides included) far above that is not a spreadsheet's.
+MAX_SHARED_STRING_BYTES = 1 << 20
+# The strings one slice's rows use, together (calamine holds them as cells besides).
+MAX_SLICE_STRINGS_BYTES = 64 << 20
+# The workbook's other parts go into every slice: a styles part is a few hundred KB.
+MAX_SHARED_PART_BYTES = 16 << 20
 _READ_BYTES = 1 << 20
+_STRINGS_READ_BYTES = 1 << 20
+# How far into the shared strings part its root element may start.
+_STRINGS_ROOT_WITHIN = 1 << 16
+# Strings a slice does not use that its reads may pass over rather than seek past.
+_RUN_GAP = 64
+_READ_GAP_BYTES = 16 << 10
 
 _WORKBOOK = "xl/workbook.xml"
 _WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
@@ -51,7 +67,6 @@ _SHEET_DATA = re.compile(rb"<" + _PREFIX + rb"sheetData(\s*/)?>")
 _ROW_START = re.compile(rb"<" + _PREFIX + rb"row[\s>/]")
 _ROW_NUMBER = re.compile(rb"<" + _PREFIX + rb"row\s[^>]*?\br=[\"'](\d+)[\"']")
 _STRINGS_ROOT = re.compile(rb"<(" + _PREFIX + rb")sst\b[^>]*>")
-_STRING_ITEM = re.compile(rb"<" + _PREFIX + rb"si[\s>/]")
 # A cell of type "s" and its <v>: the value is an index into the shared strings table.
 _SHARED_CELL_INDEX = re.compile(
     rb"(<" + _PREFIX + rb"c\s[^>]*?\bt=[\"']s[\"'][^>]*>\s*<" + _PREFIX + rb"v>\s*)(\d+)(\s*<)"
@@ -124,24 +139,34 @@ class SlicedWorkbook:
         self.path = path
         with zipfile.ZipFile(path) as archive:
             self.sheet_name, self.sheet_part = first_sheet(archive)
-            names = set(archive.namelist())
-            self.parts = {name: archive.read(name) for name in _SHARED_PARTS if name in names}
+            sizes = {info.filename: info.file_size for info in archive.infolist()}
+            self.parts = {}
+            for name in _SHARED_PARTS:
+                if name not in sizes or name == _SHARED_STRINGS:
+                    continue
+                if sizes[name] > MAX_SHARED_PART_BYTES:
+                    raise UnreadableSheet("part_too_large", f"{name} takes {sizes[name]} bytes")
+                self.parts[name] = archive.read(name)
             with archive.open(self.sheet_part) as member:
                 head = member.read(_READ_BYTES)
-        declared = _DIMENSION.search(head)
-        self.declared_last_row = int(declared[2] or declared[1]) if declared else None
-        root = _ROOT.search(head)
-        if root is None:
-            raise NotSliceable("no worksheet element at the start of the part")
-        first_row = _ROW_START.search(head)
-        if first_row is not None and not _ROW_NUMBER.match(head, first_row.start()):
-            # calamine numbers rows without an r attribute by their place in the part: in a
-            # slice that place is not the sheet's.
-            raise NotSliceable("rows without numbers")
-        self.prefix = root[1]
-        self.row_start = b"<" + self.prefix + b"row"
-        self.row_end = b"</" + self.prefix + b"row>"
-        self.strings = SharedStrings(self.parts.pop(_SHARED_STRINGS, b""))
+            declared = _DIMENSION.search(head)
+            self.declared_last_row = int(declared[2] or declared[1]) if declared else None
+            root = _ROOT.search(head)
+            if root is None:
+                raise NotSliceable("no worksheet element at the start of the part")
+            first_row = _ROW_START.search(head)
+            if first_row is not None and not _ROW_NUMBER.match(head, first_row.start()):
+                # calamine numbers rows without an r attribute by their place in the part: in a
+                # slice that place is not the sheet's.
+                raise NotSliceable("rows without numbers")
+            self.prefix = root[1]
+            self.row_start = b"<" + self.prefix + b"row"
+            self.row_end = b"</" + self.prefix + b"row>"
+            if _SHARED_STRINGS in sizes:
+                with archive.open(_SHARED_STRINGS) as member:
+                    self.strings = SharedStrings(member)
+            else:
+                self.strings = SharedStrings(None)
 
     def xml_slices(self) -> Iterator[bytes]:
         """The worksheet's XML as complete worksheets of at most about XLSX_SLICE_BYTES of
@@ -284,20 +309,86 @@ class SharedStrings:
     would cost a parse of every string of the file per slice (a 100,000-row file saved by Excel
     has about 20 MB of them). So each slice gets a table of its own strings only, renumbered in
     its cells.
+
+    The table is inflated into a temporary file, with the offsets of its strings in another:
+    a 50 MB upload may hold 600 MB of strings for a sheet of a few rows. Memory holds one read
+    at a time; each slice reads back only the runs of strings it uses (with os.pread, so the
+    import's forked workers share the two files without sharing a position).
     """
 
-    def __init__(self, table: bytes) -> None:
-        self.table = table
-        root = _STRINGS_ROOT.search(table)
-        self.head = table[: root.end()] if root else b""
-        self.close = b"</" + (root[1] if root else b"") + b"sst>"
-        self.starts = array("q", (found.start() for found in _STRING_ITEM.finditer(table)))
-        end = table.rfind(self.close)
-        self.starts.append(end if end >= 0 else len(table))
+    def __init__(self, member: IO[bytes] | None) -> None:
+        self.count = 0
+        self.head = b""
+        self.close = b""
+        self._table = self._starts = -1
+        if member is None:
+            return
+        self._table, self._starts = _temporary_fd(), _temporary_fd()
+        for fd in (self._table, self._starts):
+            weakref.finalize(self, os.close, fd)
+        self._scan(member)
+
+    def _scan(self, member: IO[bytes]) -> None:
+        """Copy the table to its file and its strings' offsets to theirs, in bounded reads."""
+        data = b""
+        root = None
+        while root is None:
+            more = member.read(_STRINGS_READ_BYTES)
+            data += more
+            root = _STRINGS_ROOT.search(data)
+            if root is None and (not more or len(data) > _STRINGS_ROOT_WITHIN):
+                raise NotSliceable("no shared strings table at the start of its part")
+        assert root is not None
+        prefix = root[1]
+        self.head = data[: root.end()]
+        self.close = b"</" + prefix + b"sst>"
+        literal = b"<" + prefix + b"si"
+        item = re.compile(re.escape(literal) + rb"[\s>/]")
+        # A string's text may hold "<si>" only inside a CDATA section or a comment; Excel never
+        # writes either there, and a table that has them is read whole by calamine instead.
+        # What a read leaves unscanned at its end, for a match across two reads:
+        carry_bytes = max(len(literal), len(b"<![CDATA[") - 1)
+        written = 0  # the table file's length; `data` starts there
+        starts = array("Q")
+        scanned_from = root.end()
+        previous = -1
+        while data:
+            if b"<![CDATA[" in data or b"<!--" in data:
+                raise NotSliceable("CDATA or a comment in the shared strings")
+            for found in item.finditer(data, scanned_from):
+                start = written + found.start()
+                if previous >= 0 and start - previous > MAX_SHARED_STRING_BYTES:
+                    raise _string_too_long(start - previous)
+                starts.append(start)
+                previous = start
+            if len(starts) >= 1 << 16:
+                _write_all(self._starts, starts.tobytes())
+                self.count += len(starts)
+                starts = array("Q")
+            keep = min(carry_bytes, len(data))
+            _write_all(self._table, memoryview(data)[: len(data) - keep])
+            written += len(data) - keep
+            more = member.read(_STRINGS_READ_BYTES)
+            if not more:
+                _write_all(self._table, data[len(data) - keep :])
+                written += keep
+                break
+            data = data[len(data) - keep :] + more
+            # Matches that ended within the last read started before this.
+            scanned_from = max(0, keep - len(literal))
+        tail_start = max(0, written - _READ_BYTES)
+        tail = os.pread(self._table, written - tail_start, tail_start)
+        close = tail.rfind(self.close)
+        end = tail_start + close if close >= 0 else written
+        if previous >= 0 and end - previous > MAX_SHARED_STRING_BYTES:
+            raise _string_too_long(end - previous)
+        starts.append(end)
+        _write_all(self._starts, starts.tobytes())
+        self.count += len(starts) - 1
 
     def subset_for(self, sheet_xml: bytes) -> tuple[bytes, bytes]:
         """The slice with its shared-string cells renumbered, and its table (b"": none)."""
-        if len(self.starts) == 1:  # no table: strings are inline, nothing to renumber
+        if not self.count:  # no table: strings are inline, nothing to renumber
             return sheet_xml, b""
         # split() puts each match's three groups between the pieces around it: every fourth
         # item from the third on is an index, renumbered in place.
@@ -307,23 +398,73 @@ class SharedStrings:
             return sheet_xml, b""
         texts = set(indexes)
         used = sorted({int(text) for text in texts})
-        count = len(self.starts) - 1
-        if used[-1] >= count:
+        if used[-1] >= self.count:
             raise UnreadableSheet(
-                "unreadable", f"shared string {used[-1]} does not exist ({count} in the table)"
+                "unreadable",
+                f"shared string {used[-1]} does not exist ({self.count} in the table)",
             )
         new_of = {old: str(new).encode() for new, old in enumerate(used)}
         renumbered = {text: new_of[int(text)] for text in texts}
         pieces[2::4] = [renumbered[text] for text in indexes]
-        sheet_xml = b"".join(pieces)
-        table = b"".join(
-            [
-                self.head,
-                *(self.table[self.starts[old] : self.starts[old + 1]] for old in used),
-                self.close,
-            ]
-        )
-        return sheet_xml, table
+        return b"".join(pieces), b"".join([self.head, *self._strings(used), self.close])
+
+    def _strings(self, used: list[int]) -> Iterator[bytes]:
+        """The XML of the strings numbered `used` (ascending), read in runs: a slice's new
+        strings are numbered in a row, as the rows first used them."""
+        spans: list[tuple[int, int]] = []
+        for run in _runs(used, _RUN_GAP):
+            offsets = array("Q")
+            offsets.frombytes(os.pread(self._starts, 8 * (run[-1] - run[0] + 2), 8 * run[0]))
+            spans.extend((offsets[n - run[0]], offsets[n - run[0] + 1]) for n in run)
+        if sum(end - start for start, end in spans) > MAX_SLICE_STRINGS_BYTES:
+            raise UnreadableSheet(
+                "strings_too_large",
+                f"the strings of rows in a slice take more than {MAX_SLICE_STRINGS_BYTES} bytes",
+            )
+        group: list[tuple[int, int]] = []
+        for span in spans:
+            if group and span[0] - group[-1][1] > _READ_GAP_BYTES:
+                yield from self._read(group)
+                group = []
+            group.append(span)
+        if group:
+            yield from self._read(group)
+
+    def _read(self, spans: list[tuple[int, int]]) -> Iterator[bytes]:
+        """The strings at `spans`, close to each other in the file, in one read."""
+        first = spans[0][0]
+        data = os.pread(self._table, spans[-1][1] - first, first)
+        return (data[start - first : end - first] for start, end in spans)
+
+
+def _runs(numbers: list[int], gap: int) -> Iterator[list[int]]:
+    """Ascending `numbers` in runs where each is at most `gap` past the one before."""
+    run: list[int] = []
+    for number in numbers:
+        if run and number - run[-1] > gap:
+            yield run
+            run = []
+        run.append(number)
+    if run:
+        yield run
+
+
+def _temporary_fd() -> int:
+    """A file descriptor of a temporary file that has no name (gone when it is closed)."""
+    with tempfile.TemporaryFile() as handle:
+        return os.dup(handle.fileno())
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _string_too_long(size: int) -> UnreadableSheet:
+    return UnreadableSheet(
+        "strings_too_large", f"a shared string takes {size} bytes, more than a cell can hold"
+    )
 
 
 def _column_number(letters: bytes) -> int:

@@ -95,8 +95,11 @@ def _whole(path: Path) -> dict[int, list[Any]]:
     return {n: _trimmed(cells) for n, cells in enumerate(rows, start=1) if _trimmed(cells)}
 
 
-def _sliced(path: Path, slice_bytes: int) -> dict[int, list[Any]]:
-    with mock.patch.object(xlsx, "XLSX_SLICE_BYTES", slice_bytes):
+def _sliced(path: Path, slice_bytes: int, strings_read: int = 1 << 20) -> dict[int, list[Any]]:
+    with (
+        mock.patch.object(xlsx, "XLSX_SLICE_BYTES", slice_bytes),
+        mock.patch.object(xlsx, "_STRINGS_READ_BYTES", strings_read),
+    ):
         workbook = SlicedWorkbook(path)
         numbers = [n for n, _cells in workbook.rows()]
         rows = {n: _trimmed(cells) for n, cells in workbook.rows() if _trimmed(cells)}
@@ -112,6 +115,7 @@ def _sliced(path: Path, slice_bytes: int) -> dict[int, list[Any]]:
     skip_first_column=st.booleans(),
     row_gap=st.sampled_from([0, 1, 5000]),
     slice_bytes=st.sampled_from([1, 200, 1000, 1 << 22]),
+    strings_read=st.sampled_from([1, 5, 13, 64, 1 << 20]),
 )
 def test_slices_read_what_calamine_reads_from_the_whole_sheet(
     grid: list[list[Any]],
@@ -120,6 +124,7 @@ def test_slices_read_what_calamine_reads_from_the_whole_sheet(
     skip_first_column: bool,
     row_gap: int,
     slice_bytes: int,
+    strings_read: int,
 ) -> None:
     content = _workbook(
         grid,
@@ -129,7 +134,7 @@ def test_slices_read_what_calamine_reads_from_the_whole_sheet(
         row_gap=row_gap,
     )
     with _written(content) as path:
-        assert _sliced(path, slice_bytes) == _whole(path)
+        assert _sliced(path, slice_bytes, strings_read) == _whole(path)
 
 
 class _written:
@@ -203,7 +208,7 @@ def test_each_slice_carries_only_the_shared_strings_its_rows_use(tmp_path):  # t
         workbook = SlicedWorkbook(path)
         slices = list(workbook.slices())
         tables = [workbook.strings.subset_for(piece.xml)[1] for piece in slices]
-    everything = len(workbook.strings.starts) - 1
+    everything = workbook.strings.count
     assert everything >= 2000 and len(slices) > 10
     assert all(table.count(b"<si>") < everything / 5 for table in tables)
 
@@ -334,3 +339,121 @@ def test_a_slice_is_refused_when_its_used_range_is_too_large(
         assert error.value.cells > xlsx.MAX_SHEET_CELLS
     else:
         workbook._check_span(xml)
+
+
+def _with_strings(content: bytes, extra: int, text: str = "未用的字符串{n:07d}") -> bytes:
+    """The workbook with `extra` more strings at the end of its shared strings table, used by no
+    cell."""
+
+    def grown(xml: bytes) -> bytes:
+        more = "".join(f"<si><t>{text.format(n=n)}</t></si>" for n in range(extra))
+        return xml.replace(b"</sst>", more.encode() + b"</sst>")
+
+    return _rezipped(content, {"xl/sharedStrings.xml": grown})
+
+
+def test_the_shared_strings_table_is_kept_out_of_memory(tmp_path):  # type: ignore[no-untyped-def]
+    """A 50 MB upload may hold 600 MB of shared strings for a sheet of a few rows: the table
+    goes to a temporary file, and a slice reads back only its own strings."""
+    import tracemalloc
+
+    path = tmp_path / "strings.xlsx"
+    path.write_bytes(_with_strings(_workbook(_grid(40)), 500_000))
+    table_bytes = zipfile.ZipFile(path).getinfo("xl/sharedStrings.xml").file_size
+    assert table_bytes > 16 << 20
+    tracemalloc.start()
+    try:
+        workbook = SlicedWorkbook(path)
+        rows = {n: _trimmed(cells) for n, cells in workbook.rows() if _trimmed(cells)}
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert workbook.strings.count >= 500_000
+    assert rows == _whole(path)
+    # A few reads of 1 MB at a time, not the table.
+    assert peak < 8 << 20, f"{peak} bytes at the peak for a table of {table_bytes}"
+
+
+def test_a_shared_string_longer_than_a_cell_holds_is_refused(upload):  # type: ignore[no-untyped-def]
+    from xueji.imports.models import JobState
+    from xueji.imports.tests.sheets import row_of, xlsx_bytes
+
+    # 1.2 MB of characters that do not repeat (a zip of one character repeated is a bomb).
+    text = "".join(chr(0x4E00 + n * 7919 % 20_000) for n in range(400_000))
+    content = _with_strings(xlsx_bytes([row_of()]), 1, text=text)
+    job = upload(content)
+    assert job.state == JobState.INVALID
+    assert "save it as CSV" in job.message or "另存为 CSV" in job.message
+
+
+def test_a_slice_whose_strings_are_too_large_is_refused(tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "long.xlsx"
+    path.write_bytes(_workbook([[f"{n:05d}" + "长" * 3000] for n in range(30)]))
+    with (
+        mock.patch.object(xlsx, "MAX_SLICE_STRINGS_BYTES", 200_000),
+        pytest.raises(xlsx.UnreadableSheet) as error,
+    ):
+        list(SlicedWorkbook(path).rows())
+    assert error.value.code == "strings_too_large"
+    with mock.patch.object(xlsx, "MAX_SLICE_STRINGS_BYTES", 400_000):
+        assert len(list(SlicedWorkbook(path).rows())) == 30
+
+
+def test_shared_strings_with_cdata_are_read_whole_by_calamine(tmp_path):  # type: ignore[no-untyped-def]
+    """Inside CDATA a string's text may look like the start of another string: the table's
+    strings cannot be counted by their tags, so calamine reads the sheet itself."""
+    from xueji.imports import reading
+    from xueji.imports.safety import XLSX, Sniffed
+
+    content = _rezipped(
+        _workbook(_grid(30)),
+        {
+            "xl/sharedStrings.xml": lambda xml: xml.replace(
+                b"<t>\xe5\xad\xa6\xe7\x94\x9f0</t>", b"<t><![CDATA[<si><t>x</t></si>]]></t>", 1
+            )
+        },
+    )
+    path = tmp_path / "cdata.xlsx"
+    path.write_bytes(content)
+    assert b"CDATA" in zipfile.ZipFile(path).read("xl/sharedStrings.xml")
+    with pytest.raises(xlsx.NotSliceable):
+        SlicedWorkbook(path)
+    sheet = reading.open_sheet(path, Sniffed(XLSX))
+    assert sheet.workbook is None
+    read = {n: _trimmed(cells) for n, cells in sheet.rows}
+    assert read == {n: cells for n, cells in _whole(path).items() if n > 1}
+
+
+def test_a_workbook_read_whole_is_refused_above_its_size(tmp_path):  # type: ignore[no-untyped-def]
+    from xueji.imports import reading
+    from xueji.imports.safety import XLSX, Sniffed, UnsafeFile
+
+    content = _rezipped(
+        _workbook(_grid(300)),
+        {"xl/worksheets/sheet1.xml": lambda xml: re.sub(rb'<row r="\d+"', b"<row", xml)},
+    )
+    path = tmp_path / "unnumbered.xlsx"
+    path.write_bytes(content)
+    with (
+        mock.patch.object(reading, "MAX_WHOLE_XLSX_XML_BYTES", 10_000),
+        pytest.raises(UnsafeFile) as refused,
+    ):
+        reading.open_sheet(path, Sniffed(XLSX))
+    assert refused.value.code == "read_whole_too_large"
+    assert len(list(reading.open_sheet(path, Sniffed(XLSX)).rows)) == 299
+
+
+def test_an_oversized_styles_part_is_refused(tmp_path):  # type: ignore[no-untyped-def]
+    from xueji.imports import reading
+    from xueji.imports.safety import XLSX, Sniffed, UnsafeFile
+
+    path = tmp_path / "styles.xlsx"
+    path.write_bytes(_workbook(_grid(3)))
+    styles = zipfile.ZipFile(path).getinfo("xl/styles.xml").file_size
+    with (
+        mock.patch.object(xlsx, "MAX_SHARED_PART_BYTES", styles - 1),
+        pytest.raises(UnsafeFile) as refused,
+    ):
+        reading.open_sheet(path, Sniffed(XLSX))
+    assert refused.value.code == "part_too_large"
+    assert "样式" in str(refused.value.message)  # Chinese, the default language
