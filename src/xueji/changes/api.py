@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
@@ -423,7 +423,7 @@ def change_file_transfer(request: HttpRequest, payload: TransferIn) -> object:
         guardian_request=_upload(payload.guardian_request, "guardian_request"),
         evidence=[u for u in (_upload(f, "evidence") for f in payload.evidence) if u],
     )
-    return 201, _detail_of(request, change.pk)
+    return Status(201, _detail_of(request, change.pk))
 
 
 @router.post("", response={201: ChangeDetailOut, 404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS})
@@ -442,7 +442,7 @@ def change_file_request(request: HttpRequest, payload: ChangeIn) -> object:
         guardian_request=_upload(payload.guardian_request, "guardian_request"),
         evidence=[u for u in (_upload(f, "evidence") for f in payload.evidence) if u],
     )
-    return 201, _detail_of(request, change.pk)
+    return Status(201, _detail_of(request, change.pk))
 
 
 @router.get("/{uuid:change_id}", response={200: ChangeDetailOut, **NOT_FOUND})

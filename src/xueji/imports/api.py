@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from xueji.access.decorators import endpoint_requires
@@ -106,7 +106,7 @@ def list_imports(request: HttpRequest) -> list[dict[str, Any]]:
 @endpoint_requires(Action.IMPORT_RUN)
 def upload_import(
     request: HttpRequest, file: File[UploadedFile], purpose: Form[str] = cols.STUDENTS
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     job = import_job_create(
         actor=caller(request),
         purpose=purpose,
@@ -114,7 +114,7 @@ def upload_import(
         filename=file.name or "upload",
         size=file.size or 0,
     )
-    return 201, _detail(request, job)
+    return Status(201, _detail(request, job))
 
 
 @router.get("/{job_id}", response={200: JobDetailOut, **RESPONSES}, summary="One import")

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
@@ -89,7 +89,7 @@ def plan_run(request: HttpRequest, payload: PlanIn) -> object:
     run = run_plan(
         actor=caller(request), kind=payload.kind, scope=payload.scope, from_year=payload.from_year
     )
-    return 201, run
+    return Status(201, run)
 
 
 @router.get("/runs/{run_id}", response={200: RunOut, 404: ErrorOut, **COMMON_ERRORS})
@@ -109,7 +109,7 @@ def get_run(request: HttpRequest, run_id: uuid.UUID) -> object:
 def start_run(request: HttpRequest, run_id: uuid.UUID) -> object:
     """Start a planned run (or resume a failed one) as a background task. 409
     `clearing_unfinished` names the items still to finish or cancel."""
-    return 202, run_start(actor=caller(request), run_id=run_id)
+    return Status(202, run_start(actor=caller(request), run_id=run_id))
 
 
 @router.post(
