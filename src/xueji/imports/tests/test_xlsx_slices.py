@@ -457,3 +457,22 @@ def test_an_oversized_styles_part_is_refused(tmp_path):  # type: ignore[no-untyp
         reading.open_sheet(path, Sniffed(XLSX))
     assert refused.value.code == "part_too_large"
     assert "样式" in str(refused.value.message)  # Chinese, the default language
+
+
+def test_shared_string_cells_written_otherwise_are_renumbered_too(tmp_path):  # type: ignore[no-untyped-def]
+    """Excel writes a shared-string cell as <c r="A1" t="s"><v>7</v></c>, which a fast pattern
+    finds; other producers put the type first, spaces around the index or zeros before it."""
+
+    def otherwise(xml: bytes) -> bytes:
+        xml = re.sub(rb'<c r="(A\d*[05])" t="s">', rb'<c t="s" r="\1">', xml)
+        xml = re.sub(rb'(<c r="B\d*3" t="s"><v>)(\d+)<', rb"\1 \2 <", xml)
+        return re.sub(rb'(<c r="D\d*7" t="s"><v>)(\d+)<', rb"\g<1>00\2<", xml)
+
+    content = _rezipped(_workbook(_grid(400)), {"xl/worksheets/sheet1.xml": otherwise})
+    path = tmp_path / "otherwise.xlsx"
+    path.write_bytes(content)
+    sheet = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    assert b'<c t="s" r="A10">' in sheet and b"<v>00" in sheet
+    expected = _whole(path)
+    assert len(expected) == 400
+    assert _sliced(path, 2000) == expected
