@@ -133,17 +133,26 @@ TRIGGERS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 
+# Above this many rows a statement's contribution is planned for its size.
+FEW_ROWS = 100
+
+
 def functions_sql() -> list[str]:
-    """The trigger functions. Each runs its statement with EXECUTE, planned anew for the size of
-    the transition table at hand: PL/pgSQL would keep the first plan for the session's life (a
-    statement without parameters gets one generic plan), so after an import of 100,000 rows a
-    connection (a worker's, or a pooler's shared one) would join each later single-row write
-    by a sequential scan of every placement."""
-    return [
-        f"CREATE OR REPLACE FUNCTION stats_rollup_{name}() RETURNS trigger LANGUAGE plpgsql "
-        f"AS $$ BEGIN EXECUTE $statement$ {body} $statement$; RETURN NULL; END $$"
-        for name, _table, _event, _transition, body in TRIGGERS
-    ]
+    """The trigger functions. PL/pgSQL keeps the plan of a statement's first run for the
+    session's life (without parameters it has one generic plan): after an import of 100,000
+    rows, a connection (a task worker's, or a pooler's shared one) would join each later
+    one-row write by a sequential scan of every student. So a statement of more than FEW_ROWS
+    rows runs with EXECUTE, planned for its size; fewer keep the plan made for a few rows (one
+    planning costs about as much as the one-row statement itself)."""
+    statements = []
+    for name, _table, _event, transition, body in TRIGGERS:
+        rows = transition.split()[-1]
+        statements.append(
+            f"CREATE OR REPLACE FUNCTION stats_rollup_{name}() RETURNS trigger LANGUAGE plpgsql "
+            f"AS $$ BEGIN IF EXISTS (SELECT FROM {rows} OFFSET {FEW_ROWS}) THEN "
+            f"EXECUTE $statement$ {body} $statement$; ELSE {body}; END IF; RETURN NULL; END $$"
+        )
+    return statements
 
 
 def install_sql() -> list[str]:
