@@ -11,10 +11,10 @@ def replan_each_statement(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    """The rollup's trigger functions run their statement with EXECUTE (rollup.functions_sql says
-    why); 0001 installs them so on a new database, this replaces them on an existing one."""
+    """The rollup's trigger functions plan a large statement for its size (rollup.functions_sql
+    says why); 0001 installs them so on a new database, this replaces them on an existing one."""
 
     dependencies = [("stats", "0001_initial")]
 
-    # Going back keeps the EXECUTE form: it computes the same rows as the old one.
+    # Going back keeps these functions: they compute the same rows as the old ones.
     operations = [migrations.RunPython(replan_each_statement, migrations.RunPython.noop)]
