@@ -217,6 +217,10 @@ def _csv_records(block: bytes, encoding: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(block.decode(encoding), newline="")))
 
 
+def _blank(cell: Any) -> bool:
+    return cell is None or (type(cell) is str and not cell.strip())
+
+
 def _read_columns(
     layout: Layout, rows: list[tuple[int, list[Any]]]
 ) -> tuple[dict[str, list[Any]], list[list[Any]]]:
@@ -241,6 +245,13 @@ def _read_columns(
             # Code lists, yes/no, dates and division codes repeat: each distinct cell read once.
             known: dict[Any, Any] = {}
             for cell in set(column):
+                if _blank(cell) and not f.required:
+                    known[cell] = None  # the form's default, as a blank field of the form
+                    continue
+                if _blank(cell) and f.kind == cols.CODE and not f.key.startswith("family."):
+                    known[cell] = _UNREADABLE
+                    bad[cell] = ValidationError(_("This cell is required."), code="required")
+                    continue
                 try:
                     known[cell] = read(cell)
                 except cols.Unreadable as unreadable:

@@ -4,6 +4,7 @@ import pytest
 
 from xueji.audit.models import AuditEntry
 from xueji.core import codes
+from xueji.imports import columns as cols
 from xueji.imports.models import JobState
 from xueji.imports.tests.sheets import csv_bytes, row_of, xls_bytes, xlsx_bytes
 from xueji.students.models import EventKind, FamilyMember, Placement, RecordEvent, Student
@@ -117,3 +118,31 @@ def test_age_unusual_for_the_grade_needs_a_reason_in_its_column(upload, school):
     data = student_data(birth_date=older, id_number=resident_id(birth_date=older))
     job = upload(xlsx_bytes([row_of(data, age_confirmation="随父母返乡，延迟入学")]))
     assert job.state == JobState.IMPORTED, job.errors
+
+
+@pytest.mark.parametrize("make", [xlsx_bytes, csv_bytes], ids=["xlsx", "csv"])
+def test_blank_optional_cells_take_the_forms_defaults(upload, school, make):
+    """A registrar leaves the columns not marked * blank: the child gets what the registration
+    form would give (not an error on every row)."""
+    optional = {
+        f.key: ""
+        for f in cols.fields_of(cols.STUDENTS)
+        if not f.required and "." not in f.key and f.kind in (cols.CODE, cols.BOOL)
+    }
+    assert {"left_behind", "disability_type", "attended_preschool"} <= set(optional)
+    job = upload(
+        make([row_of(student_data(name=NAMES[0]), **optional)]),
+        filename="s." + ("xlsx" if make is xlsx_bytes else "csv"),
+    )
+    assert job.state == JobState.IMPORTED, job.errors
+    student = Student.objects.get(school=school)
+    assert student.left_behind == codes.LeftBehind.NO
+    assert student.disability_type == codes.DisabilityType.NONE
+    assert student.attended_preschool is True
+
+
+def test_a_blank_required_code_is_reported_as_required(upload, school):
+    job = upload(xlsx_bytes([row_of(student_data(name=NAMES[0]), ethnicity="")]))
+    assert job.state == JobState.INVALID
+    assert [(error[0], error[3]) for error in job.errors] == [(2, "required")]
+    assert Student.objects.filter(school=school).count() == 0
