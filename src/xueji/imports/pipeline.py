@@ -37,7 +37,7 @@ from django.utils.translation import gettext_lazy as _
 from xueji.core import codes
 from xueji.core.errors import FieldErrors, ServiceError
 from xueji.core.exports import mask_identifiers
-from xueji.core.idnumbers import g_number, normalize
+from xueji.core.idnumbers import g_number, mask_id_number, normalize
 from xueji.demo import synth
 from xueji.geo.models import Division
 from xueji.geo.selectors import division_exists
@@ -49,6 +49,7 @@ from xueji.students.identity import (
     FAMILY_ID_NUMBER,
     STUDENT_ID_NUMBER,
     document_fields,
+    document_index,
     student_number_fields,
 )
 from xueji.students.models import EventKind, NumberKind, RecordState, Student
@@ -211,6 +212,9 @@ class ChunkResult:
     family: list[str] = field(default_factory=list)
     placements: list[str] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
+    # Rows with errors whose document is valid, for the duplicate checks (COPY lines of
+    # DOCUMENT_COLUMNS): a duplicate is reported with the row's other errors, not after them.
+    documents: list[str] = field(default_factory=list)
 
 
 def _csv_records(block: bytes, encoding: str) -> list[list[str]]:
@@ -391,14 +395,32 @@ def check_chunk(context: ChunkContext, chunk: Any, chunk_number: int) -> ChunkRe
                     cell_error(sheet_row, column, raw, error).compact()
                 )
     placed = _placements(context, values, rows, columns, errors_of)
-    for sheet_row, _cells in rows:
+    for row, (sheet_row, _cells) in enumerate(rows):
         if sheet_row in errors_of:
             result.errors.extend(errors_of[sheet_row])
+            document = _valid_document(columns, row, found.get(row), unreadable.get(row))
+            if document is not None:
+                doc_type, number = document
+                result.documents.append(
+                    f"{doc_type}\t{document_index(doc_type, number)}\t"
+                    f"{mask_id_number(number)}\t{chunk_number}\t{sheet_row}"
+                )
     employers = [block["employer"] for block in blocks]
     _format_valid(
         context, chunk_number, rows, employers, student, columns, placed, errors_of, result
     )
     return result
+
+
+def _valid_document(
+    columns: StudentColumns, row: int, errors: Any, unreadable: set[str] | None
+) -> tuple[str, str] | None:
+    """The row's document type and number, if it has a number and neither had an error."""
+    number = columns.id_number[row]
+    checked = ("id_doc_type", "id_number", "birth_date")  # the number is checked against both
+    if not number or any(key in (errors or {}) or key in (unreadable or ()) for key in checked):
+        return None
+    return columns.id_doc_type[row], number
 
 
 def _placements(
@@ -756,6 +778,13 @@ STAGING: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 STAGED_STUDENT = STAGING[0][1]
 WHERE_IN_FILE = ("chunk", "chunk_row")
+# The documents of rows with errors (which are not staged), for the duplicate checks.
+STAGED_DOCUMENT = "xueji_import_document"
+DOCUMENT_COLUMNS = ("id_doc_type", "id_number_index", "id_number_masked", *WHERE_IN_FILE)
+_EVERY_DOCUMENT = (
+    f"(SELECT {', '.join(DOCUMENT_COLUMNS)} FROM {STAGED_STUDENT} "
+    f"UNION ALL SELECT {', '.join(DOCUMENT_COLUMNS)} FROM {STAGED_DOCUMENT})"
+)
 
 
 class StudentWriter:
@@ -786,11 +815,16 @@ class StudentWriter:
                     )
             for column in WHERE_IN_FILE:
                 cursor.execute(f"ALTER TABLE {STAGED_STUDENT} ADD COLUMN {column} integer")
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGED_DOCUMENT}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {STAGED_DOCUMENT} (id_doc_type text, "
+                "id_number_index text, id_number_masked text, chunk integer, chunk_row integer)"
+            )
 
     def add(self, result: ChunkResult, shift: int) -> None:
         self.shifts[result.number] = shift
         self.pending.append(result)
-        self.pending_rows += len(result.placements)
+        self.pending_rows += len(result.placements) + len(result.documents)
         if self.pending_rows >= BATCH_ROWS:
             self.stage()
 
@@ -817,6 +851,8 @@ class StudentWriter:
             if table == synth.STUDENT_TABLE:
                 columns = (*columns, *WHERE_IN_FILE)
             _copy(staging, columns, lines, like=table)
+        documents = [line for result in pending for line in result.documents]
+        _copy(STAGED_DOCUMENT, DOCUMENT_COLUMNS, documents, like=synth.STUDENT_TABLE)
         self.staged += len(students)
         self.staged_family += len(family)
 
@@ -834,13 +870,13 @@ class StudentWriter:
         with connection.cursor() as cursor:
             if self.postgres:
                 # Temporary tables are never analysed by autovacuum.
-                cursor.execute(f"ANALYZE {STAGED_STUDENT}")
+                cursor.execute(f"ANALYZE {STAGED_STUDENT}, {STAGED_DOCUMENT}")
             cursor.execute(
                 "SELECT chunk, chunk_row, id_number_masked, first_chunk, first_row FROM ("
                 "  SELECT chunk, chunk_row, id_number_masked, ROW_NUMBER() OVER w AS n,"
                 "  FIRST_VALUE(chunk) OVER w AS first_chunk,"
                 "  FIRST_VALUE(chunk_row) OVER w AS first_row"
-                f"  FROM {STAGED_STUDENT} WHERE id_number_index <> ''"
+                f"  FROM {_EVERY_DOCUMENT} d WHERE id_number_index <> ''"
                 "  WINDOW w AS (PARTITION BY id_doc_type, id_number_index"
                 "  ORDER BY chunk, chunk_row)"
                 ") numbered WHERE n > 1"
@@ -858,7 +894,7 @@ class StudentWriter:
                 )
             cursor.execute(
                 "SELECT st.chunk, st.chunk_row, st.id_number_masked, sc.name "
-                f"FROM {STAGED_STUDENT} st "
+                f"FROM {_EVERY_DOCUMENT} st "
                 f"JOIN {Student._meta.db_table} s ON s.id_doc_type = st.id_doc_type "
                 "AND s.id_number_index = st.id_number_index "
                 f"JOIN {School._meta.db_table} sc ON sc.id = s.school_id "
@@ -891,6 +927,7 @@ class StudentWriter:
                 self.outcome.family_members = self.staged_family
             for _table, staging, _columns in STAGING:
                 cursor.execute(f"DROP TABLE {staging}")
+            cursor.execute(f"DROP TABLE {STAGED_DOCUMENT}")
 
 
 def classes_of(school: School, academic_year: Any) -> dict[tuple[int, int], tuple[int, int]]:

@@ -110,6 +110,31 @@ def test_duplicates_within_the_file_and_against_the_registry(upload, school):
     assert codes_by_row == {3: "duplicate_in_file", 4: "id_number_registered"}
 
 
+@pytest.mark.parametrize("make", [xlsx_bytes, csv_bytes], ids=["xlsx", "csv"])
+def test_duplicates_are_reported_with_the_rows_other_errors(upload, school, make):
+    """All the file's errors at once: a row with another error still has its ID number checked
+    against the file and the registry, so the registrar does not find a duplicate only after
+    fixing everything else."""
+    registered = student_data(name="王五")
+    assert upload(xlsx_bytes([row_of(registered)])).state == JobState.IMPORTED
+    twice = student_data(name="李四")
+    rows = [
+        row_of(twice, phone="bad phone"),
+        row_of(student_data(name="张三")),
+        row_of(student_data(name="李四", id_number=twice.id_number)),
+        row_of(registered, phone="bad phone"),
+    ]
+    job = upload(make(rows), filename="s." + ("xlsx" if make is xlsx_bytes else "csv"))
+    assert job.state == JobState.INVALID
+    assert sorted((error[0], error[3]) for error in job.errors) == [
+        (2, "invalid_phone"),
+        (4, "duplicate_in_file"),
+        (5, "id_number_registered"),
+        (5, "invalid_phone"),
+    ]
+    assert Student.objects.filter(school=school).count() == 1
+
+
 def test_age_unusual_for_the_grade_needs_a_reason_in_its_column(upload, school):
     older = datetime.date(2016, 3, 5)
     data = student_data(birth_date=older, id_number=resident_id(birth_date=older))
