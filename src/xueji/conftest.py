@@ -1,3 +1,5 @@
+from collections.abc import Iterator
+
 import pytest
 from django.db import connection
 
@@ -19,6 +21,18 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
 def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
     """Full-strength hashing costs about a second per test user; tests check logic, not cost."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """A request in English leaves English active in the thread after it: each test starts in
+    the default language, whatever ran before it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -10,8 +10,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 
 from xueji.audit.context import note_refusal
+
+
+def translated(message: Any, params: Mapping[str, Any]) -> Any:
+    """`message % params` formatted each time it is shown, in the language active then: a
+    refusal kept for later (an import's) reads in each reader's language."""
+    return lazy(lambda: str(message) % params, str)()
 
 
 class ServiceError(Exception):

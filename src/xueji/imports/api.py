@@ -68,7 +68,7 @@ def _job_out(job: ImportJob) -> dict[str, Any]:
         "rows_done": job.rows_done,
         "rows_written": job.rows_written,
         "error_count": job.error_count,
-        "message": job.message,
+        "message": job.message_shown,
         "created_at": job.created_at,
         "finished_at": job.finished_at,
     }

@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from xueji.imports.columns import PURPOSE_LABELS
@@ -47,7 +48,8 @@ class ImportJob(models.Model):
     # plus the file-level message in `message`.
     errors = models.JSONField(default=list, blank=True)
     header = models.JSONField(default=list, blank=True)
-    message = models.TextField(blank=True)
+    message = models.TextField(blank=True)  # in Chinese
+    message_en = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -67,6 +69,12 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_state_display()})"
+
+    @property
+    def message_shown(self) -> str:
+        """The file-level message in the language active (English where the reader's is)."""
+        english = not (translation.get_language() or "zh").startswith("zh")
+        return self.message_en if english and self.message_en else self.message
 
     @property
     def finished(self) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from xueji.core.errors import translated
 from xueji.imports.safety import CSV, MAX_WHOLE_XLSX_XML_BYTES, XLSX, Sniffed, UnsafeFile
 from xueji.imports.xlsx import (
     MAX_SHEET_CELLS,
@@ -75,12 +76,14 @@ def _check_whole_xlsx(path: Path) -> None:
     if size > MAX_WHOLE_XLSX_XML_BYTES:
         raise UnsafeFile(
             "read_whole_too_large",
-            _(
-                "This .xlsx file is laid out in a way that has to be read at once, and is too "
-                "large for that (%(size)d MB of cells, at most %(limit)d MB); open it in Excel "
-                "or WPS and save it again, or save it as CSV."
-            )
-            % {"size": -(-size // 2**20), "limit": MAX_WHOLE_XLSX_XML_BYTES // 2**20},
+            translated(
+                _(
+                    "This .xlsx file is laid out in a way that has to be read at once, and is "
+                    "too large for that (%(size)d MB of cells, at most %(limit)d MB); open it in "
+                    "Excel or WPS and save it again, or save it as CSV."
+                ),
+                {"size": -(-size // 2**20), "limit": MAX_WHOLE_XLSX_XML_BYTES // 2**20},
+            ),
         )
 
 
@@ -90,7 +93,9 @@ def nonblank(cells: list[Any]) -> bool:
 
 
 def _unreadable(error: Exception) -> UnsafeFile:
-    return UnsafeFile("unreadable", _("The file cannot be read: %(error)s") % {"error": error})
+    return UnsafeFile(
+        "unreadable", translated(_("The file cannot be read: %(error)s"), {"error": error})
+    )
 
 
 def refusal_of(error: UnreadableSheet) -> UnsafeFile:
@@ -98,11 +103,13 @@ def refusal_of(error: UnreadableSheet) -> UnsafeFile:
     if error.code == "sheet_too_large":
         return UnsafeFile(
             "sheet_too_large",
-            _(
-                "The sheet has %(cells)d cells, more than %(limit)d; split it into several "
-                "files or save it as CSV."
-            )
-            % {"cells": error.cells, "limit": MAX_SHEET_CELLS},
+            translated(
+                _(
+                    "The sheet has %(cells)d cells, more than %(limit)d; split it into several "
+                    "files or save it as CSV."
+                ),
+                {"cells": error.cells, "limit": MAX_SHEET_CELLS},
+            ),
         )
     if error.code == "strings_too_large":
         return UnsafeFile(

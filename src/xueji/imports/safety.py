@@ -28,7 +28,7 @@ from typing import IO
 
 from django.utils.translation import gettext_lazy as _
 
-from xueji.core.errors import ServiceError
+from xueji.core.errors import ServiceError, translated
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_ZIP_MEMBERS = 2_000
@@ -74,7 +74,7 @@ def check_size(size: int) -> None:
     if size > limit:
         raise UnsafeFile(
             "file_too_large",
-            _("The file is larger than %(limit)d MB.") % {"limit": limit // 2**20},
+            translated(_("The file is larger than %(limit)d MB."), {"limit": limit // 2**20}),
         )
     if size == 0:
         raise UnsafeFile("file_empty", _("The file is empty."))
@@ -206,9 +206,11 @@ def check_upload(stream: IO[bytes], size: int) -> Sniffed:
 def _read_whole_too_large(kind: str, size: int, limit: int) -> UnsafeFile:
     return UnsafeFile(
         "read_whole_too_large",
-        _(
-            "This %(kind)s file is too large to be read at once (%(size)d MB, at most "
-            "%(limit)d MB); save it as .xlsx or CSV, which are read a part at a time."
-        )
-        % {"kind": kind, "size": -(-size // 2**20), "limit": limit // 2**20},
+        translated(
+            _(
+                "This %(kind)s file is too large to be read at once (%(size)d MB, at most "
+                "%(limit)d MB); save it as .xlsx or CSV, which are read a part at a time."
+            ),
+            {"kind": kind, "size": -(-size // 2**20), "limit": limit // 2**20},
+        ),
     )

@@ -12,13 +12,13 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from xueji.access.policy import Action
 from xueji.access.scope import may_at_school, require
 from xueji.audit.services import audit_record
-from xueji.core.errors import NotFound, ServiceError
+from xueji.core.errors import NotFound, ServiceError, translated
 from xueji.imports import columns as cols
 from xueji.imports import safety
 from xueji.imports.models import ImportJob, JobState
@@ -65,12 +65,24 @@ def _school_of(actor: Any, purpose: str) -> School:
     return School.objects.get(pk=scope.school_id)
 
 
-def _already(job: ImportJob) -> str:
+def _already(job: ImportJob) -> Any:
     local = timezone.localtime(job.finished_at or job.created_at)
-    return str(
-        _("This file was already imported on %(when)s by %(who)s; nothing was written again.")
-        % {"when": f"{local:%Y-%m-%d %H:%M}", "who": job.created_by.get_username()}
+    return translated(
+        _("This file was already imported on %(when)s by %(who)s; nothing was written again."),
+        {"when": f"{local:%Y-%m-%d %H:%M}", "who": job.created_by.get_username()},
     )
+
+
+def _say(job: ImportJob, message: Any) -> None:
+    """The job's message, kept in Chinese and in English (each reader sees their language)."""
+    job.message, job.message_en = _both(message)
+
+
+def _both(message: Any) -> tuple[str, str]:
+    with translation.override("zh-hans"):
+        chinese = str(message)
+    with translation.override("en"):
+        return chinese, str(message)
 
 
 def import_job_create(
@@ -110,7 +122,7 @@ def import_job_create(
         )
         if previous is not None:
             job.state = JobState.DUPLICATE
-            job.message = _already(previous)
+            _say(job, _already(previous))
             job.finished_at = timezone.now()
         else:
             stored = import_dir() / f"{job.pk}.{sniffed.kind}"
@@ -171,16 +183,18 @@ class _Progress:
 
     def writing(self, count: int) -> None:
         """Every row is checked; the records are being written (a long file takes a while)."""
-        message = str(_("Every row is checked; writing %(count)d records.") % {"count": count})
+        message = translated(
+            _("Every row is checked; writing %(count)d records."), {"count": count}
+        )
         writing = getattr(self.echo, "writing", None)
         if writing is not None:
-            writing(message)
+            writing(str(message))
         if self.raw is not None:
             with self.raw.cursor() as cursor:
                 cursor.execute(
-                    "UPDATE imports_importjob SET rows_done = rows_total, message = %s "
-                    "WHERE id = %s",
-                    [message, self.job.pk],
+                    "UPDATE imports_importjob SET rows_done = rows_total, message = %s, "
+                    "message_en = %s WHERE id = %s",
+                    [*_both(message), self.job.pk],
                 )
 
     def close(self) -> None:
@@ -201,7 +215,7 @@ def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
         sheet = open_sheet(path, safety.Sniffed(kind, encoding))
     except ServiceError as refused:  # unreadable: nothing to check
         job.state = JobState.INVALID
-        job.message = str(refused.message)
+        _say(job, refused.message)
         job.finished_at = timezone.now()
         _finish_refused(job)
         return job
@@ -250,7 +264,7 @@ def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
                     )
     except (HeaderError, ServiceError) as refused:
         job.state = JobState.INVALID
-        job.message = str(refused.message)
+        _say(job, refused.message)
         job.finished_at = timezone.now()
     except IntegrityError:
         # A concurrent import of the same file, or a registration of one of its children, wrote
@@ -260,15 +274,16 @@ def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
         job.state = JobState.DUPLICATE
         if not _imported_before(job):
             job.state = JobState.INVALID
-            job.message = str(
+            _say(
+                job,
                 _(
                     "A child of this file was registered by someone else meanwhile; nothing was "
                     "written. Upload the file again to see which rows."
-                )
+                ),
             )
     except Exception as error:
         job.state = JobState.FAILED
-        job.message = f"{type(error).__name__}: {error}"
+        _say(job, f"{type(error).__name__}: {error}")
         job.finished_at = timezone.now()
         _finish_refused(job)
         raise
@@ -284,14 +299,17 @@ def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
         job.errors = []
     if job.state == JobState.DUPLICATE:
         previous = _imported_before(job)
-        job.message = _already(previous) if previous else ""
+        _say(job, _already(previous) if previous else "")
         job.rows_written = 0
     elif outcome is not None and outcome.error_count:
         job.state = JobState.INVALID
         job.rows_written = 0
-        job.message = str(
-            _("%(count)d problems found in %(rows)d rows; nothing was written.")
-            % {"count": outcome.error_count, "rows": outcome.rows}
+        _say(
+            job,
+            translated(
+                _("%(count)d problems found in %(rows)d rows; nothing was written."),
+                {"count": outcome.error_count, "rows": outcome.rows},
+            ),
         )
     _finish_refused(job)
     return job

@@ -82,7 +82,7 @@ class Command(BaseCommand):
                 self.stdout.write("")
         except ServiceError as error:
             raise CommandError(str(error.message)) from None
-        self.stdout.write(f"{job.get_state_display()}: {job.message or ''}".rstrip(": "))
+        self.stdout.write(f"{job.get_state_display()}: {job.message_shown or ''}".rstrip(": "))
         for row, column, value, _code, zh, en in job.errors[:50]:
             header = job.header[column] if 0 <= column < len(job.header) else ""
             self.stdout.write(f"  row {row} {header} “{value}”: {zh} / {en}")
