@@ -88,3 +88,26 @@ def test_templates_download(registrar, school):
         response = _client(registrar).get(f"/imports/templates/{purpose}.xlsx")
         assert response.status_code == 200
         assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+@pytest.mark.parametrize("uploaded_in", ["zh-hans", "en"])
+def test_the_files_message_reads_in_each_readers_language(registrar, school, uploaded_in):
+    """The summary and the refusals are kept in both languages: whoever uploaded in whichever
+    language, a Chinese reader reads Chinese and an English reader English."""
+    from django.conf import settings
+
+    client = _client(registrar)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = uploaded_in
+    upload = SimpleUploadedFile("bad.xlsx", xlsx_bytes([row_of(), row_of(name="张3")]))
+    client.post("/imports/upload/", {"purpose": "students", "file": upload})
+    job = ImportJob.objects.get()
+    assert job.state == JobState.INVALID
+    shown = {}
+    for language in ("zh-hans", "en"):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        shown[language] = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "在 2 行中发现 1 处问题" in shown["zh-hans"]
+    assert "1 problems found in 2 rows" in shown["en"]
+    assert "problems found" not in shown["zh-hans"] and "处问题" not in shown["en"]
+    api = client.get(f"/api/imports/{job.pk}", HTTP_ACCEPT_LANGUAGE="en")
+    assert "problems found" in api.json()["message"]
