@@ -111,3 +111,10 @@ def test_the_files_message_reads_in_each_readers_language(registrar, school, upl
     assert "problems found" not in shown["zh-hans"] and "处问题" not in shown["en"]
     api = client.get(f"/api/imports/{job.pk}", HTTP_ACCEPT_LANGUAGE="en")
     assert "problems found" in api.json()["message"]
+
+
+def test_the_imports_list_heads_its_file_column_as_a_file(registrar, school, upload):
+    """"File" is also a verb of the changes app (提交申请): the list's header has its own."""
+    upload(xlsx_bytes([row_of()]))
+    html = _client(registrar).get("/imports/").content.decode()
+    assert "<th>文件</th>" in html and "提交申请" not in html
