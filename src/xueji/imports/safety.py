@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 import zipfile
 from dataclasses import dataclass
 from typing import IO
@@ -50,6 +51,8 @@ XLSX, XLS, ODS, CSV = "xlsx", "xls", "ods", "csv"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = b"PK\x03\x04"
 _MARKERS = (b"<!doctype", b"<!entity")
+_CONTENT_TYPES_BYTES = 64 * 1024
+_OTHER_OFFICE = rb"wordprocessingml|presentationml|ms-word|ms-powerpoint"
 
 
 class UnsafeFile(ServiceError):
@@ -97,7 +100,19 @@ def _zip_kind(stream: IO[bytes]) -> str:
         with zipfile.ZipFile(stream) as archive:
             names = set(archive.namelist())
             if "[Content_Types].xml" in names:
-                return XLSX
+                # Word and PowerPoint files are the same kind of zip: the content types say
+                # which (read in a bounded piece: the bomb checks come after).
+                with archive.open("[Content_Types].xml") as member:
+                    types = member.read(_CONTENT_TYPES_BYTES)
+                if b"spreadsheetml" in types or not re.search(_OTHER_OFFICE, types):
+                    return XLSX
+                raise UnsafeFile(
+                    "not_a_spreadsheet",
+                    _(
+                        "This file is not a spreadsheet but another kind of Office document "
+                        "(such as Word); save the sheet from Excel or WPS as .xlsx."
+                    ),
+                )
             if "mimetype" in names:
                 with archive.open("mimetype") as member:
                     if member.read(100).startswith(b"application/vnd.oasis.opendocument.spread"):

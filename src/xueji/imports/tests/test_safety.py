@@ -120,6 +120,23 @@ def test_the_kind_is_sniffed_from_the_content_not_the_name():
     assert refused.value.code == "not_a_spreadsheet"
 
 
+def test_a_word_document_is_refused_as_not_a_spreadsheet():
+    """A .docx is the same kind of zip as an .xlsx; its content types say it is not one."""
+    word = _rezip(
+        xlsx_bytes([row_of()]),
+        {
+            "[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="http://schemas.'
+            b'openxmlformats.org/package/2006/content-types"><Override PartName="/word/'
+            b'document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            b'wordprocessingml.document.main+xml"/></Types>'
+        },
+    )
+    with pytest.raises(safety.UnsafeFile) as refused:
+        _check(word)
+    assert refused.value.code == "not_a_spreadsheet"
+    assert "Word" in str(refused.value.message)
+
+
 def test_size_limit(settings):
     settings.XUEJI_IMPORT_MAX_MB = 50
     with pytest.raises(safety.UnsafeFile) as refused:
