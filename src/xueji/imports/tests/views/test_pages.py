@@ -114,7 +114,21 @@ def test_the_files_message_reads_in_each_readers_language(registrar, school, upl
 
 
 def test_the_imports_list_heads_its_file_column_as_a_file(registrar, school, upload):
-    """"File" is also a verb of the changes app (提交申请): the list's header has its own."""
+    """ "File" is also a verb of the changes app (提交申请): the list's header has its own."""
     upload(xlsx_bytes([row_of()]))
     html = _client(registrar).get("/imports/").content.decode()
     assert "<th>文件</th>" in html and "提交申请" not in html
+
+
+def test_a_queued_import_says_it_waits_rather_than_zero_of_zero_rows(registrar, school):
+    job = ImportJob.objects.create(
+        school=school, purpose="students", sha256="b" * 64, filename="x.csv", kind="csv:utf-8-sig",
+        created_by=registrar, state=JobState.QUEUED,
+    )  # fmt: skip
+    html = _client(registrar).get(f"/imports/{job.pk}/progress/").content.decode()
+    assert "排队等候中" in html and "0 / 0" not in html and "已检查 0" not in html
+
+
+def test_the_file_picker_takes_every_kind_the_import_reads(registrar, school):
+    html = _client(registrar).get("/imports/").content.decode()
+    assert 'accept=".xlsx,.xls,.ods,.csv"' in html and ".ods" in html
