@@ -6,8 +6,9 @@ The one implementation every export uses (students' rosters and records, statist
   leading apostrophe, which makes it plain text. Numbers stay numbers. XLSX text is written as
   text, never as a formula, a link or a number.
 - Masking: columns declared sensitive (ID numbers, student numbers) are masked, and so is any
-  resident ID number found in any other text cell, unless the caller asks to reveal them and
-  holds the reveal permission (student.reveal_id); revealing is recorded.
+  resident ID number (or run of 15 to 20 digits) found in any other text cell, unless the
+  caller asks to reveal them and holds the reveal permission (student.reveal_id); revealing is
+  recorded.
 - Every export is an audit entry: who exported which table, how many rows, masked or not.
 - Streaming: CSV goes out line by line (UTF-8 with a byte order mark, so that Excel reads the
   Chinese right) from an iterator; XLSX is written in XlsxWriter's constant-memory mode to a
@@ -37,8 +38,11 @@ from xueji.core.idnumbers import mask_id_number, mask_student_number
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0", "＝", "＋", "－", "＠")
 
-# 18-character resident ID numbers, alone or inside a G/J/L student number.
-_IDENTIFIER = re.compile(r"(?<![0-9A-Za-z])([GJLgjl]?)(\d{17}[\dXx])(?![0-9A-Za-z])")
+# Resident ID numbers, alone or inside a G/J/L student number: the 18 characters of a valid
+# one, and any run of 15 to 20 digits (the last may be an X), which is an ID number mistyped
+# (a digit left out or doubled), an old 15-digit one, or a number that should be kept as private.
+_IDENTIFIER = re.compile(r"(?<![0-9A-Za-z])([GJLgjl]?)(\d{14,19}[\dXx])(?![0-9A-Za-z])")
+_NUMBER_PREFIXES = "GJLgjl"
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -57,8 +61,26 @@ def neutralise(text: str) -> str:
 
 
 def mask_identifiers(text: str) -> str:
-    """Any resident ID number in the text masked (110105********002X), also in student numbers."""
+    """Any resident ID number in the text masked (110105********002X), also in student numbers,
+    and so is any run of 15 to 20 digits (a mistyped ID number: 110105*******0029)."""
     return _IDENTIFIER.sub(lambda m: m[1] + mask_id_number(m[2]), text)
+
+
+def mask_document_number(text: str) -> str:
+    """A value of an ID number (or student number) column masked whatever its length or form,
+    valid or not: the first six and the last four characters of 15 or more are kept (a G/J/L
+    student number keeps its letter too: G110105********002X, as mask_student_number gives),
+    only the last two of 8 to 14, the last one of 4 to 7, none of a shorter value. Masking an
+    already masked value changes nothing."""
+    if not text:
+        return ""
+    prefix = text[0] if len(text) >= 16 and text[0] in _NUMBER_PREFIXES else ""
+    body = text[len(prefix) :]
+    length = len(body)
+    if length >= 15:
+        return prefix + body[:6] + "*" * (length - 10) + body[-4:]
+    kept = 2 if length >= 8 else 1 if length >= 4 else 0
+    return "*" * (length - kept) + body[length - kept :]
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,31 @@ def header_key(text: Any) -> str:
     return re.sub(r"[\s*＊]", "", str(text or ""))
 
 
+@cache
+def _fields_by_header() -> dict[str, Field]:
+    found: dict[str, Field] = {}
+    for purpose in PURPOSES:
+        for field in fields_of(purpose):
+            found.setdefault(header_key(field.header), field)
+    return found
+
+
+def field_of_header(text: Any) -> Field | None:
+    """The template field a sheet's header names (the same header is the same field in every
+    template), or None for a column of no template."""
+    return _fields_by_header().get(header_key(text))
+
+
+def document_columns(header: Sequence[Any]) -> frozenset[int]:
+    """The positions of a sheet's ID number and student number columns (DOCUMENT), whose
+    values are shown masked whatever they hold."""
+    return frozenset(
+        position
+        for position, text in enumerate(header)
+        if (found := field_of_header(text)) is not None and found.kind == DOCUMENT
+    )
+
+
 # ---- reading one cell --------------------------------------------------------------------------
 
 

@@ -35,8 +35,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from xueji.core import codes
-from xueji.core.errors import FieldErrors, ServiceError
-from xueji.core.exports import mask_identifiers
+from xueji.core.errors import FieldErrors, ServiceError, translated
+from xueji.core.exports import mask_document_number, mask_identifiers
 from xueji.core.idnumbers import g_number, mask_id_number, normalize
 from xueji.demo import synth
 from xueji.geo.models import Division
@@ -136,14 +136,24 @@ class Layout:
         if missing:
             raise HeaderError(
                 "missing_columns",
-                _(
-                    "The first row must hold the template's headers; missing: %(columns)s. "
-                    "Download the template and copy the data into it."
-                )
-                % {"columns": "、".join(missing)},
+                translated(
+                    _(
+                        "The first row must hold the template's headers; missing: %(columns)s. "
+                        "Download the template and copy the data into it."
+                    ),
+                    {"columns": "、".join(missing)},
+                ),
                 columns=missing,
             )
         return cls(fields=fields, index=index)
+
+    def document_columns(self) -> frozenset[int]:
+        """The columns of ID numbers and student numbers."""
+        return frozenset(
+            self.index[f.key]
+            for f in self.fields
+            if f.kind == cols.DOCUMENT and f.key in self.index
+        )
 
     def column_of(self, key: str) -> int:
         """The column an error of a validator's field key belongs to."""
@@ -948,8 +958,25 @@ class Outcome:
     error_count: int = 0
     errors: list[CellError] = field(default_factory=list)
 
+    # The ID number and student number columns: their values are kept masked whatever they
+    # hold (a mistyped number too), not only where they look like a resident ID number.
+    masked_columns: frozenset[int] = frozenset()
+
+    @classmethod
+    def of(cls, layout: Layout) -> Outcome:
+        return cls(masked_columns=layout.document_columns())
+
     def add_errors(self, errors: Iterable[CellError]) -> None:
         for error in errors:
+            if error.column in self.masked_columns:
+                error = CellError(
+                    error.row,
+                    error.column,
+                    mask_document_number(error.value),
+                    error.code,
+                    error.message_zh,
+                    error.message_en,
+                )
             self.error_count += 1
             if len(self.errors) < MAX_KEPT_ERRORS:
                 self.errors.append(error)
@@ -975,7 +1002,7 @@ def import_students_rows(
     workers > 1 (PostgreSQL) forked processes read, check and format them, this one stages and
     writes (`on_writing(count)` is called when every row has been checked and the file's
     records are about to be written)."""
-    outcome = Outcome()
+    outcome = Outcome.of(layout)
     division_cache: dict[str, bool] = {}
 
     def known_division(code: str) -> bool:
@@ -1054,7 +1081,7 @@ def import_intake_rows(
     has errors, so that the file as a whole is all or nothing."""
     from xueji.yearend.services import intake_admit
 
-    outcome = Outcome()
+    outcome = Outcome.of(layout)
     index = layout.index
     classes = latest_classes(school)
     readers = {key: cols.reader_of(field) for field in layout.fields if (key := field.key) in index}
@@ -1173,7 +1200,7 @@ def import_updates_rows(
     from xueji.students.models import RecordEvent
     from xueji.students.services import OTHER_INFO_FIELDS
 
-    outcome = Outcome()
+    outcome = Outcome.of(layout)
     index = layout.index
     readers = {f.key: cols.reader_of(f) for f in layout.fields if f.key in index}
     today = datetime.date.today()

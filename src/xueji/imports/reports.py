@@ -13,7 +13,8 @@ from xueji.access.policy import Action
 from xueji.access.scope import may_at_school, require, scope_of
 from xueji.audit.services import audit_record
 from xueji.core.errors import ServiceError
-from xueji.core.exports import mask_identifiers
+from xueji.core.exports import mask_document_number, mask_identifiers
+from xueji.imports import columns as cols
 from xueji.imports import safety
 from xueji.imports.models import ImportJob
 from xueji.imports.pipeline import CellError
@@ -55,8 +56,21 @@ def error_report_file(user: Any, job: ImportJob, out: IO[bytes]) -> None:
     sheet = open_sheet(import_dir() / job.stored_path, safety.Sniffed(kind, encoding))
     rows = sheet.rows
     if not reveal:
+        # An ID number column is masked whatever it holds (a mistyped number, a number Excel
+        # stored as a number); any other cell where it holds an ID number or a run of digits.
+        documents = cols.document_columns(sheet.header)
         rows = (
-            (number, [mask_identifiers(v) if isinstance(v, str) else v for v in cells])
+            (
+                number,
+                [
+                    mask_document_number(cols.text_of(v))
+                    if c in documents
+                    else mask_identifiers(cols.text_of(v))
+                    if isinstance(v, str | int | float)
+                    else v
+                    for c, v in enumerate(cells)
+                ],
+            )
             for number, cells in rows
         )
     errors = [CellError.of(item) for item in job.errors]

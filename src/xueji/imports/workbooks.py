@@ -17,7 +17,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from xueji.core.exports import neutralise
+from xueji.core.exports import FORMULA_STARTS
 from xueji.imports import columns as cols
 from xueji.imports.pipeline import CellError
 
@@ -28,7 +28,10 @@ ERRORS_SHEET = "错误清单"
 TEMPLATE_ROWS = 10_000
 BAD_FILL = "#FFC7CE"
 
+# Text is written as text: never taken for a formula, a link or a number.
 _OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+# The columns the template formats as text (Excel keeps their digits and leading zeros).
+_TEXT_KINDS = (cols.DOCUMENT, cols.DIVISION, cols.TEXT, cols.CODE)
 
 _HELP: dict[str, list[str]] = {
     cols.STUDENTS: [
@@ -77,7 +80,7 @@ def template_xlsx(purpose: str, *, classes: Iterable[tuple[int, int, str]] = ())
             width = max(10, len(field.header) * 2 + 2)
             if field.kind == cols.DATE:
                 data.set_column(position, position, width, date)
-            elif field.kind in (cols.DOCUMENT, cols.DIVISION, cols.TEXT, cols.CODE):
+            elif field.kind in _TEXT_KINDS:
                 data.set_column(position, position, max(width, 20 if field.kind else width), text)
             else:
                 data.set_column(position, position, width)
@@ -148,26 +151,58 @@ def error_report_xlsx(
 ) -> None:
     """A copy of the uploaded sheet, bad cells filled and commented, plus a list of the errors.
 
-    Written in constant-memory mode (row by row); comments go with their rows."""
+    The registrar corrects the flagged cells and uploads the same workbook again, so every cell
+    holds exactly the text uploaded: text is written as text (never a formula, a link or a
+    number, whatever it begins with), and text beginning with = + - @ gets Excel's quote prefix,
+    a property of the cell's format, not an apostrophe in its value. The template's text columns
+    (ID numbers, codes) are formatted as text, so that a number typed again stays text; the
+    header row stays in view. Written in constant-memory mode (row by row); comments go with
+    their rows."""
     by_row: dict[int, dict[int, list[CellError]]] = {}
     for error in errors:
         by_row.setdefault(error.row, {}).setdefault(max(error.column, 0), []).append(error)
     workbook = xlsxwriter.Workbook(str(out), {**_OPTIONS, "constant_memory": True})
     sheet = workbook.add_worksheet(DATA_SHEET)
     listing = workbook.add_worksheet(ERRORS_SHEET)
-    bad = workbook.add_format({"bg_color": BAD_FILL, "font_color": "#9C0006", "border": 1})
+    formats: dict[tuple[bool, bool, bool], Any] = {}
+
+    def style(*, flagged: bool, quoted: bool, text: bool) -> Any:
+        """The cell's format: filled when flagged, quote-prefixed text that looks like a
+        formula, the column's text format kept (a cell's format replaces its column's)."""
+        key = (flagged, quoted, text)
+        if key not in formats:
+            properties: dict[str, Any] = {}
+            if flagged:
+                properties.update(bg_color=BAD_FILL, font_color="#9C0006", border=1)
+            if quoted:
+                properties["quote_prefix"] = True
+            if text:
+                properties["num_format"] = "@"
+            formats[key] = workbook.add_format(properties) if properties else None
+        return formats[key]
+
     bold = workbook.add_format({"bold": True})
+    text_columns: set[int] = set()
     for c, value in enumerate(header):
         sheet.write_string(0, c, cols.text_of(value), bold)
-    last_row = 0
+        field = cols.field_of_header(value)
+        if field is not None and field.kind in _TEXT_KINDS:
+            text_columns.add(c)
+            width = max(10, len(field.header) * 2 + 2, 20)
+            sheet.set_column(c, c, width, style(flagged=False, quoted=False, text=True))
+    sheet.freeze_panes(1, 0)
     for row, cells in rows:
         flagged = by_row.get(row, {})
         width = max(len(cells), max(flagged, default=-1) + 1)
         for c in range(width):
             value = cells[c] if c < len(cells) else None
-            style = bad if c in flagged else None
-            text = neutralise(cols.text_of(value))
-            sheet.write_string(row - 1, c, text, style)
+            text = cols.text_of(value)
+            cell_style = style(
+                flagged=c in flagged,
+                quoted=text.startswith(FORMULA_STARTS),
+                text=c in text_columns,
+            )
+            sheet.write_string(row - 1, c, text, cell_style)
             if c in flagged:
                 sheet.write_comment(
                     row - 1,
@@ -175,15 +210,13 @@ def error_report_xlsx(
                     "\n".join(f"{e.message_zh}\n{e.message_en}" for e in flagged[c]),
                     {"x_scale": 2, "y_scale": 2},
                 )
-        last_row = row
-    del last_row
     for c, title in enumerate(("行 Row", "列 Column", "值 Value", "原因", "Reason")):
         listing.write_string(0, c, title, bold)
+    listing.freeze_panes(1, 0)
     for r, error in enumerate(sorted(errors, key=lambda e: (e.row, e.column)), start=1):
         column = cols.text_of(header[error.column]) if 0 <= error.column < len(header) else ""
         listing.write_number(r, 0, error.row)
-        listing.write_string(r, 1, neutralise(column))
-        listing.write_string(r, 2, neutralise(error.value))
-        listing.write_string(r, 3, neutralise(error.message_zh))
-        listing.write_string(r, 4, neutralise(error.message_en))
+        for c, text in enumerate((column, error.value, error.message_zh, error.message_en), 1):
+            quoted = text.startswith(FORMULA_STARTS)
+            listing.write_string(r, c, text, style(flagged=False, quoted=quoted, text=False))
     workbook.close()
