@@ -89,15 +89,15 @@ def validate_resident_id(
         born = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise ValidationError(
-            _("The birth date in the ID number (%(digits)s) is not a real date."),
+            # The digits are not repeated: with a masked number beside it (first 6, last 4),
+            # the message would give the whole number away.
+            _("The birth date in the ID number is not a real date."),
             code="id_birth_date",
-            params={"digits": number[6:14]},
         ) from None
     if born > datetime.date.today() or born.year < 1900:
         raise ValidationError(
-            _("The birth date in the ID number (%(digits)s) is not a possible date."),
+            _("The birth date in the ID number is not a possible date."),
             code="id_birth_date",
-            params={"digits": number[6:14]},
         )
     if not _area_in_use(number):
         raise ValidationError(
@@ -108,9 +108,9 @@ def validate_resident_id(
     encoded_sex = Sex.MALE if int(number[16]) % 2 == 1 else Sex.FEMALE
     if birth_date is not None and birth_date != born:
         raise ValidationError(
-            _("The ID number gives the birth date %(id_date)s, but %(entered)s was entered."),
+            _("The birth date in the ID number is not the birth date entered (%(entered)s)."),
             code="id_birth_date_mismatch",
-            params={"id_date": born.isoformat(), "entered": birth_date.isoformat()},
+            params={"entered": birth_date.isoformat()},
         )
     if sex is not None and sex != encoded_sex:
         raise ValidationError(

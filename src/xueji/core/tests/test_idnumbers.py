@@ -110,3 +110,24 @@ def test_masking_hides_the_birth_date():
     assert mask_id_number("11010519491231002X") == "110105********002X"
     assert mask_student_number("G11010519491231002X") == "G110105********002X"
     assert mask_id_number("") == ""
+
+
+@pytest.mark.parametrize("digits", ["20190230", "20991231"], ids=["no date", "future"])
+def test_a_refused_birth_date_is_not_repeated_in_the_message(digits):
+    """Beside a masked number (its first 6 and last 4 characters, as a county reads an import's
+    errors), the middle 8 digits in the message would give the whole number away."""
+    first17 = "110105" + digits + "001"
+    number = first17 + check_character(first17)
+    with pytest.raises(ValidationError) as refused:
+        validate_resident_id(number)
+    assert refused.value.code == "id_birth_date"
+    assert digits not in str(refused.value.message % (refused.value.params or {}))
+
+
+def test_a_birth_date_mismatch_names_only_the_date_entered():
+    entered = datetime.date(2015, 6, 2)
+    with pytest.raises(ValidationError) as refused:
+        validate_resident_id(VALID, birth_date=entered)
+    text = str(refused.value.message % (refused.value.params or {}))
+    assert refused.value.code == "id_birth_date_mismatch"
+    assert "2015-06-02" in text and "2015-06-01" not in text and "20150601" not in text
