@@ -966,6 +966,10 @@ class Outcome:
     def of(cls, layout: Layout) -> Outcome:
         return cls(masked_columns=layout.document_columns())
 
+    def sort_errors(self) -> None:
+        """In the sheet's order: by row, and in a row from left to right."""
+        self.errors.sort(key=lambda error: (error.row, error.column))
+
     def add_errors(self, errors: Iterable[CellError]) -> None:
         for error in errors:
             if error.column in self.masked_columns:
@@ -1045,8 +1049,7 @@ def import_students_rows(
     if progress is not None:
         progress(outcome.rows)
     writer.finish(on_writing)
-    # In the sheet's order: the duplicates are found after every chunk's own errors.
-    outcome.errors.sort(key=lambda error: error.row)
+    outcome.sort_errors()  # the duplicates are found after every chunk's own errors
     return outcome
 
 
@@ -1168,6 +1171,7 @@ def import_intake_rows(
                             outcome.add_errors([cell_error(row, column, value, error)])
     if progress is not None:
         progress(outcome.rows)
+    outcome.sort_errors()
     return outcome
 
 
@@ -1336,4 +1340,5 @@ def import_updates_rows(
     flush()
     if progress is not None:
         progress(outcome.rows)
+    outcome.sort_errors()
     return outcome

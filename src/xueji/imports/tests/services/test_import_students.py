@@ -171,3 +171,17 @@ def test_a_blank_required_code_is_reported_as_required(upload, school):
     assert job.state == JobState.INVALID
     assert [(error[0], error[3]) for error in job.errors] == [(2, "required")]
     assert Student.objects.filter(school=school).count() == 0
+
+
+def test_errors_are_listed_in_the_sheets_order(upload, school):
+    """By row, and within a row from left to right, as a registrar reads the sheet."""
+    rows = [
+        row_of(student_data(name="张三")),
+        row_of(student_data(name="李4"), phone="bad phone", birth_date="2019-02-30"),
+        row_of(student_data(name="王5")),
+    ]
+    job = upload(xlsx_bytes(rows))
+    assert job.state == JobState.INVALID
+    places = [(error[0], error[1]) for error in job.errors]
+    assert places == sorted(places) and len({row for row, _column in places}) == 2
+    assert len([row for row, _column in places if row == 3]) >= 3
