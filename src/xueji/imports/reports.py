@@ -19,6 +19,7 @@ from xueji.imports import safety
 from xueji.imports.models import ImportJob
 from xueji.imports.pipeline import CellError
 from xueji.imports.reading import open_sheet
+from xueji.imports.selectors import NOT_AN_ENTRY_SCHOOL, import_purposes
 from xueji.imports.services import import_dir
 from xueji.imports.workbooks import error_report_xlsx, template_xlsx
 from xueji.schools.models import SchoolClass
@@ -28,6 +29,8 @@ from xueji.schools.selectors import shown_academic_year
 def template_for(user: Any, purpose: str) -> bytes:
     """The template of a purpose; a school's copy lists its classes of the year."""
     scope = require(user, Action.IMPORT_RUN)
+    if purpose not in dict(import_purposes(user)):
+        raise ServiceError("not_an_entry_school", NOT_AN_ENTRY_SCHOOL)
     classes: list[tuple[int, int, str]] = []
     if scope.school_id is not None:
         year = shown_academic_year(scope.school_id)

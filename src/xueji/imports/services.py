@@ -33,6 +33,7 @@ from xueji.imports.pipeline import (
     row_chunks,
 )
 from xueji.imports.reading import Sheet, open_sheet, refusal_of
+from xueji.imports.selectors import NOT_AN_ENTRY_SCHOOL, admits_graduates
 from xueji.imports.xlsx import UnreadableSheet
 from xueji.schools.models import School
 from xueji.schools.selectors import shown_academic_year
@@ -62,7 +63,10 @@ def _school_of(actor: Any, purpose: str) -> School:
         scope, PURPOSE_ACTION[purpose], scope.school_id
     ):
         raise NotFound("school_not_found", _("Imports are made by a school's registrar."))
-    return School.objects.get(pk=scope.school_id)
+    school = School.objects.get(pk=scope.school_id)
+    if purpose == cols.INTAKE and not admits_graduates(school):
+        raise ServiceError("not_an_entry_school", NOT_AN_ENTRY_SCHOOL)
+    return school
 
 
 def _already(job: ImportJob) -> Any:

@@ -22,8 +22,8 @@ from xueji.imports import columns as cols
 from xueji.imports.models import ImportJob
 from xueji.imports.pipeline import CellError
 from xueji.imports.reports import error_report_file, template_for
-from xueji.imports.selectors import import_job_get, import_jobs_visible
-from xueji.imports.services import IMPLEMENTED, import_job_create
+from xueji.imports.selectors import import_job_get, import_jobs_visible, import_purposes
+from xueji.imports.services import import_job_create
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ERRORS_ON_PAGE = 500
@@ -40,7 +40,7 @@ def import_index(request: HttpRequest) -> HttpResponse:
         {
             "jobs": import_jobs_visible(request.user)[:100],
             "may_import": may(scope, Action.IMPORT_RUN) and scope is not None and scope.is_school,
-            "purposes": [(p, cols.PURPOSE_LABELS[p], p in IMPLEMENTED) for p in cols.PURPOSES],
+            "purposes": import_purposes(request.user),
         },
     )
 
@@ -51,7 +51,11 @@ def import_index(request: HttpRequest) -> HttpResponse:
 def template(request: HttpRequest, purpose: str) -> HttpResponse:
     if purpose not in cols.PURPOSES:
         raise Http404
-    content = template_for(request.user, purpose)
+    try:
+        content = template_for(request.user, purpose)
+    except ServiceError as error:
+        messages.error(request, str(error.message))
+        return redirect("imports:index")
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="xueji-{purpose}-template.xlsx"'
     return response

@@ -84,7 +84,7 @@ def test_a_refused_file_is_reported_on_the_page(registrar, school):
 
 
 def test_templates_download(registrar, school):
-    for purpose in ("students", "updates", "intake"):
+    for purpose in ("students", "updates"):  # intake: a junior or senior high school's (below)
         response = _client(registrar).get(f"/imports/templates/{purpose}.xlsx")
         assert response.status_code == 200
         assert response["Content-Type"].startswith("application/vnd.openxmlformats")
@@ -132,3 +132,28 @@ def test_a_queued_import_says_it_waits_rather_than_zero_of_zero_rows(registrar, 
 def test_the_file_picker_takes_every_kind_the_import_reads(registrar, school):
     html = _client(registrar).get("/imports/").content.decode()
     assert 'accept=".xlsx,.xls,.ods,.csv"' in html and ".ods" in html
+
+
+def test_only_a_school_that_admits_graduates_is_offered_intake_lists(registrar, school):
+    """A primary school's first grade takes no graduates: it is not offered the intake list,
+    its template or its import; a junior high school is."""
+    import io as _io
+
+    from xueji.core.errors import ServiceError
+    from xueji.imports.services import import_job_create
+    from xueji.schools.models import SchoolKind
+
+    primary = _client(registrar)
+    html = primary.get("/imports/").content.decode()
+    assert 'value="intake"' not in html and "/imports/templates/intake" not in html
+    refusal = primary.get("/imports/templates/intake.xlsx", follow=True)
+    assert "录取名单用于初中、高中" in refusal.content.decode()
+    with pytest.raises(ServiceError) as refused:
+        import_job_create(
+            actor=registrar, purpose="intake", upload=_io.BytesIO(b"x"), filename="i.csv", size=1
+        )
+    assert refused.value.code == "not_an_entry_school"
+    junior = _client(member(Role.REGISTRAR, school=SchoolFactory(kind=SchoolKind.JUNIOR)))
+    html = junior.get("/imports/").content.decode()
+    assert 'value="intake"' in html
+    assert junior.get("/imports/templates/intake.xlsx").status_code == 200
