@@ -1,25 +1,30 @@
 """Downloads of rosters and of the student records list (CSV or XLSX), streamed, masked by
-default (?reveal=1 needs the reveal permission and is recorded), every one audited. Statistics
-tables are exported by xueji.stats.views.export through the same xueji.core.exports."""
+default (?reveal=1 needs the reveal permission and is recorded), every one audited. Coded
+columns (sex, ethnicity, identity document type, record state) and the grade are written as
+their labels in the interface language, from the same code lists the model's fields use.
+Statistics tables are exported by xueji.stats.views.export through the same xueji.core.exports."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import OuterRef, Subquery
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from xueji.access.decorators import requires
 from xueji.access.policy import Action
-from xueji.access.scope import may, scope_of
+from xueji.access.scope import may, school_in_area, scope_of
 from xueji.core.exports import FORMATS, MASK_ID_NUMBER, MASK_STUDENT_NUMBER, Column, export_response
+from xueji.schools.models import GRADE_LABELS, School, grade_label
 from xueji.schools.selectors import class_get
 from xueji.students.identity import STUDENT_ID_NUMBER, STUDENT_NUMBER, unseal
-from xueji.students.models import Placement
+from xueji.students.models import Placement, Student
 from xueji.students.selectors import students_in_scope
 
 CHUNK = 2_000
@@ -54,10 +59,34 @@ FIELDS = (
     "grade",
     "class_name",
 )
+# Columns holding a code of a national code list (the Student field's choices).
+CODED = ("sex", "ethnicity", "id_doc_type", "state")
+
+
+def code_labels() -> dict[str, dict[Any, str]]:
+    """{column: {code: label}} for the coded columns and the grade, in the active language: the
+    choices of the Student model's fields, which the registration form and the import templates
+    use too, and the grades' everyday names (一年级, 初一 …). Built once per export."""
+    labels: dict[str, dict[Any, str]] = {}
+    for key in CODED:
+        field = cast("models.Field[Any, Any]", Student._meta.get_field(key))
+        labels[key] = {str(code): str(label) for code, label in field.flatchoices}
+    labels["grade"] = {grade: grade_label(grade) for grade in GRADE_LABELS}
+    return labels
+
+
+def _labelled(row: dict[str, Any], labels: dict[str, dict[Any, str]]) -> None:
+    """The row's codes replaced by their labels (a code not in its list stays as it is)."""
+    for key, names in labels.items():
+        code = row[key]
+        if code is not None:
+            row[key] = names.get(code if key == "grade" else str(code), code)
 
 
 def _rows(students: Any, reveal: bool) -> Iterator[dict[str, Any]]:
-    """One dict per record, read in chunks (a server-side cursor on PostgreSQL)."""
+    """One dict per record, read in chunks (a server-side cursor on PostgreSQL), its codes as
+    their labels."""
+    labels = code_labels()
     open_placement = Placement.objects.filter(student=OuterRef("pk"), end_date__isnull=True)
     rows = students.annotate(
         grade=Subquery(open_placement.values("grade")[:1]),
@@ -69,6 +98,7 @@ def _rows(students: Any, reveal: bool) -> Iterator[dict[str, Any]]:
             row["id_number"] = unseal(row["id_number_sealed"], context=STUDENT_ID_NUMBER)
         else:
             row["number"], row["id_number"] = row["number_masked"], row["id_number_masked"]
+        _labelled(row, labels)
         yield row
 
 
@@ -85,6 +115,24 @@ def _reveal(request: HttpRequest) -> bool:
     if not may(scope_of(request.user), Action.STUDENT_REVEAL_ID):
         raise PermissionDenied
     return True
+
+
+def school_named(user: Any, text: str) -> School | None:
+    """The school `?school=` names, inside the user's area: by its public 10-digit school code
+    (学校标识码), or by its internal id (older links); None when there is no such school or it
+    lies outside the area (the two are not told apart)."""
+    text = text.strip()
+    school = School.objects.filter(code=text).first()
+    if school is None and text.isdigit() and len(text) < 10:
+        school = School.objects.filter(pk=int(text)).first()
+    if school is None or not school_in_area(scope_of(user), school):
+        return None
+    return school
+
+
+def _no_such_school(text: str) -> HttpResponse:
+    message = _("There is no school with the code “%(code)s” in your area.") % {"code": text[:32]}
+    return HttpResponseNotFound(message, content_type="text/plain; charset=utf-8")
 
 
 @require_GET
@@ -119,16 +167,23 @@ def roster(request: HttpRequest, class_id: int, fmt: str) -> HttpResponse:
 @login_required
 @requires(Action.EXPORT)
 def records(request: HttpRequest, fmt: str) -> HttpResponse:
-    """Every record the user may list (a school's, a county's ...), optionally of one school."""
+    """Every record the user may list (a school's, a county's ...), optionally of one school
+    (`?school=` its 10-digit school code, or its internal id); a school that does not exist or
+    lies outside the area answers 404 with the reason, never an empty file."""
     fmt = _format(fmt)
     students = students_in_scope(request.user, Action.STUDENT_VIEW_LIST).order_by("id")
-    school = request.GET.get("school", "")
-    if school.isdigit():
-        students = students.filter(school_id=int(school))
+    name = "学籍名单"
+    text = request.GET.get("school", "").strip()
+    if text:
+        school = school_named(request.user, text)
+        if school is None:
+            return _no_such_school(text)
+        students = students.filter(school_id=school.pk)
+        name = f"{school.name}-{name}"
     reveal = _reveal(request)
     response: HttpResponse = export_response(
         actor=request.user,
-        name="学籍名单",
+        name=name,
         columns=RECORD_COLUMNS,
         rows=_rows(students, reveal),
         fmt=fmt,

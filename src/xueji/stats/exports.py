@@ -1,32 +1,101 @@
 """A statistics table as CSV or XLSX: its lines laid out here, written by xueji.core.exports
 (one implementation of formula-injection safety, masking, streaming and auditing).
 
-Lines: the title, the header, the rows, then the definition and the notes. Counts are numbers;
-hidden counts are their marks ("<5", "×").
+Lines: the title, what the table covers (area, date or period, dimensions: one "label, value"
+line each, then a blank line), the header, the rows, then the definition and the notes. Counts
+are numbers; hidden counts are their marks ("<5", "×"). The file (and its sheet) is named after
+what it covers: 福田区-2025-12-01-年级×年龄×性别.xlsx.
 """
 
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
+
+from django.utils.translation import gettext as _
 
 from xueji.core.exports import csv_chunks, lines_response, neutralise, safe_cell, write_xlsx
 from xueji.stats.definitions import suppression
 from xueji.stats.policy import small_cell_threshold
+from xueji.stats.selectors import AnnualReport, MobilityReport
 from xueji.stats.tables import Table
 
-__all__ = ["neutralise", "response", "rows_of", "to_csv", "to_xlsx"]
+__all__ = ["Coverage", "coverage", "neutralise", "response", "rows_of", "to_csv", "to_xlsx"]
 
 WIDTHS = {0: 28}
+# Between the dimensions of a table, in its notes and its file name.
+TIMES = "×"
+# Characters no file name may hold (Windows' list, and control characters).
+_UNSAFE_IN_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 
 
-def _bold(r: int, c: int) -> bool:
-    return r <= 1 or c == 0
+@dataclass(frozen=True)
+class Coverage:
+    """What an exported table covers: the area, the date or period, the dimensions; and the
+    lines saying so at the top of the file."""
+
+    area: str
+    period: str
+    dimensions: list[str]
+    lines: list[tuple[str, str]]
+
+    @property
+    def name(self) -> str:
+        """福田区-2025-12-01-年级×年龄×性别"""
+        return "-".join(
+            part for part in (self.area, self.period, TIMES.join(self.dimensions)) if part
+        )
 
 
-def rows_of(table: Table, note: str = "") -> list[list[Any]]:
-    """The table as lines of safe cells: title, header, rows, then its definition and notes."""
-    lines: list[list[Any]] = [[str(table.title)], [str(table.corner), *map(str, table.columns)]]
+def _dimensions(table: Table) -> list[str]:
+    """The table's dimensions: what its rows and columns count children by."""
+    by_sex = _("Boys") in [str(column) for column in table.columns]
+    if table.key == "grade-age-sex" or (
+        table.key.startswith("annual-") and table.key not in ("annual-flows", "annual-cohorts")
+    ):
+        return [_("Grade"), _("Age"), _("Sex")]
+    if table.key == "mobility-matrix":
+        return [_("Place of origin"), _("Place of destination")]
+    return [str(table.corner), *([_("Sex")] if by_sex else [])]
+
+
+def coverage(report: Any, table: Table) -> Coverage:
+    """What `table` of `report` (a report of xueji.stats.selectors) covers."""
+    area = str(report.target.label)
+    dimensions = _dimensions(table)
+    lines: list[tuple[str, str]] = [(_("Area"), area)]
+    if isinstance(report, AnnualReport):
+        year = f"{report.start_year}-{report.start_year + 1}"
+        period = year
+        lines.append((_("School year"), year))
+        lines.append((_("Census date"), report.census.isoformat()))
+        lines.append(
+            (_("Period"), f"{report.period_start.isoformat()} – {report.period_end.isoformat()}")
+        )
+    elif isinstance(report, MobilityReport):
+        period = f"{report.start.isoformat()}–{report.end.isoformat()}"
+        lines.append((_("Period"), f"{report.start.isoformat()} – {report.end.isoformat()}"))
+    else:
+        period = report.on.isoformat()
+        lines.append((_("As of"), period))
+    lines.append((_("Dimensions"), TIMES.join(dimensions)))
+    return Coverage(area=area, period=period, dimensions=dimensions, lines=lines)
+
+
+def rows_of(
+    table: Table, note: str = "", heading: Sequence[tuple[str, str]] = ()
+) -> list[list[Any]]:
+    """The table as lines of safe cells: title, the `heading` lines (label, value) and a blank
+    line when there are any, header, rows, then its definition and notes."""
+    lines: list[list[Any]] = [[str(table.title)]]
+    if heading:
+        lines.extend([str(label), str(value)] for label, value in heading)
+        lines.append([])
+    lines.append([str(table.corner), *map(str, table.columns)])
     for row in table.rows:
         lines.append(
             [
@@ -43,26 +112,73 @@ def rows_of(table: Table, note: str = "") -> list[list[Any]]:
     return [[safe_cell(value) for value in line] for line in lines]
 
 
-def to_csv(table: Table, note: str = "") -> bytes:
-    return b"".join(csv_chunks(rows_of(table, note)))
+def _bold(heading: Sequence[tuple[str, str]] = ()) -> Callable[[int, int], bool]:
+    """The title, the header and the first column in bold."""
+    header = len(heading) + 2 if heading else 1
+    return lambda r, c: r in (0, header) or c == 0
 
 
-def to_xlsx(table: Table, note: str = "") -> bytes:
+def to_csv(table: Table, note: str = "", heading: Sequence[tuple[str, str]] = ()) -> bytes:
+    return b"".join(csv_chunks(rows_of(table, note, heading)))
+
+
+def to_xlsx(
+    table: Table, note: str = "", heading: Sequence[tuple[str, str]] = (), sheet: str = ""
+) -> bytes:
     output = io.BytesIO()
-    write_xlsx(output, rows_of(table, note), sheet=str(table.title), bold=_bold, widths=WIDTHS)
+    write_xlsx(
+        output,
+        rows_of(table, note, heading),
+        sheet=sheet or str(table.title),
+        bold=_bold(heading),
+        widths=WIDTHS,
+    )
     return output.getvalue()
 
 
-def response(*, actor: Any, page: str, table: Table, fmt: str, note: str = "") -> Any:
-    """The table as a download, audited like every export."""
-    lines = rows_of(table, note)
-    return lines_response(
+def filename(name: str, fmt: str) -> str:
+    """A file name keeping the name's Chinese, ×, · and spaces; only characters no file system
+    takes are replaced."""
+    cleaned = _UNSAFE_IN_FILENAME.sub("_", name).strip(" ._") or "export"
+    return f"{cleaned}.{fmt}"
+
+
+def content_disposition(name: str, fallback: str, fmt: str) -> str:
+    """An attachment named `name` (RFC 5987 filename*, UTF-8), with an ASCII `fallback` for the
+    clients that cannot read it."""
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "_", fallback).strip("_") or "export"
+    return (
+        f'attachment; filename="{plain}.{fmt}"; '
+        f"filename*=UTF-8''{quote(filename(name, fmt), safe='')}"
+    )
+
+
+def response(
+    *,
+    actor: Any,
+    page: str,
+    table: Table,
+    fmt: str,
+    note: str = "",
+    report: Any = None,
+) -> Any:
+    """The table as a download, audited like every export; with the `report` it belongs to,
+    the file says (and is named after) the area, the date and the dimensions it covers."""
+    covered = coverage(report, table) if report is not None else None
+    heading = covered.lines if covered is not None else ()
+    name = covered.name if covered is not None else f"{page}-{table.key}"
+    http = lines_response(
         actor=actor,
-        name=f"{page}-{table.key}",
-        lines=lines,
+        name=name,
+        lines=rows_of(table, note, heading),
         fmt=fmt,
         rows=len(table.rows),
         detail={"page": page, "key": table.key, "suppressed": table.suppressed},
-        bold=_bold,
+        bold=_bold(heading),
         widths=WIDTHS,
     )
+    period = covered.period if covered is not None else ""
+    http["Content-Disposition"] = content_disposition(
+        name, "-".join(part for part in (page, table.key, period) if part), fmt
+    )
+    return http
