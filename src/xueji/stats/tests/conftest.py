@@ -106,6 +106,20 @@ def small(db: Any) -> Small:
     )
 
 
+@pytest.fixture
+def filled(small: Small) -> Small:
+    """Nine children in a Futian class (three girls) and one moved there from Nanshan."""
+    from xueji.stats.tests.world import transfer
+
+    for _ in range(6):
+        small.register(small.class_futian)
+    for _ in range(3):
+        small.register(small.class_futian, sex=codes.Sex.FEMALE)
+    moved = small.register(small.class_nanshan)
+    transfer(moved, small.class_futian_b, datetime.date(2026, 10, 12))
+    return small
+
+
 def cells(table: Any) -> dict[tuple[str, str], Any]:
     """{(row label with its parents, column): value or mark} of a table."""
     found: dict[tuple[str, str], Any] = {}

@@ -5,7 +5,6 @@ to export see the buttons."""
 from __future__ import annotations
 
 import csv
-import datetime
 import io
 import re
 from typing import Any
@@ -16,25 +15,12 @@ from python_calamine import CalamineWorkbook
 
 from xueji.access.models import Role
 from xueji.audit.models import AuditEntry
-from xueji.core import codes
-from xueji.stats.tests.world import transfer
 from xueji.students.tests.views.conftest import client_as
 from xueji.testing.factories import member
 
 pytestmark = pytest.mark.django_db
 
 DATE = "2026-10-20"
-
-
-@pytest.fixture
-def filled(small: Any) -> Any:
-    for _ in range(6):
-        small.register(small.class_futian)
-    for _ in range(3):
-        small.register(small.class_futian, sex=codes.Sex.FEMALE)
-    moved = small.register(small.class_nanshan)
-    transfer(moved, small.class_futian_b, datetime.date(2026, 10, 12))
-    return small
 
 
 def _filename(response: Any) -> str:

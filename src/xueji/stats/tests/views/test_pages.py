@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime
 import io
 import json
 import re
@@ -11,8 +10,6 @@ import zipfile
 
 import pytest
 
-from xueji.core import codes
-from xueji.stats.tests.world import transfer
 from xueji.students.tests.views.conftest import client_as
 
 pytestmark = pytest.mark.django_db
@@ -24,17 +21,6 @@ PAGES = [
     "/stats/annual/",
     "/stats/mobility/",
 ]
-
-
-@pytest.fixture
-def filled(small):
-    for _ in range(6):
-        small.register(small.class_futian)
-    for _ in range(3):
-        small.register(small.class_futian, sex=codes.Sex.FEMALE)
-    moved = small.register(small.class_nanshan)
-    transfer(moved, small.class_futian_b, datetime.date(2026, 10, 12))
-    return small
 
 
 def chart_data(response, key):
