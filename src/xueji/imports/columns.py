@@ -267,10 +267,25 @@ def read_cell(field: Field, value: Any) -> Any:
             )
         )
     if field.kind == CODE:
-        return code_of(text, field.choices)
+        code = code_of(text, field.choices)
+        if text and field.choices and all(code != listed for listed, _label in field.choices):
+            raise Unreadable(
+                ValidationError(
+                    _(
+                        "“%(value)s” is not in this column's list; choose from the drop-down, "
+                        "such as “%(example)s”."
+                    ),
+                    code="invalid_choice",
+                    params={"value": text, "example": _closest(text, field.choices)},
+                )
+            )
+        return code
     if field.kind == INTEGER:
         if not text:
             return None
+        # "2班", "7年级", "七年级": what a registrar types in the grade and class columns.
+        text = _UNIT.sub("", text)
+        text = str(_CHINESE_NUMBERS.get(text, text))
         if not re.fullmatch(r"\d{1,3}", text):
             raise Unreadable(
                 ValidationError(
@@ -281,6 +296,24 @@ def read_cell(field: Field, value: Any) -> Any:
             )
         return int(text)
     return text
+
+
+_UNIT = re.compile(r"\s*(?:班|年级)$")
+_CHINESE_NUMBERS = {
+    name: number
+    for number, name in enumerate(
+        ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"], start=1
+    )
+}
+
+
+def _closest(text: str, choices: Sequence[tuple[str, str]]) -> str:
+    """The entry of a code list the text most likely means ("汉" → "01 汉族"), else the first."""
+    for code, label in choices:
+        if text in label or label in text:
+            return f"{code} {label}"
+    code, label = choices[0]
+    return f"{code} {label}"
 
 
 def reader_of(field: Field) -> Any:

@@ -185,3 +185,22 @@ def test_errors_are_listed_in_the_sheets_order(upload, school):
     places = [(error[0], error[1]) for error in job.errors]
     assert places == sorted(places) and len({row for row, _column in places}) == 2
     assert len([row for row, _column in places if row == 3]) >= 3
+
+
+def test_grade_and_class_are_read_as_a_registrar_types_them(upload, school):
+    rows = [
+        row_of(student_data(name=NAMES[0]), grade="一年级", class_number="2班"),
+        row_of(student_data(name=NAMES[1]), grade="1年级", class_number="1 班"),
+    ]
+    job = upload(xlsx_bytes(rows))
+    assert job.state == JobState.IMPORTED, job.errors
+    placed = Placement.objects.filter(school=school).order_by("school_class__number")
+    assert [p.school_class.number for p in placed] == [1, 2]
+
+
+def test_a_code_not_in_the_list_is_answered_with_the_entry_it_likely_means(upload, school):
+    job = upload(xlsx_bytes([row_of(student_data(name=NAMES[0]), ethnicity="汉")]))
+    assert job.state == JobState.INVALID
+    [error] = job.errors
+    assert error[3] == "invalid_choice"
+    assert "“01 汉族”" in error[4] and "drop-down" in error[5]

@@ -110,7 +110,7 @@ BAD_CHECK = resident_id()[:-1] + ("0" if resident_id()[-1] != "0" else "1")
         ({"id_doc_type": "6", "id_number": ""}, "身份证件号", "required"),
         ({"phone": "abc"}, "联系电话", "invalid_phone"),
         ({"only_child": "也许"}, "是否独生子女", "not_yes_no"),
-        ({"grade": "一"}, "年级", "not_a_number"),
+        ({"grade": "初一"}, "年级", "not_a_number"),
         ({"class_number": 9}, "班号", "class_not_found"),
         ({"class_number": ""}, "班号", "required"),
         ({"family.0.relation": "", "family.0.name": "", "family.0.phone": "",
