@@ -88,12 +88,18 @@ def test_registrar_registers_a_student_finds_them_and_switches_language(page, li
     page.fill("#id_id_number", bad_id)
     page.select_option("#id_hukou_nature", "2")
     # The birthplace cascades: province, then (loaded by htmx) city, then county.
+    picker = page.locator("#id_birthplace_code_picker")
+    # htmx listens on a swapped-in picker only once it has settled (htmx-added is removed then):
+    # a choice made before that sends no request, and the picker keeps showing the city.
+    settled = re.compile(r"htmx-(added|settling)")
     page.select_option("#id_birthplace_code__province", "440000")
     expect(page.locator("#id_birthplace_code__city")).to_be_enabled()
+    expect(picker).not_to_have_class(settled)
     page.select_option("#id_birthplace_code__city", "440300")
     # Wait for the city's counties to arrive: choosing one before htmx swaps them in is lost.
     expect(page.locator("#id_birthplace_code option[value='440304']")).to_have_count(1)
     expect(page.locator("#id_birthplace_code")).to_be_enabled()
+    expect(picker).not_to_have_class(settled)
     page.select_option("#id_birthplace_code", "440304")
     expect(page.locator("#id_birthplace_code_picker .division-code")).to_have_text("440304")
     # The father is named and the guardian; the mother is missing, with the reason.
