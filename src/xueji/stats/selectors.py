@@ -1176,8 +1176,9 @@ def report_tables(report: Any) -> list[Table]:
     raise TypeError(report)
 
 
-def stats_table(user: Any, page: str, key: str, **params: Any) -> Table:
-    """One table of one page's report, by its key (for CSV and XLSX exports)."""
+def stats_table(user: Any, page: str, key: str, **params: Any) -> tuple[Any, Table]:
+    """One table of one page's report, by its key, with the report (what the table covers, for
+    CSV and XLSX exports)."""
     builders: dict[str, Callable[..., Any]] = {
         "grade-age-sex": age_report,
         "breakdown": breakdown_report,
@@ -1191,7 +1192,7 @@ def stats_table(user: Any, page: str, key: str, **params: Any) -> Table:
     report = builder(user, **params)
     for table in report_tables(report):
         if table.key == key:
-            return table
+            return report, table
     raise NotFound("not_found", _("There is no such table."))
 
 

@@ -33,7 +33,7 @@ from xueji.stats.selectors import (
     breakdown_report,
     dashboard_report,
     mobility_report,
-    report_tables,
+    stats_table,
 )
 
 PAGES = ("dashboard", "grade-age-sex", "breakdown", "annual", "mobility")
@@ -194,15 +194,6 @@ annual = _page("annual", annual_report, "stats/annual.html", _annual, Action.SCH
 mobility = _page("mobility", mobility_report, "stats/mobility.html", _mobility, Action.SCHOOL_VIEW)
 
 
-# The report each page's tables are exported from (the page's own selector).
-EXPORT_REPORTS: dict[str, Callable[..., Any]] = {
-    "dashboard": dashboard_report,
-    "grade-age-sex": age_report,
-    "breakdown": breakdown_report,
-    "annual": annual_report,
-    "mobility": mobility_report,
-}
-
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -217,13 +208,10 @@ def export(request: HttpRequest, page: str, key: str, fmt: str) -> HttpResponse:
     saying (and named after) the area, the date or period and the dimensions it covers."""
     if page not in PAGES or fmt not in CONTENT_TYPES:
         raise Http404
-    built = _built(request, page, EXPORT_REPORTS[page])
+    built = _built(request, page, stats_table, page, key)
     if isinstance(built, HttpResponse):
         return built
-    report, _cleaned = built
-    table = next((t for t in report_tables(report) if t.key == key), None)
-    if table is None:
-        raise Http404(_("There is no such table."))
+    (report, table), _cleaned = built
     note = _("Exported on %(day)s.") % {"day": timezone.localdate().isoformat()}
     response: HttpResponse = exports.response(
         actor=request.user, page=page, table=table, fmt=fmt, note=note, report=report
