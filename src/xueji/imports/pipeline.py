@@ -25,7 +25,7 @@ import struct
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import MISSING, dataclass, field
+from dataclasses import MISSING, dataclass, field, replace
 from functools import cache, lru_cache
 from typing import Any
 
@@ -95,7 +95,8 @@ class CellError:
         return cls(*item)
 
 
-def _both(message: Any, params: dict[str, Any] | None = None) -> tuple[str, str]:
+def in_both_languages(message: Any, params: dict[str, Any] | None = None) -> tuple[str, str]:
+    """The message (formatted with `params`) in Chinese and in English."""
     texts = []
     for language in ("zh-hans", "en"):
         with translation.override(language):
@@ -107,7 +108,7 @@ def _both(message: Any, params: dict[str, Any] | None = None) -> tuple[str, str]
 def cell_error(row: int, column: int, value: Any, error: ValidationError) -> CellError:
     """The error of a cell; resident ID numbers in the value are kept masked (the plain value is
     only in the uploaded file, which the school has)."""
-    zh, en = _both(error.message, error.params)
+    zh, en = in_both_languages(error.message, error.params)
     shown = mask_identifiers(cols.text_of(value))
     return CellError(row, column, shown, error.code or "invalid", zh, en)
 
@@ -259,13 +260,14 @@ def _read_columns(
             # Code lists, yes/no, dates and division codes repeat: each distinct cell read once.
             known: dict[Any, Any] = {}
             for cell in set(column):
-                if _blank(cell) and not f.required:
-                    known[cell] = None  # the form's default, as a blank field of the form
-                    continue
-                if _blank(cell) and f.kind == cols.CODE and not f.key.startswith("family."):
-                    known[cell] = _UNREADABLE
-                    bad[cell] = ValidationError(_("This cell is required."), code="required")
-                    continue
+                if _blank(cell):
+                    if not f.required:
+                        known[cell] = None  # the form's default, as a blank field of the form
+                        continue
+                    if f.kind == cols.CODE and not f.key.startswith("family."):
+                        known[cell] = _UNREADABLE
+                        bad[cell] = ValidationError(_("This cell is required."), code="required")
+                        continue
                 try:
                     known[cell] = read(cell)
                 except cols.Unreadable as unreadable:
@@ -973,14 +975,7 @@ class Outcome:
     def add_errors(self, errors: Iterable[CellError]) -> None:
         for error in errors:
             if error.column in self.masked_columns:
-                error = CellError(
-                    error.row,
-                    error.column,
-                    mask_document_number(error.value),
-                    error.code,
-                    error.message_zh,
-                    error.message_en,
-                )
+                error = replace(error, value=mask_document_number(error.value))
             self.error_count += 1
             if len(self.errors) < MAX_KEPT_ERRORS:
                 self.errors.append(error)

@@ -12,7 +12,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xueji.access.policy import Action
@@ -30,6 +30,7 @@ from xueji.imports.pipeline import (
     import_intake_rows,
     import_students_rows,
     import_updates_rows,
+    in_both_languages,
     row_chunks,
 )
 from xueji.imports.reading import Sheet, open_sheet, refusal_of
@@ -79,14 +80,7 @@ def _already(job: ImportJob) -> Any:
 
 def _say(job: ImportJob, message: Any) -> None:
     """The job's message, kept in Chinese and in English (each reader sees their language)."""
-    job.message, job.message_en = _both(message)
-
-
-def _both(message: Any) -> tuple[str, str]:
-    with translation.override("zh-hans"):
-        chinese = str(message)
-    with translation.override("en"):
-        return chinese, str(message)
+    job.message, job.message_en = in_both_languages(message)
 
 
 def import_job_create(
@@ -198,7 +192,7 @@ class _Progress:
                 cursor.execute(
                     "UPDATE imports_importjob SET rows_done = rows_total, message = %s, "
                     "message_en = %s WHERE id = %s",
-                    [*_both(message), self.job.pk],
+                    [*in_both_languages(message), self.job.pk],
                 )
 
     def close(self) -> None:
