@@ -5,43 +5,25 @@ or handler on the console)."""
 from __future__ import annotations
 
 import base64
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connections
 from django_otp.oath import TOTP
 
 from xueji.access.models import Role
 from xueji.geo.models import Division
+from xueji.testing.browser import chromium_context
 from xueji.testing.factories import SchoolClassFactory, SchoolFactory, member
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def page(live_server: Any, monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("chromium is not installed: apt-get install chromium (see .ci/run)")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings.XUEJI_TWO_FACTOR_REQUIRED = True
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(30_000)
+    with chromium_context(monkeypatch, locale="en-US") as context:
         page = context.new_page()
         page.csp_violations = []  # type: ignore[attr-defined]
         page.on(
@@ -53,9 +35,6 @@ def page(live_server: Any, monkeypatch: pytest.MonkeyPatch, settings: Any) -> It
             ),
         )
         yield page
-        context.close()
-        browser.close()
-        connections.close_all()
 
 
 def log_in(page: Any, live_server: Any, username: str) -> None:

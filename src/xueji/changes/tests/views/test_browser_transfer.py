@@ -5,25 +5,20 @@ the application with the guardian's request; then each party of the chain signs 
 from its queue page (htmx), in order: 东城区 bureau, 北京 province, the sending school, 福田区
 bureau, 广东 province. The child then appears on the receiver's class roster under the same
 lifelong number, and the sender's roster no longer lists the child.
-
-Runs against pytest-django's live server with Debian's chromium; Playwright never downloads a
-browser of its own (see xueji.students.tests.views.test_browser_registration).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connections
 
 from xueji.changes.models import ChangeRequest, ChangeState, StepState
 from xueji.changes.tests.views.scenario import build_scene
 from xueji.corrections.tests.files import PDF
 from xueji.students.models import Placement, RecordState, Student
-from xueji.students.tests.views.test_browser_registration import CHROMIUM, CHROMIUM_ARGS
+from xueji.testing.browser import chromium_context
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,21 +30,10 @@ PASSWORD = "correct-horse-battery"
 
 @pytest.fixture
 def page(live_server: Any, monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("chromium is not installed: apt-get install chromium (see .ci/run)")
     # No closed period, whatever the date the test runs on (a held transfer is another test).
     settings.XUEJI_CHANGE_CLOSED_PERIODS = {}
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(30_000)
+    with chromium_context(monkeypatch, locale="zh-CN") as context:
         yield context.new_page()
-        context.close()
-        browser.close()
-        connections.close_all()
 
 
 def sign_in(page: Any, live_server: Any, user: Any) -> None:
@@ -66,7 +50,6 @@ def sign_in(page: Any, live_server: Any, user: Any) -> None:
 def test_cross_province_transfer_end_to_end_through_the_pages(page, live_server, settings):
     from playwright.sync_api import expect
 
-    expect.set_options(timeout=30_000)
     scene = build_scene()
     child = scene.child
     number = child.reveal_student_number()

@@ -1,26 +1,19 @@
 """A real headless Chromium opens each level's dashboard and the other statistics pages and finds
 every chart drawn by ECharts with data (a canvas, and series holding numbers).
-
-Runs against pytest-django's live server with Debian's chromium; Playwright drives it and never
-downloads a browser of its own.
 """
 
 from __future__ import annotations
 
 import datetime
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import connections
-from django.test import Client
 
 from xueji.access.models import Role
 from xueji.geo.models import Division
 from xueji.stats.tests.world import synthesize
-from xueji.students.tests.views.test_browser_registration import CHROMIUM, CHROMIUM_ARGS
+from xueji.testing.browser import chromium_context, sign_in_session
 from xueji.testing.factories import member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -45,35 +38,8 @@ CHARTS_DRAWN = """
 
 @pytest.fixture
 def browser_context(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("chromium is not installed: apt-get install chromium (see .ci/run)")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 1000})
-        context.set_default_timeout(30_000)
+    with chromium_context(monkeypatch, locale="en-US", height=1000) as context:
         yield context
-        context.close()
-        browser.close()
-        connections.close_all()
-
-
-def sign_in(context: Any, live_server: Any, user: Any) -> None:
-    """The session of a logged-in Django client, handed to the browser."""
-    client = Client()
-    client.force_login(user)
-    context.clear_cookies()
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
 
 
 def drawn_charts(page: Any) -> list[dict[str, Any]]:
@@ -102,7 +68,7 @@ def test_each_levels_dashboard_draws_its_charts_with_data(browser_context, live_
     }
     page = browser_context.new_page()
     for level, (user, expected) in users.items():
-        sign_in(browser_context, live_server, user)
+        sign_in_session(browser_context, live_server, user)
         page.goto(f"{live_server.url}/stats/?date={DAY.isoformat()}")
         assert page.locator("h1").inner_text()
         charts = drawn_charts(page)
@@ -113,7 +79,7 @@ def test_each_levels_dashboard_draws_its_charts_with_data(browser_context, live_
 
 def test_the_other_statistics_pages_draw_their_charts(browser_context, live_server):
     synthesize(students=240, seed=6)
-    sign_in(browser_context, live_server, member(Role.BUREAU_APPROVER))
+    sign_in_session(browser_context, live_server, member(Role.BUREAU_APPROVER))
     page = browser_context.new_page()
     pages = {
         f"/stats/grade-age-sex/?date={DAY}": {"pyramid", "heatmap"},

@@ -1,35 +1,20 @@
-"""End to end in a real headless Chromium: log in, register (correcting an error), find, switch.
-
-Runs against pytest-django's live server with Debian's chromium (`apt-get install chromium`);
-Playwright drives it, and never downloads a browser of its own.
-"""
+"""End to end in a real headless Chromium (xueji.testing.browser): log in, register (correcting
+an error), find, switch."""
 
 from __future__ import annotations
 
 import datetime
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connections
 
 from xueji.access.models import Role
 from xueji.geo.models import Division
 from xueji.students.models import Student
+from xueji.testing.browser import chromium_context
 from xueji.testing.factories import SchoolClassFactory, SchoolFactory, member, resident_id
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = [
     pytest.mark.browser,
@@ -38,31 +23,15 @@ pytestmark = [
 
 
 @pytest.fixture
-def page(live_server: Any, monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("chromium is not installed: apt-get install chromium (see .ci/run)")
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls made here while
-    # it runs are ordinary blocking calls of the test, not calls from async code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        # An English browser: the pages are Chinese all the same until the user switches.
-        context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(30_000)
+def page(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # An English browser: the pages are Chinese all the same until the user switches.
+    with chromium_context(monkeypatch, locale="en-US") as context:
         yield context.new_page()
-        context.close()
-        browser.close()
-        # The ORM calls made while Playwright's loop ran used connections of their own context;
-        # close them, or PostgreSQL refuses to drop the test database at the end.
-        connections.close_all()
 
 
 def test_registrar_registers_a_student_finds_them_and_switches_language(page, live_server):
     from playwright.sync_api import expect
 
-    expect.set_options(timeout=30_000)  # a busy CI machine is slow; a real failure still fails
     school = SchoolFactory(name="福田实验小学", county=Division.objects.get(code="440304"))
     school_class = SchoolClassFactory(school=school, grade=1, number=1, name="1班")
     member(Role.REGISTRAR, school=school, username="registrar")
