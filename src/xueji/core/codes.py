@@ -153,13 +153,28 @@ class Relation(models.TextChoices):
 
 
 class MissingReason(models.TextChoices):
-    """Why a family member usually recorded is not there; a recorded reason passes validation."""
+    """Why a family member usually recorded is not there; a recorded reason passes validation.
 
-    DECEASED = "deceased", _("Deceased")
-    DIVORCED_NO_CONTACT = "divorced", _("Divorced, no contact")
-    UNKNOWN = "unknown", _("Unknown or never known")
-    ABROAD_NO_CONTACT = "abroad", _("Abroad, no contact")
-    OTHER = "other", _("Other")
+    Numeric like every other list, so that the import template's drop-down reads "1 已故"; the
+    codes were English words until students migration 0003 converted the stored values.
+    """
+
+    DECEASED = "1", _("Deceased")
+    DIVORCED_NO_CONTACT = "2", _("Divorced, no contact")
+    UNKNOWN = "3", _("Unknown or never known")
+    ABROAD_NO_CONTACT = "4", _("Abroad, no contact")
+    OTHER = "9", _("Other")
+
+
+# The English words MissingReason used before its numeric codes: API clients written against them
+# keep working during a transition (students.api maps them); nothing stores them any more.
+MISSING_REASON_FORMER_CODES: dict[str, str] = {
+    "deceased": MissingReason.DECEASED.value,
+    "divorced": MissingReason.DIVORCED_NO_CONTACT.value,
+    "unknown": MissingReason.UNKNOWN.value,
+    "abroad": MissingReason.ABROAD_NO_CONTACT.value,
+    "other": MissingReason.OTHER.value,
+}
 
 
 class DisabilityType(models.TextChoices):

@@ -14,9 +14,11 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import field_validator
 
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
+from xueji.core import codes
 from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
 from xueji.core.errors import NotFound
 from xueji.students.selectors import (
@@ -32,6 +34,11 @@ router = Router(tags=["students"])
 
 SEARCH_LIMIT_MAX = 200
 
+MISSING_REASON_CODES = (
+    "Code of the reason the member is missing: 1 deceased, 2 divorced with no contact, 3 unknown, "
+    "4 abroad with no contact, 9 other; empty for a member who is present."
+)
+
 
 # ---- input -------------------------------------------------------------------------------------
 
@@ -46,14 +53,27 @@ class FamilyMemberIn(Schema):
     phone: str = ""
     employer: str = ""
     is_guardian: bool = False
-    missing_reason: str = ""
+    missing_reason: str = Field(
+        "",
+        description=MISSING_REASON_CODES
+        + " Deprecated: the former words deceased, divorced, unknown, abroad and other are still "
+        "accepted for a transition and stored as their codes 1, 2, 3, 4 and 9.",
+    )
+
+    @field_validator("missing_reason")
+    @classmethod
+    def _former_missing_reason(cls, value: str) -> str:
+        # Clients written before the codes became numeric send the words; mapping them here
+        # keeps those clients working while validation knows only the codes.
+        return codes.MISSING_REASON_FORMER_CODES.get(value, value)
 
 
 class StudentRegisterIn(Schema):
     """A new student (新生注册): the basic and other information, family, and the class.
 
     Codes are those of the national code lists (sex 1/2, ethnicity 01-56, 97, 98, document type
-    1-9 or Z, …); fields left out take the usual value (e.g. nationality CHN, health 10).
+    1-9 or Z, a family member's relation 51 father, 52 mother, … and reason missing 1-4 or 9, …);
+    fields left out take the usual value (e.g. nationality CHN, health 10).
     """
 
     school_class_id: int
@@ -159,7 +179,7 @@ class FamilyMemberOut(Schema):
     phone: str
     employer: str
     is_guardian: bool
-    missing_reason: str
+    missing_reason: str = Field(description=MISSING_REASON_CODES)
 
     @staticmethod
     def resolve_id_number(obj: Any) -> str:

@@ -51,7 +51,9 @@ def test_no_id_number_or_student_number_is_stored_in_the_clear():
                 id_doc_type=codes.IdDocType.RESIDENT_ID,
                 id_number=father_id,
             ),
-            FamilyMemberData(relation=codes.Relation.MOTHER, missing_reason="deceased"),
+            FamilyMemberData(
+                relation=codes.Relation.MOTHER, missing_reason=codes.MissingReason.DECEASED
+            ),
         ]
     )
     g_student = student_register(

@@ -152,7 +152,7 @@ def member_values(draw: st.DrawFn, field: str) -> Any:
         "id_doc_type": [*codes.IdDocType.values, "", "Q"],
         "phone": PHONES,
         "employer": ["", "深圳市某公司"],
-        "missing_reason": [*codes.MissingReason.values, "", "", "gone"],
+        "missing_reason": [*codes.MissingReason.values, "", "", "gone", "deceased"],
     }
     return draw(st.sampled_from(values[field]))
 

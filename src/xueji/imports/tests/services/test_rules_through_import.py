@@ -17,7 +17,7 @@ from xueji.testing.factories import resident_id, student_data
 pytestmark = pytest.mark.django_db
 
 HEADERS = header()
-MISSING_MOTHER = {"family.1.name": "", "family.1.missing_reason": "divorced"}
+MISSING_MOTHER = {"family.1.name": "", "family.1.missing_reason": "2"}
 
 
 def _column(key: str) -> int:
@@ -116,9 +116,9 @@ BAD_CHECK = resident_id()[:-1] + ("0" if resident_id()[-1] != "0" else "1")
         ({"family.0.relation": "", "family.0.name": "", "family.0.phone": "",
           "family.0.is_guardian": "", "family.1.relation": "", "family.1.name": ""},
          "家庭成员1关系", "family_required"),
-        ({"family.1.missing_reason": "deceased"}, "家庭成员2缺失原因", "named_and_missing"),
+        ({"family.1.missing_reason": "1"}, "家庭成员2缺失原因", "named_and_missing"),
         ({"family.1.name": ""}, "家庭成员2姓名", "name_or_missing_reason"),
-        ({"family.0.name": "", "family.0.phone": "", "family.0.missing_reason": "deceased"},
+        ({"family.0.name": "", "family.0.phone": "", "family.0.missing_reason": "1"},
          "家庭成员1是否监护人", "missing_guardian"),
         ({"family.0.is_guardian": "否"}, "家庭成员1关系", "guardian_required"),
         ({"family.0.id_doc_type": "1", "family.0.id_number": "110105198001010000"},
@@ -137,11 +137,30 @@ def test_a_single_parent_family_passes(upload, school):
     data = student_data(
         family=[
             FamilyMemberData(relation="52", name="李娜", is_guardian=True),
-            FamilyMemberData(relation="51", missing_reason="deceased"),
+            FamilyMemberData(relation="51", missing_reason="1"),
         ]
     )
     job = upload(xlsx_bytes([row_of(data)]))
     assert job.state == JobState.IMPORTED, job.errors
+
+
+def test_the_missing_reason_is_a_numbered_entry_and_its_label_reads_too(upload, school):
+    field = cols.fields_of(cols.STUDENTS)[_column("family.1.missing_reason")]
+    assert field.choices[0] == ("1", "已故")
+    assert all(code.isdigit() for code, _label in field.choices)
+    job = upload(xlsx_bytes([row_of(**{**MISSING_MOTHER, "family.1.missing_reason": "已故"})]))
+    assert job.state == JobState.IMPORTED, job.errors
+    assert Student.objects.get().family.get(ordinal=1).missing_reason == "1"
+
+
+def test_an_entry_of_the_former_drop_down_is_answered_with_the_new_one(upload, school):
+    """A template downloaded before the codes were numbers offers "deceased 已故"."""
+    cells = {**MISSING_MOTHER, "family.1.missing_reason": "deceased 已故"}
+    job = upload(xlsx_bytes([row_of(**cells)]))
+    assert job.state == JobState.INVALID
+    [error] = [e for e in job.errors if e[3] == "invalid_choice"]
+    assert HEADERS[error[1]].startswith("家庭成员2缺失原因")
+    assert "“1 已故”" in error[4]
 
 
 def test_a_sheet_without_the_template_headers_is_refused_as_a_whole(upload, school):

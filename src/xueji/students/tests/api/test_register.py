@@ -78,6 +78,39 @@ def test_a_child_without_a_document_gets_a_j_number_and_a_missing_parent_passes(
     assert record["family"][1]["name"] == "" and record["family"][1]["missing_reason"]
 
 
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        (codes.MissingReason.DIVORCED_NO_CONTACT.value, "2"),
+        # A client written before the codes were numeric: the word is taken for its code.
+        ("divorced", "2"),
+        ("deceased", "1"),
+        ("abroad", "4"),
+    ],
+)
+def test_a_missing_reason_is_a_code_and_the_former_words_still_pass(world, sent, stored):
+    family = [
+        {"relation": codes.Relation.MOTHER, "name": "李娜", "is_guardian": True},
+        {"relation": codes.Relation.FATHER, "missing_reason": sent},
+    ]
+    response = api_as(world.registrar_a).post(URL, body(world.class_a, family=family))
+    assert response.status_code == 201, response.json()
+    assert response.json()["family"][1]["missing_reason"] == stored
+    student = Student.objects.get(pk=response.json()["id"])
+    assert student.family.get(ordinal=1).missing_reason == stored
+
+
+def test_a_missing_reason_outside_the_list_is_refused_naming_the_member(world):
+    family = [
+        {"relation": codes.Relation.MOTHER, "name": "李娜", "is_guardian": True},
+        {"relation": codes.Relation.FATHER, "missing_reason": "gone"},
+    ]
+    response = api_as(world.registrar_a).post(URL, body(world.class_a, family=family))
+    assert response.status_code == 400
+    [error] = response.json()["fields"]["family.1.missing_reason"]
+    assert error["code"] == "invalid_choice" and "gone" in error["message"]
+
+
 def _with_check(first17):
     return first17 + check_character(first17)
 

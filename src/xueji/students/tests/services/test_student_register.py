@@ -90,7 +90,7 @@ def test_a_missing_parent_with_a_reason_passes(school_class, registrar):
         actor=registrar, school_class_id=school_class.pk, data=student_data(family=family)
     )
     missing = FamilyMember.objects.get(student=result.student, relation=codes.Relation.FATHER)
-    assert missing.name == "" and missing.missing_reason == "deceased"
+    assert missing.name == "" and missing.missing_reason == "1"
 
 
 def test_a_blank_parent_without_a_reason_is_refused(school_class, registrar):

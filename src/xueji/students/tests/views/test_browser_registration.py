@@ -75,7 +75,7 @@ def test_registrar_registers_a_student_finds_them_and_switches_language(page, li
     page.fill("#id_family-0-name", "赵大龙")
     page.fill("#id_family-0-phone", "13800138000")
     page.check("#id_family-0-is_guardian")
-    page.select_option("#id_family-1-missing_reason", "divorced")
+    page.select_option("#id_family-1-missing_reason", "2")
     page.click("button[type=submit].primary")
 
     # The refusal stands next to the ID number field, and what was typed is kept.

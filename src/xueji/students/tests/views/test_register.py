@@ -168,7 +168,7 @@ def test_a_missing_parent_with_a_reason_registers(registry):
         URL,
         form_data(
             registry.class_a,
-            **{"family-0-name": "", "family-0-missing_reason": "deceased"},
+            **{"family-0-name": "", "family-0-missing_reason": "1"},
             **{"family-0-is_guardian": None, "family-1-is_guardian": "on"},
         ),
     )
