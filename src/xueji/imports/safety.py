@@ -4,6 +4,11 @@
 - Kind, from the bytes, not the name or the browser's content type: an .xlsx/.ods is a zip
   (PK\\x03\\x04) holding [Content_Types].xml (or mimetype for .ods), an .xls is an OLE2 compound
   file (D0 CF 11 E0), anything else must be text that decodes as UTF-8 or GB18030 (CSV).
+- Name against content: a file named as a workbook (.xlsx, .xlsm, .xls, .ods) whose content is
+  text, or named as text (.csv, .txt) whose content is a workbook, is refused saying both. It
+  is not what the registrar believes it is (often another system's export, renamed or saved
+  with the wrong ending); read anyway, the import complained about its header, pointing away
+  from the cause. Renaming it, or saving it again, is the registrar's one-step fix.
 - Zip bombs: the zip's directory is read (infolist, nothing extracted): member count, declared
   total uncompressed size and per-member compression ratio are bounded. The declared sizes are
   then enforced while the XML parts are streamed (a member whose data inflates past its
@@ -25,6 +30,7 @@ import codecs
 import re
 import zipfile
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import IO
 
 from django.utils.translation import gettext_lazy as _
@@ -53,6 +59,14 @@ _ZIP = b"PK\x03\x04"
 _MARKERS = (b"<!doctype", b"<!entity")
 _CONTENT_TYPES_BYTES = 64 * 1024
 _OTHER_OFFICE = rb"wordprocessingml|presentationml|ms-word|ms-powerpoint"
+# What a file's name says it is, as a registrar reads it (the same in both languages).
+_WORKBOOK_NAMES = {
+    ".xlsx": "Excel (.xlsx)",
+    ".xlsm": "Excel (.xlsm)",
+    ".xls": "Excel (.xls)",
+    ".ods": "OpenDocument (.ods)",
+}
+_TEXT_NAMES = (".csv", ".txt")
 
 
 class UnsafeFile(ServiceError):
@@ -201,10 +215,53 @@ def _bomb() -> UnsafeFile:
     )
 
 
-def check_upload(stream: IO[bytes], size: int) -> Sniffed:
-    """All checks in order; returns the sniffed kind of a file that may be opened."""
+def check_name(filename: str, sniffed: Sniffed) -> None:
+    """Refuse a file whose name says workbook and whose content is text, or the other way
+    round. Workbook kinds among themselves (an .xls name on .xlsx content) pass: they are read
+    by their content and hold the same cells; so does a name without a known ending."""
+    ending = PurePath(filename).suffix.lower()
+    if ending in _WORKBOOK_NAMES and sniffed.kind == CSV:
+        raise UnsafeFile(
+            "name_kind_mismatch",
+            translated(
+                _(
+                    "The file's name says %(named)s, but its content is a text (CSV) file. If "
+                    "it is a CSV file, rename it to end in .csv; otherwise open it in Excel or "
+                    "WPS and save it as .xlsx."
+                ),
+                {"named": _WORKBOOK_NAMES[ending]},
+            ),
+            named=ending,
+            content=CSV,
+        )
+    if ending in _TEXT_NAMES and sniffed.kind != CSV:
+        suffix = f".{sniffed.kind}"
+        content = _WORKBOOK_NAMES[suffix]
+        raise UnsafeFile(
+            "name_kind_mismatch",
+            translated(
+                _(
+                    "The file's name says a text (CSV) file (%(extension)s), but its content is "
+                    "a spreadsheet, %(content)s. Rename it to end in %(suffix)s, or open it in "
+                    "Excel or WPS and save it as CSV."
+                ),
+                {"extension": ending, "content": content, "suffix": suffix},
+            ),
+            named=ending,
+            content=sniffed.kind,
+        )
+
+
+def check_upload(stream: IO[bytes], size: int, filename: str | None = None) -> Sniffed:
+    """All checks in order; returns the sniffed kind of a file that may be opened. Without a
+    `filename`, the stream's own name is taken (an uploaded file's, or an open file's path);
+    a stream without one (bytes in memory) skips the name check."""
     check_size(size)
     sniffed = sniff(stream)
+    if filename is None:
+        filename = getattr(stream, "name", None)
+    if isinstance(filename, str) and filename:
+        check_name(filename, sniffed)
     if sniffed.kind in (XLSX, ODS):
         check_zip(stream)
     if sniffed.kind == XLS and size > MAX_WHOLE_XLS_BYTES:

@@ -1,8 +1,8 @@
 import datetime
-import io
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from xueji.access.models import Role
 from xueji.imports.models import ImportJob
@@ -35,10 +35,11 @@ def registrar(school):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def upload(registrar):  # type: ignore[no-untyped-def]
     def run(content: bytes, filename: str = "students.xlsx", actor: Any = None) -> ImportJob:
+        # An uploaded file, as the page and the API pass it: it carries its name.
         return import_job_create(
             actor=actor or registrar,
             purpose="students",
-            upload=io.BytesIO(content),
+            upload=SimpleUploadedFile(filename, content),
             filename=filename,
             size=len(content),
         )

@@ -7,9 +7,11 @@ import tracemalloc
 import zipfile
 
 import pytest
+from django.utils.translation import override
 
 from xueji.imports import safety
-from xueji.imports.tests.sheets import row_of, xlsx_bytes
+from xueji.imports.models import ImportJob, JobState
+from xueji.imports.tests.sheets import csv_bytes, row_of, xls_bytes, xlsx_bytes
 
 
 def _rezip(content: bytes, replace: dict[str, bytes], add: dict[str, bytes] | None = None) -> bytes:
@@ -185,3 +187,70 @@ def test_an_xls_or_ods_too_large_to_read_whole_is_refused_with_advice(monkeypatc
             _check(content)
         assert refused.value.code == "read_whole_too_large"
         assert ".xlsx" in str(refused.value.message) and "CSV" in str(refused.value.message)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("filename", "named"),
+    [("students.xlsx", "Excel (.xlsx)"), ("学生.XLS", "Excel (.xls)"), ("s.ods", "OpenDocument")],
+)
+def test_a_text_file_named_as_a_workbook_is_refused_saying_what_it_is(upload, filename, named):  # type: ignore[no-untyped-def]
+    """A CSV renamed to .xlsx (or another system's text export saved as .xls) was read as CSV
+    and answered about its header; the registrar is told the name and the content disagree."""
+    with pytest.raises(safety.UnsafeFile) as refused:
+        upload(csv_bytes([row_of()]), filename=filename)
+    assert refused.value.code == "name_kind_mismatch"
+    with override("en"):
+        message = str(refused.value.message)
+    assert f"name says {named}" in message and "content is a text (CSV) file" in message
+    assert ".csv" in message
+    assert not ImportJob.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("filename", "make", "content"),
+    [
+        ("students.csv", xlsx_bytes, "Excel (.xlsx)"),
+        ("students.CSV", xls_bytes, "Excel (.xls)"),
+        ("students.txt", xlsx_bytes, "Excel (.xlsx)"),
+    ],
+)
+def test_a_workbook_named_as_csv_is_refused_saying_what_it_is(upload, filename, make, content):  # type: ignore[no-untyped-def]
+    with pytest.raises(safety.UnsafeFile) as refused:
+        upload(make([row_of()]), filename=filename)
+    assert refused.value.code == "name_kind_mismatch"
+    with override("en"):
+        message = str(refused.value.message)
+    assert (
+        "name says a text (CSV) file" in message
+        and f"content is a spreadsheet, {content}" in message
+    )
+    assert not ImportJob.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("filename", "make"),
+    [
+        ("students.xls", xlsx_bytes),  # a workbook under another workbook's name: same cells
+        ("students.xlsx", xls_bytes),
+        ("students", csv_bytes),  # no ending: the content alone decides, as before
+        ("students.dat", csv_bytes),
+    ],
+)
+def test_a_name_that_does_not_contradict_the_content_imports(upload, school, filename, make):  # type: ignore[no-untyped-def]
+    job = upload(make([row_of()]), filename=filename)
+    assert job.state == JobState.IMPORTED, (job.message, job.errors)
+
+
+def test_without_a_name_only_the_content_counts():
+    """Bytes in memory carry no name (the CLI and the pages pass an open or uploaded file)."""
+    content = csv_bytes([row_of()])
+    assert _check(content).kind == "csv"
+    with pytest.raises(safety.UnsafeFile):
+        safety.check_upload(io.BytesIO(content), len(content), filename="students.xlsx")
+    named = io.BytesIO(content)
+    named.name = "/tmp/students.xlsx"  # type: ignore[misc]
+    with pytest.raises(safety.UnsafeFile):
+        safety.check_upload(named, len(content))

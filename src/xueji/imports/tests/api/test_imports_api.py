@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from xueji.access.models import Role
-from xueji.imports.tests.sheets import csv_bytes, row_of
+from xueji.imports.tests.sheets import csv_bytes, row_of, xlsx_bytes
 from xueji.testing.api import api_as
 from xueji.testing.factories import member
 
@@ -53,6 +53,12 @@ def test_a_zip_bomb_is_refused_with_its_code(registrar, school, tmp_path):
         bomb.writestr("xl/worksheets/sheet1.xml", b"\0" * 50 * 2**20)
     response = _post_file(api_as(registrar), path.read_bytes(), "bomb.xlsx")
     assert response.status_code == 400 and response.json()["code"] == "zip_bomb"
+
+
+def test_a_workbook_named_csv_is_refused_with_its_code(registrar, school):
+    response = _post_file(api_as(registrar, language="en"), xlsx_bytes([row_of()]), "s.csv")
+    assert response.status_code == 400 and response.json()["code"] == "name_kind_mismatch"
+    assert "spreadsheet, Excel (.xlsx)" in response.json()["message"]
 
 
 def test_a_county_cannot_upload_but_reads(registrar, school):

@@ -83,6 +83,20 @@ def test_a_refused_file_is_reported_on_the_page(registrar, school):
     assert not ImportJob.objects.exists()
 
 
+def test_a_text_file_named_xlsx_is_refused_on_the_page_saying_so(registrar, school):
+    from django.conf import settings
+
+    from xueji.imports.tests.sheets import csv_bytes
+
+    client = _client(registrar)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    upload = SimpleUploadedFile("新生.xlsx", csv_bytes([row_of()]))
+    response = client.post("/imports/upload/", {"purpose": "students", "file": upload}, follow=True)
+    page = response.content.decode()
+    assert "name says Excel (.xlsx), but its content is a text (CSV) file" in page
+    assert not ImportJob.objects.exists()
+
+
 def test_templates_download(registrar, school):
     for purpose in ("students", "updates"):  # intake: a junior or senior high school's (below)
         response = _client(registrar).get(f"/imports/templates/{purpose}.xlsx")
