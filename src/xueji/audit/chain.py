@@ -12,18 +12,14 @@ import datetime
 import hashlib
 import ipaddress
 import json
-import re
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from xueji.core.exports import mask_identifiers
+
 # The "previous hash" of the first entry ever written.
 GENESIS_HASH = "0" * 64
-
-# Identifier-like runs: an 18-character resident ID (17 digits and a check character), also inside
-# a G/J/L student number. Audit details never keep one in clear: the trail is read by auditors
-# and dumped with the database.
-_IDENTIFIER = re.compile(r"(?<![0-9A-Za-z])([GJLgjl]?)(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
 
 # The fields of an entry that its hash covers, in the canonical JSON's key names.
 HASHED_FIELDS = (
@@ -48,7 +44,10 @@ HASHED_FIELDS = (
 def _clean_text(text: str) -> str:
     # PostgreSQL text and jsonb refuse NUL; an attacker's path or form value may carry one.
     text = text.replace("\x00", "\ufffd")
-    return _IDENTIFIER.sub(lambda m: m[1] + m[2] + "*" * 8 + m[4][-4:], text)
+    # Audit details never keep an identity number in clear (the trail is read by auditors and
+    # dumped with the database), and a mistyped or old 15-digit one is as private as a valid one:
+    # the one masking exports use, so both agree on what counts as a number to hide.
+    return mask_identifiers(text)
 
 
 def _clean(value: Any) -> Any:
@@ -63,7 +62,8 @@ def _clean(value: Any) -> Any:
 
 def json_value(value: Any) -> Any:
     """A JSON-native copy of `value` (dates, UUIDs, decimals become strings), with NUL removed and
-    resident ID numbers masked: what is stored is exactly what is hashed."""
+    identity numbers (runs of 15 to 20 digits, also in student numbers) masked in its text: what
+    is stored is exactly what is hashed."""
     if value is None:
         return None
     return _clean(json.loads(json.dumps(value, cls=DjangoJSONEncoder)))

@@ -118,6 +118,40 @@ def test_values_are_stored_as_hashed_json_without_identifiers_or_nul():
     assert chain.entry_hash(stored.prev_hash, stored) == stored.hash
 
 
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        ("11010520100305001", "110105*******5001"),  # a resident ID missing a digit
+        ("1101052010030500123", "110105*********0123"),  # one digit too many
+        ("110105100305001", "110105*****5001"),  # an old 15-digit ID
+        ("11010520100305001x", "110105********001x"),
+    ],
+)
+def test_a_number_of_any_identity_length_is_masked_as_exports_mask_it(number, masked):
+    """Audit details and exports hide the same numbers: not only a well-formed 18-character
+    resident ID but any run of 15 to 20 digits, however mistyped or old."""
+    from xueji.core.exports import mask_identifiers
+
+    entry = audit_record(
+        actor=None,
+        action="test.values",
+        detail={"id": number, "text": f"查询 {number} 无结果", number: "as a key"},
+        after={"id_number": number},
+    )
+    stored = AuditEntry.objects.get(pk=entry.pk)
+    assert stored.detail == {"id": masked, "text": f"查询 {masked} 无结果", masked: "as a key"}
+    assert stored.after == {"id_number": masked}
+    assert mask_identifiers(number) == masked
+    assert chain.entry_hash(stored.prev_hash, stored) == stored.hash
+
+
+def test_shorter_numbers_and_numbers_inside_words_are_kept():
+    """A phone number, a school code or a hash is not an identity number."""
+    detail = {"phone": "13800138000", "school": "4403040001", "sha": "ab" + "1" * 20 + "cd"}
+    entry = audit_record(actor=None, action="test.values", detail=detail)
+    assert AuditEntry.objects.get(pk=entry.pk).detail == detail
+
+
 def test_writes_stop_when_the_chain_head_was_removed(write_entries, attacker_sql):
     write_entries(2)
     attacker_sql("DELETE FROM audit_auditchainhead", None)
