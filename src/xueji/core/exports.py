@@ -351,10 +351,15 @@ def export_response(
     fmt: str,
     reveal: bool = False,
     count: int | None = None,
+    filters: Mapping[str, Any] | None = None,
 ) -> Any:
     """Rows the caller selected within their scope (a list, a queryset or any iterator, read
     once) as a streamed CSV or XLSX response; masked unless revealed, audited (`count` names
-    the number of rows of an iterator for the audit entry of a CSV)."""
+    the number of rows of an iterator for the audit entry of a CSV, `filters` what the rows
+    were chosen by)."""
+    detail: dict[str, Any] = {"columns": [column.key for column in columns]}
+    if filters:
+        detail["filters"] = dict(filters)
     return lines_response(
         actor=actor,
         name=name,
@@ -362,5 +367,5 @@ def export_response(
         fmt=fmt,
         rows=_count(rows) if count is None else count,
         reveal=reveal,
-        detail={"columns": [column.key for column in columns]},
+        detail=detail,
     )

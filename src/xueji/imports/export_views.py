@@ -13,7 +13,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import OuterRef, Subquery
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotFound,
+)
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -23,9 +29,10 @@ from xueji.access.scope import may, school_in_area, scope_of
 from xueji.core.exports import FORMATS, MASK_ID_NUMBER, MASK_STUDENT_NUMBER, Column, export_response
 from xueji.schools.models import GRADE_LABELS, School, grade_label
 from xueji.schools.selectors import class_get
+from xueji.students.forms import StudentSearchForm, student_search_form
 from xueji.students.identity import STUDENT_ID_NUMBER, STUDENT_NUMBER, unseal
 from xueji.students.models import Placement, Student
-from xueji.students.selectors import students_in_scope
+from xueji.students.selectors import student_matches, students_in_scope
 
 CHUNK = 2_000
 
@@ -135,6 +142,15 @@ def _no_such_school(text: str) -> HttpResponse:
     return HttpResponseNotFound(message, content_type="text/plain; charset=utf-8")
 
 
+def _refused_criteria(form: StudentSearchForm) -> HttpResponse:
+    """The form's errors as plain text, each after the label of its field."""
+    lines: list[str] = []
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else None
+        lines.extend(f"{label}: {error}" if label else str(error) for error in errors)
+    return HttpResponseBadRequest("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
 @require_GET
 @login_required
 @requires(Action.EXPORT)
@@ -168,17 +184,32 @@ def roster(request: HttpRequest, class_id: int, fmt: str) -> HttpResponse:
 @requires(Action.EXPORT)
 def records(request: HttpRequest, fmt: str) -> HttpResponse:
     """Every record the user may list (a school's, a county's ...), optionally of one school
-    (`?school=` its 10-digit school code, or its internal id); a school that does not exist or
-    lies outside the area answers 404 with the reason, never an empty file."""
+    (`?school=` its 10-digit school code, or its internal id), narrowed by the search page's
+    criteria (?q=&grade=&class=, read by the same form); a school that does not exist or lies
+    outside the area answers 404 with the reason, criteria the form refuses 400 with its
+    errors, never an empty or unfiltered file."""
     fmt = _format(fmt)
-    students = students_in_scope(request.user, Action.STUDENT_VIEW_LIST).order_by("id")
-    name = "学籍名单"
+    form = student_search_form(request.user, request.GET)
+    if not form.is_valid():
+        return _refused_criteria(form)
+    school = None
     text = request.GET.get("school", "").strip()
     if text:
         school = school_named(request.user, text)
         if school is None:
             return _no_such_school(text)
-        students = students.filter(school_id=school.pk)
+    students = student_matches(
+        request.user,
+        query=form.cleaned_data["q"],
+        school_id=None if school is None else school.pk,
+        grade=form.cleaned_data["grade"],
+        class_id=form.cleaned_data.get("class_id"),
+    )
+    if not form.has_criteria:
+        # A whole area can be a million rows: streamed in primary-key order, as it always was.
+        students = students.order_by("id")
+    name = "-".join(["学籍名单", *form.described()])
+    if school is not None:
         name = f"{school.name}-{name}"
     reveal = _reveal(request)
     response: HttpResponse = export_response(
@@ -189,5 +220,6 @@ def records(request: HttpRequest, fmt: str) -> HttpResponse:
         fmt=fmt,
         reveal=reveal,
         count=students.count(),
+        filters=form.filters(),
     )
     return response

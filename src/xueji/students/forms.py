@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -11,8 +12,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from xueji.core import codes
+from xueji.core.exports import mask_document_number
+from xueji.core.idnumbers import normalize
 from xueji.geo.forms import DivisionPicker
 from xueji.schools.models import SchoolClass, grade_label
+from xueji.students.selectors import search_choices
 from xueji.students.validation import FamilyMemberData, StudentData
 
 BLANK: list[tuple[Any, Any]] = [("", "—")]
@@ -342,6 +346,7 @@ class StudentSearchForm(forms.Form):
     ):
         super().__init__(*args, **kwargs)
         classes = list(classes)
+        self.classes = {school_class.pk: school_class for school_class in classes}
         self.fields["grade"].choices = [("", _("All grades"))] + [  # type: ignore[attr-defined]
             (grade, grade_label(grade)) for grade in grades
         ]
@@ -356,7 +361,58 @@ class StudentSearchForm(forms.Form):
         # The URL names the class parameter "class", a Python keyword.
         return "class" if field_name == "class_id" else super().add_prefix(field_name)
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # Without the class field a ?class= would be dropped unseen, and an export would then
+        # hold the whole area instead of the class asked for.
+        if "class_id" not in self.fields and self.data.get("class"):
+            raise ValidationError(_("No class can be chosen here: search by grade instead."))
+        return cleaned
+
     @property
     def has_criteria(self) -> bool:
         data = getattr(self, "cleaned_data", {})
         return bool(data.get("q") or data.get("grade") is not None or data.get("class_id"))
+
+    def query_string(self) -> str:
+        """The criteria as URL parameters (q, grade, class), e.g. for the export links."""
+        data = self.cleaned_data
+        params = {"q": data.get("q"), "grade": data.get("grade"), "class": data.get("class_id")}
+        return urlencode({key: value for key, value in params.items() if value not in ("", None)})
+
+    def described(self) -> list[str]:
+        """The criteria in words, for a file name: grade, class, the query (a number masked)."""
+        data = self.cleaned_data
+        school_class = self.classes.get(data.get("class_id") or 0)
+        grade = school_class.grade if school_class else data.get("grade")
+        parts = [] if grade is None else [grade_label(grade)]
+        if school_class is not None:
+            parts.append(school_class.name)
+        if data.get("q"):
+            parts.append(self.query_shown())
+        return parts
+
+    def query_shown(self) -> str:
+        """The query as it may be written down (file names, the audit trail): a student or ID
+        number masked, since those travel far beyond the registry."""
+        query = self.cleaned_data.get("q", "").strip()
+        if any(ch.isdigit() for ch in query):
+            return mask_document_number(normalize(query))
+        return query
+
+    def filters(self) -> dict[str, Any]:
+        """The criteria for the audit entry of an export."""
+        data = self.cleaned_data
+        filters = {
+            "q": self.query_shown(),
+            "grade": data.get("grade"),
+            "class_id": data.get("class_id"),
+        }
+        return {key: value for key, value in filters.items() if value not in ("", None)}
+
+
+def student_search_form(user: Any, data: Mapping[str, Any] | None) -> StudentSearchForm:
+    """The search form with the grades and classes the user may narrow a search to; the search
+    page and the records export build it alike, so an export holds what the page showed."""
+    grades, classes = search_choices(user)
+    return StudentSearchForm(data, grades=grades, classes=classes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -12,6 +13,7 @@ from xueji.access.policy import Action
 from xueji.access.scope import scope_of, students_visible
 from xueji.core.codes import IdDocType
 from xueji.core.idnumbers import normalize
+from xueji.schools.models import MAX_GRADE, MIN_GRADE, SchoolClass
 from xueji.students.identity import document_index, number_index
 from xueji.students.models import ON_ROLL_STATES, Placement, Student, StudentNumberAlias
 
@@ -64,23 +66,22 @@ def student_by_number(
     return None
 
 
-def student_search(
+def student_matches(
     user: Any,
     *,
     query: str = "",
     school_id: int | None = None,
     grade: int | None = None,
     class_id: int | None = None,
-    limit: int = 50,
-) -> list[Student]:
-    """Search by number, name (prefix), pinyin or pinyin initials, within school, grade or class."""
+) -> QuerySet[Student]:
+    """All matches of a search by number, name, pinyin or initials, school, grade or class."""
+    students = students_in_scope(user, Action.STUDENT_VIEW_LIST).select_related("school")
     query = query.strip()
     if query:
         exact = student_by_number(user, query)
         if exact is not None:
-            return [exact]
-    students = students_in_scope(user, Action.STUDENT_VIEW_LIST).select_related("school")
-    if query:
+            # A full number names one record; grade and class do not narrow it further.
+            return students.filter(pk=exact.pk)
         lowered = query.lower().replace(" ", "")
         if _LATIN.match(lowered):
             students = students.filter(
@@ -97,7 +98,57 @@ def student_search(
         if class_id is not None:
             open_placements = open_placements.filter(school_class_id=class_id)
         students = students.filter(pk__in=open_placements.values("student_id"))
-    return list(students.order_by("name_pinyin", "id")[:limit])
+    return students.order_by("name_pinyin", "id")
+
+
+def student_search(
+    user: Any,
+    *,
+    query: str = "",
+    school_id: int | None = None,
+    grade: int | None = None,
+    class_id: int | None = None,
+    limit: int = 50,
+) -> list[Student]:
+    """The first `limit` matches of student_matches, in pinyin order."""
+    matches = student_matches(
+        user, query=query, school_id=school_id, grade=grade, class_id=class_id
+    )
+    return list(matches[:limit])
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    students: list[Student]
+    total: int
+
+
+def student_search_page(
+    user: Any,
+    *,
+    query: str = "",
+    grade: int | None = None,
+    class_id: int | None = None,
+    limit: int = 50,
+) -> SearchPage:
+    """The first `limit` matches of a search and how many there are in all."""
+    matches = student_matches(user, query=query, grade=grade, class_id=class_id)
+    students = list(matches[:limit])
+    # Fewer than a page: the page is all of them, no second query needed.
+    total = len(students) if len(students) < limit else matches.count()
+    return SearchPage(students=students, total=total)
+
+
+def search_choices(user: Any) -> tuple[list[int], list[SchoolClass]]:
+    """The grades and classes a user's search may be narrowed to."""
+    from xueji.schools.selectors import school_classes, school_get
+
+    scope = scope_of(user)
+    if scope is None or not scope.is_school or scope.school_id is None:
+        return list(range(MIN_GRADE, MAX_GRADE + 1)), []
+    school = school_get(user, scope.school_id)
+    grades = list(school.grades) if school else []
+    return grades, school_classes(user, scope.school_id)
 
 
 def class_roster(user: Any, class_id: int) -> list[Student]:

@@ -21,25 +21,25 @@ from xueji.access.decorators import requires
 from xueji.access.policy import Action, home_page
 from xueji.access.scope import may, may_register_at, scope_of
 from xueji.core.errors import FieldErrors, NotFound, ServiceError
-from xueji.schools.models import MAX_GRADE, MIN_GRADE
 from xueji.schools.selectors import bureau_overview, school_classes, school_get, school_overview
 from xueji.students.forms import (
     MAX_FAMILY_MEMBERS,
     FamilyMemberForm,
     StudentRegistrationForm,
-    StudentSearchForm,
     apply_field_errors,
     family_formset,
+    student_search_form,
 )
 from xueji.students.selectors import (
     class_with_roster,
     student_numbers_revealed,
     student_record,
-    student_search,
+    student_search_page,
 )
 from xueji.students.services import AgeNeedsConfirmation, student_register
 
 SCHOOLS_PER_PAGE = 50
+SEARCH_LIMIT = 50
 
 
 def not_found(request: HttpRequest) -> HttpResponse:
@@ -214,23 +214,23 @@ def roster(request: HttpRequest, class_id: int) -> HttpResponse:
 @requires(Action.STUDENT_VIEW_LIST)
 def search(request: HttpRequest) -> HttpResponse:
     """Find students by name, pinyin, initials, student number or ID number; htmx live."""
-    scope = scope_of(request.user)
-    if scope is not None and scope.is_school and scope.school_id is not None:
-        classes = school_classes(request.user, scope.school_id)
-        school = school_get(request.user, scope.school_id)
-        grades = list(school.grades) if school else []
-    else:
-        classes, grades = [], list(range(MIN_GRADE, MAX_GRADE + 1))
-    form = StudentSearchForm(request.GET, grades=grades, classes=classes)
-    results = None
+    form = student_search_form(request.user, request.GET)
+    found = None
     if form.is_valid() and form.has_criteria:
-        results = student_search(
+        found = student_search_page(
             request.user,
             query=form.cleaned_data["q"],
             grade=form.cleaned_data["grade"],
             class_id=form.cleaned_data.get("class_id"),
+            limit=SEARCH_LIMIT,
         )
-    context = {"form": form, "results": results, "limit": 50}
+    context = {
+        "form": form,
+        "results": None if found is None else found.students,
+        "total": None if found is None else found.total,
+        "export_query": "" if found is None else form.query_string(),
+        "limit": SEARCH_LIMIT,
+    }
     if getattr(request, "htmx", False) and not request.htmx.boosted:  # type: ignore[attr-defined]
         return render(request, "students/_search_results.html", context)
     return render(request, "students/search.html", context)

@@ -1,0 +1,116 @@
+"""The search page's export links follow the search: in the results the htmx form replaces,
+carrying the criteria and the number of all matches (not only the shown ones), leading to a file
+of exactly those records; without criteria they offer the whole area, and only to a role that
+may export."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import re
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from xueji.schools.models import SchoolClass
+from xueji.students import views
+from xueji.students.models import Student
+from xueji.students.services import student_register
+from xueji.testing.factories import SchoolClassFactory, student_data
+from xueji.verification.models import VerificationWindow
+
+from .conftest import Registry, client_as
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+def _links(html: str) -> set[str]:
+    return {href.replace("&amp;", "&") for href in re.findall(r'href="(/exports/[^"]*)"', html)}
+
+
+def _register(registry: Registry, school_class: SchoolClass, name: str) -> Student:
+    return student_register(
+        actor=registry.registrar_a, school_class_id=school_class.pk, data=student_data(name=name)
+    ).student
+
+
+@pytest.fixture
+def class_2(registry: Registry) -> SchoolClass:
+    """Class 1-2 of school A with three 张 (zc…) and a 李; class 1-1 holds 张春铭 already."""
+    school_class = SchoolClassFactory(school=registry.school_a, grade=1, number=2, name="2班")
+    for name in ("张春雨", "张春华", "张春燕", "李明"):
+        _register(registry, school_class, name)
+    return school_class
+
+
+def test_the_links_carry_the_criteria_and_the_count_of_all_matches(registry, class_2, monkeypatch):
+    # Three matches, two shown (raising=False: the test fails on the page, not on the patch).
+    monkeypatch.setattr(views, "SEARCH_LIMIT", 2, raising=False)
+    client = client_as(registry.registrar_a)
+    response = client.get("/students/search/", {"q": "zc", "class": class_2.pk}, headers=HTMX)
+    html = response.content.decode()
+    assert "<html" not in html
+    assert len(re.findall(r'href="/students/[0-9a-f-]+/"', html)) == 2
+    query = f"q=zc&class={class_2.pk}"
+    assert _links(html) == {f"/exports/students.xlsx?{query}", f"/exports/students.csv?{query}"}
+    assert "Export these 3 results (Excel)" in html and "Export these 3 results (CSV)" in html
+    assert "3 students found" in html and "Only the first 2 are shown" in html
+    assert "Export all records in your area" not in html
+
+    download = client.get(f"/exports/students.csv?{query}")
+    assert download.status_code == 200
+    text = b"".join(download.streaming_content).decode("utf-8-sig")
+    names = sorted(line[1] for line in list(csv.reader(io.StringIO(text)))[1:])
+    assert names == ["张春华", "张春燕", "张春雨"]
+
+
+def test_the_full_page_has_the_same_links_in_the_results(registry, class_2):
+    page = client_as(registry.registrar_a).get("/students/search/", {"grade": 1}).content.decode()
+    assert _links(page) == {"/exports/students.xlsx?grade=1", "/exports/students.csv?grade=1"}
+    assert "Export these 5 results (Excel)" in page
+
+
+def test_without_criteria_the_results_offer_the_whole_area(registry):
+    html = client_as(registry.registrar_a).get("/students/search/", headers=HTMX).content.decode()
+    assert _links(html) == {"/exports/students.xlsx", "/exports/students.csv"}
+    assert "Export all records in your area (Excel)" in html
+
+
+def test_a_search_without_matches_offers_no_export(registry):
+    page = client_as(registry.registrar_a).get("/students/search/", {"q": "zzz"}).content.decode()
+    assert "No student found" in page
+    assert _links(page) == set()
+
+
+@pytest.fixture
+def class_teacher(registry: Registry) -> Any:
+    """The class teacher of class A, who may search it while the window is open, not export."""
+    from xueji.access.tests.world import ensure_terms
+    from xueji.schools.models import Term
+
+    registry.class_a.class_teacher = registry.teacher_a
+    registry.class_a.save(update_fields=["class_teacher"])
+    today = timezone.localdate()
+    start_year = today.year if today.month >= 9 else today.year - 1
+    ensure_terms(start_year)
+    VerificationWindow.objects.create(
+        county_id=registry.school_a.county_id,
+        term=Term.objects.filter(academic_year__start_year=start_year).first(),
+        opens_on=today - datetime.timedelta(days=1),
+        closes_on=today + datetime.timedelta(days=1),
+        opened_by=registry.futian,
+    )
+    return registry.teacher_a
+
+
+def test_only_a_role_that_may_export_sees_the_links(registry, class_teacher):
+    wanted = {"q": "zcm"}
+    for user, offered in ((registry.registrar_a, True), (class_teacher, False)):
+        html = client_as(user).get("/students/search/", wanted, headers=HTMX).content.decode()
+        assert f"/students/{registry.student_a.pk}/" in html
+        assert bool(_links(html)) is offered
+        assert ("Export the 1 result (Excel)" in html) is offered
