@@ -213,9 +213,27 @@ def _sheet_name(title: str) -> str:
     return cleaned[:31] or "Sheet1"
 
 
+# What no file system (Windows' included) takes in a file name.
+_UNSAFE_IN_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+
+
 def safe_filename(name: str, fmt: str) -> str:
-    safe = re.sub(r"[^\w.-]+", "_", name, flags=re.UNICODE).strip("_") or "export"
-    return f"{safe}.{fmt}"
+    """A file name keeping the name's Chinese, ×, · and spaces, as a registrar would name the
+    file; only the characters no file system takes are replaced."""
+    cleaned = _UNSAFE_IN_FILENAME.sub("_", name).strip(" ._") or "export"
+    return f"{cleaned}.{fmt}"
+
+
+def content_disposition(name: str, fmt: str, fallback: str = "") -> str:
+    """An attachment named `name` (RFC 5987 filename*, UTF-8), with an ASCII `fallback` for the
+    clients that cannot read that ("export" when none is given)."""
+    from urllib.parse import quote
+
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "_", fallback).strip("_") or "export"
+    return (
+        f'attachment; filename="{plain}.{fmt}"; '
+        f"filename*=UTF-8''{quote(safe_filename(name, fmt), safe='')}"
+    )
 
 
 # ---- permission and audit ----------------------------------------------------------------------
@@ -306,13 +324,14 @@ def lines_response(
     reveal: bool = False,
     bold: Callable[[int, int], bool] = lambda r, c: r == 0,
     widths: Mapping[int, float] | None = None,
+    fallback: str = "",
 ) -> Any:
     """An HTTP response streaming lines of safe cells as CSV, or sending them as XLSX written
-    to a temporary file; audited (with `detail`) before the first byte goes out."""
+    to a temporary file; audited (with `detail`) before the first byte goes out. The file is
+    called `name`, or `fallback` (ASCII) by clients that cannot read a UTF-8 file name."""
     from django.http import FileResponse, StreamingHttpResponse
 
     _allow(actor, fmt, reveal)
-    filename = safe_filename(name, fmt)
     if fmt == "csv":
         _audit(actor, {"table": name, "format": fmt, "rows": rows, "revealed": reveal, **detail})
         response: Any = StreamingHttpResponse(csv_chunks(lines), content_type=FORMATS[fmt])
@@ -331,15 +350,9 @@ def lines_response(
         )
         handle.seek(0)
         response = FileResponse(handle, content_type=FORMATS[fmt])
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
+    response["Content-Disposition"] = content_disposition(name, fmt, fallback)
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _quote(filename: str) -> str:
-    from urllib.parse import quote
-
-    return quote(filename)
 
 
 def export_response(

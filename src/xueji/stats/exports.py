@@ -10,11 +10,9 @@ what it covers: 福田区-2025-12-01-年级×年龄×性别.xlsx.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from django.utils.translation import gettext as _
 
@@ -29,10 +27,9 @@ __all__ = ["Coverage", "coverage", "neutralise", "response", "rows_of", "to_csv"
 WIDTHS = {0: 28}
 # Between the dimensions of a table, in its notes and its file name.
 TIMES = "×"
+
+
 # Characters no file name may hold (Windows' list, and control characters).
-_UNSAFE_IN_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
-
-
 @dataclass(frozen=True)
 class Coverage:
     """What an exported table covers: the area, the date or period, the dimensions; and the
@@ -136,23 +133,6 @@ def to_xlsx(
     return output.getvalue()
 
 
-def filename(name: str, fmt: str) -> str:
-    """A file name keeping the name's Chinese, ×, · and spaces; only characters no file system
-    takes are replaced."""
-    cleaned = _UNSAFE_IN_FILENAME.sub("_", name).strip(" ._") or "export"
-    return f"{cleaned}.{fmt}"
-
-
-def content_disposition(name: str, fallback: str, fmt: str) -> str:
-    """An attachment named `name` (RFC 5987 filename*, UTF-8), with an ASCII `fallback` for the
-    clients that cannot read it."""
-    plain = re.sub(r"[^A-Za-z0-9._-]+", "_", fallback).strip("_") or "export"
-    return (
-        f'attachment; filename="{plain}.{fmt}"; '
-        f"filename*=UTF-8''{quote(filename(name, fmt), safe='')}"
-    )
-
-
 def response(
     *,
     actor: Any,
@@ -167,7 +147,8 @@ def response(
     covered = coverage(report, table) if report is not None else None
     heading = covered.lines if covered is not None else ()
     name = covered.name if covered is not None else f"{page}-{table.key}"
-    http = lines_response(
+    period = covered.period if covered is not None else ""
+    return lines_response(
         actor=actor,
         name=name,
         lines=rows_of(table, note, heading),
@@ -176,9 +157,5 @@ def response(
         detail={"page": page, "key": table.key, "suppressed": table.suppressed},
         bold=_bold(heading),
         widths=WIDTHS,
+        fallback="-".join(part for part in (page, table.key, period) if part),
     )
-    period = covered.period if covered is not None else ""
-    http["Content-Disposition"] = content_disposition(
-        name, "-".join(part for part in (page, table.key, period) if part), fmt
-    )
-    return http

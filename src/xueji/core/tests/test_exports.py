@@ -4,6 +4,7 @@ import csv
 import datetime
 import io
 import re
+import urllib.parse
 import zipfile
 
 import pytest
@@ -15,6 +16,7 @@ from xueji.core.exports import (
     MASK_ID_NUMBER,
     MASK_STUDENT_NUMBER,
     Column,
+    content_disposition,
     export_table,
     mask_identifiers,
     neutralise,
@@ -123,7 +125,7 @@ def test_export_table_needs_the_export_permission_and_is_audited():
     exported = export_table(
         actor=viewer, name="学生名单 2026", columns=COLUMNS, rows=ROWS, fmt="csv"
     )
-    assert exported.filename == "学生名单_2026.csv"
+    assert exported.filename == "学生名单 2026.csv"
     assert exported.content_type.startswith("text/csv")
     assert RESIDENT not in exported.content.decode("utf-8-sig")
     entry = AuditEntry.objects.get(action="export")
@@ -193,3 +195,12 @@ def test_csv_and_xlsx_are_written_in_constant_memory(tmp_path):
     small = peak(5_000, lambda lines: write_xlsx(path, lines))
     large = peak(50_000, lambda lines: write_xlsx(path, lines))
     assert large < 2 * small
+
+
+def test_a_file_name_keeps_what_a_registrar_typed_and_drops_what_no_file_system_takes():
+    disposition = content_disposition("福田区·一年级 1/2班: 年级×性别", "xlsx", "grade-sex")
+    plain, utf8 = disposition.removeprefix("attachment; ").split("; ")
+    assert plain == 'filename="grade-sex.xlsx"'
+    name = urllib.parse.unquote(utf8.removeprefix("filename*=UTF-8''"))
+    assert name == "福田区·一年级 1_2班_ 年级×性别.xlsx"
+    assert 'filename="export.csv"' in content_disposition("名单", "csv")
