@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from xueji.access.decorators import endpoint_requires
@@ -16,7 +16,7 @@ from xueji.access.policy import Action
 from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
 from xueji.core.errors import NotFound
 from xueji.imports import columns as cols
-from xueji.imports.models import ImportJob
+from xueji.imports.models import ImportJob, JobState
 from xueji.imports.pipeline import CellError
 from xueji.imports.reports import template_for
 from xueji.imports.selectors import import_job_get, import_jobs_visible
@@ -26,6 +26,21 @@ router = Router(tags=["imports"])
 
 RESPONSES: dict[int, Any] = {404: ErrorOut, **COMMON_ERRORS}
 ERRORS_RETURNED = 10_000
+JOBS_LIMIT_MAX = 200
+
+
+class ImportParams(Schema):
+    state: JobState | None = Field(None, description="Only imports in this state.")
+    purpose: Literal["students", "updates", "intake"] | None = Field(
+        None, description="Only imports of this kind."
+    )
+    school: str = Field(
+        "",
+        max_length=64,
+        description="The school's 10-digit code, or the start of its code or name.",
+    )
+    limit: int = Field(JOBS_LIMIT_MAX, ge=1, le=JOBS_LIMIT_MAX)  # 200: what the list gave before
+    offset: int = Field(0, ge=0)
 
 
 class ErrorItemOut(Schema):
@@ -52,8 +67,16 @@ class JobOut(Schema):
     finished_at: datetime.datetime | None
 
 
+class ImportedClassOut(Schema):
+    class_id: int
+    count: int
+
+
 class JobDetailOut(JobOut):
     errors: list[ErrorItemOut]
+    classes: list[ImportedClassOut] = Field(
+        description="Records written per class (an updates import: updated, by current class)."
+    )
 
 
 def _job_out(job: ImportJob) -> dict[str, Any]:
@@ -89,13 +112,21 @@ def _detail(request: HttpRequest, job: ImportJob) -> dict[str, Any]:
                 "message": e.message_en if english else e.message_zh,
             }
         )
-    return {**_job_out(job), "errors": errors}
+    classes = [{"class_id": pk, "count": count} for pk, count in job.classes]
+    return {**_job_out(job), "errors": errors, "classes": classes}
 
 
 @router.get("/", response={200: list[JobOut], **RESPONSES}, summary="Imports in your area")
 @endpoint_requires(Action.IMPORT_VIEW)
-def list_imports(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_job_out(job) for job in import_jobs_visible(caller(request))[:200]]
+def list_imports(request: HttpRequest, params: Query[ImportParams]) -> list[dict[str, Any]]:
+    """Newest first, by state, kind and school; pages follow `limit` and `offset`."""
+    jobs = import_jobs_visible(
+        caller(request),
+        state=params.state or "",
+        purpose=params.purpose or "",
+        school=params.school,
+    )
+    return [_job_out(job) for job in jobs[params.offset : params.offset + params.limit]]
 
 
 @router.post(

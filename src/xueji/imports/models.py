@@ -48,6 +48,10 @@ class ImportJob(models.Model):
     # plus the file-level message in `message`.
     errors = models.JSONField(default=list, blank=True)
     header = models.JSONField(default=list, blank=True)
+    # What an imported job wrote, per class: [[class id, students], ...] (for an updates import,
+    # the updated records by the class they sit in). The classes' own rosters are the records;
+    # this only links the job to them, so nothing is added to the students' tables.
+    classes = models.JSONField(default=list, blank=True)
     message = models.TextField(blank=True)  # in Chinese
     message_en = models.TextField(blank=True)
     created_by = models.ForeignKey(

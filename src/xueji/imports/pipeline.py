@@ -31,6 +31,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -789,6 +790,7 @@ STAGING: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (EVENT_TABLE, "xueji_import_event", EVENT_COLUMNS),
 )
 STAGED_STUDENT = STAGING[0][1]
+STAGED_PLACEMENT = STAGING[2][1]
 WHERE_IN_FILE = ("chunk", "chunk_row")
 # The documents of rows with errors (which are not staged), for the duplicate checks.
 STAGED_DOCUMENT = "xueji_import_document"
@@ -937,6 +939,13 @@ class StudentWriter:
                     cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging}")
                 self.outcome.written = self.staged
                 self.outcome.family_members = self.staged_family
+                # The staged placements are exactly the ones just written: one GROUP BY over
+                # them, before they are dropped, says how many children went into each class.
+                cursor.execute(
+                    f"SELECT school_class_id, COUNT(*) FROM {STAGED_PLACEMENT} "
+                    "GROUP BY school_class_id"
+                )
+                self.outcome.classes = {int(pk): int(count) for pk, count in cursor.fetchall()}
             for _table, staging, _columns in STAGING:
                 cursor.execute(f"DROP TABLE {staging}")
             cursor.execute(f"DROP TABLE {STAGED_DOCUMENT}")
@@ -959,6 +968,8 @@ class Outcome:
     family_members: int = 0
     error_count: int = 0
     errors: list[CellError] = field(default_factory=list)
+    # Records written per class (class pk -> count), kept on the job to link it to the rosters.
+    classes: dict[int, int] = field(default_factory=dict)
 
     # The ID number and student number columns: their values are kept masked whatever they
     # hold (a mistyped number too), not only where they look like a resident ID number.
@@ -1149,6 +1160,8 @@ def import_intake_rows(
                     student_numbers=[number for _row, number in listed],
                 )
             outcome.written += result.admitted
+            if result.admitted:
+                outcome.classes[class_id] = outcome.classes.get(class_id, 0) + result.admitted
         except FieldErrors as refused:
             for key, field_errors in refused.errors.items():
                 for error in field_errors:
@@ -1196,7 +1209,7 @@ def import_updates_rows(
     each change checked with the registration rules (as student_update_other_info checks it);
     written with bulk updates in batches. Call inside one transaction; roll back on errors."""
     from xueji.students.identity import number_index
-    from xueji.students.models import RecordEvent
+    from xueji.students.models import Placement, RecordEvent
     from xueji.students.services import OTHER_INFO_FIELDS
 
     outcome = Outcome.of(layout)
@@ -1284,6 +1297,15 @@ def import_updates_rows(
         Student.objects.bulk_update(changed, [*OTHER_INFO_FIELDS, "updated_at"])
         RecordEvent.objects.bulk_create(events)
         outcome.written += len(changed)
+        # The batch's updated records by the class they sit in: one GROUP BY per batch.
+        by_class = (
+            Placement.objects.filter(end_date__isnull=True, student_id__in=[s.pk for s in changed])
+            .order_by()
+            .values_list("school_class_id")
+            .annotate(count=Count("pk"))
+        )
+        for class_id, count in by_class:
+            outcome.classes[class_id] = outcome.classes.get(class_id, 0) + count
 
     for row, cells in rows:
         outcome.rows += 1

@@ -237,6 +237,7 @@ def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
             else:
                 job.state = JobState.IMPORTED
                 job.rows_written = outcome.written
+                job.classes = sorted([pk, count] for pk, count in outcome.classes.items())
                 try:
                     with transaction.atomic():
                         job.save()
@@ -258,6 +259,7 @@ def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
                             "rows": outcome.rows,
                             "written": outcome.written,
                             "family_members": outcome.family_members,
+                            "classes": job.classes,
                         },
                     )
     except (HeaderError, ServiceError) as refused:
@@ -283,12 +285,16 @@ def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
         job.state = JobState.FAILED
         _say(job, f"{type(error).__name__}: {error}")
         job.finished_at = timezone.now()
+        job.classes = []
+        job.rows_written = 0
         _finish_refused(job)
         raise
     finally:
         progress.close()
     if job.state == JobState.IMPORTED:
         return job
+    # Whatever the outcome had counted was rolled back with the rows: a refused job links nothing.
+    job.classes = []
     if outcome is not None and outcome.error_count and _imported_before(job):
         # A concurrent upload of the same file committed before this one asked the registry
         # about its children: they are "already registered" only because the file is.

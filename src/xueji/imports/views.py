@@ -5,13 +5,17 @@ from __future__ import annotations
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from xueji.access.decorators import requires
@@ -19,14 +23,54 @@ from xueji.access.policy import Action
 from xueji.access.scope import may, scope_of
 from xueji.core.errors import ServiceError
 from xueji.imports import columns as cols
-from xueji.imports.models import ImportJob
+from xueji.imports.models import ImportJob, JobState
 from xueji.imports.pipeline import CellError
 from xueji.imports.reports import error_report_file, template_for
-from xueji.imports.selectors import import_job_get, import_jobs_visible, import_purposes
+from xueji.imports.selectors import (
+    import_job_detail,
+    import_job_get,
+    import_jobs_visible,
+    import_purposes,
+    import_purposes_listed,
+)
 from xueji.imports.services import import_job_create
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ERRORS_ON_PAGE = 500
+JOBS_PER_PAGE = 50
+
+
+class ImportFilterForm(forms.Form):
+    """The filters of the list of imports; the school is asked only above the school level."""
+
+    state = forms.ChoiceField(
+        label=gettext_lazy("State"),
+        required=False,
+        choices=[("", gettext_lazy("Any")), *JobState.choices],
+    )
+    purpose = forms.ChoiceField(label=gettext_lazy("Kind of import"), required=False)
+    school = forms.CharField(
+        label=gettext_lazy("School name or code"),
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": gettext_lazy("e.g. 第一小学 or 4403040001")}
+        ),
+    )
+
+    def __init__(
+        self, *args: Any, purposes: list[tuple[str, str]], with_school: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["purpose"].choices = [("", _("Any")), *purposes]  # type: ignore[attr-defined]
+        if not with_school:
+            del self.fields["school"]
+
+    def clean_school(self) -> str:
+        text = str(self.cleaned_data["school"]).strip()
+        if text.isdigit() and len(text) > 10:
+            raise forms.ValidationError(gettext_lazy("A school code has 10 digits."))
+        return text
 
 
 @require_GET
@@ -34,11 +78,26 @@ ERRORS_ON_PAGE = 500
 @requires(Action.IMPORT_VIEW)
 def import_index(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
+    above_school = scope is not None and not scope.is_school
+    form = ImportFilterForm(
+        request.GET, purposes=import_purposes_listed(request.user), with_school=above_school
+    )
+    page = None
+    if form.is_valid():
+        jobs = import_jobs_visible(
+            request.user,
+            state=form.cleaned_data["state"],
+            purpose=form.cleaned_data["purpose"],
+            school=form.cleaned_data.get("school", ""),
+        )
+        page = Paginator(jobs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "imports/index.html",
         {
-            "jobs": import_jobs_visible(request.user)[:100],
+            "form": form,
+            "page": page,
+            "filtered": form.is_valid() and any(form.cleaned_data.values()),
             "may_import": may(scope, Action.IMPORT_RUN) and scope is not None and scope.is_school,
             "purposes": import_purposes(request.user),
         },
@@ -105,7 +164,10 @@ def _context(job: ImportJob) -> dict[str, object]:
 @login_required
 @requires(Action.IMPORT_VIEW)
 def detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
-    return render(request, "imports/detail.html", _context(_job_or_404(request, job_id)))
+    found = import_job_detail(request.user, job_id)
+    if found is None:
+        raise Http404
+    return render(request, "imports/detail.html", {**_context(found.job), "classes": found.classes})
 
 
 @require_GET

@@ -1,0 +1,58 @@
+"""The page of an imported job says how many students it wrote and links each class's roster."""
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from xueji.access.models import Role
+from xueji.imports.models import JobState
+from xueji.imports.tests.sheets import row_of, xlsx_bytes
+from xueji.schools.models import SchoolClass
+from xueji.testing.factories import member, student_data
+
+pytestmark = pytest.mark.django_db
+
+NAMES = [f"李{a}{b}" for a in "春夏" for b in "明亮华伟强"]
+
+
+def _client(user: Any, language: str | None = None) -> Client:
+    client = Client(headers={"Accept-Language": language} if language else {})
+    client.force_login(user)
+    return client
+
+
+def _rows(html: str) -> dict[str, str]:
+    """Roster link -> count, from the imported classes' table."""
+    section = html[html.index('id="imported"') :]
+    pairs = re.findall(r'<a href="(/classes/\d+/)">[^<]*</a></td>\s*<td class="num">(\d+)', section)
+    return dict(pairs)
+
+
+def test_the_page_links_both_classes_rosters_with_their_counts(registrar, school, upload):
+    rows = [row_of(student_data(name=NAMES[n]), class_number=1 + (n < 3)) for n in range(5)]
+    job = upload(xlsx_bytes(rows))
+    assert job.state == JobState.IMPORTED, job.errors
+    one = SchoolClass.objects.get(school=school, grade=1, number=1)
+    two = SchoolClass.objects.get(school=school, grade=1, number=2)
+    html = _client(registrar).get(f"/imports/{job.pk}/").content.decode()
+    assert _rows(html) == {f"/classes/{one.pk}/": "2", f"/classes/{two.pk}/": "3"}
+    assert "一年级 1班" in html and "一年级 2班" in html
+    english = _client(registrar, "en").get(f"/imports/{job.pk}/").content.decode()
+    assert "5 students imported" in english
+    # The county sees the same links; each roster opens for it.
+    county = _client(member(Role.BUREAU_VIEWER, division=school.county))
+    for link in _rows(county.get(f"/imports/{job.pk}/").content.decode()):
+        assert county.get(link).status_code == 200
+
+
+def test_a_refused_import_links_no_class(registrar, school, upload):
+    good = row_of(student_data(name=NAMES[0]))
+    refused = upload(xlsx_bytes([good, row_of(student_data(name="李3"))]), filename="bad.xlsx")
+    imported = upload(xlsx_bytes([good]))
+    assert (refused.state, imported.state) == (JobState.INVALID, JobState.IMPORTED)
+    client = _client(registrar)
+    html = client.get(f"/imports/{refused.pk}/").content.decode()
+    assert 'id="imported"' not in html and "/classes/" not in html
+    assert len(_rows(client.get(f"/imports/{imported.pk}/").content.decode())) == 1
