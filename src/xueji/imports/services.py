@@ -96,7 +96,7 @@ def import_job_create(
     (enqueue=False: the caller runs import_job_run itself, as the CLI does); a file already
     imported for the school and purpose is refused at once."""
     school = _school_of(actor, purpose)
-    sniffed = safety.check_upload(upload, size)
+    sniffed = safety.check_upload(upload, size, filename=filename)
     digest = hashlib.sha256()
     upload.seek(0)
     while chunk := upload.read(1024 * 1024):
