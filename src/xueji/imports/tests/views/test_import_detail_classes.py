@@ -4,6 +4,7 @@ import re
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from xueji.access.models import Role
@@ -18,8 +19,11 @@ NAMES = [f"李{a}{b}" for a in "春夏" for b in "明亮华伟强"]
 
 
 def _client(user: Any, language: str | None = None) -> Client:
-    client = Client(headers={"Accept-Language": language} if language else {})
+    """A logged-in client; with `language`, having chosen it (the site ignores the browser's)."""
+    client = Client()
     client.force_login(user)
+    if language:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     return client
 
 
