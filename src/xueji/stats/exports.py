@@ -17,6 +17,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from xueji.core.exports import csv_chunks, lines_response, neutralise, safe_cell, write_xlsx
+from xueji.schools.models import SchoolKind
 from xueji.stats.definitions import suppression
 from xueji.stats.policy import small_cell_threshold
 from xueji.stats.selectors import AnnualReport, MobilityReport
@@ -39,12 +40,17 @@ class Coverage:
     period: str
     dimensions: list[str]
     lines: list[tuple[str, str]]
+    # What part of the area's children a table of several alike covers: the kind of school of
+    # each of the annual statistics' grade × age × sex tables (小学, 初级中学, …).
+    part: str = ""
 
     @property
     def name(self) -> str:
-        """福田区-2025-12-01-年级×年龄×性别"""
+        """福田区-2025-12-01-年级×年龄×性别; 福田区-2026-2027-小学-年级×年龄×性别"""
         return "-".join(
-            part for part in (self.area, self.period, TIMES.join(self.dimensions)) if part
+            part
+            for part in (self.area, self.period, self.part, TIMES.join(self.dimensions))
+            if part
         )
 
 
@@ -60,11 +66,22 @@ def _dimensions(table: Table) -> list[str]:
     return [str(table.corner), *([_("Sex")] if by_sex else [])]
 
 
+def _school_kind(table: Table) -> str:
+    """The kind of school an annual table of one kind covers ("annual-primary": 小学), or ""."""
+    kind = table.key.removeprefix("annual-")
+    return str(SchoolKind(kind).label) if kind in SchoolKind.values else ""
+
+
 def coverage(report: Any, table: Table) -> Coverage:
     """What `table` of `report` (a report of xueji.stats.selectors) covers."""
     area = str(report.target.label)
     dimensions = _dimensions(table)
     lines: list[tuple[str, str]] = [(_("Area"), area)]
+    part = _school_kind(table) if isinstance(report, AnnualReport) else ""
+    if part:
+        # Six tables of one school year share area, year and dimensions: without the kind,
+        # their six files would be named alike (the browser numbering them 1 to 5).
+        lines.append((_("Kind of school"), part))
     if isinstance(report, AnnualReport):
         year = f"{report.start_year}-{report.start_year + 1}"
         period = year
@@ -80,7 +97,7 @@ def coverage(report: Any, table: Table) -> Coverage:
         period = report.on.isoformat()
         lines.append((_("As of"), period))
     lines.append((_("Dimensions"), TIMES.join(dimensions)))
-    return Coverage(area=area, period=period, dimensions=dimensions, lines=lines)
+    return Coverage(area=area, period=period, dimensions=dimensions, lines=lines, part=part)
 
 
 def rows_of(

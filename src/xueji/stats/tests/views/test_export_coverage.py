@@ -148,3 +148,15 @@ def test_the_buttons_are_shown_only_to_roles_that_may_export(filled):
     refused = client.get("/stats/dashboard/export/grades.xlsx", {"date": DATE})
     assert refused.status_code == 403
     assert not AuditEntry.objects.filter(action="export").exists()
+
+
+def test_each_annual_table_of_a_kind_of_school_is_named_after_its_kind(filled):
+    # The annual statistics have one grade × age × sex table per kind of school: named only
+    # after area, year and dimensions, the six files of a county would be named alike.
+    client = client_as(filled.users["futian_viewer"])
+    response = client.get("/stats/annual/export/annual-primary.xlsx", {"year": "2026"})
+    assert _filename(response) == "福田区-2026-2027-Primary school-Grade×Age×Sex.xlsx"
+    _sheet, rows = _xlsx(response)
+    assert ["Kind of school", "Primary school"] in [row[:2] for row in rows[1:7]]
+    flows = client.get("/stats/annual/export/annual-flows.csv", {"year": "2026"})
+    assert "Kind of school" not in [line[0] for line in _csv(flows)[1:7] if line]
