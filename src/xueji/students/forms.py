@@ -354,6 +354,9 @@ class StudentSearchForm(forms.Form):
             choices = class_choices(classes)
             choices[0] = ("", _("All classes"))
             self.fields["class_id"].choices = choices  # type: ignore[attr-defined]
+            # A new grade empties the class (behaviours.js), so the search does not go on
+            # with a class of the grade before.
+            self.fields["grade"].widget.attrs["data-clears"] = "#id_class"
         else:
             del self.fields["class_id"]
 
@@ -367,6 +370,26 @@ class StudentSearchForm(forms.Form):
         # hold the whole area instead of the class asked for.
         if "class_id" not in self.fields and self.data.get("class"):
             raise ValidationError(_("No class can be chosen here: search by grade instead."))
+        # A class of another grade than the one chosen (the grade changed after the class was
+        # picked) would find nobody and read as "this grade has no such student"; say so.
+        school_class = self.classes.get(cleaned.get("class_id") or 0)
+        grade = cleaned.get("grade")
+        if school_class is not None and grade is not None and school_class.grade != grade:
+            self.add_error(
+                "class_id",
+                ValidationError(
+                    _(
+                        "%(name)s is a class of %(its_grade)s, not of %(grade)s: choose a class "
+                        "of %(grade)s, or all classes."
+                    ),
+                    code="class_of_another_grade",
+                    params={
+                        "name": school_class.name,
+                        "its_grade": grade_label(school_class.grade),
+                        "grade": grade_label(grade),
+                    },
+                ),
+            )
         return cleaned
 
     @property

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from xueji.access.policy import Action
 from xueji.access.scope import scope_of, students_visible
@@ -131,9 +131,17 @@ def student_search_page(
     class_id: int | None = None,
     limit: int = 50,
 ) -> SearchPage:
-    """The first `limit` matches of a search and how many there are in all."""
+    """The first `limit` matches of a search and how many there are in all; each student with
+    the grade and class it sits in now (`current_grade`, `current_class`, None when it has left),
+    so that two 王浩宇 of one school can be told apart."""
     matches = student_matches(user, query=query, grade=grade, class_id=class_id)
-    students = list(matches[:limit])
+    open_placement = Placement.objects.filter(student=OuterRef("pk"), end_date__isnull=True)
+    students: list[Student] = list(
+        matches.annotate(
+            current_grade=Subquery(open_placement.values("grade")[:1]),
+            current_class=Subquery(open_placement.values("school_class__name")[:1]),
+        )[:limit]
+    )
     # Fewer than a page: the page is all of them, no second query needed.
     total = len(students) if len(students) < limit else matches.count()
     return SearchPage(students=students, total=total)

@@ -2,7 +2,22 @@
 // inline script or event handler (the content security policy allows this site's files only).
 //   <select data-submit-on-change>          submits its form when the choice changes
 //   <button data-remove-closest="fieldset"> removes the nearest enclosing element that matches
+//   <select data-clears="#id_class">        empties that field when its own choice changes
 "use strict";
+
+// In the capture phase, before the change reaches the field's own listeners (an htmx search
+// triggered by it reads the form after this has run).
+document.addEventListener(
+  "change",
+  (event) => {
+    const field = event.target.closest("[data-clears]");
+    const target = field && document.querySelector(field.dataset.clears);
+    if (target) {
+      target.value = "";
+    }
+  },
+  true,
+);
 
 document.addEventListener("change", (event) => {
   const field = event.target.closest("[data-submit-on-change]");

@@ -74,3 +74,17 @@ def test_live_search_returns_only_the_results(registry):
     assert "<html" not in page
     full = client.get("/students/search", {"q": "zcm"}, follow=True).content.decode()
     assert "<html" in full and f"/students/{registry.student_a.pk}/" in full
+
+
+def test_search_results_say_each_students_grade_and_class(registry):
+    # Two 张春… of one school in different classes: the results tell them apart, as the
+    # export of the same search does.
+    other = SchoolClassFactory(school=registry.school_a, grade=2, number=3, name="3班")
+    student_register(
+        actor=registry.registrar_a, school_class_id=other.pk, data=student_data(name="张春雨")
+    )
+    page = client_as(registry.registrar_a).get("/students/search/", {"q": "zc"}).content.decode()
+    rows = page[page.index("<tbody>") : page.index("</tbody>")]
+    assert "<td>Grade 1</td><td>1班</td>" in rows and "<td>Grade 2</td><td>3班</td>" in rows
+    roster = client_as(registry.registrar_a).get(f"/classes/{other.pk}/").content.decode()
+    assert "<td>3班</td>" not in roster  # the roster is one class: no class column

@@ -114,3 +114,28 @@ def test_only_a_role_that_may_export_sees_the_links(registry, class_teacher):
         assert f"/students/{registry.student_a.pk}/" in html
         assert bool(_links(html)) is offered
         assert ("Export the 1 result (Excel)" in html) is offered
+
+
+def test_a_class_of_another_grade_is_said_not_searched_as_nobody(registry, class_2):
+    # The grade changed to 二年级 while 1班 of 一年级 stayed chosen: "no student found" would
+    # read as "二年级 1班 has nobody"; the results say which class belongs to which grade, and
+    # offer no export (of the whole area, or of nothing).
+    client = client_as(registry.registrar_a)
+    wanted = {"grade": 2, "class": class_2.pk}
+    html = client.get("/students/search/", wanted, headers=HTMX).content.decode()
+    assert "2班 is a class of Grade 1, not of Grade 2" in html
+    assert "No student found" not in html and "Type a name to start" not in html
+    assert _links(html) == set()
+    assert client.get("/exports/students.csv", wanted).status_code == 400
+    page = client.get("/students/search/", {"grade": 1}).content.decode()
+    assert 'data-clears="#id_class"' in page  # a new grade empties the class first
+
+
+def test_criteria_the_form_refuses_offer_no_export_of_the_whole_area(registry, class_2):
+    html = (
+        client_as(registry.registrar_a)
+        .get("/students/search/", {"class": 999999}, headers=HTMX)
+        .content.decode()
+    )
+    assert "Nothing was searched: correct the criteria." in html
+    assert "Export all records in your area" not in html and _links(html) == set()
