@@ -37,7 +37,7 @@ class ImportParams(Schema):
     school: str = Field(
         "",
         max_length=64,
-        description="The school's 10-digit code, or the start of its code or name.",
+        description="The school's 10-digit code or the start of it, or any part of its name.",
     )
     limit: int = Field(JOBS_LIMIT_MAX, ge=1, le=JOBS_LIMIT_MAX)  # 200: what the list gave before
     offset: int = Field(0, ge=0)

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from xueji.imports.columns import PURPOSE_LABELS
+from xueji.imports.columns import PURPOSE_LABELS, UPDATES
 
 
 class JobState(models.TextChoices):
@@ -83,6 +83,14 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.state not in (JobState.QUEUED, JobState.RUNNING)
+
+    @property
+    def rows_unchanged(self) -> int:
+        """The rows of an imported updates file that changed nothing (they held what was
+        recorded already): checked, valid, and not among the records written."""
+        if self.state != JobState.IMPORTED or self.purpose != UPDATES:
+            return 0
+        return max(self.rows_total - self.rows_written, 0)
 
     @property
     def percent(self) -> int:

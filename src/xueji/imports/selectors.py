@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from xueji.access.policy import Action
 from xueji.access.scope import NOTHING, area_q, classes_visible, may, scope_of
 from xueji.imports import columns as cols
-from xueji.imports.models import ImportJob
+from xueji.imports.models import ImportJob, JobState
 from xueji.schools.models import School, SchoolClass
 
 NOT_AN_ENTRY_SCHOOL = _(
@@ -61,9 +61,11 @@ def import_jobs_visible(
         jobs = jobs.filter(purpose=purpose)
     term = school.strip()
     if term:
-        # A 10-digit code names one school; its start, or the start of a name, a few. The area
-        # filter above still applies: a school's user finds no other school's imports this way.
-        jobs = jobs.filter(Q(school__code__startswith=term) | Q(school__name__startswith=term))
+        # A 10-digit code names one school, its start a few; a name is found by any part of it,
+        # since a county's schools all begin with its name (福田区第一小学 is found by 第一小学,
+        # as the field's example promises). The area filter above still applies: a school's
+        # user finds no other school's imports this way.
+        jobs = jobs.filter(Q(school__code__startswith=term) | Q(school__name__contains=term))
     return (
         jobs.select_related("school", "created_by")
         .defer("errors", "header", "classes")
@@ -99,6 +101,9 @@ class ImportJobPage:
 
     job: ImportJob
     classes: list[ImportedClass] = field(default_factory=list)
+    # For a file refused as imported already: the import that wrote it (same school, kind and
+    # SHA-256), where its classes are listed.
+    earlier: ImportJob | None = None
 
 
 def import_job_detail(user: Any, job_id: Any) -> ImportJobPage | None:
@@ -106,6 +111,18 @@ def import_job_detail(user: Any, job_id: Any) -> ImportJobPage | None:
     job = import_job_get(user, job_id)
     if job is None:
         return None
+    if job.state == JobState.DUPLICATE:
+        earlier = (
+            ImportJob.objects.filter(
+                school_id=job.school_id,
+                purpose=job.purpose,
+                sha256=job.sha256,
+                state=JobState.IMPORTED,
+            )
+            .defer("errors", "header")
+            .first()
+        )
+        return ImportJobPage(job=job, earlier=earlier)
     counts = {int(pk): int(count) for pk, count in job.classes}
     if not counts:
         return ImportJobPage(job=job)

@@ -22,6 +22,7 @@ from xueji.access.decorators import requires
 from xueji.access.policy import Action
 from xueji.access.scope import may, scope_of
 from xueji.core.errors import ServiceError
+from xueji.core.exports import content_disposition
 from xueji.imports import columns as cols
 from xueji.imports.models import ImportJob, JobState
 from xueji.imports.pipeline import CellError
@@ -116,7 +117,11 @@ def template(request: HttpRequest, purpose: str) -> HttpResponse:
         messages.error(request, str(error.message))
         return redirect("imports:index")
     response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="xueji-{purpose}-template.xlsx"'
+    # Named in the registrar's words (导入模板-新生及家庭成员.xlsx), found again in Downloads.
+    name = _("Import template - %(kind)s") % {"kind": cols.PURPOSE_LABELS[purpose]}
+    response["Content-Disposition"] = content_disposition(
+        name, "xlsx", fallback=f"xueji-{purpose}-template"
+    )
     return response
 
 
@@ -167,7 +172,11 @@ def detail(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
     found = import_job_detail(request.user, job_id)
     if found is None:
         raise Http404
-    return render(request, "imports/detail.html", {**_context(found.job), "classes": found.classes})
+    return render(
+        request,
+        "imports/detail.html",
+        {**_context(found.job), "classes": found.classes, "earlier": found.earlier},
+    )
 
 
 @require_GET

@@ -157,14 +157,15 @@ def error_report_xlsx(
     number, whatever it begins with), and text beginning with = + - @ gets Excel's quote prefix,
     a property of the cell's format, not an apostrophe in its value. The template's text columns
     (ID numbers, codes) are formatted as text, so that a number typed again stays text; the
-    header row stays in view. Written in constant-memory mode (row by row); comments go with
-    their rows."""
+    header row stays in view, and the code and 是/否 columns keep the template's drop-downs.
+    Written in constant-memory mode (row by row); comments go with their rows."""
     by_row: dict[int, dict[int, list[CellError]]] = {}
     for error in errors:
         by_row.setdefault(error.row, {}).setdefault(max(error.column, 0), []).append(error)
     workbook = xlsxwriter.Workbook(str(out), {**_OPTIONS, "constant_memory": True})
     sheet = workbook.add_worksheet(DATA_SHEET)
     listing = workbook.add_worksheet(ERRORS_SHEET)
+    lists = workbook.add_worksheet(LISTS_SHEET)
     formats: dict[tuple[bool, bool, bool], Any] = {}
 
     def style(*, flagged: bool, quoted: bool, text: bool) -> Any:
@@ -192,7 +193,9 @@ def error_report_xlsx(
             width = max(10, len(field.header) * 2 + 2, 20)
             sheet.set_column(c, c, width, style(flagged=False, quoted=False, text=True))
     sheet.freeze_panes(1, 0)
+    last_row = 0
     for row, cells in rows:
+        last_row = max(last_row, row - 1)
         flagged = by_row.get(row, {})
         width = max(len(cells), max(flagged, default=-1) + 1)
         for c in range(width):
@@ -211,6 +214,7 @@ def error_report_xlsx(
                     "\n".join(f"{e.message_zh}\n{e.message_en}" for e in flagged[c]),
                     {"x_scale": 2, "y_scale": 2},
                 )
+    _drop_downs(sheet, lists, header, last_row)
     for c, title in enumerate(("行 Row", "列 Column", "值 Value", "原因", "Reason")):
         listing.write_string(0, c, title, bold)
     listing.freeze_panes(1, 0)
@@ -221,3 +225,43 @@ def error_report_xlsx(
             quoted = text.startswith(FORMULA_STARTS)
             listing.write_string(r, c, text, style(flagged=False, quoted=quoted, text=False))
     workbook.close()
+
+
+def _drop_downs(sheet: Any, lists: Any, header: list[Any], last_row: int) -> None:
+    """The template's drop-downs on the copy's code and 是/否 columns, down to its last row, from
+    the same hidden list sheet: a registrar fixing a flagged code picks it as in the template,
+    instead of typing "01 汉族" from memory. A warning, as in the template, never a refusal."""
+    columns: dict[str, int] = {}
+    entries: list[list[str]] = []
+    for c, value in enumerate(header):
+        field = cols.field_of_header(value)
+        if field is None or last_row < 1:
+            continue
+        if field.kind == cols.BOOL:
+            sheet.data_validation(1, c, last_row, c, {"validate": "list", "source": ["是", "否"]})
+            continue
+        if field.kind != cols.CODE or not field.choices:
+            continue
+        name = field.key.rsplit(".", 1)[-1]
+        if name not in columns:
+            columns[name] = len(entries)
+            entries.append([name, *(f"{code} {label}" for code, label in field.choices)])
+        letter = xl_col_to_name(columns[name])
+        sheet.data_validation(
+            1,
+            c,
+            last_row,
+            c,
+            {
+                "validate": "list",
+                "source": f"='{LISTS_SHEET}'!${letter}$2:${letter}${len(field.choices) + 1}",
+                "error_type": "warning",
+                "error_message": "请从下拉列表中选择",
+            },
+        )
+    # Constant-memory mode writes a sheet row by row: the lists go across, one row at a time.
+    for r in range(max((len(entry) for entry in entries), default=0)):
+        for c, entry in enumerate(entries):
+            if r < len(entry):
+                lists.write_string(r, c, entry[r])
+    lists.hide()

@@ -74,3 +74,27 @@ def test_the_county_gets_the_report_with_id_numbers_masked(upload, school):
     sheet = _report(county, job).worksheets[0]
     shown = sheet.cell(2, id_column).value
     assert "*" in shown and shown != rows[0][id_column - 1]
+
+
+def test_the_report_keeps_the_templates_drop_downs_to_fix_a_code(upload, registrar):
+    # A blank or mistyped 民族 is fixed by picking "01 汉族" from the list, as in the template;
+    # without it the registrar types the code from memory, or goes back to the template.
+    job = upload(xlsx_bytes([row_of(), row_of(ethnicity=""), row_of(only_child="也许")]))
+    assert job.state == JobState.INVALID
+    workbook = _report(registrar, job)
+    sheet = workbook.worksheets[0]
+    assert workbook.sheetnames[0] == "数据"  # the sheet an upload reads, as before
+    head = [cell.value for cell in sheet[1]]
+    lists = workbook["代码表"]
+    assert lists.sheet_state == "hidden"
+    by_range = {
+        str(validation.sqref): validation.formula1
+        for validation in sheet.data_validations.dataValidation
+    }
+    ethnicity = openpyxl.utils.get_column_letter(head.index("民族*") + 1)
+    source = by_range[f"{ethnicity}2:{ethnicity}4"]
+    letter = source.split("!$")[1].split("$")[0]
+    entries = [row[0] for row in lists[f"{letter}2:{letter}60"] if row[0].value]
+    assert entries[0].value == "01 汉族" and len(entries) == 58
+    only_child = openpyxl.utils.get_column_letter(head.index("是否独生子女") + 1)
+    assert by_range[f"{only_child}2:{only_child}4"] == '"是,否"'

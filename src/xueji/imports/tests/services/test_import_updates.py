@@ -82,3 +82,28 @@ def test_bad_values_wrong_names_and_strangers_write_nothing(registrar, students)
     }
     a.refresh_from_db()
     assert a.address != "新地址"
+
+
+def test_a_file_of_the_other_template_names_the_kind_to_choose(registrar, students, upload):
+    # The registrar kept the form's kind ("new students") and uploaded an updates file, or the
+    # other way round: the file is right, the choice is not, and "download the template and
+    # copy the data into it" would send them to redo good work.
+    a = students["张春铭"]
+    updates = _updates([{"student_number": a.reveal_student_number(), "name": a.name}])
+    as_students = upload(updates, filename="updates.csv")
+    assert as_students.state == JobState.INVALID
+    assert "choose “Updates of other (non-basic) information”" in as_students.message_en
+    assert "“非基础信息更新”" in as_students.message and "下载模板" not in as_students.message
+    content = xlsx_bytes([row_of(student_data(name="赵一"))])
+    as_updates = import_job_create(
+        actor=registrar, purpose="updates", upload=io.BytesIO(content), filename="new.xlsx",
+        size=len(content),
+    )  # fmt: skip
+    assert as_updates.state == JobState.INVALID
+    assert "choose “New students with their families”" in as_updates.message_en
+
+
+def test_a_file_of_no_template_is_still_sent_to_the_template(registrar, students):
+    job = _run(registrar, "姓名,电话\r\n张春铭,139\r\n".encode())
+    assert job.state == JobState.INVALID
+    assert "Download the template" in job.message_en

@@ -120,7 +120,12 @@ BAD_CHECK = resident_id()[:-1] + ("0" if resident_id()[-1] != "0" else "1")
         ({"family.1.name": ""}, "家庭成员2姓名", "name_or_missing_reason"),
         ({"family.0.name": "", "family.0.phone": "", "family.0.missing_reason": "1"},
          "家庭成员1是否监护人", "missing_guardian"),
-        ({"family.0.is_guardian": "否"}, "家庭成员1关系", "guardian_required"),
+        # Nobody marked guardian: the cell to fill is the first named member's 是否监护人.
+        ({"family.0.is_guardian": "否"}, "家庭成员1是否监护人", "guardian_required"),
+        ({"family.0.is_guardian": ""}, "家庭成员1是否监护人", "guardian_required"),
+        ({"family.0.name": "", "family.0.phone": "", "family.0.is_guardian": "",
+          "family.0.missing_reason": "1", "family.1.is_guardian": "否"},
+         "家庭成员2是否监护人", "guardian_required"),
         ({"family.0.id_doc_type": "1", "family.0.id_number": "110105198001010000"},
          "家庭成员1证件号码", "id_check_character"),
         ({"family.0.phone": "12"}, "家庭成员1联系电话", "invalid_phone"),

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.test import Client
 
 from xueji.access.models import Role
-from xueji.imports.models import JobState
+from xueji.imports.models import ImportJob, JobState
 from xueji.imports.tests.sheets import row_of, xlsx_bytes
 from xueji.schools.models import SchoolClass
 from xueji.testing.factories import member, student_data
@@ -60,3 +60,33 @@ def test_a_refused_import_links_no_class(registrar, school, upload):
     html = client.get(f"/imports/{refused.pk}/").content.decode()
     assert 'id="imported"' not in html and "/classes/" not in html
     assert len(_rows(client.get(f"/imports/{imported.pk}/").content.decode())) == 1
+
+
+def test_an_updates_import_says_which_rows_changed_nothing(registrar, school, upload):
+    # Three valid rows, two records written: without a word on the third, the registrar goes
+    # looking for the row that was dropped.
+    job = upload(xlsx_bytes([row_of(student_data(name=name)) for name in NAMES[:3]]))
+    assert job.state == JobState.IMPORTED, job.errors
+    updated = ImportJob.objects.create(
+        school=school, purpose="updates", state=JobState.IMPORTED, sha256="0" * 64,
+        filename="u.xlsx", kind="xlsx", rows_total=3, rows_done=3, rows_written=2,
+        created_by=registrar,
+    )  # fmt: skip
+    english = _client(registrar, "en").get(f"/imports/{updated.pk}/").content.decode()
+    assert "2 records written." in english
+    assert "1 row changed nothing: it holds what is recorded already." in english
+    students = _client(registrar, "en").get(f"/imports/{job.pk}/").content.decode()
+    assert "changed nothing" not in students
+
+
+def test_a_file_imported_already_links_the_import_that_wrote_it(registrar, school, upload):
+    content = xlsx_bytes([row_of(student_data(name=NAMES[0]))])
+    first = upload(content)
+    again = upload(content, filename="again.xlsx")
+    assert (first.state, again.state) == (JobState.IMPORTED, JobState.DUPLICATE)
+    html = _client(registrar, "en").get(f"/imports/{again.pk}/").content.decode()
+    assert f'href="/imports/{first.pk}/"' in html
+    assert "and the classes it wrote into" in html
+    assert f'href="/imports/{first.pk}/"' not in (
+        _client(registrar, "en").get(f"/imports/{first.pk}/").content.decode()
+    )

@@ -127,3 +127,19 @@ def test_a_filter_that_cannot_be_read_is_shown_as_an_error(registrar, school, qu
 def test_a_primary_school_is_not_offered_intake_lists_as_a_filter(registrar, school):
     response = _client(registrar).get("/imports/", {"purpose": "intake"})
     assert response.status_code == 200 and 'class="errorlist"' in response.content.decode()
+
+
+def test_a_county_finds_a_school_by_the_part_of_its_name_after_the_county(registrar, school):
+    # Every school of a county is named after it (福田区第一小学): the field's own example,
+    # 第一小学, has to find it, not an empty list that reads as "this school imported nothing".
+    school.name = "福田区第一小学"
+    school.save()
+    other = SchoolFactory(name="福田区第二小学", county=school.county)
+    _jobs(school, registrar, 2, "mine")
+    _jobs(other, member(Role.REGISTRAR, school=other), 1, "other")
+    county = _client(member(Role.BUREAU_VIEWER, division=school.county))
+    html = county.get("/imports/", {"school": "第一小学"}).content.decode()
+    assert _files(html) == {"mine-000.xlsx", "mine-001.xlsx"}
+    assert _files(county.get("/imports/", {"school": "二小学"}).content.decode()) == {
+        "other-000.xlsx"
+    }

@@ -1,9 +1,11 @@
 """The import pages: upload, progress (htmx), errors, the report; the county sees its schools'."""
 
 import io
+from urllib.parse import quote
 
 import openpyxl
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -171,3 +173,24 @@ def test_only_a_school_that_admits_graduates_is_offered_intake_lists(registrar, 
     html = junior.get("/imports/").content.decode()
     assert 'value="intake"' in html
     assert junior.get("/imports/templates/intake.xlsx").status_code == 200
+
+
+def test_the_upload_is_the_pages_main_button_under_its_two_fields(registrar, school):
+    html = _client(registrar).get("/imports/").content.decode()
+    form = html[html.index('id="upload"') :]
+    form = form[: form.index("</form>")]
+    assert '<button type="submit" class="primary">' in form  # not the browser's grey button
+    assert form.count('<div class="field">') == 2  # kind and file, each with its label above
+
+
+def test_a_template_downloads_under_a_name_in_the_registrars_words(registrar, school):
+    # In the reader's language (导入模板-新生及家庭成员.xlsx in Chinese), with the former name
+    # as the ASCII fallback.
+    client = _client(registrar)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.get("/imports/templates/students.xlsx")
+    assert response.status_code == 200
+    disposition = response["Content-Disposition"]
+    assert 'filename="xueji-students-template.xlsx"' in disposition
+    name = "Import template - New students with their families.xlsx"
+    assert f"filename*=UTF-8''{quote(name)}" in disposition
