@@ -5,14 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import FilteredRelation, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from xueji.access.policy import Action
-from xueji.access.scope import NOTHING, area_q, classes_visible, may, scope_of
+from xueji.access.scope import (
+    NOTHING,
+    Scope,
+    area_q,
+    classes_visible,
+    may,
+    may_at_school,
+    scope_of,
+    students_visible,
+)
 from xueji.imports import columns as cols
 from xueji.imports.models import ImportJob, JobState
 from xueji.schools.models import School, SchoolClass
+from xueji.schools.selectors import shown_academic_year
+from xueji.students.models import Student
 
 NOT_AN_ENTRY_SCHOOL = _(
     "Intake lists are for junior and senior high schools, which admit graduates into their "
@@ -143,4 +154,80 @@ def import_job_detail(user: Any, job_id: Any) -> ImportJobPage | None:
             ImportedClass(school_class=c, count=counts[c.pk], linkable=c.pk in linkable)
             for c in classes
         ],
+    )
+
+
+# ---- the pre-filled updates template -----------------------------------------------------------
+
+# The record's fields the updates template holds besides the student number, which is sealed.
+PREFILL_FIELDS = tuple(f.key for f in cols.fields_of(cols.UPDATES) if f.key != "student_number")
+
+
+def prefill_allowed(scope: Scope | None) -> bool:
+    """May the scope have the updates template filled in with its school's students?"""
+    # The file is for the updates import at the school, and holds student numbers in full.
+    return (
+        scope is not None
+        and scope.school_id is not None
+        and all(
+            may_at_school(scope, action, scope.school_id)
+            for action in (
+                Action.IMPORT_RUN,
+                Action.STUDENT_EDIT_OTHER_INFO,
+                Action.STUDENT_REVEAL_ID,
+            )
+        )
+    )
+
+
+def prefill_classes(user: Any) -> list[SchoolClass] | None:
+    """The classes to fill the updates template from, or None if the user may not have one."""
+    scope = scope_of(user)
+    if scope is None or scope.school_id is None or not prefill_allowed(scope):
+        return None
+    year = shown_academic_year(scope.school_id)
+    if year is None:
+        return []
+    return list(
+        SchoolClass.objects.filter(school_id=scope.school_id, academic_year=year).order_by(
+            "grade", "number"
+        )
+    )
+
+
+def prefill_class_get(user: Any, class_id: int) -> SchoolClass | None:
+    """A class of the user's own school (of any year), or None."""
+    scope = scope_of(user)
+    if scope is None or scope.school_id is None:
+        return None
+    return SchoolClass.objects.filter(school_id=scope.school_id, pk=class_id).first()
+
+
+def prefill_students(
+    user: Any, *, school_id: int, class_id: int | None = None
+) -> QuerySet[Student, dict[str, Any]]:
+    """The students placed now in the school's classes (or one class), as the template's rows."""
+    # One query, the open placement joined in (at most one per student: the partial unique
+    # index one_open_placement_per_student), never one per student; in grade, class and name
+    # order, values only: the sealed student number and the updates template's fields.
+    placed = Q(open_placement__school_class__school_id=school_id)
+    if class_id is not None:
+        placed &= Q(open_placement__school_class_id=class_id)
+    return (
+        Student.objects.filter(
+            students_visible(scope_of(user), Action.STUDENT_VIEW_LIST), school_id=school_id
+        )
+        .annotate(
+            open_placement=FilteredRelation(
+                "placements", condition=Q(placements__end_date__isnull=True)
+            )
+        )
+        .filter(placed)
+        .order_by(
+            "open_placement__school_class__grade",
+            "open_placement__school_class__number",
+            "name_pinyin",
+            "id",
+        )
+        .values("number_sealed", *PREFILL_FIELDS)
     )

@@ -5,18 +5,20 @@ from __future__ import annotations
 import datetime
 import hashlib
 import shutil
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from xueji.access.policy import Action
-from xueji.access.scope import may_at_school, require
+from xueji.access.scope import PermissionRefused, may_at_school, require
 from xueji.audit.services import audit_record
 from xueji.core.errors import NotFound, ServiceError, translated
 from xueji.imports import columns as cols
@@ -34,10 +36,19 @@ from xueji.imports.pipeline import (
     row_chunks,
 )
 from xueji.imports.reading import Sheet, open_sheet, refusal_of
-from xueji.imports.selectors import NOT_AN_ENTRY_SCHOOL, admits_graduates
+from xueji.imports.selectors import (
+    NOT_AN_ENTRY_SCHOOL,
+    admits_graduates,
+    prefill_allowed,
+    prefill_class_get,
+    prefill_classes,
+    prefill_students,
+)
+from xueji.imports.workbooks import write_template
 from xueji.imports.xlsx import UnreadableSheet
-from xueji.schools.models import School
+from xueji.schools.models import School, SchoolClass, grade_label
 from xueji.schools.selectors import shown_academic_year
+from xueji.students.identity import STUDENT_NUMBER, unseal
 
 # The action a purpose needs at the school.
 PURPOSE_ACTION = {
@@ -406,3 +417,84 @@ def import_jobs_purge(*, actor: Any, older_than_days: int = RETENTION_DAYS) -> i
             purged += 1
         audit_record(actor=actor, action="import.purge", detail={"files": purged})
     return purged
+
+
+@dataclass(frozen=True)
+class PrefilledTemplate:
+    """What import_template_prefill wrote: the school, the class (None: the whole school) and
+    the number of students."""
+
+    school: School
+    school_class: SchoolClass | None
+    rows: int
+
+
+def import_template_prefill(
+    *, actor: Any, class_id: int | None, out: IO[bytes]
+) -> PrefilledTemplate:
+    """Write the updates template filled in with a class's (or the school's) students to `out`."""
+    # The registrars see masked student numbers only, and the updates import finds a student
+    # by the full number: the file gives them in full, so it is a reveal, audited as one.
+    scope = require(actor, Action.IMPORT_RUN)
+    if not prefill_allowed(scope):
+        # The file holds student numbers in full: without the reveal, only the blank template.
+        raise PermissionRefused(
+            "forbidden",
+            _("Your role may not see student numbers in full; use the blank template."),
+            action=Action.STUDENT_REVEAL_ID,
+        )
+    assert scope.school_id is not None  # prefill_allowed: a school's scope
+    school = School.objects.get(pk=scope.school_id)
+    school_class = None
+    if class_id is not None:
+        school_class = prefill_class_get(actor, class_id)
+        if school_class is None:
+            raise NotFound("class_not_found", _("Your school has no such class."))
+    where = f"{school.name}{_class_label(school_class) if school_class else '全校'}"
+    notes = [
+        f"本文件已预填{where}现有学生的登记信息（{timezone.localdate():%Y-%m-%d} 导出），"
+        "每行一名学生，含完整的全国学籍号。",
+        "只需修改有变化的单元格，然后上传（导入类型选“非基础信息更新”）；"
+        "未改动的行导入时报告为没有改动，不写入任何内容。",
+        "留空的单元格表示不修改：清空单元格不会删除已登记的内容。",
+        "本文件不含任何身份证件号码：学生及家庭成员的证件号码不属于本模板，也不预填。",
+        "完整学籍号属于个人信息：本次下载已记入审计日志，请妥善保管，上传后删除本文件。",
+    ]
+    classes = [(c.grade, c.number, c.name) for c in prefill_classes(actor) or []]
+    with tempfile.TemporaryDirectory() as tmp, transaction.atomic():
+        target = Path(tmp) / "prefilled.xlsx"
+        rows = write_template(
+            target,
+            cols.UPDATES,
+            classes=classes,
+            rows=_prefill_rows(prefill_students(actor, school_id=school.pk, class_id=class_id)),
+            notes=notes,
+        )
+        with target.open("rb") as written:
+            shutil.copyfileobj(written, out, 1024 * 1024)
+        audit_record(
+            actor=actor,
+            action="import.template_prefill",
+            detail={
+                "school": school.code,
+                "class": None if school_class is None else school_class.pk,
+                "class_name": "" if school_class is None else _class_label(school_class),
+                "rows": rows,
+                "revealed": True,
+            },
+        )
+    return PrefilledTemplate(school=school, school_class=school_class, rows=rows)
+
+
+def _class_label(school_class: SchoolClass) -> str:
+    """一年级1班: the grade's everyday name and the class's, in Chinese as the template is."""
+    with translation.override("zh-hans"):
+        return f"{grade_label(school_class.grade)}{school_class.name}"
+
+
+def _prefill_rows(students: Any) -> Iterator[dict[str, Any]]:
+    """The template's rows, read in chunks (a server-side cursor on PostgreSQL), each student
+    number unsealed as it is written."""
+    for row in students.iterator(chunk_size=2_000):
+        row["student_number"] = unseal(row.pop("number_sealed"), context=STUDENT_NUMBER)
+        yield row

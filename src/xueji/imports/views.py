@@ -11,7 +11,13 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+)
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from xueji.access.decorators import requires
+from xueji.access.http import refusal_as_message
 from xueji.access.policy import Action
 from xueji.access.scope import may, scope_of
 from xueji.core.errors import ServiceError
@@ -33,8 +40,10 @@ from xueji.imports.selectors import (
     import_jobs_visible,
     import_purposes,
     import_purposes_listed,
+    prefill_classes,
 )
-from xueji.imports.services import import_job_create
+from xueji.imports.services import import_job_create, import_template_prefill
+from xueji.schools.models import grade_label
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ERRORS_ON_PAGE = 500
@@ -74,6 +83,12 @@ class ImportFilterForm(forms.Form):
         return text
 
 
+class PrefillForm(forms.Form):
+    """The class whose students pre-fill the updates template; none: the whole school."""
+
+    class_id = forms.IntegerField(label=gettext_lazy("Class"), required=False, min_value=1)
+
+
 @require_GET
 @login_required
 @requires(Action.IMPORT_VIEW)
@@ -92,6 +107,7 @@ def import_index(request: HttpRequest) -> HttpResponse:
             school=form.cleaned_data.get("school", ""),
         )
         page = Paginator(jobs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
+    may_import = may(scope, Action.IMPORT_RUN) and scope is not None and scope.is_school
     return render(
         request,
         "imports/index.html",
@@ -99,8 +115,10 @@ def import_index(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "filtered": form.is_valid() and any(form.cleaned_data.values()),
-            "may_import": may(scope, Action.IMPORT_RUN) and scope is not None and scope.is_school,
+            "may_import": may_import,
             "purposes": import_purposes(request.user),
+            # None: the role may not see student numbers in full, so no pre-filled template.
+            "prefill_classes": prefill_classes(request.user) if may_import else None,
         },
     )
 
@@ -122,6 +140,44 @@ def template(request: HttpRequest, purpose: str) -> HttpResponse:
     response["Content-Disposition"] = content_disposition(
         name, "xlsx", fallback=f"xueji-{purpose}-template"
     )
+    return response
+
+
+@require_GET
+@login_required
+@requires(Action.IMPORT_RUN)
+def template_prefilled(request: HttpRequest) -> HttpResponseBase:
+    """The updates template filled in with the students of a class (?class_id=), or of the
+    whole school: their student numbers in full and their other information as recorded."""
+    form = PrefillForm(request.GET)
+    if not form.is_valid():
+        lines = [
+            f"{form.fields[name].label}: {error}"
+            for name, errors in form.errors.items()
+            for error in errors
+        ]
+        return HttpResponseBadRequest("\n".join(lines), content_type="text/plain; charset=utf-8")
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    try:
+        written = import_template_prefill(
+            actor=request.user, class_id=form.cleaned_data["class_id"], out=handle
+        )
+    except ServiceError as error:
+        handle.close()
+        return refusal_as_message(request, error) or redirect("imports:index")
+    handle.seek(0)
+    school_class = written.school_class
+    if school_class is None:
+        where, fallback = written.school.name, f"xueji-updates-{written.school.code}"
+    else:
+        where = f"{grade_label(school_class.grade)}{school_class.name}"
+        fallback = f"xueji-updates-{written.school.code}-class-{school_class.pk}"
+    response = FileResponse(handle, content_type=XLSX)
+    # 非基础信息更新-一年级1班.xlsx: the registrar finds the class's file again in Downloads.
+    response["Content-Disposition"] = content_disposition(
+        f"{cols.PURPOSE_LABELS[cols.UPDATES]}-{where}", "xlsx", fallback=fallback
+    )
+    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -205,5 +261,13 @@ def report(request: HttpRequest, job_id: uuid.UUID) -> HttpResponseBase:
         messages.error(request, str(error.message))
         return redirect("imports:detail", job_id=job.pk)
     handle.seek(0)
-    name = f"{Path(job.filename).stem}-errors.xlsx"
-    return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX)
+    stem = Path(job.filename).stem
+    response = FileResponse(handle, content_type=XLSX)
+    # Named in the reader's language (新生-错误标注.xlsx); clients that cannot read a UTF-8 file
+    # name get the ASCII one.
+    response["Content-Disposition"] = content_disposition(
+        _("%(name)s-errors") % {"name": stem},
+        "xlsx",
+        fallback=f"{stem}-errors" if stem.isascii() else f"import-{job.pk}-errors",
+    )
+    return response

@@ -3,14 +3,16 @@
 The template's first sheet is the data sheet (Chinese headers, required ones marked *, code
 columns with a drop-down of the national code list, ID number columns formatted as text so Excel
 keeps all 18 characters); a hidden sheet holds the code lists; a last sheet explains the rules.
+The updates template also comes pre-filled with a class's students as they are recorded.
 The error report is a copy of the uploaded sheet with every bad cell filled and commented
 (reason in Chinese and English) and a sheet listing the errors.
 """
 
 from __future__ import annotations
 
+import datetime
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,92 +61,145 @@ _HELP: dict[str, list[str]] = {
 
 def template_xlsx(purpose: str, *, classes: Iterable[tuple[int, int, str]] = ()) -> bytes:
     """The template of a purpose as .xlsx bytes (a few hundred KB at most)."""
-    fields = cols.fields_of(purpose)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "template.xlsx"
-        workbook = xlsxwriter.Workbook(str(path), _OPTIONS)
-        data = workbook.add_worksheet(DATA_SHEET)
-        lists = workbook.add_worksheet(LISTS_SHEET)
-        help_sheet = workbook.add_worksheet(HELP_SHEET)
-        header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-        required = workbook.add_format(
-            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "font_color": "#C00000"}
-        )
-        text = workbook.add_format({"num_format": "@"})
-        date = workbook.add_format({"num_format": "yyyy-mm-dd"})
-        list_columns: dict[str, int] = {}
-        for position, field in enumerate(fields):
-            title = field.header + ("*" if field.required else "")
-            data.write_string(0, position, title, required if field.required else header)
-            if field.note:
-                data.write_comment(0, position, field.note)
-            width = max(10, len(field.header) * 2 + 2)
-            if field.kind == cols.DATE:
-                data.set_column(position, position, width, date)
-            elif field.kind in _TEXT_KINDS:
-                data.set_column(position, position, max(width, 20 if field.kind else width), text)
-            else:
-                data.set_column(position, position, width)
-            if field.kind == cols.CODE:
-                name = field.key.rsplit(".", 1)[-1]
-                if name not in list_columns:
-                    column = len(list_columns)
-                    list_columns[name] = column
-                    lists.write_string(0, column, name)
-                    for r, (code, label) in enumerate(field.choices, start=1):
-                        lists.write_string(r, column, f"{code} {label}")
-                column = list_columns[name]
-                letter = xl_col_to_name(column)
-                last = len(field.choices) + 1
-                data.data_validation(
-                    1,
-                    position,
-                    TEMPLATE_ROWS,
-                    position,
-                    {
-                        "validate": "list",
-                        "source": f"='{LISTS_SHEET}'!${letter}$2:${letter}${last}",
-                        "error_type": "warning",
-                        "error_message": "请从下拉列表中选择",
-                    },
-                )
-            elif field.kind == cols.BOOL:
-                data.data_validation(
-                    1,
-                    position,
-                    TEMPLATE_ROWS,
-                    position,
-                    {"validate": "list", "source": ["是", "否"]},
-                )
-            elif field.key == "grade" and classes:
-                grades = sorted({str(g) for g, _n, _name in classes})
-                data.data_validation(
-                    1, position, TEMPLATE_ROWS, position, {"validate": "list", "source": grades}
-                )
-        data.freeze_panes(1, 0)
-        lists.hide()
-        help_sheet.set_column(0, 0, 100)
-        bold = workbook.add_format({"bold": True})
-        help_sheet.write_string(0, 0, str(cols.PURPOSE_LABELS[purpose]), bold)
-        r = 1
-        for line in _HELP[purpose]:
-            help_sheet.write_string(r, 0, line)
-            r += 1
-        r += 1
-        help_sheet.write_string(r, 0, "列说明", bold)
-        r += 1
-        for field in fields:
-            note = "（必填）" if field.required else ""
-            help_sheet.write_string(r, 0, f"{field.header}{note} {field.note}".strip())
-            r += 1
-        if classes:
-            r += 1
-            help_sheet.write_string(r, 0, "本校本学年班级（年级-班号 班级名称）", bold)
-            for grade, number, name in classes:
-                r += 1
-                help_sheet.write_string(r, 0, f"{grade}-{number} {name}")
-        workbook.close()
+        write_template(path, purpose, classes=classes)
         return path.read_bytes()
+
+
+def write_template(
+    out: Path,
+    purpose: str,
+    *,
+    classes: Iterable[tuple[int, int, str]] = (),
+    rows: Iterable[Mapping[str, Any]] = (),
+    notes: Sequence[str] = (),
+) -> int:
+    """The template of a purpose written to `out` in constant memory, pre-filled with `rows`
+    (one mapping of field key to the record's value per row: a code, a boolean, a date, text)
+    written as a registrar fills them in ("1 走读", 是/否, 2019-03-07), with `notes` heading the
+    instructions; returns the number of rows written.
+
+    A blank template and a pre-filled one come out of this one function, so that their
+    headers, drop-downs, text-formatted columns and instructions are the same."""
+    fields = cols.fields_of(purpose)
+    classes = list(classes)
+    workbook = xlsxwriter.Workbook(str(out), {**_OPTIONS, "constant_memory": True})
+    data = workbook.add_worksheet(DATA_SHEET)
+    lists = workbook.add_worksheet(LISTS_SHEET)
+    help_sheet = workbook.add_worksheet(HELP_SHEET)
+    header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    required = workbook.add_format(
+        {"bold": True, "bg_color": "#DDEBF7", "border": 1, "font_color": "#C00000"}
+    )
+    text = workbook.add_format({"num_format": "@"})
+    quoted = workbook.add_format({"num_format": "@", "quote_prefix": True})
+    date = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    list_columns: dict[str, int] = {}
+    entries: list[list[str]] = []
+    for position, field in enumerate(fields):
+        title = field.header + ("*" if field.required else "")
+        data.write_string(0, position, title, required if field.required else header)
+        if field.note:
+            data.write_comment(0, position, field.note)
+        width = max(10, len(field.header) * 2 + 2)
+        if field.kind == cols.DATE:
+            data.set_column(position, position, width, date)
+        elif field.kind in _TEXT_KINDS:
+            data.set_column(position, position, max(width, 20 if field.kind else width), text)
+        else:
+            data.set_column(position, position, width)
+        if field.kind == cols.CODE:
+            name = field.key.rsplit(".", 1)[-1]
+            if name not in list_columns:
+                list_columns[name] = len(entries)
+                entries.append([name, *(f"{code} {label}" for code, label in field.choices)])
+    written = 0
+    for record in rows:
+        written += 1
+        for position, field in enumerate(fields):
+            value = record.get(field.key)
+            if field.kind == cols.DATE and isinstance(value, datetime.date):
+                data.write_datetime(written, position, value, date)
+                continue
+            cell = _as_typed(field, value)
+            if not cell:
+                continue
+            if field.kind in _TEXT_KINDS:
+                # The cell's own format replaces its column's: text, as the column is, so that
+                # a number typed over it stays text; Excel's quote prefix on what it would
+                # take for a formula.
+                style = quoted if cell.startswith(FORMULA_STARTS) else text
+            else:
+                style = None
+            data.write_string(written, position, cell, style)
+    # Below the pre-filled rows too: a student added at the end picks from the same lists.
+    last = max(TEMPLATE_ROWS, written)
+    for position, field in enumerate(fields):
+        if field.kind == cols.CODE:
+            letter = xl_col_to_name(list_columns[field.key.rsplit(".", 1)[-1]])
+            data.data_validation(
+                1,
+                position,
+                last,
+                position,
+                {
+                    "validate": "list",
+                    "source": f"='{LISTS_SHEET}'!${letter}$2:${letter}${len(field.choices) + 1}",
+                    "error_type": "warning",
+                    "error_message": "请从下拉列表中选择",
+                },
+            )
+        elif field.kind == cols.BOOL:
+            data.data_validation(
+                1, position, last, position, {"validate": "list", "source": ["是", "否"]}
+            )
+        elif field.key == "grade" and classes:
+            grades = sorted({str(g) for g, _n, _name in classes})
+            data.data_validation(
+                1, position, last, position, {"validate": "list", "source": grades}
+            )
+    data.freeze_panes(1, 0)
+    # Constant-memory mode writes a sheet row by row: the lists go across, one row at a time.
+    for r in range(max((len(entry) for entry in entries), default=0)):
+        for c, entry in enumerate(entries):
+            if r < len(entry):
+                lists.write_string(r, c, entry[r])
+    lists.hide()
+    help_sheet.set_column(0, 0, 100)
+    bold = workbook.add_format({"bold": True})
+    help_sheet.write_string(0, 0, str(cols.PURPOSE_LABELS[purpose]), bold)
+    r = 1
+    for line in [*notes, *_HELP[purpose]]:
+        help_sheet.write_string(r, 0, line)
+        r += 1
+    r += 1
+    help_sheet.write_string(r, 0, "列说明", bold)
+    r += 1
+    for field in fields:
+        note = "（必填）" if field.required else ""
+        help_sheet.write_string(r, 0, f"{field.header}{note} {field.note}".strip())
+        r += 1
+    if classes:
+        r += 1
+        help_sheet.write_string(r, 0, "本校本学年班级（年级-班号 班级名称）", bold)
+        for grade, number, name in classes:
+            r += 1
+            help_sheet.write_string(r, 0, f"{grade}-{number} {name}")
+    workbook.close()
+    return written
+
+
+def _as_typed(field: cols.Field, value: Any) -> str:
+    """A record's value as the registrar types it in the template: a code as its drop-down
+    entry ("1 走读"), a boolean as 是/否, anything else as text; "" for none."""
+    if value is None or value == "":
+        return ""
+    if field.kind == cols.CODE:
+        return cols.choice_text(str(value), field.choices)
+    if field.kind == cols.BOOL:
+        return "是" if value else "否"
+    return cols.text_of(value)
 
 
 def error_report_xlsx(
