@@ -61,17 +61,6 @@ class Actor:
     outside: list[Place] = field(default_factory=list)
 
 
-def _window(county: Division, opened_by: Any, term: Any) -> VerificationWindow:
-    today = timezone.localdate()
-    return VerificationWindow.objects.create(
-        county=county,
-        term=term,
-        opens_on=today - datetime.timedelta(days=1),
-        closes_on=today + datetime.timedelta(days=1),
-        opened_by=opened_by,
-    )
-
-
 def ensure_terms(start_year: int) -> None:
     """The two terms of an academic year (the factories make years without them)."""
     from xueji.schools.models import AcademicYear, Term
@@ -101,6 +90,19 @@ def _term_of_today() -> Any:
     today = timezone.localdate()
     ensure_terms(academic_start_year(today))
     return Term.objects.get(start_date__lte=today, end_date__gte=today)
+
+
+def window_open_today(county_id: str, opened_by: Any, *, days: int = 1) -> VerificationWindow:
+    """A verification window of the county, open from `days` ago to `days` ahead, in today's
+    term: while one is open, class teachers may see their classes."""
+    today = timezone.localdate()
+    return VerificationWindow.objects.create(
+        county_id=county_id,
+        term=_term_of_today(),
+        opens_on=today - datetime.timedelta(days=days),
+        closes_on=today + datetime.timedelta(days=days),
+        opened_by=opened_by,
+    )
 
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
@@ -282,10 +284,9 @@ class World:
         self.actors.append(Actor("nobody", self.nobody, None, None, None, [self.a, self.b]))
         self.county_approver = self.by_level[(Role.BUREAU_APPROVER.value, ScopeLevel.COUNTY)]
 
-        term = _term_of_today()
         for place in [*self.places, self.a2]:
             place.window = VerificationWindow.objects.filter(county=place.county).first() or (
-                _window(place.county, self.county_approver, term)
+                window_open_today(place.county.pk, self.county_approver)
             )
             place.correction, place.evidence = _correction(place, self.registrars["a"])
             place.change, place.change_evidence = _change(

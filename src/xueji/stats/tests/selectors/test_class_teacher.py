@@ -3,7 +3,6 @@ county's verification window opens the class's records, small cells suppressed o
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ from django.utils import timezone
 
 from xueji.access.models import Role
 from xueji.access.scope import PermissionRefused
+from xueji.access.tests.world import window_open_today
 from xueji.core import codes
 from xueji.core.errors import NotFound
 from xueji.stats.selectors import (
@@ -22,7 +22,6 @@ from xueji.stats.selectors import (
 )
 from xueji.stats.targets import TargetSpec
 from xueji.testing.factories import member
-from xueji.verification.models import VerificationWindow
 
 pytestmark = pytest.mark.django_db
 
@@ -38,22 +37,6 @@ def teacher(small: Any) -> Any:
     for _ in range(2):
         small.register(small.class_futian_b, sex=codes.Sex.FEMALE)
     return user
-
-
-def open_window(small: Any, *, days: int = 1) -> VerificationWindow:
-    from xueji.access.tests.world import ensure_terms
-    from xueji.schools.models import Term
-
-    today = timezone.localdate()
-    start_year = today.year if today.month >= 9 else today.year - 1
-    ensure_terms(start_year)
-    return VerificationWindow.objects.create(
-        county_id=small.futian.county_id,
-        term=Term.objects.filter(academic_year__start_year=start_year).first(),
-        opens_on=today - datetime.timedelta(days=days),
-        closes_on=today + datetime.timedelta(days=days),
-        opened_by=small.users["futian_viewer"],
-    )
 
 
 def hidden(table: Any) -> list[str]:
@@ -107,7 +90,7 @@ def test_small_cells_hidden_outside_the_window_exact_inside(small, teacher):
     closed = age_report(teacher, None)
     assert not closed.target.exact and closed.table.suppressed
     assert hidden(closed.table) and 3 not in values(closed.table)  # 3 boys: "<5"
-    window = open_window(small)
+    window = window_open_today(small.futian.county_id, small.users["futian_viewer"])
     opened = age_report(teacher, None)
     assert opened.target.exact and not opened.table.suppressed
     assert not hidden(opened.table) and 3 in values(opened.table)

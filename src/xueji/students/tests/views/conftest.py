@@ -85,3 +85,15 @@ def client_as(user: Any, language: str = "en") -> Client:
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def class_teacher(registry: Registry) -> Any:
+    """The class teacher of class A, who sees its roster and may search it while the county's
+    verification window is open, and may not export."""
+    from xueji.access.tests.world import window_open_today
+
+    registry.class_a.class_teacher = registry.teacher_a
+    registry.class_a.save(update_fields=["class_teacher"])
+    window_open_today(registry.school_a.county_id, registry.futian)
+    return registry.teacher_a

@@ -4,17 +4,12 @@ links lead to the files they name."""
 
 from __future__ import annotations
 
-import datetime
-from typing import Any
-
 import pytest
-from django.utils import timezone
 
 from xueji.access.models import Role
 from xueji.testing.factories import member
-from xueji.verification.models import VerificationWindow
 
-from .conftest import Registry, client_as
+from .conftest import client_as
 
 pytestmark = pytest.mark.django_db
 
@@ -23,31 +18,6 @@ def _links(html: str, prefix: str) -> set[str]:
     import re
 
     return {href.replace("&amp;", "&") for href in re.findall(rf'href="({prefix}[^"]*)"', html)}
-
-
-def _open_window(registry: Registry) -> None:
-    from xueji.access.tests.world import ensure_terms
-    from xueji.schools.models import Term
-
-    today = timezone.localdate()
-    start_year = today.year if today.month >= 9 else today.year - 1
-    ensure_terms(start_year)
-    VerificationWindow.objects.create(
-        county_id=registry.school_a.county_id,
-        term=Term.objects.filter(academic_year__start_year=start_year).first(),
-        opens_on=today - datetime.timedelta(days=1),
-        closes_on=today + datetime.timedelta(days=1),
-        opened_by=registry.futian,
-    )
-
-
-@pytest.fixture
-def class_teacher(registry: Registry) -> Any:
-    """The class teacher of class A, who sees its roster while the window is open."""
-    registry.class_a.class_teacher = registry.teacher_a
-    registry.class_a.save(update_fields=["class_teacher"])
-    _open_window(registry)
-    return registry.teacher_a
 
 
 def test_the_roster_offers_its_export_and_the_link_gives_the_roster(registry):

@@ -6,20 +6,16 @@ may export."""
 from __future__ import annotations
 
 import csv
-import datetime
 import io
 import re
-from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from xueji.schools.models import SchoolClass
 from xueji.students import views
 from xueji.students.models import Student
 from xueji.students.services import student_register
 from xueji.testing.factories import SchoolClassFactory, student_data
-from xueji.verification.models import VerificationWindow
 
 from .conftest import Registry, client_as
 
@@ -84,27 +80,6 @@ def test_a_search_without_matches_offers_no_export(registry):
     page = client_as(registry.registrar_a).get("/students/search/", {"q": "zzz"}).content.decode()
     assert "No student found" in page
     assert _links(page) == set()
-
-
-@pytest.fixture
-def class_teacher(registry: Registry) -> Any:
-    """The class teacher of class A, who may search it while the window is open, not export."""
-    from xueji.access.tests.world import ensure_terms
-    from xueji.schools.models import Term
-
-    registry.class_a.class_teacher = registry.teacher_a
-    registry.class_a.save(update_fields=["class_teacher"])
-    today = timezone.localdate()
-    start_year = today.year if today.month >= 9 else today.year - 1
-    ensure_terms(start_year)
-    VerificationWindow.objects.create(
-        county_id=registry.school_a.county_id,
-        term=Term.objects.filter(academic_year__start_year=start_year).first(),
-        opens_on=today - datetime.timedelta(days=1),
-        closes_on=today + datetime.timedelta(days=1),
-        opened_by=registry.futian,
-    )
-    return registry.teacher_a
 
 
 def test_only_a_role_that_may_export_sees_the_links(registry, class_teacher):
