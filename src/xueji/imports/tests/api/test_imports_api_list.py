@@ -5,24 +5,14 @@ from typing import Any
 import pytest
 
 from xueji.access.models import Role
-from xueji.imports.models import ImportJob, JobState
+from xueji.imports.models import JobState
+from xueji.imports.tests.jobs import make_jobs
 from xueji.imports.tests.sheets import row_of, xlsx_bytes
 from xueji.schools.models import SchoolClass
 from xueji.testing.api import api_as
 from xueji.testing.factories import SchoolFactory, member, student_data
 
 pytestmark = pytest.mark.django_db
-
-
-def _jobs(school: Any, user: Any, count: int, prefix: str, **fields: Any) -> None:
-    fields = {"purpose": "students", "state": JobState.IMPORTED, **fields}
-    ImportJob.objects.bulk_create(
-        ImportJob(
-            school=school, sha256=f"{n:064x}", filename=f"{prefix}-{n:03d}.xlsx", kind="xlsx",
-            created_by=user, **fields,
-        )
-        for n in range(count)
-    )  # fmt: skip
 
 
 def _names(response: Any) -> set[str]:
@@ -32,10 +22,10 @@ def _names(response: Any) -> set[str]:
 
 def test_the_list_filters_by_state_purpose_and_school(registrar, school):
     other = SchoolFactory(name="南山实验学校")
-    _jobs(school, registrar, 2, "good")
-    _jobs(school, registrar, 2, "bad", state=JobState.INVALID)
-    _jobs(school, registrar, 1, "upd", purpose="updates")
-    _jobs(other, member(Role.REGISTRAR, school=other), 1, "other")
+    make_jobs(school, registrar, 2, "good")
+    make_jobs(school, registrar, 2, "bad", state=JobState.INVALID)
+    make_jobs(school, registrar, 1, "upd", purpose="updates")
+    make_jobs(other, member(Role.REGISTRAR, school=other), 1, "other")
     county = api_as(member(Role.BUREAU_VIEWER, division=school.county))
     assert _names(county.get("/api/imports/", {"state": "invalid"})) == {
         "bad-000.xlsx",
@@ -49,7 +39,7 @@ def test_the_list_filters_by_state_purpose_and_school(registrar, school):
 
 
 def test_the_list_is_paged_by_limit_and_offset(registrar, school):
-    _jobs(school, registrar, 7, "job")
+    make_jobs(school, registrar, 7, "job")
     client = api_as(registrar)
     pages = [_names(client.get("/api/imports/", {"limit": 3, "offset": n})) for n in (0, 3, 6)]
     assert [len(page) for page in pages] == [3, 3, 1]

@@ -8,8 +8,9 @@ import pytest
 from django.test import Client
 
 from xueji.access.models import Role
-from xueji.imports.models import ImportJob, JobState
+from xueji.imports.models import JobState
 from xueji.imports.selectors import import_jobs_visible
+from xueji.imports.tests.jobs import make_jobs
 from xueji.testing.factories import SchoolFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -21,17 +22,6 @@ def _client(user: Any) -> Client:
     return client
 
 
-def _jobs(school: Any, user: Any, count: int, prefix: str, **fields: Any) -> list[ImportJob]:
-    fields = {"purpose": "students", "state": JobState.IMPORTED, **fields}
-    return ImportJob.objects.bulk_create(
-        ImportJob(
-            school=school, sha256=f"{n:064x}", filename=f"{prefix}-{n:03d}.xlsx", kind="xlsx",
-            created_by=user, **fields,
-        )
-        for n in range(count)
-    )  # fmt: skip
-
-
 def _files(html: str) -> set[str]:
     return set(re.findall(r">([a-z]+-\d{3}\.xlsx)</a>", html))
 
@@ -41,8 +31,8 @@ def _links(html: str) -> list[str]:
 
 
 def test_the_list_is_paged_and_the_page_links_keep_the_filters(registrar, school):
-    _jobs(school, registrar, 120, "bad", state=JobState.INVALID)
-    _jobs(school, registrar, 3, "good")
+    make_jobs(school, registrar, 120, "bad", state=JobState.INVALID)
+    make_jobs(school, registrar, 3, "good")
     client = _client(registrar)
     first = client.get("/imports/", {"state": "invalid"}).content.decode()
     assert len(_files(first)) == 50
@@ -61,22 +51,22 @@ def test_the_list_is_paged_and_the_page_links_keep_the_filters(registrar, school
 
 
 def test_a_page_number_out_of_range_or_unreadable_shows_a_page(registrar, school):
-    _jobs(school, registrar, 60, "job")
+    make_jobs(school, registrar, 60, "job")
     client = _client(registrar)
     assert len(_files(client.get("/imports/", {"page": "x"}).content.decode())) == 50
     assert len(_files(client.get("/imports/", {"page": 99}).content.decode())) == 10
 
 
 def test_the_state_filter_shows_only_refused_imports(registrar, school):
-    _jobs(school, registrar, 2, "good")
-    _jobs(school, registrar, 3, "dup", state=JobState.DUPLICATE)
+    make_jobs(school, registrar, 2, "good")
+    make_jobs(school, registrar, 3, "dup", state=JobState.DUPLICATE)
     html = _client(registrar).get("/imports/", {"state": "duplicate"}).content.decode()
     assert _files(html) == {"dup-000.xlsx", "dup-001.xlsx", "dup-002.xlsx"}
 
 
 def test_the_purpose_filter_shows_only_that_kind(registrar, school):
-    _jobs(school, registrar, 2, "new")
-    _jobs(school, registrar, 2, "upd", purpose="updates")
+    make_jobs(school, registrar, 2, "new")
+    make_jobs(school, registrar, 2, "upd", purpose="updates")
     html = _client(registrar).get("/imports/", {"purpose": "updates"}).content.decode()
     assert _files(html) == {"upd-000.xlsx", "upd-001.xlsx"}
 
@@ -85,8 +75,8 @@ def test_a_county_filters_by_school_code_or_the_start_of_its_name(registrar, sch
     school.name = "福田实验小学"
     school.save()
     other = SchoolFactory(name="福田外国语学校")
-    _jobs(school, registrar, 2, "mine")
-    _jobs(other, member(Role.REGISTRAR, school=other), 2, "other")
+    make_jobs(school, registrar, 2, "mine")
+    make_jobs(other, member(Role.REGISTRAR, school=other), 2, "other")
     county = _client(member(Role.BUREAU_VIEWER, division=school.county))
     everything = county.get("/imports/").content.decode()
     assert 'name="school"' in everything and len(_files(everything)) == 4
@@ -101,8 +91,8 @@ def test_a_county_filters_by_school_code_or_the_start_of_its_name(registrar, sch
 
 def test_a_school_cannot_see_another_schools_imports_through_the_school_filter(registrar, school):
     other = SchoolFactory()
-    _jobs(school, registrar, 1, "mine")
-    _jobs(other, member(Role.REGISTRAR, school=other), 1, "other")
+    make_jobs(school, registrar, 1, "mine")
+    make_jobs(other, member(Role.REGISTRAR, school=other), 1, "other")
     html = _client(registrar).get("/imports/", {"school": other.code}).content.decode()
     assert 'name="school"' not in html  # a school's user is not asked for a school
     assert _files(html) == {"mine-000.xlsx"}
@@ -115,7 +105,7 @@ def test_a_school_cannot_see_another_schools_imports_through_the_school_filter(r
     [{"state": "bogus"}, {"purpose": "bogus"}, {"school": "123456789012"}, {"school": "x" * 65}],
 )
 def test_a_filter_that_cannot_be_read_is_shown_as_an_error(registrar, school, query):
-    _jobs(school, registrar, 1, "job")
+    make_jobs(school, registrar, 1, "job")
     county = _client(member(Role.BUREAU_VIEWER, division=school.county))
     response = county.get("/imports/", query)
     assert response.status_code == 200
@@ -135,8 +125,8 @@ def test_a_county_finds_a_school_by_the_part_of_its_name_after_the_county(regist
     school.name = "福田区第一小学"
     school.save()
     other = SchoolFactory(name="福田区第二小学", county=school.county)
-    _jobs(school, registrar, 2, "mine")
-    _jobs(other, member(Role.REGISTRAR, school=other), 1, "other")
+    make_jobs(school, registrar, 2, "mine")
+    make_jobs(other, member(Role.REGISTRAR, school=other), 1, "other")
     county = _client(member(Role.BUREAU_VIEWER, division=school.county))
     html = county.get("/imports/", {"school": "第一小学"}).content.decode()
     assert _files(html) == {"mine-000.xlsx", "mine-001.xlsx"}
