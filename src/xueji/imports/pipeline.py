@@ -1314,7 +1314,14 @@ def import_updates_rows(
                     _basic_data(student, changes), division_exists=division_exists
                 )
             except FieldErrors as failed:
-                kept = {k: v for k, v in failed.errors.items() if k in changes}
+                # Only what the row changes is checked: a cell holding the value recorded (as
+                # the pre-filled template writes every cell) is not the registrar's to fix,
+                # even where that value breaks a rule made since it was recorded.
+                kept = {
+                    k: v
+                    for k, v in failed.errors.items()
+                    if k in changes and changes[k] != getattr(student, k)
+                }
                 for key_name, field_errors in kept.items():
                     position = index[key_name]
                     for error in field_errors:

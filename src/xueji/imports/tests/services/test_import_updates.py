@@ -107,3 +107,25 @@ def test_a_file_of_no_template_is_still_sent_to_the_template(registrar, students
     job = _run(registrar, "姓名,电话\r\n张春铭,139\r\n".encode())
     assert job.state == JobState.INVALID
     assert "Download the template" in job.message_en
+
+
+def test_a_recorded_value_that_breaks_todays_rules_does_not_stop_other_changes(registrar, students):
+    """The pre-filled template writes every cell as recorded: an old value that would not pass
+    today's rules is left as it is, and the row's real change is written."""
+    a = students["张春铭"]
+    Student.objects.filter(pk=a.pk).update(phone="x")  # recorded under older rules
+    row = {"student_number": a.reveal_student_number(), "name": a.name, "phone": "x"}
+    job = _run(registrar, _updates([{**row, "address": "福田区福华路2号"}]))
+    assert job.state == JobState.IMPORTED, job.errors
+    a.refresh_from_db()
+    assert (a.address, a.phone) == ("福田区福华路2号", "x")
+    # Typing that value anew is still refused.
+    b = students["李华"]
+    job = _run(
+        registrar,
+        _updates([{"student_number": b.reveal_student_number(), "name": b.name, "phone": "x"}]),
+    )
+    assert job.state == JobState.INVALID
+    assert [(value, column) for _r, column, value, *_m in job.errors] == [
+        ("x", [f.key for f in cols.fields_of(cols.UPDATES)].index("phone"))
+    ]
