@@ -49,6 +49,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--import-csv-rows", type=int, default=1_000_000, help="bench/imports.py (0: skip)"
     )
+    parser.add_argument(
+        "--no-exports", action="store_true", help="skip bench/exports.py (CSV and XLSX, ~10 min)"
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep-database", action="store_true", help="do not drop it at the end")
     parser.add_argument("--output", type=Path, default=HERE, help="where results go")
@@ -143,6 +146,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         xlsx_shared_rows=args.import_xlsx_shared_rows,
     )
 
+    export_results = None
+    if not args.no_exports:
+        from bench import exports as exports_bench
+
+        # Before the encryption part: a revealed export unseals every number.
+        print("Exports: the province's records as CSV and XLSX vs a bare COPY", flush=True)
+        export_results = exports_bench.run(queries=False)
+
     # Last: its baseline leaves records with plaintext numbers, which the parts above would
     # sample and fail to unseal.
     print("Encryption: registration and lookups sealed vs a plaintext sealer", flush=True)
@@ -187,6 +198,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "transfers": transfer,
         "encryption": sealing,
         "imports": imported,
+        **({"exports": export_results} if export_results is not None else {}),
         "total_seconds": time.perf_counter() - started,
     }
 

@@ -63,6 +63,10 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         from bench import imports as imports_bench
 
         rows += imports_bench.rows_of(results["imports"])
+    if "exports" in results:
+        from bench import exports as exports_bench
+
+        rows += exports_bench.rows(results["exports"])
     return rows
 
 
@@ -131,6 +135,10 @@ def markdown(results: dict[str, Any]) -> str:
         from bench import imports as imports_bench
 
         lines += imports_bench.markdown(results["imports"])
+    if "exports" in results:
+        from bench import exports as exports_bench
+
+        lines += exports_bench.markdown(results["exports"])
     lines.append("")
     return "\n".join(lines)
 
