@@ -33,6 +33,7 @@ from typing import IO, Any
 
 import xlsxwriter
 from django.db import transaction
+from django.utils.functional import Promise
 
 from xueji.core.idnumbers import mask_id_number, mask_student_number
 
@@ -89,7 +90,7 @@ class Column:
     applied unless revealed (MASK_ID_NUMBER, MASK_STUDENT_NUMBER, or your own)."""
 
     key: str
-    header: str
+    header: str | Promise  # a lazy translation is written in the language active at export
     mask: Callable[[str | None], str] | None = None
 
 

@@ -21,6 +21,7 @@ from django.http import (
     HttpResponseNotFound,
 )
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from xueji.access.decorators import requires
@@ -36,19 +37,22 @@ from xueji.students.selectors import student_matches, students_in_scope
 
 CHUNK = 2_000
 
+
+# Headers in the reader's language, like the labels of the codes below them; a context of their
+# own, since these are the registry's official column names (全国学籍号, not 学籍号).
 RECORD_COLUMNS = [
-    Column("number", "全国学籍号", MASK_STUDENT_NUMBER),
-    Column("name", "姓名"),
-    Column("sex", "性别"),
-    Column("birth_date", "出生日期"),
-    Column("ethnicity", "民族"),
-    Column("id_doc_type", "身份证件类型"),
-    Column("id_number", "身份证件号", MASK_ID_NUMBER),
-    Column("school__code", "学校标识码"),
-    Column("school__name", "学校"),
-    Column("grade", "年级"),
-    Column("class_name", "班级"),
-    Column("state", "学籍状态"),
+    Column("number", pgettext_lazy("export column", "Student number"), MASK_STUDENT_NUMBER),
+    Column("name", pgettext_lazy("export column", "Name")),
+    Column("sex", pgettext_lazy("export column", "Sex")),
+    Column("birth_date", pgettext_lazy("export column", "Birth date")),
+    Column("ethnicity", pgettext_lazy("export column", "Ethnicity")),
+    Column("id_doc_type", pgettext_lazy("export column", "Identity document type")),
+    Column("id_number", pgettext_lazy("export column", "Identity document number"), MASK_ID_NUMBER),
+    Column("school__code", pgettext_lazy("export column", "School code")),
+    Column("school__name", pgettext_lazy("export column", "School")),
+    Column("grade", pgettext_lazy("export column", "Grade")),
+    Column("class_name", pgettext_lazy("export column", "Class")),
+    Column("state", pgettext_lazy("export column", "Record state")),
 ]
 FIELDS = (
     "number_masked",
@@ -213,7 +217,7 @@ def records(request: HttpRequest, fmt: str) -> HttpResponse:
     if not form.has_criteria:
         # A whole area can be a million rows: streamed in primary-key order, as it always was.
         students = students.order_by("id")
-    name = "-".join(["学籍名单", *form.described()])
+    name = "-".join([pgettext("export file", "Student records"), *form.described()])
     if school is not None:
         name = f"{school.name}-{name}"
     reveal = _reveal(request)
