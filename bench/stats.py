@@ -335,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--output", type=Path, default=Path(__file__).resolve().parent)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    # Made now: a run is long, and its figures are written only at its end.
+    args.output.mkdir(parents=True, exist_ok=True)
 
     from bench import database
 
