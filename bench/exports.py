@@ -43,8 +43,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from bench.memory import rss_now_mb, rss_peak_mb, rss_reset
+from bench.users import PROVINCE, province_member
 
-PROVINCE = "440000"
 CHUNK = 1 << 20
 
 # The rows export_views.records writes for the province, in its order, with what a bare SQL
@@ -73,21 +73,9 @@ def _label(fmt: str, reveal: bool) -> str:
 
 def approver() -> Any:
     """A provincial bureau approver: sees every record of the province and may reveal."""
-    from django.contrib.auth import get_user_model
+    from xueji.access.models import Role
 
-    from xueji.access.models import Membership, Role, ScopeLevel
-    from xueji.geo.models import Division
-
-    user, _created = get_user_model().objects.get_or_create(username="bench-exports-approver")
-    Membership.objects.get_or_create(
-        user=user,
-        defaults={
-            "role": Role.BUREAU_APPROVER,
-            "scope_level": ScopeLevel.PROVINCE,
-            "division": Division.objects.get(code=PROVINCE),
-        },
-    )
-    return user
+    return province_member("bench-exports-approver", Role.BUREAU_APPROVER)
 
 
 def bare_copy() -> dict[str, Any]:

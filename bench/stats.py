@@ -30,7 +30,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-PROVINCE = "440000"
+from bench.users import PROVINCE, province_member
+
 TRANSFER_SHARE = 5  # per cent of the children on roll
 WARMUP = 3
 
@@ -161,21 +162,9 @@ def _duckdb(directory: Path) -> Any:
 
 
 def _viewer() -> Any:
-    from django.contrib.auth import get_user_model
+    from xueji.access.models import Role
 
-    from xueji.access.models import Membership, Role, ScopeLevel
-    from xueji.geo.models import Division
-
-    user, _created = get_user_model().objects.get_or_create(username="bench-stats-viewer")
-    Membership.objects.get_or_create(
-        user=user,
-        defaults={
-            "role": Role.BUREAU_VIEWER,
-            "scope_level": ScopeLevel.PROVINCE,
-            "division": Division.objects.get(code=PROVINCE),
-        },
-    )
-    return user
+    return province_member("bench-stats-viewer", Role.BUREAU_VIEWER)
 
 
 def _largest_county() -> tuple[str, int]:
