@@ -53,8 +53,12 @@ def test_a_bureau_plans_sees_the_dry_run_starts_and_watches_the_progress(
     # The background worker runs the task.
     assert yearend_run_task.call(str(run.pk)) == 20
     bar = client.get(reverse("yearend:progress", args=[run.pk])).content.decode()
-    assert "hx-get" not in bar
+    assert "hx-get" not in bar and 'class="failed"' not in bar
     assert YearEndRun.objects.get().state == RunState.DONE
+    # A run stopped by an error is not drawn as the full bar of a success.
+    YearEndRun.objects.filter(pk=run.pk).update(state=RunState.FAILED)
+    bar = client.get(reverse("yearend:progress", args=[run.pk])).content.decode()
+    assert '<progress class="failed"' in bar
 
 
 class django_capture_on_commit:
