@@ -12,7 +12,7 @@ from typing import Any, cast
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import F, FilteredRelation, Q
+from django.db.models import F
 from django.http import (
     Http404,
     HttpRequest,
@@ -33,7 +33,7 @@ from xueji.schools.selectors import class_get
 from xueji.students.forms import StudentSearchForm, student_search_form
 from xueji.students.identity import STUDENT_ID_NUMBER, STUDENT_NUMBER, unseal
 from xueji.students.models import Placement, Student
-from xueji.students.selectors import student_matches, students_in_scope
+from xueji.students.selectors import student_matches, students_in_scope, with_open_placement
 
 CHUNK = 2_000
 
@@ -96,18 +96,17 @@ def _labelled(row: dict[str, Any], labels: dict[str, dict[Any, str]]) -> None:
 
 def _rows(students: Any, reveal: bool) -> Iterator[dict[str, Any]]:
     """One dict per record, read in chunks (a server-side cursor on PostgreSQL), its codes as
-    their labels. Grade and class are those of the open placement, by one LEFT JOIN (at most
-    one per student: the partial unique index one_open_placement_per_student; none leaves
-    them blank): a correlated subquery for each, run per row, made the query of a province's
-    million records three times as slow (bench/exports.py)."""
+    their labels. Grade and class are those of the open placement (blank for a student who has
+    left)."""
     labels = code_labels()
-    rows = students.annotate(
-        open_placement=FilteredRelation(
-            "placements", condition=Q(placements__end_date__isnull=True)
-        ),
-        grade=F("open_placement__grade"),
-        class_name=F("open_placement__school_class__name"),
-    ).values(*FIELDS)
+    rows = (
+        with_open_placement(students)
+        .annotate(
+            grade=F("open_placement__grade"),
+            class_name=F("open_placement__school_class__name"),
+        )
+        .values(*FIELDS)
+    )
     for row in rows.iterator(chunk_size=CHUNK):
         if reveal:
             row["number"] = unseal(row["number_sealed"], context=STUDENT_NUMBER)

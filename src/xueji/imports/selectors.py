@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import FilteredRelation, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from xueji.access.policy import Action
@@ -24,6 +24,7 @@ from xueji.imports.models import ImportJob, JobState
 from xueji.schools.models import School, SchoolClass
 from xueji.schools.selectors import shown_academic_year
 from xueji.students.models import Student
+from xueji.students.selectors import with_open_placement
 
 NOT_AN_ENTRY_SCHOOL = _(
     "Intake lists are for junior and senior high schools, which admit graduates into their "
@@ -207,25 +208,21 @@ def prefill_students(
     user: Any, *, school_id: int, class_id: int | None = None
 ) -> QuerySet[Student, dict[str, Any]]:
     """The students placed now in the school's classes (or one class), as the template's rows."""
-    # One query, the open placement joined in (at most one per student: the partial unique
-    # index one_open_placement_per_student), never one per student; in grade, class and name
-    # order, values only: the sealed student number and the updates template's fields.
+    # One query with the open placement joined in, never one per student; in grade, class and
+    # name order, values only: the sealed student number and the updates template's fields.
     placed = Q(open_placement__school_class__school_id=school_id)
     if class_id is not None:
         placed &= Q(open_placement__school_class_id=class_id)
     return (
-        Student.objects.filter(
-            students_visible(scope_of(user), Action.STUDENT_VIEW_LIST), school_id=school_id
-        )
-        .annotate(
-            open_placement=FilteredRelation(
-                "placements", condition=Q(placements__end_date__isnull=True)
+        with_open_placement(
+            Student.objects.filter(
+                students_visible(scope_of(user), Action.STUDENT_VIEW_LIST), school_id=school_id
             )
         )
         .filter(placed)
         .order_by(
-            "open_placement__school_class__grade",
-            "open_placement__school_class__number",
+            F("open_placement__school_class__grade"),
+            F("open_placement__school_class__number"),
             "name_pinyin",
             "id",
         )
