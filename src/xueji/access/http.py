@@ -1,13 +1,14 @@
-"""Turning a service's refusal into the page's answer."""
+"""Turning a service's refusal, or a form's, into the page's answer."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from xueji.core.errors import FieldErrors, ServiceError
 
@@ -92,3 +93,13 @@ def evidence_download(
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
     return response
+
+
+def form_refused(form: forms.Form) -> HttpResponse:
+    """A download's refused parameters: 400, the form's errors as plain text, each after the
+    label of its field (a file cannot carry them, and no file is better than a wrong one)."""
+    lines: list[str] = []
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else None
+        lines.extend(f"{label}: {error}" if label else str(error) for error in errors)
+    return HttpResponseBadRequest("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -17,7 +17,6 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseBadRequest,
     HttpResponseNotFound,
 )
 from django.utils.translation import gettext as _
@@ -25,12 +24,13 @@ from django.utils.translation import pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from xueji.access.decorators import requires
+from xueji.access.http import form_refused
 from xueji.access.policy import Action
 from xueji.access.scope import may, school_in_area, scope_of
 from xueji.core.exports import FORMATS, MASK_ID_NUMBER, MASK_STUDENT_NUMBER, Column, export_response
 from xueji.schools.models import GRADE_LABELS, School, grade_label
 from xueji.schools.selectors import class_get
-from xueji.students.forms import StudentSearchForm, student_search_form
+from xueji.students.forms import student_search_form
 from xueji.students.identity import STUDENT_ID_NUMBER, STUDENT_NUMBER, unseal
 from xueji.students.models import Placement, Student
 from xueji.students.selectors import student_matches, students_in_scope, with_open_placement
@@ -150,15 +150,6 @@ def _no_such_school(text: str) -> HttpResponse:
     return HttpResponseNotFound(message, content_type="text/plain; charset=utf-8")
 
 
-def _refused_criteria(form: StudentSearchForm) -> HttpResponse:
-    """The form's errors as plain text, each after the label of its field."""
-    lines: list[str] = []
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else None
-        lines.extend(f"{label}: {error}" if label else str(error) for error in errors)
-    return HttpResponseBadRequest("\n".join(lines), content_type="text/plain; charset=utf-8")
-
-
 @require_GET
 @login_required
 @requires(Action.EXPORT)
@@ -199,7 +190,7 @@ def records(request: HttpRequest, fmt: str) -> HttpResponse:
     fmt = _format(fmt)
     form = student_search_form(request.user, request.GET)
     if not form.is_valid():
-        return _refused_criteria(form)
+        return form_refused(form)
     school = None
     text = request.GET.get("school", "").strip()
     if text:

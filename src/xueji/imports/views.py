@@ -16,7 +16,6 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseBadRequest,
 )
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -25,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from xueji.access.decorators import requires
-from xueji.access.http import refusal_as_message
+from xueji.access.http import form_refused, refusal_as_message
 from xueji.access.policy import Action
 from xueji.access.scope import may, scope_of
 from xueji.core.errors import ServiceError
@@ -151,12 +150,7 @@ def template_prefilled(request: HttpRequest) -> HttpResponseBase:
     whole school: their student numbers in full and their other information as recorded."""
     form = PrefillForm(request.GET)
     if not form.is_valid():
-        lines = [
-            f"{form.fields[name].label}: {error}"
-            for name, errors in form.errors.items()
-            for error in errors
-        ]
-        return HttpResponseBadRequest("\n".join(lines), content_type="text/plain; charset=utf-8")
+        return form_refused(form)
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     try:
         written = import_template_prefill(
