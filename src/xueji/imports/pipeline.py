@@ -23,7 +23,7 @@ import os
 import re
 import struct
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import MISSING, dataclass, field, replace
 from functools import cache, lru_cache
@@ -993,7 +993,7 @@ class StudentWriter:
                     f"SELECT school_class_id, COUNT(*) FROM {STAGED_PLACEMENT} "
                     "GROUP BY school_class_id"
                 )
-                self.outcome.classes = {int(pk): int(count) for pk, count in cursor.fetchall()}
+                self.outcome.classes = Counter({int(pk): int(n) for pk, n in cursor.fetchall()})
             for _table, staging, _columns in STAGING:
                 cursor.execute(f"DROP TABLE {staging}")
             cursor.execute(f"DROP TABLE {STAGED_DOCUMENT}")
@@ -1017,7 +1017,7 @@ class Outcome:
     error_count: int = 0
     errors: list[CellError] = field(default_factory=list)
     # Records written per class (class pk -> count), kept on the job to link it to the rosters.
-    classes: dict[int, int] = field(default_factory=dict)
+    classes: Counter[int] = field(default_factory=Counter)
 
     # The ID number and student number columns: their values are kept masked whatever they
     # hold (a mistyped number too), not only where they look like a resident ID number.
@@ -1209,7 +1209,7 @@ def import_intake_rows(
                 )
             outcome.written += result.admitted
             if result.admitted:
-                outcome.classes[class_id] = outcome.classes.get(class_id, 0) + result.admitted
+                outcome.classes[class_id] += result.admitted
         except FieldErrors as refused:
             for key, field_errors in refused.errors.items():
                 for error in field_errors:
@@ -1360,7 +1360,7 @@ def import_updates_rows(
             .annotate(count=Count("pk"))
         )
         for class_id, count in by_class:
-            outcome.classes[class_id] = outcome.classes.get(class_id, 0) + count
+            outcome.classes[class_id] += count
 
     for row, cells in rows:
         outcome.rows += 1
