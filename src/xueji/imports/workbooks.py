@@ -95,8 +95,6 @@ def write_template(
     text = workbook.add_format({"num_format": "@"})
     quoted = workbook.add_format({"num_format": "@", "quote_prefix": True})
     date = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    list_columns: dict[str, int] = {}
-    entries: list[list[str]] = []
     for position, field in enumerate(fields):
         title = field.header + ("*" if field.required else "")
         data.write_string(0, position, title, required if field.required else header)
@@ -109,11 +107,6 @@ def write_template(
             data.set_column(position, position, max(width, 20 if field.kind else width), text)
         else:
             data.set_column(position, position, width)
-        if field.kind == cols.CODE:
-            name = field.key.rsplit(".", 1)[-1]
-            if name not in list_columns:
-                list_columns[name] = len(entries)
-                entries.append([name, *(f"{code} {label}" for code, label in field.choices)])
     written = 0
     for record in rows:
         written += 1
@@ -135,37 +128,12 @@ def write_template(
             data.write_string(written, position, cell, style)
     # Below the pre-filled rows too: a student added at the end picks from the same lists.
     last = max(TEMPLATE_ROWS, written)
-    for position, field in enumerate(fields):
-        if field.kind == cols.CODE:
-            letter = xl_col_to_name(list_columns[field.key.rsplit(".", 1)[-1]])
-            data.data_validation(
-                1,
-                position,
-                last,
-                position,
-                {
-                    "validate": "list",
-                    "source": f"='{LISTS_SHEET}'!${letter}$2:${letter}${len(field.choices) + 1}",
-                    "error_type": "warning",
-                    "error_message": "请从下拉列表中选择",
-                },
-            )
-        elif field.kind == cols.BOOL:
-            data.data_validation(
-                1, position, last, position, {"validate": "list", "source": ["是", "否"]}
-            )
-        elif field.key == "grade" and classes:
-            grades = sorted({str(g) for g, _n, _name in classes})
-            data.data_validation(
-                1, position, last, position, {"validate": "list", "source": grades}
-            )
+    grade = next((position for position, f in enumerate(fields) if f.key == "grade"), None)
+    if classes and grade is not None:
+        grades = sorted({str(g) for g, _n, _name in classes})
+        data.data_validation(1, grade, last, grade, {"validate": "list", "source": grades})
+    _drop_downs(data, lists, enumerate(fields), last)
     data.freeze_panes(1, 0)
-    # Constant-memory mode writes a sheet row by row: the lists go across, one row at a time.
-    for r in range(max((len(entry) for entry in entries), default=0)):
-        for c, entry in enumerate(entries):
-            if r < len(entry):
-                lists.write_string(r, c, entry[r])
-    lists.hide()
     help_sheet.set_column(0, 0, 100)
     bold = workbook.add_format({"bold": True})
     help_sheet.write_string(0, 0, str(cols.PURPOSE_LABELS[purpose]), bold)
@@ -269,7 +237,12 @@ def error_report_xlsx(
                     "\n".join(f"{e.message_zh}\n{e.message_en}" for e in flagged[c]),
                     {"x_scale": 2, "y_scale": 2},
                 )
-    _drop_downs(sheet, lists, header, last_row)
+    _drop_downs(
+        sheet,
+        lists,
+        ((c, field) for c, value in enumerate(header) if (field := cols.field_of_header(value))),
+        last_row,
+    )
     for c, title in enumerate(("行 Row", "列 Column", "值 Value", "原因", "Reason")):
         listing.write_string(0, c, title, bold)
     listing.freeze_panes(1, 0)
@@ -282,26 +255,28 @@ def error_report_xlsx(
     workbook.close()
 
 
-def _drop_downs(sheet: Any, lists: Any, header: list[Any], last_row: int) -> None:
-    """The template's drop-downs on the copy's code and 是/否 columns, down to its last row, from
-    the same hidden list sheet: a registrar fixing a flagged code picks it as in the template,
-    instead of typing "01 汉族" from memory. A warning, as in the template, never a refusal."""
-    columns: dict[str, int] = {}
+def _drop_downs(
+    sheet: Any, lists: Any, columns: Iterable[tuple[int, cols.Field]], last_row: int
+) -> None:
+    """The drop-downs of the code and 是/否 columns (position, field) down to `last_row`, the
+    code lists on the hidden list sheet: the template's, and the same on the error copy, where
+    a registrar fixing a flagged code picks it as in the template instead of typing "01 汉族"
+    from memory. A warning, as in the template, never a refusal."""
+    list_columns: dict[str, int] = {}
     entries: list[list[str]] = []
-    for c, value in enumerate(header):
-        field = cols.field_of_header(value)
-        if field is None or last_row < 1:
-            continue
+    for c, field in columns:
+        if last_row < 1:
+            break
         if field.kind == cols.BOOL:
             sheet.data_validation(1, c, last_row, c, {"validate": "list", "source": ["是", "否"]})
             continue
         if field.kind != cols.CODE or not field.choices:
             continue
         name = field.key.rsplit(".", 1)[-1]
-        if name not in columns:
-            columns[name] = len(entries)
+        if name not in list_columns:
+            list_columns[name] = len(entries)
             entries.append([name, *(f"{code} {label}" for code, label in field.choices)])
-        letter = xl_col_to_name(columns[name])
+        letter = xl_col_to_name(list_columns[name])
         sheet.data_validation(
             1,
             c,
