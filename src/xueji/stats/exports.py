@@ -30,7 +30,6 @@ WIDTHS = {0: 28}
 TIMES = "×"
 
 
-# Characters no file name may hold (Windows' list, and control characters).
 @dataclass(frozen=True)
 class Coverage:
     """What an exported table covers: the area, the date or period, the dimensions; and the
