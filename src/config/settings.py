@@ -135,6 +135,10 @@ XUEJI_INTAKE_DEADLINE = os.environ.get("XUEJI_INTAKE_DEADLINE", "09-30")
 XUEJI_SMALL_CELL_THRESHOLD = int(os.environ.get("XUEJI_SMALL_CELL_THRESHOLD", "5"))
 # Spreadsheet imports (xueji.imports): the largest upload accepted, in MB.
 XUEJI_IMPORT_MAX_MB = int(os.environ.get("XUEJI_IMPORT_MAX_MB", "50"))
+# Exports: an Excel file of more rows than this is written in the background (a file of a
+# province takes minutes, longer than a proxy waits for a first byte); kept this many hours.
+XUEJI_EXPORT_BACKGROUND_ROWS = int(os.environ.get("XUEJI_EXPORT_BACKGROUND_ROWS", "20000"))
+XUEJI_EXPORT_KEEP_HOURS = int(os.environ.get("XUEJI_EXPORT_KEEP_HOURS", "24"))
 
 # Changes of status (xueji.changes): province rules and closed periods, JSON (see README).
 XUEJI_PROVINCE_RULES = json.loads(os.environ.get("XUEJI_PROVINCE_RULES", "{}"))

@@ -240,7 +240,8 @@ def content_disposition(name: str, fmt: str, fallback: str = "") -> str:
 # ---- permission and audit ----------------------------------------------------------------------
 
 
-def _allow(actor: Any, fmt: str, reveal: bool) -> None:
+def require_export(actor: Any, fmt: str, reveal: bool) -> None:
+    """PermissionRefused unless the actor may export (and, to unmask, reveal numbers)."""
     from xueji.access.policy import Action
     from xueji.access.scope import require
 
@@ -278,7 +279,7 @@ def export_table(
     """Export a small table the caller has already selected within their scope, as bytes of
     `fmt` ("csv" or "xlsx"). Needs the export permission, and the reveal permission to unmask;
     recorded in the audit trail."""
-    _allow(actor, fmt, reveal)
+    require_export(actor, fmt, reveal)
     counted = list(rows)
     content = (
         to_csv(columns, counted, reveal=reveal)
@@ -332,7 +333,7 @@ def lines_response(
     called `name`, or `fallback` (ASCII) by clients that cannot read a UTF-8 file name."""
     from django.http import FileResponse, StreamingHttpResponse
 
-    _allow(actor, fmt, reveal)
+    require_export(actor, fmt, reveal)
     if fmt == "csv":
         _audit(actor, {"table": name, "format": fmt, "rows": rows, "revealed": reveal, **detail})
         response: Any = StreamingHttpResponse(csv_chunks(lines), content_type=FORMATS[fmt])

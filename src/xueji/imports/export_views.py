@@ -1,120 +1,42 @@
-"""Downloads of rosters and of the student records list (CSV or XLSX), streamed, masked by
-default (?reveal=1 needs the reveal permission and is recorded), every one audited. Coded
-columns (sex, ethnicity, identity document type, record state) and the grade are written as
-their labels in the interface language, from the same code lists the model's fields use.
-Statistics tables are exported by xueji.stats.views.export through the same xueji.core.exports."""
+"""Downloads of rosters and of the student records list (CSV or XLSX), masked by default
+(?reveal=1 needs the reveal permission and is recorded), every one audited. CSV streams from
+the first rows; an Excel file of more than XUEJI_EXPORT_BACKGROUND_ROWS rows is written in the
+background instead (its page shows the progress, then the download), since it cannot send a
+byte before it is finished. Which rows and columns: xueji.imports.records. Statistics tables
+are exported by xueji.stats.views.export through the same xueji.core.exports."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import models
-from django.db.models import F
-from django.http import (
-    Http404,
-    HttpRequest,
-    HttpResponse,
-    HttpResponseNotFound,
-)
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotFound
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext, pgettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from xueji.access.decorators import requires
 from xueji.access.http import form_refused
 from xueji.access.policy import Action
-from xueji.access.scope import may, school_in_area, scope_of
-from xueji.core.exports import FORMATS, MASK_ID_NUMBER, MASK_STUDENT_NUMBER, Column, export_response
-from xueji.schools.models import GRADE_LABELS, School, grade_label
-from xueji.schools.selectors import class_get
-from xueji.students.forms import student_search_form
-from xueji.students.identity import STUDENT_ID_NUMBER, STUDENT_NUMBER, unseal
-from xueji.students.models import Placement, Student
-from xueji.students.selectors import student_matches, students_in_scope, with_open_placement
-
-CHUNK = 2_000
-
-
-# Headers in the reader's language, like the labels of the codes below them; a context of their
-# own, since these are the registry's official column names (全国学籍号, not 学籍号).
-RECORD_COLUMNS = [
-    Column("number", pgettext_lazy("export column", "Student number"), MASK_STUDENT_NUMBER),
-    Column("name", pgettext_lazy("export column", "Name")),
-    Column("sex", pgettext_lazy("export column", "Sex")),
-    Column("birth_date", pgettext_lazy("export column", "Birth date")),
-    Column("ethnicity", pgettext_lazy("export column", "Ethnicity")),
-    Column("id_doc_type", pgettext_lazy("export column", "Identity document type")),
-    Column("id_number", pgettext_lazy("export column", "Identity document number"), MASK_ID_NUMBER),
-    Column("school__code", pgettext_lazy("export column", "School code")),
-    Column("school__name", pgettext_lazy("export column", "School")),
-    Column("grade", pgettext_lazy("export column", "Grade")),
-    Column("class_name", pgettext_lazy("export column", "Class")),
-    Column("state", pgettext_lazy("export column", "Record state")),
-]
-FIELDS = (
-    "number_masked",
-    "number_sealed",
-    "id_number_masked",
-    "id_number_sealed",
-    "name",
-    "sex",
-    "birth_date",
-    "ethnicity",
-    "id_doc_type",
-    "school__code",
-    "school__name",
-    "state",
-    "grade",
-    "class_name",
+from xueji.access.scope import may, scope_of
+from xueji.core.errors import ServiceError
+from xueji.core.exports import FORMATS, content_disposition, export_response
+from xueji.imports.export_services import background_rows, export_job_create, export_job_download
+from xueji.imports.records import (
+    RECORD_COLUMNS,
+    InvalidCriteria,
+    NoSuchClass,
+    NoSuchSchool,
+    Selection,
+    record_rows,
+    records_criteria,
+    records_selection,
+    roster_selection,
 )
-# Columns holding a code of a national code list (the Student field's choices).
-CODED = ("sex", "ethnicity", "id_doc_type", "state")
-
-
-def code_labels() -> dict[str, dict[Any, str]]:
-    """{column: {code: label}} for the coded columns and the grade, in the active language: the
-    choices of the Student model's fields, which the registration form and the import templates
-    use too, and the grades' everyday names (一年级, 初一 …). Built once per export."""
-    labels: dict[str, dict[Any, str]] = {}
-    for key in CODED:
-        field = cast("models.Field[Any, Any]", Student._meta.get_field(key))
-        labels[key] = {str(code): str(label) for code, label in field.flatchoices}
-    labels["grade"] = {grade: grade_label(grade) for grade in GRADE_LABELS}
-    return labels
-
-
-def _labelled(row: dict[str, Any], labels: dict[str, dict[Any, str]]) -> None:
-    """The row's codes replaced by their labels (a code not in its list stays as it is)."""
-    for key, names in labels.items():
-        code = row[key]
-        if code is not None:
-            row[key] = names.get(code if key == "grade" else str(code), code)
-
-
-def _rows(students: Any, reveal: bool) -> Iterator[dict[str, Any]]:
-    """One dict per record, read in chunks (a server-side cursor on PostgreSQL), its codes as
-    their labels. Grade and class are those of the open placement (blank for a student who has
-    left)."""
-    labels = code_labels()
-    rows = (
-        with_open_placement(students)
-        .annotate(
-            grade=F("open_placement__grade"),
-            class_name=F("open_placement__school_class__name"),
-        )
-        .values(*FIELDS)
-    )
-    for row in rows.iterator(chunk_size=CHUNK):
-        if reveal:
-            row["number"] = unseal(row["number_sealed"], context=STUDENT_NUMBER)
-            row["id_number"] = unseal(row["id_number_sealed"], context=STUDENT_ID_NUMBER)
-        else:
-            row["number"], row["id_number"] = row["number_masked"], row["id_number_masked"]
-        _labelled(row, labels)
-        yield row
+from xueji.imports.selectors import export_job_get, export_jobs_recent
 
 
 def _format(fmt: str) -> str:
@@ -132,53 +54,70 @@ def _reveal(request: HttpRequest) -> bool:
     return True
 
 
-def school_named(user: Any, text: str) -> School | None:
-    """The school `?school=` names, inside the user's area: by its public 10-digit school code
-    (学校标识码), or by its internal id (older links); None when there is no such school or it
-    lies outside the area (the two are not told apart)."""
-    text = text.strip()
-    school = School.objects.filter(code=text).first()
-    if school is None and text.isdigit() and len(text) < 10:
-        school = School.objects.filter(pk=int(text)).first()
-    if school is None or not school_in_area(scope_of(user), school):
-        return None
-    return school
-
-
 def _no_such_school(text: str) -> HttpResponse:
     message = _("There is no school with the code “%(code)s” in your area.") % {"code": text[:32]}
     return HttpResponseNotFound(message, content_type="text/plain; charset=utf-8")
 
 
-@require_GET
+def _as_csv(request: HttpRequest) -> str:
+    """The same export's URL as CSV."""
+    query = request.GET.urlencode()
+    return request.path.removesuffix(".xlsx") + ".csv" + (f"?{query}" if query else "")
+
+
+def _answer(
+    request: HttpRequest, selection: Selection, *, fmt: str, table: str, criteria: dict[str, Any]
+) -> HttpResponse:
+    """The file at once, or (a large Excel file) a page offering to write it in the background,
+    whose button (POST) queues it and leads to its progress."""
+    reveal = _reveal(request)
+    rows = selection.count()
+    if fmt == "xlsx" and rows > background_rows():
+        if request.method != "POST":
+            return render(
+                request,
+                "imports/export_offer.html",
+                {"selection": selection, "rows": rows, "reveal": reveal,
+                 "limit": background_rows(), "csv_url": _as_csv(request),
+                 "recent": export_jobs_recent(request.user)},
+            )  # fmt: skip
+        job = export_job_create(
+            actor=request.user,
+            table=table,
+            criteria=criteria,
+            selection=selection,
+            fmt=fmt,
+            reveal=reveal,
+            rows=rows,
+        )
+        return redirect("exports:job", job.pk)
+    response: HttpResponse = export_response(
+        actor=request.user,
+        name=selection.name,
+        columns=RECORD_COLUMNS,
+        rows=record_rows(selection.students, reveal),
+        fmt=fmt,
+        reveal=reveal,
+        count=rows,
+        filters=selection.filters if table == "records" else None,
+    )
+    return response
+
+
+@require_http_methods(["GET", "POST"])
 @login_required
 @requires(Action.EXPORT)
 def roster(request: HttpRequest, class_id: int, fmt: str) -> HttpResponse:
     """The students placed in a class now."""
     fmt = _format(fmt)
-    school_class = class_get(request.user, class_id)
-    if school_class is None:
-        raise Http404
-    placed = Placement.objects.filter(school_class_id=class_id, end_date__isnull=True)
-    students = (
-        students_in_scope(request.user, Action.ROSTER_VIEW)
-        .filter(pk__in=placed.values("student_id"))
-        .order_by("name_pinyin", "id")
-    )
-    reveal = _reveal(request)
-    response: HttpResponse = export_response(
-        actor=request.user,
-        name=f"{school_class.school.name}-{school_class}",
-        columns=RECORD_COLUMNS,
-        rows=_rows(students, reveal),
-        fmt=fmt,
-        reveal=reveal,
-        count=students.count(),
-    )
-    return response
+    try:
+        selection = roster_selection(request.user, class_id)
+    except NoSuchClass:
+        raise Http404 from None
+    return _answer(request, selection, fmt=fmt, table="roster", criteria={"class_id": class_id})
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 @requires(Action.EXPORT)
 def records(request: HttpRequest, fmt: str) -> HttpResponse:
@@ -188,37 +127,58 @@ def records(request: HttpRequest, fmt: str) -> HttpResponse:
     outside the area answers 404 with the reason, criteria the form refuses 400 with its
     errors, never an empty or unfiltered file."""
     fmt = _format(fmt)
-    form = student_search_form(request.user, request.GET)
-    if not form.is_valid():
-        return form_refused(form)
-    school = None
-    text = request.GET.get("school", "").strip()
-    if text:
-        school = school_named(request.user, text)
-        if school is None:
-            return _no_such_school(text)
-    students = student_matches(
-        request.user,
-        query=form.cleaned_data["q"],
-        school_id=None if school is None else school.pk,
-        grade=form.cleaned_data["grade"],
-        class_id=form.cleaned_data.get("class_id"),
+    try:
+        selection = records_selection(request.user, request.GET)
+    except InvalidCriteria as refused:
+        return form_refused(refused.form)
+    except NoSuchSchool as missing:
+        return _no_such_school(missing.text)
+    criteria = records_criteria(request.GET)
+    return _answer(request, selection, fmt=fmt, table="records", criteria=criteria)
+
+
+def _own_job(request: HttpRequest, job_id: Any) -> Any:
+    job = export_job_get(request.user, job_id)
+    if job is None:
+        raise Http404
+    return job
+
+
+@require_GET
+@login_required
+@requires(Action.EXPORT)
+def job(request: HttpRequest, job_id: Any) -> HttpResponse:
+    """A background export's page: its progress, then its download, and the user's others."""
+    return render(
+        request,
+        "imports/export_job.html",
+        {"job": _own_job(request, job_id), "recent": export_jobs_recent(request.user)},
     )
-    if not form.has_criteria:
-        # A whole area can be a million rows: streamed in primary-key order, as it always was.
-        students = students.order_by("id")
-    name = "-".join([pgettext("export file", "Student records"), *form.described()])
-    if school is not None:
-        name = f"{school.name}-{name}"
-    reveal = _reveal(request)
-    response: HttpResponse = export_response(
-        actor=request.user,
-        name=name,
-        columns=RECORD_COLUMNS,
-        rows=_rows(students, reveal),
-        fmt=fmt,
-        reveal=reveal,
-        count=students.count(),
-        filters=form.filters(),
-    )
+
+
+@require_GET
+@login_required
+@requires(Action.EXPORT)
+def job_progress(request: HttpRequest, job_id: Any) -> HttpResponse:
+    """The progress card alone, polled by htmx until the file is ready."""
+    return render(request, "imports/_export_progress.html", {"job": _own_job(request, job_id)})
+
+
+@require_GET
+@login_required
+@requires(Action.EXPORT)
+def job_file(request: HttpRequest, job_id: Any) -> HttpResponseBase:
+    """The written file of the user's own export, while it is kept (recorded each time)."""
+    try:
+        download = export_job_download(actor=request.user, job_id=job_id)
+    except ServiceError as refused:
+        if refused.status == 404:
+            raise Http404 from None
+        # Not ready, or expired: its page says which.
+        messages.warning(request, str(refused.message))
+        return redirect("exports:job", job_id)
+    fmt = download.path.suffix.lstrip(".")
+    response = FileResponse(download.path.open("rb"), content_type=download.content_type)
+    response["Content-Disposition"] = content_disposition(download.filename, fmt)
+    response["Cache-Control"] = "no-store"
     return response

@@ -11,3 +11,10 @@ def run_import(job_id: str) -> str:
     from xueji.imports.services import import_job_run
 
     return str(import_job_run(job_id=job_id).state)
+
+
+@task()
+def run_export(job_id: str) -> str:
+    from xueji.imports.export_services import export_job_run
+
+    return str(export_job_run(job_id=job_id).state)

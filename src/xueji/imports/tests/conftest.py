@@ -12,9 +12,11 @@ from xueji.testing.factories import SchoolClassFactory, SchoolFactory, member
 
 @pytest.fixture(autouse=True)
 def _imports_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
-    """Uploads kept in a temporary folder; imports run at once (django-tasks' immediate
-    backend runs the same task function the database worker runs)."""
+    """Uploads and written exports kept in a temporary folder; imports and exports run at
+    once (django-tasks' immediate backend runs the same task function the database worker
+    runs)."""
     settings.XUEJI_IMPORT_DIR = tmp_path / "imports"
+    settings.XUEJI_EXPORT_DIR = tmp_path / "exports"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 

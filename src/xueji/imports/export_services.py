@@ -1,0 +1,334 @@
+"""Every write of a background export: the request (queued), the run (the file written), each
+download, and the purge of expired files.
+
+An Excel file of a province's records takes minutes to write: XlsxWriter must finish the file
+before its first byte can be sent, and a reverse proxy gives up on a response that says nothing
+for a minute (nginx: 60 s). Above XUEJI_EXPORT_BACKGROUND_ROWS rows an Excel export is therefore
+written by the task worker into XUEJI_EXPORT_DIR, its progress shown on its page, and the file
+is downloaded by whoever asked for it until XUEJI_EXPORT_KEEP_HOURS have passed. CSV always
+streams from the first rows, so it never needs this."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from xueji.access.policy import Action
+from xueji.access.scope import PermissionRefused, may, scope_of
+from xueji.audit.services import audit_record
+from xueji.core.crypto import decrypt, encrypt
+from xueji.core.errors import Conflict, NotFound, translated
+from xueji.core.exports import (
+    FORMATS,
+    csv_chunks,
+    require_export,
+    table_cells,
+    write_xlsx,
+)
+from xueji.imports.export_workflow import Event, may_download, transition
+from xueji.imports.models import ExportJob, ExportState
+from xueji.imports.pipeline import in_both_languages
+from xueji.imports.records import (
+    RECORD_COLUMNS,
+    InvalidCriteria,
+    NoSuchClass,
+    NoSuchSchool,
+    Selection,
+    record_rows,
+    records_selection,
+    roster_selection,
+)
+
+logger = logging.getLogger(__name__)
+
+CRITERIA_CONTEXT = "export.criteria"
+TABLES = ("records", "roster")
+PROGRESS_EVERY_SECONDS = 0.5
+
+
+def export_dir() -> Path:
+    """Written exports are kept here (outside the web root) until they expire."""
+    path = Path(getattr(settings, "XUEJI_EXPORT_DIR", Path(settings.VAR_DIR) / "exports"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def background_rows() -> int:
+    """An Excel export of more rows than this is written in the background."""
+    return int(getattr(settings, "XUEJI_EXPORT_BACKGROUND_ROWS", 20_000))
+
+
+def keep_hours() -> int:
+    return int(getattr(settings, "XUEJI_EXPORT_KEEP_HOURS", 24))
+
+
+def _detail(job: ExportJob, rows: int) -> dict[str, Any]:
+    return {
+        "table": job.name,
+        "format": job.fmt,
+        "rows": rows,
+        "revealed": job.reveal,
+        "columns": [column.key for column in RECORD_COLUMNS],
+        **({"filters": job.filters} if job.filters else {}),
+    }
+
+
+def export_job_create(
+    *,
+    actor: Any,
+    table: str,
+    criteria: dict[str, Any],
+    selection: Selection,
+    fmt: str,
+    reveal: bool,
+    rows: int,
+    enqueue: bool = True,
+) -> ExportJob:
+    """Queue the export of a selection the actor chose (`criteria`: the request's parameters,
+    read again when the file is written); needs the export permission, and the reveal
+    permission to unmask. Recorded in the audit trail."""
+    if table not in TABLES:
+        raise ValueError(f"unknown export table {table!r}")
+    require_export(actor, fmt, reveal)
+    with transaction.atomic():
+        job = ExportJob(
+            table=table,
+            fmt=fmt,
+            criteria_sealed=encrypt(json.dumps(criteria), context=CRITERIA_CONTEXT),
+            filters=selection.filters,
+            reveal=reveal,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+            name=selection.name[:255],
+            state=transition(None, Event.REQUEST),
+            rows_total=rows,
+            created_by=actor,
+            expires_at=timezone.now() + datetime.timedelta(hours=keep_hours()),
+        )
+        job.save(force_insert=True)
+        audit_record(
+            actor=actor,
+            action="export.request",
+            object_type="export",
+            object_id=job.pk,
+            detail=_detail(job, rows),
+        )
+    if enqueue:
+        from xueji.imports.tasks import run_export
+
+        run_export.enqueue(str(job.pk))
+        job.refresh_from_db()
+    return job
+
+
+def _selection_of(job: ExportJob) -> Selection:
+    criteria = json.loads(decrypt(job.criteria_sealed, context=CRITERIA_CONTEXT))
+    if job.table == "roster":
+        return roster_selection(job.created_by, int(criteria["class_id"]))
+    return records_selection(job.created_by, criteria)
+
+
+class _Progress:
+    """Rows written so far, saved every half second (the page polls it) and echoed to the
+    command line when one is watching."""
+
+    def __init__(self, job: ExportJob, echo: Callable[[int, int], None] | None) -> None:
+        self.job = job
+        self.echo = echo
+        self.done = 0
+        self.last = time.monotonic()
+
+    def count(self, rows: Iterable[Any]) -> Iterator[Any]:
+        for row in rows:
+            yield row
+            self.done += 1
+            now = time.monotonic()
+            if now - self.last >= PROGRESS_EVERY_SECONDS:
+                self.last = now
+                ExportJob.objects.filter(pk=self.job.pk).update(rows_done=self.done)
+                if self.echo is not None:
+                    self.echo(self.done, self.job.rows_total)
+
+
+def _write(job: ExportJob, selection: Selection, path: Path, progress: _Progress) -> int:
+    """The file written at `path`; the number of rows."""
+    lines = table_cells(
+        RECORD_COLUMNS,
+        progress.count(record_rows(selection.students, job.reveal)),
+        reveal=job.reveal,
+    )
+    if job.fmt == "xlsx":
+        return max(write_xlsx(str(path), lines, sheet=job.name) - 1, 0)
+    with path.open("wb") as out:
+        for chunk in csv_chunks(lines):
+            out.write(chunk)
+    return progress.done
+
+
+def _fail(job_id: Any, message: Any) -> ExportJob:
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().get(pk=job_id)
+        job.state = transition(job.state, Event.FAIL)
+        job.message, job.message_en = in_both_languages(message)
+        job.finished_at = timezone.now()
+        job.save(update_fields=["state", "message", "message_en", "finished_at"])
+        audit_record(
+            actor=job.created_by,
+            action="export.fail",
+            object_type="export",
+            object_id=job.pk,
+            detail={"table": job.name, "format": job.fmt, "reason": job.message_en},
+        )
+    return job
+
+
+def _refusal(error: Exception) -> Any:
+    if isinstance(error, InvalidCriteria):
+        reasons = "; ".join(str(m) for ms in error.form.errors.values() for m in ms)
+        return translated(
+            _("The search criteria are no longer valid: %(reasons)s"), {"reasons": reasons}
+        )
+    if isinstance(error, NoSuchSchool):
+        return translated(
+            _("There is no school with the code “%(code)s” in your area."),
+            {"code": error.text[:32]},
+        )
+    if isinstance(error, NoSuchClass):
+        return _("The class is no longer one you may see.")
+    if isinstance(error, PermissionRefused):
+        return _("Your role no longer allows this export.")
+    return _("The file could not be written; nothing is kept. Ask for the export again.")
+
+
+def export_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = None) -> ExportJob:
+    """Write a queued export's file as its requester (their area and permissions as they are
+    now, in the language they asked in); a job already started is left alone."""
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().select_related("created_by").get(pk=job_id)
+        if job.state != ExportState.QUEUED:
+            return job
+        job.state = transition(job.state, Event.START)
+        job.save(update_fields=["state"])
+    path = export_dir() / f"{job.pk}.{job.fmt}"
+    partial = path.with_name(path.name + ".part")
+    try:
+        with translation.override(job.language):
+            require_export(job.created_by, job.fmt, job.reveal)
+            selection = _selection_of(job)
+            job.rows_total = selection.count()
+            ExportJob.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
+            rows = _write(job, selection, partial, _Progress(job, echo))
+        partial.replace(path)
+        os.chmod(path, 0o600)  # the file holds children's records: its owner's eyes only
+    except (InvalidCriteria, NoSuchSchool, NoSuchClass, PermissionRefused) as refused:
+        partial.unlink(missing_ok=True)
+        return _fail(job.pk, _refusal(refused))
+    except Exception as error:
+        partial.unlink(missing_ok=True)
+        logger.exception("export %s failed", job.pk)
+        return _fail(job.pk, _refusal(error))
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().select_related("created_by").get(pk=job.pk)
+        job.state = transition(job.state, Event.FINISH)
+        job.stored_path = path.name
+        job.size = path.stat().st_size
+        job.rows_total = job.rows_done = rows
+        job.finished_at = timezone.now()
+        job.save(
+            update_fields=["state", "stored_path", "size", "rows_total", "rows_done", "finished_at"]
+        )
+        # The export itself, as an export answered at once records it: the rows are now out.
+        audit_record(
+            actor=job.created_by,
+            action="export",
+            object_type="export",
+            object_id=job.pk,
+            detail=_detail(job, rows),
+        )
+    if echo is not None:
+        echo(rows, rows)
+    return job
+
+
+@dataclass(frozen=True)
+class ExportDownload:
+    path: Path
+    filename: str
+    content_type: str
+
+
+def _may_download(actor: Any, job: ExportJob) -> bool:
+    scope = scope_of(actor)
+    return may_download(
+        requester_id=job.created_by_id,
+        user_id=actor.pk,
+        may_export=may(scope, Action.EXPORT),
+        may_reveal=may(scope, Action.STUDENT_REVEAL_ID),
+        revealed=job.reveal,
+    )
+
+
+def export_job_download(*, actor: Any, job_id: Any) -> ExportDownload:
+    """The written file of the actor's own export, while it is kept; every download is
+    recorded in the audit trail. Someone else's export is not found."""
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or not _may_download(actor, job):
+            raise NotFound("export_not_found", _("There is no such export of yours."))
+        if job.state != ExportState.READY or job.expires_at <= timezone.now():
+            raise Conflict(
+                "export_not_ready",
+                _("This file is not ready, or was deleted after its download period."),
+            )
+        job.downloads += 1
+        job.save(update_fields=["downloads"])
+        audit_record(
+            actor=actor,
+            action="export.download",
+            object_type="export",
+            object_id=job.pk,
+            detail={"table": job.name, "format": job.fmt, "rows": job.rows_total,
+                    "revealed": job.reveal},
+        )  # fmt: skip
+    return ExportDownload(
+        path=export_dir() / job.stored_path, filename=job.name, content_type=FORMATS[job.fmt]
+    )
+
+
+def export_jobs_purge(*, actor: Any) -> int:
+    """Delete the files of exports past their download period (a job the worker never
+    finished by then is marked failed); the jobs stay, expired, for the audit trail's links."""
+    now = timezone.now()
+    purged = 0
+    with transaction.atomic():
+        for job in ExportJob.objects.select_for_update().filter(
+            expires_at__lte=now,
+            state__in=[ExportState.QUEUED, ExportState.RUNNING, ExportState.READY,
+                       ExportState.FAILED],
+        ):  # fmt: skip
+            if job.state in (ExportState.QUEUED, ExportState.RUNNING):
+                # The worker stopped (or never came): what it may have half-written goes too.
+                (export_dir() / f"{job.pk}.{job.fmt}.part").unlink(missing_ok=True)
+                job.state = transition(job.state, Event.FAIL)
+                job.message, job.message_en = in_both_languages(
+                    _("The file was not written within its download period.")
+                )
+            if job.stored_path:
+                (export_dir() / job.stored_path).unlink(missing_ok=True)
+                purged += 1
+            job.state = transition(job.state, Event.EXPIRE)
+            job.stored_path = ""
+            job.save(update_fields=["state", "stored_path", "message", "message_en"])
+        audit_record(actor=actor, action="export.purge", detail={"files": purged})
+    return purged
