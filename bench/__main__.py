@@ -60,22 +60,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
-    url = database.bench_url()
-    name = database.database_name(url)
-    print(f"Bench database {name}: recreating", flush=True)
-    database.recreate(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    # As in production: DEBUG keeps a log of every query, which is not what is being measured.
-    os.environ["XUEJI_DEBUG"] = "0"
-    try:
+    # run() migrates itself: the migration is part of the run's total_seconds.
+    with database.django_on(
+        database.bench_url(), fresh=True, keep=args.keep_database, migrate=False
+    ):
         results = run(args)
-    finally:
-        if not args.keep_database:
-            from django.db import connections
-
-            connections.close_all()
-            database.drop(url)
     table = report.table(results)
     print()
     print(table)
@@ -85,9 +74,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    import django
-
-    django.setup()
     from django.core.management import call_command
     from django.db import connection
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -59,3 +61,32 @@ def drop(url: str) -> None:
         connection.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+@contextmanager
+def django_on(url: str, *, fresh: bool, keep: bool, migrate: bool = True) -> Iterator[None]:
+    """Set Django up on `url`; when `fresh`, recreate it first and drop it after unless `keep`."""
+    if fresh:
+        print(f"Bench database {database_name(url)}: recreating", flush=True)
+        recreate(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # As in production: DEBUG keeps a log of every query, which is not what is being measured.
+    os.environ["XUEJI_DEBUG"] = "0"
+    try:
+        import django
+
+        django.setup()
+        if migrate:
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0)
+        yield
+    finally:
+        # Only a database this run created is dropped: a loaded one, given or found, is kept for
+        # the next run.
+        if fresh and not keep:
+            from django.db import connections
+
+            connections.close_all()
+            drop(url)

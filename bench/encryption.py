@@ -230,35 +230,18 @@ def main(argv: list[str] | None = None) -> int:
     from bench import database
 
     url = args.database_url or database.bench_url()
+    # Checked for a given database too: the plaintext baseline writes its rows into it.
     database.database_name(url)
     fresh = not args.database_url
-    if fresh:
-        print(f"Bench database {database.database_name(url)}: recreating", flush=True)
-        database.recreate(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["XUEJI_DEBUG"] = "0"
-    import django
-
-    django.setup()
-    try:
+    with database.django_on(url, fresh=fresh, keep=args.keep_database, migrate=fresh):
         if fresh:
-            from django.core.management import call_command
-
             from bench import load
 
-            call_command("migrate", verbosity=0)
             print(f"Synth: {args.students:,} students", flush=True)
             load.run_synth(args.students, args.seed)
             load.checkpoint()
         print("Encryption: sealed vs plaintext sealer", flush=True)
         results = run(args.registrations, args.queries, args.seed + 4)
-    finally:
-        if fresh and not args.keep_database:
-            from django.db import connections
-
-            connections.close_all()
-            database.drop(url)
     import json
 
     print(json.dumps(results, indent=2))

@@ -519,18 +519,7 @@ def main(argv: list[str] | None = None) -> int:
     url = os.environ.get("BENCH_DATABASE_URL") or urlunsplit(
         urlsplit(database.bench_url())._replace(path="/xueji_bench_imports")
     )
-    print(f"Bench database {database.database_name(url)}: recreating", flush=True)
-    database.recreate(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["XUEJI_DEBUG"] = "0"
-    import django
-
-    django.setup()
-    try:
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
+    with database.django_on(url, fresh=True, keep=args.keep_database):
         results = run(
             args.xlsx_rows,
             args.csv_rows,
@@ -538,12 +527,6 @@ def main(argv: list[str] | None = None) -> int:
             breakdown_url=url if args.breakdown else None,
             xlsx_shared_rows=args.xlsx_shared_rows,
         )
-    finally:
-        if not args.keep_database:
-            from django.db import connections
-
-            connections.close_all()
-            database.drop(url)
     out = args.output / f"imports-{args.xlsx_rows}-{args.csv_rows}.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print()

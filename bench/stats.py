@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import random
 import statistics
 import sys
@@ -331,23 +330,10 @@ def main(argv: list[str] | None = None) -> int:
 
     url = args.database_url or database.bench_url()
     fresh = not args.database_url
-    if fresh:
-        database.database_name(url)
-        print(f"Bench database {database.database_name(url)}: recreating", flush=True)
-        database.recreate(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["XUEJI_DEBUG"] = "0"
-    import django
-
-    django.setup()
-    try:
+    with database.django_on(url, fresh=fresh, keep=args.keep_database, migrate=fresh):
         if fresh:
-            from django.core.management import call_command
-
             from bench import load
 
-            call_command("migrate", verbosity=0)
             print(f"Synth: {args.students:,} students", flush=True)
             synth = load.run_synth(args.students, args.seed)
             load.checkpoint()
@@ -359,12 +345,6 @@ def main(argv: list[str] | None = None) -> int:
         print("Statistics: grade × age × sex vs DuckDB", flush=True)
         results = run(args.queries, args.seed + 3)
         results["students_loaded"] = students
-    finally:
-        if fresh and not args.keep_database:
-            from django.db import connections
-
-            connections.close_all()
-            database.drop(url)
     import json
 
     out = args.output / f"stats-{students}.json"

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import sys
 import threading
 import time
@@ -392,26 +391,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     from bench import database
 
-    url = database.bench_url()
-    print(f"Bench database {database.database_name(url)}: recreating", flush=True)
-    database.recreate(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["XUEJI_DEBUG"] = "0"
-    try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
+    with database.django_on(database.bench_url(), fresh=True, keep=args.keep_database):
         result = run(args.transfers, args.workers)
-    finally:
-        if not args.keep_database:
-            from django.db import connections
-
-            connections.close_all()
-            database.drop(url)
     print(json.dumps(result, indent=2))
     for row in rows(result):
         print(" | ".join(row))

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -293,32 +292,15 @@ def main(argv: list[str] | None = None) -> int:
     from bench import database
 
     url = database.bench_url()
-    print(f"Bench database {database.database_name(url)}: recreating", flush=True)
-    database.recreate(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["XUEJI_DEBUG"] = "0"
-    import django
-
-    django.setup()
-    try:
-        from django.core.management import call_command
-
+    with database.django_on(url, fresh=True, keep=args.keep_database):
         from bench import load
 
-        call_command("migrate", verbosity=0)
         print(f"Synth: {args.students:,} students", flush=True)
         synth = load.run_synth(args.students, args.seed)
         load.checkpoint()
         print("Year end: promotion of the province", flush=True)
         results = run(url)
         results["students_loaded"] = synth.students
-    finally:
-        if not args.keep_database:
-            from django.db import connections
-
-            connections.close_all()
-            database.drop(url)
     out = args.output / f"yearend-{synth.students}.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print()
