@@ -252,15 +252,13 @@ def check_name(filename: str, sniffed: Sniffed) -> None:
         )
 
 
-def check_upload(stream: IO[bytes], size: int, filename: str | None = None) -> Sniffed:
-    """All checks in order; returns the sniffed kind of a file that may be opened. Without a
-    `filename`, the stream's own name is taken (an uploaded file's, or an open file's path);
-    a stream without one (bytes in memory) skips the name check."""
+def check_upload(stream: IO[bytes], size: int, *, filename: str) -> Sniffed:
+    """All checks in order; returns the sniffed kind of a file that may be opened. The name
+    the file was given (the upload's, the command line's path) must not contradict its
+    content; "" (bytes with no name) skips that check."""
     check_size(size)
     sniffed = sniff(stream)
-    if filename is None:
-        filename = getattr(stream, "name", None)
-    if isinstance(filename, str) and filename:
+    if filename:
         check_name(filename, sniffed)
     if sniffed.kind in (XLSX, ODS):
         check_zip(stream)
