@@ -4,11 +4,14 @@ the same rows, on PostgreSQL.
 After `xueji synth` has loaded N students of one province (or on a database already holding
 exactly N, reused as it is), for a provincial bureau approver (the role that may reveal):
 
-- xueji: `GET /exports/students.csv` and `/exports/students.xlsx` through django.test.Client
-  (the whole request: middleware, scope, the search form, the count, the audit entry, the rows
-  read through a server-side cursor, labels, masks and cell safety, CSV streamed or the XLSX
-  written to a temporary file and sent), masked and revealed (`?reveal=1`: every student number
-  and ID number unsealed); the response consumed fully, its bytes and rows counted;
+- xueji: `GET /exports/students.csv` through django.test.Client (the whole request:
+  middleware, scope, the search form, the count, the audit entry, the rows read through a
+  server-side cursor, labels, masks and cell safety, CSV streamed); `/exports/students.xlsx`
+  as a province's Excel file is made, in the background: the button's POST queues the job,
+  the job is run in this process (as the worker runs it: the file written in constant
+  memory) and the file downloaded from the job's page; masked and revealed (`?reveal=1`:
+  every student number and ID number unsealed); the response consumed fully, its bytes and
+  rows counted;
 - baseline: a bare `COPY (SELECT …) TO STDOUT` of the same rows in the same order: the same
   columns, the masked numbers, grade and class of the open placement by a LEFT JOIN, the bytes
   discarded. Run just before and just after each export (their mean is the baseline), so that
@@ -19,7 +22,7 @@ subqueries (as export_views read them before) against one LEFT JOIN (FilteredRel
 open placement, which a partial unique index makes one per student), checked to return the
 same rows in the same order; timed as the view reads them (Django's server-side cursor, 2,000
 rows a fetch) and as SQL alone (COPY of each statement); and the masked CSV once more through
-the view with its rows read the old way (export_views._rows patched), in the same run.
+the view with its rows read the old way (export_views.record_rows patched), in the same run.
 
 Peak RSS is the process's over one export (VmHWM reset before it); "at start" its RSS then.
 `python -m bench.exports --rows 1000000` runs it (own database xueji_bench_exports unless
@@ -108,8 +111,33 @@ def _count_xlsx_rows(path: Path) -> tuple[int, bytes]:
     return rows, head
 
 
+def _written_in_the_background(client: Any, path: str) -> tuple[Any, float]:
+    """An Excel file of a province as the page gets it: its button (POST) queues the job and
+    answers with the job's page, the worker writes the file (export_job_run, here in this
+    process, as `xueji db_worker` would), and the file is downloaded from the job. Also the
+    seconds until the button's request answered."""
+    from xueji.imports.export_services import export_job_run
+
+    started = time.perf_counter()
+    queued = client.post(path)
+    answered = time.perf_counter() - started
+    assert queued.status_code == 302, (queued.status_code, queued.content[:300])
+    job_url = queued["Location"]
+    job_id = job_url.rstrip("/").rsplit("/", 1)[-1]
+    job = export_job_run(job_id=job_id)
+    assert job.state == "ready", (job.state, job.message_en)
+    return client.get(f"{job_url}file"), answered
+
+
+def _downloaded(client: Any, path: str) -> tuple[Any, float]:
+    started = time.perf_counter()
+    response = client.get(path)
+    return response, time.perf_counter() - started
+
+
 def export(client: Any, fmt: str, reveal: bool) -> dict[str, Any]:
-    """One download through the view, consumed fully: seconds, bytes, rows, peak RSS."""
+    """One download through the view (an Excel file through its background job), consumed
+    fully: seconds, bytes, rows, peak RSS."""
     path = f"/exports/students.{fmt}" + ("?reveal=1" if reveal else "")
     rss_at_start = rss_now_mb()
     rss_reset()
@@ -119,8 +147,9 @@ def export(client: Any, fmt: str, reveal: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="xueji-bench-exports-") as tmp:
         saved = Path(tmp) / f"export.{fmt}"
         started = time.perf_counter()
-        response = client.get(path)
-        answered = time.perf_counter() - started
+        download = _written_in_the_background if fmt == "xlsx" else _downloaded
+        response, answered = download(client, path)
+        file_started = time.perf_counter() - started
         assert response.status_code == 200, (response.status_code, response.content[:300])
         with saved.open("wb") if fmt == "xlsx" else open(os.devnull, "wb") as out:
             for chunk in response.streaming_content:
@@ -149,8 +178,9 @@ def export(client: Any, fmt: str, reveal: bool) -> dict[str, Any]:
         raise RuntimeError(f"{_label(fmt, reveal)}: the first rows' numbers are {state}")
     return {
         "seconds": seconds,
+        # Until the request answered: the CSV's headers, or the Excel job's page.
         "response_seconds": answered,
-        "first_rows_seconds": first_rows if fmt == "csv" else answered,
+        "first_rows_seconds": first_rows if fmt == "csv" else file_started,
         "bytes": size,
         "rows": lines - 1,
         "rows_per_second": (lines - 1) / seconds,
@@ -173,7 +203,7 @@ def subquery_rows(students: Any) -> Any:
     """Grade and class of the open placement as two correlated subqueries (before the change)."""
     from django.db.models import OuterRef, Subquery
 
-    from xueji.imports.export_views import FIELDS
+    from xueji.imports.records import FIELDS
     from xueji.students.models import Placement
 
     open_placement = Placement.objects.filter(student=OuterRef("pk"), end_date__isnull=True)
@@ -187,7 +217,7 @@ def join_rows(students: Any) -> Any:
     """Grade and class of the open placement by one LEFT JOIN (FilteredRelation)."""
     from django.db.models import F, FilteredRelation, Q
 
-    from xueji.imports.export_views import FIELDS
+    from xueji.imports.records import FIELDS
 
     return students.annotate(
         open_placement=FilteredRelation(
@@ -199,18 +229,18 @@ def join_rows(students: Any) -> Any:
 
 
 def _rows_by_subqueries(students: Any, reveal: bool) -> Iterator[dict[str, Any]]:
-    """export_views._rows as it was: grade and class by two correlated subqueries."""
-    from xueji.imports import export_views
+    """records.record_rows as it was: grade and class by two correlated subqueries."""
+    from xueji.imports import records
     from xueji.students.identity import STUDENT_ID_NUMBER, STUDENT_NUMBER, unseal
 
-    labels = export_views.code_labels()
-    for row in subquery_rows(students).iterator(chunk_size=export_views.CHUNK):
+    labels = records.code_labels()
+    for row in subquery_rows(students).iterator(chunk_size=records.CHUNK):
         if reveal:
             row["number"] = unseal(row["number_sealed"], context=STUDENT_NUMBER)
             row["id_number"] = unseal(row["id_number_sealed"], context=STUDENT_ID_NUMBER)
         else:
             row["number"], row["id_number"] = row["number_masked"], row["id_number_masked"]
-        export_views._labelled(row, labels)
+        records._labelled(row, labels)
         yield row
 
 
@@ -306,7 +336,8 @@ def measure(client: Any, fmt: str, reveal: bool, label: str, in_scope: int) -> d
     measured["ratio"] = measured["seconds"] / base
     print(
         f"    {label}: {measured['seconds']:.1f} s ({measured['rows_per_second']:,.0f} "
-        f"rows/s, first rows after {measured['first_rows_seconds']:.1f} s), "
+        f"rows/s, answered after {measured['response_seconds']:.2f} s, first rows after "
+        f"{measured['first_rows_seconds']:.1f} s), "
         f"bare COPY {before['seconds']:.1f} / {after['seconds']:.1f} s, "
         f"{measured['ratio']:.1f}×, peak RSS "
         f"{measured['peak_rss_mb']:.0f} MB (at start {measured['rss_at_start_mb']:.0f})",
@@ -351,7 +382,7 @@ def run(repeats: int = 2, queries: bool = True) -> dict[str, Any]:
         for fmt in ("csv", "xlsx"):
             warm: Any = client.get(f"/exports/students.{fmt}?school={school}&reveal=1")
             assert warm.status_code == 200, warm.status_code
-            for _chunk in warm.streaming_content:
+            for _chunk in warm.streaming_content if warm.streaming else ():
                 pass
             warm.close()
         for fmt, reveal in CASES:
@@ -360,7 +391,7 @@ def run(repeats: int = 2, queries: bool = True) -> dict[str, Any]:
         if queries:
             # The same view with grade and class read as before the join, in the same run.
             label = BEFORE
-            with mock.patch.object(export_views, "_rows", _rows_by_subqueries):
+            with mock.patch.object(export_views, "record_rows", _rows_by_subqueries):
                 results["exports"][label] = measure(client, "csv", False, label, in_scope)
     if queries:
         print("  the query alone: correlated subqueries vs a join", flush=True)
@@ -392,14 +423,15 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 def table(results: dict[str, Any]) -> list[str]:
     lines = [
-        "| export | rows | s | rows/s | first rows s | MB | bare COPY s | ratio "
+        "| export | rows | s | rows/s | answered s | first rows s | MB | bare COPY s | ratio "
         "| peak RSS MB (at start) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, r in results["exports"].items():
         lines.append(
             f"| {label} | {r['rows']:,} | {r['seconds']:.1f} | {r['rows_per_second']:,.0f} | "
-            f"{r['first_rows_seconds']:.1f} | {r['bytes'] / 1e6:.0f} | "
+            f"{r['response_seconds']:.2f} | {r['first_rows_seconds']:.1f} | "
+            f"{r['bytes'] / 1e6:.0f} | "
             f"{r['bare_copy_seconds']:.1f} | {r['ratio']:.1f}× | "
             f"{r['peak_rss_mb']:.0f} ({r['rss_at_start_mb']:.0f}) |"
         )
@@ -433,10 +465,13 @@ def markdown(results: dict[str, Any]) -> list[str]:
         "",
         *table(results),
         "",
-        "- **xueji**: `GET /exports/students.csv` / `.xlsx` (export_views.records) by a "
-        "provincial bureau approver through django.test.Client, the response consumed fully "
-        "(middleware, scope, count, audit entry, server-side cursor, labels, masks, cell "
-        "safety; the XLSX written to a temporary file in constant memory, then sent); "
+        "- **xueji**: `GET /exports/students.csv` (export_views.records) by a provincial "
+        "bureau approver through django.test.Client, the response consumed fully (middleware, "
+        "scope, count, audit entry, server-side cursor, labels, masks, cell safety); "
+        "`.xlsx` through its background job: the button's POST queues it, the job is run "
+        "as the worker runs it (the file written in constant memory) and the file downloaded "
+        "from the job's page, all three timed (\"answered\": when the button's request "
+        'answered with the job\'s page; "first rows": when the download starts); '
         "revealed: `?reveal=1`, every student number and ID number unsealed. Peak RSS is the "
         "process's over the export.",
         "- **bare COPY**, the baseline: `COPY (SELECT …) TO STDOUT` of the same rows in the "
@@ -487,22 +522,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     name = database.database_name(url)
     fresh = _students_loaded(url) != args.rows
-    if fresh:
-        print(f"Bench database {name}: recreating", flush=True)
-        database.recreate(url)
-    else:
+    if not fresh:
         print(f"Bench database {name}: {args.rows:,} students already loaded, reused", flush=True)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    # As in production: DEBUG keeps a log of every query, which is not what is being measured.
-    os.environ["XUEJI_DEBUG"] = "0"
-    import django
-
-    django.setup()
-    try:
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
+    # Migrated even when reused: it may have been loaded before the latest migrations.
+    with database.django_on(url, fresh=fresh, keep=args.keep_database):
         if fresh:
             from bench import load
 
@@ -511,12 +534,6 @@ def main(argv: list[str] | None = None) -> int:
             load.checkpoint()
         print("Exports: the province's records through the view vs a bare COPY", flush=True)
         results = run(args.repeats, queries=not args.no_queries)
-    finally:
-        if fresh and not args.keep_database:
-            from django.db import connections
-
-            connections.close_all()
-            database.drop(url)
     out = args.output / f"exports-{args.rows}.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print()
