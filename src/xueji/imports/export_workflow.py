@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xueji.core.errors import Conflict
+from xueji.core.workflow import next_state
 from xueji.imports.models import ExportState
 
 
@@ -39,17 +40,15 @@ class InvalidTransition(Conflict):
 
 def transition(state: str | None, event: str) -> str:
     """The state an event leads to from a state; an unexpected transition is an error."""
-    target = TRANSITIONS.get((state or None, event))
-    if target is None:
-        raise InvalidTransition(
-            "invalid_transition",
-            _("“%(event)s” is not possible while the export is “%(state)s”.")
-            % {
-                "event": Event(event).label if event in Event.values else event,
-                "state": ExportState(state).label if state in ExportState.values else "-",
-            },
-        )
-    return target
+    return next_state(
+        TRANSITIONS,
+        state,
+        event,
+        events=Event,
+        states=ExportState,
+        refusal=InvalidTransition,
+        message=_("“%(event)s” is not possible while the export is “%(state)s”."),
+    )
 
 
 def may_download(

@@ -12,6 +12,32 @@ from django.utils.translation import gettext_lazy as _
 from xueji.imports.columns import PURPOSE_LABELS, UPDATES
 
 
+class JobShown:
+    """What the pages of a background job show: its progress and its message, which is kept in
+    Chinese and in English."""
+
+    message: str
+    message_en: str
+    rows_total: int
+    rows_done: int
+
+    @property
+    def finished(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def message_shown(self) -> str:
+        """The message in the language active (English where the reader's is)."""
+        english = not (translation.get_language() or "zh").startswith("zh")
+        return self.message_en if english and self.message_en else self.message
+
+    @property
+    def percent(self) -> int:
+        if not self.rows_total:
+            return 100 if self.finished else 0
+        return min(100, round(100 * self.rows_done / self.rows_total))
+
+
 class JobState(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Checking and importing")
@@ -21,7 +47,7 @@ class JobState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class ImportJob(models.Model):
+class ImportJob(JobShown, models.Model):
     """One uploaded file of one school for one purpose, its progress and its outcome.
 
     The file's SHA-256 is unique per school and purpose among imported jobs (a partial unique
@@ -75,12 +101,6 @@ class ImportJob(models.Model):
         return f"{self.filename} ({self.get_state_display()})"
 
     @property
-    def message_shown(self) -> str:
-        """The file-level message in the language active (English where the reader's is)."""
-        english = not (translation.get_language() or "zh").startswith("zh")
-        return self.message_en if english and self.message_en else self.message
-
-    @property
     def finished(self) -> bool:
         return self.state not in (JobState.QUEUED, JobState.RUNNING)
 
@@ -92,12 +112,6 @@ class ImportJob(models.Model):
             return 0
         return max(self.rows_total - self.rows_written, 0)
 
-    @property
-    def percent(self) -> int:
-        if not self.rows_total:
-            return 100 if self.finished else 0
-        return min(100, round(100 * self.rows_done / self.rows_total))
-
 
 class ExportState(models.TextChoices):
     QUEUED = "queued", _("Queued")
@@ -107,7 +121,7 @@ class ExportState(models.TextChoices):
     EXPIRED = "expired", _("Deleted after the download period")
 
 
-class ExportJob(models.Model):
+class ExportJob(JobShown, models.Model):
     """A large spreadsheet export written in the background, kept for its requester to download
     until it expires (a file of many rows takes minutes to write, longer than a web request may
     wait; see xueji.imports.export_services)."""
@@ -174,15 +188,3 @@ class ExportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.state not in (ExportState.QUEUED, ExportState.RUNNING)
-
-    @property
-    def message_shown(self) -> str:
-        """The message in the language active (English where the reader's is)."""
-        english = not (translation.get_language() or "zh").startswith("zh")
-        return self.message_en if english and self.message_en else self.message
-
-    @property
-    def percent(self) -> int:
-        if not self.rows_total:
-            return 100 if self.finished else 0
-        return min(100, round(100 * self.rows_done / self.rows_total))

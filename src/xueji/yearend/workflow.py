@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xueji.core.errors import Conflict
+from xueji.core.workflow import next_state
 from xueji.yearend.models import RunState
 
 
@@ -40,14 +41,12 @@ class InvalidTransition(Conflict):
 
 def transition(state: str | None, event: str) -> str:
     """The state an event leads to from a state; an unexpected transition is an error."""
-    target = TRANSITIONS.get((state or None, event))
-    if target is None:
-        raise InvalidTransition(
-            "invalid_transition",
-            _("“%(event)s” is not possible while the run is “%(state)s”.")
-            % {
-                "event": Event(event).label if event in Event.values else event,
-                "state": RunState(state).label if state in RunState.values else "-",
-            },
-        )
-    return target
+    return next_state(
+        TRANSITIONS,
+        state,
+        event,
+        events=Event,
+        states=RunState,
+        refusal=InvalidTransition,
+        message=_("“%(event)s” is not possible while the run is “%(state)s”."),
+    )
