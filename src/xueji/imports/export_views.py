@@ -1,9 +1,11 @@
 """Downloads of rosters and of the student records list (CSV or XLSX), masked by default
-(?reveal=1 needs the reveal permission and is recorded), every one audited. CSV streams from
-the first rows; an Excel file of more than XUEJI_EXPORT_BACKGROUND_ROWS rows is written in the
-background instead (its page shows the progress, then the download), since it cannot send a
-byte before it is finished. Which rows and columns: xueji.imports.records. Statistics tables
-are exported by xueji.stats.views.export through the same xueji.core.exports."""
+(reveal=1 needs the reveal permission and is recorded), every one audited. The parameters are
+a GET's query or a POST's body: the search page posts them, so that a number searched for stays
+out of URLs and access logs. CSV streams from the first rows; an Excel file of more than
+XUEJI_EXPORT_BACKGROUND_ROWS rows is written in the background instead (its page shows the
+progress, then the download), since it cannot send a byte before it is finished. Which rows and
+columns: xueji.imports.records. Statistics tables are exported by xueji.stats.views.export
+through the same xueji.core.exports."""
 
 from __future__ import annotations
 
@@ -12,7 +14,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotFound
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotFound,
+    QueryDict,
+)
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -27,6 +36,7 @@ from xueji.core.exports import FORMATS, content_disposition, export_response
 from xueji.imports.export_services import background_rows, export_job_create, export_job_download
 from xueji.imports.records import (
     RECORD_COLUMNS,
+    RECORDS_CRITERIA,
     InvalidCriteria,
     NoSuchClass,
     NoSuchSchool,
@@ -45,9 +55,22 @@ def _format(fmt: str) -> str:
     return fmt
 
 
+def _data(request: HttpRequest) -> QueryDict:
+    """The parameters of an export: a POST's body (the search page's buttons, the offer's
+    button: a number searched for stays out of the URL and the access logs), a GET's query.
+    A POST's address may carry some too (an offer page rendered before its form carried
+    them): they count where the body does not say otherwise, never dropped for a wider file."""
+    if request.method != "POST":
+        return request.GET
+    data = request.GET.copy()
+    for key in request.POST:
+        data.setlist(key, request.POST.getlist(key))
+    return data
+
+
 def _reveal(request: HttpRequest) -> bool:
-    """?reveal=1 unmasks the numbers, for a role that may reveal them (403 otherwise)."""
-    if request.GET.get("reveal") != "1":
+    """reveal=1 unmasks the numbers, for a role that may reveal them (403 otherwise)."""
+    if _data(request).get("reveal") != "1":
         return False
     if not may(scope_of(request.user), Action.STUDENT_REVEAL_ID):
         raise PermissionDenied
@@ -69,15 +92,18 @@ def _answer(
     request: HttpRequest, selection: Selection, *, fmt: str, table: str, criteria: dict[str, Any]
 ) -> HttpResponse:
     """The file at once, or (a large Excel file) a page offering to write it in the background,
-    whose button (POST) queues it and leads to its progress."""
+    whose button posts the same criteria to queue it and leads to its progress; a POST (that
+    button, or the search page's) queues it at once."""
     reveal = _reveal(request)
     rows = selection.count()
     if fmt == "xlsx" and rows > background_rows():
         if request.method != "POST":
+            # The criteria go in the button's form, not in its address.
+            hidden = [(key, str(criteria[key])) for key in RECORDS_CRITERIA if key in criteria]
             return render(
                 request,
                 "imports/export_offer.html",
-                {"selection": selection, "rows": rows, "reveal": reveal,
+                {"selection": selection, "rows": rows, "reveal": reveal, "criteria": hidden,
                  "limit": background_rows(), "csv_url": _as_csv(request),
                  "recent": export_jobs_recent(request.user)},
             )  # fmt: skip
@@ -122,23 +148,24 @@ def roster(request: HttpRequest, class_id: int, fmt: str) -> HttpResponse:
 @requires(Action.EXPORT)
 def records(request: HttpRequest, fmt: str) -> HttpResponse:
     """Every record the user may list (a school's, a county's ...), optionally of one school
-    (`?school=` its 10-digit school code, or its internal id), narrowed by the search page's
-    criteria (?q=&grade=&class=, read by the same form); a school that does not exist or lies
-    outside the area answers 404 with the reason, criteria the form refuses 400 with its
-    errors, never an empty or unfiltered file."""
+    (`school=` its 10-digit school code, or its internal id), narrowed by the search page's
+    criteria (q, grade, class, read by the same form; the search page posts them); a school
+    that does not exist or lies outside the area answers 404 with the reason, criteria the form
+    refuses 400 with its errors, never an empty or unfiltered file."""
     fmt = _format(fmt)
+    data = _data(request)
     try:
-        selection = records_selection(request.user, request.GET)
+        selection = records_selection(request.user, data)
     except InvalidCriteria as refused:
         return form_refused(refused.form)
     except NoSuchSchool as missing:
         return _no_such_school(missing.text)
-    criteria = records_criteria(request.GET)
+    criteria = records_criteria(data)
     return _answer(request, selection, fmt=fmt, table="records", criteria=criteria)
 
 
-def _own_job(request: HttpRequest, job_id: Any) -> Any:
-    job = export_job_get(request.user, job_id)
+def _own_job(request: HttpRequest, export_id: Any) -> Any:
+    job = export_job_get(request.user, export_id)
     if job is None:
         raise Http404
     return job
@@ -147,36 +174,36 @@ def _own_job(request: HttpRequest, job_id: Any) -> Any:
 @require_GET
 @login_required
 @requires(Action.EXPORT)
-def job(request: HttpRequest, job_id: Any) -> HttpResponse:
+def job(request: HttpRequest, export_id: Any) -> HttpResponse:
     """A background export's page: its progress, then its download, and the user's others."""
     return render(
         request,
         "imports/export_job.html",
-        {"job": _own_job(request, job_id), "recent": export_jobs_recent(request.user)},
+        {"job": _own_job(request, export_id), "recent": export_jobs_recent(request.user)},
     )
 
 
 @require_GET
 @login_required
 @requires(Action.EXPORT)
-def job_progress(request: HttpRequest, job_id: Any) -> HttpResponse:
+def job_progress(request: HttpRequest, export_id: Any) -> HttpResponse:
     """The progress card alone, polled by htmx until the file is ready."""
-    return render(request, "imports/_export_progress.html", {"job": _own_job(request, job_id)})
+    return render(request, "imports/_export_progress.html", {"job": _own_job(request, export_id)})
 
 
 @require_GET
 @login_required
 @requires(Action.EXPORT)
-def job_file(request: HttpRequest, job_id: Any) -> HttpResponseBase:
+def job_file(request: HttpRequest, export_id: Any) -> HttpResponseBase:
     """The written file of the user's own export, while it is kept (recorded each time)."""
     try:
-        download = export_job_download(actor=request.user, job_id=job_id)
+        download = export_job_download(actor=request.user, job_id=export_id)
     except ServiceError as refused:
         if refused.status == 404:
             raise Http404 from None
         # Not ready, or expired: its page says which.
         messages.warning(request, str(refused.message))
-        return redirect("exports:job", job_id)
+        return redirect("exports:job", export_id)
     fmt = download.path.suffix.lstrip(".")
     response = FileResponse(download.path.open("rb"), content_type=download.content_type)
     response["Content-Disposition"] = content_disposition(download.filename, fmt)

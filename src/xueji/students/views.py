@@ -12,10 +12,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import push_url
 
 from xueji.access.decorators import requires
 from xueji.access.policy import Action, home_page
@@ -209,12 +211,17 @@ def roster(request: HttpRequest, class_id: int) -> HttpResponse:
     )
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 @requires(Action.STUDENT_VIEW_LIST)
 def search(request: HttpRequest) -> HttpResponse:
-    """Find students by name, pinyin, initials, student number or ID number; htmx live."""
-    form = student_search_form(request.user, request.GET)
+    """Find students by name, pinyin, initials, student number or ID number; htmx live.
+
+    The page's form posts, so that a full ID number or student number stays out of the address,
+    the browser's history and the access logs; a GET (a roster's ?class=, an old bookmark) is
+    read alike."""
+    data = request.POST if request.method == "POST" else request.GET
+    form = student_search_form(request.user, data)
     found = None
     if form.is_valid() and form.has_criteria:
         found = student_search_page(
@@ -224,13 +231,32 @@ def search(request: HttpRequest) -> HttpResponse:
             class_id=form.cleaned_data.get("class_id"),
             limit=SEARCH_LIMIT,
         )
+    # The criteria as the form read them (q, grade, class), for the export buttons' hidden
+    # inputs and the address of a posted search.
+    criteria = QueryDict(form.query_string())
     context = {
         "form": form,
         "results": None if found is None else found.students,
         "total": None if found is None else found.total,
-        "export_query": "" if found is None else form.query_string(),
+        "export_criteria": list(criteria.items()),
         "limit": SEARCH_LIMIT,
     }
-    if getattr(request, "htmx", False) and not request.htmx.boosted:  # type: ignore[attr-defined]
-        return render(request, "students/_search_results.html", context)
+    htmx = getattr(request, "htmx", None)
+    # A boosted link, or htmx restoring a pushed address it has no copy of, wants the page.
+    if htmx and not htmx.boosted and not htmx.history_restore_request:
+        response = render(request, "students/_search_results.html", context)
+        if request.method == "POST":
+            push_url(response, _search_address(criteria))
+        return response
     return render(request, "students/search.html", context)
+
+
+def _search_address(criteria: QueryDict) -> str:
+    """The address of a posted search, for the address bar and the history: its criteria, the
+    query only when it holds no digit (a name, pinyin, initials), since a student number or ID
+    number may be in it, and an address ends up in the history and in access logs."""
+    address = criteria.copy()
+    if any(ch.isdigit() for ch in address.get("q", "")):
+        del address["q"]
+    query = address.urlencode()
+    return reverse("students:search") + (f"?{query}" if query else "")

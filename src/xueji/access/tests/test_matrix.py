@@ -103,7 +103,7 @@ def all_routes() -> list[Route]:
 # ---- objects named by URL parameters -------------------------------------------------------
 
 
-def _value(param: str, place: Place) -> Any:
+def _value(param: str, place: Place, actor: Actor | None) -> Any:
     values: dict[str, Callable[[], Any]] = {
         "student_id": lambda: place.student.pk,
         "class_id": lambda: place.school_class.pk,
@@ -117,6 +117,7 @@ def _value(param: str, place: Place) -> Any:
         "change_id": lambda: place.change.pk,
         "change_evidence_id": lambda: place.change_evidence.pk,
         "job_id": lambda: _import_job(place).pk,
+        "export_id": lambda: _export_job(place, actor).pk,
     }
     if param not in values:
         raise AssertionError(f"no test object for the URL parameter {param!r}: add one")
@@ -156,17 +157,35 @@ def _import_job(place: Place) -> Any:
     )
 
 
+def _export_job(place: Place, actor: Actor | None) -> Any:
+    """A background export: the actor's own at the place inside their area, someone else's at
+    a place outside it (only its requester may open an export, whoever else sees the records)."""
+    from django.utils import timezone
+
+    from xueji.imports.models import ExportJob
+
+    owner = (
+        actor.user
+        if actor is not None and place is actor.inside
+        else place.student.events.first().actor
+    )
+    return ExportJob.objects.create(
+        table="records", fmt="xlsx", criteria_sealed="-", language="zh-hans",
+        name="学籍名单", created_by=owner, expires_at=timezone.now(),
+    )  # fmt: skip
+
+
 def _object_params(route: Route) -> list[str]:
     return [name for name in route.params if name not in SAMPLES]
 
 
-def _url(route: Route, place: Place | None) -> str:
+def _url(route: Route, place: Place | None, actor: Actor | None = None) -> str:
     def fill(match: re.Match[str]) -> str:
         name = match.group(2)
         if name in SAMPLES:
             return SAMPLES[name]
         assert place is not None
-        return str(_value(name, place))
+        return str(_value(name, place, actor))
 
     return _PARAM.sub(fill, route.template)
 
@@ -314,7 +333,7 @@ def test_every_role_against_every_page_and_endpoint(db: Any, capsys: Any) -> Non
             for place, inside in _places(route, actor):
                 if actor.role is None and place is None:
                     continue  # without a role nothing is shown; objects are checked below
-                url = _url(route, place)
+                url = _url(route, place, actor)
                 client = api_client if route.kind == "api" else page_client
                 response = _request(client, route, url, _api_body(route, place))
                 status = response.status_code

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import stat
+from html import unescape
 
 import openpyxl
 import pytest
@@ -87,7 +89,7 @@ def test_the_button_queues_it_and_its_page_gives_the_file(imported, school):
 def test_the_search_criteria_travel_with_the_job(imported, registrar, settings):
     settings.XUEJI_EXPORT_BACKGROUND_ROWS = 0
     client = _client(registrar)
-    client.post("/exports/students.xlsx?grade=1&q=zh")
+    client.post("/exports/students.xlsx", {"grade": 1, "q": "zh"})
     job = ExportJob.objects.get()
     assert job.rows_total == 1 and job.filters == {"q": "zh", "grade": 1}
     # Kept encrypted, since a search may be a full ID number: no JSON shows through.
@@ -96,6 +98,69 @@ def test_the_search_criteria_travel_with_the_job(imported, registrar, settings):
     assert json.loads(criteria) == {"q": "zh", "grade": "1"}
     rows = _sheet_rows(b"".join(client.get(f"/exports/{job.pk}/file").streaming_content))
     assert [row[1] for row in rows[1:]] == ["张春铭"]
+
+
+def _offer_form(html: str) -> tuple[str, dict[str, str]]:
+    """The offer's form: its action and its hidden inputs, the CSRF token left out."""
+    form = re.search(r'<form method="post" action="([^"]*)">(.*?)</form>', html, re.DOTALL)
+    assert form is not None, html
+    inputs = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form[2]))
+    assert inputs.pop("csrfmiddlewaretoken")
+    return unescape(form[1]), {name: unescape(value) for name, value in inputs.items()}
+
+
+def test_the_offer_posts_the_criteria_in_its_body_not_its_address(imported, registrar, settings):
+    settings.XUEJI_EXPORT_BACKGROUND_ROWS = 0
+    client = _client(registrar)
+    page = client.get("/exports/students.xlsx", {"grade": 1, "q": "zh"})
+    assert page.status_code == 200 and not ExportJob.objects.exists()
+    action, inputs = _offer_form(page.content.decode())
+    assert action == "/exports/students.xlsx"  # no query string
+    assert inputs == {"q": "zh", "grade": "1"}
+    response = client.post(action, inputs)
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/exports/{job.pk}/"
+    assert job.rows_total == 1 and job.filters == {"q": "zh", "grade": 1} and not job.reveal
+    criteria = decrypt(job.criteria_sealed, context=CRITERIA_CONTEXT)
+    assert json.loads(criteria) == {"q": "zh", "grade": "1"}
+
+
+def test_the_offer_carries_the_school_and_the_reveal(imported, school, registrar):
+    client = _client(registrar)
+    page = client.get("/exports/students.xlsx", {"school": school.code, "reveal": "1"})
+    action, inputs = _offer_form(page.content.decode())
+    assert action == "/exports/students.xlsx"
+    assert inputs == {"school": school.code, "reveal": "1"}
+    client.post(action, inputs)
+    job = ExportJob.objects.get()
+    assert job.reveal and job.rows_total == 3
+    assert json.loads(decrypt(job.criteria_sealed, context=CRITERIA_CONTEXT)) == {
+        "school": school.code
+    }
+
+
+def test_criteria_in_a_posts_address_still_narrow_the_file(imported, registrar, settings):
+    """An offer page rendered before its form carried the criteria posted them in its address:
+    they still count (the body wins where both say), never a file of the whole area instead."""
+    settings.XUEJI_EXPORT_BACKGROUND_ROWS = 0
+    client = _client(registrar)
+    client.post("/exports/students.xlsx?grade=1&q=zh")
+    assert ExportJob.objects.get().rows_total == 1
+    ExportJob.objects.all().delete()
+    client.post("/exports/students.xlsx?q=zh", {"q": "wf"})
+    assert ExportJob.objects.get().filters == {"q": "wf"}
+
+
+def test_the_search_pages_excel_button_queues_a_large_file_at_once(imported, registrar, settings):
+    # The button posts the criteria; above the threshold the job is queued in one click.
+    settings.XUEJI_EXPORT_BACKGROUND_ROWS = 0
+    number = imported.get(name="李华").reveal_id_number()
+    response = _client(registrar).post("/exports/students.xlsx", {"q": number})
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/exports/{job.pk}/"
+    assert job.rows_total == 1
+    assert job.filters == {"q": number[:6] + "********" + number[-4:]}
+    assert number not in job.criteria_sealed
 
 
 def test_a_class_roster_in_the_background(imported, school, registrar):
@@ -109,10 +174,10 @@ def test_a_class_roster_in_the_background(imported, school, registrar):
 
 def test_numbers_in_full_need_the_permission_and_come_in_full(imported, school, registrar):
     county = member(Role.BUREAU_VIEWER, division=school.county)
-    assert _client(county).post("/exports/students.xlsx?reveal=1").status_code == 403
+    assert _client(county).post("/exports/students.xlsx", {"reveal": "1"}).status_code == 403
     assert not ExportJob.objects.exists()
     client = _client(registrar)
-    client.post("/exports/students.xlsx?reveal=1")
+    client.post("/exports/students.xlsx", {"reveal": "1"})
     job = ExportJob.objects.get()
     assert job.reveal
     rows = _sheet_rows(b"".join(client.get(f"/exports/{job.pk}/file").streaming_content))
