@@ -174,6 +174,15 @@ def _own_job(request: HttpRequest, export_id: Any) -> Any:
 @require_GET
 @login_required
 @requires(Action.EXPORT)
+def jobs(request: HttpRequest) -> HttpResponse:
+    """The user's background exports still kept, newest first: where a file written while
+    they were away is found again."""
+    return render(request, "imports/export_jobs.html", {"recent": export_jobs_recent(request.user)})
+
+
+@require_GET
+@login_required
+@requires(Action.EXPORT)
 def job(request: HttpRequest, export_id: Any) -> HttpResponse:
     """A background export's page: its progress, then its download, and the user's others."""
     return render(

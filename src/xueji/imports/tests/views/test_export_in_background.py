@@ -254,3 +254,18 @@ def test_through_the_database_queue_and_its_worker(imported, registrar, settings
     job.refresh_from_db()
     assert job.state == ExportState.READY
     assert len(_sheet_rows(b"".join(client.get(f"/exports/{job.pk}/file").streaming_content))) == 4
+
+
+def test_the_list_of_ones_exports_shows_only_ones_own(imported, school, registrar):
+    client = _client(registrar)
+    client.post("/exports/students.xlsx")
+    mine = ExportJob.objects.get()
+    colleague = member(Role.REGISTRAR, school=school)
+    _client(colleague).post("/exports/students.xlsx")
+    theirs = ExportJob.objects.exclude(pk=mine.pk).get()
+    page = client.get("/exports/").content.decode()
+    assert f"/exports/{mine.pk}/" in page and f"/exports/{theirs.pk}/" not in page
+    ExportJob.objects.filter(pk=mine.pk).update(state=ExportState.EXPIRED, stored_path="")
+    assert f"/exports/{mine.pk}/" not in client.get("/exports/").content.decode()
+    search = client.get("/students/search/").content.decode()
+    assert 'href="/exports/"' in search

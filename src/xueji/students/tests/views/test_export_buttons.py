@@ -78,4 +78,8 @@ def test_the_bureau_home_offers_the_area_and_each_school(registry):
 
 def test_the_search_page_offers_the_records_to_a_registrar(registry):
     html = client_as(registry.registrar_a).get("/students/search/").content.decode()
-    assert _links(html, "/exports/") == {"/exports/students.xlsx", "/exports/students.csv"}
+    assert _links(html, "/exports/") == {
+        "/exports/students.xlsx",
+        "/exports/students.csv",
+        "/exports/",  # the list of one's background exports
+    }

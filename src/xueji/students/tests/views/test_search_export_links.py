@@ -26,7 +26,9 @@ HTMX = {"HX-Request": "true"}
 
 
 def _links(html: str) -> set[str]:
-    return {href.replace("&amp;", "&") for href in re.findall(r'href="(/exports/[^"]*)"', html)}
+    """The export links (the list of one's own background exports left out)."""
+    found = re.findall(r'href="(/exports/[^"]*)"', html)
+    return {href.replace("&amp;", "&") for href in found if href != "/exports/"}
 
 
 def _forms(html: str) -> dict[str, dict[str, str]]:
