@@ -32,8 +32,12 @@ demo: migrate
 # DEMO_TWO_FACTOR=1 to try the enrolment of bureau, auditor and admin accounts.
 DEMO_TWO_FACTOR ?= 0
 
+# Imports, year-end runs and large Excel exports are background jobs: the demo runs the task
+# worker beside the server, and stops it with the server.
 run: demo
 	$(BIN)/xueji print_demo_accounts
+	$(BIN)/xueji db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	XUEJI_TWO_FACTOR_REQUIRED=$(DEMO_TWO_FACTOR) $(BIN)/xueji runserver 127.0.0.1:8000
 
 lint: $(STAMP)
