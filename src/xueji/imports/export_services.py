@@ -156,7 +156,9 @@ class _Progress:
             now = time.monotonic()
             if now - self.last >= PROGRESS_EVERY_SECONDS:
                 self.last = now
-                ExportJob.objects.filter(pk=self.job.pk).update(rows_done=self.done)
+                ExportJob.objects.filter(pk=self.job.pk).update(
+                    rows_done=self.done, heartbeat_at=timezone.now()
+                )
                 if self.echo is not None:
                     self.echo(self.done, self.job.rows_total)
 
@@ -219,7 +221,8 @@ def export_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
         if job.state != ExportState.QUEUED:
             return job
         job.state = transition(job.state, Event.START)
-        job.save(update_fields=["state"])
+        job.heartbeat_at = timezone.now()
+        job.save(update_fields=["state", "heartbeat_at"])
     path = export_dir() / f"{job.pk}.{job.fmt}"
     partial = path.with_name(path.name + ".part")
     try:

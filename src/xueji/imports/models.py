@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -113,6 +114,10 @@ class ImportJob(JobShown, models.Model):
         return max(self.rows_total - self.rows_written, 0)
 
 
+# The worker saves its progress every half second; ten minutes of silence is a stopped worker.
+STALLED_AFTER = datetime.timedelta(minutes=10)
+
+
 class ExportState(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Being written")
@@ -151,6 +156,8 @@ class ExportJob(JobShown, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
+    # When the worker last said it was writing (at its start, then with each progress save).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     downloads = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -179,6 +186,14 @@ class ExportJob(JobShown, models.Model):
     @property
     def filename(self) -> str:
         return f"{self.name}.{self.fmt}"
+
+    @property
+    def stalled(self) -> bool:
+        """Queued with no worker taking it, or running with no word from its worker, for
+        longer than STALLED_AFTER: the page says so instead of a bar that never moves."""
+        since = self.heartbeat_at if self.state == ExportState.RUNNING else self.created_at
+        waiting = self.state in (ExportState.QUEUED, ExportState.RUNNING)
+        return waiting and since is not None and timezone.now() - since > STALLED_AFTER
 
     @property
     def downloadable(self) -> bool:

@@ -99,7 +99,10 @@ def test_a_file_that_breaks_off_leaves_nothing_behind(imported, registrar):
 
 
 def test_a_job_is_run_once(imported, registrar):
-    job = export_job_run(job_id=_queue(registrar).pk)
+    queued = _queue(registrar)
+    assert queued.heartbeat_at is None
+    job = export_job_run(job_id=queued.pk)
+    assert job.heartbeat_at is not None  # the worker said it took the job
     written = (export_dir() / job.stored_path).stat().st_mtime_ns
     again = export_job_run(job_id=job.pk)
     assert again.state == ExportState.READY

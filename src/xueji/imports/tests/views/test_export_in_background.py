@@ -269,3 +269,34 @@ def test_the_list_of_ones_exports_shows_only_ones_own(imported, school, registra
     assert f"/exports/{mine.pk}/" not in client.get("/exports/").content.decode()
     search = client.get("/students/search/").content.decode()
     assert 'href="/exports/"' in search
+
+
+@pytest.mark.parametrize(
+    ("state", "minutes", "said"),
+    [
+        (ExportState.QUEUED, 11, "请告知系统管理员"),
+        (ExportState.RUNNING, 11, "请重新申请导出"),
+        (ExportState.QUEUED, 9, None),
+        (ExportState.RUNNING, 9, None),
+    ],
+)
+def test_a_job_no_worker_moves_says_so(imported, registrar, settings, state, minutes, said):
+    """A bar that never moves reads as "still working": after ten minutes without a worker
+    taking the job, or without word from the one writing it, the page says what is wrong."""
+    import datetime
+
+    from django.utils import timezone
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    client = _client(registrar)
+    client.post("/exports/students.xlsx")
+    job = ExportJob.objects.get()
+    then = timezone.now() - datetime.timedelta(minutes=minutes)
+    ExportJob.objects.filter(pk=job.pk).update(state=state, created_at=then, heartbeat_at=then)
+    html = client.get(f"/exports/{job.pk}/progress/", headers={"HX-Request": "true"})
+    html = html.content.decode()
+    if said is None:
+        assert 'id="stalled"' not in html
+    else:
+        assert 'id="stalled"' in html and said in html
+        assert 'hx-trigger="every 1s"' in html  # it keeps looking: the worker may come back
