@@ -13,9 +13,8 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,7 +60,7 @@ PROGRESS_EVERY_SECONDS = 0.5
 def export_dir() -> Path:
     """Written exports are kept here (outside the web root) until they expire."""
     path = Path(getattr(settings, "XUEJI_EXPORT_DIR", Path(settings.VAR_DIR) / "exports"))
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
@@ -140,12 +139,11 @@ def _selection_of(job: ExportJob) -> Selection:
 
 
 class _Progress:
-    """Rows written so far, saved every half second (the page polls it) and echoed to the
-    command line when one is watching."""
+    """Rows written so far, saved every half second with the worker's heartbeat (the page
+    polls both)."""
 
-    def __init__(self, job: ExportJob, echo: Callable[[int, int], None] | None) -> None:
+    def __init__(self, job: ExportJob) -> None:
         self.job = job
-        self.echo = echo
         self.done = 0
         self.last = time.monotonic()
 
@@ -159,8 +157,6 @@ class _Progress:
                 ExportJob.objects.filter(pk=self.job.pk).update(
                     rows_done=self.done, heartbeat_at=timezone.now()
                 )
-                if self.echo is not None:
-                    self.echo(self.done, self.job.rows_total)
 
 
 def _write(job: ExportJob, selection: Selection, path: Path, progress: _Progress) -> int:
@@ -213,7 +209,7 @@ def _refusal(error: Exception) -> Any:
     return _("The file could not be written; nothing is kept. Ask for the export again.")
 
 
-def export_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = None) -> ExportJob:
+def export_job_run(*, job_id: Any) -> ExportJob:
     """Write a queued export's file as its requester (their area and permissions as they are
     now, in the language they asked in); a job already started is left alone."""
     with transaction.atomic():
@@ -231,9 +227,11 @@ def export_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
             selection = _selection_of(job)
             job.rows_total = selection.count()
             ExportJob.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
-            rows = _write(job, selection, partial, _Progress(job, echo))
+            # The file holds children's records: readable by the service's account alone,
+            # from its first byte (the writers open the file made here, keeping its mode).
+            partial.touch(mode=0o600)
+            rows = _write(job, selection, partial, _Progress(job))
         partial.replace(path)
-        os.chmod(path, 0o600)  # the file holds children's records: its owner's eyes only
     except (InvalidCriteria, NoSuchSchool, NoSuchClass, PermissionRefused) as refused:
         partial.unlink(missing_ok=True)
         return _fail(job.pk, _refusal(refused))
@@ -259,8 +257,6 @@ def export_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
             object_id=job.pk,
             detail=_detail(job, rows),
         )
-    if echo is not None:
-        echo(rows, rows)
     return job
 
 

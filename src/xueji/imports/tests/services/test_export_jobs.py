@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import stat
 import threading
 from unittest import mock
 
@@ -70,6 +71,8 @@ def test_a_csv_job_is_written_too(imported, registrar):
     job = export_job_run(job_id=_queue(registrar, fmt="csv").pk)
     text = (export_dir() / job.stored_path).read_bytes().decode("utf-8-sig")
     assert text.splitlines()[0].startswith("全国学籍号,姓名") and len(text.splitlines()) == 4
+    assert stat.S_IMODE((export_dir() / job.stored_path).stat().st_mode) == 0o600
+    assert stat.S_IMODE(export_dir().stat().st_mode) == 0o700
 
 
 def test_a_requester_who_may_no_longer_export_gets_no_file(imported, registrar):
