@@ -17,6 +17,7 @@ class JobShown:
     """What the pages of a background job show: its progress and its message, which is kept in
     Chinese and in English."""
 
+    state: str
     message: str
     message_en: str
     rows_total: int
@@ -24,7 +25,8 @@ class JobShown:
 
     @property
     def finished(self) -> bool:
-        raise NotImplementedError
+        # Both kinds of job wait as "queued" and work as "running"; every other state is an end.
+        return self.state not in ("queued", "running")
 
     @property
     def message_shown(self) -> str:
@@ -100,10 +102,6 @@ class ImportJob(JobShown, models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_state_display()})"
-
-    @property
-    def finished(self) -> bool:
-        return self.state not in (JobState.QUEUED, JobState.RUNNING)
 
     @property
     def rows_unchanged(self) -> int:
@@ -192,14 +190,9 @@ class ExportJob(JobShown, models.Model):
         """Queued with no worker taking it, or running with no word from its worker, for
         longer than STALLED_AFTER: the page says so instead of a bar that never moves."""
         since = self.heartbeat_at if self.state == ExportState.RUNNING else self.created_at
-        waiting = self.state in (ExportState.QUEUED, ExportState.RUNNING)
-        return waiting and since is not None and timezone.now() - since > STALLED_AFTER
+        return not self.finished and since is not None and timezone.now() - since > STALLED_AFTER
 
     @property
     def downloadable(self) -> bool:
         """Written, and within its download period (the purge may not have run yet)."""
         return self.state == ExportState.READY and self.expires_at > timezone.now()
-
-    @property
-    def finished(self) -> bool:
-        return self.state not in (ExportState.QUEUED, ExportState.RUNNING)
