@@ -198,10 +198,7 @@ def _refusal(error: Exception) -> Any:
             _("The search criteria are no longer valid: %(reasons)s"), {"reasons": reasons}
         )
     if isinstance(error, NoSuchSchool):
-        return translated(
-            _("There is no school with the code “%(code)s” in your area."),
-            {"code": error.text[:32]},
-        )
+        return error.message
     if isinstance(error, NoSuchClass):
         return _("The class is no longer one you may see.")
     if isinstance(error, PermissionRefused):

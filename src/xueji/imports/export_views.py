@@ -24,7 +24,6 @@ from django.http import (
 )
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from xueji.access.decorators import requires
@@ -75,11 +74,6 @@ def _reveal(request: HttpRequest) -> bool:
     if not may(scope_of(request.user), Action.STUDENT_REVEAL_ID):
         raise PermissionDenied
     return True
-
-
-def _no_such_school(text: str) -> HttpResponse:
-    message = _("There is no school with the code “%(code)s” in your area.") % {"code": text[:32]}
-    return HttpResponseNotFound(message, content_type="text/plain; charset=utf-8")
 
 
 def _as_csv(request: HttpRequest) -> str:
@@ -159,7 +153,7 @@ def records(request: HttpRequest, fmt: str) -> HttpResponse:
     except InvalidCriteria as refused:
         return form_refused(refused.form)
     except NoSuchSchool as missing:
-        return _no_such_school(missing.text)
+        return HttpResponseNotFound(str(missing.message), content_type="text/plain; charset=utf-8")
     criteria = records_criteria(data)
     return _answer(request, selection, fmt=fmt, table="records", criteria=criteria)
 

@@ -13,10 +13,12 @@ from typing import Any, cast
 
 from django.db import models
 from django.db.models import F, QuerySet
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext, pgettext_lazy
 
 from xueji.access.policy import Action
 from xueji.access.scope import school_in_area, scope_of
+from xueji.core.errors import translated
 from xueji.core.exports import MASK_ID_NUMBER, MASK_STUDENT_NUMBER, Column
 from xueji.schools.models import GRADE_LABELS, School, grade_label
 from xueji.schools.selectors import class_get
@@ -79,6 +81,14 @@ class NoSuchSchool(Exception):
     def __init__(self, text: str) -> None:
         super().__init__("no such school")
         self.text = text
+
+    @property
+    def message(self) -> Any:
+        """The reason, in the language active when it is shown (the page, or the job's record
+        of it in both languages)."""
+        return translated(
+            _("There is no school with the code “%(code)s” in your area."), {"code": self.text[:32]}
+        )
 
 
 class NoSuchClass(Exception):
