@@ -259,6 +259,24 @@ def _audit(actor: Any, detail: dict[str, Any]) -> None:
         audit_record(actor=actor, action="export", detail=detail)
 
 
+def export_detail(
+    *, name: str, fmt: str, rows: int | None, reveal: bool, **detail: Any
+) -> dict[str, Any]:
+    """What an export's audit entry says, whether the file went out at once or was written in
+    the background: the table, the format, the rows, whether numbers were revealed, and more."""
+    return {"table": name, "format": fmt, "rows": rows, "revealed": reveal, **detail}
+
+
+def columns_detail(
+    columns: list[Column], filters: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """For the audit entry of a table's export: its columns, and what its rows were chosen by."""
+    detail: dict[str, Any] = {"columns": [column.key for column in columns]}
+    if filters:
+        detail["filters"] = dict(filters)
+    return detail
+
+
 @dataclass(frozen=True)
 class ExportFile:
     filename: str
@@ -288,13 +306,9 @@ def export_table(
     )
     _audit(
         actor,
-        {
-            "table": name,
-            "format": fmt,
-            "rows": len(counted),
-            "columns": [column.key for column in columns],
-            "revealed": reveal,
-        },
+        export_detail(
+            name=name, fmt=fmt, rows=len(counted), reveal=reveal, **columns_detail(columns)
+        ),
     )
     return ExportFile(
         filename=safe_filename(name, fmt),
@@ -335,21 +349,13 @@ def lines_response(
 
     require_export(actor, fmt, reveal)
     if fmt == "csv":
-        _audit(actor, {"table": name, "format": fmt, "rows": rows, "revealed": reveal, **detail})
+        _audit(actor, export_detail(name=name, fmt=fmt, rows=rows, reveal=reveal, **detail))
         response: Any = StreamingHttpResponse(csv_chunks(lines), content_type=FORMATS[fmt])
     else:
         handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 - the response closes it
         written = write_xlsx(handle.name, lines, sheet=name, bold=bold, widths=widths)
-        _audit(
-            actor,
-            {
-                "table": name,
-                "format": fmt,
-                "rows": max(written - 1, 0),
-                "revealed": reveal,
-                **detail,
-            },
-        )
+        rows = max(written - 1, 0)
+        _audit(actor, export_detail(name=name, fmt=fmt, rows=rows, reveal=reveal, **detail))
         handle.seek(0)
         response = FileResponse(handle, content_type=FORMATS[fmt])
     response["Content-Disposition"] = content_disposition(name, fmt, fallback)
@@ -372,9 +378,6 @@ def export_response(
     once) as a streamed CSV or XLSX response; masked unless revealed, audited (`count` names
     the number of rows of an iterator for the audit entry of a CSV, `filters` what the rows
     were chosen by)."""
-    detail: dict[str, Any] = {"columns": [column.key for column in columns]}
-    if filters:
-        detail["filters"] = dict(filters)
     return lines_response(
         actor=actor,
         name=name,
@@ -382,5 +385,5 @@ def export_response(
         fmt=fmt,
         rows=_count(rows) if count is None else count,
         reveal=reveal,
-        detail=detail,
+        detail=columns_detail(columns, filters),
     )

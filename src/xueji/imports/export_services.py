@@ -31,7 +31,9 @@ from xueji.core.crypto import decrypt, encrypt
 from xueji.core.errors import Conflict, NotFound, translated
 from xueji.core.exports import (
     FORMATS,
+    columns_detail,
     csv_chunks,
+    export_detail,
     require_export,
     table_cells,
     write_xlsx,
@@ -74,14 +76,11 @@ def keep_hours() -> int:
 
 
 def _detail(job: ExportJob, rows: int) -> dict[str, Any]:
-    return {
-        "table": job.name,
-        "format": job.fmt,
-        "rows": rows,
-        "revealed": job.reveal,
-        "columns": [column.key for column in RECORD_COLUMNS],
-        **({"filters": job.filters} if job.filters else {}),
-    }
+    """The audit entry's detail, as an export answered at once writes it."""
+    return export_detail(
+        name=job.name, fmt=job.fmt, rows=rows, reveal=job.reveal,
+        **columns_detail(RECORD_COLUMNS, job.filters),
+    )  # fmt: skip
 
 
 def export_job_create(
