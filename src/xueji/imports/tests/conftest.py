@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from xueji.access.models import Role
 from xueji.imports.models import ImportJob
 from xueji.imports.services import import_job_create
+from xueji.schools.models import SchoolClass
 from xueji.testing.factories import SchoolClassFactory, SchoolFactory, member
 
 
@@ -50,3 +51,8 @@ def upload(registrar):  # type: ignore[no-untyped-def]
 
 
 TODAY = datetime.date.today()
+
+
+def class_of(school: Any, grade: int, number: int) -> SchoolClass:
+    """The school's class of that grade and number (the school fixture has 1-1, 1-2, 2-1)."""
+    return SchoolClass.objects.get(school=school, grade=grade, number=number)

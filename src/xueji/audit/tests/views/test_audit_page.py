@@ -1,20 +1,17 @@
 """The auditors' page: search form, results, pages; everyone else is refused and recorded."""
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from xueji.audit.models import AuditEntry
 from xueji.audit.services import audit_record
+from xueji.testing.pages import client_as as logged_in
 
 pytestmark = pytest.mark.django_db
 
 
 def client_as(user, language="en"):
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    client.force_login(user)
-    return client
+    return logged_in(user, language)
 
 
 def test_an_auditor_sees_the_trail_of_the_area(world):

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from xueji.access.models import Role
@@ -33,6 +32,7 @@ from xueji.schools.models import academic_start_year
 from xueji.students.models import Student
 from xueji.students.services import student_register
 from xueji.testing.factories import member, student_data
+from xueji.testing.pages import client_as as logged_in
 
 YEAR = academic_start_year(today())
 
@@ -134,10 +134,8 @@ def approve_all(scene: Scene, change: ChangeRequest) -> ChangeRequest:
 
 
 def client_as(user: Any, language: str = "en") -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    client.force_login(user)
-    return client
+    """A logged-in client, in English unless asked otherwise (assertions read as the msgids)."""
+    return logged_in(user, language)
 
 
 @pytest.fixture

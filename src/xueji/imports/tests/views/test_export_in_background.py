@@ -12,7 +12,6 @@ from html import unescape
 
 import openpyxl
 import pytest
-from django.test import Client
 
 from xueji.access.models import Role
 from xueji.audit.models import AuditEntry
@@ -23,6 +22,7 @@ from xueji.imports.tests.sheets import row_of, xlsx_bytes
 from xueji.schools.models import SchoolClass
 from xueji.students.models import Student
 from xueji.testing.factories import member, student_data
+from xueji.testing.pages import client_as
 
 pytestmark = pytest.mark.django_db
 
@@ -39,12 +39,6 @@ def imported(upload, school):  # type: ignore[no-untyped-def]
     return Student.objects.filter(school=school)
 
 
-def _client(user) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _sheet_rows(content: bytes) -> list[tuple]:  # type: ignore[type-arg]
     book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
     return [tuple(row) for row in book.worksheets[0].iter_rows(values_only=True)]
@@ -52,7 +46,7 @@ def _sheet_rows(content: bytes) -> list[tuple]:  # type: ignore[type-arg]
 
 def test_a_large_excel_export_is_offered_not_written_by_the_link(imported, school):
     county = member(Role.BUREAU_VIEWER, division=school.county)
-    page = _client(county).get("/exports/students.xlsx")
+    page = client_as(county).get("/exports/students.xlsx")
     assert page.status_code == 200 and not page.streaming
     html = page.content.decode()
     assert 'method="post"' in html and "3" in html
@@ -63,7 +57,7 @@ def test_a_large_excel_export_is_offered_not_written_by_the_link(imported, schoo
 
 def test_the_button_queues_it_and_its_page_gives_the_file(imported, school):
     county = member(Role.BUREAU_VIEWER, division=school.county)
-    client = _client(county)
+    client = client_as(county)
     response = client.post("/exports/students.xlsx")
     job = ExportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/exports/{job.pk}/"
@@ -88,7 +82,7 @@ def test_the_button_queues_it_and_its_page_gives_the_file(imported, school):
 
 def test_the_search_criteria_travel_with_the_job(imported, registrar, settings):
     settings.XUEJI_EXPORT_BACKGROUND_ROWS = 0
-    client = _client(registrar)
+    client = client_as(registrar)
     client.post("/exports/students.xlsx", {"grade": 1, "q": "zh"})
     job = ExportJob.objects.get()
     assert job.rows_total == 1 and job.filters == {"q": "zh", "grade": 1}
@@ -111,7 +105,7 @@ def _offer_form(html: str) -> tuple[str, dict[str, str]]:
 
 def test_the_offer_posts_the_criteria_in_its_body_not_its_address(imported, registrar, settings):
     settings.XUEJI_EXPORT_BACKGROUND_ROWS = 0
-    client = _client(registrar)
+    client = client_as(registrar)
     page = client.get("/exports/students.xlsx", {"grade": 1, "q": "zh"})
     assert page.status_code == 200 and not ExportJob.objects.exists()
     action, inputs = _offer_form(page.content.decode())
@@ -126,7 +120,7 @@ def test_the_offer_posts_the_criteria_in_its_body_not_its_address(imported, regi
 
 
 def test_the_offer_carries_the_school_and_the_reveal(imported, school, registrar):
-    client = _client(registrar)
+    client = client_as(registrar)
     page = client.get("/exports/students.xlsx", {"school": school.code, "reveal": "1"})
     action, inputs = _offer_form(page.content.decode())
     assert action == "/exports/students.xlsx"
@@ -143,7 +137,7 @@ def test_criteria_in_a_posts_address_still_narrow_the_file(imported, registrar, 
     """An offer page rendered before its form carried the criteria posted them in its address:
     they still count (the body wins where both say), never a file of the whole area instead."""
     settings.XUEJI_EXPORT_BACKGROUND_ROWS = 0
-    client = _client(registrar)
+    client = client_as(registrar)
     client.post("/exports/students.xlsx?grade=1&q=zh")
     assert ExportJob.objects.get().rows_total == 1
     ExportJob.objects.all().delete()
@@ -155,7 +149,7 @@ def test_the_search_pages_excel_button_queues_a_large_file_at_once(imported, reg
     # The button posts the criteria; above the threshold the job is queued in one click.
     settings.XUEJI_EXPORT_BACKGROUND_ROWS = 0
     number = imported.get(name="李华").reveal_id_number()
-    response = _client(registrar).post("/exports/students.xlsx", {"q": number})
+    response = client_as(registrar).post("/exports/students.xlsx", {"q": number})
     job = ExportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/exports/{job.pk}/"
     assert job.rows_total == 1
@@ -165,7 +159,7 @@ def test_the_search_pages_excel_button_queues_a_large_file_at_once(imported, reg
 
 def test_a_class_roster_in_the_background(imported, school, registrar):
     school_class = SchoolClass.objects.get(school=school, grade=1, number=1)
-    client = _client(registrar)
+    client = client_as(registrar)
     assert client.get(f"/exports/classes/{school_class.pk}/roster.xlsx").status_code == 200
     client.post(f"/exports/classes/{school_class.pk}/roster.xlsx")
     job = ExportJob.objects.get()
@@ -174,9 +168,9 @@ def test_a_class_roster_in_the_background(imported, school, registrar):
 
 def test_numbers_in_full_need_the_permission_and_come_in_full(imported, school, registrar):
     county = member(Role.BUREAU_VIEWER, division=school.county)
-    assert _client(county).post("/exports/students.xlsx", {"reveal": "1"}).status_code == 403
+    assert client_as(county).post("/exports/students.xlsx", {"reveal": "1"}).status_code == 403
     assert not ExportJob.objects.exists()
-    client = _client(registrar)
+    client = client_as(registrar)
     client.post("/exports/students.xlsx", {"reveal": "1"})
     job = ExportJob.objects.get()
     assert job.reveal
@@ -185,12 +179,12 @@ def test_numbers_in_full_need_the_permission_and_come_in_full(imported, school, 
 
 
 def test_nobody_else_sees_or_downloads_the_file(imported, school, registrar):
-    _client(registrar).post("/exports/students.xlsx")
+    client_as(registrar).post("/exports/students.xlsx")
     job = ExportJob.objects.get()
     colleague = member(Role.REGISTRAR, school=school)
     county = member(Role.BUREAU_APPROVER, division=school.county)
     for user in (colleague, county):
-        client = _client(user)
+        client = client_as(user)
         for url in (f"/exports/{job.pk}/", f"/exports/{job.pk}/progress/",
                     f"/exports/{job.pk}/file"):  # fmt: skip
             assert client.get(url).status_code == 404, (user, url)
@@ -198,7 +192,7 @@ def test_nobody_else_sees_or_downloads_the_file(imported, school, registrar):
 
 
 def test_small_excel_files_and_every_csv_come_at_once(imported, school, registrar, settings):
-    client = _client(registrar)
+    client = client_as(registrar)
     csv = client.get("/exports/students.csv")
     assert csv.status_code == 200 and csv.streaming
     settings.XUEJI_EXPORT_BACKGROUND_ROWS = 3
@@ -208,7 +202,7 @@ def test_small_excel_files_and_every_csv_come_at_once(imported, school, registra
 
 
 def test_the_progress_card_polls_until_the_file_is_ready(imported, registrar):
-    client = _client(registrar)
+    client = client_as(registrar)
     client.post("/exports/students.xlsx")
     job = ExportJob.objects.get()
     ready = client.get(f"/exports/{job.pk}/progress/", headers={"HX-Request": "true"})
@@ -226,7 +220,7 @@ def test_an_expired_file_is_not_given_and_its_page_says_so(imported, registrar):
 
     from django.utils import timezone
 
-    client = _client(registrar)
+    client = client_as(registrar)
     client.post("/exports/students.xlsx")
     job = ExportJob.objects.get()
     ExportJob.objects.filter(pk=job.pk).update(
@@ -244,7 +238,7 @@ def test_through_the_database_queue_and_its_worker(imported, registrar, settings
     from django.core.management import call_command
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    client = _client(registrar)
+    client = client_as(registrar)
     client.post("/exports/students.xlsx")
     job = ExportJob.objects.get()
     assert job.state == ExportState.QUEUED
@@ -257,11 +251,11 @@ def test_through_the_database_queue_and_its_worker(imported, registrar, settings
 
 
 def test_the_list_of_ones_exports_shows_only_ones_own(imported, school, registrar):
-    client = _client(registrar)
+    client = client_as(registrar)
     client.post("/exports/students.xlsx")
     mine = ExportJob.objects.get()
     colleague = member(Role.REGISTRAR, school=school)
-    _client(colleague).post("/exports/students.xlsx")
+    client_as(colleague).post("/exports/students.xlsx")
     theirs = ExportJob.objects.exclude(pk=mine.pk).get()
     page = client.get("/exports/").content.decode()
     assert f"/exports/{mine.pk}/" in page and f"/exports/{theirs.pk}/" not in page
@@ -288,7 +282,7 @@ def test_a_job_no_worker_moves_says_so(imported, registrar, settings, state, min
     from django.utils import timezone
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    client = _client(registrar)
+    client = client_as(registrar)
     client.post("/exports/students.xlsx")
     job = ExportJob.objects.get()
     then = timezone.now() - datetime.timedelta(minutes=minutes)

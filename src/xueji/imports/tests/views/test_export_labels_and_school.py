@@ -10,8 +10,6 @@ import io
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from python_calamine import CalamineWorkbook
 
 from xueji.access.models import Role
@@ -22,6 +20,7 @@ from xueji.schools.models import SchoolClass
 from xueji.students.models import RecordState, Student
 from xueji.students.services import student_register
 from xueji.testing.factories import SchoolClassFactory, SchoolFactory, member, student_data
+from xueji.testing.pages import client_as
 
 pytestmark = pytest.mark.django_db
 
@@ -30,13 +29,6 @@ HEADERS = [
     "全国学籍号", "姓名", "性别", "出生日期", "民族", "身份证件类型", "身份证件号",
     "学校标识码", "学校", "年级", "班级", "学籍状态",
 ]  # fmt: skip
-
-
-def _client(user: Any, language: str = "zh-hans") -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    client.force_login(user)
-    return client
 
 
 def _register(registrar: Any, school_class: SchoolClass, **data: Any) -> Student:
@@ -73,7 +65,7 @@ def _by_name(lines: list[list[Any]]) -> dict[str, dict[str, Any]]:
 
 
 def test_the_records_xlsx_holds_the_labels_of_the_code_lists_in_chinese(students, registrar):
-    lines = _xlsx(_client(registrar).get("/exports/students.xlsx"))
+    lines = _xlsx(client_as(registrar).get("/exports/students.xlsx"))
     assert lines[0] == HEADERS
     rows = _by_name(lines)
     boy, girl = rows["张春铭"], rows["李华"]
@@ -91,7 +83,7 @@ def test_the_records_xlsx_holds_the_labels_of_the_code_lists_in_chinese(students
 
 
 def test_the_labels_and_headers_follow_the_interface_language(students, registrar):
-    response = _client(registrar, "en").get("/exports/students.csv")
+    response = client_as(registrar, "en").get("/exports/students.csv")
     assert "Student%20records.csv" in response["Content-Disposition"]
     lines = _csv(response)
     assert lines[0][:3] == ["Student number", "Name", "Sex"]
@@ -106,7 +98,7 @@ def test_the_labels_and_headers_follow_the_interface_language(students, registra
 
 def test_a_roster_export_holds_labels_too(students, school, registrar):
     school_class = SchoolClass.objects.get(school=school, grade=1, number=1)
-    lines = _csv(_client(registrar).get(f"/exports/classes/{school_class.pk}/roster.csv"))
+    lines = _csv(client_as(registrar).get(f"/exports/classes/{school_class.pk}/roster.csv"))
     rows = _by_name(lines)
     assert rows["张春铭"]["性别"] == "男" and rows["李华"]["民族"] == "壮族"
     assert not {"1", "2", "01", "08", "enrolled", "suspended"} & {
@@ -116,7 +108,7 @@ def test_a_roster_export_holds_labels_too(students, school, registrar):
 
 def test_a_code_outside_its_list_is_written_as_it_is(students, registrar):
     Student.objects.filter(pk=students[0].pk).update(ethnicity="77")
-    rows = _by_name(_csv(_client(registrar).get("/exports/students.csv")))
+    rows = _by_name(_csv(client_as(registrar).get("/exports/students.csv")))
     assert rows["张春铭"]["民族"] == "77"
 
 
@@ -132,22 +124,22 @@ def _two_schools(school: Any, registrar: Any) -> tuple[Any, Any]:
 def test_the_school_is_chosen_by_its_public_code(students, school, registrar):
     other, _other_registrar = _two_schools(school, registrar)
     county = member(Role.BUREAU_VIEWER, division=school.county)
-    everything = _csv(_client(county).get("/exports/students.csv"))
+    everything = _csv(client_as(county).get("/exports/students.csv"))
     assert len(everything) == 4
-    by_code = _csv(_client(county).get("/exports/students.csv", {"school": school.code}))
+    by_code = _csv(client_as(county).get("/exports/students.csv", {"school": school.code}))
     assert len(school.code) == 10
     assert sorted(line[1] for line in by_code[1:]) == ["张春铭", "李华"]
     assert {line[7] for line in by_code[1:]} == {school.code}
-    other_by_code = _xlsx(_client(county).get("/exports/students.xlsx", {"school": other.code}))
+    other_by_code = _xlsx(client_as(county).get("/exports/students.xlsx", {"school": other.code}))
     assert [line[1] for line in other_by_code[1:]] == ["王芳"]
     # Links written with the internal id keep working.
-    by_id = _csv(_client(county).get("/exports/students.csv", {"school": str(other.pk)}))
+    by_id = _csv(client_as(county).get("/exports/students.csv", {"school": str(other.pk)}))
     assert [line[1] for line in by_id[1:]] == ["王芳"]
 
 
 def test_the_file_is_named_after_the_school(students, school, registrar):
     county = member(Role.BUREAU_VIEWER, division=school.county)
-    response = _client(county).get("/exports/students.xlsx", {"school": school.code})
+    response = client_as(county).get("/exports/students.xlsx", {"school": school.code})
     assert response.status_code == 200
     from urllib.parse import quote
 
@@ -157,7 +149,7 @@ def test_the_file_is_named_after_the_school(students, school, registrar):
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_an_unknown_school_answers_404_with_the_reason_not_an_empty_file(students, registrar, fmt):
     for wanted in ("2144999999", "999999", "no-such-school"):
-        response = _client(registrar, "en").get(f"/exports/students.{fmt}", {"school": wanted})
+        response = client_as(registrar, "en").get(f"/exports/students.{fmt}", {"school": wanted})
         assert response.status_code == 404
         assert not response.streaming and not response.has_header("Content-Disposition")
         text = response.content.decode()
@@ -174,7 +166,7 @@ def test_a_school_outside_the_area_answers_404_like_an_unknown_one(students, sch
         (county, str(nanshan_school.pk)),
         (registrar, _two_schools(school, registrar)[0].code),  # a neighbour school
     ):
-        response = _client(user, "en").get("/exports/students.csv", {"school": wanted})
+        response = client_as(user, "en").get("/exports/students.csv", {"school": wanted})
         assert response.status_code == 404
         assert "There is no school with the code" in response.content.decode()
     assert not AuditEntry.objects.filter(action="export").exists()
@@ -182,8 +174,10 @@ def test_a_school_outside_the_area_answers_404_like_an_unknown_one(students, sch
 
 def test_a_role_without_the_export_permission_gets_403(students, school):
     teacher = member(Role.CLASS_TEACHER, school=school)
-    assert _client(teacher).get("/exports/students.csv").status_code == 403
-    response = _client(teacher).get("/exports/students.xlsx", {"school": school.code})
+    assert client_as(teacher).get("/exports/students.csv").status_code == 403
+    response = client_as(teacher).get("/exports/students.xlsx", {"school": school.code})
     assert response.status_code == 403
     school_class = SchoolClass.objects.get(school=school, grade=1, number=1)
-    assert _client(teacher).get(f"/exports/classes/{school_class.pk}/roster.csv").status_code == 403
+    assert (
+        client_as(teacher).get(f"/exports/classes/{school_class.pk}/roster.csv").status_code == 403
+    )

@@ -11,35 +11,23 @@ import io
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from xueji.access.models import Role
-from xueji.schools.models import SchoolClass
+from xueji.imports.tests.conftest import class_of
 from xueji.students.models import Placement, RecordState, Student
 from xueji.students.services import student_register
 from xueji.testing.factories import member, student_data
+from xueji.testing.pages import client_as
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: Any) -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
-    client.force_login(user)
-    return client
-
-
-def _class(school: Any, grade: int, number: int) -> SchoolClass:
-    return SchoolClass.objects.get(school=school, grade=grade, number=number)
 
 
 @pytest.fixture
 def pupils(school: Any, registrar: Any) -> dict[str, Student]:
     """张春铭 stays in 1-1; 李华 moved from 1-1 to 1-2; 王芳 left (no open placement)."""
-    first = _class(school, 1, 1)
+    first = class_of(school, 1, 1)
     pupils = {
         name: student_register(
             actor=registrar, school_class_id=first.pk, data=student_data(name=name)
@@ -49,7 +37,7 @@ def pupils(school: Any, registrar: Any) -> dict[str, Student]:
     today = datetime.date.today()
     moved, left = pupils["李华"], pupils["王芳"]
     Placement.objects.filter(student=moved, end_date__isnull=True).update(end_date=today)
-    second = _class(school, 1, 2)
+    second = class_of(school, 1, 2)
     Placement.objects.create(
         student=moved,
         school=school,
@@ -76,19 +64,19 @@ def _rows(response: Any) -> dict[str, tuple[str, str]]:
 
 
 def test_grade_and_class_are_those_of_the_open_placement(pupils, registrar):
-    rows = _rows(_client(registrar).get("/exports/students.csv"))
+    rows = _rows(client_as(registrar).get("/exports/students.csv"))
     assert rows == {"张春铭": ("一年级", "1班"), "李华": ("一年级", "2班"), "王芳": ("", "")}
 
 
 def test_a_county_reads_the_same_rows(pupils, school):
     county = member(Role.BUREAU_VIEWER, division=school.county)
-    rows = _rows(_client(county).get("/exports/students.csv"))
+    rows = _rows(client_as(county).get("/exports/students.csv"))
     assert rows == {"张春铭": ("一年级", "1班"), "李华": ("一年级", "2班"), "王芳": ("", "")}
 
 
 def test_the_rows_are_read_with_a_join_not_a_subquery_per_row(pupils, registrar):
     with CaptureQueriesContext(connection) as queries:
-        response = _client(registrar).get("/exports/students.csv")
+        response = client_as(registrar).get("/exports/students.csv")
         _rows(response)
     [statement] = [q["sql"] for q in queries.captured_queries if "number_masked" in q["sql"]]
     assert "LEFT OUTER JOIN" in statement

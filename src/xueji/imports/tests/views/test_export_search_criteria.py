@@ -11,40 +11,28 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from python_calamine import CalamineWorkbook
 
 from xueji.access.models import Role
 from xueji.audit.models import AuditEntry
-from xueji.schools.models import SchoolClass
+from xueji.imports.tests.conftest import class_of
 from xueji.students.models import Student
 from xueji.students.services import student_register
 from xueji.testing.factories import SchoolClassFactory, SchoolFactory, member, student_data
+from xueji.testing.pages import client_as
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: Any, language: str = "zh-hans") -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    client.force_login(user)
-    return client
-
-
-def _class(school: Any, grade: int, number: int) -> SchoolClass:
-    return SchoolClass.objects.get(school=school, grade=grade, number=number)
 
 
 @pytest.fixture
 def pupils(school: Any, registrar: Any) -> dict[str, Student]:
     """Two 张 in class 1-1, a 张 and a 李 in class 1-2, a 王 in grade 2."""
     placed = {
-        "张春铭": _class(school, 1, 1),
-        "张春雨": _class(school, 1, 1),
-        "张小明": _class(school, 1, 2),
-        "李华": _class(school, 1, 2),
-        "王芳": _class(school, 2, 1),
+        "张春铭": class_of(school, 1, 1),
+        "张春雨": class_of(school, 1, 1),
+        "张小明": class_of(school, 1, 2),
+        "李华": class_of(school, 1, 2),
+        "王芳": class_of(school, 2, 1),
     }
     return {
         name: student_register(
@@ -66,8 +54,8 @@ def _names(response: Any) -> list[str]:
 
 
 def test_the_search_criteria_choose_exactly_the_matching_rows(pupils, school, registrar):
-    client = _client(registrar)
-    class_1_2 = _class(school, 1, 2)
+    client = client_as(registrar)
+    class_1_2 = class_of(school, 1, 2)
     assert _names(client.get("/exports/students.csv")) == sorted(pupils)
     assert _names(client.get("/exports/students.csv", {"q": "张"})) == [
         "张小明",
@@ -87,7 +75,9 @@ def test_the_search_criteria_choose_exactly_the_matching_rows(pupils, school, re
 
 
 def test_the_xlsx_holds_the_same_rows(pupils, school, registrar):
-    response = _client(registrar).get("/exports/students.xlsx", {"class": _class(school, 1, 1).pk})
+    response = client_as(registrar).get(
+        "/exports/students.xlsx", {"class": class_of(school, 1, 1).pk}
+    )
     assert response.status_code == 200
     data = b"".join(response.streaming_content)
     lines = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
@@ -99,7 +89,7 @@ def test_a_full_number_exports_that_student_and_is_written_down_masked(pupils, r
     """The search page's export buttons post the criteria (the address is the bare export's,
     with nothing of the number); a link with the criteria in its query is read alike."""
     number = pupils["李华"].reveal_id_number()
-    response = getattr(_client(registrar), method)("/exports/students.csv", {"q": number})
+    response = getattr(client_as(registrar), method)("/exports/students.csv", {"q": number})
     assert _names(response) == ["李华"]
     disposition = response["Content-Disposition"]
     assert number not in disposition and quote(number) not in disposition
@@ -109,11 +99,11 @@ def test_a_full_number_exports_that_student_and_is_written_down_masked(pupils, r
 
 
 def test_posted_criteria_are_read_by_the_same_form(pupils, school, registrar):
-    client = _client(registrar)
-    both = {"q": "zh", "grade": 1, "class": _class(school, 1, 2).pk}
+    client = client_as(registrar)
+    both = {"q": "zh", "grade": 1, "class": class_of(school, 1, 2).pk}
     assert _names(client.post("/exports/students.csv", both)) == ["张小明"]
     # A small Excel file comes at once, as for a GET.
-    response = client.post("/exports/students.xlsx", {"class": _class(school, 1, 1).pk})
+    response = client.post("/exports/students.xlsx", {"class": class_of(school, 1, 1).pk})
     assert response.status_code == 200 and response.streaming
     data = b"".join(response.streaming_content)
     lines = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
@@ -121,28 +111,30 @@ def test_posted_criteria_are_read_by_the_same_form(pupils, school, registrar):
 
 
 def test_posted_criteria_the_form_refuses_answer_400(pupils, registrar):
-    response = _client(registrar, "en").post("/exports/students.csv", {"grade": "99"})
+    response = client_as(registrar, "en").post("/exports/students.csv", {"grade": "99"})
     assert response.status_code == 400 and not response.streaming
     assert response.content.decode().startswith("Grade: ")
     assert not AuditEntry.objects.filter(action="export").exists()
 
 
 def test_a_posted_unknown_school_answers_404(pupils, registrar):
-    response = _client(registrar, "en").post("/exports/students.csv", {"school": "9999999999"})
+    response = client_as(registrar, "en").post("/exports/students.csv", {"school": "9999999999"})
     assert response.status_code == 404 and not response.streaming
     assert not AuditEntry.objects.filter(action="export").exists()
 
 
 def test_the_file_is_named_after_the_criteria_and_the_audit_records_them(pupils, school, registrar):
-    class_1_2 = _class(school, 1, 2)
-    response = _client(registrar).get("/exports/students.xlsx", {"grade": 1, "class": class_1_2.pk})
+    class_1_2 = class_of(school, 1, 2)
+    response = client_as(registrar).get(
+        "/exports/students.xlsx", {"grade": 1, "class": class_1_2.pk}
+    )
     assert response.status_code == 200
     assert quote("学籍名单-一年级-2班.xlsx") in response["Content-Disposition"]
     entry = AuditEntry.objects.get(action="export")
     assert entry.detail["filters"] == {"grade": 1, "class_id": class_1_2.pk}
     assert entry.detail["rows"] == 2
 
-    response = _client(registrar).get("/exports/students.csv", {"q": "张"})
+    response = client_as(registrar).get("/exports/students.csv", {"q": "张"})
     assert quote("学籍名单-张.csv") in response["Content-Disposition"]
 
 
@@ -156,7 +148,7 @@ def test_the_school_and_the_criteria_together(pupils, school):
         data=student_data(name="王小二"),
         age_confirmation="入学前在外地上过一年级。",
     )
-    client = _client(county)
+    client = client_as(county)
     assert _names(client.get("/exports/students.csv", {"grade": 2})) == ["王小二", "王芳"]
     response = client.get("/exports/students.csv", {"grade": 2, "school": school.code})
     assert _names(response) == ["王芳"]
@@ -166,7 +158,7 @@ def test_the_school_and_the_criteria_together(pupils, school):
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 @pytest.mark.parametrize("grade", ["99", "abc", "7"])  # 7: not a grade of this primary school
 def test_an_invalid_grade_answers_400_with_the_reason_and_no_file(pupils, registrar, fmt, grade):
-    response = _client(registrar, "en").get(f"/exports/students.{fmt}", {"grade": grade})
+    response = client_as(registrar, "en").get(f"/exports/students.{fmt}", {"grade": grade})
     assert response.status_code == 400
     assert not response.streaming and not response.has_header("Content-Disposition")
     assert response["Content-Type"].startswith("text/plain")
@@ -177,7 +169,7 @@ def test_an_invalid_grade_answers_400_with_the_reason_and_no_file(pupils, regist
 
 
 def test_the_reason_is_in_the_readers_language(pupils, registrar):
-    response = _client(registrar).get("/exports/students.csv", {"grade": "99"})
+    response = client_as(registrar).get("/exports/students.csv", {"grade": "99"})
     assert response.status_code == 400
     assert response.content.decode().startswith("年级: ")
 
@@ -190,7 +182,7 @@ def test_a_class_of_another_school_cannot_be_exported(pupils, school, registrar)
         school_class_id=other_class.pk,
         data=student_data(name="赵敏"),
     )
-    response = _client(registrar, "en").get("/exports/students.csv", {"class": other_class.pk})
+    response = client_as(registrar, "en").get("/exports/students.csv", {"class": other_class.pk})
     assert response.status_code == 400
     assert not response.streaming and "赵敏" not in response.content.decode()
     assert response.content.decode().startswith("Class: ")
@@ -199,8 +191,8 @@ def test_a_class_of_another_school_cannot_be_exported(pupils, school, registrar)
 
 def test_a_bureau_asking_for_a_class_is_refused_not_given_the_whole_area(pupils, school):
     county = member(Role.BUREAU_VIEWER, division=school.county)
-    wanted = {"class": _class(school, 1, 1).pk}
-    response = _client(county, "en").get("/exports/students.csv", wanted)
+    wanted = {"class": class_of(school, 1, 1).pk}
+    response = client_as(county, "en").get("/exports/students.csv", wanted)
     assert response.status_code == 400
     assert not response.streaming and "李华" not in response.content.decode()
     assert not AuditEntry.objects.filter(action="export").exists()

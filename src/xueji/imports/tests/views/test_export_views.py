@@ -5,7 +5,6 @@ import io
 import zipfile
 
 import pytest
-from django.test import Client
 
 from xueji.access.models import Role
 from xueji.audit.models import AuditEntry
@@ -13,14 +12,9 @@ from xueji.imports.tests.sheets import row_of, xlsx_bytes
 from xueji.schools.models import SchoolClass
 from xueji.students.models import Student
 from xueji.testing.factories import member, student_data
+from xueji.testing.pages import client_as
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -37,7 +31,7 @@ def _csv(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
 
 def test_the_records_list_is_streamed_masked_and_audited(imported, school):
     county = member(Role.BUREAU_VIEWER, division=school.county)
-    response = _client(county).get("/exports/students.csv")
+    response = client_as(county).get("/exports/students.csv")
     assert response.status_code == 200 and response.streaming
     lines = _csv(response)
     assert lines[0][:2] == ["全国学籍号", "姓名"] and len(lines) == 4
@@ -52,8 +46,8 @@ def test_the_records_list_is_streamed_masked_and_audited(imported, school):
 
 def test_revealing_needs_the_permission(imported, school, registrar):
     county = member(Role.BUREAU_VIEWER, division=school.county)
-    assert _client(county).get("/exports/students.csv?reveal=1").status_code == 403
-    response = _client(registrar).get("/exports/students.csv?reveal=1")
+    assert client_as(county).get("/exports/students.csv?reveal=1").status_code == 403
+    response = client_as(registrar).get("/exports/students.csv?reveal=1")
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     assert all(s.reveal_id_number() in text for s in imported)
     assert AuditEntry.objects.get(action="export").detail["revealed"] is True
@@ -61,7 +55,7 @@ def test_revealing_needs_the_permission(imported, school, registrar):
 
 def test_a_class_roster_as_xlsx(imported, school, registrar):
     school_class = SchoolClass.objects.get(school=school, grade=1, number=1)
-    response = _client(registrar).get(f"/exports/classes/{school_class.pk}/roster.xlsx")
+    response = client_as(registrar).get(f"/exports/classes/{school_class.pk}/roster.xlsx")
     assert response.status_code == 200
     with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as book:
         sheet = book.read("xl/worksheets/sheet1.xml").decode()
@@ -75,6 +69,6 @@ def test_out_of_scope_rosters_answer_404(imported, school):
     school_class = SchoolClass.objects.get(school=school, grade=1, number=1)
     stranger = member(Role.REGISTRAR, school=SchoolFactory())
     assert (
-        _client(stranger).get(f"/exports/classes/{school_class.pk}/roster.csv").status_code == 404
+        client_as(stranger).get(f"/exports/classes/{school_class.pk}/roster.csv").status_code == 404
     )
-    assert _client(stranger).get("/exports/students.pdf").status_code == 404
+    assert client_as(stranger).get("/exports/students.pdf").status_code == 404

@@ -1,30 +1,19 @@
 """The page of an imported job says how many students it wrote and links each class's roster."""
 
 import re
-from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from xueji.access.models import Role
 from xueji.imports.models import ImportJob, JobState
 from xueji.imports.tests.sheets import row_of, xlsx_bytes
 from xueji.schools.models import SchoolClass
 from xueji.testing.factories import member, student_data
+from xueji.testing.pages import client_as
 
 pytestmark = pytest.mark.django_db
 
 NAMES = [f"李{a}{b}" for a in "春夏" for b in "明亮华伟强"]
-
-
-def _client(user: Any, language: str | None = None) -> Client:
-    """A logged-in client; with `language`, having chosen it (the site ignores the browser's)."""
-    client = Client()
-    client.force_login(user)
-    if language:
-        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    return client
 
 
 def _rows(html: str) -> dict[str, str]:
@@ -40,13 +29,13 @@ def test_the_page_links_both_classes_rosters_with_their_counts(registrar, school
     assert job.state == JobState.IMPORTED, job.errors
     one = SchoolClass.objects.get(school=school, grade=1, number=1)
     two = SchoolClass.objects.get(school=school, grade=1, number=2)
-    html = _client(registrar).get(f"/imports/{job.pk}/").content.decode()
+    html = client_as(registrar).get(f"/imports/{job.pk}/").content.decode()
     assert _rows(html) == {f"/classes/{one.pk}/": "2", f"/classes/{two.pk}/": "3"}
     assert "一年级 1班" in html and "一年级 2班" in html
-    english = _client(registrar, "en").get(f"/imports/{job.pk}/").content.decode()
+    english = client_as(registrar, "en").get(f"/imports/{job.pk}/").content.decode()
     assert "5 students imported" in english
     # The county sees the same links; each roster opens for it.
-    county = _client(member(Role.BUREAU_VIEWER, division=school.county))
+    county = client_as(member(Role.BUREAU_VIEWER, division=school.county))
     for link in _rows(county.get(f"/imports/{job.pk}/").content.decode()):
         assert county.get(link).status_code == 200
 
@@ -56,7 +45,7 @@ def test_a_refused_import_links_no_class(registrar, school, upload):
     refused = upload(xlsx_bytes([good, row_of(student_data(name="李3"))]), filename="bad.xlsx")
     imported = upload(xlsx_bytes([good]))
     assert (refused.state, imported.state) == (JobState.INVALID, JobState.IMPORTED)
-    client = _client(registrar)
+    client = client_as(registrar)
     html = client.get(f"/imports/{refused.pk}/").content.decode()
     assert 'id="imported"' not in html and "/classes/" not in html
     assert len(_rows(client.get(f"/imports/{imported.pk}/").content.decode())) == 1
@@ -72,10 +61,10 @@ def test_an_updates_import_says_which_rows_changed_nothing(registrar, school, up
         filename="u.xlsx", kind="xlsx", rows_total=3, rows_done=3, rows_written=2,
         created_by=registrar,
     )  # fmt: skip
-    english = _client(registrar, "en").get(f"/imports/{updated.pk}/").content.decode()
+    english = client_as(registrar, "en").get(f"/imports/{updated.pk}/").content.decode()
     assert "2 records written." in english
     assert "1 row changed nothing: it holds what is recorded already." in english
-    students = _client(registrar, "en").get(f"/imports/{job.pk}/").content.decode()
+    students = client_as(registrar, "en").get(f"/imports/{job.pk}/").content.decode()
     assert "changed nothing" not in students
 
 
@@ -84,9 +73,9 @@ def test_a_file_imported_already_links_the_import_that_wrote_it(registrar, schoo
     first = upload(content)
     again = upload(content, filename="again.xlsx")
     assert (first.state, again.state) == (JobState.IMPORTED, JobState.DUPLICATE)
-    html = _client(registrar, "en").get(f"/imports/{again.pk}/").content.decode()
+    html = client_as(registrar, "en").get(f"/imports/{again.pk}/").content.decode()
     assert f'href="/imports/{first.pk}/"' in html
     assert "and the classes it wrote into" in html
     assert f'href="/imports/{first.pk}/"' not in (
-        _client(registrar, "en").get(f"/imports/{first.pk}/").content.decode()
+        client_as(registrar, "en").get(f"/imports/{first.pk}/").content.decode()
     )

@@ -2,24 +2,17 @@
 (above the school level) school, and a filter that cannot be read shown as such, not a 500."""
 
 import re
-from typing import Any
 
 import pytest
-from django.test import Client
 
 from xueji.access.models import Role
 from xueji.imports.models import JobState
 from xueji.imports.selectors import import_jobs_visible
 from xueji.imports.tests.jobs import make_jobs
 from xueji.testing.factories import SchoolFactory, member
+from xueji.testing.pages import client_as
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _files(html: str) -> set[str]:
@@ -33,7 +26,7 @@ def _links(html: str) -> list[str]:
 def test_the_list_is_paged_and_the_page_links_keep_the_filters(registrar, school):
     make_jobs(school, registrar, 120, "bad", state=JobState.INVALID)
     make_jobs(school, registrar, 3, "good")
-    client = _client(registrar)
+    client = client_as(registrar)
     first = client.get("/imports/", {"state": "invalid"}).content.decode()
     assert len(_files(first)) == 50
     assert not any(name.startswith("good") for name in _files(first))
@@ -52,7 +45,7 @@ def test_the_list_is_paged_and_the_page_links_keep_the_filters(registrar, school
 
 def test_a_page_number_out_of_range_or_unreadable_shows_a_page(registrar, school):
     make_jobs(school, registrar, 60, "job")
-    client = _client(registrar)
+    client = client_as(registrar)
     assert len(_files(client.get("/imports/", {"page": "x"}).content.decode())) == 50
     assert len(_files(client.get("/imports/", {"page": 99}).content.decode())) == 10
 
@@ -60,14 +53,14 @@ def test_a_page_number_out_of_range_or_unreadable_shows_a_page(registrar, school
 def test_the_state_filter_shows_only_refused_imports(registrar, school):
     make_jobs(school, registrar, 2, "good")
     make_jobs(school, registrar, 3, "dup", state=JobState.DUPLICATE)
-    html = _client(registrar).get("/imports/", {"state": "duplicate"}).content.decode()
+    html = client_as(registrar).get("/imports/", {"state": "duplicate"}).content.decode()
     assert _files(html) == {"dup-000.xlsx", "dup-001.xlsx", "dup-002.xlsx"}
 
 
 def test_the_purpose_filter_shows_only_that_kind(registrar, school):
     make_jobs(school, registrar, 2, "new")
     make_jobs(school, registrar, 2, "upd", purpose="updates")
-    html = _client(registrar).get("/imports/", {"purpose": "updates"}).content.decode()
+    html = client_as(registrar).get("/imports/", {"purpose": "updates"}).content.decode()
     assert _files(html) == {"upd-000.xlsx", "upd-001.xlsx"}
 
 
@@ -77,7 +70,7 @@ def test_a_county_filters_by_school_code_or_the_start_of_its_name(registrar, sch
     other = SchoolFactory(name="福田外国语学校")
     make_jobs(school, registrar, 2, "mine")
     make_jobs(other, member(Role.REGISTRAR, school=other), 2, "other")
-    county = _client(member(Role.BUREAU_VIEWER, division=school.county))
+    county = client_as(member(Role.BUREAU_VIEWER, division=school.county))
     everything = county.get("/imports/").content.decode()
     assert 'name="school"' in everything and len(_files(everything)) == 4
     by_code = county.get("/imports/", {"school": school.code}).content.decode()
@@ -93,7 +86,7 @@ def test_a_school_cannot_see_another_schools_imports_through_the_school_filter(r
     other = SchoolFactory()
     make_jobs(school, registrar, 1, "mine")
     make_jobs(other, member(Role.REGISTRAR, school=other), 1, "other")
-    html = _client(registrar).get("/imports/", {"school": other.code}).content.decode()
+    html = client_as(registrar).get("/imports/", {"school": other.code}).content.decode()
     assert 'name="school"' not in html  # a school's user is not asked for a school
     assert _files(html) == {"mine-000.xlsx"}
     assert not import_jobs_visible(registrar, school=other.code).exists()
@@ -106,7 +99,7 @@ def test_a_school_cannot_see_another_schools_imports_through_the_school_filter(r
 )
 def test_a_filter_that_cannot_be_read_is_shown_as_an_error(registrar, school, query):
     make_jobs(school, registrar, 1, "job")
-    county = _client(member(Role.BUREAU_VIEWER, division=school.county))
+    county = client_as(member(Role.BUREAU_VIEWER, division=school.county))
     response = county.get("/imports/", query)
     assert response.status_code == 200
     html = response.content.decode()
@@ -115,7 +108,7 @@ def test_a_filter_that_cannot_be_read_is_shown_as_an_error(registrar, school, qu
 
 
 def test_a_primary_school_is_not_offered_intake_lists_as_a_filter(registrar, school):
-    response = _client(registrar).get("/imports/", {"purpose": "intake"})
+    response = client_as(registrar).get("/imports/", {"purpose": "intake"})
     assert response.status_code == 200 and 'class="errorlist"' in response.content.decode()
 
 
@@ -127,7 +120,7 @@ def test_a_county_finds_a_school_by_the_part_of_its_name_after_the_county(regist
     other = SchoolFactory(name="福田区第二小学", county=school.county)
     make_jobs(school, registrar, 2, "mine")
     make_jobs(other, member(Role.REGISTRAR, school=other), 1, "other")
-    county = _client(member(Role.BUREAU_VIEWER, division=school.county))
+    county = client_as(member(Role.BUREAU_VIEWER, division=school.county))
     html = county.get("/imports/", {"school": "第一小学"}).content.decode()
     assert _files(html) == {"mine-000.xlsx", "mine-001.xlsx"}
     assert _files(county.get("/imports/", {"school": "二小学"}).content.decode()) == {

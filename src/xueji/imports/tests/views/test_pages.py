@@ -7,24 +7,18 @@ import openpyxl
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from xueji.access.models import Role
 from xueji.imports.models import ImportJob, JobState
 from xueji.imports.tests.sheets import row_of, xlsx_bytes
 from xueji.testing.factories import SchoolFactory, member
+from xueji.testing.pages import client_as
 
 pytestmark = pytest.mark.django_db
 
 
-def _client(user) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_upload_runs_the_import_and_shows_it(registrar, school):
-    client = _client(registrar)
+    client = client_as(registrar)
     page = client.get("/imports/")
     assert page.status_code == 200 and 'name="file"' in page.content.decode()
     upload = SimpleUploadedFile("新生.xlsx", xlsx_bytes([row_of()]))
@@ -37,7 +31,7 @@ def test_upload_runs_the_import_and_shows_it(registrar, school):
 
 
 def test_errors_are_listed_with_row_column_value_and_reason(registrar, school):
-    client = _client(registrar)
+    client = client_as(registrar)
     upload = SimpleUploadedFile("bad.xlsx", xlsx_bytes([row_of(), row_of(name="张3")]))
     client.post("/imports/upload/", {"purpose": "students", "file": upload})
     job = ImportJob.objects.get()
@@ -55,7 +49,7 @@ def test_the_progress_part_polls_while_running_and_stops_when_done(registrar, sc
         school=school, purpose="students", sha256="a" * 64, filename="x.csv", kind="csv:utf-8-sig",
         created_by=registrar, rows_total=200, rows_done=50, state=JobState.RUNNING,
     )  # fmt: skip
-    client = _client(registrar)
+    client = client_as(registrar)
     part = client.get(f"/imports/{job.pk}/progress/", headers={"HX-Request": "true"})
     html = part.content.decode()
     assert 'hx-trigger="every 1s"' in html and 'value="25"' in html
@@ -69,16 +63,16 @@ def test_the_county_sees_the_imports_of_its_schools_and_no_others(registrar, sch
     job = upload(xlsx_bytes([row_of()]))
     county = member(Role.BUREAU_VIEWER, division=school.county)
     other = member(Role.BUREAU_VIEWER, division=SchoolFactory(county_id="440305").county)
-    assert job.filename in _client(county).get("/imports/").content.decode()
-    assert _client(county).get(f"/imports/{job.pk}/").status_code == 200
-    assert _client(other).get(f"/imports/{job.pk}/").status_code == 404
-    assert job.filename not in _client(other).get("/imports/").content.decode()
+    assert job.filename in client_as(county).get("/imports/").content.decode()
+    assert client_as(county).get(f"/imports/{job.pk}/").status_code == 200
+    assert client_as(other).get(f"/imports/{job.pk}/").status_code == 404
+    assert job.filename not in client_as(other).get("/imports/").content.decode()
     # The county sees; it does not import.
-    assert _client(county).post("/imports/upload/", {}).status_code == 403
+    assert client_as(county).post("/imports/upload/", {}).status_code == 403
 
 
 def test_a_refused_file_is_reported_on_the_page(registrar, school):
-    client = _client(registrar)
+    client = client_as(registrar)
     upload = SimpleUploadedFile("x.xlsx", b"MZ\x90\x00\x03\x00\x00\x00")
     response = client.post("/imports/upload/", {"purpose": "students", "file": upload}, follow=True)
     assert "Excel" in response.content.decode() or "CSV" in response.content.decode()
@@ -90,7 +84,7 @@ def test_a_text_file_named_xlsx_is_refused_on_the_page_saying_so(registrar, scho
 
     from xueji.imports.tests.sheets import csv_bytes
 
-    client = _client(registrar)
+    client = client_as(registrar)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     upload = SimpleUploadedFile("新生.xlsx", csv_bytes([row_of()]))
     response = client.post("/imports/upload/", {"purpose": "students", "file": upload}, follow=True)
@@ -101,7 +95,7 @@ def test_a_text_file_named_xlsx_is_refused_on_the_page_saying_so(registrar, scho
 
 def test_templates_download(registrar, school):
     for purpose in ("students", "updates"):  # intake: a junior or senior high school's (below)
-        response = _client(registrar).get(f"/imports/templates/{purpose}.xlsx")
+        response = client_as(registrar).get(f"/imports/templates/{purpose}.xlsx")
         assert response.status_code == 200
         assert response["Content-Type"].startswith("application/vnd.openxmlformats")
 
@@ -112,7 +106,7 @@ def test_the_files_message_reads_in_each_readers_language(registrar, school, upl
     language, a Chinese reader reads Chinese and an English reader English."""
     from django.conf import settings
 
-    client = _client(registrar)
+    client = client_as(registrar)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = uploaded_in
     upload = SimpleUploadedFile("bad.xlsx", xlsx_bytes([row_of(), row_of(name="张3")]))
     client.post("/imports/upload/", {"purpose": "students", "file": upload})
@@ -132,7 +126,7 @@ def test_the_files_message_reads_in_each_readers_language(registrar, school, upl
 def test_the_imports_list_heads_its_file_column_as_a_file(registrar, school, upload):
     """ "File" is also a verb of the changes app (提交申请): the list's header has its own."""
     upload(xlsx_bytes([row_of()]))
-    html = _client(registrar).get("/imports/").content.decode()
+    html = client_as(registrar).get("/imports/").content.decode()
     assert "<th>文件</th>" in html and "提交申请" not in html
 
 
@@ -141,12 +135,12 @@ def test_a_queued_import_says_it_waits_rather_than_zero_of_zero_rows(registrar, 
         school=school, purpose="students", sha256="b" * 64, filename="x.csv", kind="csv:utf-8-sig",
         created_by=registrar, state=JobState.QUEUED,
     )  # fmt: skip
-    html = _client(registrar).get(f"/imports/{job.pk}/progress/").content.decode()
+    html = client_as(registrar).get(f"/imports/{job.pk}/progress/").content.decode()
     assert "排队等候中" in html and "0 / 0" not in html and "已检查 0" not in html
 
 
 def test_the_file_picker_takes_every_kind_the_import_reads(registrar, school):
-    html = _client(registrar).get("/imports/").content.decode()
+    html = client_as(registrar).get("/imports/").content.decode()
     assert 'accept=".xlsx,.xls,.ods,.csv"' in html and ".ods" in html
 
 
@@ -159,7 +153,7 @@ def test_only_a_school_that_admits_graduates_is_offered_intake_lists(registrar, 
     from xueji.imports.services import import_job_create
     from xueji.schools.models import SchoolKind
 
-    primary = _client(registrar)
+    primary = client_as(registrar)
     html = primary.get("/imports/").content.decode()
     assert 'value="intake"' not in html and "/imports/templates/intake" not in html
     refusal = primary.get("/imports/templates/intake.xlsx", follow=True)
@@ -169,14 +163,14 @@ def test_only_a_school_that_admits_graduates_is_offered_intake_lists(registrar, 
             actor=registrar, purpose="intake", upload=_io.BytesIO(b"x"), filename="i.csv", size=1
         )
     assert refused.value.code == "not_an_entry_school"
-    junior = _client(member(Role.REGISTRAR, school=SchoolFactory(kind=SchoolKind.JUNIOR)))
+    junior = client_as(member(Role.REGISTRAR, school=SchoolFactory(kind=SchoolKind.JUNIOR)))
     html = junior.get("/imports/").content.decode()
     assert 'value="intake"' in html
     assert junior.get("/imports/templates/intake.xlsx").status_code == 200
 
 
 def test_the_upload_is_the_pages_main_button_under_its_two_fields(registrar, school):
-    html = _client(registrar).get("/imports/").content.decode()
+    html = client_as(registrar).get("/imports/").content.decode()
     form = html[html.index('id="upload"') :]
     form = form[: form.index("</form>")]
     assert '<button type="submit" class="primary">' in form  # not the browser's grey button
@@ -186,7 +180,7 @@ def test_the_upload_is_the_pages_main_button_under_its_two_fields(registrar, sch
 def test_a_template_downloads_under_a_name_in_the_registrars_words(registrar, school):
     # In the reader's language (导入模板-新生及家庭成员.xlsx in Chinese), with the former name
     # as the ASCII fallback.
-    client = _client(registrar)
+    client = client_as(registrar)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     response = client.get("/imports/templates/students.xlsx")
     assert response.status_code == 200

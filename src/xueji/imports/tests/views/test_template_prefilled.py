@@ -7,10 +7,8 @@ from urllib.parse import quote
 
 import openpyxl
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from django.utils.translation import gettext
@@ -26,18 +24,12 @@ from xueji.imports.workbooks import HELP_SHEET, LISTS_SHEET, template_xlsx
 from xueji.schools.models import SchoolClass
 from xueji.students.models import EventKind, RecordEvent, Student
 from xueji.testing.factories import SchoolClassFactory, SchoolFactory, member, student_data
+from xueji.testing.pages import client_as
 
 pytestmark = pytest.mark.django_db
 
 URL = "/imports/templates/updates-prefilled.xlsx"
 HEADER = [f.header + ("*" if f.required else "") for f in cols.fields_of(cols.UPDATES)]
-
-
-def _client(user, language: str = "zh-hans") -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    return client
 
 
 @pytest.fixture
@@ -82,7 +74,7 @@ def _upload_updates(actor, content: bytes):  # type: ignore[no-untyped-def]
 def test_a_class_comes_with_its_students_numbers_in_full_and_is_recorded(
     registrar, students, class_1_1
 ):
-    response = _client(registrar).get(URL, {"class_id": class_1_1.pk})
+    response = client_as(registrar).get(URL, {"class_id": class_1_1.pk})
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     disposition = response["Content-Disposition"]
@@ -118,7 +110,7 @@ def test_a_class_comes_with_its_students_numbers_in_full_and_is_recorded(
 
 
 def test_it_is_the_blank_template_with_rows(registrar, students, class_1_1):
-    book = _book(_client(registrar).get(URL, {"class_id": class_1_1.pk}))
+    book = _book(client_as(registrar).get(URL, {"class_id": class_1_1.pk}))
     blank = openpyxl.load_workbook(io.BytesIO(template_xlsx(cols.UPDATES)))
     assert book.sheetnames == blank.sheetnames and book[LISTS_SHEET].sheet_state == "hidden"
 
@@ -135,7 +127,7 @@ def test_it_is_the_blank_template_with_rows(registrar, students, class_1_1):
 
 
 def test_the_whole_school_in_grade_and_class_order(registrar, students, school):
-    response = _client(registrar).get(URL, {"class_id": ""})
+    response = client_as(registrar).get(URL, {"class_id": ""})
     assert response.status_code == 200
     assert quote(f"非基础信息更新-{school.name}.xlsx") in response["Content-Disposition"]
     names = [row["name"] for row in _rows(_book(response))]
@@ -144,7 +136,7 @@ def test_the_whole_school_in_grade_and_class_order(registrar, students, school):
 
 
 def test_an_edited_cell_changes_that_student_only(registrar, students, class_1_1):
-    client = _client(registrar)
+    client = client_as(registrar)
     book = _book(client.get(URL, {"class_id": class_1_1.pk}))
     data = book.worksheets[0]
     phone = [f.key for f in cols.fields_of(cols.UPDATES)].index("phone") + 1
@@ -173,7 +165,7 @@ def test_an_edited_cell_changes_that_student_only(registrar, students, class_1_1
 
 def test_uploaded_as_downloaded_it_changes_nothing(registrar, students, school):
     # As XlsxWriter wrote it (inline strings, quote-prefixed text), not saved again by Excel.
-    content = b"".join(_client(registrar).get(URL).streaming_content)
+    content = b"".join(client_as(registrar).get(URL).streaming_content)
     job = _upload_updates(registrar, content)
     assert job.state == JobState.IMPORTED, job.errors
     assert (job.rows_total, job.rows_written, job.rows_unchanged) == (3, 0, 3)
@@ -195,36 +187,36 @@ def test_the_students_are_read_by_one_query(registrar, students, school, class_1
 
 
 def test_only_roles_that_may_reveal_get_it(registrar, students, school, class_1_1, monkeypatch):
-    assert 'id="prefill"' in _client(registrar).get("/imports/").content.decode()
+    assert 'id="prefill"' in client_as(registrar).get("/imports/").content.decode()
     county = member(Role.BUREAU_APPROVER, division=school.county)  # reveals, does not import
     principal = member(Role.PRINCIPAL, school=school)
     for user in (county, principal):
-        assert _client(user).get(URL, {"class_id": class_1_1.pk}).status_code == 403
-        assert 'id="prefill"' not in _client(user).get("/imports/").content.decode()
+        assert client_as(user).get(URL, {"class_id": class_1_1.pk}).status_code == 403
+        assert 'id="prefill"' not in client_as(user).get("/imports/").content.decode()
     monkeypatch.delitem(MATRIX[Role.REGISTRAR], Action.STUDENT_REVEAL_ID)
-    page = _client(registrar).get("/imports/").content.decode()
+    page = client_as(registrar).get("/imports/").content.decode()
     assert 'id="prefill"' not in page and 'name="file"' in page  # still imports
-    assert _client(registrar).get(URL, {"class_id": class_1_1.pk}).status_code == 403
-    assert _client(registrar).get(URL).status_code == 403
+    assert client_as(registrar).get(URL, {"class_id": class_1_1.pk}).status_code == 403
+    assert client_as(registrar).get(URL).status_code == 403
     assert not AuditEntry.objects.filter(action="import.template_prefill").exists()
 
 
 def test_a_class_of_another_school_is_not_found(registrar, students):
     elsewhere = SchoolClassFactory(school=SchoolFactory(), grade=1, number=1)
-    assert _client(registrar).get(URL, {"class_id": elsewhere.pk}).status_code == 404
-    assert _client(registrar).get(URL, {"class_id": 999_999}).status_code == 404
+    assert client_as(registrar).get(URL, {"class_id": elsewhere.pk}).status_code == 404
+    assert client_as(registrar).get(URL, {"class_id": 999_999}).status_code == 404
     assert not AuditEntry.objects.filter(action="import.template_prefill").exists()
 
 
 def test_a_class_that_is_no_number_is_refused_naming_the_field(registrar, students):
-    response = _client(registrar).get(URL, {"class_id": "一班"})
+    response = client_as(registrar).get(URL, {"class_id": "一班"})
     assert response.status_code == 400 and response.content.decode().startswith("班级:")
-    response = _client(registrar, "en").get(URL, {"class_id": "x"})
+    response = client_as(registrar, "en").get(URL, {"class_id": "x"})
     assert response.content.decode() == "Class: Enter a whole number."
 
 
 def test_the_error_report_is_named_in_the_readers_language(registrar, school):
-    client = _client(registrar, "en")
+    client = client_as(registrar, "en")
     bad = SimpleUploadedFile("新生.xlsx", xlsx_bytes([row_of(name="张3")]))
     client.post("/imports/upload/", {"purpose": "students", "file": bad})
     job = ImportJob.objects.get()
@@ -234,7 +226,9 @@ def test_the_error_report_is_named_in_the_readers_language(registrar, school):
     ascii_bad = SimpleUploadedFile("pupils.xlsx", xlsx_bytes([row_of(name="张4")]))
     client.post("/imports/upload/", {"purpose": "students", "file": ascii_bad})
     other = ImportJob.objects.exclude(pk=job.pk).get()
-    disposition = _client(registrar).get(f"/imports/{other.pk}/report.xlsx")["Content-Disposition"]
+    disposition = client_as(registrar).get(f"/imports/{other.pk}/report.xlsx")[
+        "Content-Disposition"
+    ]
     assert 'filename="pupils-errors.xlsx"' in disposition
     # In Chinese, "%(name)s-errors" as the catalogue translates it (pupils-错误标注.xlsx).
     with translation.override("zh-hans"):

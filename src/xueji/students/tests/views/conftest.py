@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from xueji.access.models import Role
@@ -15,6 +14,7 @@ from xueji.schools.models import School, SchoolClass
 from xueji.students.models import Student
 from xueji.students.services import student_register
 from xueji.testing.factories import SchoolClassFactory, SchoolFactory, member, student_data
+from xueji.testing.pages import client_as as logged_in
 
 
 @dataclass
@@ -81,10 +81,7 @@ def registry(db: Any) -> Registry:
 
 def client_as(user: Any, language: str = "en") -> Client:
     """A logged-in client; English unless asked otherwise, so assertions read as the msgids."""
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    client.force_login(user)
-    return client
+    return logged_in(user, language)
 
 
 @pytest.fixture
