@@ -195,12 +195,10 @@ def _labelled(row: dict[str, Any], labels: dict[str, dict[Any, str]]) -> None:
             row[key] = names.get(code if key == "grade" else str(code), code)
 
 
-def record_rows(students: Any, reveal: bool) -> Iterator[dict[str, Any]]:
-    """One dict per record, read in chunks (a server-side cursor on PostgreSQL), its codes as
-    their labels. Grade and class are those of the open placement (blank for a student who has
-    left)."""
-    labels = code_labels()
-    rows = (
+def record_values(students: Any) -> Any:
+    """The students' FIELDS, with grade and class of the open placement (None for a student who
+    has left) by one join."""
+    return (
         with_open_placement(students)
         .annotate(
             grade=F("open_placement__grade"),
@@ -208,7 +206,14 @@ def record_rows(students: Any, reveal: bool) -> Iterator[dict[str, Any]]:
         )
         .values(*FIELDS)
     )
-    for row in rows.iterator(chunk_size=CHUNK):
+
+
+def record_rows(students: Any, reveal: bool) -> Iterator[dict[str, Any]]:
+    """One dict per record, read in chunks (a server-side cursor on PostgreSQL), its codes as
+    their labels. Grade and class are those of the open placement (blank for a student who has
+    left)."""
+    labels = code_labels()
+    for row in record_values(students).iterator(chunk_size=CHUNK):
         if reveal:
             row["number"] = unseal(row["number_sealed"], context=STUDENT_NUMBER)
             row["id_number"] = unseal(row["id_number_sealed"], context=STUDENT_ID_NUMBER)
