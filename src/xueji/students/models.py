@@ -277,6 +277,20 @@ class FamilyMember(models.Model):
         return f"{self.get_relation_display()} {self.name or self.get_missing_reason_display()}"
 
 
+class PlacementReason(models.TextChoices):
+    """Why a placement opened: the one list every writer and every statistic reads."""
+
+    REGISTRATION = "registration", _("New registration")
+    INTAKE = "intake", _("Admitted to the next stage (招生/升学)")
+    TRANSFER = "transfer", _("Transfer")
+    CLASS_CHANGE = "class_change", _("Moved to another class")
+    PROMOTION = "promotion", _("Promotion to the next grade")
+
+
+# Placements that bring a child into the registry or into a new stage: the new entrants (新生).
+ENTRY_REASONS = (PlacementReason.REGISTRATION, PlacementReason.INTAKE)
+
+
 class Placement(models.Model):
     """Where the record sat from `start_date` until the day before `end_date` (open if null)."""
 
@@ -293,7 +307,7 @@ class Placement(models.Model):
     grade = models.SmallIntegerField()
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
-    reason = models.CharField(max_length=32)
+    reason = models.CharField(max_length=32, choices=PlacementReason.choices)
 
     class Meta:
         ordering = ["student", "start_date"]
@@ -311,6 +325,10 @@ class Placement(models.Model):
             models.CheckConstraint(
                 condition=models.Q(grade__gte=MIN_GRADE, grade__lte=MAX_GRADE),
                 name="placement_grade_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reason__in=PlacementReason.values),
+                name="placement_reason_known",
             ),
         ]
         indexes = [

@@ -1,0 +1,221 @@
+"""The one place that moves a child's record: opens and closes placements, changes the record's
+state and appends to its history (籍随人走: the record follows the child, and only this module
+writes where it is).
+
+Workflows decide *whether* a record moves (a transfer approved, a suspension granted, a year-end
+run started); these functions do *how*, inside the caller's transaction, which also holds the
+caller's audit entry. They never check permissions: the caller's service has done so.
+For many children at once (year end, imports, the demo) see `xueji.students.bulk`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from xueji.schools.models import SchoolClass
+from xueji.students.models import (
+    EventKind,
+    Placement,
+    PlacementReason,
+    RecordEvent,
+    RecordState,
+    Student,
+)
+
+
+class OutsideTransaction(RuntimeError):
+    """A record was moved outside a transaction: its placement, state and event could part."""
+
+
+def _in_transaction() -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise OutsideTransaction("the record is moved inside the caller's transaction")
+
+
+def open_placement_locked(student_id: Any) -> Placement | None:
+    """The student's open placement, locked until the caller's transaction ends."""
+    _in_transaction()
+    return (
+        Placement.objects.select_for_update()
+        .select_related("school")
+        .filter(student_id=student_id, end_date__isnull=True)
+        .first()
+    )
+
+
+def placement_open(
+    *, student: Student, school_class: SchoolClass, on: datetime.date, reason: PlacementReason
+) -> Placement:
+    """A new open placement of a student who has none (a registration)."""
+    _in_transaction()
+    return Placement.objects.create(
+        student=student,
+        school_id=school_class.school_id,
+        school_class=school_class,
+        grade=school_class.grade,
+        start_date=on,
+        reason=PlacementReason(reason),
+    )
+
+
+def record_event_append(
+    *,
+    student: Student | Any,
+    kind: EventKind,
+    on: datetime.date,
+    actor: Any,
+    detail: dict[str, Any] | None = None,
+) -> RecordEvent:
+    """One entry of the record's own history (appended, never rewritten)."""
+    _in_transaction()
+    return RecordEvent.objects.create(
+        student_id=getattr(student, "pk", student),
+        kind=EventKind(kind),
+        occurred_on=on,
+        actor=actor if getattr(actor, "pk", None) else None,
+        detail=detail or {},
+    )
+
+
+def record_move(
+    *,
+    actor: Any,
+    student: Student,
+    placement: Placement,
+    to_class: SchoolClass,
+    on: datetime.date,
+    reason: PlacementReason,
+    event: EventKind,
+    state: RecordState | None = None,
+    detail: dict[str, Any] | None = None,
+) -> Placement:
+    """Close the open `placement` on `on` and open one in `to_class` from `on` (the same record,
+    the same number, its history kept); the student's school follows; `state` when given."""
+    _in_transaction()
+    placement.end_date = on
+    placement.save(update_fields=["end_date"])
+    opened = Placement.objects.create(
+        student=student,
+        school_id=to_class.school_id,
+        school_class=to_class,
+        grade=to_class.grade,
+        start_date=on,
+        reason=PlacementReason(reason),
+    )
+    updated = ["updated_at"]
+    if student.school_id != to_class.school_id:
+        student.school_id = to_class.school_id
+        updated.append("school")
+    if state is not None and student.state != state:
+        student.state = state
+        updated.append("state")
+    student.save(update_fields=updated)
+    record_event_append(student=student, kind=event, on=on, actor=actor, detail=detail)
+    return opened
+
+
+def record_leave(
+    *,
+    actor: Any,
+    student: Student,
+    placement: Placement,
+    on: datetime.date,
+    state: RecordState,
+    event: EventKind,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """The child leaves the school's roll (退学, 辍学, 出国, 死亡 …): the placement closes on `on`
+    and the record takes the leaving state."""
+    _in_transaction()
+    placement.end_date = on
+    placement.save(update_fields=["end_date"])
+    student.state = RecordState(state)
+    student.save(update_fields=["state", "updated_at"])
+    record_event_append(student=student, kind=event, on=on, actor=actor, detail=detail)
+
+
+def record_state_set(
+    *,
+    actor: Any,
+    student: Student,
+    state: RecordState,
+    on: datetime.date | None = None,
+    event: EventKind | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """The record's state changes where it is (休学, 复学, 转学中): the placement stays; an event
+    when the change is part of the record's history."""
+    _in_transaction()
+    student.state = RecordState(state)
+    student.save(update_fields=["state", "updated_at"])
+    if event is not None:
+        record_event_append(
+            student=student,
+            kind=event,
+            on=on or timezone.localdate(),
+            actor=actor,
+            detail=detail,
+        )
+
+
+def record_state_restore(*, student_ids: Iterable[Any], was: RecordState, to: RecordState) -> int:
+    """Records still in state `was` go back to `to` (a transfer that will not happen: 转学中 →
+    在籍); no event, the record never left. Returns how many moved."""
+    _in_transaction()
+    return Student.objects.filter(pk__in=list(student_ids), state=was).update(
+        state=to, updated_at=timezone.now()
+    )
+
+
+@dataclass(frozen=True)
+class Admission:
+    """One child admitted into a class (the year-end intake): from `on`, with its event."""
+
+    student_id: Any
+    on: datetime.date
+    detail: dict[str, Any]
+
+
+def records_admit(
+    *,
+    actor: Any,
+    school_class: SchoolClass,
+    admissions: Iterable[Admission],
+    occurred_on: datetime.date,
+) -> int:
+    """Children whose records have no open placement (graduated from the stage before) are
+    admitted into `school_class`: placements opened (an intake: new entrants of the stage),
+    records enrolled at the school, an `admitted` event each; three statements in all."""
+    _in_transaction()
+    admitted = list(admissions)
+    Placement.objects.bulk_create(
+        Placement(
+            student_id=item.student_id,
+            school_id=school_class.school_id,
+            school_class=school_class,
+            grade=school_class.grade,
+            start_date=item.on,
+            reason=PlacementReason.INTAKE,
+        )
+        for item in admitted
+    )
+    Student.objects.filter(pk__in=[item.student_id for item in admitted]).update(
+        state=RecordState.ENROLLED, school_id=school_class.school_id, updated_at=timezone.now()
+    )
+    RecordEvent.objects.bulk_create(
+        RecordEvent(
+            student_id=item.student_id,
+            kind=EventKind.ADMITTED,
+            occurred_on=occurred_on,
+            actor=actor if getattr(actor, "pk", None) else None,
+            detail=item.detail,
+        )
+        for item in admitted
+    )
+    return len(admitted)
