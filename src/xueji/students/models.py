@@ -387,3 +387,22 @@ class RecordEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_on}"
+
+
+class NationalClaim(models.Model):
+    """A fact that may hold only once in the country (one aid payment per child and term),
+    claimed through the national interface (xueji.students.national); kept here while this
+    database answers for the nation."""
+
+    purpose = models.CharField(max_length=32)
+    key = models.CharField(max_length=128)
+    holder = models.CharField(max_length=128)
+    claimed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["purpose", "key"], name="one_national_claim_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose}:{self.key}"

@@ -24,7 +24,6 @@ from xueji.students.identity import (
     STUDENT_ID_NUMBER,
     STUDENT_NUMBER,
     document_fields,
-    document_index,
     student_number_fields,
     unseal,
 )
@@ -39,6 +38,7 @@ from xueji.students.models import (
     Student,
     StudentNumberAlias,
 )
+from xueji.students.national import NationalHolder, national_index
 from xueji.students.pinyin import name_initials, name_pinyin
 from xueji.students.validation import (
     StudentData,
@@ -60,22 +60,18 @@ class Registration:
     placement: Placement
 
 
-def _holder_of(id_doc_type: str, id_number: str, *, exclude: Any = None) -> Student | None:
-    holders = Student.objects.select_related("school").filter(
-        id_doc_type=id_doc_type, id_number_index=document_index(id_doc_type, id_number)
-    )
-    if exclude is not None:
-        holders = holders.exclude(pk=exclude)
-    return holders.first()
+def _holder_of(id_doc_type: str, id_number: str, *, exclude: Any = None) -> NationalHolder | None:
+    """Who holds the document anywhere in the country: the national interface answers."""
+    return national_index().holder_of_document(id_doc_type, id_number, exclude=exclude)
 
 
-def _holder_conflict(student: Student) -> Conflict:
+def _holder_conflict(holder: NationalHolder) -> Conflict:
     return Conflict(
         "id_number_registered",
         _("This ID number is already registered at %(school)s (student number %(number)s).")
-        % {"school": student.school.name, "number": student.number_masked},
+        % {"school": holder.school_name, "number": holder.number_masked},
         field="id_number",
-        school=student.school.name,
+        school=holder.school_name,
     )
 
 
@@ -91,7 +87,9 @@ def number_sequence_take(prefix: str, *, limit: int) -> int | None:
     return sequence.last_value
 
 
-def _allocate_j_number(area_code: str, birth_date: datetime.date) -> str:
+def student_number_allocate_j(area_code: str, birth_date: datetime.date) -> str:
+    """The next J number (a child without a resident ID) of the area and birth date, from the
+    area's locked counter (held until the caller's transaction ends)."""
     taken = number_sequence_take(f"{area_code}{birth_date:%Y%m%d}", limit=999)
     if taken is None:
         raise ServiceError(
@@ -147,7 +145,7 @@ def student_register(
                 raise _holder_conflict(holder)
             number, kind = g_number(data.id_number), NumberKind.G
         else:
-            number = _allocate_j_number(school.county_id, data.birth_date)
+            number = student_number_allocate_j(school.county_id, data.birth_date)
             kind = NumberKind.J
         student = Student(
             **student_number_fields(number),
@@ -447,6 +445,30 @@ def student_update_other_info(*, actor: Any, student_id: Any, changes: dict[str,
             after=after,
         )
     return student
+
+
+def students_other_info_save(
+    *, actor: Any, changed: list[tuple[Student, list[str]]], on: datetime.date
+) -> None:
+    """Many students' other information at once (an import of updates): each Student carries
+    its new values already, checked by the caller with the rules of registration, and the names
+    of the fields it changed. One bulk UPDATE, and an `info_updated` event each, in the caller's
+    transaction (the caller checked the permission and writes the audit entry)."""
+    now = timezone.now()
+    for student, _fields in changed:
+        student.updated_at = now
+    Student.objects.bulk_update([s for s, _f in changed], [*OTHER_INFO_FIELDS, "updated_at"])
+    actor_id = getattr(actor, "pk", None)
+    RecordEvent.objects.bulk_create(
+        RecordEvent(
+            student=student,
+            kind=EventKind.INFO_UPDATED,
+            occurred_on=on,
+            actor_id=actor_id,
+            detail={"fields": fields, "import": True},
+        )
+        for student, fields in changed
+    )
 
 
 # Every sealed column: (model, sealed field, encryption context).
