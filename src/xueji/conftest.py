@@ -18,6 +18,36 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
 
 
 @pytest.fixture(autouse=True)
+def _only_students_writes_the_record() -> Iterator[None]:
+    """Every test runs under the guard that refuses a write of placements, record events or a
+    record's state from production code outside xueji.students (xueji.testing.record_guard);
+    connections opened during the test (threads) get it too."""
+    from django.db import connections
+    from django.db.backends.signals import connection_created
+
+    from xueji.testing.record_guard import RecordWriteGuard
+
+    guard = RecordWriteGuard()
+
+    def install(sender: object, connection: object, **kwargs: object) -> None:
+        wrappers = connection.execute_wrappers  # type: ignore[attr-defined]
+        if guard not in wrappers:
+            wrappers.append(guard)
+
+    for alias in connections:
+        install(None, connections[alias])
+    connection_created.connect(install, weak=False)
+    try:
+        yield
+    finally:
+        connection_created.disconnect(install)
+        for alias in connections:
+            wrappers = connections[alias].execute_wrappers
+            if guard in wrappers:
+                wrappers.remove(guard)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
     """Full-strength hashing costs about a second per test user; tests check logic, not cost."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

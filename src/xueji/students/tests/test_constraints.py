@@ -29,7 +29,7 @@ def test_a_second_open_placement_is_refused_by_the_database(registration):
             school_class=registration.placement.school_class,
             grade=1,
             start_date=datetime.date(2026, 10, 1),
-            reason="test",
+            reason="registration",
         )
 
 
@@ -41,7 +41,7 @@ def test_a_closed_placement_may_sit_beside_the_open_one(registration):
         grade=1,
         start_date=datetime.date(2025, 9, 1),
         end_date=datetime.date(2026, 9, 1),
-        reason="test",
+        reason="registration",
     )
 
 
