@@ -23,6 +23,7 @@ from django.utils import timezone
 from xueji.access.models import Role
 from xueji.demo import synth
 from xueji.schools.models import SchoolClass, SchoolKind
+from xueji.students import bulk
 from xueji.students.identity import (
     FAMILY_ID_NUMBER,
     STUDENT_ID_NUMBER,
@@ -70,11 +71,11 @@ def generated_children(school_class: SchoolClass, count: int, seed: int) -> list
         size=count,
     )
     batch = generator.batch([slot])
-    columns = synth.STUDENT_COLUMNS
+    columns = bulk.STUDENT_COLUMNS
     family: dict[str, list[FamilyMemberData]] = {}
     for rows in batch.rows[synth.FAMILY_TABLE]:
         for row in rows:
-            member = dict(zip(synth.FAMILY_COLUMNS, row, strict=True))
+            member = dict(zip(bulk.FAMILY_COLUMNS, row, strict=True))
             family.setdefault(member["student_id"], []).append(
                 FamilyMemberData(
                     relation=member["relation"],
@@ -127,16 +128,16 @@ def generated_children(school_class: SchoolClass, count: int, seed: int) -> list
 
 
 STUDENT_INSERT = (
-    f"INSERT INTO students_student ({', '.join(synth.STUDENT_COLUMNS)}) "
-    f"VALUES ({', '.join(['%s'] * len(synth.STUDENT_COLUMNS))})"
+    f"INSERT INTO students_student ({', '.join(bulk.STUDENT_COLUMNS)}) "
+    f"VALUES ({', '.join(['%s'] * len(bulk.STUDENT_COLUMNS))})"
 )
 FAMILY_INSERT = (
-    f"INSERT INTO students_familymember ({', '.join(synth.FAMILY_COLUMNS)}) "
-    f"VALUES ({', '.join(['%s'] * len(synth.FAMILY_COLUMNS))})"
+    f"INSERT INTO students_familymember ({', '.join(bulk.FAMILY_COLUMNS)}) "
+    f"VALUES ({', '.join(['%s'] * len(bulk.FAMILY_COLUMNS))})"
 )
 PLACEMENT_INSERT = (
-    f"INSERT INTO students_placement ({', '.join(synth.PLACEMENT_COLUMNS)}) "
-    f"VALUES ({', '.join(['%s'] * len(synth.PLACEMENT_COLUMNS))})"
+    f"INSERT INTO students_placement ({', '.join(bulk.PLACEMENT_COLUMNS)}) "
+    f"VALUES ({', '.join(['%s'] * len(bulk.PLACEMENT_COLUMNS))})"
 )
 EVENT_INSERT = (
     "INSERT INTO students_recordevent (id, student_id, kind, occurred_on, recorded_at, actor_id,"

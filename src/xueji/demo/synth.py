@@ -42,12 +42,23 @@ from xueji.core.errors import ServiceError
 from xueji.geo.gb2260 import PLACEHOLDER_NAMES
 from xueji.geo.models import Division, DivisionLevel
 from xueji.schools.models import DEFAULT_GRADES, AcademicYear, School, SchoolClass, SchoolKind
+from xueji.students.bulk import (
+    FAMILY_TABLE,
+    PLACEMENT_TABLE,
+    RECORD_TABLES,
+    STUDENT_TABLE,
+    UUID7_COUNTER_LIMIT,
+    records_copy,
+    records_insert_rows,
+    uuid7_texts,
+)
 from xueji.students.identity import (
     FAMILY_ID_NUMBER,
     STUDENT_ID_NUMBER,
     document_fields,
     student_number_fields,
 )
+from xueji.students.models import PlacementReason
 from xueji.students.pinyin import name_initials, name_pinyin
 
 from . import names
@@ -56,7 +67,7 @@ BATCH_SIZE = 50_000
 ACADEMIC_YEAR = 2026
 STUDENTS_PER_CLASS = 45
 STUDENTS_PER_SCHOOL = 500
-PLACEMENT_REASON = "registration"
+PLACEMENT_REASON = PlacementReason.REGISTRATION.value
 
 # Shares of schools of each kind in a synthetic province (roughly the national mix).
 KIND_WEIGHTS: dict[str, float] = {
@@ -93,82 +104,10 @@ SCHOOL_NAME_PATTERN: dict[str, str] = {
     SchoolKind.SPECIAL: "{county}第{n}特殊教育学校",
 }
 
-STUDENT_TABLE = "students_student"
-FAMILY_TABLE = "students_familymember"
-PLACEMENT_TABLE = "students_placement"
-STUDENT_COLUMNS = (
-    "id",
-    "number_masked",
-    "number_sealed",
-    "number_index",
-    "number_kind",
-    "name",
-    "name_pinyin",
-    "name_initials",
-    "sex",
-    "birth_date",
-    "birthplace_id",
-    "native_place_id",
-    "ethnicity",
-    "nationality",
-    "id_doc_type",
-    "id_number_masked",
-    "id_number_sealed",
-    "id_number_index",
-    "overseas_status",
-    "health",
-    "hukou_division_id",
-    "hukou_nature",
-    "former_name",
-    "address",
-    "phone",
-    "attendance_mode",
-    "entry_method",
-    "only_child",
-    "attended_preschool",
-    "left_behind",
-    "migrant_child",
-    "orphan",
-    "martyr_family",
-    "inclusive_education",
-    "disability_type",
-    "needs_aid",
-    "needs_school_bus",
-    "state",
-    "school_id",
-    "created_at",
-    "updated_at",
-)
-FAMILY_COLUMNS = (
-    "id",
-    "student_id",
-    "ordinal",
-    "relation",
-    "name",
-    "id_doc_type",
-    "id_number_masked",
-    "id_number_sealed",
-    "id_number_index",
-    "phone",
-    "employer",
-    "is_guardian",
-    "missing_reason",
-)
-PLACEMENT_COLUMNS = (
-    "id",
-    "student_id",
-    "school_id",
-    "school_class_id",
-    "grade",
-    "start_date",
-    "end_date",
-    "reason",
-)
-TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (STUDENT_TABLE, STUDENT_COLUMNS),
-    (FAMILY_TABLE, FAMILY_COLUMNS),
-    (PLACEMENT_TABLE, PLACEMENT_COLUMNS),
-)
+# The record's tables and columns are the students app's (xueji.students.bulk), which also
+# writes the rows: the demo only generates them.
+TABLES = RECORD_TABLES
+STUDENT_COLUMNS, FAMILY_COLUMNS, PLACEMENT_COLUMNS = (columns for _table, columns in TABLES)
 
 # GB 3304 codes with shares of the population (2020 census, rounded); the rest are 汉族.
 ETHNICITY_SHARES: dict[str, float] = {
@@ -222,21 +161,6 @@ _SEQUENCES = tuple(f"{s:03d}" for s in range(1000))
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _PERIOD = re.compile(r"^\[(\d*)-(\d*)\](.*)$")
-# UUID version 7 (RFC 9562): 48-bit Unix time in ms, version 7, variant 10; the remaining 74 bits
-# hold a 42-bit counter (method 1, "fixed bit-length dedicated counter") and 32 random bits.
-_UUID7_VERSION_VARIANT = (0x7 << 76) | (0b10 << 62)
-_UUID7_COUNTER_LIMIT = 1 << 42
-
-
-def uuid7_texts(ms: int, first_counter: int, randoms: Sequence[int]) -> list[str]:
-    """Version 7 UUIDs (hex) of one millisecond: a 42-bit counter from `first_counter` (12 bits
-    in rand_a, 30 at the top of rand_b) and a 32-bit random tail each; keys drawn in counter
-    order are in key order."""
-    base = (ms << 80) | _UUID7_VERSION_VARIANT
-    return [
-        f"{base | (c >> 30) << 64 | (c & 0x3FFFFFFF) << 32 | r:032x}"
-        for c, r in enumerate(randoms, first_counter)
-    ]
 
 
 class SynthError(ServiceError):
@@ -610,7 +534,7 @@ class RowGenerator:
         self.uuid_ms = max(self.uuid_ms, time.time_ns() // 1_000_000)
         start = self.uuid_counter
         self.uuid_counter += count
-        if self.uuid_counter >= _UUID7_COUNTER_LIMIT:
+        if self.uuid_counter >= UUID7_COUNTER_LIMIT:
             raise SynthError("uuid_counter_exhausted", _("Too many rows for one run."))
         bits = self.uuid_bits
         return uuid7_texts(self.uuid_ms, start, [bits(32) for _ in range(count)])
@@ -1043,9 +967,7 @@ class PostgresWriter(Writer):
         self.write_text(batch.text)
 
     def write_text(self, texts: Mapping[str, str | bytes]) -> None:
-        for table, columns in TABLES:
-            with self.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                copy.write(texts[table])
+        records_copy(self.cursor, texts)
 
 
 class SqliteWriter(Writer):
@@ -1055,13 +977,7 @@ class SqliteWriter(Writer):
         self.raw = raw_connection
 
     def write(self, batch: Batch) -> None:
-        for table, columns in TABLES:
-            sql = (
-                f"INSERT INTO {table} ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' for _ in columns)})"
-            )
-            for rows in batch.rows[table]:
-                self.raw.executemany(sql, rows)
+        records_insert_rows(self.raw, batch.rows)
 
 
 Progress = Callable[[int], None]
