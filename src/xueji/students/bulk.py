@@ -105,6 +105,7 @@ RECORD_TABLES_WITH_EVENTS = (*RECORD_TABLES, (EVENT_TABLE, EVENT_COLUMNS))
 # UUID version 7 (RFC 9562): 48-bit Unix time in ms, version 7, variant 10; the remaining 74 bits
 # hold a 42-bit counter (method 1, "fixed bit-length dedicated counter") and 32 random bits.
 _UUID7_VERSION_VARIANT = (0x7 << 76) | (0b10 << 62)
+UUID7_COUNTER_LIMIT = 1 << 42
 
 
 def uuid7_texts(ms: int, first_counter: int, randoms: Sequence[int]) -> list[str]:
@@ -263,8 +264,7 @@ def records_insert_rows(raw_connection: Any, rows: Mapping[str, Iterable[Iterabl
     """The same rows as `records_copy`, as tuples, on SQLite (executemany on the raw driver)."""
     for table, columns in RECORD_TABLES:
         sql = (
-            f"INSERT INTO {table} ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)})"
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
         )
         for batch in rows.get(table, ()):
             raw_connection.executemany(sql, batch)
