@@ -66,14 +66,21 @@ from xueji.students.identity import number_index
 from xueji.students.models import (
     EventKind,
     Placement,
-    RecordEvent,
+    PlacementReason,
     RecordState,
     Student,
     StudentNumberAlias,
 )
+from xueji.students.record import (
+    open_placement_locked,
+    record_leave,
+    record_move,
+    record_state_restore,
+    record_state_set,
+)
 
 # The state a completed change leaves the record in, and the record event appended.
-NEW_STATE: dict[str, str] = {
+NEW_STATE: dict[str, RecordState] = {
     ChangeKind.SUSPEND: RecordState.SUSPENDED,
     ChangeKind.RESUME: RecordState.ENROLLED,
     ChangeKind.WITHDRAW: RecordState.WITHDRAWN,
@@ -82,7 +89,7 @@ NEW_STATE: dict[str, str] = {
     ChangeKind.DEATH: RecordState.DECEASED,
     ChangeKind.TRANSFER: RecordState.ENROLLED,
 }
-EVENT_OF: dict[str, str] = {
+EVENT_OF: dict[str, EventKind] = {
     ChangeKind.TRANSFER: EventKind.TRANSFERRED,
     ChangeKind.CLASS_CHANGE: EventKind.CLASS_CHANGED,
     ChangeKind.SUSPEND: EventKind.SUSPENDED,
@@ -109,9 +116,6 @@ FROM_STATES: dict[str, tuple[str, ...]] = {
     ChangeKind.DEATH: (RecordState.ENROLLED, RecordState.SUSPENDED),
     ChangeKind.CLASS_CHANGE: (RecordState.ENROLLED,),
 }
-# The placement a transfer opens at the receiver (what statistics count as a transfer in).
-TRANSFER_REASON = "transfer"
-CLASS_CHANGE_REASON = "class_change"
 
 
 def _today(on: datetime.date | None) -> datetime.date:
@@ -385,8 +389,7 @@ def _file(
     _attach(change, files, actor)
     if kind == ChangeKind.TRANSFER:
         # 转学中: shown on both sides, still counted at the sender (its placement stays open).
-        student.state = RecordState.TRANSFERRING
-        student.save(update_fields=["state", "updated_at"])
+        record_state_set(actor=actor, student=student, state=RecordState.TRANSFERRING)
     _log(
         change,
         event=event,
@@ -692,17 +695,16 @@ def _class_change_target(
 
 
 def _apply(change: ChangeRequest, *, actor: Any, on: datetime.date) -> None:
-    """The effect of a completed change on the record, in the approval's transaction."""
+    """The effect of a completed change on the record, in the approval's transaction: the
+    students app moves it (xueji.students.record), this decides where to."""
     student = Student.objects.select_for_update().get(pk=change.student_id)
-    placement = (
-        Placement.objects.select_for_update().filter(student=student, end_date__isnull=True).first()
-    )
+    placement = open_placement_locked(student.pk)
     if placement is None or placement.start_date > on:
         raise Conflict(
             "record_moved", _("The record has no current placement to change; reject the request.")
         )
     detail: dict[str, Any] = {"change": str(change.pk)}
-    updated = ["state", "updated_at"]
+    event = EVENT_OF[change.kind]
     if change.kind in (ChangeKind.TRANSFER, ChangeKind.CLASS_CHANGE):
         if change.kind == ChangeKind.TRANSFER:
             if placement.school_id != change.from_school_id:
@@ -711,46 +713,51 @@ def _apply(change: ChangeRequest, *, actor: Any, on: datetime.date) -> None:
                     _("The record is no longer at the sending school; reject the request."),
                 )
             target = _target_class(change, on)
-            reason = TRANSFER_REASON
+            reason = PlacementReason.TRANSFER
         else:
             target = _class_change_target(change, placement, on)
-            reason = CLASS_CHANGE_REASON
-        placement.end_date = on
-        placement.save(update_fields=["end_date"])
-        Placement.objects.create(
-            student=student,
-            school_id=target.school_id,
-            school_class=target,
-            grade=target.grade,
-            start_date=on,
-            reason=reason,
-        )
+            reason = PlacementReason.CLASS_CHANGE
         detail.update(
             {"from_school": placement.school_id, "to_school": target.school_id, "class": target.pk}
         )
-        if student.school_id != target.school_id:
-            student.school_id = target.school_id
-            updated.append("school")
+        record_move(
+            actor=actor,
+            student=student,
+            placement=placement,
+            to_class=target,
+            on=on,
+            reason=reason,
+            event=event,
+            state=NEW_STATE.get(change.kind),
+            detail=detail,
+        )
     elif change.kind in CLOSING_KINDS:
-        placement.end_date = on
-        placement.save(update_fields=["end_date"])
         detail["school"] = placement.school_id
-    student.state = NEW_STATE.get(change.kind, student.state)
-    student.save(update_fields=updated)
-    RecordEvent.objects.create(
-        student=student,
-        kind=EVENT_OF[change.kind],
-        occurred_on=on,
-        actor=actor,
-        detail=detail,
-    )
+        record_leave(
+            actor=actor,
+            student=student,
+            placement=placement,
+            on=on,
+            state=NEW_STATE[change.kind],
+            event=event,
+            detail=detail,
+        )
+    else:
+        record_state_set(
+            actor=actor,
+            student=student,
+            state=NEW_STATE.get(change.kind, RecordState(student.state)),
+            on=on,
+            event=event,
+            detail=detail,
+        )
 
 
 def _restore_after_stop(change: ChangeRequest) -> None:
     """A transfer that will not happen: the record is enrolled at the sender again."""
     if change.kind == ChangeKind.TRANSFER:
-        Student.objects.filter(pk=change.student_id, state=RecordState.TRANSFERRING).update(
-            state=RecordState.ENROLLED, updated_at=timezone.now()
+        record_state_restore(
+            student_ids=[change.student_id], was=RecordState.TRANSFERRING, to=RecordState.ENROLLED
         )
 
 
@@ -1098,3 +1105,4 @@ def change_evidence_open(
             detail={"change": str(change_id), "sha256": evidence.sha256},
         )
     return evidence, content
+

@@ -45,15 +45,12 @@ from xueji.students.identity import (
 from xueji.students.models import (
     EventKind,
     NumberKind,
-    RecordEvent,
     Student,
     StudentNumberAlias,
 )
 from xueji.students.pinyin import name_initials, name_pinyin
+from xueji.students.record import record_event_append
 from xueji.students.services import validate_changes
-
-# The record event of an applied correction (a kind of its own once students has it).
-KEY_DATA_EVENT = getattr(EventKind, "KEY_DATA_CORRECTED", EventKind.INFO_UPDATED)
 
 
 def _no_such_request() -> NotFound:
@@ -384,10 +381,10 @@ def _apply(correction: CorrectionRequest, actor: Any) -> dict[str, tuple[str, st
             "id_number_registered",
             _("The corrected ID number is already registered to another record."),
         ) from None
-    RecordEvent.objects.create(
+    record_event_append(
         student=student,
-        kind=KEY_DATA_EVENT,
-        occurred_on=timezone.localdate(),
+        kind=EventKind.KEY_DATA_CORRECTED,
+        on=timezone.localdate(),
         actor=actor,
         detail={
             "key_data_corrected": True,
