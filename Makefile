@@ -3,15 +3,34 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Every package the app and its checks use, pinned with hashes (Python 3.11 on Linux): installs
+# are the same on every machine. `make lock` writes it again from pyproject.toml.
+LOCK := requirements.lock
 export PYTHONPATH := src
 
-.PHONY: install run test lint typecheck pytest bench migrate demo messages assets clean
+.PHONY: install run test lint typecheck pytest bench migrate demo messages assets clean lock
 
-$(STAMP): pyproject.toml
+# The app itself is installed without its dependencies (they come from the lock), and built with
+# the lock's setuptools rather than whatever an isolated build would fetch.
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# The lock is written by uv (a pinned release, in a venv of its own) from PyPI alone: pyproject's
+# dependencies with the dev extra, and the build system's requirements. Versions already in the
+# lock are kept while they still fit; `make lock LOCK_FLAGS=--upgrade` takes the newest.
+UV_VERSION := 0.13.8
+LOCK_TOOLS := $(VENV)/lock-tools
+LOCK_FLAGS ?=
+lock:
+	$(PYTHON) -m venv $(LOCK_TOOLS)
+	$(LOCK_TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+	$(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+	| $(LOCK_TOOLS)/bin/uv pip compile pyproject.toml - --extra dev --generate-hashes \
+		--python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+		--custom-compile-command 'make lock' --quiet $(LOCK_FLAGS) -o $(LOCK)
 
 install: $(STAMP) messages assets
 
