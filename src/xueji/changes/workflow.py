@@ -5,6 +5,7 @@ who may take a step is xueji.changes.policy, what a step does is xueji.changes.s
     pending --approve--> pending        (a step approved, the next party's turn)
     pending --final_approve--> completed, or approved for 留级/跳级 (applied at the promotion)
     approved --apply--> completed       (by the year-end promotion)
+    completed --reopen--> approved      (留级/跳级 only: the promotion that applied it reversed)
     pending --reject--> rejected        pending, held --withdraw--> withdrawn
 
 Transfer chains (DOMAIN §5), in order; the receiving school's step is the filing itself:
@@ -35,6 +36,7 @@ class Event(models.TextChoices):
     REJECT = "reject", _("Reject")
     WITHDRAW = "withdraw", _("Withdraw")
     APPLY = "apply", _("Apply at the promotion")
+    REOPEN = "reopen", _("Reopened by a reversed promotion")
 
 
 # Kinds whose effect waits for the year-end promotion (the contract with the yearend app).
@@ -51,6 +53,10 @@ TRANSITIONS: dict[tuple[ChangeState | None, Event], ChangeState] = {
     (ChangeState.PENDING, Event.WITHDRAW): ChangeState.WITHDRAWN,
     (ChangeState.APPROVED, Event.APPLY): ChangeState.COMPLETED,
 }
+# Only a change the promotion applied can be taken back with it: completed is final otherwise.
+DEFERRED_TRANSITIONS: dict[tuple[ChangeState | None, Event], ChangeState] = {
+    (ChangeState.COMPLETED, Event.REOPEN): ChangeState.APPROVED,
+}
 
 
 class InvalidTransition(Conflict):
@@ -59,10 +65,12 @@ class InvalidTransition(Conflict):
 
 def transition(state: str | None, event: str, kind: str | None = None) -> ChangeState:
     """The state an event leads to from a state; an unexpected transition is an error. The
-    final approval of a 留级 or 跳级 leads to APPROVED: the promotion applies it."""
+    final approval of a 留级 or 跳级 leads to APPROVED: the promotion applies it (and a reversed
+    promotion reopens it)."""
     source = ChangeState(state) if state else None
     key = (source, Event(event) if event in Event.values else None)
-    target = TRANSITIONS.get(key)  # type: ignore[arg-type]
+    table = {**TRANSITIONS, **DEFERRED_TRANSITIONS} if kind in DEFERRED_KINDS else TRANSITIONS
+    target = table.get(key)  # type: ignore[arg-type]
     if target is None:
         raise InvalidTransition(
             "invalid_transition",
@@ -79,10 +87,11 @@ def transition(state: str | None, event: str, kind: str | None = None) -> Change
     return target
 
 
-def events_from(state: str | None) -> list[Event]:
-    """The events that can happen in a state, in the order of Event."""
+def events_from(state: str | None, kind: str | None = None) -> list[Event]:
+    """The events that can happen in a state (to a request of `kind`), in the table's order."""
     current = ChangeState(state) if state else None
-    return [event for (source, event) in TRANSITIONS if source == current]
+    table = {**TRANSITIONS, **DEFERRED_TRANSITIONS} if kind in DEFERRED_KINDS else TRANSITIONS
+    return [event for (source, event) in table if source == current]
 
 
 @dataclass(frozen=True)
