@@ -7,11 +7,11 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error
 
+from xueji.audit.services import MIN_RETENTION_DAYS
+
 
 def check_retention(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """The trail is kept at least 180 days (six months, the rule for 学籍 logs)."""
-    from xueji.audit.services import MIN_RETENTION_DAYS
-
     days = getattr(settings, "XUEJI_AUDIT_RETENTION_DAYS", None)
     if not isinstance(days, int) or isinstance(days, bool) or days < MIN_RETENTION_DAYS:
         return [

@@ -1,7 +1,8 @@
 """What the request being served tells audit entries written deep in services: the client's
 address, one id shared by the entries of the request, and the refusals met on the way.
 
-No database access and no imports from other apps here: xueji.core.errors calls note_refusal.
+No database access and no imports from other apps here: xueji.audit.apps registers note_refusal
+with xueji.core.errors, which calls it for every refusal it creates.
 """
 
 from __future__ import annotations

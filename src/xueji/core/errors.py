@@ -1,18 +1,38 @@
 """Errors that services raise and views and the API turn into messages.
 
 Every refusal carries a machine code (stable, for API clients) and a human message (translated,
-Chinese by default); field errors name the field they concern.
+Chinese by default); field errors name the field they concern. A 403 or 404 refusal is a failed
+permission check: whoever listens for those (the audit trail, which registers at start-up in
+xueji.audit.apps) hears of it when it is created, without core knowing who listens.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.utils.functional import lazy
 
-from xueji.audit.context import note_refusal
+
+class RefusalListener(Protocol):
+    def __call__(self, code: str, reason: Any = "", *, status: int | None = None) -> None: ...
+
+
+_refusal_listeners: list[RefusalListener] = []
+
+
+def listen_for_refusals(listener: RefusalListener) -> Callable[[], None]:
+    """Call `listener(code, message, status=...)` for every 403 or 404 ServiceError from now on
+    (registering it twice calls it once). Returns the function that stops it."""
+    if listener not in _refusal_listeners:
+        _refusal_listeners.append(listener)
+
+    def stop() -> None:
+        if listener in _refusal_listeners:
+            _refusal_listeners.remove(listener)
+
+    return stop
 
 
 def translated(message: Any, params: Mapping[str, Any]) -> Any:
@@ -34,7 +54,8 @@ class ServiceError(Exception):
         if status is not None:
             self.status = status
         if self.status in (403, 404):  # a failed permission check: the audit trail keeps it
-            note_refusal(code, message, status=self.status)
+            for listener in _refusal_listeners:
+                listener(code, message, status=self.status)
 
 
 class NotFound(ServiceError):
