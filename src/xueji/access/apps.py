@@ -1,6 +1,15 @@
 from django.apps import AppConfig
 
+from xueji.audit.actors import register_acting_as
+
 
 class AccessConfig(AppConfig):
     name = "xueji.access"
     label = "access"
+
+    def ready(self) -> None:
+        # scope imports the models, which may be imported only once the apps are loaded.
+        from xueji.access.scope import acting_as
+
+        # Audit entries keep the actor's role and place as access knows them.
+        register_acting_as(acting_as)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
 
 from xueji.core.errors import FieldErrors, ServiceError
 
@@ -17,9 +19,7 @@ def refusal_response(request: HttpRequest, error: ServiceError) -> HttpResponse 
     """404 for what lies outside the scope, 403 for what the role may not do; None for any
     other refusal (the page shows it as a message)."""
     if error.status == 404:
-        from xueji.students.views import not_found
-
-        return not_found(request)
+        return render(request, "404.html", status=404)
     if error.status == 403:
         raise PermissionDenied(str(error.message))
     return None
@@ -77,8 +77,6 @@ def evidence_download(
 ) -> HttpResponse:
     """An evidence file opened by a service, as a download the browser never renders inline;
     a refusal answers as refusal_response does."""
-    from urllib.parse import quote
-
     try:
         found, content = open_file()
     except ServiceError as refused:

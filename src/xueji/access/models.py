@@ -4,9 +4,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xueji.geo.models import Division
-from xueji.schools.models import School
-
 
 class Role(models.TextChoices):
     CLASS_TEACHER = "class_teacher", _("Class teacher")
@@ -38,8 +35,9 @@ class Membership(models.Model):
     )
     role = models.CharField(_("role"), max_length=24, choices=Role.choices)
     scope_level = models.CharField(_("scope"), max_length=8, choices=ScopeLevel.choices)
-    school = models.ForeignKey(School, null=True, blank=True, on_delete=models.PROTECT)
-    division = models.ForeignKey(Division, null=True, blank=True, on_delete=models.PROTECT)
+    # Named, not imported: access sits below the school system (xueji.geo, xueji.schools).
+    school = models.ForeignKey("schools.School", null=True, blank=True, on_delete=models.PROTECT)
+    division = models.ForeignKey("geo.Division", null=True, blank=True, on_delete=models.PROTECT)
 
     class Meta:
         constraints = [

@@ -4,23 +4,27 @@ The permission matrix (xueji.access.policy) says whether a role may perform an a
 scope level and within which limit; this module turns that into database filters and checks:
 - AREA: the school (school staff), the division (county, city, province) or the nation;
 - OWN_CLASSES_IN_WINDOW: the class teacher's own classes, and only while a verification window
-  of the school's county is open today;
-- ASSIGNED_CLASSES: the classes a subject teacher is assigned to teach.
+  of the school's county is open today (filters registered by xueji.verification);
+- ASSIGNED_CLASSES: the classes a subject teacher is assigned to teach (registered by
+  xueji.scores).
 A user without a membership, or a role without the grant, sees nothing.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xueji.access.models import Membership, ScopeLevel
 from xueji.access.policy import Action, Limit, allowed, limit
+from xueji.audit.actors import ActingAs
 from xueji.core.errors import ServiceError
 
 NOTHING = Q(pk__in=[])
@@ -73,6 +77,15 @@ def scope_of(user: Any) -> Scope | None:
     )
     user._xueji_scope = scope
     return scope
+
+
+def acting_as(user: Any) -> ActingAs | None:
+    """The role and place an audit entry keeps of its actor (registered with the trail by
+    xueji.access.apps)."""
+    scope = scope_of(user)
+    if scope is None:
+        return None
+    return ActingAs(role=scope.role, school_id=scope.school_id, division=scope.division_code or "")
 
 
 def may(scope: Scope | None, action: str) -> bool:
@@ -143,37 +156,42 @@ def may_act_at(scope: Scope | None, action: str, school: Any) -> bool:
 
 
 # ---- the limits --------------------------------------------------------------------------------
+#
+# A limit narrower than the area confines a role to some classes. Which classes is known to the
+# domain that sets the limit, not to access: that domain registers the filters at start-up, in
+# its AppConfig.ready() (verification: a class teacher's own classes while the county's window
+# is open; scores: the classes a subject teacher is assigned to). Access never imports it.
 
 
-def open_window_counties(on: datetime.date | None = None) -> QuerySet[Any]:
-    """The codes of the counties whose class-teacher verification window is open on a date."""
-    from xueji.verification.models import VerificationWindow
+@dataclass(frozen=True)
+class ClassLimit:
+    """The filters that apply one limit to a scope.
 
-    return VerificationWindow.objects.open_on(on or today()).values("county_id")
+    classes(scope, prefix): a filter on SchoolClass, or on a model reaching it through `prefix`
+    (e.g. "school_class__"): the classes the scope is limited to.
+    students(scope): a filter on Student: the students placed now in those classes.
+    """
 
-
-def _classes_taught_now(scope: Scope, prefix: str = "") -> Q:
-    """Filter on SchoolClass: the class teacher's classes at the school, window open."""
-    return Q(
-        **{
-            f"{prefix}class_teacher_id": scope.user_id,
-            f"{prefix}school_id": scope.school_id,
-            f"{prefix}school__county_id__in": open_window_counties(),
-        }
-    )
+    classes: Callable[[Scope, str], Q]
+    students: Callable[[Scope], Q]
 
 
-def _classes_assigned(scope: Scope, prefix: str = "") -> Q:
-    """Filter on SchoolClass: the classes the subject teacher is assigned to at the school."""
-    from xueji.scores.models import TeachingAssignment
+_class_limits: dict[str, ClassLimit] = {}
 
-    assigned = TeachingAssignment.objects.filter(teacher_id=scope.user_id)
-    return Q(
-        **{
-            f"{prefix}school_id": scope.school_id,
-            f"{prefix}pk__in": assigned.values("school_class_id"),
-        }
-    )
+
+def register_class_limit(kind: Limit, class_limit: ClassLimit) -> None:
+    """Apply `kind` with these filters from now on (a domain calls it when its app is ready)."""
+    _class_limits[kind] = class_limit
+
+
+def _class_limit(kind: str) -> ClassLimit:
+    found = _class_limits.get(kind)
+    if found is None:
+        raise ImproperlyConfigured(
+            f"No app registered the filters of the limit {kind!r}: the app that sets it "
+            "registers them in its AppConfig.ready() (xueji.access.scope.register_class_limit)."
+        )
+    return found
 
 
 def classes_visible(scope: Scope | None, action: str = Action.ROSTER_VIEW, prefix: str = "") -> Q:
@@ -182,10 +200,8 @@ def classes_visible(scope: Scope | None, action: str = Action.ROSTER_VIEW, prefi
     if scope is None or not may(scope, action):
         return NOTHING
     kind = limit(scope.role, action)
-    if kind == Limit.OWN_CLASSES_IN_WINDOW:
-        return _classes_taught_now(scope, prefix)
-    if kind == Limit.ASSIGNED_CLASSES:
-        return _classes_assigned(scope, prefix)
+    if kind in (Limit.OWN_CLASSES_IN_WINDOW, Limit.ASSIGNED_CLASSES):
+        return _class_limit(kind).classes(scope, prefix)
     return _area_q(scope, f"{prefix}school__")
 
 
@@ -198,12 +214,7 @@ def students_visible(scope: Scope | None, action: str = Action.STUDENT_VIEW) -> 
         return NOTHING
     kind = limit(scope.role, action)
     if kind in (Limit.OWN_CLASSES_IN_WINDOW, Limit.ASSIGNED_CLASSES):
-        from xueji.schools.models import SchoolClass
-        from xueji.students.models import Placement
-
-        classes = SchoolClass.objects.filter(classes_visible(scope, action))
-        placed = Placement.objects.filter(end_date__isnull=True, school_class__in=classes)
-        return Q(school_id=scope.school_id, pk__in=placed.values("student_id"))
+        return Q(school_id=scope.school_id) & _class_limit(kind).students(scope)
     return _area_q(scope, "school__")
 
 

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from xueji.audit import chain
+from xueji.audit.actors import acting_as
 from xueji.audit.context import current_ip, current_request_id
 from xueji.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
 
@@ -56,15 +57,13 @@ def _actor_fields(actor: Any) -> dict[str, Any]:
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     if user is None:
         return {"actor": None, "actor_username": "", "actor_role": ""}
-    from xueji.access.scope import scope_of
-
-    scope = scope_of(user)
+    acting = acting_as(user)
     return {
         "actor": user,
         "actor_username": chain.text_value(user.get_username(), 150),
-        "actor_role": "" if scope is None else scope.role,
-        "actor_school_id": None if scope is None else scope.school_id,
-        "actor_division": "" if scope is None else scope.division_code or "",
+        "actor_role": "" if acting is None else acting.role,
+        "actor_school_id": None if acting is None else acting.school_id,
+        "actor_division": "" if acting is None else acting.division,
     }
 
 
