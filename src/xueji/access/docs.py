@@ -1,11 +1,17 @@
 """docs/permissions.md, rendered from the permission matrix (xueji.access.policy) and the
-correction workflow, so that the document and the enforced rules cannot drift apart."""
+workflows whose steps need its actions, so that the document and the enforced rules cannot drift
+apart. A workflow is documented by its app, which registers it at start-up (the key-data
+correction workflow: xueji.corrections.apps); access never imports it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+from django.db import models
 from django.utils import translation
 
 from xueji.access.models import Role, ScopeLevel
@@ -25,6 +31,61 @@ LIMIT_MARKS = {
     Limit.OWN_ACCOUNT: " ³",
     Limit.OWN_CLASSES: " ⁴",
 }
+
+
+@dataclass(frozen=True)
+class DocumentedWorkflow:
+    """A workflow's transitions, listed with the action each step needs and who holds it.
+
+    transitions: (from state, or None for a new request; event) -> a step with `target` (the
+    state it leads to) and `action` (the permission it needs), as xueji.core.workflow reads them.
+    """
+
+    title: str  # the section's heading, before ": who takes which step"
+    source: str  # the file that defines the transitions, named in the document's header
+    transitions: Mapping[tuple[Any, Any], Any]
+    states: type[models.TextChoices]
+    events: type[models.TextChoices]
+    closing: Sequence[str] = ()  # the paragraph after the table
+
+
+_workflows: dict[str, DocumentedWorkflow] = {}
+
+
+def document_workflow(workflow: DocumentedWorkflow) -> None:
+    """Add (or replace, by title) a workflow's section; its app calls it when ready."""
+    _workflows[workflow.title] = workflow
+
+
+def _header(sources: Sequence[str]) -> list[str]:
+    lines = [f"<!-- Rendered by `xueji render_permissions` from {sources[0]}"]
+    for number, source in enumerate(sources[1:], start=2):
+        lines[-1] += " and" if number == len(sources) else ","
+        lines.append(f"     {source}")
+    lines[-1] += "; a test fails when this file is out of date. -->"
+    return lines
+
+
+def _workflow_section(workflow: DocumentedWorkflow, roles: Sequence[Role]) -> list[str]:
+    states, events = workflow.states, workflow.events
+    lines = [
+        "",
+        f"## {workflow.title}: who takes which step",
+        "",
+        "| from | event | to | needs | who |",
+        "|---|---|---|---|---|",
+    ]
+    for (source, event), step in workflow.transitions.items():
+        holders = ", ".join(
+            f"`{role.value}`" for role in roles if grant(role, step.action) is not None
+        )
+        lines.append(
+            f"| {states(source).label if source else '(new)'} | {events(event).label} "
+            f"| {states(step.target).label} | `{step.action}` | {holders} |"
+        )
+    if workflow.closing:
+        lines += ["", *workflow.closing]
+    return lines
 
 
 def default_path() -> Path:
@@ -48,16 +109,14 @@ def _cell(role: str, action: str) -> str:
 
 def render() -> str:
     """The whole document, in English (the msgids), deterministic."""
-    from xueji.corrections.workflow import TRANSITIONS, Event, State
-
     roles = list(Role)
+    workflows = [_workflows[title] for title in sorted(_workflows)]
+    sources = ["src/xueji/access/policy.py", *(workflow.source for workflow in workflows)]
     with translation.override("en"):
         lines = [
             "# Permissions",
             "",
-            "<!-- Rendered by `xueji render_permissions` from src/xueji/access/policy.py and",
-            "     src/xueji/corrections/workflow.py; a test fails when this file is out of"
-            " date. -->",
+            *_header(sources),
             "",
             "Who may do what, at which level, within which limit. The matrix lives in one module,",
             "`xueji.access.policy` (`allowed(role, action, scope_level)`); services and selectors",
@@ -100,26 +159,8 @@ def render() -> str:
         for action in Action:
             cells = " | ".join(_cell(role, action) for role in roles)
             lines.append(f"| `{action.value}`<br>{action.label} | {cells} |")
-        lines += [
-            "",
-            "## Key-data corrections (关键数据变更): who takes which step",
-            "",
-            "| from | event | to | needs | who |",
-            "|---|---|---|---|---|",
-        ]
-        for (source, event), step in TRANSITIONS.items():
-            holders = ", ".join(
-                f"`{role.value}`" for role in roles if grant(role, step.action) is not None
-            )
-            lines.append(
-                f"| {State(source).label if source else '(new)'} | {Event(event).label} "
-                f"| {State(step.target).label} | `{step.action}` | {holders} |"
-            )
-        lines += [
-            "",
-            "School steps are taken at the school that holds the request, county steps by an",
-            "approver of that school's county. Any other transition is refused (409).",
-            "",
-        ]
+        for workflow in workflows:
+            lines += _workflow_section(workflow, roles)
+        lines.append("")
     assert set(MATRIX) == set(Role.values)
     return "\n".join(lines)
