@@ -7,7 +7,6 @@ with that user's role and scope.
 from ninja import NinjaAPI
 
 from xueji.access.auth import API_AUTH
-from xueji.audit.api import router as audit_router
 from xueji.changes.api import router as changes_router
 from xueji.core.api import install_error_handlers
 from xueji.geo.api import router as divisions_router
@@ -15,6 +14,7 @@ from xueji.imports.api import router as imports_router
 from xueji.schools.api import classes_router, schools_router
 from xueji.stats.api import router as stats_router
 from xueji.students.api import router as students_router
+from xueji.trail.api import router as audit_router
 from xueji.yearend.api import router as yearend_router
 
 api = NinjaAPI(

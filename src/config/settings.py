@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "xueji.stats",
     "xueji.imports",
     "xueji.yearend",
+    "xueji.trail",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",

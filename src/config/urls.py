@@ -17,6 +17,6 @@ urlpatterns = [
     path("", include("xueji.yearend.urls")),
     path("", include("xueji.imports.urls")),
     path("", include("xueji.imports.export_urls")),
-    path("", include("xueji.audit.urls")),
+    path("", include("xueji.trail.urls")),
     path("", include("xueji.accounts.urls")),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from xueji.audit.selectors import AuditFilters
+from xueji.trail.selectors import AuditFilters
 
 
 class DateInput(forms.DateInput):

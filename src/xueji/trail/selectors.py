@@ -1,4 +1,7 @@
-"""Reads of the audit trail: the auditors' search, limited to their area.
+"""Reads of the audit trail for the auditors' pages: the search, limited to their area.
+
+Browsing the trail shows entries beside the students and schools they concern, so it sits above
+them; the trail's write side (xueji.audit) reads no domain.
 
 Only auditors read the trail (audit.view in xueji.access.policy). An auditor sees the entries
 written by people working inside their area (at its schools or its bureaus, as they were when
@@ -20,6 +23,9 @@ from xueji.access.models import ScopeLevel
 from xueji.access.policy import Action
 from xueji.access.scope import Scope, require, schools_visible, students_visible
 from xueji.audit.models import AuditEntry
+from xueji.schools.models import School
+from xueji.students.models import Student
+from xueji.students.selectors import student_by_number
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -47,9 +53,6 @@ class AuditPage:
 
 def _visible(scope: Scope) -> Q:
     """Entries of the auditor's area: by who acted there, or about whom."""
-    from xueji.schools.models import School
-    from xueji.students.models import Student
-
     if scope.level == ScopeLevel.NATION:
         return Q()
     about_students = Q(
@@ -81,8 +84,6 @@ def _student_id(user: Any, text: str) -> uuid.UUID | None:
         return uuid.UUID(text)
     except ValueError:
         pass
-    from xueji.students.selectors import student_by_number
-
     found = student_by_number(user, text, Action.AUDIT_VIEW)
     return None if found is None else found.pk
 

@@ -9,9 +9,9 @@ from django.views.decorators.http import require_GET
 
 from xueji.access.decorators import requires
 from xueji.access.policy import Action
-from xueji.audit.forms import AuditSearchForm
-from xueji.audit.selectors import audit_search
 from xueji.core.errors import ServiceError
+from xueji.trail.forms import AuditSearchForm
+from xueji.trail.selectors import audit_search
 
 
 @require_GET

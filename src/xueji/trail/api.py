@@ -11,8 +11,8 @@ from ninja import Field, Query, Router, Schema
 
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
-from xueji.audit.selectors import MAX_PAGE_SIZE, PAGE_SIZE, AuditFilters, audit_search
 from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
+from xueji.trail.selectors import MAX_PAGE_SIZE, PAGE_SIZE, AuditFilters, audit_search
 
 router = Router(tags=["audit"])
 

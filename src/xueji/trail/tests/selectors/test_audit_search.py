@@ -7,9 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from xueji.audit import services
-from xueji.audit.selectors import AuditFilters, audit_search
 from xueji.audit.services import audit_record
 from xueji.core.errors import ServiceError
+from xueji.trail.selectors import AuditFilters, audit_search
 
 pytestmark = pytest.mark.django_db
 

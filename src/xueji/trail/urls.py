@@ -1,6 +1,6 @@
 from django.urls import path
 
-from xueji.audit import views
+from xueji.trail import views
 
 app_name = "audit"
 urlpatterns = [
