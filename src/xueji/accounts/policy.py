@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 
 from xueji.access.models import Role
+from xueji.access.scope import scope_of
 
 # Bureau staff, auditors and administrators see a whole area: a password alone is not enough.
 SECOND_FACTOR_ROLES = frozenset(
@@ -22,8 +23,6 @@ def needs_second_factor(user: Any) -> bool:
         return False
     if user.is_superuser:
         return True
-    from xueji.access.scope import scope_of
-
     scope = scope_of(user)
     return scope is not None and scope.role in SECOND_FACTOR_ROLES
 

@@ -18,14 +18,13 @@ from xueji.access.models import ScopeLevel
 from xueji.access.policy import Action
 from xueji.access.scope import PREFIX_DIGITS, Scope, area_q, require
 from xueji.accounts.models import AccountSeal
+from xueji.schools.models import School
 
 
 def accounts_in_area(scope: Scope) -> QuerySet[Any]:
     """Accounts whose membership lies in the scope's area: at one of its schools, or at a
     bureau of it (a county's accounts for a county, a city's and its counties' for a city …).
     Accounts without a membership belong to the nation."""
-    from xueji.schools.models import School
-
     users = get_user_model().objects.all()
     if scope.level == ScopeLevel.NATION:
         return users

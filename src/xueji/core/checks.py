@@ -1,16 +1,17 @@
 """System checks that stop a production deployment from starting unsafely."""
 
+import os
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, register
 
+from xueji.core.crypto import PLAINTEXT_FLAG, keyring
+
 
 @register(deploy=True)
 def field_keys_configured(app_configs: Any, **kwargs: Any) -> list[Error]:
     """Production must hold real encryption keys, not ones derived from SECRET_KEY."""
-    from xueji.core.crypto import keyring
-
     if settings.DEBUG or not keyring().derived:
         return []
     return [
@@ -25,10 +26,6 @@ def field_keys_configured(app_configs: Any, **kwargs: Any) -> list[Error]:
 @register(deploy=True)
 def bench_plaintext_off(app_configs: Any, **kwargs: Any) -> list[Error]:
     """The bench's plaintext sealer must not even be switchable on a deployment."""
-    import os
-
-    from xueji.core.crypto import PLAINTEXT_FLAG
-
     if not os.environ.get(PLAINTEXT_FLAG):
         return []
     return [

@@ -6,6 +6,7 @@ of the national student status system for the rest. Values are stored as the cod
 translated through Django i18n.
 """
 
+import gettext
 from functools import cache
 
 from django.db import models
@@ -222,6 +223,8 @@ def nationality_codes() -> frozenset[str]:
 
 def nationality_choices() -> list[tuple[str, str]]:
     """ISO 3166-1 alpha-3 countries and regions from pycountry, China first."""
+    # Imported here, not at the top: pycountry takes about 0.15 s to load, and only the forms
+    # and checks of a nationality need it, not every command that starts Django.
     import pycountry
 
     countries = sorted(pycountry.countries, key=lambda c: c.alpha_3 != "CHN")
@@ -230,9 +233,7 @@ def nationality_choices() -> list[tuple[str, str]]:
 
 def nationality_label(alpha_3: str, language: str = "zh_CN") -> str:
     """The country's name in the given language, from pycountry's translations."""
-    import gettext
-
-    import pycountry
+    import pycountry  # loaded on first use, as in nationality_choices
 
     country = pycountry.countries.get(alpha_3=alpha_3)
     if country is None:

@@ -32,6 +32,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 
 VERSION = "v1"
 NONCE_BYTES = 12
@@ -123,8 +124,6 @@ def plaintext_refusal(environ: Mapping[str, str], settings_module: str, database
 @contextmanager
 def bench_plaintext() -> Iterator[None]:
     """Store numbers unsealed inside this block: bench/encryption.py's baseline, nothing else."""
-    from django.db import connection
-
     refusal = plaintext_refusal(
         os.environ,
         str(getattr(settings, "SETTINGS_MODULE", "") or ""),
