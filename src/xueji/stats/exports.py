@@ -9,6 +9,7 @@ what it covers: 福田区-2025-12-01-年级×年龄×性别.xlsx.
 
 from __future__ import annotations
 
+import datetime
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,10 +21,21 @@ from xueji.core.exports import csv_chunks, lines_response, neutralise, safe_cell
 from xueji.schools.models import SchoolKind
 from xueji.stats.definitions import suppression
 from xueji.stats.policy import small_cell_threshold
-from xueji.stats.selectors import AnnualReport, MobilityReport
 from xueji.stats.tables import Table
 
-__all__ = ["Coverage", "coverage", "neutralise", "response", "rows_of", "to_csv", "to_xlsx"]
+__all__ = [
+    "Coverage",
+    "Period",
+    "as_of",
+    "coverage",
+    "neutralise",
+    "period",
+    "response",
+    "rows_of",
+    "school_year",
+    "to_csv",
+    "to_xlsx",
+]
 
 WIDTHS = {0: 28}
 # Between the dimensions of a table, in its notes and its file name.
@@ -67,36 +79,60 @@ def _dimensions(table: Table) -> list[str]:
 
 def _school_kind(table: Table) -> str:
     """The kind of school an annual table of one kind covers ("annual-primary": 小学), or ""."""
+    if not table.key.startswith("annual-"):
+        return ""
     kind = table.key.removeprefix("annual-")
     return str(SchoolKind(kind).label) if kind in SchoolKind.values else ""
 
 
-def coverage(report: Any, table: Table) -> Coverage:
-    """What `table` of `report` (a report of xueji.stats.selectors) covers."""
-    area = str(report.target.label)
+@dataclass(frozen=True)
+class Period:
+    """The time a report covers: its part of the file name, and the lines saying it."""
+
+    name: str
+    lines: list[tuple[str, str]]
+
+
+def as_of(on: datetime.date) -> Period:
+    """A head count on a date."""
+    return Period(on.isoformat(), [(_("As of"), on.isoformat())])
+
+
+def school_year(
+    start_year: int, census: datetime.date, start: datetime.date, end: datetime.date
+) -> Period:
+    """A school year: its census date, and the period its movements are counted over."""
+    year = f"{start_year}-{start_year + 1}"
+    return Period(
+        year,
+        [
+            (_("School year"), year),
+            (_("Census date"), census.isoformat()),
+            (_("Period"), f"{start.isoformat()} – {end.isoformat()}"),
+        ],
+    )
+
+
+def period(start: datetime.date, end: datetime.date) -> Period:
+    """Movements over a period."""
+    return Period(
+        f"{start.isoformat()}–{end.isoformat()}",
+        [(_("Period"), f"{start.isoformat()} – {end.isoformat()}")],
+    )
+
+
+def coverage(area: str, table: Table, covered: Period) -> Coverage:
+    """What `table` of a report about `area` over `covered` covers."""
     dimensions = _dimensions(table)
     lines: list[tuple[str, str]] = [(_("Area"), area)]
-    part = _school_kind(table) if isinstance(report, AnnualReport) else ""
+    part = _school_kind(table)
     if part:
         # Six tables of one school year share area, year and dimensions: without the kind,
         # their six files would be named alike (the browser numbering them 1 to 5).
         lines.append((_("Kind of school"), part))
-    if isinstance(report, AnnualReport):
-        year = f"{report.start_year}-{report.start_year + 1}"
-        period = year
-        lines.append((_("School year"), year))
-        lines.append((_("Census date"), report.census.isoformat()))
-        lines.append(
-            (_("Period"), f"{report.period_start.isoformat()} – {report.period_end.isoformat()}")
-        )
-    elif isinstance(report, MobilityReport):
-        period = f"{report.start.isoformat()}–{report.end.isoformat()}"
-        lines.append((_("Period"), f"{report.start.isoformat()} – {report.end.isoformat()}"))
-    else:
-        period = report.on.isoformat()
-        lines.append((_("As of"), period))
+    lines.extend(covered.lines)
     lines.append((_("Dimensions"), TIMES.join(dimensions)))
-    return Coverage(area=area, period=period, dimensions=dimensions, lines=lines, part=part)
+    return Coverage(area=area, period=covered.name, dimensions=dimensions, lines=lines, part=part)
 
 
 def rows_of(
@@ -156,11 +192,10 @@ def response(
     table: Table,
     fmt: str,
     note: str = "",
-    report: Any = None,
+    covered: Coverage | None = None,
 ) -> Any:
-    """The table as a download, audited like every export; with the `report` it belongs to,
-    the file says (and is named after) the area, the date and the dimensions it covers."""
-    covered = coverage(report, table) if report is not None else None
+    """The table as a download, audited like every export; with what it covers, the file says
+    (and is named after) the area, the date and the dimensions."""
     heading = covered.lines if covered is not None else ()
     name = covered.name if covered is not None else f"{page}-{table.key}"
     period = covered.period if covered is not None else ""

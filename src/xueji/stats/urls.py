@@ -1,14 +1,11 @@
 from django.urls import path
 
 from xueji.stats import views
+from xueji.stats.registry import STATISTICS
 
 app_name = "stats"
 urlpatterns = [
-    path("stats/", views.dashboard, name="dashboard"),
-    path("stats/grade-age-sex/", views.grade_age_sex, name="grade_age_sex"),
-    path("stats/breakdown/", views.breakdown, name="breakdown"),
-    path("stats/annual/", views.annual, name="annual"),
-    path("stats/mobility/", views.mobility, name="mobility"),
+    *(path(s.path, views.PAGES[key], name=s.name) for key, s in STATISTICS.items()),
     path(
         "stats/<slug:page>/export/<slug:key>.<slug:fmt>",
         views.export,

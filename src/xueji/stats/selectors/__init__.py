@@ -23,7 +23,6 @@ from xueji.stats.selectors.headcounts import (
     breakdown_report,
 )
 from xueji.stats.selectors.mobility import MobilityReport, mobility_report
-from xueji.stats.selectors.registry import stats_table
 from xueji.stats.selectors.targeting import Target, stats_target
 
 __all__ = [
@@ -40,6 +39,5 @@ __all__ = [
     "census_date",
     "dashboard_report",
     "mobility_report",
-    "stats_table",
     "stats_target",
 ]
