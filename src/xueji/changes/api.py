@@ -14,12 +14,14 @@ import datetime
 import uuid
 from typing import Any, Literal
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
+from xueji.access.scope import today
 from xueji.changes.models import ApprovalStep, ChangeRequest
 from xueji.changes.selectors import (
     ChangeDetail,
@@ -29,6 +31,7 @@ from xueji.changes.selectors import (
     public_notice,
     transfer_candidate,
 )
+from xueji.changes.services import change_decide, change_file, change_withdraw, transfer_file
 from xueji.changes.views import default_period
 from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
 from xueji.core.errors import FieldErrors, NotFound
@@ -60,8 +63,6 @@ def _upload(file: FileIn | None, field: str) -> Upload | None:
         # At most one byte past the limit is kept: enough for the service to refuse the file.
         content = base64.b64decode(file.content_base64, validate=True)[: EVIDENCE_MAX_BYTES + 1]
     except (binascii.Error, ValueError):
-        from django.core.exceptions import ValidationError
-
         raise FieldErrors(
             {field: [ValidationError(_("The file is not valid base64."), code="base64")]}
         ) from None
@@ -255,8 +256,6 @@ def _step(step: ApprovalStep | None, on: datetime.date) -> dict[str, Any] | None
 def _summary(
     change: ChangeRequest, step: ApprovalStep | None, *, name: str, overdue: bool
 ) -> dict[str, Any]:
-    from xueji.access.scope import today
-
     return {
         "id": change.pk,
         "kind": change.kind,
@@ -355,8 +354,6 @@ def change_public_notice(
 ) -> object:
     """A school's public notice (公示): transfers completed in and out over a period (default:
     the last 30 days), names masked, no number of any kind."""
-    from xueji.access.scope import today
-
     start, end = default_period(today())
     start, end = params.start or start, params.end or end
     found = public_notice(
@@ -412,8 +409,6 @@ def change_lookup_transfer(request: HttpRequest, payload: LookupIn) -> object:
 def change_file_transfer(request: HttpRequest, payload: TransferIn) -> object:
     """The receiving school's registrar files a transfer application (the guardian's request
     attached). It is pending at the next party, or held until a closed period ends."""
-    from xueji.changes.services import transfer_file
-
     change = transfer_file(
         actor=caller(request),
         student_number=payload.student_number,
@@ -430,8 +425,6 @@ def change_file_transfer(request: HttpRequest, payload: TransferIn) -> object:
 @endpoint_requires(Action.CHANGE_FILE)
 def change_file_request(request: HttpRequest, payload: ChangeIn) -> object:
     """The registrar of the student's school files a change other than a transfer."""
-    from xueji.changes.services import change_file
-
     change = change_file(
         actor=caller(request),
         student_id=payload.student_id,
@@ -454,8 +447,6 @@ def change_get(request: HttpRequest, change_id: uuid.UUID) -> object:
 
 
 def _decided(request: HttpRequest, change_id: uuid.UUID, payload: DecisionIn) -> object:
-    from xueji.changes.services import change_decide
-
     change_decide(
         actor=caller(request),
         change_id=change_id,
@@ -499,7 +490,5 @@ def change_withdraw_request(
     request: HttpRequest, change_id: uuid.UUID, payload: WithdrawIn
 ) -> object:
     """The applicant school withdraws a request not yet decided."""
-    from xueji.changes.services import change_withdraw
-
     change_withdraw(actor=caller(request), change_id=change_id, reason=payload.reason)
     return _detail_of(request, change_id)

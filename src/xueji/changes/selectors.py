@@ -31,6 +31,9 @@ from xueji.changes.models import (
 from xueji.changes.workflow import Event
 from xueji.core.idnumbers import normalize
 from xueji.schools.models import School
+from xueji.students.identity import number_index
+from xueji.students.models import Student, StudentNumberAlias
+from xueji.students.selectors import placement_on
 
 QUEUE_LIMIT = 200
 
@@ -303,6 +306,22 @@ class Candidate:
     state_label: str
 
 
+def locate_for_transfer(*, student_number: str, name: str) -> Student | None:
+    """The student whose number (or a former number) and exact name match; None otherwise."""
+    number = (student_number or "").strip().upper()
+    name = (name or "").strip()
+    if not number or not name:
+        return None
+    index = number_index(number)
+    student = Student.objects.filter(number_index=index).first()
+    if student is None:
+        alias = StudentNumberAlias.objects.filter(number_index=index).first()
+        student = None if alias is None else Student.objects.filter(pk=alias.student_id).first()
+    if student is None or student.name != name:
+        return None
+    return student
+
+
 def transfer_candidate(user: Any, *, number: str, name: str) -> Candidate | None:
     """The child with exactly this student number (current or former) and exactly this name,
     anywhere in the country, for a school registrar who may file a transfer; else None.
@@ -315,13 +334,9 @@ def transfer_candidate(user: Any, *, number: str, name: str) -> Candidate | None
         return None
     if not (number or "").strip() or not (name or "").strip():
         return None
-    from xueji.changes.services import locate_for_transfer
-
     found = locate_for_transfer(student_number=normalize(number), name=name.strip())
     if found is None:
         return None
-    from xueji.students.selectors import placement_on
-
     placement = placement_on(found.pk, today())
     return Candidate(
         masked_name=mask_name(found.name),

@@ -35,6 +35,13 @@ from xueji.changes.selectors import (
     public_notice,
     transfer_candidate,
 )
+from xueji.changes.services import (
+    change_decide,
+    change_evidence_open,
+    change_file,
+    change_withdraw,
+    transfer_file,
+)
 from xueji.core.errors import ServiceError
 from xueji.corrections.evidence import EVIDENCE_MAX_BYTES, Upload
 from xueji.schools.selectors import school_classes
@@ -133,8 +140,6 @@ def transfer(request: HttpRequest) -> HttpResponse:
     form = TransferForm(request.POST, request.FILES, classes=classes)
     context.update(form=form, candidate=candidate)
     if form.is_valid():
-        from xueji.changes.services import transfer_file
-
         try:
             change = transfer_file(
                 actor=request.user,
@@ -188,8 +193,6 @@ def new(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
         initial={"kind": kind} if kind in ChangeKind.values else None,
     )
     if data is not None and form.is_valid():
-        from xueji.changes.services import change_file
-
         try:
             change = change_file(
                 actor=request.user,
@@ -268,8 +271,6 @@ def _decision_outcome(change: Any) -> str:
 
 
 def _decide(request: HttpRequest, change_id: uuid.UUID) -> HttpResponse:
-    from xueji.changes.services import change_decide
-
     approve = request.POST.get("decision") == "approve"
     form = DecisionForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -309,8 +310,6 @@ def bureau_decision(request: HttpRequest, change_id: uuid.UUID) -> HttpResponse:
 @requires(Action.CHANGE_FILE)
 def withdraw(request: HttpRequest, change_id: uuid.UUID) -> HttpResponse:
     """The applicant withdraws a request not yet decided."""
-    from xueji.changes.services import change_withdraw
-
     form = DecisionForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     return _acted(
@@ -328,8 +327,6 @@ def evidence(
     request: HttpRequest, change_id: uuid.UUID, change_evidence_id: uuid.UUID
 ) -> HttpResponse:
     """An evidence file, as a download (never rendered inline by the browser)."""
-    from xueji.changes.services import change_evidence_open
-
     return evidence_download(
         request,
         lambda: change_evidence_open(

@@ -16,6 +16,8 @@ from typing import Any
 import chinese_calendar
 from django.conf import settings
 
+from xueji.changes.models import ChangeWindow
+
 # Steps of an approval chain are due within 10 working days (DOMAIN §5).
 DEADLINE_WORKING_DAYS = 10
 
@@ -117,8 +119,6 @@ def _configured_periods(kind: str, province_codes: Iterable[str]) -> list[Period
 def periods_for(kind: str, province_codes: Iterable[str]) -> list[Period]:
     """Every closed period of a kind of change that applies to the given provinces (for a
     transfer: the sending and the receiving province), national ones included."""
-    from xueji.changes.models import ChangeWindow
-
     codes = list(province_codes)
     found = _configured_periods(kind, codes)
     rows = ChangeWindow.objects.filter(kind=kind).filter(

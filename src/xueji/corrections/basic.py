@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from xueji.core import codes
 from xueji.core.crypto import decrypt, encrypt
 from xueji.core.idnumbers import mask_id_number
+from xueji.geo.models import Division
 
 ID_NUMBER_CONTEXT = "correction.id_number"
 
@@ -108,8 +109,6 @@ def shown(name: str, kept: str) -> str:
         label = _CHOICES[name].get(kept)
         return f"{label}" if label is not None else kept
     if name.endswith("_code"):
-        from xueji.geo.models import Division
-
         division = Division.objects.filter(pk=kept).only("name").first()
         return f"{division.name} ({kept})" if division else kept
     return kept

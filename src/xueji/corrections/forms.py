@@ -9,12 +9,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xueji.corrections.basic import BASIC_FIELDS, current_values
+from xueji.students.forms import StudentRegistrationForm
 from xueji.students.services import OTHER_INFO_FIELDS
 
 
 def _registration_fields(user: Any) -> dict[str, forms.Field]:
-    from xueji.students.forms import StudentRegistrationForm
-
     return dict(StudentRegistrationForm(user=user, classes=[]).fields)
 
 
