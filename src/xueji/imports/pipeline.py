@@ -15,6 +15,7 @@ The importing process's memory does not grow with the file: the rows wait in the
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime
 import io
 import json
@@ -32,30 +33,51 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from xueji.core import codes
 from xueji.core.errors import FieldErrors, ServiceError, translated
 from xueji.core.exports import mask_document_number, mask_identifiers
 from xueji.core.idnumbers import g_number, mask_id_number, normalize
-from xueji.demo import synth
 from xueji.geo.models import Division
 from xueji.geo.selectors import division_exists
 from xueji.imports import columns as cols
 from xueji.imports.reading import nonblank
 from xueji.imports.xlsx import SlicedWorkbook, XlsxSlice
 from xueji.schools.models import School, SchoolClass
+from xueji.students.bulk import (
+    EVENT_TABLE,
+    FAMILY_TABLE,
+    PLACEMENT_TABLE,
+    RECORD_TABLES_WITH_EVENTS,
+    STUDENT_TABLE,
+    records_insert_from_staging,
+    uuid7_texts,
+)
 from xueji.students.identity import (
     FAMILY_ID_NUMBER,
     STUDENT_ID_NUMBER,
     document_fields,
     document_index,
+    number_index,
     student_number_fields,
 )
-from xueji.students.models import EventKind, NumberKind, RecordState, Student
+from xueji.students.models import (
+    EventKind,
+    NumberKind,
+    Placement,
+    PlacementReason,
+    RecordState,
+    Student,
+)
 from xueji.students.pinyin import name_initials, name_pinyin
-from xueji.students.services import _allocate_j_number
+from xueji.students.services import (
+    OTHER_INFO_FIELDS,
+    student_data_of,
+    student_number_allocate_j,
+    students_other_info_save,
+)
 from xueji.students.validation import (
     FamilyColumns,
     FamilyMemberData,
@@ -66,6 +88,7 @@ from xueji.students.validation import (
     validate_student_columns,
     validate_student_data,
 )
+from xueji.yearend.services import intake_admit
 
 BATCH_ROWS = 5_000
 # Files of at least this many rows are checked by forked workers: a spreadsheet CHUNK_ROWS rows
@@ -75,8 +98,6 @@ CHUNK_ROWS = 2_000
 # The bits of a key's counter that number the keys within a chunk (the rest number the chunk).
 CHUNK_KEY_BITS = 24
 MAX_KEPT_ERRORS = 20_000
-EVENT_TABLE = "students_recordevent"
-EVENT_COLUMNS = ("id", "student_id", "kind", "occurred_on", "recorded_at", "actor_id", "detail")
 
 
 @dataclass(frozen=True)
@@ -681,7 +702,7 @@ def _format_valid(
                 "import": True,
             }
             tails = shared[(class_pk, note)] = (
-                f"{school}\t{class_pk}\t{grade}\t{start}\t\\N\tregistration",
+                f"{school}\t{class_pk}\t{grade}\t{start}\t\\N\t{REGISTRATION}",
                 f"{EventKind.REGISTERED.value}\t{start}\t{now}\t{actor}\t"
                 + _pg(json.dumps(detail, ensure_ascii=False)),
             )
@@ -690,6 +711,15 @@ def _format_valid(
 
 
 _BOOL = {True: "t", False: "f"}
+REGISTRATION = PlacementReason.REGISTRATION.value
+
+
+def now_text(*, postgres: bool) -> str:
+    """The time now as COPY text of a timestamp column (SQLite keeps it naive, in UTC)."""
+    now = datetime.datetime.now(datetime.UTC)
+    if postgres:
+        return now.isoformat(sep=" ")
+    return now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def _uuids(import_ms: int, chunk_number: int, count: int) -> list[str]:
@@ -697,7 +727,7 @@ def _uuids(import_ms: int, chunk_number: int, count: int) -> list[str]:
     counter, 32 random bits): unique within the import without coordination between workers,
     and the primary keys and the indexes led by student_id grow at their right edge."""
     randoms = struct.unpack(f"<{count}I", os.urandom(4 * count))
-    return synth.uuid7_texts(import_ms, chunk_number << CHUNK_KEY_BITS, randoms)
+    return uuid7_texts(import_ms, chunk_number << CHUNK_KEY_BITS, randoms)
 
 
 # ---- running the chunks ------------------------------------------------------------------------
@@ -831,11 +861,14 @@ def _boolean_columns(table: str, columns: tuple[str, ...]) -> tuple[int, ...]:
 
 # The rows of an import wait in temporary tables of the same columns until the whole file has
 # been checked; the student's also says where the row is in the file, for the errors.
-STAGING: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    (synth.STUDENT_TABLE, "xueji_import_student", synth.STUDENT_COLUMNS),
-    (synth.FAMILY_TABLE, "xueji_import_family", synth.FAMILY_COLUMNS),
-    (synth.PLACEMENT_TABLE, "xueji_import_placement", synth.PLACEMENT_COLUMNS),
-    (EVENT_TABLE, "xueji_import_event", EVENT_COLUMNS),
+STAGED_NAMES = {
+    STUDENT_TABLE: "xueji_import_student",
+    FAMILY_TABLE: "xueji_import_family",
+    PLACEMENT_TABLE: "xueji_import_placement",
+    EVENT_TABLE: "xueji_import_event",
+}
+STAGING: tuple[tuple[str, str, tuple[str, ...]], ...] = tuple(
+    (table, STAGED_NAMES[table], columns) for table, columns in RECORD_TABLES_WITH_EVENTS
 )
 STAGED_STUDENT = STAGING[0][1]
 STAGED_PLACEMENT = STAGING[2][1]
@@ -897,7 +930,9 @@ class StudentWriter:
         students = [line for result in pending for line in result.students]
         for result in pending:
             for key, rest, born in result.unnumbered:
-                sealed = student_number_fields(_allocate_j_number(self.school.county_id, born))
+                sealed = student_number_fields(
+                    student_number_allocate_j(self.school.county_id, born)
+                )
                 students.append(
                     f"{key}\t{sealed['number_masked']}\t{sealed['number_sealed']}\t"
                     f"{sealed['number_index']}\t{NumberKind.J.value}\t{rest}"
@@ -910,11 +945,11 @@ class StudentWriter:
             [line for result in pending for line in result.events],
         )
         for (table, staging, columns), lines in zip(STAGING, texts, strict=True):
-            if table == synth.STUDENT_TABLE:
+            if table == STUDENT_TABLE:
                 columns = (*columns, *WHERE_IN_FILE)
             _copy(staging, columns, lines, like=table)
         documents = [line for result in pending for line in result.documents]
-        _copy(STAGED_DOCUMENT, DOCUMENT_COLUMNS, documents, like=synth.STUDENT_TABLE)
+        _copy(STAGED_DOCUMENT, DOCUMENT_COLUMNS, documents, like=STUDENT_TABLE)
         self.staged += len(students)
         self.staged_family += len(family)
 
@@ -982,9 +1017,8 @@ class StudentWriter:
             if not self.outcome.error_count:
                 if on_writing is not None:
                     on_writing(self.staged)
-                for table, staging, columns in STAGING:
-                    names = ", ".join(columns)
-                    cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging}")
+                # The students app writes the record, set-based, from the staging tables.
+                records_insert_from_staging(STAGED_NAMES)
                 self.outcome.written = self.staged
                 self.outcome.family_members = self.staged_family
                 # The staged placements are exactly the ones just written: one GROUP BY over
@@ -1078,7 +1112,7 @@ def import_students_rows(
         school_code=school.code,
         start_date=start_date,
         actor_id=getattr(actor, "pk", None),
-        now=synth.now_text(synth.POSTGRES if connection.vendor == "postgresql" else synth.SQLITE),
+        now=now_text(postgres=connection.vendor == "postgresql"),
         import_ms=time.time_ns() // 1_000_000,
         encoding=encoding,
         workbook=workbook,
@@ -1136,8 +1170,6 @@ def import_intake_rows(
     """Admit the listed graduates class by class with xueji.yearend's intake_admit (its rules,
     its all-or-nothing per class); call inside one transaction and roll it back when the outcome
     has errors, so that the file as a whole is all or nothing."""
-    from xueji.yearend.services import intake_admit
-
     outcome = Outcome.of(layout)
     index = layout.index
     classes = latest_classes(school)
@@ -1237,10 +1269,6 @@ def import_intake_rows(
 def _basic_data(student: Student, changes: dict[str, Any]) -> StudentData:
     """The record's fields as StudentData with the changes applied; the family and the ID number
     are left out: no other-information rule depends on them, and their errors are not kept."""
-    import dataclasses
-
-    from xueji.students.services import student_data_of
-
     return dataclasses.replace(student_data_of(student, with_identity=False), **changes)
 
 
@@ -1255,26 +1283,21 @@ def import_updates_rows(
 ) -> Outcome:
     """Other information of the school's students, found by student number and checked by name,
     each change checked with the registration rules (as student_update_other_info checks it);
-    written with bulk updates in batches. Call inside one transaction; roll back on errors."""
-    from xueji.students.identity import number_index
-    from xueji.students.models import Placement, RecordEvent
-    from xueji.students.services import OTHER_INFO_FIELDS
-
+    written set-based by the students app in batches. Call inside one transaction; roll back on
+    errors."""
     outcome = Outcome.of(layout)
     index = layout.index
     readers = {f.key: cols.reader_of(f) for f in layout.fields if f.key in index}
     today = datetime.date.today()
     batch: list[tuple[int, str, str, dict[str, Any]]] = []
     seen: set[str] = set()
-    actor_id = getattr(actor, "pk", None)
 
     def flush() -> None:
         if not batch:
             return
         keys = [number_index(number) for _row, number, _name, _changes in batch]
         found = {s.number_index: s for s in Student.objects.filter(number_index__in=keys)}
-        changed: list[Student] = []
-        events: list[RecordEvent] = []
+        changed: list[tuple[Student, list[str]]] = []
         for (row, number, name, changes), key in zip(batch, keys, strict=True):
             student = found.get(key)
             column = index["student_number"]
@@ -1333,28 +1356,17 @@ def import_updates_rows(
             for n in updated:
                 setattr(student, n, getattr(data, n))
             if updated:
-                changed.append(student)
-                events.append(
-                    RecordEvent(
-                        student=student,
-                        kind=EventKind.INFO_UPDATED,
-                        occurred_on=today,
-                        actor_id=actor_id,
-                        detail={"fields": updated, "import": True},
-                    )
-                )
+                changed.append((student, updated))
         batch.clear()
         if outcome.error_count or not changed:
             return
-        now = timezone.now()
-        for student in changed:
-            student.updated_at = now
-        Student.objects.bulk_update(changed, [*OTHER_INFO_FIELDS, "updated_at"])
-        RecordEvent.objects.bulk_create(events)
+        students_other_info_save(actor=actor, changed=changed, on=today)
         outcome.written += len(changed)
         # The batch's updated records by the class they sit in: one GROUP BY per batch.
         by_class = (
-            Placement.objects.filter(end_date__isnull=True, student_id__in=[s.pk for s in changed])
+            Placement.objects.filter(
+                end_date__isnull=True, student_id__in=[s.pk for s, _f in changed]
+            )
             .order_by()
             .values_list("school_class_id")
             .annotate(count=Count("pk"))
