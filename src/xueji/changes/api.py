@@ -12,7 +12,7 @@ import base64
 import binascii
 import datetime
 import uuid
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -22,6 +22,7 @@ from ninja import Field, Query, Router, Schema, Status
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
 from xueji.access.scope import today
+from xueji.changes.kinds import FILED_BY_OWN_SCHOOL
 from xueji.changes.models import ApprovalStep, ChangeRequest
 from xueji.changes.selectors import (
     ChangeDetail,
@@ -83,19 +84,17 @@ class TransferIn(LookupIn):
     evidence: list[FileIn] = []
 
 
+# The kinds the student's own school files (every kind but a transfer), from the kinds'
+# specification: the same `enum` of strings in the OpenAPI document as a hand-written Literal.
+if TYPE_CHECKING:
+    OwnSchoolKind = str
+else:
+    OwnSchoolKind = Literal[tuple(kind.value for kind in FILED_BY_OWN_SCHOOL)]
+
+
 class ChangeIn(Schema):
     student_id: uuid.UUID
-    kind: Literal[
-        "suspend",
-        "resume",
-        "withdraw",
-        "dropout",
-        "repeat",
-        "skip",
-        "abroad",
-        "death",
-        "class_change",
-    ]
+    kind: OwnSchoolKind
     reason: str
     initiator: Literal["guardian", "school"] = "guardian"
     to_class_id: int | None = Field(None, description="The new class (class_change only).")

@@ -7,14 +7,15 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from xueji.changes.models import ChangeKind, Initiator
+from xueji.changes.kinds import FILED_BY_OWN_SCHOOL
+from xueji.changes.models import Initiator
 from xueji.corrections.forms import MultipleFileField, MultipleFileInput
 from xueji.students.templatetags.student_tags import grade_label
 
 ACCEPT = ".jpg,.jpeg,.png,.pdf"
 
 # The kinds filed from a student's record page (a transfer is filed by the receiving school).
-RECORD_KINDS = [kind for kind in ChangeKind if kind != ChangeKind.TRANSFER]
+RECORD_KINDS = list(FILED_BY_OWN_SCHOOL)
 
 
 class FindChildForm(forms.Form):

@@ -17,15 +17,16 @@ from __future__ import annotations
 from xueji.access.models import ScopeLevel
 from xueji.access.policy import Action
 from xueji.access.scope import Scope, may
-from xueji.changes.models import ChangeKind, Initiator, PartyLevel
+from xueji.changes.kinds import GuardianRequest, kinds_where, spec_of
+from xueji.changes.models import Initiator, PartyLevel
 
 COMPULSORY_GRADES = range(1, 10)
 
 # Kinds a school may not start on its own in compulsory education (DOMAIN §5).
-GUARDIAN_ONLY_IN_COMPULSORY = (ChangeKind.WITHDRAW, ChangeKind.REPEAT)
+GUARDIAN_ONLY_IN_COMPULSORY = kinds_where(guardian_only_in_compulsory=True)
 
 # Kinds for which the guardian's written request is always required.
-GUARDIAN_REQUEST_REQUIRED = (ChangeKind.TRANSFER,)
+GUARDIAN_REQUEST_REQUIRED = kinds_where(guardian_request=GuardianRequest.ALWAYS)
 
 
 def in_compulsory_education(grade: int) -> bool:
@@ -78,16 +79,13 @@ def initiator_allowed(kind: str, grade: int, initiator: str) -> bool:
 def needs_guardian_request(kind: str, initiator: str) -> bool:
     """Must the guardian's written request be attached? A transfer always (the parent applies
     at the receiving school); any other change the guardian asked for, except a dropout, a
-    death or a class change, which the school records."""
-    if kind in GUARDIAN_REQUEST_REQUIRED:
+    death or a class change, which the school records (xueji.changes.kinds)."""
+    rule = spec_of(kind).guardian_request
+    if rule == GuardianRequest.ALWAYS:
         return True
-    return initiator == Initiator.GUARDIAN and kind not in (
-        ChangeKind.DROPOUT,
-        ChangeKind.DEATH,
-        ChangeKind.CLASS_CHANGE,
-    )
+    return rule == GuardianRequest.IF_GUARDIANS and initiator == Initiator.GUARDIAN
 
 
 def needs_evidence(kind: str) -> bool:
     """Every change but a class change is backed by at least one document."""
-    return kind != ChangeKind.CLASS_CHANGE
+    return spec_of(kind).evidence_required

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xueji.changes.models import ChangeKind, ChangeState, PartyLevel, Side
+from xueji.changes.kinds import DEFERRED_KINDS, Chain, spec_of
+from xueji.changes.models import ChangeState, PartyLevel, Side
 from xueji.core.errors import Conflict
 
 
@@ -38,9 +39,6 @@ class Event(models.TextChoices):
     APPLY = "apply", _("Apply at the promotion")
     REOPEN = "reopen", _("Reopened by a reversed promotion")
 
-
-# Kinds whose effect waits for the year-end promotion (the contract with the yearend app).
-DEFERRED_KINDS = (ChangeKind.REPEAT, ChangeKind.SKIP)
 
 TRANSITIONS: dict[tuple[ChangeState | None, Event], ChangeState] = {
     (None, Event.FILE): ChangeState.PENDING,
@@ -141,14 +139,14 @@ def change_chain(kind: str, school: Place) -> list[Party]:
     """The parties of a change other than a transfer: the school (the filing), then its county
     bureau; a class change needs only the school."""
     own_school = Party(PartyLevel.SCHOOL, Side.OWN, school_id=school.school_id)
-    if kind == ChangeKind.CLASS_CHANGE:
+    if spec_of(kind).chain == Chain.SCHOOL:
         return [own_school]
     return [own_school, Party(PartyLevel.COUNTY, Side.OWN, division_code=school.county_code)]
 
 
 def chain_for(kind: str, sender: Place, receiver: Place | None = None) -> list[Party]:
-    """The approval chain of a request of this kind."""
-    if kind == ChangeKind.TRANSFER:
+    """The approval chain of a request of this kind (xueji.changes.kinds)."""
+    if spec_of(kind).chain == Chain.TRANSFER:
         if receiver is None:
             raise ValueError("a transfer needs a receiving school")
         return transfer_chain(sender, receiver)

@@ -9,10 +9,11 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from xueji.changes.models import ChangeKind, ChangeRequest
+from xueji.changes.kinds import SPECS, Chain, Effect, kinds_where, spec_of
+from xueji.changes.models import ChangeRequest
 from xueji.core.errors import Conflict
 from xueji.schools.models import SchoolClass, academic_start_year
-from xueji.students.models import EventKind, Placement, PlacementReason, RecordState, Student
+from xueji.students.models import EventKind, Placement, RecordState, Student
 from xueji.students.record import (
     open_placement_locked,
     record_leave,
@@ -21,32 +22,13 @@ from xueji.students.record import (
     record_state_set,
 )
 
-# The state a completed change leaves the record in, and the record event appended.
+# Derived from the kinds' specification (xueji.changes.kinds): the state a completed change
+# leaves the record in, the record event appended, and the exits (the placement closes).
 NEW_STATE: dict[str, RecordState] = {
-    ChangeKind.SUSPEND: RecordState.SUSPENDED,
-    ChangeKind.RESUME: RecordState.ENROLLED,
-    ChangeKind.WITHDRAW: RecordState.WITHDRAWN,
-    ChangeKind.DROPOUT: RecordState.DROPPED_OUT,
-    ChangeKind.ABROAD: RecordState.ABROAD,
-    ChangeKind.DEATH: RecordState.DECEASED,
-    ChangeKind.TRANSFER: RecordState.ENROLLED,
+    kind: spec.result for kind, spec in SPECS.items() if spec.result is not None
 }
-
-EVENT_OF: dict[str, EventKind] = {
-    ChangeKind.TRANSFER: EventKind.TRANSFERRED,
-    ChangeKind.CLASS_CHANGE: EventKind.CLASS_CHANGED,
-    ChangeKind.SUSPEND: EventKind.SUSPENDED,
-    ChangeKind.RESUME: EventKind.RESUMED,
-    ChangeKind.WITHDRAW: EventKind.WITHDRAWN,
-    ChangeKind.DROPOUT: EventKind.DROPPED_OUT,
-    ChangeKind.ABROAD: EventKind.ABROAD,
-    ChangeKind.DEATH: EventKind.DECEASED,
-    ChangeKind.REPEAT: EventKind.REPEATED,
-    ChangeKind.SKIP: EventKind.SKIPPED,
-}
-
-# Exits: the placement is closed on the effective date.
-CLOSING_KINDS = (ChangeKind.WITHDRAW, ChangeKind.DROPOUT, ChangeKind.ABROAD, ChangeKind.DEATH)
+EVENT_OF: dict[str, EventKind] = {kind: spec.event for kind, spec in SPECS.items()}
+CLOSING_KINDS = kinds_where(effect=Effect.CLOSES)
 
 
 def _target_class(change: ChangeRequest, on: datetime.date) -> SchoolClass:
@@ -106,19 +88,18 @@ def apply_effect(change: ChangeRequest, *, actor: Any, on: datetime.date) -> Non
             "record_moved", _("The record has no current placement to change; reject the request.")
         )
     detail: dict[str, Any] = {"change": str(change.pk)}
-    event = EVENT_OF[change.kind]
-    if change.kind in (ChangeKind.TRANSFER, ChangeKind.CLASS_CHANGE):
-        if change.kind == ChangeKind.TRANSFER:
+    spec = spec_of(change.kind)
+    if spec.effect == Effect.MOVES:
+        assert spec.placement_reason is not None
+        if spec.chain == Chain.TRANSFER:
             if placement.school_id != change.from_school_id:
                 raise Conflict(
                     "record_moved",
                     _("The record is no longer at the sending school; reject the request."),
                 )
             target = _target_class(change, on)
-            reason = PlacementReason.TRANSFER
         else:
             target = _class_change_target(change, placement, on)
-            reason = PlacementReason.CLASS_CHANGE
         detail.update(
             {"from_school": placement.school_id, "to_school": target.school_id, "class": target.pk}
         )
@@ -128,36 +109,39 @@ def apply_effect(change: ChangeRequest, *, actor: Any, on: datetime.date) -> Non
             placement=placement,
             to_class=target,
             on=on,
-            reason=reason,
-            event=event,
-            state=NEW_STATE.get(change.kind),
+            reason=spec.placement_reason,
+            event=spec.event,
+            state=spec.result,
             detail=detail,
         )
-    elif change.kind in CLOSING_KINDS:
+    elif spec.effect == Effect.CLOSES:
+        assert spec.result is not None
         detail["school"] = placement.school_id
         record_leave(
             actor=actor,
             student=student,
             placement=placement,
             on=on,
-            state=NEW_STATE[change.kind],
-            event=event,
+            state=spec.result,
+            event=spec.event,
             detail=detail,
         )
     else:
         record_state_set(
             actor=actor,
             student=student,
-            state=NEW_STATE.get(change.kind, RecordState(student.state)),
+            state=spec.result or RecordState(student.state),
             on=on,
-            event=event,
+            event=spec.event,
             detail=detail,
         )
 
 
 def restore_after_stop(change: ChangeRequest) -> None:
-    """A transfer that will not happen: the record is enrolled at the sender again."""
-    if change.kind == ChangeKind.TRANSFER:
+    """A change that will not happen gives the record its state back: a transfer's 转学中
+    becomes 在籍 at the sender again."""
+    spec = spec_of(change.kind)
+    if spec.pending_state is not None:
         record_state_restore(
-            student_ids=[change.student_id], was=RecordState.TRANSFERRING, to=RecordState.ENROLLED
+            student_ids=[change.student_id], was=spec.pending_state, to=spec.from_states[0]
         )

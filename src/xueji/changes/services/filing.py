@@ -16,6 +16,7 @@ from xueji.access.models import ScopeLevel
 from xueji.access.policy import Action
 from xueji.access.scope import PermissionRefused, Scope, require
 from xueji.changes import policy
+from xueji.changes.kinds import FILED_BY_RECEIVER, SPECS, spec_of
 from xueji.changes.models import ACTIVE_STATES, ChangeKind, ChangeRequest, Initiator
 from xueji.changes.selectors import locate_for_transfer
 from xueji.changes.services.chain import advance, create_steps
@@ -37,19 +38,8 @@ from xueji.schools.services import academic_year_ensure
 from xueji.students.models import Placement, RecordState, Student
 from xueji.students.record import record_state_set
 
-# The record states from which a change of each kind may be filed.
-FROM_STATES: dict[str, tuple[str, ...]] = {
-    ChangeKind.TRANSFER: (RecordState.ENROLLED,),
-    ChangeKind.SUSPEND: (RecordState.ENROLLED,),
-    ChangeKind.RESUME: (RecordState.SUSPENDED,),
-    ChangeKind.WITHDRAW: (RecordState.ENROLLED, RecordState.SUSPENDED),
-    ChangeKind.DROPOUT: (RecordState.ENROLLED, RecordState.SUSPENDED),
-    ChangeKind.REPEAT: (RecordState.ENROLLED,),
-    ChangeKind.SKIP: (RecordState.ENROLLED,),
-    ChangeKind.ABROAD: (RecordState.ENROLLED, RecordState.SUSPENDED),
-    ChangeKind.DEATH: (RecordState.ENROLLED, RecordState.SUSPENDED),
-    ChangeKind.CLASS_CHANGE: (RecordState.ENROLLED,),
-}
+# The record states from which a change of each kind may be filed (xueji.changes.kinds).
+FROM_STATES: dict[str, tuple[str, ...]] = {kind: spec.from_states for kind, spec in SPECS.items()}
 
 
 def _open_placement(student: Student) -> Placement | None:
@@ -106,9 +96,10 @@ def _file(
     _insert(change)
     steps = create_steps(change, actor=actor, sender=sender, receiver=receiver)
     attach_files(change, files, actor)
-    if kind == ChangeKind.TRANSFER:
+    pending_state = spec_of(kind).pending_state
+    if pending_state is not None:
         # 转学中: shown on both sides, still counted at the sender (its placement stays open).
-        record_state_set(actor=actor, student=student, state=RecordState.TRANSFERRING)
+        record_state_set(actor=actor, student=student, state=pending_state)
     log_step(
         change,
         event=event,
@@ -242,7 +233,7 @@ def change_file(
     """The registrar of the student's school files a change other than a transfer."""
     on = day_of(on)
     scope = require(actor, Action.CHANGE_FILE)
-    if kind == ChangeKind.TRANSFER:
+    if kind in FILED_BY_RECEIVER:
         raise field_error("kind", _("A transfer is filed by the receiving school."), "use_transfer")
     if kind not in ChangeKind.values:
         raise field_error("kind", _("Choose a kind of change."), "unknown")
