@@ -21,7 +21,15 @@ from django.db import connection, transaction
 from xueji.access.models import ScopeLevel
 from xueji.access.scope import Scope
 from xueji.schools.models import School
-from xueji.students.models import ON_ROLL_STATES, Placement, RecordEvent, RecordState, Student
+from xueji.students.models import (
+    ENTRY_REASONS,
+    ON_ROLL_STATES,
+    Placement,
+    PlacementReason,
+    RecordEvent,
+    RecordState,
+    Student,
+)
 
 PLACEMENT = Placement._meta.db_table
 STUDENT = Student._meta.db_table
@@ -29,9 +37,9 @@ SCHOOL = School._meta.db_table
 EVENT = RecordEvent._meta.db_table
 
 ON_ROLL = tuple(str(state) for state in ON_ROLL_STATES)
-# Placements that bring a child into the registry (new entrants), and the one a transfer opens.
-ENTRY_REASONS = ("registration", "intake")
-TRANSFER_REASON = "transfer"
+# The placements counted as new entrants are those whose reason is among the students app's
+# ENTRY_REASONS (a registration, an intake into a new stage); a transfer opens one with
+# PlacementReason.TRANSFER.
 GRADUATED_STATES = (str(RecordState.GRADUATED), str(RecordState.COMPLETED))
 DROPOUT_STATES = (str(RecordState.DROPPED_OUT),)
 ATTRITION_STATES = (
@@ -246,11 +254,13 @@ def on_roll(
 def entrants(
     start: datetime.date, end: datetime.date, area: Area, scope: Scope, keys: Sequence[str]
 ) -> list[tuple[Any, ...]]:
-    """New entrants: placements opened by registration or intake from `start` to `end`."""
+    """New entrants: placements opened for one of the ENTRY_REASONS (a registration, an intake
+    into a new stage) from `start` to `end`."""
     columns = [KEYS[key] for key in keys]
     area_sql, area_params = area.where()
     scope_sql, scope_params = scope_where(scope)
-    reasons = ", ".join(["%s"] * len(ENTRY_REASONS))
+    entry_reasons = [reason.value for reason in ENTRY_REASONS]
+    reasons = ", ".join(["%s"] * len(entry_reasons))
     select = ", ".join([*columns, "COUNT(*)"])
     statement = (
         f"SELECT {select} FROM {PLACEMENT} p "
@@ -261,7 +271,7 @@ def entrants(
     )
     if columns:
         statement += " GROUP BY " + ", ".join(str(i + 1) for i in range(len(columns)))
-    return _run(statement, [*ENTRY_REASONS, start, end, *area_params, *scope_params])
+    return _run(statement, [*entry_reasons, start, end, *area_params, *scope_params])
 
 
 def _moves_from(start: datetime.date, end: datetime.date, reason: str | None) -> tuple[str, list]:
@@ -313,10 +323,10 @@ def flows(
 def transfers(
     start: datetime.date, end: datetime.date, area: Area, scope: Scope, keys: Sequence[str]
 ) -> list[tuple[Any, ...]]:
-    """Transfers (placements opened with the reason "transfer") from `start` to `end` touching
+    """Transfers (placements opened with PlacementReason.TRANSFER) from `start` to `end` touching
     the area: rows of (direction, key, …, count), direction "in" (from a school outside the area
     to one inside), "out" (the other way) or "within" (between two schools inside)."""
-    moves_sql, moves_params = _moves_from(start, end, TRANSFER_REASON)
+    moves_sql, moves_params = _moves_from(start, end, PlacementReason.TRANSFER.value)
     inside_origin, origin_params = area.school_where("f")
     inside_destination, destination_params = area.school_where("t")
     scope_origin, scope_origin_params = scope_where(scope, "f")

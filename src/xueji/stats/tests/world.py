@@ -1,7 +1,7 @@
 """Generated registries for the statistics tests: synthetic students in two provinces, with a
 history of transfers, dropouts and other departures written the way the transfer service will
 write them (the open placement closed on day D, a new one opened at another school on D with the
-reason "transfer")."""
+reason PlacementReason.TRANSFER)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 
 from xueji.demo.services import students_synthesize
 from xueji.schools.models import School, SchoolClass
-from xueji.students.models import ON_ROLL_STATES, Placement, RecordEvent, RecordState, Student
+from xueji.students.models import (
+    ON_ROLL_STATES,
+    Placement,
+    PlacementReason,
+    RecordEvent,
+    RecordState,
+    Student,
+)
 
 START = datetime.date(2026, 9, 1)
 GUANGDONG_PLAN = [
@@ -31,7 +38,10 @@ GUANGXI_PLAN = [
 
 
 def transfer(
-    student: Student, school_class: SchoolClass, on: datetime.date, reason: str = "transfer"
+    student: Student,
+    school_class: SchoolClass,
+    on: datetime.date,
+    reason: str = PlacementReason.TRANSFER,
 ) -> Placement:
     """Close the child's open placement on `on` and open one in `school_class` from `on`."""
     Placement.objects.filter(student=student, end_date__isnull=True).update(end_date=on)
