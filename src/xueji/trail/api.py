@@ -56,7 +56,13 @@ class AuditPageOut(Schema):
     student_not_found: bool
 
 
-@router.get("/entries", response={200: AuditPageOut, 403: ErrorOut, **COMMON_ERRORS})
+# The operation keeps the id it had in the OpenAPI document before browsing moved out of
+# xueji.audit, so that clients generated from the document keep working.
+@router.get(
+    "/entries",
+    response={200: AuditPageOut, 403: ErrorOut, **COMMON_ERRORS},
+    operation_id="xueji_audit_api_search_entries",
+)
 @endpoint_requires(Action.AUDIT_VIEW)
 def search_entries(request: HttpRequest, params: Query[AuditParams]) -> object:
     """Search the audit trail of your area, newest first (auditors only; others get 403
