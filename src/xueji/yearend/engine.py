@@ -24,15 +24,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.utils import timezone
 
+from xueji.changes import services as change_services
+from xueji.changes.models import ChangeKind, ChangeState
+from xueji.students import bulk
+from xueji.students.bulk import Dialect, dialect
+from xueji.students.models import PlacementReason
 from xueji.yearend.models import Outcome, RunKind
 
-APPROVED = "approved"  # xueji.changes ChangeState.APPROVED (contract)
-COMPLETED = "completed"
-REPEAT = "repeat"
-SKIP = "skip"
-PROMOTION_REASON = "promotion"
+__all__ = ["ChunkJob", "Dialect", "count_by_school", "dialect", "in_list", "move_chunk"]
+
+APPROVED = ChangeState.APPROVED.value
+REPEAT = ChangeKind.REPEAT.value
+SKIP = ChangeKind.SKIP.value
 
 # Candidates of a promotion: grade + 1, or + 0 / + 2 for an approved repeat / skip; a final
 # grade moves only to repeat it (the rest of it graduates); never beyond the school's last grade.
@@ -93,43 +97,6 @@ def in_list(name: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
     """An IN (…) of named parameters (the same SQL on both databases)."""
     names = {f"{name}_{i}": value for i, value in enumerate(values)}
     return "(" + ", ".join(f"%({n})s" for n in names) + ")", names
-
-
-@dataclass(frozen=True)
-class Dialect:
-    postgres: bool
-
-    def new_uuid(self) -> str:
-        # SQLite keeps a UUIDField as 32 hex digits.
-        return "gen_random_uuid()" if self.postgres else "lower(hex(randomblob(16)))"
-
-    def ordered_uuid(self) -> str:
-        """A time-ordered UUID (version 7 layout) for the keys of rows written by the million:
-        their primary-key index grows at its right edge instead of being dirtied all over."""
-        if not self.postgres:
-            return self.new_uuid()
-        return (
-            "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing "
-            "substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) "
-            "FROM 3) FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid"
-        )
-
-    def uuid(self, value: uuid.UUID) -> Any:
-        return value if self.postgres else value.hex
-
-    def json(self, placeholder: str) -> str:
-        return f"CAST({placeholder} AS jsonb)" if self.postgres else placeholder
-
-    def date(self, value: datetime.date) -> Any:
-        return value if self.postgres else value.isoformat()
-
-    def now(self) -> Any:
-        now = timezone.now()
-        return now if self.postgres else connection.ops.adapt_datetimefield_value(now)
-
-
-def dialect() -> Dialect:
-    return Dialect(postgres=connection.vendor == "postgresql")
 
 
 @dataclass(frozen=True)
@@ -197,44 +164,31 @@ def move_chunk(job: ChunkJob) -> int:
         if moved == 0:
             return 0
         # Close the old placements before the new ones open (one open placement per student).
-        cursor.execute(
-            f"""
-            UPDATE students_placement SET end_date = %(day)s
-            WHERE id IN (SELECT m.old_placement_id FROM yearend_yearendmember m WHERE {mine})
-            """,
-            params,
+        bulk.placements_close(
+            placement_ids=f"SELECT m.old_placement_id FROM yearend_yearendmember m WHERE {mine}",
+            params=params,
+            day_param="day",
         )
         if promote:
-            cursor.execute(
-                f"""
-                INSERT INTO students_placement (id, student_id, school_id, school_class_id, grade,
-                    start_date, end_date, reason)
-                SELECT m.new_placement_id, m.student_id, m.school_id, m.new_class_id, m.to_grade,
-                    %(day)s, NULL, '{PROMOTION_REASON}'
-                FROM yearend_yearendmember m
-                WHERE {mine}
-                """,
-                params,
+            bulk.placements_open(
+                rows=f"""SELECT m.new_placement_id, m.student_id, m.school_id, m.new_class_id,
+                    m.to_grade, %(day)s FROM yearend_yearendmember m WHERE {mine}""",
+                params=params,
+                reason=PlacementReason.PROMOTION,
             )
-            cursor.execute(
-                f"""
-                UPDATE changes_changerequest SET state = '{COMPLETED}', completed_at = %(now)s,
-                    effective_date = %(day)s, updated_at = %(now)s
-                WHERE state = '{APPROVED}' AND kind IN ('{REPEAT}', '{SKIP}') AND student_id IN (
-                    SELECT m.student_id FROM yearend_yearendmember m
-                    WHERE {mine} AND m.outcome IN ('{Outcome.REPEATED}', '{Outcome.SKIPPED}'))
-                """,
-                params,
+            # Approved repeats and skips are done by this promotion: their own workflow's step.
+            change_services.deferred_changes_apply(
+                students=f"""SELECT m.student_id FROM yearend_yearendmember m WHERE {mine}
+                    AND m.outcome IN ('{Outcome.REPEATED}', '{Outcome.SKIPPED}')""",
+                params=params,
+                on=job.start_date,
+                actor=job.actor_id,
             )
         else:
-            cursor.execute(
-                f"""
-                UPDATE students_student SET state = (
-                    SELECT m.outcome FROM yearend_yearendmember m
-                    WHERE {mine} AND m.student_id = students_student.id), updated_at = %(now)s
-                WHERE id IN (SELECT m.student_id FROM yearend_yearendmember m WHERE {mine})
-                """,
-                params,
+            bulk.states_set_each(
+                rows=f"""SELECT m.student_id, m.outcome AS state FROM yearend_yearendmember m
+                    WHERE {mine}""",
+                params=params,
             )
             # Diplomas numbered per school and year, after the ones the school already has.
             cursor.execute(
@@ -252,15 +206,10 @@ def move_chunk(job: ChunkJob) -> int:
                 """,
                 params,
             )
-        cursor.execute(
-            f"""
-            INSERT INTO students_recordevent (id, student_id, kind, occurred_on, recorded_at,
-                actor_id, detail)
-            SELECT {d.ordered_uuid()}, m.student_id, m.outcome, %(day)s, %(now)s, %(actor)s,
-                {d.json("%(detail)s")}
-            FROM yearend_yearendmember m WHERE {mine}
-            """,
-            params,
+        bulk.events_append(
+            rows=f"""SELECT {d.ordered_uuid()}, m.student_id, m.outcome, %(day)s, %(now)s,
+                %(actor)s, {d.json("%(detail)s")} FROM yearend_yearendmember m WHERE {mine}""",
+            params=params,
         )
     return moved
 

@@ -33,19 +33,21 @@ from xueji.access.scope import (
     school_in_area,
 )
 from xueji.audit.services import audit_record
+from xueji.changes import services as change_services
 from xueji.core.errors import Conflict, FieldErrors, NotFound
 from xueji.core.idnumbers import g_number, normalize
 from xueji.schools.models import AcademicYear, School, SchoolClass, academic_start_year
 from xueji.schools.services import academic_year_ensure
+from xueji.students import bulk
 from xueji.students.identity import number_index
 from xueji.students.models import (
     EventKind,
     Placement,
-    RecordEvent,
     RecordState,
     Student,
     StudentNumberAlias,
 )
+from xueji.students.record import Admission, records_admit
 from xueji.yearend import engine
 from xueji.yearend.models import (
     Notice,
@@ -457,46 +459,36 @@ def run_reverse(*, actor: Any, run_id: Any, note: str = "") -> YearEndRun:
             "actor": getattr(actor, "pk", None),
             "detail": json.dumps({"run": str(run.pk)}),
         }
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                INSERT INTO students_recordevent (id, student_id, kind, occurred_on, recorded_at,
-                    actor_id, detail)
-                SELECT {d.new_uuid()}, m.student_id, '{EventKind.PROMOTION_REVERSED}', %(day)s,
-                    %(now)s, %(actor)s, {d.json("%(detail)s")}
-                FROM yearend_yearendmember m WHERE m.run_id = %(run)s
-                """,
-                params,
+        members = "SELECT m.{column} FROM yearend_yearendmember m WHERE m.run_id = %(run)s"
+        bulk.events_append(
+            rows=f"""SELECT {d.new_uuid()}, m.student_id, '{EventKind.PROMOTION_REVERSED}',
+                %(day)s, %(now)s, %(actor)s, {d.json("%(detail)s")}
+                FROM yearend_yearendmember m WHERE m.run_id = %(run)s""",
+            params=params,
+        )
+        bulk.placements_remove(
+            placement_ids=members.format(column="new_placement_id")
+            + " AND m.new_placement_id IS NOT NULL",
+            params=params,
+        )
+        bulk.placements_reopen(
+            placement_ids=members.format(column="old_placement_id"), params=params
+        )
+        if run.kind == RunKind.GRADUATE:
+            bulk.states_set(
+                students=members.format(column="student_id"),
+                params=params,
+                state=RecordState.ENROLLED,
             )
-            cursor.execute(
-                """DELETE FROM students_placement WHERE id IN (
-                    SELECT m.new_placement_id FROM yearend_yearendmember m
-                    WHERE m.run_id = %(run)s AND m.new_placement_id IS NOT NULL)""",
-                params,
-            )
-            cursor.execute(
-                """UPDATE students_placement SET end_date = NULL WHERE id IN (
-                    SELECT m.old_placement_id FROM yearend_yearendmember m
-                    WHERE m.run_id = %(run)s)""",
-                params,
-            )
-            if run.kind == RunKind.GRADUATE:
-                cursor.execute(
-                    """UPDATE students_student SET state = 'enrolled', updated_at = %(now)s
-                    WHERE id IN (SELECT m.student_id FROM yearend_yearendmember m
-                                 WHERE m.run_id = %(run)s)""",
-                    params,
-                )
+            with connection.cursor() as cursor:
                 cursor.execute("DELETE FROM yearend_diploma WHERE run_id = %(run)s", params)
-            else:
-                cursor.execute(
-                    f"""UPDATE changes_changerequest SET state = '{engine.APPROVED}',
-                        completed_at = NULL, effective_date = NULL, updated_at = %(now)s
-                    WHERE state = '{engine.COMPLETED}' AND kind IN ('repeat', 'skip')
-                      AND student_id IN (SELECT m.student_id FROM yearend_yearendmember m
-                          WHERE m.run_id = %(run)s AND m.outcome IN ('repeated', 'skipped'))""",
-                    params,
-                )
+        else:
+            change_services.deferred_changes_reopen(
+                students=members.format(column="student_id")
+                + f" AND m.outcome IN ('{Outcome.REPEATED}', '{Outcome.SKIPPED}')",
+                params=params,
+                actor=actor,
+            )
         run.state = state
         run.reversed_by = actor
         run.reversed_at = timezone.now()
@@ -741,35 +733,23 @@ def intake_admit(
                 admitted.append((student, previous))
         if problems:
             raise FieldErrors({"student_numbers": problems})
-        now = timezone.now()
-        Placement.objects.bulk_create(
-            Placement(
-                student_id=student.pk,
-                school=school,
-                school_class=school_class,
-                grade=school_class.grade,
-                start_date=max(day, previous.end_date or day),
-                reason="admission",
-            )
-            for student, previous in admitted
-        )
-        Student.objects.filter(pk__in=[s.pk for s, _p in admitted]).update(
-            state=RecordState.ENROLLED, school=school, updated_at=now
-        )
-        RecordEvent.objects.bulk_create(
-            RecordEvent(
-                student_id=student.pk,
-                kind=EventKind.ADMITTED,
-                occurred_on=day,
-                actor=actor,
-                detail={
-                    "school": school.code,
-                    "class": school_class.pk,
-                    "grade": school_class.grade,
-                    "from_school": previous.school_id,
-                },
-            )
-            for student, previous in admitted
+        records_admit(
+            actor=actor,
+            school_class=school_class,
+            admissions=[
+                Admission(
+                    student_id=student.pk,
+                    on=max(day, previous.end_date or day),
+                    detail={
+                        "school": school.code,
+                        "class": school_class.pk,
+                        "grade": school_class.grade,
+                        "from_school": previous.school_id,
+                    },
+                )
+                for student, previous in admitted
+            ],
+            occurred_on=day,
         )
         audit_record(
             actor=actor,

@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from xueji.changes.models import ChangeKind, ChangeState
+from xueji.changes.models import ChangeKind, ChangeLog, ChangeState
+from xueji.changes.workflow import Event
 from xueji.core.errors import Conflict, NotFound
 from xueji.schools.models import SchoolClass
 from xueji.students.models import Placement, RecordEvent, RecordState
@@ -243,3 +244,26 @@ def test_the_year_promoted_into_has_its_terms(registry: Registry) -> None:
     assert not AcademicYear.objects.get(start_year=FROM_YEAR + 1).terms.exists()
     promote(registry.approver, "440304")
     assert AcademicYear.objects.get(start_year=FROM_YEAR + 1).terms.count() == 2
+
+
+def test_the_promotion_completes_repeats_and_skips_through_their_workflow_logged(
+    registry: Registry,
+) -> None:
+    repeat = approve_change(registry.student(0, 4), ChangeKind.REPEAT)
+    skip = approve_change(registry.student(0, 3, 1), ChangeKind.SKIP)
+
+    run = promote(registry.approver, "440304")
+
+    for change in (repeat, skip):
+        applied = ChangeLog.objects.get(request=change, event=Event.APPLY)
+        assert (applied.from_state, applied.to_state) == (
+            ChangeState.APPROVED,
+            ChangeState.COMPLETED,
+        )
+        assert applied.actor == registry.approver
+    run_reverse(actor=registry.approver, run_id=run.pk)
+    reopened = ChangeLog.objects.get(request=repeat, event=Event.REOPEN)
+    assert (reopened.from_state, reopened.to_state) == (
+        ChangeState.COMPLETED,
+        ChangeState.APPROVED,
+    )
