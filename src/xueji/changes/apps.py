@@ -1,6 +1,14 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class ChangesConfig(AppConfig):
     name = "xueji.changes"
     label = "changes"
+
+    def ready(self) -> None:
+        # The rules' schema names the kinds of change, from the models: only once apps are ready.
+        from xueji.changes.checks import check_change_rules
+
+        # A wrong XUEJI_PROVINCE_RULES or XUEJI_CHANGE_CLOSED_PERIODS stops the server.
+        checks.register(check_change_rules)

@@ -11,27 +11,25 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import chinese_calendar
 from django.conf import settings
 
 from xueji.changes.models import ChangeWindow
+from xueji.changes.rules import (
+    NATION,
+    ProvinceRule,
+    ProvinceRules,
+    closed_periods_validate,
+    province_rules_validate,
+)
 
 # Steps of an approval chain are due within 10 working days (DOMAIN §5).
 DEADLINE_WORKING_DAYS = 10
 
-NATION = "nation"
-
 # By default the ministry holds new transfers from 15 July to 14 August (the article's example).
 DEFAULT_CLOSED_PERIODS: dict[str, list[dict[str, str]]] = {
     NATION: [{"kind": "transfer", "from": "07-15", "to": "08-14"}],
-}
-
-DEFAULT_PROVINCE_RULES: dict[str, Any] = {
-    "no_transfer_in_graduating_grade": False,
-    "same_grade_only": False,
-    "closed": [],
 }
 
 
@@ -91,28 +89,26 @@ def reopens_on(day: datetime.date, periods: Sequence[Period]) -> datetime.date |
     return day + datetime.timedelta(days=366)
 
 
-def _month_day(text: str) -> tuple[int, int]:
-    month, day = text.split("-")
-    return int(month), int(day)
+def configured_rules() -> ProvinceRules:
+    """The provinces' rules of the settings (XUEJI_PROVINCE_RULES), typed."""
+    return province_rules_validate(getattr(settings, "XUEJI_PROVINCE_RULES", {}))
 
 
-def province_rules(province_code: str) -> dict[str, Any]:
-    """The rules of a province (2-digit or 6-digit code) with the defaults filled in."""
-    configured = getattr(settings, "XUEJI_PROVINCE_RULES", {}) or {}
-    return {**DEFAULT_PROVINCE_RULES, **configured.get(province_code[:2], {})}
+def province_rules(province_code: str) -> ProvinceRule:
+    """The rules of a province (2-digit or 6-digit code), the defaults where not configured."""
+    return configured_rules().of(province_code)
 
 
 def _configured_periods(kind: str, province_codes: Iterable[str]) -> list[Period]:
-    national = getattr(settings, "XUEJI_CHANGE_CLOSED_PERIODS", DEFAULT_CLOSED_PERIODS)
-    found = [
-        Period(_month_day(item["from"]), _month_day(item["to"]), NATION)
-        for item in national.get(NATION, [])
-        if item["kind"] == kind
-    ]
+    national = closed_periods_validate(
+        getattr(settings, "XUEJI_CHANGE_CLOSED_PERIODS", DEFAULT_CLOSED_PERIODS)
+    )
+    found = [Period(item.start, item.end, NATION) for item in national if item.kind == kind]
+    rules = configured_rules()
     for code in sorted({code[:2] for code in province_codes}):
-        for item in province_rules(code)["closed"]:
-            if item["kind"] == kind:
-                found.append(Period(_month_day(item["from"]), _month_day(item["to"]), code))
+        for item in rules.of(code).closed:
+            if item.kind == kind:
+                found.append(Period(item.start, item.end, code))
     return found
 
 

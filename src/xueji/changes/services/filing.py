@@ -131,14 +131,14 @@ def _check_transfer_rules(
         raise Conflict("same_school", _("The student is already at this school."))
     for province in {sender.province_id, receiver.province_id}:
         rules = province_rules(province)
-        if rules["no_transfer_in_graduating_grade"] and placement.grade == sender.last_grade:
+        if rules.no_transfer_in_graduating_grade and placement.grade == sender.last_grade:
             raise Conflict(
                 "graduating_grade",
                 _("The province does not allow transfers in the graduating grade."),
             )
         # A class of next year is compared with the grade the student will then be in.
         expected = placement.grade + (to_class.academic_year.start_year - placement_year)
-        if rules["same_grade_only"] and to_class.grade != expected:
+        if rules.same_grade_only and to_class.grade != expected:
             raise field_error(
                 "to_class",
                 _("The province allows transfers into the same grade only (grade %(grade)s)."),
