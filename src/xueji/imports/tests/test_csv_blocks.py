@@ -7,8 +7,9 @@ import io
 import pytest
 
 from xueji.imports import columns as cols
-from xueji.imports import pipeline, reading, services
+from xueji.imports import reading, services
 from xueji.imports.models import JobState
+from xueji.imports.pipeline import staging
 from xueji.imports.tests.sheets import csv_bytes, many_students, row_of
 from xueji.students.models import Student
 from xueji.testing.factories import student_data
@@ -70,7 +71,7 @@ def test_errors_name_the_sheets_rows_across_blocks(upload, school, monkeypatch):
 @pytest.mark.django_db
 def test_a_file_of_many_blocks_is_written_whole(upload, school, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(reading, "CSV_BLOCK_BYTES", 500)
-    monkeypatch.setattr(pipeline, "BATCH_ROWS", 7)
+    monkeypatch.setattr(staging, "BATCH_ROWS", 7)
     children = list(many_students(60))
     rows = [row_of(data) for data in children]
     rows[5][ADDRESS] = "幸福路\n8号"

@@ -7,6 +7,7 @@ from django.test import override_settings
 from xueji.core.crypto import blind_index
 from xueji.imports import pipeline, services, xlsx
 from xueji.imports.models import JobState
+from xueji.imports.pipeline import chunk, staging
 from xueji.imports.tests.sheets import many_students, row_of, xls_bytes, xlsx_bytes
 from xueji.students.identity import DOCUMENT_INDEX
 from xueji.students.models import FamilyMember, Placement, RecordEvent, Student
@@ -37,7 +38,7 @@ def test_workers_report_the_errors_one_process_reports(upload, school, monkeypat
     monkeypatch.setattr(services, "check_workers", lambda total: 2)
     # Many chunks in flight: an .xlsx's slices, an .xls's lists of rows.
     monkeypatch.setattr(xlsx, "XLSX_SLICE_BYTES", 8192)
-    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 16)
+    monkeypatch.setattr(chunk, "CHUNK_ROWS", 16)
     forked = upload(content, filename=f"forked.{kind}")
     assert serial.state == forked.state == JobState.INVALID
     assert serial.error_count == forked.error_count == 3
@@ -50,7 +51,7 @@ def test_workers_report_the_errors_one_process_reports(upload, school, monkeypat
 def test_workers_write_every_row_once(upload, school, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(services, "check_workers", lambda total: 2)
     monkeypatch.setattr(xlsx, "XLSX_SLICE_BYTES", 8192)
-    monkeypatch.setattr(pipeline, "BATCH_ROWS", 100)
+    monkeypatch.setattr(staging, "BATCH_ROWS", 100)
     children = list(many_students(700))
     job = upload(xlsx_bytes([row_of(data) for data in children]))
     assert job.state == JobState.IMPORTED, job.errors[:3]

@@ -9,8 +9,9 @@ import pytest
 
 from xueji.audit.models import AuditEntry
 from xueji.imports import columns as cols
-from xueji.imports import pipeline, services, xlsx
+from xueji.imports import services, xlsx
 from xueji.imports.models import ImportJob, JobState
+from xueji.imports.pipeline import staging
 from xueji.imports.services import import_job_create, import_job_run
 from xueji.imports.tests.sheets import many_students, row_of, xlsx_bytes
 from xueji.schools.models import SchoolClass
@@ -117,7 +118,7 @@ def test_an_updates_import_keeps_the_updated_records_by_class(upload, registrar,
 def test_forked_workers_keep_the_same_counts(upload, school, monkeypatch):
     monkeypatch.setattr(services, "check_workers", lambda total: 2)
     monkeypatch.setattr(xlsx, "XLSX_SLICE_BYTES", 8192)
-    monkeypatch.setattr(pipeline, "BATCH_ROWS", 50)
+    monkeypatch.setattr(staging, "BATCH_ROWS", 50)
     rows = [row_of(data, class_number=1 + n % 2) for n, data in enumerate(many_students(301))]
     job = upload(xlsx_bytes(rows))
     assert job.state == JobState.IMPORTED, job.errors[:3]
