@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from xueji.changes.kinds import DEFERRED_KINDS, Chain, spec_of
 from xueji.changes.models import ChangeState, PartyLevel, Side
 from xueji.core.errors import Conflict
+from xueji.core.workflow import next_state
 
 
 class Event(models.TextChoices):
@@ -40,7 +41,7 @@ class Event(models.TextChoices):
     REOPEN = "reopen", _("Reopened by a reversed promotion")
 
 
-TRANSITIONS: dict[tuple[ChangeState | None, Event], ChangeState] = {
+TRANSITIONS: dict[tuple[str | None, str], str] = {
     (None, Event.FILE): ChangeState.PENDING,
     (None, Event.HOLD): ChangeState.HELD,
     (ChangeState.HELD, Event.RELEASE): ChangeState.PENDING,
@@ -51,45 +52,48 @@ TRANSITIONS: dict[tuple[ChangeState | None, Event], ChangeState] = {
     (ChangeState.PENDING, Event.WITHDRAW): ChangeState.WITHDRAWN,
     (ChangeState.APPROVED, Event.APPLY): ChangeState.COMPLETED,
 }
-# Only a change the promotion applied can be taken back with it: completed is final otherwise.
-DEFERRED_TRANSITIONS: dict[tuple[ChangeState | None, Event], ChangeState] = {
+# 留级 and 跳级 (xueji.changes.kinds.DEFERRED_KINDS) differ: their final approval leaves them
+# approved, for the year-end promotion to apply; and only a change the promotion applied can be
+# taken back with it (completed is final otherwise).
+DEFERRED_TRANSITIONS: dict[tuple[str | None, str], str] = {
+    (ChangeState.PENDING, Event.FINAL_APPROVE): ChangeState.APPROVED,
     (ChangeState.COMPLETED, Event.REOPEN): ChangeState.APPROVED,
 }
+_DEFERRED_TABLE = {**TRANSITIONS, **DEFERRED_TRANSITIONS}
 
 
 class InvalidTransition(Conflict):
     """The event cannot happen in the request's current state (HTTP 409)."""
 
 
+def _table(kind: str | None) -> dict[tuple[str | None, str], str]:
+    return _DEFERRED_TABLE if kind in DEFERRED_KINDS else TRANSITIONS
+
+
 def transition(state: str | None, event: str, kind: str | None = None) -> ChangeState:
-    """The state an event leads to from a state; an unexpected transition is an error. The
-    final approval of a 留级 or 跳级 leads to APPROVED: the promotion applies it (and a reversed
-    promotion reopens it)."""
-    source = ChangeState(state) if state else None
-    key = (source, Event(event) if event in Event.values else None)
-    table = {**TRANSITIONS, **DEFERRED_TRANSITIONS} if kind in DEFERRED_KINDS else TRANSITIONS
-    target = table.get(key)  # type: ignore[arg-type]
-    if target is None:
-        raise InvalidTransition(
-            "invalid_transition",
-            _("“%(event)s” is not possible while the request is “%(state)s”.")
-            % {
-                "event": Event(event).label if event in Event.values else event,
-                "state": ChangeState(state).label if state else _("not yet filed"),
-            },
-            state=state or "",
-            event=event,
+    """The state an event leads to from a state, for a request of `kind`; an unexpected
+    transition is an error (naming the state and the event in its details). The final approval
+    of a 留级 or 跳级 leads to APPROVED: the promotion applies it (and a reversed promotion
+    reopens it)."""
+    try:
+        target = next_state(
+            _table(kind),
+            state,
+            event,
+            events=Event,
+            states=ChangeState,
+            refusal=InvalidTransition,
+            message=_("“%(event)s” is not possible while the request is “%(state)s”."),
         )
-    if target == ChangeState.COMPLETED and event == Event.FINAL_APPROVE and kind in DEFERRED_KINDS:
-        return ChangeState.APPROVED
-    return target
+    except InvalidTransition as refused:
+        refused.details.update(state=state or "", event=event)
+        raise
+    return ChangeState(target)
 
 
 def events_from(state: str | None, kind: str | None = None) -> list[Event]:
     """The events that can happen in a state (to a request of `kind`), in the table's order."""
-    current = ChangeState(state) if state else None
-    table = {**TRANSITIONS, **DEFERRED_TRANSITIONS} if kind in DEFERRED_KINDS else TRANSITIONS
-    return [event for (source, event) in table if source == current]
+    return [Event(event) for (source, event) in _table(kind) if source == (state or None)]
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xueji.access.policy import Action
 from xueji.core.errors import Conflict
+from xueji.core.workflow import next_state
 
 
 class State(models.TextChoices):
@@ -68,22 +69,29 @@ class InvalidTransition(Conflict):
     """The event cannot happen in the request's current state (HTTP 409)."""
 
 
+# The state each transition leads to: what core.workflow.next_state moves along.
+_TARGETS: dict[tuple[str | None, str], str] = {
+    key: step.target for key, step in TRANSITIONS.items()
+}
+
+
 def transition(state: str | None, event: str) -> Step:
-    """The step an event takes from a state; an unexpected transition is an error."""
-    key = (State(state) if state else None, Event(event) if event in Event.values else None)
-    step = TRANSITIONS.get(key)  # type: ignore[arg-type]
-    if step is None:
-        raise InvalidTransition(
-            "invalid_transition",
-            _("“%(event)s” is not possible while the request is “%(state)s”.")
-            % {
-                "event": Event(event).label if event in Event.values else event,
-                "state": State(state).label if state else _("not yet created"),
-            },
-            state=state or "",
-            event=event,
+    """The step an event takes from a state; an unexpected transition is an error (naming the
+    state and the event in its details)."""
+    try:
+        next_state(
+            _TARGETS,
+            state,
+            event,
+            events=Event,
+            states=State,
+            refusal=InvalidTransition,
+            message=_("“%(event)s” is not possible while the request is “%(state)s”."),
         )
-    return step
+    except InvalidTransition as refused:
+        refused.details.update(state=state or "", event=event)
+        raise
+    return TRANSITIONS[(State(state) if state else None, Event(event))]
 
 
 def events_from(state: str | None) -> list[Event]:
