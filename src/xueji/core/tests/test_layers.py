@@ -62,8 +62,9 @@ def test_the_layers_run_from_core_at_the_bottom_to_the_demo_at_the_top():
     assert height("core") < height("audit") < height("access") < height("geo")
     assert height("geo") < height("schools") < height("students")
     assert {height(app) for app in WORKFLOWS} == {height("students") + 1}
-    for page_level in ("stats", "imports", "exports", "trail", "accounts"):
-        assert height(page_level) == height("students") + 2, page_level
+    assert height("exports") == height("students") + 2
+    for page_level in ("stats", "imports", "trail", "accounts"):
+        assert height(page_level) == height("students") + 3, page_level
     assert height("demo") == height("testing") == len(layers) - 1
 
 
