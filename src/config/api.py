@@ -11,9 +11,10 @@ from xueji.changes.api import router as changes_router
 from xueji.core.api import install_error_handlers
 from xueji.geo.api import router as divisions_router
 from xueji.imports.api import router as imports_router
-from xueji.schools.api import classes_router, schools_router
+from xueji.schools.api import schools_router
 from xueji.stats.api import router as stats_router
 from xueji.students.api import router as students_router
+from xueji.students.school_api import classes_router, school_students_router
 from xueji.trail.api import router as audit_router
 from xueji.yearend.api import router as yearend_router
 
@@ -33,6 +34,7 @@ install_error_handlers(api)
 
 api.add_router("/divisions", divisions_router)
 api.add_router("/schools", schools_router)
+api.add_router("/schools", school_students_router)
 api.add_router("/classes", classes_router)
 api.add_router("/students", students_router)
 api.add_router("/audit", audit_router)

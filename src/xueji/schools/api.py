@@ -1,24 +1,20 @@
-"""API of schools and their classes (班级) with class rosters."""
+"""API of schools and their classes (班级). A school's students on roll and a class's roster are
+the record's: xueji.students.school_api serves them under the same paths."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
 
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
-from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
-from xueji.core.errors import NotFound
+from xueji.core.api import COMMON_ERRORS, caller
 from xueji.schools.models import grade_label
-from xueji.schools.selectors import school_list, school_overview
-from xueji.students.api import StudentSummaryOut
-from xueji.students.selectors import class_with_roster
+from xueji.schools.selectors import school_list
 
 schools_router = Router(tags=["schools"])
-classes_router = Router(tags=["classes"])
 
 SCHOOL_LIMIT_MAX = 500
 
@@ -112,12 +108,6 @@ class SchoolDetailOut(Schema):
         return None if obj.academic_year is None else int(obj.academic_year.start_year)
 
 
-class ClassRosterOut(Schema):
-    school_class: ClassOut
-    student_count: int
-    students: list[StudentSummaryOut]
-
-
 @schools_router.get("", response={200: list[SchoolOut], **COMMON_ERRORS})
 @endpoint_requires(Action.SCHOOL_VIEW)
 def list_schools(request: HttpRequest, params: Query[SchoolParams]) -> object:
@@ -130,28 +120,3 @@ def list_schools(request: HttpRequest, params: Query[SchoolParams]) -> object:
         limit=params.limit,
         offset=params.offset,
     )
-
-
-@schools_router.get(
-    "/{int:school_id}", response={200: SchoolDetailOut, 404: ErrorOut, **COMMON_ERRORS}
-)
-@endpoint_requires(Action.SCHOOL_VIEW)
-def get_school(request: HttpRequest, school_id: int) -> object:
-    """One school with its grades and classes, and the students on roll in each."""
-    overview = school_overview(caller(request), school_id)
-    if overview is None:
-        raise NotFound("school_not_found", _("No such school."))
-    return overview
-
-
-@classes_router.get(
-    "/{int:class_id}", response={200: ClassRosterOut, 404: ErrorOut, **COMMON_ERRORS}
-)
-@endpoint_requires(Action.ROSTER_VIEW)
-def get_class(request: HttpRequest, class_id: int) -> object:
-    """One class with its roster: the students placed in it now (numbers masked)."""
-    found = class_with_roster(caller(request), class_id)
-    if found is None:
-        raise NotFound("class_not_found", _("No such class."))
-    school_class, students = found
-    return {"school_class": school_class, "student_count": len(students), "students": students}

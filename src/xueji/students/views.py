@@ -23,7 +23,7 @@ from xueji.access.decorators import requires
 from xueji.access.policy import Action, home_page
 from xueji.access.scope import may, may_register_at, scope_of
 from xueji.core.errors import FieldErrors, NotFound, ServiceError
-from xueji.schools.selectors import bureau_overview, school_classes, school_get, school_overview
+from xueji.schools.selectors import school_classes, school_get
 from xueji.students.forms import (
     MAX_FAMILY_MEMBERS,
     FamilyMemberForm,
@@ -32,6 +32,7 @@ from xueji.students.forms import (
     family_formset,
     student_search_form,
 )
+from xueji.students.overview import bureau_overview, school_overview
 from xueji.students.selectors import (
     class_with_roster,
     student_numbers_revealed,
