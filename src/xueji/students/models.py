@@ -281,9 +281,9 @@ class PlacementReason(models.TextChoices):
     """Why a placement opened: the one list every writer and every statistic reads."""
 
     REGISTRATION = "registration", _("New registration")
-    INTAKE = "intake", _("Admitted to the next stage (招生/升学)")
+    INTAKE = "intake", _("Admission to the next stage")
     TRANSFER = "transfer", _("Transfer")
-    CLASS_CHANGE = "class_change", _("Moved to another class")
+    CLASS_CHANGE = "class_change", _("Class change")
     PROMOTION = "promotion", _("Promotion to the next grade")
 
 

@@ -42,7 +42,9 @@ def open_placement_locked(student_id: Any) -> Placement | None:
     """The student's open placement, locked until the caller's transaction ends."""
     _in_transaction()
     return (
-        Placement.objects.select_for_update()
+        # of=self: the school joined for its name is read, not locked (transfers at one school
+        # would otherwise queue behind each other).
+        Placement.objects.select_for_update(of=("self",))
         .select_related("school")
         .filter(student_id=student_id, end_date__isnull=True)
         .first()

@@ -30,9 +30,9 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 choices=[
                     ("registration", "New registration"),
-                    ("intake", "Admitted to the next stage (招生/升学)"),
+                    ("intake", "Admission to the next stage"),
                     ("transfer", "Transfer"),
-                    ("class_change", "Moved to another class"),
+                    ("class_change", "Class change"),
                     ("promotion", "Promotion to the next grade"),
                 ],
                 max_length=32,

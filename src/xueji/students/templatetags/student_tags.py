@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from xueji.core import codes
 from xueji.core.idnumbers import mask_id_number, mask_student_number
 from xueji.schools.models import grade_label as _grade_label
+from xueji.students.models import PlacementReason
 
 register = template.Library()
 
@@ -47,13 +48,7 @@ def nationality_label(alpha_3: str) -> str:
 
 @register.filter
 def placement_reason(reason: str) -> str:
-    labels = {
-        "registration": _("New registration"),
-        "transfer": _("Transfer"),
-        "promotion": _("Promotion to the next grade"),
-        "class_change": _("Class change"),
-    }
-    return labels.get(reason, reason)
+    return str(PlacementReason(reason).label) if reason in PlacementReason.values else reason
 
 
 @register.filter
