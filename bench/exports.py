@@ -1,4 +1,4 @@
-"""Exports of a province's records (xueji.imports.export_views.records) against a bare COPY of
+"""Exports of a province's records (xueji.exports.views.records) against a bare COPY of
 the same rows, on PostgreSQL.
 
 After `xueji synth` has loaded N students of one province (or on a database already holding
@@ -116,7 +116,7 @@ def _written_in_the_background(client: Any, path: str) -> tuple[Any, float]:
     answers with the job's page, the worker writes the file (export_job_run, here in this
     process, as `xueji db_worker` would), and the file is downloaded from the job. Also the
     seconds until the button's request answered."""
-    from xueji.imports.export_services import export_job_run
+    from xueji.exports.services import export_job_run
 
     started = time.perf_counter()
     queued = client.post(path)
@@ -203,7 +203,7 @@ def subquery_rows(students: Any) -> Any:
     """Grade and class of the open placement as two correlated subqueries (before the change)."""
     from django.db.models import OuterRef, Subquery
 
-    from xueji.imports.records import FIELDS
+    from xueji.exports.records import FIELDS
     from xueji.students.models import Placement
 
     open_placement = Placement.objects.filter(student=OuterRef("pk"), end_date__isnull=True)
@@ -216,14 +216,14 @@ def subquery_rows(students: Any) -> Any:
 def join_rows(students: Any) -> Any:
     """Grade and class of the open placement by one LEFT JOIN (FilteredRelation), as the view
     reads them now."""
-    from xueji.imports.records import record_values
+    from xueji.exports.records import record_values
 
     return record_values(students)
 
 
 def _rows_by_subqueries(students: Any, reveal: bool) -> Iterator[dict[str, Any]]:
     """records.record_rows as it was: grade and class by two correlated subqueries."""
-    from xueji.imports import records
+    from xueji.exports import records
     from xueji.students.identity import STUDENT_ID_NUMBER, STUDENT_NUMBER, unseal
 
     labels = records.code_labels()
@@ -348,7 +348,7 @@ def run(repeats: int = 2, queries: bool = True) -> dict[str, Any]:
     from django.test import Client, override_settings
 
     from xueji.access.policy import Action
-    from xueji.imports import export_views
+    from xueji.exports import views as export_views
     from xueji.schools.models import School
     from xueji.students.selectors import students_in_scope
 

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "xueji.demo",
     "xueji.stats",
     "xueji.imports",
+    "xueji.exports",
     "xueji.yearend",
     "xueji.trail",
     "axes",

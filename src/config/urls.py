@@ -16,7 +16,7 @@ urlpatterns = [
     path("", include("xueji.stats.urls")),
     path("", include("xueji.yearend.urls")),
     path("", include("xueji.imports.urls")),
-    path("", include("xueji.imports.export_urls")),
+    path("", include("xueji.exports.urls")),
     path("", include("xueji.trail.urls")),
     path("", include("xueji.accounts.urls")),
 ]

@@ -7,16 +7,14 @@ The one implementation every export uses (students' rosters and records, statist
   text, never as a formula, a link or a number.
 - Masking: columns declared sensitive (ID numbers, student numbers) are masked, and so is any
   resident ID number (or run of 15 to 20 digits) found in any other text cell, unless the
-  caller asks to reveal them and holds the reveal permission (student.reveal_id); revealing is
-  recorded.
-- Every export is an audit entry: who exported which table, how many rows, masked or not.
+  caller asks to reveal them (xueji.exports.files checks the reveal permission, and records it).
 - Streaming: CSV goes out line by line (UTF-8 with a byte order mark, so that Excel reads the
   Chinese right) from an iterator; XLSX is written in XlsxWriter's constant-memory mode to a
   temporary file, which is then sent. Memory stays flat for a million rows.
 
-Views use `export_response` (rows of a Column list) or `lines_response` (lines already laid out,
-as statistics tables are); `export_table` gives the bytes of a small table (the API); `to_csv` /
-`to_xlsx` are its parts.
+Pure: these build the cells, the lines and the files. What checks the permission and writes the
+audit entry before a file goes out (`export_response`, `lines_response`, `export_table`) is
+xueji.exports.files.
 """
 
 from __future__ import annotations
@@ -26,13 +24,12 @@ import datetime
 import decimal
 import io
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
+from urllib.parse import quote
 
 import xlsxwriter
-from django.db import transaction
 from django.utils.functional import Promise
 
 from xueji.core.idnumbers import mask_id_number, mask_student_number
@@ -228,162 +225,8 @@ def safe_filename(name: str, fmt: str) -> str:
 def content_disposition(name: str, fmt: str, fallback: str = "") -> str:
     """An attachment named `name` (RFC 5987 filename*, UTF-8), with an ASCII `fallback` for the
     clients that cannot read that ("export" when none is given)."""
-    from urllib.parse import quote
-
     plain = re.sub(r"[^A-Za-z0-9._-]+", "_", fallback).strip("_") or "export"
     return (
         f'attachment; filename="{plain}.{fmt}"; '
         f"filename*=UTF-8''{quote(safe_filename(name, fmt), safe='')}"
-    )
-
-
-# ---- permission and audit ----------------------------------------------------------------------
-
-
-def require_export(actor: Any, fmt: str, reveal: bool) -> None:
-    """PermissionRefused unless the actor may export (and, to unmask, reveal numbers)."""
-    from xueji.access.policy import Action
-    from xueji.access.scope import require
-
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}")
-    require(actor, Action.EXPORT)
-    if reveal:
-        require(actor, Action.STUDENT_REVEAL_ID)
-
-
-def _audit(actor: Any, detail: dict[str, Any]) -> None:
-    from xueji.audit.services import audit_record
-
-    with transaction.atomic():
-        audit_record(actor=actor, action="export", detail=detail)
-
-
-def export_detail(
-    *, name: str, fmt: str, rows: int | None, reveal: bool, **detail: Any
-) -> dict[str, Any]:
-    """What an export's audit entry says, whether the file went out at once or was written in
-    the background: the table, the format, the rows, whether numbers were revealed, and more."""
-    return {"table": name, "format": fmt, "rows": rows, "revealed": reveal, **detail}
-
-
-def columns_detail(
-    columns: list[Column], filters: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """For the audit entry of a table's export: its columns, and what its rows were chosen by."""
-    detail: dict[str, Any] = {"columns": [column.key for column in columns]}
-    if filters:
-        detail["filters"] = dict(filters)
-    return detail
-
-
-@dataclass(frozen=True)
-class ExportFile:
-    filename: str
-    content_type: str
-    content: bytes
-    rows: int
-
-
-def export_table(
-    *,
-    actor: Any,
-    name: str,
-    columns: list[Column],
-    rows: Iterable[Any],
-    fmt: str,
-    reveal: bool = False,
-) -> ExportFile:
-    """Export a small table the caller has already selected within their scope, as bytes of
-    `fmt` ("csv" or "xlsx"). Needs the export permission, and the reveal permission to unmask;
-    recorded in the audit trail."""
-    require_export(actor, fmt, reveal)
-    counted = list(rows)
-    content = (
-        to_csv(columns, counted, reveal=reveal)
-        if fmt == "csv"
-        else to_xlsx(columns, counted, reveal=reveal, sheet=name)
-    )
-    _audit(
-        actor,
-        export_detail(
-            name=name, fmt=fmt, rows=len(counted), reveal=reveal, **columns_detail(columns)
-        ),
-    )
-    return ExportFile(
-        filename=safe_filename(name, fmt),
-        content_type=FORMATS[fmt],
-        content=content,
-        rows=len(counted),
-    )
-
-
-def _count(rows: Any) -> int | None:
-    """The number of rows without reading them: a queryset is counted by the database."""
-    from django.db.models import QuerySet
-
-    if isinstance(rows, QuerySet):
-        return rows.count()
-    if isinstance(rows, list | tuple):
-        return len(rows)
-    return None
-
-
-def lines_response(
-    *,
-    actor: Any,
-    name: str,
-    lines: Iterable[list[Any]],
-    fmt: str,
-    detail: dict[str, Any],
-    rows: int | None = None,
-    reveal: bool = False,
-    bold: Callable[[int, int], bool] = lambda r, c: r == 0,
-    widths: Mapping[int, float] | None = None,
-    fallback: str = "",
-) -> Any:
-    """An HTTP response streaming lines of safe cells as CSV, or sending them as XLSX written
-    to a temporary file; audited (with `detail`) before the first byte goes out. The file is
-    called `name`, or `fallback` (ASCII) by clients that cannot read a UTF-8 file name."""
-    from django.http import FileResponse, StreamingHttpResponse
-
-    require_export(actor, fmt, reveal)
-    if fmt == "csv":
-        _audit(actor, export_detail(name=name, fmt=fmt, rows=rows, reveal=reveal, **detail))
-        response: Any = StreamingHttpResponse(csv_chunks(lines), content_type=FORMATS[fmt])
-    else:
-        handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # noqa: SIM115 - the response closes it
-        written = write_xlsx(handle.name, lines, sheet=name, bold=bold, widths=widths)
-        rows = max(written - 1, 0)
-        _audit(actor, export_detail(name=name, fmt=fmt, rows=rows, reveal=reveal, **detail))
-        handle.seek(0)
-        response = FileResponse(handle, content_type=FORMATS[fmt])
-    response["Content-Disposition"] = content_disposition(name, fmt, fallback)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def export_response(
-    *,
-    actor: Any,
-    name: str,
-    columns: list[Column],
-    rows: Iterable[Any],
-    fmt: str,
-    reveal: bool = False,
-    count: int | None = None,
-    filters: Mapping[str, Any] | None = None,
-) -> Any:
-    """Rows the caller selected within their scope (a list, a queryset or any iterator, read
-    once) as a streamed CSV or XLSX response; masked unless revealed, audited (`count` names
-    the number of rows of an iterator for the audit entry of a CSV, `filters` what the rows
-    were chosen by)."""
-    return lines_response(
-        actor=actor,
-        name=name,
-        lines=table_cells(columns, rows, reveal=reveal),
-        fmt=fmt,
-        rows=_count(rows) if count is None else count,
-        reveal=reveal,
-        detail=columns_detail(columns, filters),
     )

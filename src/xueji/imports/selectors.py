@@ -20,7 +20,7 @@ from xueji.access.scope import (
     students_visible,
 )
 from xueji.imports import columns as cols
-from xueji.imports.models import ExportJob, ExportState, ImportJob, JobState
+from xueji.imports.models import ImportJob, JobState
 from xueji.schools.models import School, SchoolClass
 from xueji.schools.selectors import shown_academic_year
 from xueji.students.models import Student
@@ -228,19 +228,3 @@ def prefill_students(
         )
         .values("number_sealed", *PREFILL_FIELDS)
     )
-
-
-RECENT_EXPORTS = 20
-
-
-def export_job_get(user: Any, job_id: Any) -> ExportJob | None:
-    """One of the user's own background exports (another's is not found: the file holds the
-    records of its requester's area)."""
-    return ExportJob.objects.filter(pk=job_id, created_by_id=user.pk).first()
-
-
-def export_jobs_recent(user: Any) -> QuerySet[ExportJob]:
-    """The user's background exports still listed (not expired), newest first."""
-    return ExportJob.objects.filter(created_by_id=user.pk).exclude(state=ExportState.EXPIRED)[
-        :RECENT_EXPORTS
-    ]

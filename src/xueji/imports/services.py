@@ -21,6 +21,7 @@ from xueji.access.policy import Action
 from xueji.access.scope import PermissionRefused, may_at_school, require
 from xueji.audit.services import audit_record
 from xueji.core.errors import NotFound, ServiceError, translated
+from xueji.core.jobs import in_both_languages
 from xueji.imports import columns as cols
 from xueji.imports import safety
 from xueji.imports.models import ImportJob, JobState
@@ -32,7 +33,6 @@ from xueji.imports.pipeline import (
     import_intake_rows,
     import_students_rows,
     import_updates_rows,
-    in_both_languages,
     row_chunks,
 )
 from xueji.imports.reading import Sheet, open_sheet, refusal_of
@@ -154,6 +154,7 @@ def import_job_create(
             },
         )
     if job.state == JobState.QUEUED and enqueue:
+        # Not at the top: the task module imports this one to run the job.
         from xueji.imports.tasks import run_import
 
         run_import.enqueue(str(job.pk))

@@ -1,5 +1,6 @@
 """A statistics table as CSV or XLSX: its lines laid out here, written by xueji.core.exports
-(one implementation of formula-injection safety, masking, streaming and auditing).
+(one implementation of formula-injection safety, masking and streaming) and sent, audited, by
+xueji.exports.files.
 
 Lines: the title, what the table covers (area, date or period, dimensions: one "label, value"
 line each, then a blank line), the header, the rows, then the definition and the notes. Counts
@@ -17,7 +18,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from xueji.core.exports import csv_chunks, lines_response, neutralise, safe_cell, write_xlsx
+from xueji.core.exports import csv_chunks, neutralise, safe_cell, write_xlsx
+from xueji.exports.files import lines_response
 from xueji.schools.models import SchoolKind
 from xueji.stats.definitions import suppression
 from xueji.stats.policy import small_cell_threshold

@@ -162,7 +162,7 @@ def _export_job(place: Place, actor: Actor | None) -> Any:
     a place outside it (only its requester may open an export, whoever else sees the records)."""
     from django.utils import timezone
 
-    from xueji.imports.models import ExportJob
+    from xueji.exports.models import ExportJob
 
     owner = (
         actor.user

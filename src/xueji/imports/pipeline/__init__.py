@@ -23,7 +23,7 @@ One module per job:
 - `students`, `intake`, `updates`: the three purposes of an import.
 """
 
-from xueji.imports.pipeline.cells import CellError, Outcome, cell_error, in_both_languages
+from xueji.imports.pipeline.cells import CellError, Outcome, cell_error
 from xueji.imports.pipeline.checks import check_chunk
 from xueji.imports.pipeline.chunk import CHUNK_ROWS, ChunkContext, ChunkResult, row_chunks
 from xueji.imports.pipeline.intake import import_intake_rows
@@ -51,6 +51,5 @@ __all__ = [
     "import_intake_rows",
     "import_students_rows",
     "import_updates_rows",
-    "in_both_languages",
     "row_chunks",
 ]

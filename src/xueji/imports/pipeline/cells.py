@@ -8,9 +8,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils import translation
 
 from xueji.core.exports import mask_document_number, mask_identifiers
+from xueji.core.jobs import in_both_languages
 from xueji.imports import columns as cols
 from xueji.imports.pipeline.layout import Layout
 
@@ -32,16 +32,6 @@ class CellError:
     @classmethod
     def of(cls, item: list[Any]) -> CellError:
         return cls(*item)
-
-
-def in_both_languages(message: Any, params: dict[str, Any] | None = None) -> tuple[str, str]:
-    """The message (formatted with `params`) in Chinese and in English."""
-    texts = []
-    for language in ("zh-hans", "en"):
-        with translation.override(language):
-            text = str(message)
-            texts.append(text % params if params else text)
-    return texts[0], texts[1]
 
 
 def cell_error(row: int, column: int, value: Any, error: ValidationError) -> CellError:

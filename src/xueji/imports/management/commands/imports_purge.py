@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from xueji.imports.export_services import export_jobs_purge
+from xueji.exports.services import export_jobs_purge
 from xueji.imports.services import RETENTION_DAYS, import_jobs_purge
 
 

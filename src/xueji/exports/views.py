@@ -4,8 +4,8 @@ a GET's query or a POST's body: the search page posts them, so that a number sea
 out of URLs and access logs. CSV streams from the first rows; an Excel file of more than
 XUEJI_EXPORT_BACKGROUND_ROWS rows is written in the background instead (its page shows the
 progress, then the download), since it cannot send a byte before it is finished. Which rows and
-columns: xueji.imports.records. Statistics tables are exported by xueji.stats.views.export
-through the same xueji.core.exports."""
+columns: xueji.exports.records. Statistics tables are exported by xueji.stats.views.export
+through the same xueji.exports.files."""
 
 from __future__ import annotations
 
@@ -31,9 +31,9 @@ from xueji.access.http import form_refused
 from xueji.access.policy import Action
 from xueji.access.scope import may, scope_of
 from xueji.core.errors import ServiceError
-from xueji.core.exports import FORMATS, content_disposition, export_response
-from xueji.imports.export_services import background_rows, export_job_create, export_job_download
-from xueji.imports.records import (
+from xueji.core.exports import FORMATS, content_disposition
+from xueji.exports.files import export_response
+from xueji.exports.records import (
     RECORD_COLUMNS,
     RECORDS_CRITERIA,
     InvalidCriteria,
@@ -45,7 +45,8 @@ from xueji.imports.records import (
     records_selection,
     roster_selection,
 )
-from xueji.imports.selectors import export_job_get, export_jobs_recent
+from xueji.exports.selectors import export_job_get, export_jobs_recent
+from xueji.exports.services import background_rows, export_job_create, export_job_download
 
 
 def _format(fmt: str) -> str:
@@ -96,7 +97,7 @@ def _answer(
             hidden = [(key, str(criteria[key])) for key in RECORDS_CRITERIA if key in criteria]
             return render(
                 request,
-                "imports/export_offer.html",
+                "exports/offer.html",
                 {"selection": selection, "rows": rows, "reveal": reveal, "criteria": hidden,
                  "limit": background_rows(), "csv_url": _as_csv(request),
                  "recent": export_jobs_recent(request.user)},
@@ -171,7 +172,7 @@ def _own_job(request: HttpRequest, export_id: Any) -> Any:
 def jobs(request: HttpRequest) -> HttpResponse:
     """The user's background exports still kept, newest first: where a file written while
     they were away is found again."""
-    return render(request, "imports/export_jobs.html", {"recent": export_jobs_recent(request.user)})
+    return render(request, "exports/jobs.html", {"recent": export_jobs_recent(request.user)})
 
 
 @require_GET
@@ -181,7 +182,7 @@ def job(request: HttpRequest, export_id: Any) -> HttpResponse:
     """A background export's page: its progress, then its download, and the user's others."""
     return render(
         request,
-        "imports/export_job.html",
+        "exports/job.html",
         {"job": _own_job(request, export_id), "recent": export_jobs_recent(request.user)},
     )
 
@@ -191,7 +192,7 @@ def job(request: HttpRequest, export_id: Any) -> HttpResponse:
 @requires(Action.EXPORT)
 def job_progress(request: HttpRequest, export_id: Any) -> HttpResponse:
     """The progress card alone, polled by htmx until the file is ready."""
-    return render(request, "imports/_export_progress.html", {"job": _own_job(request, export_id)})
+    return render(request, "exports/_progress.html", {"job": _own_job(request, export_id)})
 
 
 @require_GET

@@ -15,8 +15,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from xueji.access.models import Role
-from xueji.imports.tests.conftest import class_of
-from xueji.students.models import Placement, RecordState, Student
+from xueji.exports.tests.conftest import class_of
+from xueji.students.models import Placement, PlacementReason, RecordState, Student
 from xueji.students.services import student_register
 from xueji.testing.factories import member, student_data
 from xueji.testing.pages import client_as
@@ -44,7 +44,7 @@ def pupils(school: Any, registrar: Any) -> dict[str, Student]:
         school_class=second,
         grade=1,
         start_date=today,
-        reason="class_changed",
+        reason=PlacementReason.CLASS_CHANGE,
     )
     Placement.objects.filter(student=left, end_date__isnull=True).update(end_date=today)
     Student.objects.filter(pk=left.pk).update(state=RecordState.WITHDRAWN)

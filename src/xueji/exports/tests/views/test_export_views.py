@@ -8,34 +8,31 @@ import pytest
 
 from xueji.access.models import Role
 from xueji.audit.models import AuditEntry
-from xueji.imports.tests.sheets import row_of, xlsx_bytes
+from xueji.exports.tests.conftest import register
 from xueji.schools.models import SchoolClass
-from xueji.students.models import Student
-from xueji.testing.factories import member, student_data
+from xueji.testing.factories import member
 from xueji.testing.pages import client_as
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def imported(upload, school):  # type: ignore[no-untyped-def]
+def registered(school, registrar):  # type: ignore[no-untyped-def]
     # The form's rules refuse = + @ in names, but not a leading minus: a formula to Excel.
-    rows = [row_of(student_data(name=name)) for name in ("张春铭", "李华", "-王芳")]
-    assert upload(xlsx_bytes(rows)).state == "imported"
-    return Student.objects.filter(school=school)
+    return register(school, registrar, ("张春铭", "李华", "-王芳"))
 
 
 def _csv(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
     return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
 
 
-def test_the_records_list_is_streamed_masked_and_audited(imported, school):
+def test_the_records_list_is_streamed_masked_and_audited(registered, school):
     county = member(Role.BUREAU_VIEWER, division=school.county)
     response = client_as(county).get("/exports/students.csv")
     assert response.status_code == 200 and response.streaming
     lines = _csv(response)
     assert lines[0][:2] == ["全国学籍号", "姓名"] and len(lines) == 4
-    plain = {s.reveal_id_number() for s in imported}
+    plain = {s.reveal_id_number() for s in registered}
     text = "\n".join(",".join(line) for line in lines)
     assert not any(number in text for number in plain)
     assert all("********" in line[0] and "********" in line[6] for line in lines[1:])
@@ -44,16 +41,16 @@ def test_the_records_list_is_streamed_masked_and_audited(imported, school):
     assert entry.detail["rows"] == 3 and entry.detail["revealed"] is False
 
 
-def test_revealing_needs_the_permission(imported, school, registrar):
+def test_revealing_needs_the_permission(registered, school, registrar):
     county = member(Role.BUREAU_VIEWER, division=school.county)
     assert client_as(county).get("/exports/students.csv?reveal=1").status_code == 403
     response = client_as(registrar).get("/exports/students.csv?reveal=1")
     text = b"".join(response.streaming_content).decode("utf-8-sig")
-    assert all(s.reveal_id_number() in text for s in imported)
+    assert all(s.reveal_id_number() in text for s in registered)
     assert AuditEntry.objects.get(action="export").detail["revealed"] is True
 
 
-def test_a_class_roster_as_xlsx(imported, school, registrar):
+def test_a_class_roster_as_xlsx(registered, school, registrar):
     school_class = SchoolClass.objects.get(school=school, grade=1, number=1)
     response = client_as(registrar).get(f"/exports/classes/{school_class.pk}/roster.xlsx")
     assert response.status_code == 200
@@ -63,7 +60,7 @@ def test_a_class_roster_as_xlsx(imported, school, registrar):
     assert "&apos;-王芳" in sheet or "'-王芳" in sheet
 
 
-def test_out_of_scope_rosters_answer_404(imported, school):
+def test_out_of_scope_rosters_answer_404(registered, school):
     from xueji.testing.factories import SchoolFactory
 
     school_class = SchoolClass.objects.get(school=school, grade=1, number=1)

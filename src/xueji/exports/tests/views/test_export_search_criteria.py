@@ -15,7 +15,7 @@ from python_calamine import CalamineWorkbook
 
 from xueji.access.models import Role
 from xueji.audit.models import AuditEntry
-from xueji.imports.tests.conftest import class_of
+from xueji.exports.tests.conftest import class_of
 from xueji.students.models import Student
 from xueji.students.services import student_register
 from xueji.testing.factories import SchoolClassFactory, SchoolFactory, member, student_data

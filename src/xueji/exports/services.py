@@ -29,19 +29,11 @@ from xueji.access.scope import PermissionRefused, may, scope_of
 from xueji.audit.services import audit_record
 from xueji.core.crypto import decrypt, encrypt
 from xueji.core.errors import Conflict, NotFound, translated
-from xueji.core.exports import (
-    FORMATS,
-    columns_detail,
-    csv_chunks,
-    export_detail,
-    require_export,
-    table_cells,
-    write_xlsx,
-)
-from xueji.imports.export_workflow import Event, may_download, transition
-from xueji.imports.models import ExportJob, ExportState
-from xueji.imports.pipeline import in_both_languages
-from xueji.imports.records import (
+from xueji.core.exports import FORMATS, csv_chunks, table_cells, write_xlsx
+from xueji.core.jobs import in_both_languages
+from xueji.exports.files import columns_detail, export_detail, require_export
+from xueji.exports.models import ExportJob, ExportState
+from xueji.exports.records import (
     RECORD_COLUMNS,
     InvalidCriteria,
     NoSuchClass,
@@ -51,6 +43,7 @@ from xueji.imports.records import (
     records_selection,
     roster_selection,
 )
+from xueji.exports.workflow import Event, may_download, transition
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +116,8 @@ def export_job_create(
             detail=_detail(job, rows),
         )
     if enqueue:
-        from xueji.imports.tasks import run_export
+        # Not at the top: the task module imports this one to run the job.
+        from xueji.exports.tasks import run_export
 
         run_export.enqueue(str(job.pk))
         job.refresh_from_db()

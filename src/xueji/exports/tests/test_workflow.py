@@ -2,7 +2,7 @@
 
 import pytest
 
-from xueji.imports.export_workflow import may_download
+from xueji.exports.workflow import may_download
 
 
 @pytest.mark.parametrize(

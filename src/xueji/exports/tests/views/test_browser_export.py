@@ -14,25 +14,21 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
-from xueji.imports.models import ExportState
-from xueji.imports.tests.sheets import row_of, xlsx_bytes
-from xueji.students.models import Student
+from xueji.exports.models import ExportState
+from xueji.exports.tests.conftest import register
 from xueji.testing.browser import chromium_context, sign_in_session
-from xueji.testing.factories import student_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def imported(upload: Any, school: Any) -> Any:
-    rows = [row_of(student_data(name=name)) for name in ("张春铭", "李华", "王芳")]
-    assert upload(xlsx_bytes(rows)).state == "imported"
-    return Student.objects.filter(school=school)
+def registered(school: Any, registrar: Any) -> Any:
+    return register(school, registrar, ("张春铭", "李华", "王芳"))
 
 
 @pytest.fixture
 def browser(live_server: Any, monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[Any]:
-    # The queue production uses (the imports' conftest runs jobs at once instead).
+    # The queue production uses (the exports' conftest runs jobs at once instead).
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.XUEJI_EXPORT_BACKGROUND_ROWS = 0
     with chromium_context(monkeypatch, locale="zh-CN") as context:
@@ -45,11 +41,11 @@ def _state(state: ExportState) -> str:
 
 
 def test_a_search_by_id_number_exported_in_the_background(
-    imported, browser, live_server, registrar
+    registered, browser, live_server, registrar
 ):
     from playwright.sync_api import expect
 
-    child = imported.get(name="李华")
+    child = registered.get(name="李华")
     number = child.reveal_id_number()
     page = browser.new_page()
     sign_in_session(browser, live_server, registrar)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xueji.core.errors import Conflict
 from xueji.core.workflow import next_state
-from xueji.imports.models import ExportState
+from xueji.exports.models import ExportState
 
 
 class Event(models.TextChoices):

@@ -18,28 +18,27 @@ from django.utils import timezone, translation
 from xueji.access.models import Membership, Role
 from xueji.audit.models import AuditEntry
 from xueji.core.errors import Conflict, NotFound
-from xueji.imports import export_services
-from xueji.imports.export_services import (
+from xueji.exports import services as export_services
+from xueji.exports.models import ExportJob, ExportState
+from xueji.exports.records import records_selection
+from xueji.exports.selectors import export_jobs_recent
+from xueji.exports.services import (
     export_dir,
     export_job_create,
     export_job_download,
     export_job_run,
     export_jobs_purge,
 )
-from xueji.imports.export_workflow import InvalidTransition
-from xueji.imports.models import ExportJob, ExportState
-from xueji.imports.records import records_selection
-from xueji.imports.selectors import export_jobs_recent
-from xueji.imports.tests.sheets import row_of, xlsx_bytes
-from xueji.testing.factories import member, student_data
+from xueji.exports.tests.conftest import register
+from xueji.exports.workflow import InvalidTransition
+from xueji.testing.factories import member
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def imported(upload, school):  # type: ignore[no-untyped-def]
-    rows = [row_of(student_data(name=name)) for name in ("张春铭", "李华", "王芳")]
-    assert upload(xlsx_bytes(rows)).state == "imported"
+def registered(school, registrar):  # type: ignore[no-untyped-def]
+    return register(school, registrar, ("张春铭", "李华", "王芳"))
 
 
 def _queue(actor, fmt: str = "xlsx", criteria: dict | None = None) -> ExportJob:  # type: ignore[no-untyped-def,type-arg]
@@ -57,7 +56,7 @@ def _rows(job: ExportJob) -> list[tuple]:  # type: ignore[type-arg]
     return [tuple(row) for row in book.worksheets[0].iter_rows(values_only=True)]
 
 
-def test_the_file_is_written_in_the_language_it_was_asked_in(imported, registrar):
+def test_the_file_is_written_in_the_language_it_was_asked_in(registered, registrar):
     with translation.override("en"):
         job = _queue(registrar)
     with translation.override("zh-hans"):
@@ -67,7 +66,7 @@ def test_the_file_is_written_in_the_language_it_was_asked_in(imported, registrar
     assert job.filename == "Student records.xlsx"
 
 
-def test_a_csv_job_is_written_too(imported, registrar):
+def test_a_csv_job_is_written_too(registered, registrar):
     job = export_job_run(job_id=_queue(registrar, fmt="csv").pk)
     text = (export_dir() / job.stored_path).read_bytes().decode("utf-8-sig")
     assert text.splitlines()[0].startswith("全国学籍号,姓名") and len(text.splitlines()) == 4
@@ -75,7 +74,7 @@ def test_a_csv_job_is_written_too(imported, registrar):
     assert stat.S_IMODE(export_dir().stat().st_mode) == 0o700
 
 
-def test_a_requester_who_may_no_longer_export_gets_no_file(imported, registrar):
+def test_a_requester_who_may_no_longer_export_gets_no_file(registered, registrar):
     job = _queue(registrar)
     Membership.objects.filter(user=registrar).delete()
     job = export_job_run(job_id=job.pk)
@@ -86,7 +85,7 @@ def test_a_requester_who_may_no_longer_export_gets_no_file(imported, registrar):
     assert AuditEntry.objects.filter(action="export.fail").exists()
 
 
-def test_a_file_that_breaks_off_leaves_nothing_behind(imported, registrar):
+def test_a_file_that_breaks_off_leaves_nothing_behind(registered, registrar):
     job = _queue(registrar)
 
     def broken(path, lines, **kwargs):  # type: ignore[no-untyped-def]
@@ -101,7 +100,7 @@ def test_a_file_that_breaks_off_leaves_nothing_behind(imported, registrar):
     assert "again" in job.message_en
 
 
-def test_a_job_is_run_once(imported, registrar):
+def test_a_job_is_run_once(registered, registrar):
     queued = _queue(registrar)
     assert queued.heartbeat_at is None
     job = export_job_run(job_id=queued.pk)
@@ -113,7 +112,7 @@ def test_a_job_is_run_once(imported, registrar):
     assert AuditEntry.objects.filter(action="export").count() == 1
 
 
-def test_only_the_requester_downloads_and_every_download_is_recorded(imported, registrar, school):
+def test_only_the_requester_downloads_and_every_download_is_recorded(registered, registrar, school):
     job = export_job_run(job_id=_queue(registrar).pk)
     with pytest.raises(NotFound):
         export_job_download(actor=member(Role.REGISTRAR, school=school), job_id=job.pk)
@@ -124,14 +123,14 @@ def test_only_the_requester_downloads_and_every_download_is_recorded(imported, r
     assert AuditEntry.objects.filter(action="export.download").count() == 2
 
 
-def test_a_file_not_yet_written_is_not_given(imported, registrar):
+def test_a_file_not_yet_written_is_not_given(registered, registrar):
     job = _queue(registrar)
     with pytest.raises(Conflict):
         export_job_download(actor=registrar, job_id=job.pk)
 
 
 def test_the_purge_deletes_expired_files_and_ends_jobs_the_worker_never_finished(
-    imported, registrar
+    registered, registrar
 ):
     ready = export_job_run(job_id=_queue(registrar).pk)
     fresh = export_job_run(job_id=_queue(registrar).pk)
@@ -150,7 +149,7 @@ def test_the_purge_deletes_expired_files_and_ends_jobs_the_worker_never_finished
 
 
 def test_an_unexpected_transition_is_an_error():
-    from xueji.imports.export_workflow import Event, transition
+    from xueji.exports.workflow import Event, transition
 
     assert transition(None, Event.REQUEST) == ExportState.QUEUED
     with pytest.raises(InvalidTransition):
@@ -161,7 +160,7 @@ def test_an_unexpected_transition_is_an_error():
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_taking_the_same_job_write_it_once(imported, registrar):
+def test_two_workers_taking_the_same_job_write_it_once(registered, registrar):
     job = _queue(registrar)
     barrier = threading.Barrier(2)
     failures: list[BaseException] = []

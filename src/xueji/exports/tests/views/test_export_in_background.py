@@ -16,12 +16,11 @@ import pytest
 from xueji.access.models import Role
 from xueji.audit.models import AuditEntry
 from xueji.core.crypto import decrypt
-from xueji.imports.export_services import CRITERIA_CONTEXT, export_dir
-from xueji.imports.models import ExportJob, ExportState
-from xueji.imports.tests.sheets import row_of, xlsx_bytes
+from xueji.exports.models import ExportJob, ExportState
+from xueji.exports.services import CRITERIA_CONTEXT, export_dir
+from xueji.exports.tests.conftest import register
 from xueji.schools.models import SchoolClass
-from xueji.students.models import Student
-from xueji.testing.factories import member, student_data
+from xueji.testing.factories import member
 from xueji.testing.pages import client_as
 
 pytestmark = pytest.mark.django_db
@@ -33,10 +32,8 @@ def _background_above_two_rows(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def imported(upload, school):  # type: ignore[no-untyped-def]
-    rows = [row_of(student_data(name=name)) for name in ("张春铭", "李华", "王芳")]
-    assert upload(xlsx_bytes(rows)).state == "imported"
-    return Student.objects.filter(school=school)
+def registered(school, registrar):  # type: ignore[no-untyped-def]
+    return register(school, registrar, ("张春铭", "李华", "王芳"))
 
 
 def _sheet_rows(content: bytes) -> list[tuple]:  # type: ignore[type-arg]
@@ -44,7 +41,7 @@ def _sheet_rows(content: bytes) -> list[tuple]:  # type: ignore[type-arg]
     return [tuple(row) for row in book.worksheets[0].iter_rows(values_only=True)]
 
 
-def test_a_large_excel_export_is_offered_not_written_by_the_link(imported, school):
+def test_a_large_excel_export_is_offered_not_written_by_the_link(registered, school):
     county = member(Role.BUREAU_VIEWER, division=school.county)
     page = client_as(county).get("/exports/students.xlsx")
     assert page.status_code == 200 and not page.streaming
@@ -55,7 +52,7 @@ def test_a_large_excel_export_is_offered_not_written_by_the_link(imported, schoo
     assert not AuditEntry.objects.filter(action__startswith="export").exists()
 
 
-def test_the_button_queues_it_and_its_page_gives_the_file(imported, school):
+def test_the_button_queues_it_and_its_page_gives_the_file(registered, school):
     county = member(Role.BUREAU_VIEWER, division=school.county)
     client = client_as(county)
     response = client.post("/exports/students.xlsx")
@@ -70,7 +67,7 @@ def test_the_button_queues_it_and_its_page_gives_the_file(imported, school):
     rows = _sheet_rows(b"".join(download.streaming_content))
     assert rows[0][:2] == ("全国学籍号", "姓名") and len(rows) == 4
     assert {row[1] for row in rows[1:]} == {"张春铭", "李华", "王芳"}
-    plain = {s.reveal_id_number() for s in imported}
+    plain = {s.reveal_id_number() for s in registered}
     assert not any(str(cell) in plain for row in rows for cell in row)
     actions = list(AuditEntry.objects.order_by("seq").values_list("action", flat=True))
     assert [a for a in actions if a.startswith("export")] == [
@@ -80,7 +77,7 @@ def test_the_button_queues_it_and_its_page_gives_the_file(imported, school):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_the_search_criteria_travel_with_the_job(imported, registrar, settings):
+def test_the_search_criteria_travel_with_the_job(registered, registrar, settings):
     settings.XUEJI_EXPORT_BACKGROUND_ROWS = 0
     client = client_as(registrar)
     client.post("/exports/students.xlsx", {"grade": 1, "q": "zh"})
@@ -103,7 +100,7 @@ def _offer_form(html: str) -> tuple[str, dict[str, str]]:
     return unescape(form[1]), {name: unescape(value) for name, value in inputs.items()}
 
 
-def test_the_offer_posts_the_criteria_in_its_body_not_its_address(imported, registrar, settings):
+def test_the_offer_posts_the_criteria_in_its_body_not_its_address(registered, registrar, settings):
     settings.XUEJI_EXPORT_BACKGROUND_ROWS = 0
     client = client_as(registrar)
     page = client.get("/exports/students.xlsx", {"grade": 1, "q": "zh"})
@@ -119,7 +116,7 @@ def test_the_offer_posts_the_criteria_in_its_body_not_its_address(imported, regi
     assert json.loads(criteria) == {"q": "zh", "grade": "1"}
 
 
-def test_the_offer_carries_the_school_and_the_reveal(imported, school, registrar):
+def test_the_offer_carries_the_school_and_the_reveal(registered, school, registrar):
     client = client_as(registrar)
     page = client.get("/exports/students.xlsx", {"school": school.code, "reveal": "1"})
     action, inputs = _offer_form(page.content.decode())
@@ -133,7 +130,7 @@ def test_the_offer_carries_the_school_and_the_reveal(imported, school, registrar
     }
 
 
-def test_criteria_in_a_posts_address_still_narrow_the_file(imported, registrar, settings):
+def test_criteria_in_a_posts_address_still_narrow_the_file(registered, registrar, settings):
     """An offer page rendered before its form carried the criteria posted them in its address:
     they still count (the body wins where both say), never a file of the whole area instead."""
     settings.XUEJI_EXPORT_BACKGROUND_ROWS = 0
@@ -145,10 +142,10 @@ def test_criteria_in_a_posts_address_still_narrow_the_file(imported, registrar, 
     assert ExportJob.objects.get().filters == {"q": "wf"}
 
 
-def test_the_search_pages_excel_button_queues_a_large_file_at_once(imported, registrar, settings):
+def test_the_search_pages_excel_button_queues_a_large_file_at_once(registered, registrar, settings):
     # The button posts the criteria; above the threshold the job is queued in one click.
     settings.XUEJI_EXPORT_BACKGROUND_ROWS = 0
-    number = imported.get(name="李华").reveal_id_number()
+    number = registered.get(name="李华").reveal_id_number()
     response = client_as(registrar).post("/exports/students.xlsx", {"q": number})
     job = ExportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/exports/{job.pk}/"
@@ -157,7 +154,7 @@ def test_the_search_pages_excel_button_queues_a_large_file_at_once(imported, reg
     assert number not in job.criteria_sealed
 
 
-def test_a_class_roster_in_the_background(imported, school, registrar):
+def test_a_class_roster_in_the_background(registered, school, registrar):
     school_class = SchoolClass.objects.get(school=school, grade=1, number=1)
     client = client_as(registrar)
     assert client.get(f"/exports/classes/{school_class.pk}/roster.xlsx").status_code == 200
@@ -166,7 +163,7 @@ def test_a_class_roster_in_the_background(imported, school, registrar):
     assert job.table == "roster" and job.rows_total == 3
 
 
-def test_numbers_in_full_need_the_permission_and_come_in_full(imported, school, registrar):
+def test_numbers_in_full_need_the_permission_and_come_in_full(registered, school, registrar):
     county = member(Role.BUREAU_VIEWER, division=school.county)
     assert client_as(county).post("/exports/students.xlsx", {"reveal": "1"}).status_code == 403
     assert not ExportJob.objects.exists()
@@ -175,10 +172,10 @@ def test_numbers_in_full_need_the_permission_and_come_in_full(imported, school, 
     job = ExportJob.objects.get()
     assert job.reveal
     rows = _sheet_rows(b"".join(client.get(f"/exports/{job.pk}/file").streaming_content))
-    assert {row[6] for row in rows[1:]} == {s.reveal_id_number() for s in imported}
+    assert {row[6] for row in rows[1:]} == {s.reveal_id_number() for s in registered}
 
 
-def test_nobody_else_sees_or_downloads_the_file(imported, school, registrar):
+def test_nobody_else_sees_or_downloads_the_file(registered, school, registrar):
     client_as(registrar).post("/exports/students.xlsx")
     job = ExportJob.objects.get()
     colleague = member(Role.REGISTRAR, school=school)
@@ -191,7 +188,7 @@ def test_nobody_else_sees_or_downloads_the_file(imported, school, registrar):
     assert ExportJob.objects.get().downloads == 0
 
 
-def test_small_excel_files_and_every_csv_come_at_once(imported, school, registrar, settings):
+def test_small_excel_files_and_every_csv_come_at_once(registered, school, registrar, settings):
     client = client_as(registrar)
     csv = client.get("/exports/students.csv")
     assert csv.status_code == 200 and csv.streaming
@@ -201,7 +198,7 @@ def test_small_excel_files_and_every_csv_come_at_once(imported, school, registra
     assert not ExportJob.objects.exists()
 
 
-def test_the_progress_card_polls_until_the_file_is_ready(imported, registrar):
+def test_the_progress_card_polls_until_the_file_is_ready(registered, registrar):
     client = client_as(registrar)
     client.post("/exports/students.xlsx")
     job = ExportJob.objects.get()
@@ -215,7 +212,7 @@ def test_the_progress_card_polls_until_the_file_is_ready(imported, registrar):
     assert 'value="33"' in html
 
 
-def test_an_expired_file_is_not_given_and_its_page_says_so(imported, registrar):
+def test_an_expired_file_is_not_given_and_its_page_says_so(registered, registrar):
     import datetime
 
     from django.utils import timezone
@@ -233,7 +230,7 @@ def test_an_expired_file_is_not_given_and_its_page_says_so(imported, registrar):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_through_the_database_queue_and_its_worker(imported, registrar, settings):
+def test_through_the_database_queue_and_its_worker(registered, registrar, settings):
     """As in production: the button only queues the job; `xueji db_worker` writes the file."""
     from django.core.management import call_command
 
@@ -250,7 +247,7 @@ def test_through_the_database_queue_and_its_worker(imported, registrar, settings
     assert len(_sheet_rows(b"".join(client.get(f"/exports/{job.pk}/file").streaming_content))) == 4
 
 
-def test_the_list_of_ones_exports_shows_only_ones_own(imported, school, registrar):
+def test_the_list_of_ones_exports_shows_only_ones_own(registered, school, registrar):
     client = client_as(registrar)
     client.post("/exports/students.xlsx")
     mine = ExportJob.objects.get()
@@ -274,7 +271,7 @@ def test_the_list_of_ones_exports_shows_only_ones_own(imported, school, registra
         (ExportState.RUNNING, 9, None),
     ],
 )
-def test_a_job_no_worker_moves_says_so(imported, registrar, settings, state, minutes, said):
+def test_a_job_no_worker_moves_says_so(registered, registrar, settings, state, minutes, said):
     """A bar that never moves reads as "still working": after ten minutes without a worker
     taking the job, or without word from the one writing it, the page says what is wrong."""
     import datetime
