@@ -5,13 +5,10 @@ import datetime
 import io
 import re
 import urllib.parse
-import zipfile
 
 import pytest
 
 from xueji.core.exports import (
-    MASK_ID_NUMBER,
-    MASK_STUDENT_NUMBER,
     Column,
     content_disposition,
     mask_identifiers,
@@ -19,26 +16,7 @@ from xueji.core.exports import (
     to_csv,
     to_xlsx,
 )
-
-RESIDENT = "11010520100305002X"
-
-COLUMNS = [
-    Column("name", "Name"),
-    Column("id_number", "ID number", MASK_ID_NUMBER),
-    Column("student_number", "Student number", MASK_STUDENT_NUMBER),
-    Column("note", "Note"),
-    Column("count", "Count"),
-]
-ROWS = [
-    {
-        "name": '=HYPERLINK("http://evil.example","点这里")',
-        "id_number": RESIDENT,
-        "student_number": "G" + RESIDENT,
-        "note": f"mentions {RESIDENT} in passing",
-        "count": -3,
-    },
-    {"name": "张春铭", "id_number": None, "student_number": "", "note": "@SUM(A1)", "count": 7},
-]
+from xueji.testing.exports import COLUMNS, RESIDENT, ROWS, xlsx_parts
 
 
 @pytest.mark.parametrize(
@@ -93,14 +71,6 @@ def test_objects_and_dates_export_too():
 
     lines = read_csv(to_csv([Column("name", "Phone"), Column("day", "Day")], [Row()]))
     assert lines[1] == ["'+86 138", "2026-09-01"]
-
-
-def xlsx_parts(content: bytes) -> tuple[str, str]:
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        return (
-            archive.read("xl/worksheets/sheet1.xml").decode(),
-            archive.read("xl/sharedStrings.xml").decode(),
-        )
 
 
 def test_xlsx_has_no_formula_and_masked_numbers():

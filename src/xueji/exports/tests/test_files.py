@@ -1,46 +1,15 @@
 """A table's file goes out only with the export permission (the reveal permission to unmask),
 and every one is audited."""
 
-import io
-import zipfile
-
 import pytest
 
 from xueji.access.models import Role
 from xueji.access.scope import PermissionRefused
 from xueji.audit.models import AuditEntry
-from xueji.core.exports import MASK_ID_NUMBER, MASK_STUDENT_NUMBER, Column
 from xueji.exports.files import export_table
 from xueji.geo.models import Division
+from xueji.testing.exports import COLUMNS, RESIDENT, ROWS, xlsx_parts
 from xueji.testing.factories import member
-
-RESIDENT = "11010520100305002X"
-
-COLUMNS = [
-    Column("name", "Name"),
-    Column("id_number", "ID number", MASK_ID_NUMBER),
-    Column("student_number", "Student number", MASK_STUDENT_NUMBER),
-    Column("note", "Note"),
-    Column("count", "Count"),
-]
-ROWS = [
-    {
-        "name": '=HYPERLINK("http://evil.example","点这里")',
-        "id_number": RESIDENT,
-        "student_number": "G" + RESIDENT,
-        "note": f"mentions {RESIDENT} in passing",
-        "count": -3,
-    },
-    {"name": "张春铭", "id_number": None, "student_number": "", "note": "@SUM(A1)", "count": 7},
-]
-
-
-def xlsx_parts(content: bytes) -> tuple[str, str]:
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        return (
-            archive.read("xl/worksheets/sheet1.xml").decode(),
-            archive.read("xl/sharedStrings.xml").decode(),
-        )
 
 
 @pytest.mark.django_db
