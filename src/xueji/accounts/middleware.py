@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 
 from xueji.accounts.policy import idle_seconds, needs_second_factor
@@ -142,8 +142,6 @@ class SecondFactorMiddleware:
             return True
         if _is_api(request) and request.headers.get("Authorization", "").startswith("Bearer "):
             return True
-        from django.urls import Resolver404, resolve
-
         try:
             match = resolve(request.path_info)
         except Resolver404:

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xueji.access.models import Membership, Role, ScopeLevel
@@ -21,6 +22,9 @@ from xueji.core.errors import ServiceError
 from xueji.geo.models import Division, DivisionLevel
 from xueji.schools.models import AcademicYear, School, SchoolClass, SchoolKind, Term
 from xueji.schools.services import terms_of
+from xueji.scores.models import Subject
+from xueji.scores.services import teaching_assign
+from xueji.verification.services import window_open
 
 from . import bulkload, demo, names, synth
 from .synth import ACADEMIC_YEAR, BATCH_SIZE, STUDENTS_PER_SCHOOL
@@ -357,14 +361,6 @@ def _demo_duties_open(school: School) -> None:
     """What the teachers' demo accounts need to see anything: the county's verification window
     open from today (two weeks, inside the current term) and a subject taught by the subject
     teacher in the school's first class, both through the services a bureau and a registrar use."""
-
-    from django.utils import timezone
-
-    from xueji.schools.models import Term
-    from xueji.scores.models import Subject
-    from xueji.scores.services import teaching_assign
-    from xueji.verification.services import window_open
-
     users = get_user_model().objects
     today = timezone.localdate()
     term = Term.objects.filter(start_date__lte=today, end_date__gte=today).first()

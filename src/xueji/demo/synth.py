@@ -60,6 +60,7 @@ from xueji.students.identity import (
 )
 from xueji.students.models import PlacementReason
 from xueji.students.pinyin import name_initials, name_pinyin
+from xueji.students.services import number_sequence_take
 
 from . import names
 
@@ -437,8 +438,6 @@ def run_lane(run: int, worker: int) -> tuple[int, int]:
 
 def next_run(province_code: str) -> int:
     """This run's number for the province (0, 1, ...); raises once the province is full."""
-    from xueji.students.services import number_sequence_take
-
     with transaction.atomic():
         taken = number_sequence_take(f"synth{province_code[:2]}", limit=MAX_SYNTH_RUNS)
     if taken is None:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import IO
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from xueji.core.errors import ServiceError, translated
@@ -81,8 +82,6 @@ class Sniffed:
 
 def max_upload_bytes() -> int:
     """XUEJI_IMPORT_MAX_MB (default 50 MB: a school's 100,000-row workbook is about 15 MB)."""
-    from django.conf import settings
-
     return int(getattr(settings, "XUEJI_IMPORT_MAX_MB", MAX_UPLOAD_BYTES // 2**20)) * 2**20
 
 

@@ -21,6 +21,7 @@ from xueji.access.scope import (
     students_visible,
 )
 from xueji.schools.models import SchoolClass, Term
+from xueji.schools.selectors import school_classes
 from xueji.scores.models import Score, TeachingAssignment
 from xueji.students.models import Student
 
@@ -112,8 +113,6 @@ def school_teaching(user: Any) -> TeachingOverview | None:
         or not may_at_school(scope, Action.TEACHING_MANAGE, scope.school_id)
     ):
         return None
-    from xueji.schools.selectors import school_classes
-
     memberships = Membership.objects.filter(
         role=Role.SUBJECT_TEACHER, school_id=scope.school_id
     ).select_related("user")

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.db import connection, transaction
+
 ROLLUP = "stats_headcountdelta"
 PLACEMENT = "students_placement"
 STUDENT = "students_student"
@@ -198,15 +200,11 @@ def rebuild_sql() -> str:
 
 def available() -> bool:
     """Whether this database keeps the rollup (PostgreSQL)."""
-    from django.db import connection
-
     return connection.vendor == "postgresql"
 
 
 def rebuild() -> None:
     """Recompute the rollup from the rows (after loading data with triggers disabled)."""
-    from django.db import connection, transaction
-
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {PLACEMENT}, {STUDENT} IN SHARE MODE")
         cursor.execute(f"DELETE FROM {ROLLUP}")
@@ -216,8 +214,6 @@ def rebuild() -> None:
 def drift() -> list[tuple[Any, ...]]:
     """Keys where the rollup differs from a recomputation from the rows: (key…, kept, actual).
     Empty when it is exact."""
-    from django.db import connection
-
     statement = (
         f"SELECT {KEY}, COALESCE(r.delta, 0), COALESCE(c.delta, 0) FROM "
         f"(SELECT {KEY}, delta FROM {ROLLUP} WHERE delta <> 0) r FULL JOIN "

@@ -21,6 +21,8 @@ from django.db import connection, transaction
 from xueji.access.models import ScopeLevel
 from xueji.access.scope import Scope
 from xueji.schools.models import School
+from xueji.stats import rollup as headcounts
+from xueji.stats.rollup import ROLLUP
 from xueji.students.models import (
     ENTRY_REASONS,
     ON_ROLL_STATES,
@@ -184,8 +186,6 @@ def _on_roll_rollup(
 ) -> list[tuple[Any, ...]]:
     """on_roll from the running sums: a province's table reads some 20,000 rows, not a million
     placements joined to a million students."""
-    from xueji.stats.rollup import ROLLUP
-
     fence_sql, fence_params = fence
     inner = [ROLLUP_KEYS[key] for key in keys]
     select = ", ".join(
@@ -220,8 +220,6 @@ def on_roll(
     where the database keeps one (PostgreSQL; `rollup=False` counts from the rows). With "age"
     among the keys, the rows are grouped by birth date first and the age worked out once per
     group of the outer query, not once per child."""
-    from xueji.stats import rollup as headcounts
-
     if rollup and set(keys) <= set(ROLLUP_KEYS) and headcounts.available():
         fence = _rollup_fence(area, scope)
         if fence is not None:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from xueji.core import codes
 from xueji.geo.models import Division
 from xueji.schools.models import MAX_GRADE, MIN_GRADE, School, SchoolClass
+from xueji.students.identity import STUDENT_ID_NUMBER, STUDENT_NUMBER, unseal
 
 
 class RecordState(models.TextChoices):
@@ -196,13 +197,9 @@ class Student(models.Model):
 
     def reveal_student_number(self) -> str:
         """The plain number. Callers showing it to a person must audit it (selectors do)."""
-        from xueji.students.identity import STUDENT_NUMBER, unseal
-
         return unseal(self.number_sealed, context=STUDENT_NUMBER)
 
     def reveal_id_number(self) -> str:
-        from xueji.students.identity import STUDENT_ID_NUMBER, unseal
-
         return unseal(self.id_number_sealed, context=STUDENT_ID_NUMBER)
 
 

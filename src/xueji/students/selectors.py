@@ -7,13 +7,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, FilteredRelation, Q, QuerySet
+from django.db import transaction
+from django.db.models import Count, F, FilteredRelation, Prefetch, Q, QuerySet
 
 from xueji.access.policy import Action
 from xueji.access.scope import scope_of, students_visible
+from xueji.audit.services import audit_record
 from xueji.core.codes import IdDocType
 from xueji.core.idnumbers import normalize
 from xueji.schools.models import MAX_GRADE, MIN_GRADE, SchoolClass
+from xueji.schools.selectors import class_get, school_classes, school_get
 from xueji.students.identity import document_index, number_index
 from xueji.students.models import ON_ROLL_STATES, Placement, Student, StudentNumberAlias
 
@@ -161,8 +164,6 @@ def student_search_page(
 
 def search_choices(user: Any) -> tuple[list[int], list[SchoolClass]]:
     """The grades and classes a user's search may be narrowed to."""
-    from xueji.schools.selectors import school_classes, school_get
-
     scope = scope_of(user)
     if scope is None or not scope.is_school or scope.school_id is None:
         return list(range(MIN_GRADE, MAX_GRADE + 1)), []
@@ -216,8 +217,6 @@ def class_counts(school_id: int) -> dict[int, dict[str, int]]:
 
 def student_record(user: Any, student_id: Any) -> Student | None:
     """The full record in scope: basic information, family, placement history, former numbers."""
-    from django.db.models import Prefetch
-
     return (
         students_in_scope(user)
         .select_related("school", "birthplace", "native_place", "hukou_division")
@@ -238,8 +237,6 @@ def student_record(user: Any, student_id: Any) -> Student | None:
 
 def class_with_roster(user: Any, class_id: int) -> tuple[Any, list[Student]] | None:
     """A class in scope and the students placed in it now, or None outside the scope."""
-    from xueji.schools.selectors import class_get
-
     school_class = class_get(user, class_id)
     if school_class is None:
         return None
@@ -248,10 +245,6 @@ def class_with_roster(user: Any, class_id: int) -> tuple[Any, list[Student]] | N
 
 def student_numbers_revealed(user: Any, student_id: Any) -> dict[str, str] | None:
     """The plain student and ID numbers of a record in scope; every reveal is audited."""
-    from django.db import transaction
-
-    from xueji.audit.services import audit_record
-
     student = students_in_scope(user, Action.STUDENT_REVEAL_ID).filter(pk=student_id).first()
     if student is None:
         return None

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xueji.access.policy import Action
-from xueji.access.scope import may_at_school, may_register_at, scope_of
+from xueji.access.scope import may_at_school, may_register_at, scope_of, students_visible_in_area
 from xueji.audit.services import audit_record
 from xueji.core import codes
 from xueji.core.crypto import decrypt, encrypt, key_id_of, keyring
@@ -40,7 +42,9 @@ from xueji.students.models import (
 )
 from xueji.students.national import NationalHolder, national_index
 from xueji.students.pinyin import name_initials, name_pinyin
+from xueji.students.selectors import students_in_scope
 from xueji.students.validation import (
+    FamilyMemberData,
     StudentData,
     age_on,
     expected_age_range,
@@ -239,8 +243,6 @@ def student_register(
 
 def student_assign_resident_id(*, actor: Any, student_id: Any, id_number: str) -> Student:
     """Give a J- or L-numbered child the formal G number once a resident ID is known."""
-    from xueji.students.selectors import students_in_scope
-
     with transaction.atomic():
         student = students_in_scope(actor).select_for_update().filter(pk=student_id).first()
         scope = scope_of(actor)
@@ -256,12 +258,8 @@ def student_assign_resident_id(*, actor: Any, student_id: Any, id_number: str) -
             resident = validate_resident_id(
                 id_number, birth_date=student.birth_date, sex=student.sex
             )
-        except Exception as error:
-            from django.core.exceptions import ValidationError
-
-            if isinstance(error, ValidationError):
-                raise FieldErrors.from_validation_error(error, "id_number") from None
-            raise
+        except ValidationError as error:
+            raise FieldErrors.from_validation_error(error, "id_number") from None
         holder = _holder_of(codes.IdDocType.RESIDENT_ID, resident.number, exclude=student.pk)
         if holder is not None:
             raise _holder_conflict(holder)
@@ -340,8 +338,6 @@ def student_data_of(student: Student, *, with_identity: bool = True) -> StudentD
     """The record as StudentData, to check a change with the rules of registration; with its
     ID number and family unless `with_identity` is false (no other-information rule depends on
     them, and a bulk check then decrypts nothing)."""
-    from xueji.students.validation import FamilyMemberData
-
     values: dict[str, Any] = {
         "name": student.name,
         "sex": student.sex,
@@ -379,8 +375,6 @@ def validate_changes(student: Student, changes: dict[str, Any]) -> StudentData:
     """Check the record as it would be after `changes` with the rules of registration; only
     problems of the changed fields (and of the ID number, which must agree with the birth date
     and sex) are reported, as FieldErrors."""
-    import dataclasses
-
     data = dataclasses.replace(student_data_of(student), **changes)
     try:
         return validate_student_data(data, division_exists=division_exists)
@@ -398,8 +392,6 @@ def student_update_other_info(*, actor: Any, student_id: Any, changes: dict[str,
     """The registrar edits the other (non-basic) information of a student of the school.
 
     Basic information is refused here: it changes only through a key-data correction."""
-    from xueji.access.scope import students_visible_in_area
-
     unknown = sorted(set(changes) - set(OTHER_INFO_FIELDS))
     if unknown:
         raise ServiceError(

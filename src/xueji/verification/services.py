@@ -17,8 +17,10 @@ from xueji.access.policy import Action
 from xueji.access.scope import require, students_visible, today
 from xueji.audit.services import audit_record
 from xueji.core.errors import Conflict, FieldErrors, NotFound
+from xueji.corrections.services import correction_report
 from xueji.geo.models import Division
 from xueji.schools.models import Term, academic_start_year
+from xueji.schools.services import academic_year_ensure
 from xueji.students.models import Placement, Student
 from xueji.verification.models import CheckOutcome, StudentCheck, VerificationWindow
 
@@ -36,8 +38,6 @@ def _field_error(field: str, message: Any, code: str, **params: Any) -> FieldErr
 
 def _term_holding(opens_on: datetime.date, closes_on: datetime.date, actor: Any) -> Term:
     """The term both days fall in (the academic year is created with its terms if need be)."""
-    from xueji.schools.services import academic_year_ensure
-
     academic_year_ensure(actor=actor, start_year=academic_start_year(opens_on))
     term = Term.objects.filter(start_date__lte=opens_on, end_date__gte=closes_on).first()
     if term is None:
@@ -186,8 +186,6 @@ def student_confirm(*, actor: Any, student_id: Any) -> StudentCheck:
 def student_report_error(*, actor: Any, student_id: Any, note: str) -> StudentCheck:
     """The class teacher reports an error in a student's record: a correction request is
     opened for the school's registrar. The record itself is not changed."""
-    from xueji.corrections.services import correction_report
-
     note = (note or "").strip()
     with transaction.atomic():
         student, placement, window = _checked_student(actor, student_id)

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 
 from xueji.access.decorators import endpoint_requires
@@ -68,8 +69,6 @@ class DropoutOut(Schema):
 
 
 def _no_such_run() -> NotFound:
-    from django.utils.translation import gettext_lazy as _
-
     return NotFound("run_not_found", _("No such year-end run."))
 
 

@@ -16,11 +16,14 @@ from django.utils.translation import gettext_lazy as _
 
 from xueji.access.policy import Action
 from xueji.access.scope import area_q, division_in_area, may, school_in_area, scope_of
+from xueji.changes.models import ACTIVE_STATES, ChangeKind, ChangeRequest, ChangeState
 from xueji.core.errors import NotFound
+from xueji.corrections.models import CorrectionRequest
+from xueji.corrections.workflow import OPEN_STATES
 from xueji.geo.models import Division
-from xueji.schools.models import School
+from xueji.schools.models import School, academic_start_year
 from xueji.students.models import Placement, RecordState, Student
-from xueji.yearend.models import Notice, RunKind, YearEndRun
+from xueji.yearend.models import Notice, Outcome, OutcomeOverride, RunKind, YearEndRun
 
 # Blockers listed on the page and in the refusal (the total is counted).
 BLOCKER_LIST_LIMIT = 200
@@ -109,10 +112,6 @@ def blockers_of(target: Target, kind: str, from_year: int) -> tuple[list[dict[st
     transfers under way out of the area's schools; for a graduation also every change of
     status and key-data correction still open for a student of a final grade; for a
     promotion approved skips that would pass the school's last grade."""
-    from xueji.changes.models import ACTIVE_STATES, ChangeKind, ChangeRequest, ChangeState
-    from xueji.corrections.models import CorrectionRequest
-    from xueji.corrections.workflow import OPEN_STATES
-
     changes = ChangeRequest.objects.filter(
         target.q("from_school__"),
         kind=ChangeKind.TRANSFER,
@@ -242,8 +241,6 @@ class Dropouts:
 def possible_dropouts(user: Any, *, from_year: int | None = None, limit: int = 500) -> Dropouts:
     """Graduates of compulsory-stage grades (below 9) of `from_year`'s end who are admitted
     nowhere: per county of their last school, and by name (masked on the page)."""
-    from xueji.schools.models import academic_start_year
-
     scope = scope_of(user)
     start = (academic_start_year(timezone.localdate()) - 1) if from_year is None else from_year
     deadline = intake_deadline(start + 1)
@@ -287,9 +284,6 @@ class FinalGradeRow:
 
 def final_grade_students(user: Any, *, from_year: int | None = None) -> list[FinalGradeRow]:
     """The students of the user's school's final grade this year, with the outcome recorded."""
-    from xueji.schools.models import academic_start_year
-    from xueji.yearend.models import Outcome, OutcomeOverride
-
     scope = scope_of(user)
     if scope is None or scope.school_id is None or not may(scope, Action.YEAREND_OUTCOME):
         return []

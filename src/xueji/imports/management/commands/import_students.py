@@ -11,10 +11,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from xueji.access.scope import scope_of
 from xueji.core.errors import ServiceError
 from xueji.imports import columns as cols
 from xueji.imports.models import JobState
 from xueji.imports.services import import_job_create, import_job_run
+from xueji.schools.models import School
 
 BAR = 30
 
@@ -60,9 +62,6 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=options["user"]).first()
         if user is None:
             raise CommandError(f"no user {options['user']!r}")
-        from xueji.access.scope import scope_of
-        from xueji.schools.models import School
-
         scope = scope_of(user)
         school = School.objects.filter(code=options["school"]).first()
         if school is None or scope is None or scope.school_id != school.pk:
