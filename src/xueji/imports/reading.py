@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from python_calamine import CalamineError, CalamineWorkbook
 
 from xueji.core.errors import translated
 from xueji.imports.safety import CSV, MAX_WHOLE_XLSX_XML_BYTES, XLSX, Sniffed, UnsafeFile
@@ -133,8 +134,6 @@ def refusal_of(error: UnreadableSheet) -> UnsafeFile:
 
 
 def _sliced_sheet(workbook: SlicedWorkbook) -> Sheet:
-    from python_calamine import CalamineError
-
     def numbered() -> Iterator[tuple[int, list[Any]]]:
         try:
             yield from workbook.rows()
@@ -166,8 +165,6 @@ def _sliced_sheet(workbook: SlicedWorkbook) -> Sheet:
 
 
 def _calamine_sheet(path: Path) -> Sheet:
-    from python_calamine import CalamineError, CalamineWorkbook
-
     try:
         with CalamineWorkbook.from_path(str(path)) as workbook:
             # The sheet's cells are its own copy: closing the workbook frees the shared strings

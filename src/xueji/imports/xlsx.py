@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import IO, Any
 from xml.etree import ElementTree
 
+from python_calamine import CalamineError, CalamineWorkbook
+
 XLSX_SLICE_BYTES = 4 << 20
 # python-calamine holds every cell of a slice's used range, the empty ones too (about 80 bytes
 # each): this bounds one slice to about 160 MB. A slice of 4 MB of rows has about 150,000 cells;
@@ -248,8 +250,6 @@ class SlicedWorkbook:
 
     def rows_of(self, piece: XlsxSlice) -> list[tuple[int, list[Any]]]:
         """The rows of one slice, read by calamine, with the sheet's row numbers."""
-        from python_calamine import CalamineError, CalamineWorkbook
-
         self._check_span(piece.xml)
         try:
             with CalamineWorkbook.from_filelike(io.BytesIO(self.workbook_of(piece.xml))) as book:

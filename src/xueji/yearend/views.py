@@ -8,6 +8,7 @@ import uuid
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -197,8 +198,6 @@ def _entry_classes(request: HttpRequest) -> list[SchoolClass]:
     scope = scope_of(request.user)
     if scope is None or scope.school_id is None:
         return []
-    from django.db.models import F
-
     return list(
         SchoolClass.objects.select_related("academic_year")
         .filter(school_id=scope.school_id, grade=F("school__first_grade"), grade__gt=1)

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from xueji.changes.demo import changes_demo_seed
 from xueji.changes.services import changes_flag_overdue, changes_release_held
 
 
@@ -29,8 +30,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "demo":
-            from xueji.changes.demo import changes_demo_seed
-
             filed = changes_demo_seed()
             self.stdout.write(f"filed {filed} demo change(s) under way")
             return
