@@ -454,7 +454,7 @@ def markdown(results: dict[str, Any]) -> list[str]:
     """The section of bench/RESULTS.md."""
     return [
         "",
-        "## Exports of a province's records (`python -m bench.exports`)",
+        "## Exports of a province's records in this run",
         "",
         *table(results),
         "",

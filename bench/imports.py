@@ -1,9 +1,10 @@
 """Spreadsheet imports (xueji.imports) against a bare COPY of the same rows, on PostgreSQL.
 
 - files: N new students of one school in the students template's columns (names from
-  xueji.demo.names, distinct resident ID numbers of Guangdong's counties, two family members
-  each), written as a .xlsx with inline strings (XlsxWriter, constant memory), as a .xlsx with
-  a shared strings table (as Excel saves a file) and as a UTF-8 CSV;
+  xueji.demo.names, distinct resident ID numbers of Guangdong's counties drawn from a synth run
+  of the bench's own, so that none is registered already, two family members each), written as
+  a .xlsx with inline strings (XlsxWriter, constant memory), as a .xlsx with a shared strings
+  table (as Excel saves a file) and as a UTF-8 CSV;
 - baseline: a bare COPY of the CSV's rows into a plain table of text columns (no checks, no
   keys, no indexes), in one transaction;
 - xueji: `import_job_create` (size, kind and zip checks, SHA-256, the upload kept) and the
@@ -37,10 +38,23 @@ from bench.memory import rss_now_mb, rss_peak_mb, rss_reset
 
 PROVINCE = "44"
 CLASSES = 40
+# The transfers bench registers its children through xueji.testing.factories.student_data, whose
+# ID numbers are of Futian with any sequence: the files leave that county out.
+FACTORY_AREA = "440304"
 
 
-def rows(count: int, seed: int) -> Iterator[list[Any]]:
-    """Rows of the students template: valid, each child with a distinct resident ID number."""
+def id_run() -> int:
+    """A synth run of the province taken for the files' ID numbers (synth.next_run): synth, and
+    the benches that register children made by synth's generator, each take runs of their own,
+    and no two runs share a sequence of an area and a birth date."""
+    from xueji.demo import synth
+
+    return synth.next_run(PROVINCE + "0000")
+
+
+def rows(count: int, seed: int, run: int) -> Iterator[list[Any]]:
+    """Rows of the students template: valid, each child with a distinct resident ID number that
+    nothing else in the bench's database holds: its sequence is one of synth run `run`'s."""
     from xueji.core.idnumbers import make_resident_id
     from xueji.demo import names, synth
     from xueji.imports import columns as cols
@@ -49,7 +63,7 @@ def rows(count: int, seed: int) -> Iterator[list[Any]]:
     counties = [c.code for c in synth.province_counties(PROVINCE + "0000")]
     periods = synth.area_periods(PROVINCE + "0000")
     counties = [c for c in counties if c in periods and synth.in_use(periods[c], 2019)]
-    counties = [c for c in counties if synth.in_use(periods[c], 2020)]
+    counties = [c for c in counties if synth.in_use(periods[c], 2020) and c != FACTORY_AREA]
     # Parents' numbers carry the code of their own birth years (1985-1996).
     old = [c for c in counties if all(synth.in_use(periods[c], y) for y in range(1985, 1997))]
     first = datetime.date(2019, 9, 1)
@@ -60,7 +74,7 @@ def rows(count: int, seed: int) -> Iterator[list[Any]]:
         born = first + datetime.timedelta(days=n % 360)
         slot = n // 360
         county = counties[slot % len(counties)]
-        sequence = (slot // len(counties)) * 2 + 1
+        sequence = _sequence(run, slot // len(counties))
         surname = surnames[rng.randrange(len(surnames))]
         father_born = datetime.date(1985, 1, 1) + datetime.timedelta(days=rng.randrange(3000))
         mother_born = datetime.date(1987, 1, 1) + datetime.timedelta(days=rng.randrange(3000))
@@ -109,7 +123,20 @@ def rows(count: int, seed: int) -> Iterator[list[Any]]:
         yield [values.get(key, "") for key in keys]
 
 
-def write_files(count: int, seed: int, folder: Path, label: str) -> dict[str, Path]:
+def _sequence(run: int, nth: int) -> int:
+    """The nth boy's sequence of an area and a birth date in synth run `run`: the run's workers'
+    lanes taken in turn, as RowGenerator.child_ids numbers them (sequences start at 1 for boys,
+    none being held before)."""
+    from xueji.demo import synth
+
+    lane, lanes = synth.run_lane(run, nth % synth.MAX_WORKERS)
+    sequence = 1 + 2 * ((nth // synth.MAX_WORKERS) * lanes + lane)
+    if sequence > 999:
+        raise ValueError(f"too many rows for one area and birth date ({nth + 1})")
+    return sequence
+
+
+def write_files(count: int, seed: int, run: int, folder: Path, label: str) -> dict[str, Path]:
     """The CSV of `count` rows, and the file `label` names if it is a spreadsheet: "xlsx"
     written with inline strings (XlsxWriter's constant memory), "xlsx-shared" with a shared
     strings table, as Excel saves a file."""
@@ -119,13 +146,13 @@ def write_files(count: int, seed: int, folder: Path, label: str) -> dict[str, Pa
     with out["csv"].open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow(header())
-        writer.writerows(rows(count, seed))
+        writer.writerows(rows(count, seed, run))
     if label != "csv":
         out[label] = folder / f"students-{count}-{label}.xlsx"
         # XlsxWriter holds every cell when it writes shared strings: in a child process, so
         # that this one's memory is the import's alone.
         child = multiprocessing.get_context("fork").Process(
-            target=_write_xlsx, args=(out[label], count, seed, label == "xlsx")
+            target=_write_xlsx, args=(out[label], count, seed, run, label == "xlsx")
         )
         child.start()
         child.join()
@@ -133,7 +160,7 @@ def write_files(count: int, seed: int, folder: Path, label: str) -> dict[str, Pa
     return out
 
 
-def _write_xlsx(path: Path, count: int, seed: int, constant_memory: bool) -> None:
+def _write_xlsx(path: Path, count: int, seed: int, run: int, constant_memory: bool) -> None:
     import xlsxwriter
 
     from xueji.imports.tests.sheets import header
@@ -144,7 +171,7 @@ def _write_xlsx(path: Path, count: int, seed: int, constant_memory: bool) -> Non
     sheet = workbook.add_worksheet("数据")
     for c, title in enumerate(header()):
         sheet.write_string(0, c, title)
-    for r, row in enumerate(rows(count, seed), start=1):
+    for r, row in enumerate(rows(count, seed, run), start=1):
         for c, value in enumerate(row):
             if isinstance(value, int):
                 sheet.write_number(r, c, value)
@@ -327,6 +354,7 @@ def run(
 
     width = len(cols.fields_of(cols.STUDENTS))
     school, registrar = setup()
+    ids_run = id_run()
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="xueji-bench-imports-") as tmp:
         folder = Path(tmp)
@@ -341,7 +369,7 @@ def run(
                 continue
             print(f"  files: {count:,} rows", flush=True)
             generated = time.perf_counter()
-            files = write_files(count, seed, folder, label)
+            files = write_files(count, seed, ids_run, folder, label)
             generated = time.perf_counter() - generated
             bare = bare_copy(files["csv"], width)
             print(f"  bare COPY of {count:,} rows: {bare:.1f} s", flush=True)
@@ -425,7 +453,7 @@ def markdown(results: dict[str, Any]) -> list[str]:
     """The section of bench/RESULTS.md."""
     return [
         "",
-        "## Spreadsheet imports (`python -m bench.imports`)",
+        "## Spreadsheet imports in this run",
         "",
         *table(results),
         "",

@@ -143,9 +143,17 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# RESULTS.md below this line holds notes of parts run alone and of earlier runs: a run rewrites
+# what is above it and keeps the rest as it is.
+NOTES_MARK = "<!-- make bench rewrites this file above this line and keeps what is below it -->"
+
+
 def write(results: dict[str, Any], directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "results.json").write_text(
         json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    (directory / "RESULTS.md").write_text(markdown(results), encoding="utf-8")
+    path = directory / "RESULTS.md"
+    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    notes = before[before.index(NOTES_MARK) :] if NOTES_MARK in before else ""
+    path.write_text(markdown(results) + ("\n" + notes if notes else ""), encoding="utf-8")
