@@ -209,10 +209,9 @@ def placements_open(*, rows: str, params: Mapping[str, Any], reason: PlacementRe
 def events_append(*, rows: str, params: Mapping[str, Any]) -> int:
     """Append record events for the rows `rows` yields as (id, student_id, kind, occurred_on,
     recorded_at, actor_id, detail); each kind is an `EventKind` value."""
-    return _execute(
-        f"INSERT INTO {EVENT_TABLE} ({', '.join(EVENT_COLUMNS)}) SELECT r.* FROM ({rows}) r",
-        params,
-    )
+    # The SELECT goes straight under the INSERT: PostgreSQL types its parameters from the
+    # columns (an actor of None would be text inside a subquery).
+    return _execute(f"INSERT INTO {EVENT_TABLE} ({', '.join(EVENT_COLUMNS)}) {rows}", params)
 
 
 def states_set(
