@@ -165,6 +165,17 @@ AUTHENTICATION_BACKENDS = [
     "xueji.accounts.backends.LockoutBackend",
     "xueji.accounts.backends.AccountBackend",
 ]
+# Signed checkpoints of the audit trail (xueji.audit.signing): Ed25519 keys "id:<base64 32-byte
+# seed>", the first signs; retired public keys "id:<base64 32-byte public key>" still verify.
+# Without keys (nor "audit_signing" in XUEJI_KEY_FILE) one is derived from SECRET_KEY, which
+# production refuses. `xueji audit seal --every` seals every XUEJI_AUDIT_CHECKPOINT_SECONDS and
+# copies the latest checkpoint to XUEJI_AUDIT_WITNESS_FILE, outside the database.
+XUEJI_AUDIT_SIGNING_KEYS = os.environ.get("XUEJI_AUDIT_SIGNING_KEYS", "")
+XUEJI_AUDIT_VERIFY_KEYS = os.environ.get("XUEJI_AUDIT_VERIFY_KEYS", "")
+XUEJI_AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("XUEJI_AUDIT_CHECKPOINT_SECONDS", "60"))
+XUEJI_AUDIT_WITNESS_FILE = os.environ.get(
+    "XUEJI_AUDIT_WITNESS_FILE", str(VAR_DIR / "audit-witness.json")
+)
 # Lockout after repeated failed logins of one account or from one address (django-axes).
 AXES_FAILURE_LIMIT = int(os.environ.get("XUEJI_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("XUEJI_LOCKOUT_MINUTES", "15")))

@@ -46,3 +46,6 @@ CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 # Not switchable in production.
 XUEJI_TWO_FACTOR_REQUIRED = True
+# The audit trail's checkpoints are signed with configured keys (XUEJI_AUDIT_SIGNING_KEYS or the
+# key file's "audit_signing"), never with one derived from SECRET_KEY (xueji.audit.signing).
+XUEJI_AUDIT_DERIVED_KEY_ALLOWED = False

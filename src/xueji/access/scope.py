@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +44,8 @@ class Scope:
     school_id: int | None = None
     division_code: str | None = None
     user_id: int | None = None
+    # The county of a school's staff (their audit entries go to the county's chain).
+    school_county: str | None = None
 
     @property
     def is_school(self) -> bool:
@@ -63,7 +65,9 @@ def scope_of(user: Any) -> Scope | None:
     if hasattr(user, "_xueji_scope"):
         cached: Scope | None = user._xueji_scope
         return cached
-    membership = Membership.objects.filter(user=user).first()
+    membership = (
+        Membership.objects.filter(user=user).annotate(school_county=F("school__county_id")).first()
+    )
     scope = (
         None
         if membership is None
@@ -73,6 +77,7 @@ def scope_of(user: Any) -> Scope | None:
             school_id=membership.school_id,
             division_code=membership.division_id,
             user_id=user.pk,
+            school_county=membership.school_county,
         )
     )
     user._xueji_scope = scope
@@ -85,7 +90,12 @@ def acting_as(user: Any) -> ActingAs | None:
     scope = scope_of(user)
     if scope is None:
         return None
-    return ActingAs(role=scope.role, school_id=scope.school_id, division=scope.division_code or "")
+    return ActingAs(
+        role=scope.role,
+        school_id=scope.school_id,
+        division=scope.division_code or "",
+        county=scope.school_county or "",
+    )
 
 
 def may(scope: Scope | None, action: str) -> bool:

@@ -18,7 +18,10 @@ from django.core.exceptions import ImproperlyConfigured
 class ActingAs:
     role: str
     school_id: int | None = None
+    # The bureau's division (county, city or province); empty for school staff and the nation.
     division: str = ""
+    # The county of the actor's school (school staff): the chain their entries go to.
+    county: str = ""
 
 
 ActingAsLookup = Callable[[Any], ActingAs | None]

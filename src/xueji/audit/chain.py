@@ -1,9 +1,14 @@
-"""The hash chain of the audit trail: what an entry's hash covers, and how values are normalised.
+"""The hash chains of the audit trail: what an entry's hash covers, and how values are normalised.
 
-Entry n's hash is SHA-256 over (entry n-1's hash, as 64 hex characters) + (the canonical JSON of
-entry n's own fields). The canonical JSON has sorted keys, no whitespace, UTF-8 text; values are
-normalised before they are stored, so the stored row hashes to the same value when read back from
-SQLite or PostgreSQL. Changing this layout breaks every existing chain: don't, or version it.
+The trail is many chains, one per acting unit (xueji.audit.chains): entry n of a chain has a hash
+that is SHA-256 over (entry n-1's hash, as 64 hex characters) + (the canonical JSON of entry n's
+own fields, its chain's key among them, so that an entry cannot be moved to another chain). The
+canonical JSON has sorted keys, no whitespace, UTF-8 text; values are normalised before they are
+stored, so the stored row hashes to the same value when read back from SQLite or PostgreSQL.
+
+The entries written before the trail had several chains form the legacy chain, whose key is ""
+and whose hashes do not cover a chain key (the layout is told apart by that key: nothing new is
+ever written to it). Changing this layout breaks every existing chain: don't, or version it.
 """
 
 from __future__ import annotations
@@ -18,11 +23,16 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from xueji.core.exports import mask_identifiers
 
-# The "previous hash" of the first entry ever written.
+# The "previous hash" of the first entry of a chain.
 GENESIS_HASH = "0" * 64
 
-# The fields of an entry that its hash covers, in the canonical JSON's key names.
+# The chain of the entries written before there were several (their hashes cover no chain key).
+LEGACY_CHAIN = ""
+
+# The fields of an entry that its hash covers, in the canonical JSON's key names ("chain" is
+# left out in the legacy chain).
 HASHED_FIELDS = (
+    "chain",
     "seq",
     "at",
     "actor_id",
@@ -91,13 +101,16 @@ def at_value(at: datetime.datetime) -> str:
     return at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical_json(fields: dict[str, Any]) -> str:
+def canonical_json(fields: Any) -> str:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def entry_fields(entry: Any) -> dict[str, Any]:
-    """The hashed fields of an AuditEntry (saved or about to be), in canonical form."""
+    """The hashed fields of an AuditEntry (saved or about to be), in canonical form: its chain's
+    key among them, except in the legacy chain, whose hashes were computed without it."""
+    chain = getattr(entry, "chain", LEGACY_CHAIN)
     return {
+        **({} if chain == LEGACY_CHAIN else {"chain": chain}),
         "seq": entry.seq,
         "at": at_value(entry.at),
         "actor_id": entry.actor_id,

@@ -5,17 +5,24 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# A chain's key: a division code (a county, or the city, province of a bureau), "nation",
+# "system", or "" for the legacy chain.
+CHAIN_KEY_LENGTH = 16
+
 
 class AuditEntry(models.Model):
     """One audited action: who, when, from where, what, on which object, before and after.
 
-    Entries form a hash chain (xueji.audit.chain): `seq` counts them without gaps, `prev_hash` is
-    the previous entry's `hash`, and `hash` covers this entry's fields. On PostgreSQL a trigger
-    refuses UPDATE and DELETE (migration 0002); `xueji audit verify` finds what was changed anyway.
+    Entries form hash chains, one per acting unit (xueji.audit.chains): `seq` counts a chain's
+    entries without gaps, `prev_hash` is the previous entry's `hash` in the same chain, and `hash`
+    covers this entry's fields and its chain's key (xueji.audit.chain). Signed checkpoints seal the
+    chains' heads (xueji.audit.checkpoints). On PostgreSQL a trigger refuses UPDATE and DELETE
+    (migrations 0002, 0003); `xueji audit verify` finds what was changed anyway.
     """
 
     id = models.BigAutoField(primary_key=True)
-    seq = models.BigIntegerField(_("number"), unique=True)
+    chain = models.CharField(_("chain"), max_length=CHAIN_KEY_LENGTH, default="", blank=True)
+    seq = models.BigIntegerField(_("number"))
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
@@ -38,22 +45,89 @@ class AuditEntry(models.Model):
     hash = models.CharField(max_length=64)
 
     class Meta:
+        constraints = [
+            # Two writers of one chain cannot both append the same number: the chain never forks.
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_entry_chain_seq")
+        ]
         indexes = [
             models.Index(fields=["actor", "at"]),
             models.Index(fields=["object_type", "object_id"], name="audit_entry_object_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.at:%Y-%m-%d %H:%M} {self.action} {self.object_id or ''}"
+        where = self.chain or "legacy"
+        return f"{where} #{self.seq} {self.at:%Y-%m-%d %H:%M} {self.action} {self.object_id or ''}"
+
+
+class AuditChain(models.Model):
+    """The chains there are: a row written (INSERT … ON CONFLICT DO NOTHING) with a chain's first
+    entry, so that a checkpoint can list every chain and read each one's head."""
+
+    key = models.CharField(max_length=CHAIN_KEY_LENGTH, primary_key=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.key or "legacy"
+
+
+class AuditCheckpoint(models.Model):
+    """The heads of every chain at one moment, sealed into a Merkle tree (RFC 6962) whose root is
+    signed with Ed25519 under a key the database does not hold (xueji.audit.signing).
+
+    The signed statement (xueji.audit.checkpoints.statement) covers the number, the time, the tree
+    size and root, the previous checkpoint's root, the checkpoint through which the trail has been
+    purged, and the key's id. The leaves are stored as the heads that moved since the previous
+    checkpoint (AuditCheckpointLeaf); a checkpoint's tree is every chain's latest leaf up to it.
+    """
+
+    number = models.BigIntegerField(unique=True)
+    at = models.DateTimeField()
+    tree_size = models.IntegerField()
+    root = models.CharField(max_length=64)
+    prev_root = models.CharField(max_length=64, blank=True)
+    purged_through = models.BigIntegerField(default=0)
+    key_id = models.CharField(max_length=32)
+    signature = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.number} {self.root[:12]}…"
+
+
+class AuditCheckpointLeaf(models.Model):
+    """A chain's head (its last entry's number and hash) as a checkpoint sealed it, written only
+    when the head moved since the chain's previous leaf."""
+
+    checkpoint = models.ForeignKey(AuditCheckpoint, on_delete=models.PROTECT, related_name="leaves")
+    chain = models.CharField(max_length=CHAIN_KEY_LENGTH, blank=True)
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["checkpoint", "chain"], name="audit_leaf_one_per_chain")
+        ]
+        indexes = [models.Index(fields=["chain", "seq"], name="audit_leaf_chain_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.chain or 'legacy'} #{self.seq} in checkpoint {self.checkpoint_id}"
+
+
+class AuditPurge(models.Model):
+    """A retention purge: every entry sealed by `checkpoint` (per chain, its number up to the
+    checkpoint's leaf) was removed; each chain now starts after that leaf, its anchor."""
+
+    at = models.DateTimeField(default=timezone.now)
+    checkpoint = models.OneToOneField(AuditCheckpoint, on_delete=models.PROTECT)
+    purged = models.BigIntegerField()
+    retention_days = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"purge through checkpoint {self.checkpoint_id}"
 
 
 class AuditChainHead(models.Model):
-    """The one row that holds the chain's last number and hash.
-
-    Appending locks it (SELECT ... FOR UPDATE), so concurrent writers take turns and the chain
-    never forks; it also tells `verify` how many entries there must be, so entries removed from
-    the end are found too.
-    """
+    """The legacy chain's head, kept as it was when the trail was split into several chains: it
+    tells `verify` how long the legacy chain must be. Nothing updates it any more."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
@@ -63,12 +137,13 @@ class AuditChainHead(models.Model):
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_head_single")]
 
     def __str__(self) -> str:
-        return f"head #{self.seq} {self.hash[:12]}…"
+        return f"legacy head #{self.seq} {self.hash[:12]}…"
 
 
-class AuditCheckpoint(models.Model):
-    """Written by a retention purge: the chain now starts at `first_seq`, whose predecessor (no
-    longer kept) had the hash `anchor_hash`. The purge's own audit entry repeats both."""
+class AuditLegacyAnchor(models.Model):
+    """Written by a retention purge of the legacy chain, before checkpoints were signed: the
+    legacy chain starts at `first_seq`, whose predecessor (no longer kept) had the hash
+    `anchor_hash`. The purge's own audit entry repeats both."""
 
     created_at = models.DateTimeField(default=timezone.now)
     first_seq = models.BigIntegerField(unique=True)
@@ -77,4 +152,4 @@ class AuditCheckpoint(models.Model):
     cutoff = models.DateTimeField()
 
     def __str__(self) -> str:
-        return f"checkpoint at #{self.first_seq}"
+        return f"legacy anchor at #{self.first_seq}"

@@ -1,14 +1,17 @@
 """Writes of the audit trail.
 
 audit_record is called inside the transaction of the audited action, so that both commit or
-neither; audit_denied writes a refusal in a transaction of its own, because the refused action's
-transaction is rolled back; audit_purge applies the retention period.
+neither; it appends to the one chain of that transaction (xueji.audit.chains). audit_denied writes
+a refusal in a transaction of its own, because the refused action's transaction is rolled back;
+audit_purge applies the retention period, through whole signed checkpoints
+(xueji.audit.checkpoints).
 """
 
 from __future__ import annotations
 
 import datetime
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -17,54 +20,51 @@ from django.utils import timezone
 
 from xueji.audit import chain
 from xueji.audit.actors import acting_as
+from xueji.audit.chains import (
+    ChainTruncated,
+    chain_lock,
+    chain_of,
+    chain_position,
+    transaction_chain,
+)
+from xueji.audit.checkpoints import MIN_RETENTION_DAYS, purge_anchor, purge_bounds
 from xueji.audit.context import current_ip, current_request_id
-from xueji.audit.models import AuditChainHead, AuditCheckpoint, AuditEntry
+from xueji.audit.models import AuditEntry, AuditPurge
 
-# The legal floor: the log is kept at least six months. The PostgreSQL trigger has it too.
-MIN_RETENTION_DAYS = 180
+__all__ = [
+    "ACTION_DENIED",
+    "ACTION_PURGE",
+    "MIN_RETENTION_DAYS",
+    "ChainTruncated",
+    "PurgeResult",
+    "audit_denied",
+    "audit_purge",
+    "audit_record",
+    "retention_days",
+]
 
 ACTION_DENIED = "access.denied"
 ACTION_PURGE = "audit.purge"
-
-
-class ChainHeadMissing(RuntimeError):
-    """Entries exist but the chain head row does not: someone removed it. Writes stop until an
-    operator has run `xueji audit verify` and restored it."""
 
 
 def _now() -> datetime.datetime:
     return timezone.now()
 
 
-def _lock_head() -> AuditChainHead:
-    """The chain head, locked until the transaction ends (on SQLite the write lock, taken when
-    the transaction begins, already serialises writers)."""
-    heads = AuditChainHead.objects.filter(pk=1)
-    if not heads.exists():
-        # Entries without a head mean the head was removed; but a first writer may have just
-        # committed both, so look at the head again before calling it missing.
-        if AuditEntry.objects.exists() and not heads.exists():
-            raise ChainHeadMissing("the audit chain head is missing while entries exist")
-        # Two first writers at once: the insert of the second waits on the first's key and
-        # then does nothing, so both go on to lock the one head.
-        AuditChainHead.objects.bulk_create(
-            [AuditChainHead(pk=1, seq=0, hash=chain.GENESIS_HASH)], ignore_conflicts=True
-        )
-    return heads.select_for_update().get()
-
-
-def _actor_fields(actor: Any) -> dict[str, Any]:
+def _actor_fields(actor: Any) -> tuple[dict[str, Any], str]:
+    """The entry's fields about its actor, and the actor's chain."""
     user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     if user is None:
-        return {"actor": None, "actor_username": "", "actor_role": ""}
+        return {"actor": None, "actor_username": "", "actor_role": ""}, chain_of(None)
     acting = acting_as(user)
-    return {
+    fields = {
         "actor": user,
         "actor_username": chain.text_value(user.get_username(), 150),
         "actor_role": "" if acting is None else acting.role,
         "actor_school_id": None if acting is None else acting.school_id,
         "actor_division": "" if acting is None else acting.division,
     }
+    return fields, chain_of(acting)
 
 
 def audit_record(
@@ -77,15 +77,23 @@ def audit_record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry to the chain, inside the action's transaction so that both commit or
-    neither. `before` and `after` are the changed values of a write (JSON-able; resident ID
-    numbers in any value are masked). Call it last in the transaction: it locks the chain head
-    until the commit."""
-    if not transaction.get_connection().in_atomic_block:
+    """Append one entry to the transaction's chain, inside the action's transaction so that both
+    commit or neither. `before` and `after` are the changed values of a write (JSON-able; resident
+    ID numbers in any value are masked). The first entry of a transaction chooses the chain (the
+    actor's county or division, or the system chain) and waits for the chain's other writers
+    until the commit, so call it late in the transaction; later entries of the same transaction
+    go to the same chain, whoever their actor."""
+    current = transaction.get_connection()
+    if not current.in_atomic_block:
         raise RuntimeError("audit_record must run inside the audited action's transaction")
-    head = _lock_head()
+    actor_fields, wanted = _actor_fields(actor)
+    key, chosen_now = transaction_chain(current, wanted)
+    if chosen_now:
+        chain_lock(current, key)
+    seq, prev_hash = chain_position(key)
     entry = AuditEntry(
-        seq=head.seq + 1,
+        chain=key,
+        seq=seq + 1,
         at=_now(),
         ip_address=chain.ip_value(current_ip()),
         action=chain.text_value(action, 64),
@@ -95,12 +103,11 @@ def audit_record(
         before=chain.json_value(before),
         after=chain.json_value(after),
         request_id=current_request_id() or uuid.uuid4(),
-        prev_hash=head.hash,
-        **_actor_fields(actor),
+        prev_hash=prev_hash,
+        **actor_fields,
     )
-    entry.hash = chain.entry_hash(head.hash, entry)
+    entry.hash = chain.entry_hash(prev_hash, entry)
     entry.save(force_insert=True)
-    AuditChainHead.objects.filter(pk=head.pk).update(seq=entry.seq, hash=entry.hash)
     return entry
 
 
@@ -130,44 +137,52 @@ def retention_days() -> int:
     return int(getattr(settings, "XUEJI_AUDIT_RETENTION_DAYS", 365))
 
 
-def audit_purge(*, actor: Any) -> AuditCheckpoint | None:
-    """Remove the entries older than the retention period, oldest first and without gaps, and
-    leave a checkpoint so that the chain, now starting later, still verifies. The purge itself
-    is audited. Returns the checkpoint, or None when nothing was old enough."""
+@dataclass(frozen=True)
+class PurgeResult:
+    checkpoint: int  # the number of the checkpoint purged through
+    sealed_at: datetime.datetime
+    purged: int
+    chains: int
+
+
+def audit_purge(*, actor: Any, now: datetime.datetime | None = None) -> PurgeResult | None:
+    """Remove the entries sealed by the latest checkpoint older than the retention period: per
+    chain, every entry up to the head that checkpoint sealed (xueji.audit.checkpoints.purge_bounds),
+    which stays the chain's anchor. Nothing else goes: entries sealed later, or not yet, stay. The
+    purge is recorded (AuditPurge) and audited. Returns None when no checkpoint is old enough.
+
+    On PostgreSQL the deletion is the function xueji_audit_purge_through (migration 0003), owned
+    by the tables' owner: the trigger lets entries go only inside it."""
     days = retention_days()
     if days < MIN_RETENTION_DAYS:
         raise ValueError(f"XUEJI_AUDIT_RETENTION_DAYS is {days}, below {MIN_RETENTION_DAYS}")
-    cutoff = _now() - datetime.timedelta(days=days)
+    now = now or _now()
     with transaction.atomic():
-        _lock_head()
-        kept = AuditEntry.objects.filter(at__gte=cutoff).order_by("seq").first()
-        old = AuditEntry.objects.filter(at__lt=cutoff)
-        if kept is not None:
-            old = old.filter(seq__lt=kept.seq)
-        last_old = old.order_by("-seq").first()
-        if last_old is None:
+        anchor = purge_anchor(now=now, retention_days=days)
+        if anchor is None:
             return None
-        first_seq = last_old.seq + 1
-        # On PostgreSQL the trigger lets this transaction delete entries past the legal floor.
+        bounds = purge_bounds(anchor.number)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL xueji.audit_purge = 'on'")
-        purged, _ = AuditEntry.objects.filter(seq__lt=first_seq).delete()
-        checkpoint = AuditCheckpoint.objects.create(
-            first_seq=first_seq, anchor_hash=last_old.hash, purged=purged, cutoff=cutoff
-        )
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL xueji.audit_purge = 'off'")
+                cursor.execute("SELECT xueji_audit_purge_through(%s, %s)", [anchor.number, days])
+                purged = int(cursor.fetchone()[0])
+        else:
+            purged = 0
+            for key, last in bounds.items():
+                purged += AuditEntry.objects.filter(chain=key, seq__lte=last).delete()[0]
+            AuditPurge.objects.create(at=now, checkpoint=anchor, purged=purged, retention_days=days)
         audit_record(
             actor=actor,
             action=ACTION_PURGE,
             detail={
-                "first_seq": first_seq,
-                "anchor_hash": last_old.hash,
+                "checkpoint": anchor.number,
+                "root": anchor.root,
+                "sealed_at": chain.at_value(anchor.at),
                 "purged": purged,
-                "cutoff": chain.at_value(cutoff),
+                "chains": len(bounds),
                 "retention_days": days,
             },
         )
-    return checkpoint
+    return PurgeResult(
+        checkpoint=anchor.number, sealed_at=anchor.at, purged=purged, chains=len(bounds)
+    )

@@ -42,6 +42,7 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://xueji@db.example.cn:5432/xueji",
     "XUEJI_FIELD_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
     "XUEJI_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+    "XUEJI_AUDIT_SIGNING_KEYS": "a1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
 }
 
 
@@ -74,6 +75,13 @@ def test_production_refuses_keys_derived_from_the_secret_key(tmp_path):
     result = deploy_check(**without_keys, XUEJI_VAR_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "xueji.E001" in result.stderr + result.stdout
+
+
+def test_production_refuses_an_audit_signing_key_derived_from_the_secret_key(tmp_path):
+    without = {k: v for k, v in PRODUCTION.items() if k != "XUEJI_AUDIT_SIGNING_KEYS"}
+    result = deploy_check(**without, XUEJI_VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "xueji_audit.E003" in result.stderr + result.stdout
 
 
 def test_production_runs_on_postgresql(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,24 @@ from django.db import connection, transaction
 from xueji.audit.models import AuditEntry
 from xueji.audit.services import audit_record
 
-AUDIT_TABLES = ("audit_auditentry", "audit_auditcheckpoint", "audit_auditchainhead")
+AUDIT_TABLES = (
+    "audit_auditentry",
+    "audit_auditchain",
+    "audit_auditcheckpoint",
+    "audit_auditcheckpointleaf",
+    "audit_auditpurge",
+    "audit_auditlegacyanchor",
+    "audit_auditchainhead",
+)
+
+
+@pytest.fixture(autouse=True)
+def _witness_file(settings: Any, tmp_path: Path) -> Path:
+    """Each test keeps its witness file of its own (the checkpoint copied outside the
+    database), not the one in var/."""
+    path = tmp_path / "audit-witness.json"
+    settings.XUEJI_AUDIT_WITNESS_FILE = str(path)
+    return path
 
 
 @pytest.fixture

@@ -1,62 +1,148 @@
-"""`xueji audit verify` checks the hash chain; `xueji audit purge` applies the retention period."""
+"""The audit trail's command: `xueji audit verify` checks the chains, the signed checkpoints and the
+witness; `xueji audit seal` signs a checkpoint (once, or every N seconds until stopped, and once
+more then); `xueji audit purge` applies the retention period; `xueji audit keys` shows the signing
+keys' public halves."""
 
 from __future__ import annotations
 
+import signal
+import threading
+from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from xueji.audit.integrity import DEFAULT_BATCH, chain_verify
+from xueji.audit.checkpoints import SealResult, audit_checkpoint_seal, witness_catch_up
+from xueji.audit.integrity import DEFAULT_BATCH, chain_verify, describe
 from xueji.audit.services import audit_purge, retention_days
+from xueji.audit.signing import new_seed, public_key_text, signing_keys
 
 
 class Command(BaseCommand):
-    help = "The audit trail: verify its hash chain, or purge entries past the retention period."
+    help = (
+        "The audit trail: verify its chains and signed checkpoints, seal a checkpoint, purge "
+        "entries past the retention period, or show the signing keys."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         commands = parser.add_subparsers(dest="subcommand", required=True)
         verify = commands.add_parser(
             "verify",
-            help="Walk the chain; exit 1 naming the first entry edited, deleted or missing.",
+            help="Check every chain, checkpoint and the witness file; exit 1 naming each "
+            "chain and entry edited, deleted, inserted or missing.",
         )
         verify.add_argument("--batch-size", type=int, default=DEFAULT_BATCH)
+        seal = commands.add_parser(
+            "seal",
+            help="Seal the chains' heads into a signed checkpoint; with --every, keep sealing "
+            "(XUEJI_AUDIT_CHECKPOINT_SECONDS when no number is given) and seal once more when "
+            "stopped (SIGTERM, SIGINT).",
+        )
+        seal.add_argument("--every", type=int, nargs="?", const=0, default=None, metavar="N")
         commands.add_parser(
             "purge",
-            help="Remove entries older than XUEJI_AUDIT_RETENTION_DAYS, leaving a checkpoint.",
+            help="Remove the entries sealed by the latest checkpoint older than "
+            "XUEJI_AUDIT_RETENTION_DAYS, then seal.",
         )
+        keys = commands.add_parser("keys", help="Print the audit signing keys' public keys.")
+        keys.add_argument("--new", action="store_true", help="Print a new key's seed instead.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["subcommand"] == "verify":
+        subcommand = options["subcommand"]
+        if subcommand == "verify":
             self._verify(options["batch_size"])
-        else:
+        elif subcommand == "seal":
+            self._seal(options["every"])
+        elif subcommand == "purge":
             self._purge()
+        else:
+            self._keys(options["new"])
 
     def _verify(self, batch_size: int) -> None:
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
         result = chain_verify(batch_size=batch_size)
+        latest = result.latest
+        counts = (
+            f"{len(result.chains)} chains, {result.entries} entries, "
+            f"{result.checkpoints} checkpoints"
+            + ("" if latest is None else f" (latest #{latest.number}, root {latest.root})")
+        )
         if not result.ok:
+            problems = "\n".join(f"  {problem}" for problem in result.problems)
             raise CommandError(
-                f"audit trail BROKEN: {result.problem} "
-                f"({result.checked} entries verified before it)."
+                f"audit trail BROKEN: {len(result.problems)} problems ({counts}; "
+                f"{result.checked} entries verified):\n{problems}"
             )
-        if result.checked == 0:
+        if not result.chains and latest is None:
             self.stdout.write("audit trail intact: no entries yet.")
             return
+        self.stdout.write(f"audit trail intact: {counts}.")
+        for line in describe(result):
+            self.stdout.write(line)
+        if result.witness:
+            self.stdout.write(f"  {result.witness}")
+
+    def _report(self, result: SealResult) -> None:
+        for warning in result.warnings:
+            self.stderr.write(f"warning: {warning}")
+        if result.checkpoint is None:
+            self.stdout.write(f"no head moved: nothing to seal ({len(result.heads)} chains).")
+            return
+        checkpoint = result.checkpoint
         self.stdout.write(
-            f"audit trail intact: {result.checked} entries, #{result.first_seq} to "
-            f"#{result.last_seq}; head hash {result.head_hash}"
+            f"sealed checkpoint #{checkpoint.number}: {checkpoint.tree_size} chains "
+            f"({result.moved} moved), root {checkpoint.root}, key {checkpoint.key_id}."
         )
+
+    def _seal(self, every: int | None) -> None:
+        self._report(audit_checkpoint_seal())
+        witness_catch_up()
+        if every is None:
+            return
+        seconds = every or int(getattr(settings, "XUEJI_AUDIT_CHECKPOINT_SECONDS", 60))
+        if seconds < 1:
+            raise CommandError("--every must be at least 1 second")
+        stop = threading.Event()
+
+        def stopped(number: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        previous = {sig: signal.signal(sig, stopped) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            while not stop.wait(seconds):
+                self._report(audit_checkpoint_seal())
+            # Stopped: seal what was written since the last checkpoint before going.
+            self._report(audit_checkpoint_seal())
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def _purge(self) -> None:
         try:
-            checkpoint = audit_purge(actor=None)
+            purge = audit_purge(actor=None)
         except ValueError as error:
             raise CommandError(str(error)) from None
-        if checkpoint is None:
-            self.stdout.write(f"nothing older than {retention_days()} days to purge.")
+        if purge is None:
+            self.stdout.write(
+                f"nothing to purge: no checkpoint older than {retention_days()} days that a "
+                "purge has not gone through yet."
+            )
             return
         self.stdout.write(
-            f"purged {checkpoint.purged} entries older than {checkpoint.cutoff:%Y-%m-%d}; "
-            f"the chain now starts at #{checkpoint.first_seq}."
+            f"purged {purge.purged} entries of {purge.chains} chains, sealed by checkpoint "
+            f"#{purge.checkpoint} ({purge.sealed_at:%Y-%m-%d}); each chain now starts after "
+            "the head that checkpoint sealed."
         )
+        self._report(audit_checkpoint_seal())
+
+    def _keys(self, new: bool) -> None:
+        if new:
+            self.stdout.write(new_seed())
+            return
+        keys = signing_keys()
+        for key_id, public in keys.public.items():
+            role = "signs" if key_id == keys.active_id else "verifies"
+            derived = " (derived from SECRET_KEY: development only)" if keys.derived else ""
+            self.stdout.write(f"{key_id}:{public_key_text(public)}  {role}{derived}")

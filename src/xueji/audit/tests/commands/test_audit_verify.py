@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from xueji.audit import chain
+from xueji.audit.checkpoints import audit_checkpoint_seal
 from xueji.audit.integrity import chain_verify
 from xueji.audit.models import AuditEntry
 
@@ -23,7 +24,8 @@ def verify(*args: str) -> str:
 def test_an_intact_chain_passes(write_entries):
     entries = write_entries(5)
     output = verify("--batch-size", "2")
-    assert "intact: 5 entries, #1 to #5" in output
+    assert "intact: 1 chains, 5 entries, 0 checkpoints" in output
+    assert "system: 5 entries, #1 to #5" in output
     assert entries[-1].hash in output
 
 
@@ -36,7 +38,7 @@ def test_an_entry_edited_in_the_database_is_named(write_entries, attacker_sql):
     attacker_sql(
         "UPDATE audit_auditentry SET detail = %s WHERE seq = 3", [json.dumps({"number": 99})]
     )
-    with pytest.raises(CommandError, match=r"entry #3 was altered"):
+    with pytest.raises(CommandError, match=r"chain system: entry #3 was altered"):
         verify("--batch-size", "2")
 
 
@@ -61,22 +63,35 @@ def test_a_deleted_entry_is_missing(write_entries, attacker_sql):
         verify("--batch-size", "3")
 
 
-def test_deleted_entries_at_the_end_are_missing_according_to_the_head(write_entries, attacker_sql):
+# The chain head row is gone (a chain's head is its last entry): the end of a chain is what a
+# signed checkpoint sealed. These two tests seal before the attacker acts.
+
+
+def test_deleted_entries_at_the_end_are_missing_according_to_the_checkpoint(
+    write_entries, attacker_sql
+):
     write_entries(5)
+    audit_checkpoint_seal()
     attacker_sql("DELETE FROM audit_auditentry WHERE seq >= 4", None)
-    with pytest.raises(CommandError, match=r"entries #4 to #5 are missing"):
+    with pytest.raises(
+        CommandError,
+        match=r"chain system: entries #4 to #5 are missing: checkpoint #1 sealed the chain at #5",
+    ):
         verify()
 
 
-def test_the_last_entry_replaced_is_found_by_the_head(write_entries, attacker_sql):
+def test_the_last_entry_replaced_is_found_by_the_checkpoint(write_entries, attacker_sql):
     write_entries(3)
+    audit_checkpoint_seal()
     last = AuditEntry.objects.get(seq=3)
     last.action = "test.replaced"
     attacker_sql(
         "UPDATE audit_auditentry SET action = %s, hash = %s WHERE seq = 3",
         [last.action, chain.entry_hash(last.prev_hash, last)],
     )
-    with pytest.raises(CommandError, match=r"entry #3 is not the one the chain head recorded"):
+    with pytest.raises(
+        CommandError, match=r"chain system: entry #3 is not the one checkpoint #1 sealed"
+    ):
         verify()
 
 

@@ -8,9 +8,10 @@ from django.db import transaction
 
 from xueji.access.models import Role
 from xueji.audit import chain
+from xueji.audit.checkpoints import audit_checkpoint_seal
 from xueji.audit.context import begin, end
-from xueji.audit.models import AuditChainHead, AuditEntry
-from xueji.audit.services import ChainHeadMissing, audit_record
+from xueji.audit.models import AuditChain, AuditEntry
+from xueji.audit.services import ChainTruncated, audit_record
 from xueji.geo.models import Division
 from xueji.testing.factories import SchoolFactory, member
 
@@ -32,8 +33,10 @@ def test_entries_are_numbered_without_gaps_and_chained(write_entries):
         assert entry.prev_hash == previous.hash
     for stored in AuditEntry.objects.order_by("seq"):
         assert chain.entry_hash(stored.prev_hash, stored) == stored.hash
-    head = AuditChainHead.objects.get()
-    assert (head.seq, head.hash) == (4, entries[-1].hash)
+    # No head row any more: the chain (the system's, for no actor) is registered, and its last
+    # entry is its head.
+    assert {entry.chain for entry in entries} == {"system"}
+    assert AuditChain.objects.filter(key="system").exists()
 
 
 def test_an_entry_rolled_back_with_its_action_leaves_no_gap(write_entries):
@@ -152,8 +155,12 @@ def test_shorter_numbers_and_numbers_inside_words_are_kept():
     assert AuditEntry.objects.get(pk=entry.pk).detail == detail
 
 
-def test_writes_stop_when_the_chain_head_was_removed(write_entries, attacker_sql):
+def test_writes_stop_when_a_sealed_chain_lost_its_entries(write_entries, attacker_sql):
+    """There is no head row to remove any more (each chain's head is its last entry): what a
+    writer can find is a chain a checkpoint sealed that has no entries left and no purge to
+    explain it."""
     write_entries(2)
-    attacker_sql("DELETE FROM audit_auditchainhead", None)
-    with pytest.raises(ChainHeadMissing):
+    audit_checkpoint_seal()
+    attacker_sql("DELETE FROM audit_auditentry WHERE chain = 'system'", None)
+    with pytest.raises(ChainTruncated, match="checkpoint #1 sealed it at entry #2"):
         audit_record(actor=None, action="test.write")
