@@ -38,8 +38,10 @@ class AuditFilters:
     action: str = ""  # an action, or the start of one ("student." for all of a student's)
     since: datetime.date | None = None
     until: datetime.date | None = None  # inclusive
-    before: int | None = None  # page cursor: entries numbered below this
-    after: int | None = None  # page cursor: entries numbered above this
+    # Page cursors: entries written before or after this one (its id: entries are numbered within
+    # their chain, one chain per county, so their numbers do not order the trail).
+    before: int | None = None
+    after: int | None = None
 
 
 @dataclass
@@ -118,22 +120,20 @@ def audit_search(user: Any, filters: AuditFilters | None, *, limit: int = PAGE_S
     entries = entries.select_related("actor")
 
     if filters.after is not None:
-        rows = list(entries.filter(seq__gt=filters.after).order_by("seq")[: limit + 1])
+        rows = list(entries.filter(pk__gt=filters.after).order_by("pk")[: limit + 1])
         has_newer = len(rows) > limit
         rows = rows[:limit]
         rows.reverse()
-        has_older = bool(rows) and entries.filter(seq__lt=rows[-1].seq).exists()
+        has_older = bool(rows) and entries.filter(pk__lt=rows[-1].pk).exists()
     else:
-        window = entries if filters.before is None else entries.filter(seq__lt=filters.before)
-        rows = list(window.order_by("-seq")[: limit + 1])
+        window = entries if filters.before is None else entries.filter(pk__lt=filters.before)
+        rows = list(window.order_by("-pk")[: limit + 1])
         has_older = len(rows) > limit
         rows = rows[:limit]
         has_newer = (
-            filters.before is not None
-            and bool(rows)
-            and entries.filter(seq__gt=rows[0].seq).exists()
+            filters.before is not None and bool(rows) and entries.filter(pk__gt=rows[0].pk).exists()
         )
     page.entries = rows
-    page.older = rows[-1].seq if has_older else None
-    page.newer = rows[0].seq if has_newer else None
+    page.older = rows[-1].pk if has_older else None
+    page.newer = rows[0].pk if has_newer else None
     return page

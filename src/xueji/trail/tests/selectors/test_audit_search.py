@@ -114,12 +114,12 @@ def test_pages_go_older_and_back_newer(world):
     filters = AuditFilters(action="test.paged")
     first = audit_search(world.auditor, filters, limit=3)
     assert [e.detail["n"] for e in first.entries] == [6, 5, 4]
-    assert first.newer is None and first.older == first.entries[-1].seq
+    assert first.newer is None and first.older == first.entries[-1].pk
     second = audit_search(
         world.auditor, AuditFilters(action="test.paged", before=first.older), limit=3
     )
     assert [e.detail["n"] for e in second.entries] == [3, 2, 1]
-    assert second.newer == second.entries[0].seq
+    assert second.newer == second.entries[0].pk
     last = audit_search(
         world.auditor, AuditFilters(action="test.paged", before=second.older), limit=3
     )
@@ -127,4 +127,23 @@ def test_pages_go_older_and_back_newer(world):
     assert last.older is None
     back = audit_search(world.auditor, AuditFilters(action="test.paged", after=last.newer), limit=3)
     assert [e.detail["n"] for e in back.entries] == [3, 2, 1]
-    assert back.older == back.entries[-1].seq and back.newer == back.entries[0].seq
+    assert back.older == back.entries[-1].pk and back.newer == back.entries[0].pk
+
+
+def test_pages_follow_the_order_of_writing_across_the_chains_of_two_counties(world):
+    """Futian's and Nanshan's entries are numbered in chains of their own: a page of the national
+    auditor still goes newest first across both, each entry once."""
+    for number in range(6):
+        actor = world.futian_bureau if number % 2 else world.nanshan_bureau
+        with transaction.atomic():
+            audit_record(actor=actor, action="test.two_chains", detail={"n": number})
+    seen, before = [], None
+    while True:
+        page = audit_search(
+            world.auditor, AuditFilters(action="test.two_chains", before=before), limit=2
+        )
+        seen += [entry.detail["n"] for entry in page.entries]
+        if page.older is None:
+            break
+        before = page.older
+    assert seen == [5, 4, 3, 2, 1, 0]
