@@ -102,6 +102,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 
+# Two roles on PostgreSQL (README, "Security"): the application connects as DATABASE_URL's role,
+# which owns no table and may only read and append to the audit trail; migrations run as the
+# owner of the tables, XUEJI_OWNER_DATABASE_URL (the `migrate` command uses it by itself).
+OWNER_DATABASE_URL = os.environ.get("XUEJI_OWNER_DATABASE_URL", "")
+if OWNER_DATABASE_URL:
+    DATABASES["owner"] = dj_database_url.parse(OWNER_DATABASE_URL)
+    # Tests create their database as the owner and point this alias at it (xueji.testing).
+    DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
+# The role the grants after each migration go to: DATABASE_URL's user unless said otherwise.
+XUEJI_APP_DB_ROLE = os.environ.get("XUEJI_APP_DB_ROLE") or (
+    DATABASES["default"].get("USER", "") if OWNER_DATABASE_URL else ""
+)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -152,6 +165,17 @@ XUEJI_CHANGE_CLOSED_PERIODS = json.loads(
 )
 # Audit entries older than this are purged by `xueji audit purge`; at least 180 (system check).
 XUEJI_AUDIT_RETENTION_DAYS = int(os.environ.get("XUEJI_AUDIT_RETENTION_DAYS", "365"))
+# Signed checkpoints of the audit trail (xueji.audit.signing): Ed25519 keys "id:<base64 32-byte
+# seed>", the first signs; retired public keys "id:<base64 32-byte public key>" still verify.
+# Without keys (nor "audit_signing" in XUEJI_KEY_FILE) one is derived from SECRET_KEY, which
+# production refuses. `xueji audit seal --every` seals every XUEJI_AUDIT_CHECKPOINT_SECONDS and
+# copies the latest checkpoint to XUEJI_AUDIT_WITNESS_FILE, outside the database.
+XUEJI_AUDIT_SIGNING_KEYS = os.environ.get("XUEJI_AUDIT_SIGNING_KEYS", "")
+XUEJI_AUDIT_VERIFY_KEYS = os.environ.get("XUEJI_AUDIT_VERIFY_KEYS", "")
+XUEJI_AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("XUEJI_AUDIT_CHECKPOINT_SECONDS", "60"))
+XUEJI_AUDIT_WITNESS_FILE = os.environ.get(
+    "XUEJI_AUDIT_WITNESS_FILE", str(VAR_DIR / "audit-witness.json")
+)
 # Reverse proxies in front of the app whose X-Forwarded-For entries are trusted (0: none).
 XUEJI_TRUSTED_PROXIES = int(os.environ.get("XUEJI_TRUSTED_PROXIES", "0"))
 
@@ -165,17 +189,6 @@ AUTHENTICATION_BACKENDS = [
     "xueji.accounts.backends.LockoutBackend",
     "xueji.accounts.backends.AccountBackend",
 ]
-# Signed checkpoints of the audit trail (xueji.audit.signing): Ed25519 keys "id:<base64 32-byte
-# seed>", the first signs; retired public keys "id:<base64 32-byte public key>" still verify.
-# Without keys (nor "audit_signing" in XUEJI_KEY_FILE) one is derived from SECRET_KEY, which
-# production refuses. `xueji audit seal --every` seals every XUEJI_AUDIT_CHECKPOINT_SECONDS and
-# copies the latest checkpoint to XUEJI_AUDIT_WITNESS_FILE, outside the database.
-XUEJI_AUDIT_SIGNING_KEYS = os.environ.get("XUEJI_AUDIT_SIGNING_KEYS", "")
-XUEJI_AUDIT_VERIFY_KEYS = os.environ.get("XUEJI_AUDIT_VERIFY_KEYS", "")
-XUEJI_AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("XUEJI_AUDIT_CHECKPOINT_SECONDS", "60"))
-XUEJI_AUDIT_WITNESS_FILE = os.environ.get(
-    "XUEJI_AUDIT_WITNESS_FILE", str(VAR_DIR / "audit-witness.json")
-)
 # Lockout after repeated failed logins of one account or from one address (django-axes).
 AXES_FAILURE_LIMIT = int(os.environ.get("XUEJI_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("XUEJI_LOCKOUT_MINUTES", "15")))

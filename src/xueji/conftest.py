@@ -1,3 +1,4 @@
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -85,3 +86,32 @@ def _divisions_present(request):  # type: ignore[no-untyped-def]
 
     if not Division.objects.exists():
         load_divisions(Division, EducationBureau)
+
+
+if os.environ.get("XUEJI_OWNER_DATABASE_URL"):
+    # The application's role owns no table (xueji.audit.roles): the test database is created,
+    # migrated and dropped as the owner, and the tests then run as the application's role.
+
+    @pytest.fixture(scope="session")
+    def django_db_setup(request, django_test_environment, django_db_blocker):  # type: ignore[no-untyped-def]
+        from django.test.testcases import TransactionTestCase
+        from django.test.utils import setup_databases, teardown_databases
+
+        from xueji.testing.database import as_database_owner
+
+        verbosity = request.config.option.verbose
+        with django_db_blocker.unblock(), as_database_owner():
+            config = setup_databases(verbosity=verbosity, interactive=False)
+        # Transactional tests are flushed (TRUNCATE) between them by the owner: the
+        # application's role may not truncate the audit trail.
+        flush = TransactionTestCase._fixture_teardown  # type: ignore[attr-defined]
+
+        def flush_as_owner(self):  # type: ignore[no-untyped-def]
+            with as_database_owner():
+                flush(self)
+
+        TransactionTestCase._fixture_teardown = flush_as_owner  # type: ignore[attr-defined]
+        yield
+        TransactionTestCase._fixture_teardown = flush  # type: ignore[attr-defined]
+        with django_db_blocker.unblock(), as_database_owner():
+            teardown_databases(config, verbosity=verbosity)

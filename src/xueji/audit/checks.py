@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error
 
+from xueji.audit.roles import role_problems
 from xueji.audit.services import MIN_RETENTION_DAYS
 
 
@@ -23,3 +24,20 @@ def check_retention(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
             )
         ]
     return []
+
+
+def check_database_role(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """In production the application connects as a role that owns no table and is no
+    superuser: either could rewrite the audit trail and disable its triggers."""
+    databases = kwargs.get("databases") or []
+    if "default" not in databases:
+        return []
+    return [
+        Error(
+            problem,
+            hint="Connect as the application role (DATABASE_URL) and migrate as the owner "
+            "(XUEJI_OWNER_DATABASE_URL); see README, Security.",
+            id="xueji_audit.E002",
+        )
+        for problem in role_problems()
+    ]
