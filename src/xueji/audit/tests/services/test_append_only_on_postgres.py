@@ -27,6 +27,10 @@ from xueji.testing.factories import SchoolFactory, member
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
+# Connected as the tables' owner the triggers refuse; as the application's role (.ci/run) its
+# privileges refuse first.
+REFUSED = "append-only|permission denied"
+
 
 def old_entries(write_entries, monkeypatch, count: int, days: int = 200) -> None:
     old = timezone.now() - datetime.timedelta(days=days)
@@ -39,9 +43,9 @@ def old_entries(write_entries, monkeypatch, count: int, days: int = 200) -> None
 def test_the_application_cannot_update_an_entry(write_entries):
     entry = write_entries(1)[0]
     entry.action = "test.rewritten"
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+    with pytest.raises(DatabaseError, match=REFUSED), transaction.atomic():
         entry.save()
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+    with pytest.raises(DatabaseError, match=REFUSED), transaction.atomic():
         AuditEntry.objects.filter(pk=entry.pk).update(detail={})
     assert AuditEntry.objects.get(pk=entry.pk).action == "test.write"
 
@@ -50,7 +54,7 @@ def test_the_application_cannot_delete_or_change_anything_of_the_trail(write_ent
     old_entries(write_entries, monkeypatch, 2)
     for model in (AuditEntry, AuditChain, AuditCheckpointLeaf, AuditCheckpoint, AuditChainHead):
         with (
-            pytest.raises(DatabaseError, match="append-only"),
+            pytest.raises(DatabaseError, match=REFUSED),
             transaction.atomic(),
             connection.cursor() as cursor,
         ):
@@ -61,14 +65,14 @@ def test_the_application_cannot_delete_or_change_anything_of_the_trail(write_ent
         (AuditChainHead.objects.all(), {"seq": 5}),
         (AuditChain.objects.all(), {"created_at": timezone.now()}),
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with pytest.raises(DatabaseError, match=REFUSED), transaction.atomic():
             rows.update(**change)
     assert AuditEntry.objects.count() == 2
 
 
 def test_the_old_purge_switch_opens_nothing(write_entries, monkeypatch):
     old_entries(write_entries, monkeypatch, 1)
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+    with pytest.raises(DatabaseError, match=REFUSED), transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL xueji.audit_purge = 'on'")
         AuditEntry.objects.all().delete()
