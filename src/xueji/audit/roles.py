@@ -17,6 +17,9 @@ from django.db import connections
 
 # The trail's tables: the application appends to them and reads them, nothing else.
 AUDIT_TABLE_PREFIX = "audit_"
+# Of those, the ones it only reads: purges are recorded by the purge function (owned by the
+# owner), the frozen head and anchor of the single chain of before by the migrations.
+AUDIT_READ_ONLY = ("audit_auditpurge", "audit_auditchainhead", "audit_auditlegacyanchor")
 
 
 def application_role() -> str:
@@ -42,7 +45,8 @@ def grant_application_role(*, using: str, role: str | None = None) -> bool:
             name = connection.ops.quote_name(table)
             if table.startswith(AUDIT_TABLE_PREFIX):
                 cursor.execute(f"REVOKE ALL ON {name} FROM {quoted}")
-                cursor.execute(f"GRANT SELECT, INSERT ON {name} TO {quoted}")
+                granted = "SELECT" if table in AUDIT_READ_ONLY else "SELECT, INSERT"
+                cursor.execute(f"GRANT {granted} ON {name} TO {quoted}")
             else:
                 cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {name} TO {quoted}")
     return True

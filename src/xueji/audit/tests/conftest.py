@@ -6,11 +6,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 
 from xueji.audit.models import AuditEntry
 from xueji.audit.services import audit_record
+from xueji.testing.database import owner_configured
 
 AUDIT_TABLES = (
     "audit_auditentry",
@@ -46,26 +49,61 @@ def write_entries(db: Any) -> Callable[..., list[AuditEntry]]:
     return write
 
 
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """Under the two roles of .ci/run the attacker is the owner of the tables, on a connection
+    of their own: what the test wrote must be committed for them to see it."""
+    if not owner_configured():
+        return
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here) and "attacker_sql" in getattr(
+            item, "fixturenames", ()
+        ):
+            item.add_marker(pytest.mark.django_db(transaction=True), append=False)
+
+
+def _alter_triggers(cursor: Any, change: str) -> None:
+    # ALTER TABLE waits for no deferred checks: run the pending ones first.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for table in AUDIT_TABLES:
+        cursor.execute(f"ALTER TABLE {table} {change} TRIGGER USER")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 @pytest.fixture
 def attacker_sql(db: Any) -> Iterator[Callable[[str, list[Any] | None], None]]:
     """Run SQL as someone with direct database access: on PostgreSQL the table owner, who must
-    first disable the append-only triggers (and they come back on afterwards)."""
+    first disable the append-only triggers (and they come back on afterwards). Where the tests
+    run as the application's role, the owner acts on a connection of their own."""
+    if owner_configured():
+        owner = settings.DATABASES["owner"]
+        with (
+            psycopg.connect(
+                host=owner.get("HOST") or None,
+                port=owner.get("PORT") or None,
+                user=owner.get("USER") or None,
+                password=owner.get("PASSWORD") or None,
+                dbname=connection.settings_dict["NAME"],
+                autocommit=True,
+            ) as attacker,
+            attacker.cursor() as cursor,
+        ):
+            _alter_triggers(cursor, "DISABLE")
+
+            def run_as_owner(sql: str, params: list[Any] | None = None) -> None:
+                cursor.execute(sql, params or [])
+
+            yield run_as_owner
+            _alter_triggers(cursor, "ENABLE")
+        return
     postgres = connection.vendor == "postgresql"
-
-    def alter_triggers(cursor: Any, change: str) -> None:
-        # ALTER TABLE waits for no deferred checks: run the pending ones first.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for table in AUDIT_TABLES:
-            cursor.execute(f"ALTER TABLE {table} {change} TRIGGER USER")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
     with connection.cursor() as cursor:
         if postgres:
-            alter_triggers(cursor, "DISABLE")
+            _alter_triggers(cursor, "DISABLE")
 
         def run(sql: str, params: list[Any] | None = None) -> None:
             cursor.execute(sql, params or [])
 
         yield run
         if postgres:
-            alter_triggers(cursor, "ENABLE")
+            _alter_triggers(cursor, "ENABLE")

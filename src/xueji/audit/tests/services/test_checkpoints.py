@@ -306,7 +306,12 @@ def test_entries_of_the_single_chain_of_before_verify_as_the_legacy_chain(attack
         assert "chain" not in chain.entry_fields(entry)
         entry.save(force_insert=True)
         previous = entry.hash
-    attacker_sql("UPDATE audit_auditchainhead SET seq = 3, hash = %s", [previous])
+    # The head row of before (a flushed database, as between transactional tests, has none).
+    attacker_sql(
+        "INSERT INTO audit_auditchainhead (id, seq, hash) VALUES (1, 3, %s) "
+        "ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash",
+        [previous],
+    )
     result = chain_verify()
     assert result.ok, result.problem
     assert [(summary.key, summary.entries) for summary in result.chains] == [("", 3)]
