@@ -386,6 +386,20 @@ def run_execute(
                 chunk.moved = moved
                 chunk.done_at = timezone.now()
                 chunk.save(update_fields=["done", "moved", "done_at"])
+                # One entry per chunk with its counts, not one per student: a batch takes one
+                # place in the trail (and one turn on its chain) whatever its size.
+                audit_record(
+                    actor=run.created_by,
+                    action="yearend.chunk",
+                    object_type="yearend_run",
+                    object_id=run.pk,
+                    detail={
+                        "kind": run.kind,
+                        "chunk": seq,
+                        "schools": len(chunk.school_ids),
+                        "students": moved,
+                    },
+                )
                 YearEndRun.objects.filter(pk=run.pk).update(
                     chunks_done=F("chunks_done") + 1, students_done=F("students_done") + moved
                 )

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
+from xueji.audit.models import AuditEntry
 from xueji.changes.models import ChangeKind, ChangeLog, ChangeState
 from xueji.changes.workflow import Event
 from xueji.core.errors import Conflict, NotFound
@@ -267,3 +268,12 @@ def test_the_promotion_completes_repeats_and_skips_through_their_workflow_logged
         ChangeState.COMPLETED,
         ChangeState.APPROVED,
     )
+
+
+def test_each_chunk_is_one_audit_entry_with_its_counts(registry: Registry) -> None:
+    run = promote(registry.approver, "440304")
+
+    chunks = AuditEntry.objects.filter(action="yearend.chunk", object_id=run.pk)
+    assert chunks.count() == run.chunks_done
+    assert sum(entry.detail["students"] for entry in chunks) == run.students_done
+    assert not AuditEntry.objects.filter(object_type="student", action__startswith="yearend")
