@@ -52,11 +52,13 @@ demo: migrate
 DEMO_TWO_FACTOR ?= 0
 
 # Imports, year-end runs and large Excel exports are background jobs: the demo runs the task
-# worker beside the server, and stops it with the server.
+# worker beside the server, and the audit trail's sealer (a signed checkpoint every minute, and
+# one more when stopped), and stops both with the server.
 run: demo
 	$(BIN)/xueji print_demo_accounts
 	$(BIN)/xueji db_worker --no-reload & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/xueji audit seal --every & sealer=$$!; \
+	trap 'kill $$worker $$sealer 2>/dev/null' EXIT INT TERM; \
 	XUEJI_TWO_FACTOR_REQUIRED=$(DEMO_TWO_FACTOR) $(BIN)/xueji runserver 127.0.0.1:8000
 
 lint: $(STAMP)
