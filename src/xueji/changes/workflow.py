@@ -84,6 +84,7 @@ def transition(state: str | None, event: str, kind: str | None = None) -> Change
             states=ChangeState,
             refusal=InvalidTransition,
             message=_("“%(event)s” is not possible while the request is “%(state)s”."),
+            no_state=_("not yet filed"),
         )
     except InvalidTransition as refused:
         refused.details.update(state=state or "", event=event)

@@ -20,9 +20,11 @@ def next_state(
     states: type[models.TextChoices],
     refusal: type[Conflict],
     message: Any,
+    no_state: Any = "-",
 ) -> str:
     """The state `event` leads to from `state`; `refusal` (HTTP 409) with `message` (naming
-    %(event)s and %(state)s) when the machine has no such transition."""
+    %(event)s and %(state)s, `no_state` before the first transition) when the machine has no
+    such transition."""
     target = transitions.get((state or None, event))
     if target is None:
         raise refusal(
@@ -30,7 +32,7 @@ def next_state(
             message
             % {
                 "event": events(event).label if event in events.values else event,
-                "state": states(state).label if state in states.values else "-",
+                "state": states(state).label if state in states.values else no_state,
             },
         )
     return target

@@ -87,6 +87,7 @@ def transition(state: str | None, event: str) -> Step:
             states=State,
             refusal=InvalidTransition,
             message=_("“%(event)s” is not possible while the request is “%(state)s”."),
+            no_state=_("not yet created"),
         )
     except InvalidTransition as refused:
         refused.details.update(state=state or "", event=event)
