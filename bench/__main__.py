@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import audit as audit_bench
 from bench import database, report
 
 HERE = Path(__file__).resolve().parent
@@ -37,6 +38,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--encryption-registrations", type=int, default=500, help="bench/encryption.py"
     )
     parser.add_argument("--transfers", type=int, default=400, help="bench/transfers.py (8 workers)")
+    parser.add_argument(
+        "--audit-registrations",
+        type=int,
+        default=audit_bench.REGISTRATIONS,
+        help="bench/audit.py, per worker count (1, 8, 32) and side (0: skip)",
+    )
     parser.add_argument(
         "--import-xlsx-rows", type=int, default=100_000, help="bench/imports.py (0: skip)"
     )
@@ -118,6 +125,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     print(f"Transfers: {args.transfers:,} completed by the service vs bare SQL", flush=True)
     transfer = transfers.run(args.transfers)
+    audited = None
+    if args.audit_registrations:
+        print(
+            f"Audit trail: {args.audit_registrations:,} registrations by 1, 8 and 32 workers in "
+            "as many counties, audited vs not",
+            flush=True,
+        )
+        audited = audit_bench.run(args.audit_registrations, seed=args.seed + 6)
     from bench import imports as imports_bench
 
     print(
@@ -182,6 +197,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "statistics": statistics,
         "yearend": promotion,
         "transfers": transfer,
+        **({"audit": audited} if audited is not None else {}),
         "encryption": sealing,
         "imports": imported,
         **({"exports": export_results} if export_results is not None else {}),

@@ -49,28 +49,44 @@ def _registrar(school: Any) -> Any:
 
 def generated_children(school_class: SchoolClass, count: int, seed: int) -> list[StudentData]:
     """`count` new grade-appropriate children with families, unique against the database."""
-    school = school_class.school
+    return generated_children_in([(school_class, count)], seed)[school_class.pk]
+
+
+def generated_children_in(
+    wanted: list[tuple[SchoolClass, int]], seed: int
+) -> dict[int, list[StudentData]]:
+    """For each (class, count), `count` new children for the class (by the class's id), all from
+    one synth run of their province (synth.next_run takes one of the few a province has). The
+    classes are of schools of one province, one class a school."""
+    schools = {school_class.school_id: school_class for school_class, _count in wanted}
+    provinces = {school_class.school.province_id for school_class, _count in wanted}
+    if len(schools) != len(wanted) or len(provinces) != 1:
+        raise ValueError("one class a school, all in one province")
+    (province,) = provinces
     generator = synth.RowGenerator(
-        province_code=school.province_id,
+        province_code=province,
         seed=seed,
         dialect=synth.SQLITE,
         held_sequences={},
-        current_counties=[c.code for c in synth.province_counties(school.province_id)],
+        current_counties=[c.code for c in synth.province_counties(province)],
         now="",
         start_date=datetime.date(2026, 9, 1),
         # A run of its own, so that these children's numbers differ from the loaded ones.
-        lane=synth.run_lane(synth.next_run(school.province_id), 0),
+        lane=synth.run_lane(synth.next_run(province), 0),
     )
-    slot = synth.ClassSlot(
-        school_id=school.pk,
-        class_id=school_class.pk,
-        grade=school_class.grade,
-        county_code=school.county_id,
-        county_name=school.county.name,
-        kind=school.kind,
-        size=count,
-    )
-    batch = generator.batch([slot])
+    slots = [
+        synth.ClassSlot(
+            school_id=school_class.school_id,
+            class_id=school_class.pk,
+            grade=school_class.grade,
+            county_code=school_class.school.county_id,
+            county_name=school_class.school.county.name,
+            kind=school_class.school.kind,
+            size=count,
+        )
+        for school_class, count in wanted
+    ]
+    batch = generator.batch(slots)
     columns = bulk.STUDENT_COLUMNS
     family: dict[str, list[FamilyMemberData]] = {}
     for rows in batch.rows[synth.FAMILY_TABLE]:
@@ -88,11 +104,13 @@ def generated_children(school_class: SchoolClass, count: int, seed: int) -> list
                     missing_reason=member["missing_reason"],
                 )
             )
-    children = []
+    children: dict[int, list[StudentData]] = {
+        school_class.pk: [] for school_class, _count in wanted
+    }
     for rows in batch.rows[synth.STUDENT_TABLE]:
         for row in rows:
             s = dict(zip(columns, row, strict=True))
-            children.append(
+            children[schools[int(s["school_id"])].pk].append(
                 StudentData(
                     name=s["name"],
                     sex=s["sex"],

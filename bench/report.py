@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench import audit as audit_bench
 from bench import encryption as encryption_bench
 from bench import stats as stats_bench
 
@@ -59,6 +60,8 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         from bench import transfers as transfers_bench
 
         rows += transfers_bench.rows(results["transfers"])
+    if "audit" in results:
+        rows += audit_bench.rows(results["audit"])
     if "imports" in results:
         from bench import imports as imports_bench
 
@@ -121,6 +124,7 @@ def markdown(results: dict[str, Any]) -> str:
         "returning the same rows; each query run both ways back to back.",
         *(stats_bench.markdown(results["statistics"]) if "statistics" in results else []),
         *(encryption_bench.markdown(results["encryption"]) if "encryption" in results else []),
+        *(audit_bench.markdown(results["audit"]) if "audit" in results else []),
         "",
         f"Synth phases ({load['index_mode']} mode):",
         "",

@@ -10,8 +10,12 @@ one transfer after the other, like approvers working through their queues.
 Baseline: the same transactions as bare SQL (psycopg through Django's connection, no ORM, no
 checks), 8 workers, on other children of the same schools: the same rows inserted and updated
 in the real tables (request, 4 steps, evidence, log rows, student, placements, record event),
-and per transaction one audit row into a copy of the audit table plus the update of a chain
-head row (as the real chain does: every audited write takes its turn on that row).
+and per transaction one audit entry appended as the real trail appends it (xueji.audit.chains):
+the advisory lock of the acting unit's chain (the county of the school or the bureau: Futian for
+the filing and the first approval, Zhuhai for the last two), the chain's last entry read, one row
+inserted after it into a copy of the audit table (same columns and indexes, so the same unique
+(chain, seq) index). Both sides take turns on the same two chains: all 8 workers move children
+between the same two counties.
 
 `python -m bench.transfers --transfers 400` runs this part alone on a fresh database.
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import sys
 import threading
@@ -30,7 +35,6 @@ from typing import Any
 WORKERS = 8
 ON = datetime.date(2026, 10, 12)
 AUDIT_COPY = "bench_transfer_audit"
-HEAD_COPY = "bench_transfer_audit_head"
 
 
 def _world(count: int) -> dict[str, Any]:
@@ -154,23 +158,27 @@ def _service_transfer(world: dict[str, Any], child: Any, number: str) -> None:
 
 
 def _prepare_audit() -> tuple[list[str], dict[str, Any]]:
+    """The copy of the audit table, and the columns and values of a real entry to model the
+    baseline's on (its id left to the copy's own identity)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {AUDIT_COPY}, {HEAD_COPY}")
+        cursor.execute(f"DROP TABLE IF EXISTS {AUDIT_COPY}")
         cursor.execute(f"CREATE TABLE {AUDIT_COPY} (LIKE audit_auditentry INCLUDING ALL)")
-        cursor.execute(f"CREATE TABLE {HEAD_COPY} (id int PRIMARY KEY, seq bigint, hash text)")
-        cursor.execute(f"INSERT INTO {HEAD_COPY} VALUES (1, 0, '')")
         cursor.execute("SELECT * FROM audit_auditentry ORDER BY id DESC LIMIT 1")
         columns = [column.name for column in cursor.description]
         row = cursor.fetchone()
-    return columns, dict(zip(columns, row, strict=True))
+    values = dict(zip(columns, row, strict=True))
+    del values["id"]
+    return list(values), values
 
 
 class Bare:
     """The writes of one transfer's four transactions, as the service makes them."""
 
     def __init__(self, world: dict[str, Any], audit_columns: list[str], audit: dict[str, Any]):
+        from xueji.audit.actors import acting_as
+        from xueji.audit.chains import chain_of
         from xueji.corrections.evidence import seal
         from xueji.corrections.tests.files import PDF
 
@@ -183,20 +191,34 @@ class Bare:
             f"VALUES ({', '.join(['%s'] * len(audit_columns))})"
         )
         self.year_id = world["receiver_class"].academic_year_id
+        # The chain each actor's entries go to, as the trail chooses it.
+        self.chains = {user.pk: chain_of(acting_as(user)) for user in world["staff"].values()}
 
-    def _audit(self, cursor: Any, student_id: Any) -> None:
+    def _audit(self, cursor: Any, student_id: Any, actor: Any) -> None:
+        """Append to the actor's chain as xueji.audit does: the chain's lock until the commit,
+        its last entry, the next one inserted after it."""
         from django.utils import timezone
 
-        cursor.execute(f"UPDATE {HEAD_COPY} SET seq = seq + 1 WHERE id = 1 RETURNING seq")
-        (seq,) = cursor.fetchone()
+        from xueji.audit.chain import GENESIS_HASH
+        from xueji.audit.chains import LOCK_CLASS, lock_key
+
+        key = self.chains[actor.pk]
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, lock_key(key)])
+        cursor.execute(
+            f"SELECT seq, hash FROM {AUDIT_COPY} WHERE chain = %s ORDER BY seq DESC LIMIT 1",
+            [key],
+        )
+        seq, prev_hash = cursor.fetchone() or (0, GENESIS_HASH)
         values = dict(self.audit)
         values.update(
-            id=seq,
-            seq=seq,
+            chain=key,
+            seq=seq + 1,
             at=timezone.now(),
             action="bench.transfer",
             object_id=student_id,
             request_id=uuid.uuid4(),
+            prev_hash=prev_hash,
+            hash=hashlib.sha256(f"{prev_hash}|{key}|{seq + 1}|{student_id}".encode()).hexdigest(),
         )
         cursor.execute(
             self.audit_insert,
@@ -258,7 +280,7 @@ class Bare:
                 [child.pk],
             )
             self._log(cursor, change_id, "file", "", "pending", staff["receiver"])
-            self._audit(cursor, child.pk)
+            self._audit(cursor, child.pk, staff["receiver"])
         for ordinal, actor in ((2, staff["440304"]), (3, staff["sender"])):
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(
@@ -279,7 +301,7 @@ class Bare:
                     [change_id],
                 )
                 self._log(cursor, change_id, "approve", "pending", "pending", actor)
-                self._audit(cursor, child.pk)
+                self._audit(cursor, child.pk, actor)
         actor = staff["440402"]
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
@@ -319,7 +341,7 @@ class Bare:
                 [ON, change_id],
             )
             self._log(cursor, change_id, "final_approve", "pending", "completed", actor)
-            self._audit(cursor, child.pk)
+            self._audit(cursor, child.pk, actor)
 
 
 def run(count: int, workers: int = WORKERS) -> dict[str, Any]:
@@ -352,7 +374,7 @@ def run(count: int, workers: int = WORKERS) -> dict[str, Any]:
         school=world["receiver"],
     ).count()
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {AUDIT_COPY}, {HEAD_COPY}")
+        cursor.execute(f"DROP TABLE IF EXISTS {AUDIT_COPY}")
     service_rate = moved / service_seconds
     bare_rate = (count - len(bare_errors)) / bare_seconds
     return {
