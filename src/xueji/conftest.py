@@ -77,9 +77,13 @@ def _divisions_present(request):  # type: ignore[no-untyped-def]
     """Divisions come from a data migration; a transactional test's flush removes them, so put
     them back for the tests that follow it."""
     marker = request.node.get_closest_marker("django_db")
-    if marker is None:
+    if marker is not None:
+        fixture = "transactional_db" if marker.kwargs.get("transaction") else "db"
+    elif "transactional_db" in request.fixturenames or "db" in request.fixturenames:
+        # A test that reaches the database through a fixture (`school(db)`), not a marker.
+        fixture = "transactional_db" if "transactional_db" in request.fixturenames else "db"
+    else:
         return
-    fixture = "transactional_db" if marker.kwargs.get("transaction") else "db"
     request.getfixturevalue(fixture)
     from xueji.geo.models import Division, EducationBureau
     from xueji.geo.services import load_divisions
