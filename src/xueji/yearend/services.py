@@ -313,6 +313,7 @@ def run_start(*, actor: Any, run_id: Any, enqueue: bool = True) -> YearEndRun:
             detail={"kind": run.kind, "scope": run.scope_name, "year": run.from_year},
         )
         if enqueue:
+            # Not at the top: the task module imports this one to run the job.
             from xueji.yearend.tasks import yearend_run_task
 
             run_id_text = str(run.pk)
@@ -335,6 +336,7 @@ def run_resume(*, actor: Any, run_id: Any) -> YearEndRun:
             object_id=run.pk,
             detail={"chunks_done": run.chunks_done, "chunks": run.chunks_total},
         )
+        # Not at the top: the task module imports this one to run the job.
         from xueji.yearend.tasks import yearend_run_task
 
         run_id_text = str(run.pk)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from xueji.yearend.services import run_execute
+
 
 @task()
 def yearend_run_task(run_id: str) -> int:
-    from xueji.yearend.services import run_execute
-
     run = run_execute(run_id=run_id)
     return run.students_done
