@@ -35,6 +35,7 @@ from xueji.students.models import (
     NumberKind,
     NumberSequence,
     Placement,
+    PlacementReason,
     RecordEvent,
     RecordState,
     Student,
@@ -42,6 +43,7 @@ from xueji.students.models import (
 )
 from xueji.students.national import NationalHolder, national_index
 from xueji.students.pinyin import name_initials, name_pinyin
+from xueji.students.record import placement_open, record_event_append
 from xueji.students.selectors import students_in_scope
 from xueji.students.validation import (
     FamilyMemberData,
@@ -211,18 +213,16 @@ def student_register(
             )
             for index, member in enumerate(data.family)
         )
-        placement = Placement.objects.create(
+        placement = placement_open(
             student=student,
-            school=school,
             school_class=school_class,
-            grade=school_class.grade,
-            start_date=start_date,
-            reason="registration",
+            on=start_date,
+            reason=PlacementReason.REGISTRATION,
         )
-        RecordEvent.objects.create(
+        record_event_append(
             student=student,
             kind=EventKind.REGISTERED,
-            occurred_on=start_date,
+            on=start_date,
             actor=actor,
             detail={
                 "school": school.code,
@@ -290,10 +290,10 @@ def student_assign_resident_id(*, actor: Any, student_id: Any, id_number: str) -
                 raise
             raise _holder_conflict(holder) from None
         # History and audit name the numbers masked: the plain values live only sealed.
-        RecordEvent.objects.create(
+        record_event_append(
             student=student,
             kind=EventKind.NUMBER_CHANGED,
-            occurred_on=timezone.localdate(),
+            on=timezone.localdate(),
             actor=actor,
             detail={
                 "from": old_masked,
@@ -421,10 +421,10 @@ def student_update_other_info(*, actor: Any, student_id: Any, changes: dict[str,
         if not after:
             return student
         student.save(update_fields=[*after, "updated_at"])
-        RecordEvent.objects.create(
+        record_event_append(
             student=student,
             kind=EventKind.INFO_UPDATED,
-            occurred_on=timezone.localdate(),
+            on=timezone.localdate(),
             actor=actor,
             detail={"fields": sorted(after)},
         )
