@@ -26,6 +26,7 @@ from typing import Any
 from django.db import connection
 
 from xueji.changes import services as change_services
+from xueji.changes.kinds import spec_of
 from xueji.changes.models import ChangeKind, ChangeState
 from xueji.students import bulk
 from xueji.students.bulk import Dialect, dialect
@@ -40,7 +41,12 @@ SKIP = ChangeKind.SKIP.value
 
 # Candidates of a promotion: grade + 1, or + 0 / + 2 for an approved repeat / skip; a final
 # grade moves only to repeat it (the rest of it graduates); never beyond the school's last grade.
-_DELTA = f"(CASE c.kind WHEN '{REPEAT}' THEN 0 WHEN '{SKIP}' THEN 2 ELSE 1 END)"
+# The grades of a repeat and a skip are the changes' specification's (changes/kinds.py).
+_DELTA = (
+    "(CASE c.kind "
+    + " ".join(f"WHEN '{kind}' THEN {spec_of(kind).promotion_grades}" for kind in (REPEAT, SKIP))
+    + " ELSE 1 END)"
+)
 _PROMOTION_OUTCOME = (
     f"(CASE c.kind WHEN '{REPEAT}' THEN '{Outcome.REPEATED}' WHEN '{SKIP}' THEN "
     f"'{Outcome.SKIPPED}' ELSE '{Outcome.PROMOTED}' END)"
