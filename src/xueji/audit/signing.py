@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import os
 import re
@@ -36,6 +35,8 @@ from django.conf import settings
 from django.core.checks import Error, register
 from django.core.exceptions import ImproperlyConfigured
 
+from xueji.core.crypto import decode_key, derived_key, key_list
+
 DERIVED_KEY_ID = "dev"
 _KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 
@@ -50,12 +51,9 @@ class SigningKeys:
 
 def _raw(text: str, what: str) -> bytes:
     try:
-        raw = base64.b64decode(text.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        raise ImproperlyConfigured(f"{what} is not base64") from None
-    if len(raw) != 32:
-        raise ImproperlyConfigured(f"{what} must be 32 bytes, base64-encoded")
-    return raw
+        return decode_key(text, what)
+    except ValueError as error:
+        raise ImproperlyConfigured(str(error)) from None
 
 
 def _key_id(text: str) -> str:
@@ -68,16 +66,11 @@ def _key_id(text: str) -> str:
 
 
 def _pairs(spec: str, what: str) -> dict[str, bytes]:
-    pairs: dict[str, bytes] = {}
-    for item in spec.split(","):
-        if not item.strip():
-            continue
-        if ":" not in item:
-            raise ImproperlyConfigured(f"{what}: write each key as <id>:<base64>")
-        key_id, value = item.split(":", 1)
-        key_id = _key_id(key_id)
-        pairs[key_id] = _raw(value, f"{what} {key_id!r}")
-    return pairs
+    try:
+        keys = key_list(spec, what)
+    except ValueError as error:
+        raise ImproperlyConfigured(str(error)) from None
+    return {_key_id(key_id): key for key_id, key in keys.items()}
 
 
 def _public(private: Ed25519PrivateKey) -> Ed25519PublicKey:
@@ -115,7 +108,8 @@ def _build(
                 '"audit_signing" (a key derived from SECRET_KEY is refused here).'
             )
         active = DERIVED_KEY_ID
-        seeds = {active: hashlib.sha256(f"xueji:audit-signing:{secret}".encode()).digest()}
+        # `secret` is in the cache's key, so that a new SECRET_KEY derives anew.
+        seeds = {active: derived_key("audit-signing")}
     if active not in seeds:
         raise ImproperlyConfigured(f"the active audit signing key {active!r} is not among the keys")
     private = {key_id: Ed25519PrivateKey.from_private_bytes(seed) for key_id, seed in seeds.items()}

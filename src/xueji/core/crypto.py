@@ -18,6 +18,7 @@ and the database is a bench database; production's deploy check fails while the 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -72,14 +73,33 @@ class Keyring:
         return hmac.new(self.index_key, digestmod=hashlib.sha256)
 
 
-def _decode_key(text: str) -> bytes:
-    key = base64.b64decode(text.strip())
+def decode_key(text: str, what: str = "field keys") -> bytes:
+    """A 32-byte key written in base64; ValueError naming `what` otherwise."""
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"{what} is not base64") from None
     if len(key) != 32:
-        raise ValueError("field keys are 32 bytes (AES-256), base64-encoded")
+        raise ValueError(f"{what} must be 32 bytes, base64-encoded")
     return key
 
 
-def _derive(label: str) -> bytes:
+def key_list(spec: str, what: str) -> dict[str, bytes]:
+    """Keys written as "<id>:<base64>,<id>:<base64>" (the first is the active one), in order;
+    ValueError naming `what` and the key for a malformed one."""
+    keys: dict[str, bytes] = {}
+    for item in spec.split(","):
+        if not item.strip():
+            continue
+        if ":" not in item:
+            raise ValueError(f"{what}: write each key as <id>:<base64>")
+        key_id, value = (part.strip() for part in item.split(":", 1))
+        keys[key_id] = decode_key(value, f"{what} {key_id!r}")
+    return keys
+
+
+def derived_key(label: str) -> bytes:
+    """A development key derived from SECRET_KEY (production configures real keys)."""
     return hashlib.sha256(f"xueji:{label}:{settings.SECRET_KEY}".encode()).digest()
 
 
@@ -87,17 +107,16 @@ def _load() -> Keyring:
     key_file = os.environ.get("XUEJI_KEY_FILE", getattr(settings, "XUEJI_KEY_FILE", ""))
     if key_file:
         data = json.loads(Path(key_file).read_text())
-        keys = {kid: _decode_key(value) for kid, value in data["keys"].items()}
-        return Keyring(data["active"], keys, _decode_key(data["index_key"]))
+        keys = {kid: decode_key(value) for kid, value in data["keys"].items()}
+        return Keyring(data["active"], keys, decode_key(data["index_key"], "XUEJI_INDEX_KEY"))
     spec = os.environ.get("XUEJI_FIELD_KEYS", getattr(settings, "XUEJI_FIELD_KEYS", ""))
     index = os.environ.get("XUEJI_INDEX_KEY", getattr(settings, "XUEJI_INDEX_KEY", ""))
     if spec:
-        pairs = [item.split(":", 1) for item in spec.split(",") if item.strip()]
-        keys = {kid.strip(): _decode_key(value) for kid, value in pairs}
+        keys = key_list(spec, "XUEJI_FIELD_KEYS")
         if not index:
             raise ValueError("XUEJI_INDEX_KEY must be set together with XUEJI_FIELD_KEYS")
-        return Keyring(pairs[0][0].strip(), keys, _decode_key(index))
-    return Keyring("dev", {"dev": _derive("field")}, _derive("index"), derived=True)
+        return Keyring(next(iter(keys)), keys, decode_key(index, "XUEJI_INDEX_KEY"))
+    return Keyring("dev", {"dev": derived_key("field")}, derived_key("index"), derived=True)
 
 
 @lru_cache(maxsize=1)
