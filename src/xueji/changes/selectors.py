@@ -31,8 +31,8 @@ from xueji.changes.models import (
 from xueji.changes.workflow import Event
 from xueji.core.idnumbers import normalize
 from xueji.schools.models import School
-from xueji.students.identity import number_index
-from xueji.students.models import Student, StudentNumberAlias
+from xueji.students.models import Student
+from xueji.students.national import national_index
 from xueji.students.selectors import placement_on
 
 QUEUE_LIMIT = 200
@@ -312,11 +312,9 @@ def locate_for_transfer(*, student_number: str, name: str) -> Student | None:
     name = (name or "").strip()
     if not number or not name:
         return None
-    index = number_index(number)
-    student = Student.objects.filter(number_index=index).first()
-    if student is None:
-        alias = StudentNumberAlias.objects.filter(number_index=index).first()
-        student = None if alias is None else Student.objects.filter(pk=alias.student_id).first()
+    # Who holds the number (current or former) anywhere in the country: a national question.
+    holder = national_index().holder_of_number(number)
+    student = None if holder is None else Student.objects.filter(pk=holder.student_id).first()
     if student is None or student.name != name:
         return None
     return student
