@@ -22,6 +22,9 @@ from xueji.changes.tests.views.scenario import (
     file_suspension,
     file_transfer,
 )
+from xueji.core.idnumbers import mask_student_number
+from xueji.students.identity import number_index
+from xueji.students.models import NumberKind, StudentNumberAlias
 
 pytestmark = pytest.mark.django_db
 
@@ -152,4 +155,24 @@ def test_the_public_notice_lists_completed_transfers_both_ways_masked(scene):
             scene.sender.principal, school_id=scene.sender.school.pk, **earlier
         ).transfers_out
         == []
+    )
+
+
+def test_the_registrar_finds_a_child_by_a_former_number_too(scene):
+    """A number the child held before (kept as an alias when it changed, J to G) still finds the
+    child, like the current one (终身不变: the old number resolves to the same record)."""
+    child = scene.child
+    old_number = child.reveal_student_number()
+    StudentNumberAlias.objects.create(
+        number_index=number_index("J440304202003050019"),
+        number_masked=mask_student_number("J440304202003050019"),
+        kind=NumberKind.J,
+        student=child,
+    )
+    found = transfer_candidate(
+        scene.receiver.registrar, number="J440304202003050019", name="张春铭"
+    )
+    assert found is not None and found.school_name == scene.sender.school.name
+    assert (
+        transfer_candidate(scene.receiver.registrar, number=old_number, name="张春铭") is not None
     )
