@@ -189,10 +189,16 @@ AUTHENTICATION_BACKENDS = [
     "xueji.accounts.backends.LockoutBackend",
     "xueji.accounts.backends.AccountBackend",
 ]
-# Lockout after repeated failed logins of one account or from one address (django-axes).
+# Lockout after repeated failed logins (django-axes): of one account from one address (a
+# school's staff share an address), and, at a higher limit, from one address over all accounts
+# (xueji.accounts.lockout.LockoutHandler; axes has one limit for every group).
 AXES_FAILURE_LIMIT = int(os.environ.get("XUEJI_LOGIN_FAILURE_LIMIT", "5"))
+XUEJI_LOGIN_FAILURE_LIMIT_PER_ADDRESS = int(
+    os.environ.get("XUEJI_LOGIN_FAILURE_LIMIT_PER_ADDRESS", "50")
+)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("XUEJI_LOCKOUT_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "xueji.accounts.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "xueji.accounts.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "xueji.audit.middleware.client_address"

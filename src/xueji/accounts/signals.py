@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from xueji.accounts.lockout import address_locked
 from xueji.accounts.services import account_event_record
 
 
@@ -44,7 +45,13 @@ def _login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> No
 
 
 @receiver(user_locked_out, dispatch_uid="xueji_accounts_locked_out")
-def _locked_out(sender: Any, username: str | None = None, **kwargs: Any) -> None:
+def _locked_out(
+    sender: Any, request: Any = None, username: str | None = None, **kwargs: Any
+) -> None:
+    # Which limit: the account's at this address, or the address's over all accounts.
+    limit = "address" if request is not None and address_locked(request) else "account"
     account_event_record(
-        actor=None, action="account.locked_out", detail={"username": (username or "")[:150]}
+        actor=None,
+        action="account.locked_out",
+        detail={"username": (username or "")[:150], "limit": limit},
     )
