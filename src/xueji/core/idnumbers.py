@@ -2,7 +2,9 @@
 
 The check is complete: length, characters, the ISO 7064 MOD 11-2 check character, a real birth
 date that agrees with the one entered, the sex digit against the sex entered, and an area code that
-existed when the child was born (python-stdnum's table of GB/T 2260 codes with their history).
+existed when the child was born (python-stdnum's table of GB/T 2260 codes with their history) and
+was a county-level code then, as GB 11643 requires (xueji.core.areacodes: never a province's, a
+city's only while it had no counties under it).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import ric
 
+from xueji.core.areacodes import is_county_level, is_province_code
 from xueji.core.codes import Sex
 
 # ASCII digits only: \d would also take fullwidth and other scripts' digits, which int() reads.
@@ -62,6 +65,28 @@ def _area_in_use(number: str) -> bool:
     return found
 
 
+def _not_county_level(code: str) -> ValidationError:
+    # The birth year is not named: beside a masked number it would give four hidden digits away.
+    if is_province_code(code):
+        return ValidationError(
+            _(
+                "The area code %(code)s is a province's: an ID number carries the code of a "
+                "county-level division (GB 11643)."
+            ),
+            code="id_area_not_county",
+            params={"code": code},
+        )
+    return ValidationError(
+        _(
+            "The area code %(code)s is that of a city that had districts or counties when the "
+            "holder was born: an ID number carries the code of the county-level division "
+            "(GB 11643)."
+        ),
+        code="id_area_not_county",
+        params={"code": code},
+    )
+
+
 def validate_resident_id(
     number: str,
     *,
@@ -105,6 +130,8 @@ def validate_resident_id(
             code="id_area_code",
             params={"code": number[:6]},
         )
+    if not is_county_level(number[:6], born.year):
+        raise _not_county_level(number[:6])
     encoded_sex = Sex.MALE if int(number[16]) % 2 == 1 else Sex.FEMALE
     if birth_date is not None and birth_date != born:
         raise ValidationError(
@@ -170,6 +197,7 @@ def resident_id_errors(
                     expected_sex is None or expected_sex == ("1" if number[16] in "13579" else "2")
                 )
                 and _area_in_use(number)
+                and is_county_level(number[:6], born.year)
             ):
                 continue
         try:

@@ -22,9 +22,13 @@ from xueji.core.idnumbers import (
 TODAY = datetime.date.today()
 # Area codes in use throughout (东城区, 朝阳区) and with a history in GB/T 2260: 崇文区 until
 # 2010, 密云区 from 2015, 福田区 from 1983, 龙华区 from 2016, 东山区 1983-2005, 燕山区 until
-# 1986; 999999 never.
+# 1986; 999999 never. Not county level: 广东 440000 and 深圳 440300 ever, 三亚 460200 since its
+# districts of 2014 (before, it was; 东莞 441900 always is).
 AREAS_IN_USE = ["110101", "110105"]
-AREAS_WITH_HISTORY = ["110103", "110118", "440304", "440309", "440102", "110110", "999999"]
+AREAS_WITH_HISTORY = [
+    *["110103", "110118", "440304", "440309", "440102", "110110", "999999"],
+    *["440000", "440300", "460200", "441900"],
+]
 SEXES = [Sex.MALE.value, Sex.FEMALE.value]
 ID_CHARACTERS = "0123456789X"
 
