@@ -3,6 +3,7 @@ required of bureau, auditor and administrator accounts."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
@@ -37,8 +39,12 @@ CONTENT_SECURITY_POLICY = "; ".join(
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 LAST_ACTIVITY_KEY = "xueji_last_activity"
-# The time of the last request is written to the session at most this often.
-ACTIVITY_RESOLUTION_SECONDS = 60
+ACTIVITY_SALT = "xueji.accounts.activity"
+
+
+def clock() -> float:
+    """Now, in seconds (the tests move it)."""
+    return time.time()
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -77,9 +83,41 @@ class SecurityHeadersMiddleware:
         return response
 
 
+def activity_cookie_name() -> str:
+    return f"{settings.SESSION_COOKIE_NAME}-activity"
+
+
+def _session_tag(request: HttpRequest) -> str:
+    """Ties the activity stamp to one session (not the session key itself: a digest of it)."""
+    key = request.session.session_key or ""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _cookie_activity(request: HttpRequest) -> float | None:
+    """The time of this session's last response, from its signed activity cookie; None when
+    the cookie is absent, forged, or another session's."""
+    value = request.COOKIES.get(activity_cookie_name())
+    if not value:
+        return None
+    try:
+        tag, stamp = signing.Signer(salt=ACTIVITY_SALT).unsign(value).split(":", 1)
+        return float(stamp) if tag == _session_tag(request) else None
+    except (signing.BadSignature, ValueError):
+        return None
+
+
 class IdleTimeoutMiddleware:
-    """Signs out a session left idle longer than XUEJI_SESSION_IDLE_MINUTES. Place it after
-    AuthenticationMiddleware and MessageMiddleware."""
+    """Signs out a session left idle longer than XUEJI_SESSION_IDLE_MINUTES, to the request:
+    idle is the time since the last response to the session. Place it after
+    AuthenticationMiddleware and MessageMiddleware.
+
+    The time of the last response travels in a cookie signed by the server (like the session's
+    own cookie, HttpOnly and Secure in production), sent with every response to a signed-in
+    user: exact, and no write of the session per request. The client can only make the rule
+    stricter: it cannot sign a later time, an older cookie or none falls back to the time kept
+    in the session. The session keeps the time once (the first response), and on each request
+    that comes without a valid cookie (a client that keeps only the session's cookie), so that
+    such a client is timed exactly too."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -87,13 +125,46 @@ class IdleTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and hasattr(request, "session"):
-            now = time.time()
-            last = request.session.get(LAST_ACTIVITY_KEY)
-            if isinstance(last, int | float) and now - last > idle_seconds():
-                return self._sign_out(request)
-            if not isinstance(last, int | float) or now - last >= ACTIVITY_RESOLUTION_SECONDS:
+            now = clock()
+            from_cookie = _cookie_activity(request)
+            kept = request.session.get(LAST_ACTIVITY_KEY)
+            known = [t for t in (from_cookie, kept) if isinstance(t, int | float)]
+            if known and now - max(known) > idle_seconds():
+                response = self._sign_out(request)
+                self._stamp(request, response)
+                return response
+            if from_cookie is None:
                 request.session[LAST_ACTIVITY_KEY] = now
-        return self.get_response(request)
+        response = self.get_response(request)
+        self._stamp(request, response)
+        return response
+
+    def _stamp(self, request: HttpRequest, response: HttpResponse) -> None:
+        """The activity cookie of a signed-in user's response; removed once signed out."""
+        user = getattr(request, "user", None)
+        name = activity_cookie_name()
+        session = getattr(request, "session", None)
+        if user is not None and user.is_authenticated and session is not None:
+            now = clock()
+            if LAST_ACTIVITY_KEY not in session:
+                session[LAST_ACTIVITY_KEY] = now  # the fallback, written once (at login)
+            value = signing.Signer(salt=ACTIVITY_SALT).sign(f"{_session_tag(request)}:{now:.3f}")
+            response.set_cookie(
+                name,
+                value,
+                path=settings.SESSION_COOKIE_PATH,
+                domain=settings.SESSION_COOKIE_DOMAIN,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite=settings.SESSION_COOKIE_SAMESITE,
+            )
+        elif name in request.COOKIES:
+            response.delete_cookie(
+                name,
+                path=settings.SESSION_COOKIE_PATH,
+                domain=settings.SESSION_COOKIE_DOMAIN,
+                samesite=settings.SESSION_COOKIE_SAMESITE,
+            )
 
     def _sign_out(self, request: HttpRequest) -> HttpResponse:
         request.xueji_logout_reason = "idle"  # type: ignore[attr-defined]
