@@ -13,3 +13,9 @@ class AccessConfig(AppConfig):
 
         # Audit entries keep the actor's role and place as access knows them.
         register_acting_as(acting_as)
+
+        from django.core import checks
+
+        from xueji.access.checks import check_separation_of_duties
+
+        checks.register(check_separation_of_duties)

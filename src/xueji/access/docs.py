@@ -14,8 +14,17 @@ from django.conf import settings
 from django.db import models
 from django.utils import translation
 
-from xueji.access.models import Role, ScopeLevel
-from xueji.access.policy import MATRIX, ROLE_LEVELS, Action, Limit, grant
+from xueji.access.models import SEPARATED_DUTIES, Role, ScopeLevel
+from xueji.access.policy import (
+    COMMON_ACTIONS,
+    DUTY_ACTIONS,
+    MATRIX,
+    ROLE_LEVELS,
+    Action,
+    Limit,
+    assignable_roles,
+    grant,
+)
 
 LEVEL_MARKS = {
     ScopeLevel.SCHOOL: "school",
@@ -85,6 +94,59 @@ def _workflow_section(workflow: DocumentedWorkflow, roles: Sequence[Role]) -> li
         )
     if workflow.closing:
         lines += ["", *workflow.closing]
+    return lines
+
+
+def _duties_section() -> list[str]:
+    duties = ", ".join(f"`{role}`" for role in Role.values if role in SEPARATED_DUTIES)
+    common = ", ".join(f"`{action}`" for action in Action.values if action in COMMON_ACTIONS)
+    lines = [
+        "",
+        "## Separation of duties (三员分立)",
+        "",
+        "The three duties of a level-3 protected system (等保三级) are held by three people:",
+        f"{duties}. A user has one membership (one row per account, a unique index), so no",
+        "account holds two of them. Beyond every role's own actions (" + common + "), the",
+        "security administrator and the auditor hold only their duty's actions; the system",
+        "administrator holds neither of theirs, and no role but the auditor reads the trail. A",
+        "matrix that breaks this stops the server (system check `xueji_access.E001`).",
+        "",
+        "| duty | holds only |",
+        "|---|---|",
+    ]
+    for role, actions in DUTY_ACTIONS.items():
+        held = ", ".join(f"`{action}`" for action in Action.values if action in actions)
+        lines.append(f"| {Role(role).label} (`{role}`) | {held} |")
+    return lines
+
+
+def _accounts_section(roles: Sequence[Role]) -> list[str]:
+    lines = [
+        "",
+        "## Who gives which role",
+        "",
+        "An account manager creates and manages accounts inside the own area only, and never",
+        "the own account (nobody gives themselves a role or changes their own role or scope).",
+        "A bureau approver gives ordinary roles strictly below its own level; a security",
+        "administrator gives ordinary roles at or below its own level; only the nation's",
+        "security administrator gives the separated duties. Removal seals an account for ever:",
+        "the row is kept and its login name is never used again.",
+        "",
+        "| manager | may give |",
+        "|---|---|",
+    ]
+    for role in roles:
+        for level in ScopeLevel.values:
+            if level not in ROLE_LEVELS[role]:
+                continue
+            given = assignable_roles(role, level)
+            if not given:
+                continue
+            by_role: dict[str, list[str]] = {}
+            for target, at in given:
+                by_role.setdefault(target, []).append(LEVEL_MARKS[ScopeLevel(at)])
+            cell = "; ".join(f"`{target}` at {', '.join(at)}" for target, at in by_role.items())
+            lines.append(f"| `{role.value}` at {LEVEL_MARKS[ScopeLevel(level)]} | {cell} |")
     return lines
 
 
@@ -159,6 +221,8 @@ def render() -> str:
         for action in Action:
             cells = " | ".join(_cell(role, action) for role in roles)
             lines.append(f"| `{action.value}`<br>{action.label} | {cells} |")
+        lines += _duties_section()
+        lines += _accounts_section(roles)
         for workflow in workflows:
             lines += _workflow_section(workflow, roles)
         lines.append("")

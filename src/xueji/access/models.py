@@ -14,6 +14,7 @@ class Role(models.TextChoices):
     BUREAU_APPROVER = "bureau_approver", _("Bureau staff (approver)")
     AUDITOR = "auditor", _("Auditor")
     ADMIN = "admin", _("System administrator")
+    SECURITY_ADMIN = "security_admin", _("Security administrator")
 
 
 class ScopeLevel(models.TextChoices):
@@ -26,9 +27,18 @@ class ScopeLevel(models.TextChoices):
 
 SCHOOL_ROLES = {Role.CLASS_TEACHER, Role.SUBJECT_TEACHER, Role.REGISTRAR, Role.PRINCIPAL}
 
+# 三员分立 (等保三级): the system administrator, the security administrator and the auditor are
+# three people. A user has one membership (a one-to-one row), hence one role: no account can
+# hold two of these duties.
+SEPARATED_DUTIES = frozenset({Role.ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
+
 
 class Membership(models.Model):
-    """Where a user works and in which role: the scope every read and write is limited to."""
+    """Where a user works and in which role: the scope every read and write is limited to.
+
+    One per user (one-to-one, a unique index in the database): a user holds exactly one role,
+    which is what keeps the three separated duties (SEPARATED_DUTIES) in three hands.
+    """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
@@ -58,6 +68,16 @@ class Membership(models.Model):
                 )
                 | models.Q(scope_level="school"),
                 name="school_roles_at_a_school",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    role__in=["class_teacher", "subject_teacher", "registrar", "principal"]
+                )
+                | ~models.Q(scope_level="school"),
+                name="bureau_roles_not_at_a_school",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="membership_role_known"
             ),
         ]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from xueji.access.models import Role, ScopeLevel
+from xueji.access.models import SEPARATED_DUTIES, Role, ScopeLevel
 
 
 class Action(models.TextChoices):
@@ -79,7 +79,13 @@ class Action(models.TextChoices):
     IMPORT_RUN = "import.run", _("Import students from a spreadsheet (all or nothing)")
     IMPORT_VIEW = "import.view", _("See spreadsheet imports and their errors")
     AUDIT_VIEW = "audit.view", _("Search the audit trail")
-    ACCOUNT_MANAGE = "account.manage", _("Manage accounts")
+    ACCOUNT_MANAGE = (
+        "account.manage",
+        _(
+            "Manage the accounts of the own area (see who gives which role): create, edit, "
+            "seal, reopen, remove, reset a password, hand over"
+        ),
+    )
 
 
 class Limit(models.TextChoices):
@@ -123,6 +129,7 @@ ROLE_LEVELS: dict[str, frozenset[str]] = {
     Role.BUREAU_APPROVER: BUREAU,
     Role.AUDITOR: BUREAU,
     Role.ADMIN: BUREAU,
+    Role.SECURITY_ADMIN: BUREAU,
 }
 
 _AREA_READ: dict[str, Grant] = {
@@ -208,16 +215,25 @@ MATRIX: dict[str, dict[str, Grant]] = {
         Action.CHANGE_APPROVE_BUREAU: Grant(COUNTY | PROVINCE),
         Action.CHANGE_EVIDENCE_VIEW: Grant(COUNTY | PROVINCE),
         Action.CHANGE_WINDOW_MANAGE: Grant(PROVINCE | NATION),
+        # Accounts strictly below the approver's own level, never one of the separated duties
+        # (may_assign_role).
+        Action.ACCOUNT_MANAGE: Grant(BUREAU),
     },
     Role.AUDITOR: {
         **_everyone(),
         Action.AUDIT_VIEW: Grant(BUREAU),
     },
+    # 三员分立: the system administrator runs the system (schools, settings) and neither manages
+    # accounts nor reads the trail; the security administrator manages accounts, roles and keys
+    # and changes no setting; the auditor reads the trail and nothing else (see DUTY_ACTIONS).
     Role.ADMIN: {
         **_everyone(),
         Action.SCHOOL_VIEW: Grant(BUREAU),
         Action.STATS_VIEW: Grant(BUREAU),
         Action.SCHOOL_MANAGE: Grant(BUREAU),
+    },
+    Role.SECURITY_ADMIN: {
+        **_everyone(),
         Action.ACCOUNT_MANAGE: Grant(BUREAU),
     },
 }
@@ -258,9 +274,92 @@ HOME_PAGES: dict[str, str] = {
     Role.SUBJECT_TEACHER: "scores:home",
     Role.AUDITOR: "audit:search",
     Role.ADMIN: "access:my_role",
+    Role.SECURITY_ADMIN: "accounts:sealed",
 }
 
 
 def home_page(role: str | None) -> str | None:
     """The URL name of a role's own home page, or None for the overview of its school/area."""
     return HOME_PAGES.get(role or "")
+
+
+# ---- separation of duties (三员分立) -----------------------------------------------------------
+#
+# The security administrator and the auditor hold their duty's actions and nothing more than
+# every role's own page: a new action (a settings page, say) is theirs only if it is added to
+# their duty here, which the check below and its test make a visible decision. The system
+# administrator holds none of the other two duties' actions. Any role outside the three may
+# still hold a duty's action where it is no duty of 三员 (a bureau approver manages the accounts
+# of schools below it), but never the auditor's.
+
+COMMON_ACTIONS: frozenset[str] = frozenset({Action.HOME, Action.DIVISION_VIEW})
+DUTY_ACTIONS: dict[str, frozenset[str]] = {
+    Role.SECURITY_ADMIN: frozenset({Action.ACCOUNT_MANAGE}),
+    Role.AUDITOR: frozenset({Action.AUDIT_VIEW}),
+}
+
+
+def separation_of_duties_violations() -> list[str]:
+    """What in MATRIX breaks 三员分立, as sentences; empty when the matrix keeps it."""
+    found: list[str] = []
+    for role, own in DUTY_ACTIONS.items():
+        extra = sorted(set(MATRIX[role]) - own - COMMON_ACTIONS)
+        if extra:
+            found.append(f"{role} holds actions outside its duty: {', '.join(extra)}")
+    reserved = DUTY_ACTIONS[Role.SECURITY_ADMIN] | DUTY_ACTIONS[Role.AUDITOR]
+    held = sorted(set(MATRIX[Role.ADMIN]) & reserved)
+    if held:
+        found.append(f"admin holds another duty's actions: {', '.join(held)}")
+    for role, grants in MATRIX.items():
+        if role != Role.AUDITOR and set(grants) & DUTY_ACTIONS[Role.AUDITOR]:
+            found.append(f"{role} may read the audit trail")
+    return found
+
+
+# ---- who may give which role (the account rules) ----------------------------------------------
+#
+# Pure: the area (the school or division must lie inside the manager's) is checked by the
+# services. Decided here and rendered into docs/permissions.md:
+# - a bureau approver gives ordinary roles (school staff, bureau viewers and approvers) strictly
+#   below its own level: a county creates school accounts, a city county and school accounts …;
+# - a security administrator gives ordinary roles at or below its own level (accounts are its
+#   duty, so a province's security administrator staffs the province's bureau too);
+# - only the nation's security administrator gives the separated duties (admin, security_admin,
+#   auditor), at any level;
+# - nobody gives a role to, or changes the role or scope of, their own account (the services).
+
+LEVEL_RANK: dict[str, int] = {
+    ScopeLevel.SCHOOL: 0,
+    ScopeLevel.COUNTY: 1,
+    ScopeLevel.CITY: 2,
+    ScopeLevel.PROVINCE: 3,
+    ScopeLevel.NATION: 4,
+}
+
+
+def may_assign_role(
+    manager_role: str | None, manager_level: str | None, role: str, level: str
+) -> bool:
+    """May a manager holding `manager_role` at `manager_level` create, or manage, an account
+    holding `role` at `level` (inside the manager's area)?"""
+    if manager_role is None or manager_level is None:
+        return False
+    if not allowed(manager_role, Action.ACCOUNT_MANAGE, manager_level):
+        return False
+    if level not in ROLE_LEVELS.get(role, frozenset()):
+        return False
+    if role in SEPARATED_DUTIES:
+        return manager_role == Role.SECURITY_ADMIN and manager_level == ScopeLevel.NATION
+    if manager_role == Role.SECURITY_ADMIN:
+        return LEVEL_RANK[level] <= LEVEL_RANK[manager_level]
+    return LEVEL_RANK[level] < LEVEL_RANK[manager_level]
+
+
+def assignable_roles(manager_role: str | None, manager_level: str | None) -> list[tuple[str, str]]:
+    """Every (role, level) the manager may give, in the order of Role and ScopeLevel."""
+    return [
+        (role, level)
+        for role in Role.values
+        for level in ScopeLevel.values
+        if may_assign_role(manager_role, manager_level, role, level)
+    ]

@@ -11,7 +11,7 @@ from xueji.access.scope import scope_of
 
 # Bureau staff, auditors and administrators see a whole area: a password alone is not enough.
 SECOND_FACTOR_ROLES = frozenset(
-    {Role.BUREAU_VIEWER, Role.BUREAU_APPROVER, Role.AUDITOR, Role.ADMIN}
+    {Role.BUREAU_VIEWER, Role.BUREAU_APPROVER, Role.AUDITOR, Role.ADMIN, Role.SECURITY_ADMIN}
 )
 
 

@@ -70,4 +70,6 @@ ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("nation_viewer", Role.BUREAU_VIEWER, ScopeLevel.NATION),
     DemoAccount("auditor", Role.AUDITOR, ScopeLevel.NATION),
     DemoAccount("admin", Role.ADMIN, ScopeLevel.NATION),
+    # 三员分立: accounts are the security administrator's, not the system administrator's.
+    DemoAccount("security_admin", Role.SECURITY_ADMIN, ScopeLevel.NATION),
 )

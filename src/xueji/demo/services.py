@@ -398,12 +398,8 @@ def _demo_accounts_create(school: School, password_hash: str) -> list[str]:
                 user.save(update_fields=["username"])
                 created.append(account.username)
                 continue
-        user = user_model.objects.create(
-            username=account.username,
-            password=password_hash,
-            is_staff=account.role == Role.ADMIN,
-            is_superuser=account.role == Role.ADMIN,
-        )
+        # No superuser: a flag that bypassed the matrix would join the three separated duties.
+        user = user_model.objects.create(username=account.username, password=password_hash)
         division = (
             Division.objects.get(code=account.division) if account.division is not None else None
         )

@@ -88,13 +88,13 @@ def test_county_approvers_manage_windows():
     assert not allowed(Role.BUREAU_VIEWER, Action.WINDOW_MANAGE, ScopeLevel.COUNTY)
 
 
-@pytest.mark.parametrize("role", [Role.AUDITOR, Role.ADMIN])
+@pytest.mark.parametrize("role", [Role.AUDITOR, Role.ADMIN, Role.SECURITY_ADMIN])
 @pytest.mark.parametrize("level", sorted(ROLE_LEVELS[Role.AUDITOR]))
 def test_auditors_and_administrators_see_no_student_data(role, level):
     for action in STUDENT_DATA | WRITES:
         assert not allowed(role, action, level), action
     assert allowed(Role.AUDITOR, Action.AUDIT_VIEW, level)
-    assert allowed(Role.ADMIN, Action.ACCOUNT_MANAGE, level)
+    assert allowed(Role.SECURITY_ADMIN, Action.ACCOUNT_MANAGE, level)
 
 
 def test_a_role_held_at_a_level_it_is_not_held_at_grants_nothing():

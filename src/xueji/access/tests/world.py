@@ -264,7 +264,13 @@ class World:
             ),
         ]
         self.by_level: dict[tuple[str, str], Any] = {}
-        for role in (Role.BUREAU_VIEWER, Role.BUREAU_APPROVER, Role.AUDITOR, Role.ADMIN):
+        for role in (
+            Role.BUREAU_VIEWER,
+            Role.BUREAU_APPROVER,
+            Role.AUDITOR,
+            Role.ADMIN,
+            Role.SECURITY_ADMIN,
+        ):
             for level, division in levels.items():
                 user = member(
                     role, division=division, level=level, username=f"{role.value}_{level}"

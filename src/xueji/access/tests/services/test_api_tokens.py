@@ -40,15 +40,28 @@ def test_a_token_needs_a_name_of_sensible_length(name):
     assert not ApiToken.objects.exists()
 
 
-def test_nobody_makes_tokens_for_someone_else_except_a_national_admin():
+def test_nobody_makes_tokens_for_someone_else_except_the_nations_security_administrator():
     owner = UserFactory()
     other = member(Role.REGISTRAR, school=SchoolFactory())
     with pytest.raises(ServiceError) as caught:
         api_token_create(actor=other, user=owner, name="x")
     assert caught.value.status == 403
-    admin = member(Role.ADMIN)
-    token, _ = api_token_create(actor=admin, user=owner, name="x")
+    security_admin = member(Role.SECURITY_ADMIN)
+    token, _ = api_token_create(actor=security_admin, user=owner, name="x")
     assert token.user == owner
+
+
+def test_the_system_administrator_cannot_make_a_token_to_act_as_the_auditor():
+    """三员分立: a token for the auditor would let the admin read the trail; being a superuser
+    changes nothing."""
+    auditor = member(Role.AUDITOR)
+    admin = member(Role.ADMIN)
+    admin.is_superuser = True
+    admin.save()
+    with pytest.raises(ServiceError) as caught:
+        api_token_create(actor=admin, user=auditor, name="x")
+    assert caught.value.status == 403
+    assert not ApiToken.objects.filter(user=auditor).exists()
 
 
 def test_no_token_for_a_disabled_account():

@@ -100,7 +100,7 @@ def test_a_sealed_account_loses_its_session_and_its_api_tokens(registrar):
 
 
 def test_an_account_manager_of_the_area_reopens_it(registrar, futian):
-    manager = member(Role.ADMIN, division=futian)
+    manager = member(Role.SECURITY_ADMIN, division=futian)
     aged(registrar, joined=400, last_login=200)
     accounts_seal_stale(actor=None, now=NOW)
     seal = account_reopen(actor=manager, user_id=registrar.pk)
@@ -119,10 +119,13 @@ def test_only_account_managers_of_the_area_reopen(registrar, futian, nanshan):
     aged(registrar, joined=400, last_login=200)
     accounts_seal_stale(actor=None, now=NOW)
     with pytest.raises(NotFound):
-        account_reopen(actor=member(Role.ADMIN, division=nanshan), user_id=registrar.pk)
+        account_reopen(actor=member(Role.SECURITY_ADMIN, division=nanshan), user_id=registrar.pk)
     with pytest.raises(PermissionRefused):
-        account_reopen(actor=member(Role.BUREAU_APPROVER, division=futian), user_id=registrar.pk)
-    city = member(Role.ADMIN, division=futian.parent)
+        account_reopen(actor=member(Role.BUREAU_VIEWER, division=futian), user_id=registrar.pk)
+    # 三员分立: the system administrator manages no account.
+    with pytest.raises(PermissionRefused):
+        account_reopen(actor=member(Role.ADMIN, division=futian), user_id=registrar.pk)
+    city = member(Role.SECURITY_ADMIN, division=futian.parent)
     assert account_reopen(actor=city, user_id=registrar.pk).reopened_by == city
 
 

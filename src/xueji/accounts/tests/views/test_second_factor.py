@@ -48,7 +48,8 @@ def enrolled(bureau):
 
 
 @pytest.mark.parametrize(
-    "role", [Role.BUREAU_VIEWER, Role.BUREAU_APPROVER, Role.AUDITOR, Role.ADMIN]
+    "role",
+    [Role.BUREAU_VIEWER, Role.BUREAU_APPROVER, Role.AUDITOR, Role.ADMIN, Role.SECURITY_ADMIN],
 )
 def test_area_roles_are_sent_to_set_up_an_authenticator_first(futian, role):
     client = signed_in(member(role, division=futian))
