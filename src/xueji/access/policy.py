@@ -39,6 +39,10 @@ class Action(models.TextChoices):
     )
     ROSTER_VIEW = "roster.view", _("See a class roster")
     CLASS_VERIFY = "class.verify", _("Confirm a student's record or report an error")
+    GUARDIAN_CHECK = (
+        "guardian_check.record",
+        _("Print record check sheets (核对表) for guardians and record what they returned"),
+    )
     CORRECTION_VIEW = "correction.view", _("See key-data correction requests")
     CORRECTION_REQUEST = "correction.request", _("Request a key-data correction with evidence")
     CORRECTION_APPROVE_SCHOOL = (
@@ -60,9 +64,21 @@ class Action(models.TextChoices):
         "change.approve_bureau",
         _("Approve or reject a change or a transfer for the bureau"),
     )
+    CHANGE_WINDOW_VIEW = (
+        "change.window_view",
+        _("See the closed periods (transfers, promotion, verification) and the requests held"),
+    )
     CHANGE_WINDOW_MANAGE = (
         "change.window_manage",
-        _("Set the closed periods of changes of status"),
+        _("Set the closed periods of changes of status, promotion and verification"),
+    )
+    PROVINCE_RULES_VIEW = (
+        "province_rules.view",
+        _("See a province's rules of transfers and their history"),
+    )
+    PROVINCE_RULES_MANAGE = (
+        "province_rules.manage",
+        _("Change a province's rules of transfers (a new version, with the reason)"),
     )
     CHANGE_EVIDENCE_VIEW = "change.evidence_view", _("Open the evidence of a change (audited)")
     YEAREND_VIEW = "yearend.view", _("See the year-end runs (promotion, graduation) and clearing")
@@ -143,6 +159,9 @@ _AREA_READ: dict[str, Grant] = {
     Action.CHANGE_VIEW: Grant(EVERY_LEVEL),
     Action.CHANGE_NOTICE_VIEW: Grant(EVERY_LEVEL),
     Action.WINDOW_VIEW: Grant(EVERY_LEVEL),
+    # Closed periods and province rules: the nation's and the own province's.
+    Action.CHANGE_WINDOW_VIEW: Grant(EVERY_LEVEL),
+    Action.PROVINCE_RULES_VIEW: Grant(EVERY_LEVEL),
     Action.EXPORT: Grant(EVERY_LEVEL),
     Action.IMPORT_VIEW: Grant(EVERY_LEVEL),
     Action.YEAREND_VIEW: Grant(EVERY_LEVEL),
@@ -181,6 +200,7 @@ MATRIX: dict[str, dict[str, Grant]] = {
         Action.STUDENT_EDIT_OTHER_INFO: Grant(SCHOOL),
         Action.STUDENT_ASSIGN_RESIDENT_ID: Grant(SCHOOL),
         Action.CLASS_MANAGE: Grant(SCHOOL),
+        Action.GUARDIAN_CHECK: Grant(SCHOOL),
         Action.CORRECTION_REQUEST: Grant(SCHOOL),
         Action.TEACHING_MANAGE: Grant(SCHOOL),
         Action.IMPORT_RUN: Grant(SCHOOL),
@@ -214,7 +234,9 @@ MATRIX: dict[str, dict[str, Grant]] = {
         Action.DROPOUTS_VIEW: Grant(BUREAU),
         Action.CHANGE_APPROVE_BUREAU: Grant(COUNTY | PROVINCE),
         Action.CHANGE_EVIDENCE_VIEW: Grant(COUNTY | PROVINCE),
+        # The ministry for the nation and any province, a province for itself.
         Action.CHANGE_WINDOW_MANAGE: Grant(PROVINCE | NATION),
+        Action.PROVINCE_RULES_MANAGE: Grant(PROVINCE | NATION),
         # Accounts strictly below the approver's own level, never one of the separated duties
         # (may_assign_role).
         Action.ACCOUNT_MANAGE: Grant(BUREAU),

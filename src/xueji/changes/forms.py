@@ -8,7 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xueji.changes.kinds import FILED_BY_OWN_SCHOOL
-from xueji.changes.models import Initiator
+from xueji.changes.models import OPERATION_CHOICES, Initiator
+from xueji.changes.rules import EDITABLE_RULES, RULE_LABELS
 from xueji.corrections.forms import MultipleFileField, MultipleFileInput
 from xueji.students.templatetags.student_tags import grade_label
 
@@ -136,3 +137,73 @@ class NoticeForm(forms.Form):
 
     start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+# ---- closed periods and province rules ------------------------------------------------------
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ClosedPeriodForm(forms.Form):
+    """A closed period's days; on the page that adds one, also the operation and (for the
+    ministry) the province it is for."""
+
+    operation = forms.ChoiceField(label=_("Operation closed"), choices=OPERATION_CHOICES)
+    province = forms.ChoiceField(
+        label=_("For"),
+        required=False,
+        help_text=_("The whole nation, or one province."),
+    )
+    starts_on = forms.DateField(label=_("First day"), widget=DATE)
+    ends_on = forms.DateField(label=_("Last day"), widget=DATE)
+    every_year = forms.BooleanField(
+        label=_("Every year on the same days, from this year on"), required=False
+    )
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(
+        self, *args: Any, provinces: list[Any] | None = None, editing: bool = False, **kwargs: Any
+    ):
+        super().__init__(*args, **kwargs)
+        if editing:
+            del self.fields["operation"]
+        if provinces is None or editing:
+            del self.fields["province"]
+        else:
+            self.fields["province"].choices = [  # type: ignore[attr-defined]
+                ("", _("The whole nation")),
+                *((p.code[:2], p.name) for p in provinces),
+            ]
+
+
+class LiftForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why it is lifted"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AdoptDefaultsForm(forms.Form):
+    operation = forms.ChoiceField(choices=OPERATION_CHOICES)
+    province = forms.CharField(required=False, max_length=2)
+
+
+class ProvinceRulesForm(forms.Form):
+    """Every rule of a province's page (xueji.changes.rules.EDITABLE_RULES) and the reason."""
+
+    reason = forms.CharField(
+        label=_("Why the rules change"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("E.g. the number and date of the province's notice."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        rules = {
+            name: forms.BooleanField(label=RULE_LABELS[name], required=False)
+            for name in EDITABLE_RULES
+        }
+        self.fields = {**rules, **self.fields}  # type: ignore[assignment]
+
+    def rules(self) -> dict[str, bool]:
+        return {name: bool(self.cleaned_data.get(name)) for name in EDITABLE_RULES}

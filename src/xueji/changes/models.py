@@ -1,6 +1,7 @@
 """Changes of status (学籍异动): a request of one kind for one student, its approval chain as
-rows (one per party, in order), its evidence, its log, and the closed periods (windows) in which
-new requests of a kind wait in a queue until the period ends.
+rows (one per party, in order), its evidence, its log; the closed periods in which new requests
+of a kind wait in a queue until the period ends (and in which the year end and the class teachers'
+verification do not run), and the versions of each province's rules.
 
 The shared contract with the year-end app is /tmp/xj/changes_contract.md: ChangeKind, ChangeState,
 ACTIVE_STATES, ChangeRequest and the constraint "one_active_change_per_student".
@@ -9,6 +10,7 @@ ACTIVE_STATES, ChangeRequest and the constraint "one_active_change_per_student".
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -274,40 +276,121 @@ class ChangeEvidence(SealedEvidence):
         ]
 
 
-class ChangeWindow(models.Model):
-    """A closed period for one kind of change, repeated every year from (start_month,
-    start_day) to (end_month, end_day) inclusive; it may run over the new year. Set by the
-    ministry (division null: the whole nation) or a province (division = the province).
-    Requests filed in it are held and proceed by themselves when it ends."""
+# What a closed period closes (XUEJI_CHANGE_CLOSED_PERIODS, XUEJI_PROVINCE_RULES and the rows
+# below): a kind of change of status (new requests are held until it ends), the year end's
+# promotion and graduation runs (not started in it), or the class teachers' verification (no
+# window on its days, no check made in it).
+YEAREND = "yearend"
+VERIFICATION = "verification"
+OPERATION_CHOICES: list[tuple[str, Any]] = [
+    *ChangeKind.choices,
+    (YEAREND, _("Promotion and graduation (升级、毕业)")),
+    (VERIFICATION, _("Class teachers' verification (核查)")),
+]
+OPERATIONS: tuple[str, ...] = tuple(value for value, _label in OPERATION_CHOICES)
 
-    kind = models.CharField(_("kind of change"), max_length=16, choices=ChangeKind.choices)
+
+def operation_label(operation: str) -> Any:
+    return dict(OPERATION_CHOICES).get(operation, operation)
+
+
+class ClosedPeriod(models.Model):
+    """A closed period of one operation, set at run time by the ministry (division null: the
+    whole nation) or a province (division = the province): from `starts_on` to `ends_on`, both
+    included, once, or every year from then on (`every_year`; it may run over the new year).
+
+    Where a level has no row for an operation (lifted ones included), the settings' periods
+    are its defaults (xueji.changes.windows); the first row it adds takes them over as rows.
+    Lifted periods are kept, with who lifted them and why: the history of the page."""
+
+    operation = models.CharField(_("operation"), max_length=16, choices=OPERATION_CHOICES)
     division = models.ForeignKey(
-        "geo.Division", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        "geo.Division",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,  # led by the (operation, division) index
+        verbose_name=_("province"),
     )
-    start_month = models.PositiveSmallIntegerField()
-    start_day = models.PositiveSmallIntegerField()
-    end_month = models.PositiveSmallIntegerField()
-    end_day = models.PositiveSmallIntegerField()
+    starts_on = models.DateField(_("first day"))
+    ends_on = models.DateField(_("last day"))
+    every_year = models.BooleanField(_("every year"), default=False)
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # Taken over from the settings' defaults when the level first set a period of its own.
+    from_settings = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lift_reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
-        ordering = ["kind", "division", "start_month", "start_day"]
+        ordering = ["operation", "division", "starts_on", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(start_month__gte=1, start_month__lte=12)
-                & models.Q(end_month__gte=1, end_month__lte=12)
-                & models.Q(start_day__gte=1, start_day__lte=31)
-                & models.Q(end_day__gte=1, end_day__lte=31),
-                name="change_window_month_day",
+                condition=models.Q(operation__in=OPERATIONS), name="closed_period_operation_known"
             ),
+            models.CheckConstraint(
+                condition=models.Q(starts_on__lte=models.F("ends_on")),
+                name="closed_period_dates_order",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(lifted_at__isnull=True, lifted_by__isnull=True)
+                | models.Q(lifted_at__isnull=False, lifted_by__isnull=False),
+                name="closed_period_lifted_by_someone",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["operation", "division"], name="closed_period_operation"),
         ]
 
     def __str__(self) -> str:
         return (
-            f"{self.kind} {self.division_id or 'nation'} "
-            f"{self.start_month}/{self.start_day}–{self.end_month}/{self.end_day}"
+            f"{self.operation} {self.division_id or 'nation'} {self.starts_on}–{self.ends_on}"
+            f"{' yearly' if self.every_year else ''}"
         )
+
+
+class ProvinceRuleVersion(models.Model):
+    """One version of a province's rules of transfers (xueji.changes.rules.ProvinceRule, closed
+    periods apart): every change is a new version, with who made it, when and why; the latest
+    is in force. A province without a version has the settings' rules (XUEJI_PROVINCE_RULES)."""
+
+    province = models.ForeignKey(
+        "geo.Division",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # led by the (province, version) unique index
+        verbose_name=_("province"),
+    )
+    version = models.PositiveIntegerField(_("version"))
+    # {rule name: value}, checked with province_rules_validate (xueji.changes.rules).
+    rules = models.JSONField(default=dict)
+    reason = models.TextField(_("reason"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["province", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "version"], name="one_province_rule_version"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="province_rule_version_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.province_id} v{self.version}"

@@ -1,9 +1,10 @@
 """Province rules of changes of status, and the closed periods of the settings, as typed objects
 with one schema. Pure: the settings' JSON (XUEJI_PROVINCE_RULES, XUEJI_CHANGE_CLOSED_PERIODS)
 is parsed here by the code that reads it (xueji.changes.windows), by the system check that
-refuses a wrong one at start-up (xueji.changes.checks), and by a page that edits them
-(`province_rules_validate`): a misspelled key or a value of the wrong type is an error naming the
-province, the key and the reason, never ignored.
+refuses a wrong one at start-up (xueji.changes.checks), and by the page that edits a province's
+rules (`province_rules_validate`, xueji.changes.services.province_rules): a misspelled key or a
+value of the wrong type is an error naming the province, the key and the reason, never ignored.
+The settings are defaults: what the ministry and the provinces set on their pages wins.
 
     XUEJI_PROVINCE_RULES = {"44": {
         "no_transfer_in_graduating_grade": true,
@@ -22,7 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from xueji.changes.models import ChangeKind
+from django.utils.translation import gettext_lazy as _
+
+from xueji.changes.models import OPERATIONS
 
 NATION = "nation"
 PROVINCE_CODE = re.compile(r"^[0-9]{2}$")
@@ -46,10 +49,11 @@ class RulesError(ValueError):
 
 @dataclass(frozen=True)
 class ClosedPeriod:
-    """New requests of `kind` are held from `start` to `end` (month, day), both included, every
-    year; it may run over the new year."""
+    """`kind` (a kind of change, whose new requests are held, or "yearend" or "verification",
+    which do not run) is closed from `start` to `end` (month, day), both included, every year;
+    it may run over the new year."""
 
-    kind: ChangeKind
+    kind: str
     start: tuple[int, int]
     end: tuple[int, int]
 
@@ -132,17 +136,16 @@ class _Reader:
                 if name not in item:
                     raise self.error(where, f"{at}.{name}", "missing", "missing")
             kind = item["kind"]
-            if kind not in ChangeKind.values:
+            if kind not in OPERATIONS:
                 raise self.error(
                     where,
                     f"{at}.kind",
                     "bad_value",
-                    f"unknown kind of change {kind!r} (expected one of "
-                    f"{', '.join(ChangeKind.values)})",
+                    f"unknown kind of change {kind!r} (expected one of {', '.join(OPERATIONS)})",
                 )
             found.append(
                 ClosedPeriod(
-                    kind=ChangeKind(kind),
+                    kind=str(kind),
                     start=self.month_day(where, f"{at}.from", item["from"]),
                     end=self.month_day(where, f"{at}.to", item["to"]),
                 )
@@ -217,3 +220,21 @@ def closed_periods_validate(
                 'XUEJI_PROVINCE_RULES "closed")',
             )
     return reader.periods(NATION, NATION, value.get(NATION, []))
+
+
+# The rules a province edits on its page, in the order of ProvinceRule, with their labels
+# (its closed periods have their own page).
+EDITABLE_RULES: tuple[str, ...] = tuple(
+    f.name for f in dataclasses.fields(ProvinceRule) if f.name != "closed"
+)
+RULE_LABELS: dict[str, Any] = {
+    "no_transfer_in_graduating_grade": _(
+        "No transfer out of or into the graduating grade (毕业年级不办理转学)"
+    ),
+    "same_grade_only": _("Transfers keep the child's grade (只转入同年级)"),
+}
+
+
+def rule_values(rule: ProvinceRule) -> dict[str, Any]:
+    """A province's rules as the JSON a version keeps (without its closed periods)."""
+    return {name: getattr(rule, name) for name in EDITABLE_RULES}

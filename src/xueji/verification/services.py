@@ -16,6 +16,8 @@ from xueji.access.models import ScopeLevel
 from xueji.access.policy import Action
 from xueji.access.scope import require, students_visible, today
 from xueji.audit.services import audit_record
+from xueji.changes.models import VERIFICATION
+from xueji.changes.windows import closure_between, closure_on, closure_where
 from xueji.core.errors import Conflict, FieldErrors, NotFound
 from xueji.corrections.services import correction_report
 from xueji.geo.models import Division
@@ -69,6 +71,19 @@ def window_open(
             _("A window lasts at most %(max)d days."),
             "window_too_long",
             max=max_window_days(),
+        )
+    closure = closure_between(VERIFICATION, [scope.division_code], opens_on, closes_on)
+    if closure is not None:
+        raise _field_error(
+            "opens_on",
+            _(
+                "Verification is closed (%(where)s, %(first)s to %(last)s): choose days "
+                "outside that period."
+            ),
+            "verification_closed",
+            where=closure_where(closure),
+            first=closure.first.isoformat(),
+            last=closure.last.isoformat(),
         )
     with transaction.atomic():
         # One window at a time per county: the county's row serialises concurrent openings.
@@ -152,6 +167,14 @@ def _checked_student(actor: Any, student_id: Any) -> tuple[Student, Placement, V
     )
     if student is None or window is None or placement is None:
         raise NotFound("student_not_found", _("No such student."))
+    # A period closed after the window opened stops the checks too.
+    closure = closure_on(VERIFICATION, [student.school.province_id], today())
+    if closure is not None:
+        raise Conflict(
+            "verification_closed",
+            _("Verification is closed (%(where)s) until %(last)s.")
+            % {"where": closure_where(closure), "last": closure.last.isoformat()},
+        )
     existing = StudentCheck.objects.filter(student=student, window=window).first()
     if existing is not None:
         raise Conflict(

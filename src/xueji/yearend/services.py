@@ -34,6 +34,8 @@ from xueji.access.scope import (
 )
 from xueji.audit.services import audit_record
 from xueji.changes import services as change_services
+from xueji.changes.models import YEAREND
+from xueji.changes.windows import closure_on, closure_where
 from xueji.core.errors import Conflict, FieldErrors, NotFound
 from xueji.core.idnumbers import g_number, normalize
 from xueji.schools.models import AcademicYear, School, SchoolClass, academic_start_year
@@ -283,6 +285,33 @@ def _visible_run(actor: Any, run_id: Any, action: str, *, lock: bool = False) ->
     return run
 
 
+def _refuse_in_closed_period(target: Target) -> None:
+    """No run starts while the ministry or the province has closed promotion and graduation
+    (a closed period of the operation "yearend", xueji.changes.windows); a national run
+    waits for every province."""
+    if target.level == "nation":
+        provinces = None
+    elif target.school is not None:
+        provinces = [target.school.province_id]
+    else:
+        provinces = [target.code]
+    closure = closure_on(YEAREND, provinces, timezone.localdate())
+    if closure is not None:
+        raise Conflict(
+            "yearend_closed",
+            _(
+                "Promotion and graduation are closed (%(where)s, %(first)s to %(last)s): a "
+                "run can start from %(reopens)s."
+            )
+            % {
+                "where": closure_where(closure),
+                "first": closure.first.isoformat(),
+                "last": closure.last.isoformat(),
+                "reopens": closure.reopens_on.isoformat(),
+            },
+        )
+
+
 def run_start(*, actor: Any, run_id: Any, enqueue: bool = True) -> YearEndRun:
     """Start a planned run (or resume a failed one); refused, naming each item, while the
     clearing has unfinished business. The work is done by a background task."""
@@ -290,6 +319,7 @@ def run_start(*, actor: Any, run_id: Any, enqueue: bool = True) -> YearEndRun:
         run = _visible_run(actor, run_id, Action.YEAREND_RUN, lock=True)
         state = transition(run.state, Event.START)
         target = resolve_target(run.scope_code)
+        _refuse_in_closed_period(target)
         blockers, total = blockers_of(target, run.kind, run.from_year)
         if blockers:
             named = "; ".join(f"{b['what']} ({b['student']}, {b['school']})" for b in blockers[:5])

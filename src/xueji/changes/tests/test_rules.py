@@ -40,7 +40,8 @@ def test_the_rules_parse_into_typed_objects():
     )
 
 
-def test_the_service_reads_them_from_the_settings(settings):
+@pytest.mark.django_db
+def test_the_service_reads_them_from_the_settings_without_a_version(settings):
     settings.XUEJI_PROVINCE_RULES = GUANGDONG
     assert province_rules("440000").same_grade_only
     assert not province_rules("110000").same_grade_only

@@ -41,18 +41,18 @@ from xueji.changes.models import (
     ChangeLog,
     ChangeRequest,
     ChangeState,
-    ChangeWindow,
+    ClosedPeriod,
     Initiator,
     StepState,
 )
 from xueji.changes.services import (
     change_decide,
     change_file,
-    change_window_add,
-    change_window_remove,
     change_withdraw,
     changes_flag_overdue,
     changes_release_held,
+    closed_period_add,
+    closed_period_lift,
     transfer_file,
 )
 from xueji.changes.tests.world import (
@@ -311,20 +311,22 @@ class ChangesMachine(RuleBasedStateMachine):
         first = datetime.date(2026, *start)
         last = first + datetime.timedelta(days=length)
         actor = self.ministry if national else self.world.approvers["440000"]
-        change_window_add(
+        closed_period_add(
             actor=actor,
-            kind=kind,
-            start=f"{first:%m-%d}",
-            end=f"{last:%m-%d}",
+            operation=kind,
+            starts_on=first,
+            ends_on=last,
+            every_year=True,
+            on=self.day,
         )
 
-    @precondition(lambda self: ChangeWindow.objects.exists())
+    @precondition(lambda self: ClosedPeriod.objects.filter(lifted_at__isnull=True).exists())
     @rule(which=st.integers(0, 10))
     def remove_window(self, which: int) -> None:
-        windows = list(ChangeWindow.objects.order_by("pk"))
+        windows = list(ClosedPeriod.objects.filter(lifted_at__isnull=True).order_by("pk"))
         window = windows[which % len(windows)]
         actor = self.ministry if window.division_id is None else self.world.approvers["440000"]
-        change_window_remove(actor=actor, window_id=window.pk, on=self.day)
+        closed_period_lift(actor=actor, period_id=window.pk, reason="提前开放", on=self.day)
 
     @precondition(lambda self: self.day < LAST_DAY)
     @rule(days=st.integers(1, 45))

@@ -6,8 +6,8 @@ import datetime
 import pytest
 from django.core.management import call_command
 
-from xueji.changes.models import ChangeLog, ChangeState, ChangeWindow, StepState
-from xueji.changes.services import change_decide, change_window_add, change_window_remove
+from xueji.changes.models import ChangeLog, ChangeState, ClosedPeriod, StepState
+from xueji.changes.services import change_decide, closed_period_add, closed_period_lift
 from xueji.changes.tests.services.test_transfer import actor_of, file
 from xueji.changes.tests.world import FUTIAN, ZHUHAI, build_world, enrol
 from xueji.changes.windows import (
@@ -68,7 +68,9 @@ def test_settings_and_rows_make_the_periods(settings):
         ((8, 15), (8, 31), "44"),
     }
     assert periods_for("transfer", ["110000"]) == [Period((7, 15), (8, 14), "nation")]
-    ChangeWindow.objects.create(kind="suspend", start_month=1, start_day=1, end_month=1, end_day=2)
+    ClosedPeriod.objects.create(
+        operation="suspend", starts_on=D(2026, 1, 1), ends_on=D(2026, 1, 2), every_year=True
+    )
     assert len(periods_for("suspend", [])) == 1
 
 
@@ -77,8 +79,13 @@ def test_the_articles_case_zhuhai_to_shenzhen_in_july():
     world = build_world((ZHUHAI, FUTIAN))
     guangdong = world.approvers["440000"]
     # The province keeps transfers closed after the national period, until term starts.
-    change_window_add(
-        actor=guangdong, kind="transfer", start="08-15", end="08-31", note="新学期准备"
+    closed_period_add(
+        actor=guangdong,
+        operation="transfer",
+        starts_on=D(2026, 8, 15),
+        ends_on=D(2026, 8, 31),
+        note="新学期准备",
+        on=D(2026, 7, 1),
     )
     zhuhai = world.site(ZHUHAI)
     children = [
@@ -128,18 +135,27 @@ def test_the_articles_case_zhuhai_to_shenzhen_in_july():
 
 
 @pytest.mark.django_db
-def test_removing_a_window_lets_held_requests_go_on_the_next_tick():
+def test_lifting_a_period_lets_held_requests_go_on_the_next_tick():
     world = build_world((ZHUHAI, FUTIAN))
     nation = world.approvers  # not a nation member: make one
     from xueji.access.models import Role
     from xueji.testing.factories import member
 
     ministry = member(Role.BUREAU_APPROVER)
-    window = change_window_add(actor=ministry, kind="transfer", start="10-01", end="10-31")
+    period = closed_period_add(
+        actor=ministry,
+        operation="transfer",
+        starts_on=D(2026, 10, 1),
+        ends_on=D(2026, 10, 31),
+        every_year=True,
+        on=D(2026, 9, 20),
+    )
     child = enrol(world.site(ZHUHAI))
     change = file(world, child, FUTIAN, on=D(2026, 10, 12))
     assert change.state == ChangeState.HELD and change.resumes_on == D(2026, 11, 1)
-    change_window_remove(actor=ministry, window_id=window.pk, on=D(2026, 10, 13))
+    closed_period_lift(actor=ministry, period_id=period.pk, reason="提前开放", on=D(2026, 10, 13))
+    change.refresh_from_db()
+    assert change.resumes_on == D(2026, 10, 13)
     call_command("changes", "tick", "--date", "2026-10-13")
     change.refresh_from_db()
     assert change.state == ChangeState.PENDING
