@@ -23,14 +23,20 @@ from django.utils.translation import gettext_lazy as _
 from python_calamine import CalamineError, CalamineWorkbook
 
 from xueji.core.errors import translated
+from xueji.core.filecrypt import FileTampered
+from xueji.imports import bounds
 from xueji.imports.safety import CSV, MAX_WHOLE_XLSX_XML_BYTES, XLSX, Sniffed, UnsafeFile
+from xueji.imports.source import Source
 from xueji.imports.xlsx import (
     MAX_SHEET_CELLS,
     NotSliceable,
     SlicedWorkbook,
     UnreadableSheet,
     XlsxSlice,
+    check_whole_sheet,
 )
+
+__all__ = ["Sheet", "Sniffed", "Source", "nonblank", "open_sheet", "refusal_of"]
 
 
 @dataclass
@@ -49,31 +55,47 @@ class Sheet:
     workbook: SlicedWorkbook | None = None
 
 
-def open_sheet(path: Path, sniffed: Sniffed) -> Sheet:
-    """The first sheet (the data sheet of our templates) of a checked file."""
-    if sniffed.kind == CSV:
-        return _csv_sheet(path, sniffed.encoding)
-    if sniffed.kind == XLSX:
-        try:
-            return _sliced_sheet(SlicedWorkbook(path))
-        except NotSliceable:
-            _check_whole_xlsx(path)
-        except UnreadableSheet as error:
-            raise refusal_of(error) from None
-        except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
-            raise _unreadable(error) from None
-    return _calamine_sheet(path)
+def open_sheet(path: Path | Source, sniffed: Sniffed) -> Sheet:
+    """The first sheet (the data sheet of our templates) of a checked file: a plain file, or a
+    kept upload decrypted as it is read. A file past xueji.imports.bounds is refused (naming the
+    row and the column) before any row of it is built; a kept upload that does not decrypt
+    (altered on disk) is refused as damaged."""
+    source = Source.of(path)
+    try:
+        if sniffed.kind == CSV:
+            return _csv_sheet(source, sniffed.encoding)
+        if sniffed.kind == XLSX:
+            try:
+                return _sliced_sheet(SlicedWorkbook(source))
+            except NotSliceable:
+                _check_whole_xlsx(source)
+            except UnreadableSheet as error:
+                raise refusal_of(error) from None
+            except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+                raise _unreadable(error) from None
+        return _calamine_sheet(source)
+    except FileTampered:
+        raise UnsafeFile(
+            "stored_file_damaged",
+            _("The kept copy of this file is damaged and cannot be read; upload the file again."),
+        ) from None
 
 
-def _check_whole_xlsx(path: Path) -> None:
+def _check_whole_xlsx(source: Source) -> None:
     """An .xlsx the slicer cannot cut is read whole by calamine: refused above a size whose
-    cells would not fit in the import's memory."""
-    with zipfile.ZipFile(path) as archive:
+    cells would not fit in the import's memory, or when its cells lie so far apart, or its rows
+    are so wide, that calamine's copy of them would not (xlsx.check_whole_sheet)."""
+    with source.open() as handle, zipfile.ZipFile(handle) as archive:
         size = sum(
             info.file_size
             for info in archive.infolist()
             if info.filename.startswith("xl/worksheets/") or info.filename == "xl/sharedStrings.xml"
         )
+        if size <= MAX_WHOLE_XLSX_XML_BYTES:
+            try:
+                check_whole_sheet(archive)
+            except UnreadableSheet as error:
+                raise refusal_of(error) from None
     if size > MAX_WHOLE_XLSX_XML_BYTES:
         raise UnsafeFile(
             "read_whole_too_large",
@@ -121,6 +143,12 @@ def refusal_of(error: UnreadableSheet) -> UnsafeFile:
                 "files or save it as CSV."
             ),
         )
+    if error.code == "too_many_columns":
+        return bounds.too_many_columns(error.row)
+    if error.code == "cell_too_large":
+        return bounds.cell_too_large(error.row, error.column, error.limit)
+    if error.code == "row_too_large":
+        return bounds.row_too_large(error.row)
     if error.code == "part_too_large":
         return UnsafeFile(
             "part_too_large",
@@ -164,9 +192,16 @@ def _sliced_sheet(workbook: SlicedWorkbook) -> Sheet:
     )
 
 
-def _calamine_sheet(path: Path) -> Sheet:
+def _calamine_sheet(source: Source) -> Sheet:
     try:
-        with CalamineWorkbook.from_path(str(path)) as workbook:
+        # A kept upload is given to calamine as bytes (decrypted in memory, within the upload
+        # limit: no plaintext copy on disk); a plain file by its path.
+        opened = (
+            CalamineWorkbook.from_path(str(source.path))
+            if source.path is not None
+            else CalamineWorkbook.from_filelike(io.BytesIO(source.read_all()))
+        )
+        with opened as workbook:
             # The sheet's cells are its own copy: closing the workbook frees the shared strings
             # table and the archive while the rows are read.
             sheet = workbook.get_sheet_by_index(0)
@@ -187,10 +222,11 @@ def _calamine_sheet(path: Path) -> Sheet:
 CSV_BLOCK_BYTES = 1 << 20
 
 
-def _csv_sheet(path: Path, encoding: str) -> Sheet:
-    with path.open("rb") as counting:
-        total = max(sum(1 for _line in counting) - 1, 0)
-    with path.open("rb") as handle:
+def _csv_sheet(source: Source, encoding: str) -> Sheet:
+    with source.open() as scanning:
+        # Every record within bounds, from the bytes, before the csv module builds one.
+        total = max(bounds.scan_csv(scanning) - 1, 0)
+    with source.open() as handle:
         start = handle.read(CSV_BLOCK_BYTES)
         header_end = _first_record_end(start)
         while header_end == 0 and len(start) % CSV_BLOCK_BYTES == 0 and start:
@@ -204,7 +240,7 @@ def _csv_sheet(path: Path, encoding: str) -> Sheet:
     offset = len(header_bytes)
 
     def numbered() -> Iterator[tuple[int, list[Any]]]:
-        with path.open("rb") as raw:
+        with source.open() as raw:
             raw.seek(offset)
             reader = csv.reader(io.TextIOWrapper(raw, encoding=_body(encoding), newline=""))
             for index, cells in enumerate(reader, start=2):
@@ -212,11 +248,11 @@ def _csv_sheet(path: Path, encoding: str) -> Sheet:
                     yield index, cells
 
     return Sheet(
-        name=path.stem,
+        name=source.name,
         header=header,
         rows=numbered(),
         total=total,
-        blocks=csv_blocks(path, offset),
+        blocks=csv_blocks(source, offset),
         encoding=_body(encoding),
     )
 
@@ -250,10 +286,10 @@ def _last_record_end(data: bytes) -> int:
     return 0
 
 
-def csv_blocks(path: Path, offset: int) -> Iterator[bytes]:
+def csv_blocks(path: Path | Source, offset: int) -> Iterator[bytes]:
     """The file from `offset` in blocks of about CSV_BLOCK_BYTES that end at a record's end (a
-    quoted cell may hold line breaks)."""
-    with path.open("rb") as handle:
+    quoted cell may hold line breaks; bounds.scan_csv has bounded a record's length)."""
+    with Source.of(path).open() as handle:
         handle.seek(offset)
         carry = b""
         while True:

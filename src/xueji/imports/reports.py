@@ -20,7 +20,7 @@ from xueji.imports.models import ImportJob
 from xueji.imports.pipeline import CellError
 from xueji.imports.reading import open_sheet
 from xueji.imports.selectors import NOT_AN_ENTRY_SCHOOL, import_purposes
-from xueji.imports.services import import_dir
+from xueji.imports.storage import stored_exists, stored_source
 from xueji.imports.workbooks import error_report_xlsx, template_xlsx
 from xueji.schools.models import SchoolClass
 from xueji.schools.selectors import shown_academic_year
@@ -50,13 +50,15 @@ def error_report_file(user: Any, job: ImportJob, out: IO[bytes]) -> None:
     (the county) gets ID numbers masked. Recorded in the audit trail."""
     if not job.errors:
         raise ServiceError("no_errors", _("This import has no errors to report."))
-    if not job.stored_path or not (import_dir() / job.stored_path).exists():
+    if not stored_exists(job.stored_path):
         raise ServiceError(
             "file_purged", _("The uploaded file is no longer kept; the errors are listed below.")
         )
     reveal = may_at_school(scope_of(user), Action.STUDENT_REVEAL_ID, job.school_id)
     kind, _sep, encoding = job.kind.partition(":")
-    sheet = open_sheet(import_dir() / job.stored_path, safety.Sniffed(kind, encoding))
+    sheet = open_sheet(
+        stored_source(job_id=job.pk, stored_path=job.stored_path), safety.Sniffed(kind, encoding)
+    )
     rows = sheet.rows
     if not reveal:
         # An ID number column is masked whatever it holds (a mistyped number, a number Excel

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +43,14 @@ from xueji.imports.selectors import (
     prefill_classes,
     prefill_students,
 )
+from xueji.imports.storage import (
+    SEALED_SUFFIX,
+    import_dir,
+    remove_upload,
+    seal_legacy_upload,
+    store_upload,
+    stored_source,
+)
 from xueji.imports.workbooks import write_template
 from xueji.imports.xlsx import UnreadableSheet
 from xueji.schools.models import School, SchoolClass, grade_label
@@ -58,13 +65,6 @@ PURPOSE_ACTION = {
 }
 IMPLEMENTED = cols.PURPOSES
 RETENTION_DAYS = 30
-
-
-def import_dir() -> Path:
-    """Uploads are kept here (outside the web root) until the retention ends."""
-    path = Path(getattr(settings, "XUEJI_IMPORT_DIR", Path(settings.VAR_DIR) / "imports"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _school_of(actor: Any, purpose: str) -> School:
@@ -134,10 +134,8 @@ def import_job_create(
             _say(job, _already(previous))
             job.finished_at = timezone.now()
         else:
-            stored = import_dir() / f"{job.pk}.{sniffed.kind}"
-            with stored.open("wb") as out:
-                shutil.copyfileobj(upload, out, 1024 * 1024)
-            job.stored_path = stored.name
+            # Sealed with the field keys, 0600 in a 0700 folder: it holds ID numbers.
+            job.stored_path = store_upload(job_id=job.pk, kind=sniffed.kind, upload=upload)
         job.save(force_insert=True)
         audit_record(
             actor=actor,
@@ -219,10 +217,10 @@ def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
         return job
     job.state = JobState.RUNNING
     job.save(update_fields=["state"])
-    path = import_dir() / job.stored_path
+    source = stored_source(job_id=job.pk, stored_path=job.stored_path)
     kind, _sep, encoding = job.kind.partition(":")
     try:
-        sheet = open_sheet(path, safety.Sniffed(kind, encoding))
+        sheet = open_sheet(source, safety.Sniffed(kind, encoding))
     except ServiceError as refused:  # unreadable: nothing to check
         job.state = JobState.INVALID
         _say(job, refused.message)
@@ -244,7 +242,7 @@ def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
             job.error_count = outcome.error_count
             job.errors = [error.compact() for error in outcome.errors]
             job.finished_at = timezone.now()
-            if outcome.error_count:
+            if outcome.error_count or not outcome.rows:
                 transaction.set_rollback(True)
             else:
                 job.state = JobState.IMPORTED
@@ -313,7 +311,19 @@ def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
         job.state = JobState.DUPLICATE
         job.error_count = 0
         job.errors = []
-    if job.state == JobState.DUPLICATE:
+    if outcome is not None and not outcome.rows and not outcome.error_count:
+        # Nothing below the header (or only blank rows, or separators): nothing to import is
+        # a failure to say, not an import of nothing.
+        job.state = JobState.FAILED
+        job.rows_written = 0
+        _say(
+            job,
+            _(
+                "The file has no rows to import: nothing below the header row holds a value. "
+                "Nothing was written; fill in the rows below the header and upload it again."
+            ),
+        )
+    elif job.state == JobState.DUPLICATE:
         previous = _imported_before(job)
         _say(job, _already(previous) if previous else "")
         job.rows_written = 0
@@ -403,20 +413,30 @@ def _finish_refused(job: ImportJob) -> None:
 
 
 def import_jobs_purge(*, actor: Any, older_than_days: int = RETENTION_DAYS) -> int:
-    """Delete kept uploads past the retention; the jobs and their errors stay."""
+    """Delete kept uploads past the retention; the jobs and their errors stay. Uploads kept in
+    plaintext before sealing began are sealed."""
     cutoff = timezone.now() - datetime.timedelta(days=older_than_days)
-    purged = 0
+    purged = sealed = 0
     with transaction.atomic():
         for job in (
             ImportJob.objects.select_for_update()
             .filter(created_at__lt=cutoff, finished_at__isnull=False)
             .exclude(stored_path="")
         ):
-            (import_dir() / job.stored_path).unlink(missing_ok=True)
+            remove_upload(job.stored_path)
             job.stored_path = ""
             job.save(update_fields=["stored_path"])
             purged += 1
-        audit_record(actor=actor, action="import.purge", detail={"files": purged})
+        for job in (
+            ImportJob.objects.select_for_update()
+            .exclude(stored_path="")
+            .exclude(stored_path__endswith=SEALED_SUFFIX)
+        ):
+            if (import_dir() / job.stored_path).exists():
+                job.stored_path = seal_legacy_upload(job_id=job.pk, stored_path=job.stored_path)
+                job.save(update_fields=["stored_path"])
+                sealed += 1
+        audit_record(actor=actor, action="import.purge", detail={"files": purged, "sealed": sealed})
     return purged
 
 

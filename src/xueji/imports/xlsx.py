@@ -13,6 +13,7 @@ the rows keep the numbers Excel shows, whatever the slice.
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import posixpath
 import re
@@ -28,14 +29,20 @@ from xml.etree import ElementTree
 
 from python_calamine import CalamineError, CalamineWorkbook
 
+from xueji.imports.bounds import MAX_COLUMNS, MAX_ROW_BYTES
+from xueji.imports.source import Source
+
 XLSX_SLICE_BYTES = 4 << 20
 # python-calamine holds every cell of a slice's used range, the empty ones too (about 80 bytes
 # each): this bounds one slice to about 160 MB. A slice of 4 MB of rows has about 150,000 cells;
 # only rows (or columns) far apart come near it.
 MAX_SHEET_CELLS = 2_000_000
 # An Excel cell holds at most 32,767 characters; one shared string's XML (its runs, fonts and
-# phonetic guides included) far above that is not a spreadsheet's.
+# phonetic guides included) far above that is not a spreadsheet's, nor is a cell's own XML.
 MAX_SHARED_STRING_BYTES = 1 << 20
+MAX_CELL_XML_BYTES = MAX_SHARED_STRING_BYTES
+# A row shorter than this cannot hold more than MAX_COLUMNS cells (<c/> is 4 bytes).
+_FEW_CELLS_BYTES = 4 * MAX_COLUMNS
 # The strings one slice's rows use, together (calamine holds them as cells besides).
 MAX_SLICE_STRINGS_BYTES = 64 << 20
 # The workbook's other parts go into every slice: a styles part is a few hundred KB.
@@ -75,7 +82,13 @@ _SHARED_CELL_INDEX = re.compile(
 )
 # The used range a worksheet declares at its top (only the progress bar trusts it).
 _DIMENSION = re.compile(rb'<dimension\s+ref="[A-Z]+(\d+)(?::[A-Z]+(\d+))?"')
+_ANY_ROW_END = re.compile(rb"</" + _PREFIX + rb"row>")
+_ANY_CELL_START = re.compile(rb"<" + _PREFIX + rb"c[\s>/]")
+_DIMENSION_PAST_BOUNDS = re.compile(rb'<dimension\s+ref="[^"]*[A-Z]{3}\d')
 _COLUMN = re.compile(rb"\sr=[\"']([A-Z]{1,3})\d")
+_CELL_REFERENCE = re.compile(rb"\sr=[\"']([A-Z]{1,3})(\d+)[\"']")
+# A cell reference past MAX_COLUMNS (ZZ): three letters.
+_PAST_LAST_COLUMN = re.compile(rb"<" + _PREFIX + rb"c\s[^>]*?\br=[\"'][A-Z]{3}\d")
 # (a cell reference that would make the slice wider, the width when there is none), widest
 # last: a template's 47 columns need the first search only.
 _NARROWER_THAN = [
@@ -98,13 +111,21 @@ class NotSliceable(Exception):
 class UnreadableSheet(ValueError):
     """A slice cannot be read (a plain exception: it crosses from the import's workers)."""
 
-    def __init__(self, code: str, detail: str, cells: int = 0) -> None:
+    def __init__(
+        self, code: str, detail: str, cells: int = 0, row: int = 0, column: int = 0, limit: int = 0
+    ) -> None:
         super().__init__(detail)
         self.code = code
         self.cells = cells
+        self.row = row
+        self.column = column
+        self.limit = limit
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (UnreadableSheet, (self.code, str(self), self.cells))
+        return (
+            UnreadableSheet,
+            (self.code, str(self), self.cells, self.row, self.column, self.limit),
+        )
 
 
 def first_sheet(archive: zipfile.ZipFile) -> tuple[str, str]:
@@ -137,9 +158,9 @@ def first_sheet(archive: zipfile.ZipFile) -> tuple[str, str]:
 class SlicedWorkbook:
     """The first worksheet of an .xlsx as slices of whole rows, each read by calamine."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        with zipfile.ZipFile(path) as archive:
+    def __init__(self, path: Path | Source) -> None:
+        self.source = Source.of(path)
+        with self.source.open() as handle, zipfile.ZipFile(handle) as archive:
             self.sheet_name, self.sheet_part = first_sheet(archive)
             sizes = {info.filename: info.file_size for info in archive.infolist()}
             self.parts = {}
@@ -153,6 +174,9 @@ class SlicedWorkbook:
                 head = member.read(_READ_BYTES)
             declared = _DIMENSION.search(head)
             self.declared_last_row = int(declared[2] or declared[1]) if declared else None
+            if declared and _DIMENSION_PAST_BOUNDS.search(head):
+                # A used range past the bounds is a claim, not a measure: count the rows.
+                self.declared_last_row = None
             root = _ROOT.search(head)
             if root is None:
                 raise NotSliceable("no worksheet element at the start of the part")
@@ -173,7 +197,11 @@ class SlicedWorkbook:
     def xml_slices(self) -> Iterator[bytes]:
         """The worksheet's XML as complete worksheets of at most about XLSX_SLICE_BYTES of
         rows each (a row is never split)."""
-        with zipfile.ZipFile(self.path) as archive, archive.open(self.sheet_part) as member:
+        with (
+            self.source.open() as handle,
+            zipfile.ZipFile(handle) as archive,
+            archive.open(self.sheet_part) as member,
+        ):
             buffer = b""
             found = None
             while found is None:
@@ -198,16 +226,71 @@ class SlicedWorkbook:
                 end = buffer.find(data_end)
                 rows = buffer[:end] if end >= 0 else buffer
                 while len(rows) > XLSX_SLICE_BYTES and (cut := self._cut(rows)):
+                    self._check_rows(rows, cut)
                     yield head + rows[:cut] + tail
                     rows = rows[cut:]
                 if end >= 0:
                     if rows.strip():
+                        self._check_rows(rows, len(rows))
                         yield head + rows + tail
                     return
+                if len(rows) > MAX_ROW_BYTES:
+                    # No row ends in all this (the loop above would have cut it): the row
+                    # being read is past the bound, refused before it is read any further.
+                    raise _row_too_large(rows, 0, self.row_start)
                 data = member.read(_READ_BYTES)
                 if not data:
                     raise UnreadableSheet("unreadable", "the worksheet ends inside its rows")
                 buffer = rows + data
+
+    def _check_rows(self, rows: bytes, end: int) -> None:
+        """The rows in rows[:end] within xueji.imports.bounds, from their XML, before calamine
+        reads them: no row longer than MAX_ROW_BYTES, none with a cell past column ZZ or more
+        than MAX_COLUMNS cells, no cell's XML longer than MAX_CELL_XML_BYTES."""
+        past = _PAST_LAST_COLUMN.search(rows, 0, end)
+        if past is not None:
+            raise UnreadableSheet(
+                "too_many_columns",
+                "a cell past the last column",
+                row=_row_number_at(rows, past.start(), self.row_start),
+            )
+        cell_tags = [b"<" + self.prefix + b"c" + end_ for end_ in (b" ", b">", b"/>")]
+        start = 0
+        while start < end:
+            close = rows.find(self.row_end, start, end)
+            stop = end if close < 0 else close + len(self.row_end)
+            length = stop - start
+            if length > _FEW_CELLS_BYTES:
+                if length > MAX_ROW_BYTES:
+                    raise _row_too_large(rows, start, self.row_start)
+                cells = sum(rows.count(tag, start, stop) for tag in cell_tags)
+                if cells > MAX_COLUMNS:
+                    raise UnreadableSheet(
+                        "too_many_columns",
+                        f"{cells} cells in one row",
+                        row=_row_number_at(rows, start, self.row_start),
+                    )
+                if length > MAX_CELL_XML_BYTES:
+                    self._check_cells(rows, start, stop, cell_tags)
+            start = stop
+
+    def _check_cells(self, rows: bytes, start: int, stop: int, tags: list[bytes]) -> None:
+        """No cell of a long row (at most MAX_COLUMNS cells) longer than MAX_CELL_XML_BYTES."""
+        positions = sorted(
+            found.start()
+            for found in re.finditer(b"|".join(re.escape(tag) for tag in tags), rows[start:stop])
+        )
+        bounds_ = [*positions, stop - start]
+        for column, (first, after) in enumerate(itertools.pairwise(bounds_), start=1):
+            if after - first > MAX_CELL_XML_BYTES:
+                reference = _CELL_REFERENCE.match(rows, start + first + len(tags[0]) - 1)
+                raise UnreadableSheet(
+                    "cell_too_large",
+                    f"a cell of {after - first} bytes",
+                    row=_row_number_at(rows, start, self.row_start),
+                    column=_column_number(reference[1]) if reference else column,
+                    limit=MAX_CELL_XML_BYTES,
+                )
 
     def _cut(self, rows: bytes) -> int:
         """The position after the last row that ends within XLSX_SLICE_BYTES (or after the
@@ -323,6 +406,8 @@ class SharedStrings:
         self.count = 0
         self.head = b""
         self.close = b""
+        # Strings longer than a cell holds, refused when a cell uses one (naming the cell).
+        self.oversize: set[int] = set()
         self._table = self._starts = -1
         if member is None:
             return
@@ -361,7 +446,7 @@ class SharedStrings:
             for found in item.finditer(data, scanned_from):
                 start = written + found.start()
                 if previous >= 0 and start - previous > MAX_SHARED_STRING_BYTES:
-                    raise _string_too_long(start - previous)
+                    self.oversize.add(self.count + len(starts) - 1)
                 starts.append(start)
                 previous = start
             if len(starts) >= 1 << 16:
@@ -384,7 +469,7 @@ class SharedStrings:
         close = tail.rfind(self.close)
         end = tail_start + close if close >= 0 else written
         if previous >= 0 and end - previous > MAX_SHARED_STRING_BYTES:
-            raise _string_too_long(end - previous)
+            self.oversize.add(self.count + len(starts) - 1)
         starts.append(end)
         _write_all(self._starts, starts.tobytes())
         self.count += len(starts) - 1
@@ -410,6 +495,8 @@ class SharedStrings:
                 "unreadable",
                 f"shared string {used[-1]} does not exist ({self.count} in the table)",
             )
+        if self.oversize and not self.oversize.isdisjoint(used):
+            raise _string_too_long(sheet_xml, self.oversize)
         new_of = {old: b"%d" % new for new, old in enumerate(used)}
         renumbered = {text: new_of[number] for text, number in number_of.items()}
         pieces[2::4] = map(renumbered.__getitem__, indexes)
@@ -472,10 +559,68 @@ def _write_all(fd: int, data: bytes | memoryview) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _string_too_long(size: int) -> UnreadableSheet:
+def _string_too_long(sheet_xml: bytes, oversize: set[int]) -> UnreadableSheet:
+    """The refusal naming the first cell of the slice that uses a string longer than a cell
+    holds."""
+    for found in _SHARED_CELL_INDEX.finditer(sheet_xml):
+        if int(found[2]) in oversize:
+            reference = _CELL_REFERENCE.search(found[1])
+            row, column = (int(reference[2]), _column_number(reference[1])) if reference else (0, 0)
+            return UnreadableSheet(
+                "cell_too_large",
+                "a shared string longer than a cell holds",
+                row=row,
+                column=column,
+                limit=MAX_SHARED_STRING_BYTES,
+            )
+    return UnreadableSheet("strings_too_large", "a shared string longer than a cell holds")
+
+
+def _row_number_at(xml: bytes, position: int, row_start: bytes) -> int:
+    """The number of the row that holds `position` (0 when its row has no number)."""
+    start = xml.rfind(row_start, 0, position + len(row_start))
+    found = _ROW_NUMBER.match(xml, start) if start >= 0 else None
+    return int(found[1]) if found else 0
+
+
+def _row_too_large(xml: bytes, position: int, row_start: bytes) -> UnreadableSheet:
     return UnreadableSheet(
-        "strings_too_large", f"a shared string takes {size} bytes, more than a cell can hold"
+        "row_too_large",
+        "a row past the bound",
+        row=_row_number_at(xml, position, row_start),
     )
+
+
+def check_whole_sheet(archive: zipfile.ZipFile) -> None:
+    """A worksheet calamine reads whole (one the slicer cannot cut), checked as it is streamed:
+    calamine holds every cell from the first to the last used row and column, so the cells'
+    references (or, without them, the rows and their cells) must stay within MAX_SHEET_CELLS
+    and MAX_COLUMNS."""
+    _name, part = first_sheet(archive)
+    last_row = last_column = rows = widest = in_row = 0
+    carry = b""
+    with archive.open(part) as member:
+        while data := member.read(_READ_BYTES):
+            data = carry + data
+            cut = data.rfind(b">") + 1
+            text, carry = data[:cut], data[cut:]
+            if len(carry) > MAX_ROW_BYTES:
+                raise UnreadableSheet("row_too_large", "no tag ends", row=rows + 1)
+            for letters, number in _CELL_REFERENCE.findall(text):
+                last_column = max(last_column, _column_number(letters))
+                last_row = max(last_row, int(number))
+            at = 0
+            for end in _ANY_ROW_END.finditer(text):
+                in_row += len(_ANY_CELL_START.findall(text, at, end.start()))
+                widest, in_row, rows, at = max(widest, in_row), 0, rows + 1, end.end()
+            in_row += len(_ANY_CELL_START.findall(text, at))
+            if max(widest, in_row) > MAX_COLUMNS:
+                raise UnreadableSheet("too_many_columns", "cells in a row", row=rows + 1)
+    if last_column > MAX_COLUMNS:
+        raise UnreadableSheet("too_many_columns", "a cell past the last column", row=last_row)
+    span = max(last_row, rows) * max(last_column, widest, 1)
+    if span > MAX_SHEET_CELLS:
+        raise UnreadableSheet("sheet_too_large", f"{span} cells", span)
 
 
 def _column_number(letters: bytes) -> int:

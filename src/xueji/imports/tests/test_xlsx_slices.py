@@ -374,16 +374,24 @@ def test_the_shared_strings_table_is_kept_out_of_memory(tmp_path):  # type: igno
     assert peak < 8 << 20, f"{peak} bytes at the peak for a table of {table_bytes}"
 
 
-def test_a_shared_string_longer_than_a_cell_holds_is_refused(upload):  # type: ignore[no-untyped-def]
+def test_a_shared_string_longer_than_a_cell_holds_is_refused_naming_its_cell(upload):  # type: ignore[no-untyped-def]
     from xueji.imports.models import JobState
     from xueji.imports.tests.sheets import row_of, xlsx_bytes
 
     # 1.2 MB of characters that do not repeat (a zip of one character repeated is a bomb).
     text = "".join(chr(0x4E00 + n * 7919 % 20_000) for n in range(400_000))
-    content = _with_strings(xlsx_bytes([row_of()]), 1, text=text)
-    job = upload(content)
+    unused = _with_strings(xlsx_bytes([row_of(name="王小明")]), 1, text=text)
+    # A string no cell uses stays in the temporary table, never read: harmless.
+    assert upload(unused, filename="unused.xlsx").state == JobState.IMPORTED
+
+    def longer(xml: bytes) -> bytes:
+        return xml.replace("<t>王小明</t>".encode(), f"<t>{text}</t>".encode())
+
+    used = _rezipped(xlsx_bytes([row_of(name="王小明")]), {"xl/sharedStrings.xml": longer})
+    job = upload(used, filename="used.xlsx")
     assert job.state == JobState.INVALID
-    assert "save it as CSV" in job.message or "另存为 CSV" in job.message
+    # 姓名 is the template's column C, in row 2.
+    assert "row 2, column C" in job.message_en and "第 2 行" in job.message
 
 
 def test_a_slice_whose_strings_are_too_large_is_refused(tmp_path):  # type: ignore[no-untyped-def]
