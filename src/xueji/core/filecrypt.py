@@ -74,15 +74,18 @@ def _suite_in_force() -> str:
 
 
 def _active_key() -> tuple[str, bytes]:
+    """The key id and key that seal new files: the field keys' active one."""
     ring = crypto.keyring()
     return ring.active_id, ring.keys[ring.active_id]
 
 
-def _key(key_id: str) -> bytes:
+def _key(suite: str, key_id: str) -> bytes:
+    """The key a file names in its header (any key of the keyring: a file sealed before a
+    rotation stays readable while its key is kept)."""
     try:
         return crypto.keyring().keys[key_id]
     except KeyError:
-        raise crypto.KeyError_(f"no key {key_id!r} in the keyring") from None
+        raise crypto.KeyError_(f"no key {key_id!r} of {suite} in the keyring") from None
 
 
 def _nonce(prefix: bytes, index: int, final: bool) -> bytes:
@@ -243,7 +246,7 @@ class DecryptingReader(io.RawIOBase):
         self._prefix = prefix
         self._start = at
         self._aad = head[:at] + context.encode()
-        self._aead = _aead_for(suite, _key(key_id))
+        self._aead = _aead_for(suite, _key(suite, key_id))
         self.suite, self.key_id = suite, key_id
 
     def _check_length(self) -> None:

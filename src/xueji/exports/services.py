@@ -16,8 +16,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -30,6 +29,7 @@ from xueji.audit.services import audit_record
 from xueji.core.crypto import decrypt, encrypt
 from xueji.core.errors import Conflict, NotFound, translated
 from xueji.core.exports import FORMATS, csv_chunks, table_cells, write_xlsx
+from xueji.core.filecrypt import FileTampered
 from xueji.core.jobs import in_both_languages
 from xueji.exports.files import columns_detail, export_detail, require_export
 from xueji.exports.models import ExportJob, ExportState
@@ -43,6 +43,15 @@ from xueji.exports.records import (
     records_selection,
     roster_selection,
 )
+from xueji.exports.storage import (
+    export_dir,
+    open_export,
+    plaintext_workbook,
+    remove_export,
+    sealed_export,
+    stored_name,
+    verify_export,
+)
 from xueji.exports.workflow import Event, may_download, transition
 
 logger = logging.getLogger(__name__)
@@ -50,13 +59,6 @@ logger = logging.getLogger(__name__)
 CRITERIA_CONTEXT = "export.criteria"
 TABLES = ("records", "roster")
 PROGRESS_EVERY_SECONDS = 0.5
-
-
-def export_dir() -> Path:
-    """Written exports are kept here (outside the web root) until they expire."""
-    path = Path(getattr(settings, "XUEJI_EXPORT_DIR", Path(settings.VAR_DIR) / "exports"))
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
 
 
 def background_rows() -> int:
@@ -152,19 +154,24 @@ class _Progress:
                 )
 
 
-def _write(job: ExportJob, selection: Selection, path: Path, progress: _Progress) -> int:
-    """The file written at `path`; the number of rows."""
+def _write(job: ExportJob, selection: Selection, progress: _Progress) -> tuple[int, int]:
+    """The job's file written, sealed (xueji.exports.storage); its rows and its size."""
     lines = table_cells(
         RECORD_COLUMNS,
         progress.count(record_rows(selection.students, job.reveal)),
         reveal=job.reveal,
     )
     if job.fmt == "xlsx":
-        return max(write_xlsx(str(path), lines, sheet=job.name) - 1, 0)
-    with path.open("wb") as out:
+        with plaintext_workbook(job.pk, job.fmt) as path:
+            rows = max(write_xlsx(str(path), lines, sheet=job.name) - 1, 0)
+            size = path.stat().st_size
+        return rows, size
+    size = 0
+    with sealed_export(job.pk, job.fmt) as out:
         for chunk in csv_chunks(lines):
             out.write(chunk)
-    return progress.done
+            size += len(chunk)
+    return progress.done, size
 
 
 def _fail(job_id: Any, message: Any) -> ExportJob:
@@ -209,31 +216,27 @@ def export_job_run(*, job_id: Any) -> ExportJob:
         job.state = transition(job.state, Event.START)
         job.heartbeat_at = timezone.now()
         job.save(update_fields=["state", "heartbeat_at"])
-    path = export_dir() / f"{job.pk}.{job.fmt}"
-    partial = path.with_name(path.name + ".part")
     try:
         with translation.override(job.language):
             require_export(job.created_by, job.fmt, job.reveal)
             selection = _selection_of(job)
             job.rows_total = selection.count()
             ExportJob.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
-            # The file holds children's records: readable by the service's account alone,
-            # from its first byte (the writers open the file made here, keeping its mode).
-            partial.touch(mode=0o600)
-            rows = _write(job, selection, partial, _Progress(job))
-        partial.replace(path)
+            # The file holds children's records: sealed with the field keys, readable by the
+            # service's account alone from its first byte (xueji.exports.storage).
+            rows, size = _write(job, selection, _Progress(job))
     except (InvalidCriteria, NoSuchSchool, NoSuchClass, PermissionRefused) as refused:
-        partial.unlink(missing_ok=True)
+        remove_export(job.pk, "", job.fmt)
         return _fail(job.pk, _refusal(refused))
     except Exception as error:
-        partial.unlink(missing_ok=True)
+        remove_export(job.pk, "", job.fmt)
         logger.exception("export %s failed", job.pk)
         return _fail(job.pk, _refusal(error))
     with transaction.atomic():
         job = ExportJob.objects.select_for_update().select_related("created_by").get(pk=job.pk)
         job.state = transition(job.state, Event.FINISH)
-        job.stored_path = path.name
-        job.size = path.stat().st_size
+        job.stored_path = stored_name(job.pk, job.fmt)
+        job.size = size
         job.rows_total = job.rows_done = rows
         job.finished_at = timezone.now()
         job.save(
@@ -252,9 +255,15 @@ def export_job_run(*, job_id: Any) -> ExportJob:
 
 @dataclass(frozen=True)
 class ExportDownload:
-    path: Path
     filename: str
     content_type: str
+    fmt: str
+    job_id: Any
+    stored_path: str
+
+    def open(self) -> IO[bytes]:
+        """The file's plaintext, decrypted as it is read (FileTampered if it was altered)."""
+        return open_export(self.job_id, self.stored_path)
 
 
 def _may_download(actor: Any, job: ExportJob) -> bool:
@@ -280,6 +289,13 @@ def export_job_download(*, actor: Any, job_id: Any) -> ExportDownload:
                 "export_not_ready",
                 _("This file is not ready, or was deleted after its download period."),
             )
+        try:
+            verify_export(job.pk, job.stored_path)
+        except (FileTampered, OSError):
+            logger.error("export %s: the kept file is missing or does not authenticate", job.pk)
+            raise Conflict(
+                "export_damaged", _("The kept file is damaged; ask for the export again.")
+            ) from None
         job.downloads += 1
         job.save(update_fields=["downloads"])
         audit_record(
@@ -291,7 +307,11 @@ def export_job_download(*, actor: Any, job_id: Any) -> ExportDownload:
                     "revealed": job.reveal},
         )  # fmt: skip
     return ExportDownload(
-        path=export_dir() / job.stored_path, filename=job.name, content_type=FORMATS[job.fmt]
+        filename=job.name,
+        content_type=FORMATS[job.fmt],
+        fmt=job.fmt,
+        job_id=job.pk,
+        stored_path=job.stored_path,
     )
 
 
@@ -308,7 +328,7 @@ def export_jobs_purge(*, actor: Any) -> int:
         ):  # fmt: skip
             if job.state in (ExportState.QUEUED, ExportState.RUNNING):
                 # The worker stopped (or never came): what it may have half-written goes too.
-                (export_dir() / f"{job.pk}.{job.fmt}.part").unlink(missing_ok=True)
+                remove_export(job.pk, "", job.fmt)
                 job.state = transition(job.state, Event.FAIL)
                 job.message, job.message_en = in_both_languages(
                     _("The file was not written within its download period.")

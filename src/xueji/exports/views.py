@@ -208,8 +208,7 @@ def job_file(request: HttpRequest, export_id: Any) -> HttpResponseBase:
         # Not ready, or expired: its page says which.
         messages.warning(request, str(refused.message))
         return redirect("exports:job", export_id)
-    fmt = download.path.suffix.lstrip(".")
-    response = FileResponse(download.path.open("rb"), content_type=download.content_type)
-    response["Content-Disposition"] = content_disposition(download.filename, fmt)
+    response = FileResponse(download.open(), content_type=download.content_type)
+    response["Content-Disposition"] = content_disposition(download.filename, download.fmt)
     response["Cache-Control"] = "no-store"
     return response

@@ -29,6 +29,7 @@ from xueji.exports.services import (
     export_job_run,
     export_jobs_purge,
 )
+from xueji.exports.storage import open_export
 from xueji.exports.tests.conftest import register
 from xueji.exports.workflow import InvalidTransition
 from xueji.testing.factories import member
@@ -51,7 +52,8 @@ def _queue(actor, fmt: str = "xlsx", criteria: dict | None = None) -> ExportJob:
 
 
 def _rows(job: ExportJob) -> list[tuple]:  # type: ignore[type-arg]
-    content = (export_dir() / job.stored_path).read_bytes()
+    with open_export(job.pk, job.stored_path) as kept:  # sealed at rest
+        content = kept.read()
     book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
     return [tuple(row) for row in book.worksheets[0].iter_rows(values_only=True)]
 
@@ -68,7 +70,8 @@ def test_the_file_is_written_in_the_language_it_was_asked_in(registered, registr
 
 def test_a_csv_job_is_written_too(registered, registrar):
     job = export_job_run(job_id=_queue(registrar, fmt="csv").pk)
-    text = (export_dir() / job.stored_path).read_bytes().decode("utf-8-sig")
+    with open_export(job.pk, job.stored_path) as kept:
+        text = kept.read().decode("utf-8-sig")
     assert text.splitlines()[0].startswith("全国学籍号,姓名") and len(text.splitlines()) == 4
     assert stat.S_IMODE((export_dir() / job.stored_path).stat().st_mode) == 0o600
     assert stat.S_IMODE(export_dir().stat().st_mode) == 0o700
@@ -118,7 +121,8 @@ def test_only_the_requester_downloads_and_every_download_is_recorded(registered,
         export_job_download(actor=member(Role.REGISTRAR, school=school), job_id=job.pk)
     for _ in range(2):
         download = export_job_download(actor=registrar, job_id=job.pk)
-        assert download.path.exists() and download.filename == "学籍名单"
+        with download.open() as kept:
+            assert kept.read(2) == b"PK" and download.filename == "学籍名单"
     assert ExportJob.objects.get().downloads == 2
     assert AuditEntry.objects.filter(action="export.download").count() == 2
 
