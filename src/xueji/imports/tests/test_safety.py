@@ -113,7 +113,9 @@ def test_the_kind_is_sniffed_from_the_content_not_the_name():
     assert _check(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512).kind == "xls"
     with pytest.raises(safety.UnsafeFile) as refused:
         _check(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff")  # a Windows program
-    assert refused.value.code == "unknown_file_type"
+    assert refused.value.code == "not_a_spreadsheet"
+    with override("en"):
+        assert "a Windows program" in str(refused.value.message)
     plain_zip = io.BytesIO()
     with zipfile.ZipFile(plain_zip, "w") as archive:
         archive.writestr("readme.txt", b"hello")
@@ -250,3 +252,122 @@ def test_without_a_name_only_the_content_counts():
     assert _check(content).kind == "csv"
     with pytest.raises(safety.UnsafeFile):
         safety.check_upload(io.BytesIO(content), len(content), filename="students.xlsx")
+
+
+# ---- XML parts in another encoding (issue 18.9) ----------------------------------------------
+
+_WORKBOOK_DTD = """<?xml version="1.0" encoding="UTF-16"?>
+<!DOCTYPE workbook [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets/></workbook>"""
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [
+        ("utf-16-le", b"\xff\xfe"),
+        ("utf-16-be", b"\xfe\xff"),
+        ("utf-16-le", b""),  # no byte order mark: the declaration's first bytes say it
+        ("utf-16-be", b""),
+        ("utf-32-le", b"\xff\xfe\x00\x00"),
+        ("utf-32-be", b""),
+    ],
+)
+def test_a_doctype_in_a_utf16_or_utf32_part_is_refused_as_an_entity_declaration(encoding, bom):  # type: ignore[no-untyped-def]
+    part = bom + _WORKBOOK_DTD.encode(encoding)
+    assert b"<!DOCTYPE" not in part  # what the byte scan looked for
+    content = _rezip(xlsx_bytes([row_of()]), {"xl/workbook.xml": part})
+    _refused_quickly(content, "xml_entities")
+
+
+def test_a_utf16_workbook_without_a_doctype_still_passes_the_scan():  # type: ignore[no-untyped-def]
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes([row_of()])))
+    text = source.read("xl/workbook.xml").decode("utf-8")
+    text = text.replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    part = b"\xff\xfe" + text.encode("utf-16-le")
+    content = _rezip(xlsx_bytes([row_of()]), {"xl/workbook.xml": part})
+    assert _check(content).kind == "xlsx"
+
+
+@pytest.mark.parametrize("declared", ["UTF-7", "IBM037", "x-unknown-8"])
+def test_a_part_in_an_encoding_that_can_hide_the_markers_is_refused(declared):  # type: ignore[no-untyped-def]
+    part = f'<?xml version="1.0" encoding="{declared}"?><workbook/>'.encode("ascii")
+    content = _rezip(xlsx_bytes([row_of()]), {"xl/workbook.xml": part})
+    with pytest.raises(safety.UnsafeFile) as refused:
+        _check(content)
+    assert refused.value.code == "xml_encoding" and declared in str(refused.value.message)
+
+
+def test_an_ascii_compatible_declared_encoding_is_scanned_as_bytes():  # type: ignore[no-untyped-def]
+    part = b'<?xml version="1.0" encoding="GBK"?><!DOCTYPE x><workbook/>'
+    content = _rezip(xlsx_bytes([row_of()]), {"xl/workbook.xml": part})
+    _refused_quickly(content, "xml_entities")
+
+
+# ---- what a file really is (issue 18.9) ------------------------------------------------------
+
+ASCII_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def _refusal(content: bytes, filename: str) -> safety.UnsafeFile:
+    with pytest.raises(safety.UnsafeFile) as refused:
+        safety.check_upload(io.BytesIO(content), len(content), filename=filename)
+    return refused.value
+
+
+def test_an_ascii_pdf_named_xlsx_is_named_a_pdf_not_a_csv():  # type: ignore[no-untyped-def]
+    refused = _refusal(ASCII_PDF, "学生名单.xlsx")
+    assert refused.code == "not_a_spreadsheet"
+    with override("en"):
+        message = str(refused.message)
+    assert "Excel (.xlsx)" in message and "a PDF document" in message
+    assert "CSV" not in message.split("save")[0]
+    with override("zh-hans"):
+        assert "PDF 文档" in str(refused.message)
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 20, "a PNG image"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "a JPEG image"),
+        (b"GIF89a" + b"\0" * 10, "a GIF image"),
+        (b"Rar!\x1a\x07\x00", "a RAR archive"),
+        (b"{\\rtf1\\ansi x}", "an RTF document"),
+        ("<html><body><table><tr><td>姓名</td></tr></table></body></html>".encode(), "a web page"),
+        (
+            b'<?xml version="1.0"?>\n'
+            b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"/>',
+            "an Excel 2003 XML spreadsheet",
+        ),
+    ],
+)
+def test_each_kind_of_file_is_named(content, what):  # type: ignore[no-untyped-def]
+    for filename in ("data.xls", "data.csv", ""):
+        refused = _refusal(content, filename)
+        assert refused.code == "not_a_spreadsheet"
+        with override("en"):
+            assert what in str(refused.message)
+        with override("zh-hans"):
+            assert "不是电子表格" in str(refused.message)
+
+
+def test_a_zip_that_holds_a_workbook_says_to_unzip_it():  # type: ignore[no-untyped-def]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("一年级/学生.xlsx", xlsx_bytes([row_of()]))
+    refused = _refusal(archive.getvalue(), "学生.zip")
+    assert refused.code == "zipped_spreadsheet"
+    with override("en"):
+        assert "学生.xlsx" in str(refused.message) and "Unzip" in str(refused.message)
+    plain = io.BytesIO()
+    with zipfile.ZipFile(plain, "w") as out:
+        out.writestr("readme.txt", b"hello")
+    refused = _refusal(plain.getvalue(), "x.xlsx")
+    with override("en"):
+        assert "a ZIP archive that is not a workbook" in str(refused.message)
+
+
+def test_a_utf16_text_file_is_named_as_such():  # type: ignore[no-untyped-def]
+    content = "姓名\t性别\r\n".encode("utf-16")
+    refused = _refusal(content, "data.csv")
+    assert refused.code == "csv_encoding"
