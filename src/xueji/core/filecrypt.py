@@ -18,8 +18,9 @@ name another key or chunk size, and a file moved under another job's name are ea
 one key collide with a probability of about 2**-25.
 
 The AEAD is obtained from `_aead_for(suite, key)` alone; the suite in force is recorded in every
-header (today "aes256gcm"), so that files written under one suite stay readable after another
-is chosen, as long as their key is in the keyring.
+header ("aes256gcm" under the intl suite, "sm4gcm", SM4-GCM with a 16-byte key, under sm:
+XUEJI_CRYPTO_SUITE, xueji.core.suites), so that files written under one suite stay readable after
+another is chosen, as long as their suite's key is in the keyring.
 
 Files are created 0600 (O_EXCL, never following a link) in a folder made 0700: they are
 readable by the service's account alone from their first byte.
@@ -36,13 +37,13 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from xueji.core import crypto
+from xueji.core import crypto, suites
 
 MAGIC = b"XJFC"
 FORMAT_VERSION = 1
-AES256GCM = "aes256gcm"
+AES256GCM = suites.SUITES[suites.INTL].file_suite  # "aes256gcm"
+SM4GCM = suites.SUITES[suites.SM].file_suite  # "sm4gcm"
 CHUNK_BYTES = 64 * 1024
 TAG_BYTES = 16
 NONCE_PREFIX_BYTES = 8
@@ -61,30 +62,35 @@ class Aead(Protocol):
     def decrypt(self, nonce: bytes, data: bytes, associated_data: bytes | None) -> bytes: ...
 
 
+def _suite(suite: str) -> suites.Suite:
+    try:
+        return suites.suite_of_file(suite)
+    except ValueError:
+        raise FileTampered(f"unknown cipher suite {suite!r}") from None
+
+
 def _aead_for(suite: str, key: bytes) -> Aead:
-    """The AEAD of a suite with a key (the one place that names the algorithms)."""
-    if suite == AES256GCM:
-        return AESGCM(key)
-    raise FileTampered(f"unknown cipher suite {suite!r}")
+    """The AEAD of a suite with a key (xueji.core.suites names the algorithms)."""
+    return suites.aead(_suite(suite), key)
 
 
 def _suite_in_force() -> str:
-    """The suite new files are sealed with."""
-    return AES256GCM
+    """The suite new files are sealed with: the one XUEJI_CRYPTO_SUITE puts in force."""
+    return crypto.keyring().suite.file_suite
 
 
 def _active_key() -> tuple[str, bytes]:
-    """The key id and key that seal new files: the field keys' active one."""
-    ring = crypto.keyring()
-    return ring.active_id, ring.keys[ring.active_id]
+    """The key id and key that seal new files: the active suite's active field key."""
+    keys = crypto.keyring().active
+    return keys.active_id, keys.keys[keys.active_id]
 
 
 def _key(suite: str, key_id: str) -> bytes:
-    """The key a file names in its header (any key of the keyring: a file sealed before a
-    rotation stays readable while its key is kept)."""
+    """The key a file names in its header (any key of its suite in the keyring: a file sealed
+    before a rotation or a change of suite stays readable while its key is kept)."""
     try:
-        return crypto.keyring().keys[key_id]
-    except KeyError:
+        return crypto.keyring().of(_suite(suite).name).keys[key_id]
+    except (KeyError, crypto.KeyError_):
         raise crypto.KeyError_(f"no key {key_id!r} of {suite} in the keyring") from None
 
 
