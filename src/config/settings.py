@@ -172,6 +172,15 @@ XUEJI_AUDIT_RETENTION_DAYS = int(os.environ.get("XUEJI_AUDIT_RETENTION_DAYS", "3
 # copies the latest checkpoint to XUEJI_AUDIT_WITNESS_FILE, outside the database.
 XUEJI_AUDIT_SIGNING_KEYS = os.environ.get("XUEJI_AUDIT_SIGNING_KEYS", "")
 XUEJI_AUDIT_VERIFY_KEYS = os.environ.get("XUEJI_AUDIT_VERIFY_KEYS", "")
+# The cryptographic suite that seals, indexes and signs (xueji.core.suites): "intl" (AES-256-GCM,
+# HMAC-SHA256, Ed25519) or "sm" (SM4-GCM, HMAC-SM3, SM2: the national algorithms GB/T 39786
+# expects). Both read; `xueji rotate_keys` moves the data, `xueji crypto status` shows where it
+# stands. The sm suite's field keys are XUEJI_SM4_FIELD_KEYS ("id:<base64 16 bytes>") and
+# XUEJI_SM3_INDEX_KEY, read from the environment as XUEJI_FIELD_KEYS and XUEJI_INDEX_KEY are; its
+# checkpoint keys are SM2's: "id:<base64 32-byte private key>", retired "id:<base64 64-byte x||y>".
+XUEJI_CRYPTO_SUITE = os.environ.get("XUEJI_CRYPTO_SUITE", "intl")
+XUEJI_AUDIT_SM2_SIGNING_KEYS = os.environ.get("XUEJI_AUDIT_SM2_SIGNING_KEYS", "")
+XUEJI_AUDIT_SM2_VERIFY_KEYS = os.environ.get("XUEJI_AUDIT_SM2_VERIFY_KEYS", "")
 XUEJI_AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("XUEJI_AUDIT_CHECKPOINT_SECONDS", "60"))
 XUEJI_AUDIT_WITNESS_FILE = os.environ.get(
     "XUEJI_AUDIT_WITNESS_FILE", str(VAR_DIR / "audit-witness.json")

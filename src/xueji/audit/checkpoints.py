@@ -1,13 +1,14 @@
 """Signed checkpoints over every chain of the audit trail, the witness file, and the purge rule.
 
 A checkpoint seals the head (last number and hash) of every chain into a Merkle tree
-(xueji.audit.merkle, as RFC 6962 does) and signs, with Ed25519 under a key the database does not
-hold (xueji.audit.signing), a statement of: its number, its time, the tree's size and root, the
-previous checkpoint's root, the checkpoint through which the trail has been purged, and the key's
-id. `audit_checkpoint_seal` writes one when a head has moved since the last (every
-XUEJI_AUDIT_CHECKPOINT_SECONDS by `xueji audit seal --every`, and at its shutdown), then copies it,
-with its leaves, to a file outside the database (XUEJI_AUDIT_WITNESS_FILE): `xueji audit verify`
-refuses a database whose latest checkpoint is older than the witness's.
+(xueji.audit.merkle, as RFC 6962 does) and signs, with the suite's algorithm (Ed25519 or SM2)
+under a key the database does not hold (xueji.audit.signing), a statement of: its number, its
+time, the tree's size and root, the previous checkpoint's root, the checkpoint through which the
+trail has been purged, and the key's id. `audit_checkpoint_seal` writes one when a head has
+moved since the last (every XUEJI_AUDIT_CHECKPOINT_SECONDS by `xueji audit seal --every`, and at
+its shutdown), then copies it, with its leaves, to a file outside the database
+(XUEJI_AUDIT_WITNESS_FILE): `xueji audit verify` refuses a database whose latest checkpoint is
+older than the witness's.
 
 The purge rule (`purge_anchor`, `purge_bounds`) is written once here and once in SQL, in the
 function xueji_audit_purge_through (migration 0003): see PURGE_RULE.
@@ -25,14 +26,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import BooleanField, Case, Count, Max, Min, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
 from xueji.audit.chain import at_value, canonical_json
 from xueji.audit.chains import LOCK_CLASS, SEAL_LOCK_KEY, purged_through
 from xueji.audit.merkle import heads_root
 from xueji.audit.models import AuditChain, AuditCheckpoint, AuditCheckpointLeaf, AuditEntry
-from xueji.audit.signing import sign, signature_problem, signing_keys
+from xueji.audit.signing import SM2_PREFIX, sign, signature_problem, signing_keys
+from xueji.core.suites import ED25519, SM2
 
 # The legal floor: the log is kept at least six months. The PostgreSQL trigger and the purge
 # function have it too.
@@ -119,6 +121,42 @@ def checkpoint_signature_problem(checkpoint: AuditCheckpoint) -> str:
     return signature_problem(
         checkpoint.key_id, statement_bytes(statement_of(checkpoint)), checkpoint.signature
     )
+
+
+@dataclass(frozen=True)
+class SignedBy:
+    """A run of checkpoints signed with one key: its algorithm, its id, how many, which."""
+
+    algorithm: str
+    key_id: str
+    count: int
+    first: int
+    last: int
+
+
+def checkpoint_signers() -> list[SignedBy]:
+    """Which algorithm and key signed the checkpoints (one aggregate query), the oldest first:
+    after a change of suite, the checkpoints of both suites are listed."""
+    rows = (
+        AuditCheckpoint.objects.annotate(
+            sm2=Case(
+                When(signature__startswith=SM2_PREFIX, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .values("key_id", "sm2")
+        .annotate(count=Count("id"), first=Min("number"), last=Max("number"))
+        .order_by("first")
+    )
+    return [
+        SignedBy(
+            SM2 if row["sm2"] else ED25519,
+            row["key_id"],
+            *map(int, (row["count"], row["first"], row["last"])),
+        )
+        for row in rows
+    ]
 
 
 # ---- the heads ---------------------------------------------------------------------------------

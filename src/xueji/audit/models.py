@@ -87,7 +87,8 @@ class AuditChain(models.Model):
 
 class AuditCheckpoint(models.Model):
     """The heads of every chain at one moment, sealed into a Merkle tree (RFC 6962) whose root is
-    signed with Ed25519 under a key the database does not hold (xueji.audit.signing).
+    signed with Ed25519 or SM2 (the cryptographic suite's algorithm; an SM2 signature starts
+    "sm2:") under a key the database does not hold (xueji.audit.signing).
 
     The signed statement (xueji.audit.checkpoints.statement) covers the number, the time, the tree
     size and root, the previous checkpoint's root, the checkpoint through which the trail has been

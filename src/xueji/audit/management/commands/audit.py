@@ -13,10 +13,17 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from xueji.audit.checkpoints import SealResult, audit_checkpoint_seal, witness_catch_up
+from xueji.audit.checkpoints import (
+    SealResult,
+    audit_checkpoint_seal,
+    checkpoint_signers,
+    witness_catch_up,
+)
 from xueji.audit.integrity import DEFAULT_BATCH, chain_verify, describe
 from xueji.audit.services import audit_purge, retention_days
-from xueji.audit.signing import new_seed, public_key_text, signing_keys
+from xueji.audit.signing import ALGORITHMS, DERIVED_KEY_IDS, new_seed, public_key_text, signing_keys
+from xueji.core.crypto import keyring
+from xueji.core.suites import ED25519, SIGNATURE_NAMES
 
 
 class Command(BaseCommand):
@@ -47,6 +54,12 @@ class Command(BaseCommand):
         )
         keys = commands.add_parser("keys", help="Print the audit signing keys' public keys.")
         keys.add_argument("--new", action="store_true", help="Print a new key's seed instead.")
+        keys.add_argument(
+            "--algorithm",
+            choices=sorted(ALGORITHMS),
+            default=ED25519,
+            help="With --new: the new key's algorithm (ed25519 for the intl suite, sm2 for sm).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         subcommand = options["subcommand"]
@@ -57,7 +70,7 @@ class Command(BaseCommand):
         elif subcommand == "purge":
             self._purge()
         else:
-            self._keys(options["new"])
+            self._keys(options["new"], options["algorithm"])
 
     def _verify(self, batch_size: int) -> None:
         if batch_size < 1:
@@ -83,6 +96,19 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if result.witness:
             self.stdout.write(f"  {result.witness}")
+        for signed in checkpoint_signers():
+            self.stdout.write(
+                f"  checkpoints #{signed.first} to #{signed.last} ({signed.count}): signed with "
+                f"{SIGNATURE_NAMES[signed.algorithm]}, key {signed.key_id}"
+            )
+        self._suite()
+
+    def _suite(self) -> None:
+        keys = signing_keys()
+        self.stdout.write(
+            f"cryptographic suite in force: {keyring().suite.describe()}; new checkpoints are "
+            f"signed with {SIGNATURE_NAMES[keys.algorithm]}, key {keys.active_id}."
+        )
 
     def _report(self, result: SealResult) -> None:
         for warning in result.warnings:
@@ -137,12 +163,19 @@ class Command(BaseCommand):
         )
         self._report(audit_checkpoint_seal())
 
-    def _keys(self, new: bool) -> None:
+    def _keys(self, new: bool, algorithm: str) -> None:
         if new:
-            self.stdout.write(new_seed())
+            self.stdout.write(new_seed(algorithm))
             return
         keys = signing_keys()
         for key_id, public in keys.public.items():
             role = "signs" if key_id == keys.active_id else "verifies"
-            derived = " (derived from SECRET_KEY: development only)" if keys.derived else ""
-            self.stdout.write(f"{key_id}:{public_key_text(public)}  {role}{derived}")
+            derived = (
+                " (derived from SECRET_KEY: development only)"
+                if key_id in DERIVED_KEY_IDS.values()
+                else ""
+            )
+            self.stdout.write(
+                f"{key_id}:{public_key_text(public)}  {SIGNATURE_NAMES[public.algorithm]}, "
+                f"{role}{derived}"
+            )
