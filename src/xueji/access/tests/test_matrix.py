@@ -118,6 +118,10 @@ def _value(param: str, place: Place, actor: Actor | None) -> Any:
         "change_evidence_id": lambda: place.change_evidence.pk,
         "job_id": lambda: _import_job(place).pk,
         "export_id": lambda: _export_job(place, actor).pk,
+        "period_id": lambda: _closed_period(place).pk,
+        "province_code": lambda: place.county.code[:2],
+        # An account of the place: its school's registrar, who registered its student.
+        "user_id": lambda: place.student.events.first().actor.pk,
     }
     if param not in values:
         raise AssertionError(f"no test object for the URL parameter {param!r}: add one")
@@ -134,6 +138,19 @@ def _yearend_run(place: Place) -> Any:
         scope_code=place.school.code,
         from_year=2026,
         defaults={"state": RunState.PLANNED, "scope_name": place.school.name},
+    )[0]
+
+
+def _closed_period(place: Place) -> Any:
+    """A closed period of transfers set by the place's province (made once per province)."""
+    import datetime
+
+    from xueji.changes.models import ClosedPeriod
+
+    return ClosedPeriod.objects.get_or_create(
+        operation="transfer",
+        division_id=place.county.code[:2] + "0000",
+        defaults={"starts_on": datetime.date(2026, 8, 15), "ends_on": datetime.date(2026, 8, 31)},
     )[0]
 
 
@@ -297,6 +314,12 @@ def _expected(route: Route, actor: Actor, place: Place | None, inside: bool | No
 
 def _request(client: Any, route: Route, url: str, body: dict[str, Any] | None) -> Any:
     with transaction.atomic():
+def _province_visible(actor: Actor, place: Place) -> bool:
+    """Closed periods and province rules: the nation sees and sets every province's, everyone
+    else only their own province's (every user of the world but the nation's is in 广东)."""
+    return actor.level == "nation" or place.county.code[:2] == "44"
+
+
         if route.kind == "api" and route.function in MULTIPART:
             upload = SimpleUploadedFile("students.csv", "姓名\r\n".encode("utf-8-sig"))
             response = client.client.post(
@@ -307,6 +330,8 @@ def _request(client: Any, route: Route, url: str, body: dict[str, Any] | None) -
         else:
             response = client.get(url)
             if response.status_code == 405:
+    if "period_id" in route.params or "province_code" in route.params:
+        return _province_visible(actor, place)
                 response = client.post(url, {})
         transaction.set_rollback(True)
     return response
