@@ -46,6 +46,9 @@ class Field:
     choices: tuple[tuple[str, str], ...] = ()
     required: bool = False
     note: str = ""
+    # The names the national collection form (全国中小学生学籍信息采集表) and the national
+    # system's exports give the same item, read as this column.
+    aliases: tuple[str, ...] = ()
 
 
 def _zh(choices: Any) -> tuple[tuple[str, str], ...]:
@@ -87,14 +90,29 @@ def _code(key: str, header: str, list_name: str, **kwargs: Any) -> Field:
 def _family(n: int) -> list[Field]:
     p = f"家庭成员{n + 1}"
     k = f"family.{n}."
+    national = f"成员{n + 1}"  # how the national form names the member's items
     return [
-        _code(k + "relation", f"{p}关系", "relation", required=n == 0),
-        Field(k + "name", f"{p}姓名", note="缺失时留空并填写缺失原因"),
-        _code(k + "id_doc_type", f"{p}证件类型", "id_doc_type"),
-        Field(k + "id_number", f"{p}证件号码", DOCUMENT),
-        Field(k + "phone", f"{p}联系电话"),
-        Field(k + "employer", f"{p}工作单位"),
-        Field(k + "is_guardian", f"{p}是否监护人", BOOL),
+        _code(
+            k + "relation", f"{p}关系", "relation", required=n == 0, aliases=(f"{national}关系",)
+        ),
+        Field(
+            k + "name", f"{p}姓名", note="缺失时留空并填写缺失原因", aliases=(f"{national}姓名",)
+        ),
+        _code(
+            k + "id_doc_type",
+            f"{p}证件类型",
+            "id_doc_type",
+            aliases=(f"{national}身份证件类型", f"{national}证件类型"),
+        ),
+        Field(
+            k + "id_number",
+            f"{p}证件号码",
+            DOCUMENT,
+            aliases=(f"{national}身份证件号", f"{national}身份证件号码", f"{p}身份证件号"),
+        ),
+        Field(k + "phone", f"{p}联系电话", aliases=(f"{national}联系电话",)),
+        Field(k + "employer", f"{p}工作单位", aliases=(f"{national}工作单位",)),
+        Field(k + "is_guardian", f"{p}是否监护人", BOOL, aliases=(f"{national}是否监护人",)),
         _code(k + "missing_reason", f"{p}缺失原因", "missing_reason"),
     ]
 
@@ -108,12 +126,12 @@ def _other_info() -> list[Field]:
         _code("entry_method", "入学方式", "entry_method"),
         Field("only_child", "是否独生子女", BOOL),
         Field("attended_preschool", "是否受过学前教育", BOOL),
-        _code("left_behind", "留守儿童", "left_behind"),
+        _code("left_behind", "留守儿童", "left_behind", aliases=("是否留守儿童",)),
         Field("migrant_child", "是否进城务工人员随迁子女", BOOL),
         Field("orphan", "是否孤儿", BOOL),
         Field("martyr_family", "是否烈士或优抚子女", BOOL),
-        Field("inclusive_education", "是否随班就读", BOOL),
-        _code("disability_type", "残疾类型", "disability_type"),
+        Field("inclusive_education", "是否随班就读", BOOL, aliases=("随班就读",)),
+        _code("disability_type", "残疾类型", "disability_type", aliases=("残疾人类型",)),
         Field("needs_aid", "是否需要申请资助", BOOL),
         Field("needs_school_bus", "是否需要乘坐校车", BOOL),
     ]
@@ -124,15 +142,34 @@ def _basic() -> list[Field]:
         Field("name", "姓名", required=True),
         _code("sex", "性别", "sex", required=True),
         Field("birth_date", "出生日期", DATE, required=True, note="如 2019-03-07"),
-        Field("birthplace_code", "出生地", DIVISION, required=True, note="6位行政区划代码"),
+        Field(
+            "birthplace_code",
+            "出生地",
+            DIVISION,
+            required=True,
+            note="6位行政区划代码",
+            aliases=("出生地行政区划代码",),
+        ),
         Field("native_place_code", "籍贯", DIVISION, note="6位行政区划代码"),
         _code("ethnicity", "民族", "ethnicity", required=True),
         _code("nationality", "国籍/地区", "nationality", required=True),
-        _code("id_doc_type", "身份证件类型", "id_doc_type", required=True),
-        Field("id_number", "身份证件号", DOCUMENT, note="居民身份证填18位，无证件留空"),
+        _code("id_doc_type", "身份证件类型", "id_doc_type", required=True, aliases=("身份证类型",)),
+        Field(
+            "id_number",
+            "身份证件号",
+            DOCUMENT,
+            note="居民身份证填18位，无证件留空",
+            aliases=("身份证件号码", "身份证号"),
+        ),
         _code("overseas_status", "港澳台侨外", "overseas_status", required=True),
         _code("health", "健康状况", "health", required=True),
-        Field("hukou_division_code", "户口所在地", DIVISION, note="6位行政区划代码"),
+        Field(
+            "hukou_division_code",
+            "户口所在地",
+            DIVISION,
+            note="6位行政区划代码",
+            aliases=("户口所在地行政区划", "户口所在地行政区划代码"),
+        ),
         _code("hukou_nature", "户口性质", "hukou_nature", required=True),
     ]
 
@@ -153,7 +190,7 @@ def fields_of(purpose: str) -> list[Field]:
         family = [field for n in range(FAMILY_BLOCKS) for field in _family(n)]
         return [
             Field("grade", "年级", INTEGER, required=True, note="1-12，幼儿园为0"),
-            Field("class_number", "班号", INTEGER, required=True),
+            Field("class_number", "班号", INTEGER, required=True, aliases=("班级号", "班级")),
             *_basic(),
             *_other_info(),
             *family,
@@ -181,9 +218,30 @@ def fields_of(purpose: str) -> list[Field]:
     raise ValueError(purpose)
 
 
+# Items of the national collection form that this registry does not keep: a file in the
+# national form's layout may hold them; they are read past, and the import says so by name.
+NATIONAL_ITEMS_NOT_KEPT = frozenset(
+    [
+        "入学年月", "政治面貌", "姓名拼音", "身份证件有效期", "特长", "学籍辅号", "班内学号",
+        "通信地址", "家庭地址", "邮政编码", "电子信箱", "主页地址", "学生来源", "照片", "血型",
+        "是否由政府购买学位", "是否享受一补", "上下学距离", "上下学方式", "序号",
+        *(
+            f"成员{n}{item}"
+            for n in (1, 2)
+            for item in ("关系说明", "现住址", "户口所在地", "民族", "职务")
+        ),
+    ]
+)  # fmt: skip
+
+
 def header_key(text: Any) -> str:
     """A header as matched: whitespace and the required mark (*) removed."""
     return re.sub(r"[\s*＊]", "", str(text or ""))
+
+
+def header_keys(field: Field) -> tuple[str, ...]:
+    """The header and the national form's names for the field, as matched."""
+    return (header_key(field.header), *(header_key(alias) for alias in field.aliases))
 
 
 @cache
@@ -191,7 +249,8 @@ def _fields_by_header() -> dict[str, Field]:
     found: dict[str, Field] = {}
     for purpose in PURPOSES:
         for field in fields_of(purpose):
-            found.setdefault(header_key(field.header), field)
+            for key in header_keys(field):
+                found.setdefault(key, field)
     return found
 
 
@@ -337,6 +396,8 @@ def reader_of(field: Field) -> Any:
                 found = known.get(value)
                 if found is not None:
                     return found
+                if _CODE_AND_LABEL.match(value):
+                    return code_and_label(value.strip(), field)
             return read_cell(field, value)
 
         return as_code
@@ -366,6 +427,75 @@ def reader_of(field: Field) -> Any:
     return lambda value: read_cell(field, value)
 
 
+# "1-男", "01－汉族", "1:男", "A-护照": a code and its label, as the national system exports them.
+_CODE_AND_LABEL = re.compile(r"^\s*([0-9A-Za-z]{1,3})\s*[-－—:：_]\s*(\S.*?)\s*$")
+# The national collection form's own labels (and codes, where its list numbers them otherwise)
+# of entries the registry's lists name differently.
+NATIONAL_LABELS: dict[str, dict[str, str]] = {
+    "id_doc_type": {
+        "香港特区护照/身份证明": codes.IdDocType.HONG_KONG,
+        "澳门特区护照/身份证明": codes.IdDocType.MACAO,
+        "境外永久居住证": codes.IdDocType.FOREIGN_PERMANENT,
+        "其他": codes.IdDocType.OTHER,
+    },
+}
+NATIONAL_CODES: dict[str, dict[str, str]] = {
+    "id_doc_type": {
+        "6": codes.IdDocType.HONG_KONG,
+        "7": codes.IdDocType.MACAO,
+        "8": codes.IdDocType.TAIWAN_PERMIT,
+        "9": codes.IdDocType.FOREIGN_PERMANENT,
+        "A": codes.IdDocType.PASSPORT,
+        "Z": codes.IdDocType.OTHER,
+    },
+}
+
+
+def _list_name(field: Field) -> str:
+    return field.key.rsplit(".", 1)[-1]
+
+
+def code_and_label(text: str, field: Field) -> str:
+    """A "code-label" cell read: the label says which entry (lists number some entries
+    otherwise than the national form does); a code that names another entry than its label is
+    Unreadable, as is a label of no entry."""
+    found = _CODE_AND_LABEL.match(text)
+    assert found is not None
+    code, label = found[1], found[2]
+    by_label = {listed_label: listed for listed, listed_label in field.choices}
+    by_label.update(NATIONAL_LABELS.get(_list_name(field), {}))
+    chosen = by_label.get(label)
+    listed_codes = {listed for listed, _label in field.choices}
+    if chosen is None:
+        # A label written otherwise ("汉" for 汉族): the code decides if the label is part of its.
+        own = dict(field.choices).get(code)
+        if own is not None and (label in own or own in label):
+            return code
+        raise Unreadable(
+            ValidationError(
+                _(
+                    "“%(value)s” is not in this column's list; choose from the drop-down, "
+                    "such as “%(example)s”."
+                ),
+                code="invalid_choice",
+                params={"value": text, "example": _closest(label, field.choices)},
+            )
+        )
+    national = NATIONAL_CODES.get(_list_name(field), {}).get(code)
+    if code == chosen or national == chosen or (code not in listed_codes and national is None):
+        return chosen
+    raise Unreadable(
+        ValidationError(
+            _(
+                "In “%(value)s” the code and the label name different entries; write one of "
+                "them, such as “%(example)s”."
+            ),
+            code="code_label_mismatch",
+            params={"value": text, "example": choice_text(chosen, field.choices)},
+        )
+    )
+
+
 def code_of(text: str, choices: Sequence[tuple[str, str]]) -> str:
     """ "01 汉族", "01" or "汉族" → "01"; anything else is returned as typed for the validator
     to refuse with its own message."""
@@ -375,6 +505,11 @@ def code_of(text: str, choices: Sequence[tuple[str, str]]) -> str:
     for code, label in choices:
         if first == code or text == label or text == f"{code} {label}":
             return code
+    if first.isdigit():
+        # A code typed as a number loses its leading zeros in Excel ("1" for 民族 01).
+        for code, _label in choices:
+            if len(code) > len(first) and first.zfill(len(code)) == code:
+                return code
     return text
 
 

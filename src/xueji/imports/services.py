@@ -246,6 +246,8 @@ def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
                 transaction.set_rollback(True)
             else:
                 job.state = JobState.IMPORTED
+                if layout.unused:
+                    _say(job, _not_read(layout.unused))
                 job.rows_written = outcome.written
                 job.classes = sorted([pk, count] for pk, count in outcome.classes.items())
                 try:
@@ -339,6 +341,15 @@ def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
         )
     _finish_refused(job)
     return job
+
+
+def _not_read(columns: list[str]) -> Any:
+    """What an import says of the columns it read past (items of the national form the
+    registry does not keep, another template's columns): named, never silently ignored."""
+    return translated(
+        _("Imported. These columns were not read (the registry does not keep them): %(columns)s."),
+        {"columns": "、".join(columns)},
+    )
 
 
 def _imported_before(job: ImportJob) -> ImportJob | None:

@@ -3,6 +3,7 @@ the kind of import chosen (or recognised as another kind's)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xueji.core.errors import ServiceError, translated
 from xueji.imports import columns as cols
+from xueji.imports.bounds import column_letters
 
 
 class HeaderError(ServiceError):
@@ -41,16 +43,28 @@ class Layout:
 
     fields: list[cols.Field]
     index: dict[str, int]  # field key -> column index
+    # Columns read past, by their headers: items of the national form the registry does not
+    # keep, and columns of another kind of import's template (the import names them).
+    unused: list[str] = dataclasses.field(default_factory=list)
 
     @classmethod
     def of(cls, purpose: str, header: list[Any]) -> Layout:
         fields = cols.fields_of(purpose)
-        by_header = {cols.header_key(field.header): field for field in fields}
+        by_header = {key: f for f in fields for key in cols.header_keys(f)}
         index: dict[str, int] = {}
+        unknown: list[str] = []
+        unused: list[str] = []
         for position, text in enumerate(header):
-            found = by_header.get(cols.header_key(text))
+            key = cols.header_key(cols.text_of(text))
+            found = by_header.get(key)
             if found is not None and found.key not in index:
                 index[found.key] = position
+            elif not key:
+                continue  # a column without a header (often a blank one after the data)
+            elif found or key in cols.NATIONAL_ITEMS_NOT_KEPT or cols.field_of_header(key):
+                unused.append(cols.text_of(text))
+            else:
+                unknown.append(f"{cols.text_of(text)}（{column_letters(position + 1)}）")
         missing = [f.header for f in fields if f.required and f.key not in index]
         if missing:
             other = _purpose_of_header(header, chosen=purpose)
@@ -83,7 +97,20 @@ class Layout:
                 ),
                 columns=missing,
             )
-        return cls(fields=fields, index=index)
+        if unknown:
+            raise HeaderError(
+                "unknown_columns",
+                translated(
+                    _(
+                        "The header row names columns this import does not know: %(columns)s. "
+                        "Name them as the template or the national collection form does, or "
+                        "delete them, and upload the file again."
+                    ),
+                    {"columns": "、".join(unknown)},
+                ),
+                columns=unknown,
+            )
+        return cls(fields=fields, index=index, unused=unused)
 
     def document_columns(self) -> frozenset[int]:
         """The columns of ID numbers and student numbers."""
