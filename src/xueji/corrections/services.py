@@ -39,7 +39,7 @@ from xueji.corrections.workflow import Event, InvalidTransition, State, transiti
 from xueji.students.identity import (
     STUDENT_ID_NUMBER,
     document_fields,
-    document_index,
+    document_indexes,
     student_number_fields,
 )
 from xueji.students.models import (
@@ -353,7 +353,7 @@ def _apply(correction: CorrectionRequest, actor: Any) -> dict[str, tuple[str, st
         clash = (
             Student.objects.filter(
                 id_doc_type=codes.IdDocType.RESIDENT_ID,
-                id_number_index=document_index(codes.IdDocType.RESIDENT_ID, new_id),
+                id_number_index__in=document_indexes(codes.IdDocType.RESIDENT_ID, new_id),
             )
             .exclude(pk=student.pk)
             .exists()

@@ -1,13 +1,18 @@
-"""Identity numbers at rest: sealed (AES-GCM), indexed (keyed HMAC) and masked for display.
+"""Identity numbers at rest: sealed (AES-GCM or SM4-GCM), indexed (keyed HMAC-SHA256 or
+HMAC-SM3, xueji.core.suites) and masked for display.
 
 A student number and every identity document number is stored three ways: the sealed value,
 readable only through an audited reveal; a blind index for exact lookup and uniqueness; and the
 masked form (G440304********0012) that lists and screens show. Nothing stores the plain value.
+
+What is written carries the active suite's index (`number_index`, `document_index`); what looks
+a number up asks for every held suite's (`number_indexes`, `document_indexes`), so that a record
+whose index a change of suite has not yet recomputed is still found (xueji.students.sealing).
 """
 
 from __future__ import annotations
 
-from xueji.core.crypto import blind_index, decrypt, encrypt
+from xueji.core.crypto import blind_index, blind_indexes, decrypt, encrypt
 from xueji.core.idnumbers import mask_id_number, mask_student_number
 
 STUDENT_NUMBER = "student.number"
@@ -24,6 +29,16 @@ def number_index(number: str) -> str:
 
 def document_index(id_doc_type: str, number: str) -> str:
     return blind_index(f"{id_doc_type}:{number}", context=DOCUMENT_INDEX)
+
+
+def number_indexes(number: str) -> tuple[str, ...]:
+    """A student number's index under every suite held (a lookup's `number_index__in`)."""
+    return blind_indexes(number, context=STUDENT_NUMBER)
+
+
+def document_indexes(id_doc_type: str, number: str) -> tuple[str, ...]:
+    """A document number's index under every suite held (a lookup's `id_number_index__in`)."""
+    return blind_indexes(f"{id_doc_type}:{number}", context=DOCUMENT_INDEX)
 
 
 def student_number_fields(number: str) -> dict[str, str]:

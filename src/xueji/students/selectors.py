@@ -17,7 +17,7 @@ from xueji.core.codes import IdDocType
 from xueji.core.idnumbers import normalize
 from xueji.schools.models import MAX_GRADE, MIN_GRADE, SchoolClass
 from xueji.schools.selectors import class_get, school_classes, school_get
-from xueji.students.identity import document_index, number_index
+from xueji.students.identity import document_indexes, number_indexes
 from xueji.students.models import ON_ROLL_STATES, Placement, Student, StudentNumberAlias
 
 _STUDENT_NUMBER = re.compile(r"^[GJL]\d{17}[\dX]$")
@@ -67,16 +67,19 @@ def student_by_number(
     number = normalize(number)
     visible = students_in_scope(user, action).select_related("school")
     if _STUDENT_NUMBER.match(number):
-        index = number_index(number)
-        found = _one(visible.filter(number_index=index))
+        # Every suite's digest: a record not yet re-indexed by a change of suite is found too.
+        indexes = number_indexes(number)
+        found = _one(visible.filter(number_index__in=indexes))
         if found is not None:
             return found
-        alias = StudentNumberAlias.objects.filter(number_index=index).only("student_id").first()
+        alias = (
+            StudentNumberAlias.objects.filter(number_index__in=indexes).only("student_id").first()
+        )
         return None if alias is None else _one(visible.filter(pk=alias.student_id))
     if _ID_NUMBER.match(number):
         by_document = visible.filter(
             id_doc_type=IdDocType.RESIDENT_ID,
-            id_number_index=document_index(IdDocType.RESIDENT_ID, number),
+            id_number_index__in=document_indexes(IdDocType.RESIDENT_ID, number),
         )
         return _one(by_document)
     return None

@@ -41,7 +41,7 @@ from xueji.core.idnumbers import g_number, normalize
 from xueji.schools.models import AcademicYear, School, SchoolClass, academic_start_year
 from xueji.schools.services import academic_year_ensure
 from xueji.students import bulk
-from xueji.students.identity import number_index
+from xueji.students.identity import number_indexes
 from xueji.students.models import (
     EventKind,
     Placement,
@@ -646,8 +646,10 @@ def _mask(number: str) -> str:
 
 
 def _resolve_numbers(numbers: list[str]) -> dict[str, Student]:
-    """Students by plain number (current or former), looked up by the sealed index in batches."""
-    by_index = {number_index(number): number for number in numbers}
+    """Students by plain number (current or former), looked up by the sealed index in batches:
+    each number's index under every suite held, so that a record not yet re-indexed by a change
+    of suite is found too."""
+    by_index = {index: number for number in numbers for index in number_indexes(number)}
     found: dict[str, Student] = {}
     indexes = list(by_index)
     for start in range(0, len(indexes), 1000):

@@ -21,7 +21,7 @@ from xueji.imports.pipeline.formatting import format_valid
 from xueji.imports.pipeline.layout import Layout
 from xueji.imports.reading import nonblank
 from xueji.imports.xlsx import XlsxSlice
-from xueji.students.identity import document_index
+from xueji.students.identity import document_indexes
 from xueji.students.validation import (
     FamilyColumns,
     FamilyMemberData,
@@ -231,10 +231,10 @@ def check_chunk(context: ChunkContext, chunk: Any, chunk_number: int) -> ChunkRe
             document = _valid_document(columns, row, found.get(row), unreadable.get(row))
             if document is not None:
                 doc_type, number = document
-                result.documents.append(
-                    f"{doc_type}\t{document_index(doc_type, number)}\t"
-                    f"{mask_id_number(number)}\t{chunk_number}\t{sheet_row}"
-                )
+                active, *others = document_indexes(doc_type, number)
+                where = f"{mask_id_number(number)}\t{chunk_number}\t{sheet_row}"
+                result.documents.append(f"{doc_type}\t{active}\t{where}")
+                result.other_suite_documents += [f"{doc_type}\t{i}\t{where}" for i in others]
     employers = [block["employer"] for block in blocks]
     format_valid(
         context, chunk_number, rows, employers, student, columns, placed, errors_of, result

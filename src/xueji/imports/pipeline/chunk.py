@@ -58,6 +58,10 @@ class ChunkResult:
     # Rows with errors whose document is valid, for the duplicate checks (COPY lines of
     # DOCUMENT_COLUMNS): a duplicate is reported with the row's other errors, not after them.
     documents: list[str] = field(default_factory=list)
+    # Every student's document under the other suites held while a change of suite is under way
+    # (COPY lines of DOCUMENT_COLUMNS): a record the move has not yet re-indexed is a duplicate
+    # too. Empty when one suite is held.
+    other_suite_documents: list[str] = field(default_factory=list)
 
 
 def row_chunks(rows: Iterable[tuple[int, list[Any]]]) -> Iterator[list[tuple[int, list[Any]]]]:

@@ -18,6 +18,7 @@ from xueji.students.identity import (
     FAMILY_ID_NUMBER,
     STUDENT_ID_NUMBER,
     document_fields,
+    document_indexes,
     student_number_fields,
 )
 from xueji.students.models import EventKind, NumberKind, PlacementReason, RecordState
@@ -65,6 +66,11 @@ def format_valid(
         doc_type = columns.id_doc_type[row]
         number = columns.id_number[row]
         document = document_fields(doc_type, number, context=STUDENT_ID_NUMBER)
+        if number:
+            where = f"{document['id_number_masked']}\t{chunk_number}\t{sheet_row}"
+            result.other_suite_documents += [
+                f"{doc_type}\t{index}\t{where}" for index in document_indexes(doc_type, number)[1:]
+            ]
         pinyin, initials = _spelled(name)
         born = columns.birth_date[row]
         rest = "\t".join(

@@ -51,6 +51,13 @@ _EVERY_DOCUMENT = (
     f"(SELECT {', '.join(DOCUMENT_COLUMNS)} FROM {STAGED_STUDENT} "
     f"UNION ALL SELECT {', '.join(DOCUMENT_COLUMNS)} FROM {STAGED_DOCUMENT})"
 )
+# The file's documents under the other suites held while a change of suite is under way
+# (xueji.students.sealing): the registry's records not yet re-indexed carry those digests.
+STAGED_OTHER_SUITE_DOCUMENT = "xueji_import_other_suite_document"
+_EVERY_DOCUMENT_EVERY_SUITE = (
+    f"({_EVERY_DOCUMENT[1:-1]} "
+    f"UNION ALL SELECT {', '.join(DOCUMENT_COLUMNS)} FROM {STAGED_OTHER_SUITE_DOCUMENT})"
+)
 
 
 class StudentWriter:
@@ -81,11 +88,12 @@ class StudentWriter:
                     )
             for column in WHERE_IN_FILE:
                 cursor.execute(f"ALTER TABLE {STAGED_STUDENT} ADD COLUMN {column} integer")
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGED_DOCUMENT}")
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {STAGED_DOCUMENT} (id_doc_type text, "
-                "id_number_index text, id_number_masked text, chunk integer, chunk_row integer)"
-            )
+            for documents in (STAGED_DOCUMENT, STAGED_OTHER_SUITE_DOCUMENT):
+                cursor.execute(f"DROP TABLE IF EXISTS {documents}")
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {documents} (id_doc_type text, id_number_index "
+                    "text, id_number_masked text, chunk integer, chunk_row integer)"
+                )
 
     def add(self, result: ChunkResult, shift: int) -> None:
         self.shifts[result.number] = shift
@@ -121,6 +129,9 @@ class StudentWriter:
             copy_lines(staging, columns, lines, like=table)
         documents = [line for result in pending for line in result.documents]
         copy_lines(STAGED_DOCUMENT, DOCUMENT_COLUMNS, documents, like=STUDENT_TABLE)
+        others = [line for result in pending for line in result.other_suite_documents]
+        if others:
+            copy_lines(STAGED_OTHER_SUITE_DOCUMENT, DOCUMENT_COLUMNS, others, like=STUDENT_TABLE)
         self.staged += len(students)
         self.staged_family += len(family)
 
@@ -138,7 +149,9 @@ class StudentWriter:
         with connection.cursor() as cursor:
             if self.postgres:
                 # Temporary tables are never analysed by autovacuum.
-                cursor.execute(f"ANALYZE {STAGED_STUDENT}, {STAGED_DOCUMENT}")
+                cursor.execute(
+                    f"ANALYZE {STAGED_STUDENT}, {STAGED_DOCUMENT}, {STAGED_OTHER_SUITE_DOCUMENT}"
+                )
             cursor.execute(
                 "SELECT chunk, chunk_row, id_number_masked, first_chunk, first_row FROM ("
                 "  SELECT chunk, chunk_row, id_number_masked, ROW_NUMBER() OVER w AS n,"
@@ -162,7 +175,7 @@ class StudentWriter:
                 )
             cursor.execute(
                 "SELECT st.chunk, st.chunk_row, st.id_number_masked, sc.name "
-                f"FROM {_EVERY_DOCUMENT} st "
+                f"FROM {_EVERY_DOCUMENT_EVERY_SUITE} st "
                 f"JOIN {Student._meta.db_table} s ON s.id_doc_type = st.id_doc_type "
                 "AND s.id_number_index = st.id_number_index "
                 f"JOIN {School._meta.db_table} sc ON sc.id = s.school_id "
@@ -202,3 +215,4 @@ class StudentWriter:
             for _table, staging, _columns in STAGING:
                 cursor.execute(f"DROP TABLE {staging}")
             cursor.execute(f"DROP TABLE {STAGED_DOCUMENT}")
+            cursor.execute(f"DROP TABLE {STAGED_OTHER_SUITE_DOCUMENT}")

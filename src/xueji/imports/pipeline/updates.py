@@ -19,7 +19,7 @@ from xueji.imports import columns as cols
 from xueji.imports.pipeline.cells import CellError, Outcome, cell_error
 from xueji.imports.pipeline.layout import Layout
 from xueji.schools.models import School
-from xueji.students.identity import number_index
+from xueji.students.identity import number_indexes
 from xueji.students.models import Placement, Student
 from xueji.students.services import OTHER_INFO_FIELDS, student_data_of, students_other_info_save
 from xueji.students.validation import StudentData, validate_student_data
@@ -54,11 +54,14 @@ def import_updates_rows(
     def flush() -> None:
         if not batch:
             return
-        keys = [number_index(number) for _row, number, _name, _changes in batch]
-        found = {s.number_index: s for s in Student.objects.filter(number_index__in=keys)}
+        # Each number's digest under every suite held: a record not yet re-indexed by a change
+        # of suite is found too.
+        keys = [number_indexes(number) for _row, number, _name, _changes in batch]
+        wanted = [key for indexes in keys for key in indexes]
+        found = {s.number_index: s for s in Student.objects.filter(number_index__in=wanted)}
         changed: list[tuple[Student, list[str]]] = []
-        for (row, number, name, changes), key in zip(batch, keys, strict=True):
-            student = found.get(key)
+        for (row, number, name, changes), indexes in zip(batch, keys, strict=True):
+            student = next((found[key] for key in indexes if key in found), None)
             column = index["student_number"]
             if student is None or student.school_id != school.pk:
                 outcome.add_errors(
