@@ -102,10 +102,14 @@ class TeachingOverview:
     assignments: list[TeachingAssignment]
     classes: list[SchoolClass]
     teachers: list[Any]
+    # The school year asked for (its classes and assignments only); None: the shown year's
+    # classes and every assignment.
+    year: int | None = None
 
 
-def school_teaching(user: Any) -> TeachingOverview | None:
-    """The registrar's school: its assignments, its classes and its subject teachers."""
+def school_teaching(user: Any, start_year: int | None = None) -> TeachingOverview | None:
+    """The registrar's school: its assignments, its classes and its subject teachers; with
+    `start_year`, only that school year's classes and assignments (a year being set up)."""
     scope = scope_of(user)
     if (
         scope is None
@@ -116,12 +120,25 @@ def school_teaching(user: Any) -> TeachingOverview | None:
     memberships = Membership.objects.filter(
         role=Role.SUBJECT_TEACHER, school_id=scope.school_id
     ).select_related("user")
+    assignments = TeachingAssignment.objects.filter(school_class__school_id=scope.school_id)
+    if start_year is None:
+        classes = school_classes(user, scope.school_id)
+    else:
+        assignments = assignments.filter(school_class__academic_year__start_year=start_year)
+        classes = list(
+            SchoolClass.objects.filter(
+                school_id=scope.school_id, academic_year__start_year=start_year
+            )
+            .select_related("academic_year", "class_teacher")
+            .order_by("grade", "number")
+        )
     return TeachingOverview(
         assignments=list(
-            TeachingAssignment.objects.filter(school_class__school_id=scope.school_id)
-            .select_related("teacher", "school_class", "school_class__academic_year")
-            .order_by("school_class__grade", "school_class__number", "subject")
+            assignments.select_related(
+                "teacher", "school_class", "school_class__academic_year"
+            ).order_by("school_class__grade", "school_class__number", "subject")
         ),
-        classes=school_classes(user, scope.school_id),
+        classes=classes,
         teachers=[m.user for m in memberships.order_by("user__username")],
+        year=start_year,
     )

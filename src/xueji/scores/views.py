@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -78,10 +79,21 @@ def enter(request: HttpRequest, assignment_id: int) -> HttpResponse:
     )
 
 
+def _year_asked(request: HttpRequest) -> int | None:
+    """The school year a page asks for (?year=2027, or the form's), None for the usual one."""
+    text = request.POST.get("year") or request.GET.get("year") or ""
+    return int(text) if text.isdigit() and len(text) == 4 else None
+
+
+def _teaching_url(year: int | None) -> str:
+    url = reverse("scores:teaching")
+    return f"{url}?year={year}" if year else url
+
+
 def _teaching_page(
     request: HttpRequest, form: AssignmentForm | None, status: int = 200
 ) -> HttpResponse:
-    overview = school_teaching(request.user)
+    overview = school_teaching(request.user, _year_asked(request))
     if overview is None:
         return not_found(request)
     if form is None:
@@ -103,7 +115,7 @@ def teaching(request: HttpRequest) -> HttpResponse:
 @login_required
 @requires(Action.TEACHING_MANAGE)
 def teaching_add(request: HttpRequest) -> HttpResponse:
-    overview = school_teaching(request.user)
+    overview = school_teaching(request.user, _year_asked(request))
     if overview is None:
         return not_found(request)
     form = AssignmentForm(request.POST, classes=overview.classes, teachers=overview.teachers)
@@ -116,7 +128,7 @@ def teaching_add(request: HttpRequest) -> HttpResponse:
             teacher_id=form.cleaned_data["teacher"],
         )
         messages.success(request, _("The teaching assignment is saved."))
-        return redirect("scores:teaching")
+        return redirect(_teaching_url(overview.year))
 
     return form_submitted(request, form, save) or _teaching_page(request, form, status=400)
 
@@ -133,4 +145,4 @@ def teaching_remove(request: HttpRequest, assignment_id: int) -> HttpResponse:
             return response
         raise
     messages.success(request, _("The teaching assignment is ended; the scores entered stay."))
-    return redirect("scores:teaching")
+    return redirect(_teaching_url(_year_asked(request)))
