@@ -185,6 +185,10 @@ XUEJI_AUDIT_CHECKPOINT_SECONDS = int(os.environ.get("XUEJI_AUDIT_CHECKPOINT_SECO
 XUEJI_AUDIT_WITNESS_FILE = os.environ.get(
     "XUEJI_AUDIT_WITNESS_FILE", str(VAR_DIR / "audit-witness.json")
 )
+# Look-ups of children registered at other schools (a registration refused because another
+# school holds the ID number, a transfer's look-up by number and name) each user may make in any
+# 60 minutes; beyond it 429 and an alert on the auditors' page (xueji.access.lookups).
+XUEJI_LOOKUP_LIMIT_PER_HOUR = int(os.environ.get("XUEJI_LOOKUP_LIMIT_PER_HOUR", "20"))
 # Reverse proxies in front of the app whose X-Forwarded-For entries are trusted (0: none).
 XUEJI_TRUSTED_PROXIES = int(os.environ.get("XUEJI_TRUSTED_PROXIES", "0"))
 

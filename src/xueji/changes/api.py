@@ -30,9 +30,9 @@ from xueji.changes.selectors import (
     change_detail,
     change_queue,
     public_notice,
-    transfer_candidate,
 )
 from xueji.changes.services import change_decide, change_file, change_withdraw, transfer_file
+from xueji.changes.services.lookup import transfer_lookup
 from xueji.changes.views import default_period
 from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
 from xueji.core.errors import FieldErrors, NotFound
@@ -383,12 +383,13 @@ def change_public_notice(
     }
 
 
-@router.post("/transfers/lookup", response={200: CandidateOut, **NOT_FOUND})
+@router.post("/transfers/lookup", response={200: CandidateOut, 429: ErrorOut, **NOT_FOUND})
 @endpoint_requires(Action.CHANGE_FILE)
 def change_lookup_transfer(request: HttpRequest, payload: LookupIn) -> object:
     """The receiving registrar finds the child by the student number and the name (both exact):
-    only a masked minimum is returned."""
-    found = transfer_candidate(caller(request), number=payload.student_number, name=payload.name)
+    only a masked minimum is returned. Every answer, found or not, is an audited look-up, limited
+    per user and hour: beyond the limit 429 `lookup_limit_reached`."""
+    found = transfer_lookup(actor=caller(request), number=payload.student_number, name=payload.name)
     if found is None:
         raise NotFound("student_not_found", _("No child has this student number and this name."))
     return {

@@ -24,6 +24,7 @@ from xueji.access.http import (
     refusal_on_form,
     refusal_response,
 )
+from xueji.access.lookups import LookupLimitReached
 from xueji.access.policy import Action
 from xueji.access.scope import scope_of, today
 from xueji.changes.forms import ChangeForm, DecisionForm, FindChildForm, NoticeForm, TransferForm
@@ -42,6 +43,7 @@ from xueji.changes.services import (
     change_withdraw,
     transfer_file,
 )
+from xueji.changes.services.lookup import transfer_lookup
 from xueji.core.errors import ServiceError
 from xueji.corrections.evidence import EVIDENCE_MAX_BYTES, Upload
 from xueji.schools.selectors import school_classes
@@ -119,7 +121,12 @@ def transfer(request: HttpRequest) -> HttpResponse:
             context["find_form"] = find_form
             return render(request, "changes/transfer.html", context, status=400)
         number, name = find_form.cleaned_data["number"], find_form.cleaned_data["name"]
-        candidate = transfer_candidate(request.user, number=number, name=name)
+        try:
+            candidate = transfer_lookup(actor=request.user, number=number, name=name)
+        except LookupLimitReached as refused:
+            find_form = FindChildForm(initial={"name": name})
+            context.update(find_form=find_form, lookup_limit=refused.message)
+            return render(request, "changes/transfer.html", context, status=429)
         if candidate is None:
             find_form = FindChildForm(initial={"name": name})
             find_form.is_bound = False

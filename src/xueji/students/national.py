@@ -24,6 +24,7 @@ from django.utils.module_loading import import_string
 
 from xueji.students.identity import document_indexes, number_indexes
 from xueji.students.models import NationalClaim, Student, StudentNumberAlias
+from xueji.students.names import names_match
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,10 @@ class NationalIndex(Protocol):
 
     def holder_of_number(self, student_number: str) -> NationalHolder | None:
         """Who holds this student number (current or former), anywhere in the country."""
+
+    def holder_named(self, holder: NationalHolder, name: str) -> bool:
+        """Is `name` the holder's recorded name (traditional or simplified characters, any
+        middle dot: xueji.students.names)? The name is compared where the record is."""
 
     def similar_records(self, keys: MatchKeys, *, limit: int = 20) -> list[NationalHolder]:
         """Records anywhere in the country that may be the same child (the duplicate search)."""
@@ -101,6 +106,12 @@ class LocalNationalIndex:
             )
             found = alias.student if alias is not None else None
         return _holder(found) if found is not None else None
+
+    def holder_named(self, holder: NationalHolder, name: str) -> bool:
+        recorded = (
+            Student.objects.filter(pk=holder.student_id).values_list("name", flat=True).first()
+        )
+        return recorded is not None and names_match(name, recorded)
 
     def similar_records(self, keys: MatchKeys, *, limit: int = 20) -> list[NationalHolder]:
         found = Student.objects.select_related("school").filter(

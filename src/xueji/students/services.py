@@ -12,13 +12,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from xueji.access.lookups import LookupKind, LookupOutcome, lookup_answer
 from xueji.access.policy import Action
 from xueji.access.scope import may_at_school, may_register_at, scope_of, students_visible_in_area
 from xueji.audit.services import audit_record
 from xueji.core import codes
 from xueji.core.crypto import decrypt, encrypt, key_id_of, keyring
 from xueji.core.errors import Conflict, FieldErrors, NotFound, ServiceError
-from xueji.core.idnumbers import g_number, j_number, validate_resident_id
+from xueji.core.idnumbers import g_number, j_number, mask_id_number, validate_resident_id
 from xueji.geo.selectors import division_exists
 from xueji.schools.models import SchoolClass
 from xueji.students.identity import (
@@ -78,6 +79,56 @@ def _holder_conflict(holder: NationalHolder) -> Conflict:
         % {"school": holder.school_name, "number": holder.number_masked},
         field="id_number",
         school=holder.school_name,
+    )
+
+
+class RegisteredElsewhere(Conflict):
+    """The ID number is held outside the registrar's scope by a record of another name: the
+    registrar learns only that the child is registered elsewhere, and that a transfer takes a
+    registered child in (the pages and the API add the link to file one)."""
+
+
+class _HeldElsewhere(Exception):
+    """Raised inside a registration's transaction so that it rolls back before the answer (an
+    audited look-up, in a transaction of its own) is given."""
+
+    def __init__(self, holder: NationalHolder, *, name: str = "", id_number: str = ""):
+        super().__init__(holder.student_id)
+        self.holder = holder
+        self.name = name
+        self.id_number = id_number
+
+
+def _holder_refusal(
+    *, actor: Any, holder: NationalHolder, name: str, id_doc_type: str, id_number: str
+) -> Conflict:
+    """The refusal of a document someone already holds, told as much as the registrar may know.
+
+    A child in the registrar's own scope (a duplicate of their own school's record) is named as
+    before. Any other answer is a look-up of a record outside the scope, audited and counted
+    against the registrar's hourly limit (xueji.access.lookups, which raises 429 beyond it): the
+    school and the masked number are named only when the name typed is the record's (folded:
+    traditional characters, the middle dot of minority names), else only "registered elsewhere".
+    Call it after the registration's transaction has rolled back."""
+    if students_in_scope(actor).filter(pk=holder.student_id).exists():
+        return _holder_conflict(holder)
+    named = national_index().holder_named(holder, name)
+    lookup_answer(
+        actor=actor,
+        kind=LookupKind.REGISTRATION,
+        outcome=LookupOutcome.SCHOOL_NAMED if named else LookupOutcome.REGISTERED_ELSEWHERE,
+        object_id=holder.student_id,
+        detail={"id_doc_type": id_doc_type, "id_number": mask_id_number(id_number)},
+    )
+    if named:
+        return _holder_conflict(holder)
+    return RegisteredElsewhere(
+        "registered_elsewhere",
+        _(
+            "This child is already registered at another school. To take the child in, file a "
+            "transfer: the guardian applies at your school."
+        ),
+        field="id_number",
     )
 
 
@@ -144,170 +195,191 @@ def student_register(
             )
         age_note = age_confirmation.strip()
 
-    with transaction.atomic():
-        if data.id_doc_type == codes.IdDocType.RESIDENT_ID:
-            holder = _holder_of(data.id_doc_type, data.id_number)
-            if holder is not None:
-                raise _holder_conflict(holder)
-            number, kind = g_number(data.id_number), NumberKind.G
-        else:
-            number = student_number_allocate_j(school.county_id, data.birth_date)
-            kind = NumberKind.J
-        student = Student(
-            **student_number_fields(number),
-            **document_fields(data.id_doc_type, data.id_number, context=STUDENT_ID_NUMBER),
-            number_kind=kind,
-            name=data.name,
-            name_pinyin=name_pinyin(data.name),
-            name_initials=name_initials(data.name),
-            sex=data.sex,
-            birth_date=data.birth_date,
-            birthplace_id=data.birthplace_code,
-            native_place_id=data.native_place_code or None,
-            ethnicity=data.ethnicity,
-            nationality=data.nationality,
-            id_doc_type=data.id_doc_type,
-            overseas_status=data.overseas_status,
-            health=data.health,
-            hukou_division_id=data.hukou_division_code or None,
-            hukou_nature=data.hukou_nature,
-            former_name=data.former_name,
-            address=data.address,
-            phone=data.phone,
-            attendance_mode=data.attendance_mode,
-            entry_method=data.entry_method,
-            only_child=data.only_child,
-            attended_preschool=data.attended_preschool,
-            left_behind=data.left_behind,
-            migrant_child=data.migrant_child,
-            orphan=data.orphan,
-            martyr_family=data.martyr_family,
-            inclusive_education=data.inclusive_education,
-            disability_type=data.disability_type,
-            needs_aid=data.needs_aid,
-            needs_school_bus=data.needs_school_bus,
-            state=RecordState.ENROLLED,
-            school=school,
-        )
-        try:
-            with transaction.atomic():
-                student.save(force_insert=True)
-        except IntegrityError:
-            # Another registrar got there first: the unique index decided, name who holds it.
-            holder = _holder_of(data.id_doc_type, data.id_number)
-            if holder is None:
-                raise
-            raise _holder_conflict(holder) from None
-        FamilyMember.objects.bulk_create(
-            FamilyMember(
-                student=student,
-                ordinal=index,
-                relation=member.relation,
-                name=member.name,
-                id_doc_type=member.id_doc_type,
-                **document_fields(member.id_doc_type, member.id_number, context=FAMILY_ID_NUMBER),
-                phone=member.phone,
-                employer=member.employer,
-                is_guardian=member.is_guardian,
-                missing_reason=member.missing_reason,
+    try:
+        with transaction.atomic():
+            if data.id_doc_type == codes.IdDocType.RESIDENT_ID:
+                holder = _holder_of(data.id_doc_type, data.id_number)
+                if holder is not None:
+                    raise _HeldElsewhere(holder)
+                number, kind = g_number(data.id_number), NumberKind.G
+            else:
+                number = student_number_allocate_j(school.county_id, data.birth_date)
+                kind = NumberKind.J
+            student = Student(
+                **student_number_fields(number),
+                **document_fields(data.id_doc_type, data.id_number, context=STUDENT_ID_NUMBER),
+                number_kind=kind,
+                name=data.name,
+                name_pinyin=name_pinyin(data.name),
+                name_initials=name_initials(data.name),
+                sex=data.sex,
+                birth_date=data.birth_date,
+                birthplace_id=data.birthplace_code,
+                native_place_id=data.native_place_code or None,
+                ethnicity=data.ethnicity,
+                nationality=data.nationality,
+                id_doc_type=data.id_doc_type,
+                overseas_status=data.overseas_status,
+                health=data.health,
+                hukou_division_id=data.hukou_division_code or None,
+                hukou_nature=data.hukou_nature,
+                former_name=data.former_name,
+                address=data.address,
+                phone=data.phone,
+                attendance_mode=data.attendance_mode,
+                entry_method=data.entry_method,
+                only_child=data.only_child,
+                attended_preschool=data.attended_preschool,
+                left_behind=data.left_behind,
+                migrant_child=data.migrant_child,
+                orphan=data.orphan,
+                martyr_family=data.martyr_family,
+                inclusive_education=data.inclusive_education,
+                disability_type=data.disability_type,
+                needs_aid=data.needs_aid,
+                needs_school_bus=data.needs_school_bus,
+                state=RecordState.ENROLLED,
+                school=school,
             )
-            for index, member in enumerate(data.family)
-        )
-        placement = placement_open(
-            student=student,
-            school_class=school_class,
-            on=start_date,
-            reason=PlacementReason.REGISTRATION,
-        )
-        record_event_append(
-            student=student,
-            kind=EventKind.REGISTERED,
-            on=start_date,
+            try:
+                with transaction.atomic():
+                    student.save(force_insert=True)
+            except IntegrityError:
+                # Another registrar got there first: the unique index decided, name who holds it.
+                holder = _holder_of(data.id_doc_type, data.id_number)
+                if holder is None:
+                    raise
+                raise _HeldElsewhere(holder) from None
+            FamilyMember.objects.bulk_create(
+                FamilyMember(
+                    student=student,
+                    ordinal=index,
+                    relation=member.relation,
+                    name=member.name,
+                    id_doc_type=member.id_doc_type,
+                    **document_fields(
+                        member.id_doc_type, member.id_number, context=FAMILY_ID_NUMBER
+                    ),
+                    phone=member.phone,
+                    employer=member.employer,
+                    is_guardian=member.is_guardian,
+                    missing_reason=member.missing_reason,
+                )
+                for index, member in enumerate(data.family)
+            )
+            placement = placement_open(
+                student=student,
+                school_class=school_class,
+                on=start_date,
+                reason=PlacementReason.REGISTRATION,
+            )
+            record_event_append(
+                student=student,
+                kind=EventKind.REGISTERED,
+                on=start_date,
+                actor=actor,
+                detail={
+                    "school": school.code,
+                    "class": school_class.pk,
+                    "grade": school_class.grade,
+                    "age_confirmation": age_note,
+                },
+            )
+            audit_record(
+                actor=actor,
+                action="student.register",
+                object_type="student",
+                object_id=student.pk,
+                detail={"school": school.code, "class": school_class.pk, "age_note": age_note},
+            )
+    except _HeldElsewhere as held:
+        # The registration is rolled back: the answer is a look-up, audited on its own.
+        raise _holder_refusal(
             actor=actor,
-            detail={
-                "school": school.code,
-                "class": school_class.pk,
-                "grade": school_class.grade,
-                "age_confirmation": age_note,
-            },
-        )
-        audit_record(
-            actor=actor,
-            action="student.register",
-            object_type="student",
-            object_id=student.pk,
-            detail={"school": school.code, "class": school_class.pk, "age_note": age_note},
-        )
+            holder=held.holder,
+            name=data.name,
+            id_doc_type=data.id_doc_type,
+            id_number=data.id_number,
+        ) from None
     return Registration(student=student, placement=placement)
 
 
 def student_assign_resident_id(*, actor: Any, student_id: Any, id_number: str) -> Student:
     """Give a J- or L-numbered child the formal G number once a resident ID is known."""
-    with transaction.atomic():
-        student = students_in_scope(actor).select_for_update().filter(pk=student_id).first()
-        scope = scope_of(actor)
-        if student is None or not may_at_school(
-            scope, Action.STUDENT_ASSIGN_RESIDENT_ID, student.school_id
-        ):
-            raise NotFound("student_not_found", _("No such student."))
-        if student.number_kind == NumberKind.G:
-            raise ServiceError(
-                "already_formal", _("This student already has a formal (G) student number.")
+    try:
+        with transaction.atomic():
+            student = students_in_scope(actor).select_for_update().filter(pk=student_id).first()
+            scope = scope_of(actor)
+            if student is None or not may_at_school(
+                scope, Action.STUDENT_ASSIGN_RESIDENT_ID, student.school_id
+            ):
+                raise NotFound("student_not_found", _("No such student."))
+            if student.number_kind == NumberKind.G:
+                raise ServiceError(
+                    "already_formal", _("This student already has a formal (G) student number.")
+                )
+            try:
+                resident = validate_resident_id(
+                    id_number, birth_date=student.birth_date, sex=student.sex
+                )
+            except ValidationError as error:
+                raise FieldErrors.from_validation_error(error, "id_number") from None
+            holder = _holder_of(codes.IdDocType.RESIDENT_ID, resident.number, exclude=student.pk)
+            if holder is not None:
+                raise _HeldElsewhere(holder, name=student.name, id_number=resident.number)
+            old_masked, old_kind = student.number_masked, student.number_kind
+            previous_document_type = student.id_doc_type
+            StudentNumberAlias.objects.create(
+                number_index=student.number_index,
+                number_masked=old_masked,
+                kind=old_kind,
+                student=student,
             )
-        try:
-            resident = validate_resident_id(
-                id_number, birth_date=student.birth_date, sex=student.sex
+            new_fields = {
+                **student_number_fields(g_number(resident.number)),
+                **document_fields(
+                    codes.IdDocType.RESIDENT_ID, resident.number, context=STUDENT_ID_NUMBER
+                ),
+                "number_kind": NumberKind.G,
+                "id_doc_type": codes.IdDocType.RESIDENT_ID,
+            }
+            for field, value in new_fields.items():
+                setattr(student, field, value)
+            try:
+                with transaction.atomic():
+                    student.save(update_fields=[*new_fields, "updated_at"])
+            except IntegrityError:
+                holder = _holder_of(codes.IdDocType.RESIDENT_ID, resident.number)
+                if holder is None:
+                    raise
+                raise _HeldElsewhere(holder, name=student.name, id_number=resident.number) from None
+            # History and audit name the numbers masked: the plain values live only sealed.
+            record_event_append(
+                student=student,
+                kind=EventKind.NUMBER_CHANGED,
+                on=timezone.localdate(),
+                actor=actor,
+                detail={
+                    "from": old_masked,
+                    "to": student.number_masked,
+                    "previous_document_type": previous_document_type,
+                },
             )
-        except ValidationError as error:
-            raise FieldErrors.from_validation_error(error, "id_number") from None
-        holder = _holder_of(codes.IdDocType.RESIDENT_ID, resident.number, exclude=student.pk)
-        if holder is not None:
-            raise _holder_conflict(holder)
-        old_masked, old_kind = student.number_masked, student.number_kind
-        previous_document_type = student.id_doc_type
-        StudentNumberAlias.objects.create(
-            number_index=student.number_index,
-            number_masked=old_masked,
-            kind=old_kind,
-            student=student,
-        )
-        new_fields = {
-            **student_number_fields(g_number(resident.number)),
-            **document_fields(
-                codes.IdDocType.RESIDENT_ID, resident.number, context=STUDENT_ID_NUMBER
-            ),
-            "number_kind": NumberKind.G,
-            "id_doc_type": codes.IdDocType.RESIDENT_ID,
-        }
-        for field, value in new_fields.items():
-            setattr(student, field, value)
-        try:
-            with transaction.atomic():
-                student.save(update_fields=[*new_fields, "updated_at"])
-        except IntegrityError:
-            holder = _holder_of(codes.IdDocType.RESIDENT_ID, resident.number)
-            if holder is None:
-                raise
-            raise _holder_conflict(holder) from None
-        # History and audit name the numbers masked: the plain values live only sealed.
-        record_event_append(
-            student=student,
-            kind=EventKind.NUMBER_CHANGED,
-            on=timezone.localdate(),
+            audit_record(
+                actor=actor,
+                action="student.assign_resident_id",
+                object_type="student",
+                object_id=student.pk,
+                detail={"from": old_masked, "to": student.number_masked},
+            )
+    except _HeldElsewhere as held:
+        raise _holder_refusal(
             actor=actor,
-            detail={
-                "from": old_masked,
-                "to": student.number_masked,
-                "previous_document_type": previous_document_type,
-            },
-        )
-        audit_record(
-            actor=actor,
-            action="student.assign_resident_id",
-            object_type="student",
-            object_id=student.pk,
-            detail={"from": old_masked, "to": student.number_masked},
-        )
+            holder=held.holder,
+            name=held.name,
+            id_doc_type=codes.IdDocType.RESIDENT_ID,
+            id_number=held.id_number,
+        ) from None
     return student
 
 

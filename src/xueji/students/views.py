@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import push_url
 
 from xueji.access.decorators import requires
+from xueji.access.lookups import LookupLimitReached
 from xueji.access.policy import Action, home_page
 from xueji.access.scope import may, may_register_at, scope_of
 from xueji.core.errors import FieldErrors, NotFound, ServiceError
@@ -39,7 +40,7 @@ from xueji.students.selectors import (
     student_record,
     student_search_page,
 )
-from xueji.students.services import AgeNeedsConfirmation, student_register
+from xueji.students.services import AgeNeedsConfirmation, RegisteredElsewhere, student_register
 
 SCHOOLS_PER_PAGE = 50
 SEARCH_LIMIT = 50
@@ -100,6 +101,8 @@ def register(request: HttpRequest) -> HttpResponse:
     formset = family_formset(data)
     age_warning = ""
     family_errors: list[Any] = []
+    registered_elsewhere = False
+    status = 200
     form_valid = data is not None and form.is_valid()
     family_valid = data is not None and formset.is_valid()
     if form_valid and family_valid:
@@ -121,6 +124,9 @@ def register(request: HttpRequest) -> HttpResponse:
         except ServiceError as refused:
             field = refused.details.get("field")
             form.add_error(field if field in form.fields else None, str(refused.message))
+            # The link to file a transfer instead; a look-up over the hour's limit says so.
+            registered_elsewhere = isinstance(refused, RegisteredElsewhere)
+            status = 429 if isinstance(refused, LookupLimitReached) else status
         else:
             student = registration.student
             messages.success(
@@ -140,7 +146,9 @@ def register(request: HttpRequest) -> HttpResponse:
             "age_warning": age_warning,
             "family_errors": family_errors,
             "max_members": MAX_FAMILY_MEMBERS,
+            "registered_elsewhere": registered_elsewhere,
         },
+        status=status,
     )
 
 

@@ -16,9 +16,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
+from xueji.access.lookups import LOOKUP_ACTION, LOOKUP_REFUSED_ACTION
 from xueji.access.models import ScopeLevel
 from xueji.access.policy import Action
 from xueji.access.scope import Scope, require, schools_visible, students_visible
@@ -137,3 +138,51 @@ def audit_search(user: Any, filters: AuditFilters | None, *, limit: int = PAGE_S
     page.older = rows[-1].pk if has_older else None
     page.newer = rows[0].pk if has_newer else None
     return page
+
+
+# ---- alerts: users who went over the limit of look-ups --------------------------------------
+
+ALERT_DAYS = 30
+
+
+@dataclass(frozen=True)
+class LookupAlert:
+    """A user whose look-ups of children registered elsewhere were refused over the hourly limit
+    (xueji.access.lookups): how many refusals, the first and the last, in the alert period."""
+
+    username: str
+    role: str
+    refused: int
+    first_at: datetime.datetime
+    last_at: datetime.datetime
+    # Where the auditor reads what the user looked up: the search by user and action.
+    search_action: str = LOOKUP_ACTION
+
+
+def lookup_alerts(user: Any, *, days: int = ALERT_DAYS) -> list[LookupAlert]:
+    """The alerts of the auditor's area (users acting there), latest first: one per user with
+    look-ups refused over the limit in the last `days` days; auditors only."""
+    scope = require(user, Action.AUDIT_VIEW)
+    since = timezone.now() - datetime.timedelta(days=days)
+    rows = (
+        AuditEntry.objects.filter(_visible(scope), action=LOOKUP_REFUSED_ACTION, at__gte=since)
+        .values("actor_id")
+        .annotate(
+            username=Max("actor_username"),
+            role=Max("actor_role"),
+            refused=Count("id"),
+            first_at=Min("at"),
+            last_at=Max("at"),
+        )
+        .order_by("-last_at")
+    )
+    return [
+        LookupAlert(
+            username=row["username"],
+            role=row["role"],
+            refused=row["refused"],
+            first_at=row["first_at"],
+            last_at=row["last_at"],
+        )
+        for row in rows
+    ]

@@ -11,7 +11,7 @@ from xueji.access.decorators import requires
 from xueji.access.policy import Action
 from xueji.core.errors import ServiceError
 from xueji.trail.forms import AuditSearchForm
-from xueji.trail.selectors import audit_search
+from xueji.trail.selectors import ALERT_DAYS, audit_search, lookup_alerts
 
 
 @require_GET
@@ -23,6 +23,11 @@ def search(request: HttpRequest) -> HttpResponse:
     valid = form.is_valid()
     try:
         page = audit_search(request.user, form.filters() if valid else None)
+        alerts = lookup_alerts(request.user)
     except ServiceError as refused:
         return render(request, "403.html", {"exception": refused.message}, status=refused.status)
-    return render(request, "audit/search.html", {"form": form, "page": page})
+    return render(
+        request,
+        "audit/search.html",
+        {"form": form, "page": page, "alerts": alerts, "alert_days": ALERT_DAYS},
+    )

@@ -12,7 +12,7 @@ from xueji.core import codes
 from xueji.core.errors import Conflict
 from xueji.students import national
 from xueji.students.national import LocalNationalIndex, MatchKeys, NationalHolder, national_index
-from xueji.students.services import student_register
+from xueji.students.services import RegisteredElsewhere, student_register
 from xueji.testing.factories import SchoolClassFactory, member, student_data
 
 pytestmark = pytest.mark.django_db
@@ -63,12 +63,15 @@ def test_a_claim_holds_once_in_the_country() -> None:
 
 
 class _Hub:
-    """A stand-in national hub: every document is held in another province."""
+    """A stand-in national hub: every document is held in another province, by 张春铭."""
 
     def holder_of_document(self, id_doc_type: str, id_number: str, *, exclude: Any = None) -> Any:
         return NationalHolder(
             student_id=None, province_code="45", school_name="南宁市第一小学", number_masked="G45*"
         )
+
+    def holder_named(self, holder: NationalHolder, name: str) -> bool:
+        return name == "张春铭"
 
 
 def test_registration_asks_the_configured_national_index(settings) -> None:
@@ -79,5 +82,20 @@ def test_registration_asks_the_configured_national_index(settings) -> None:
         registrar = member(Role.REGISTRAR, school=school_class.school)
         with pytest.raises(Conflict, match="南宁市第一小学"):
             student_register(actor=registrar, school_class_id=school_class.pk, data=student_data())
+        # Whether the name is the record's is the hub's answer too.
+        with pytest.raises(RegisteredElsewhere):
+            student_register(
+                actor=registrar,
+                school_class_id=school_class.pk,
+                data=student_data(name="王小明"),
+            )
     finally:
         national._configured.cache_clear()
+
+
+def test_the_local_index_compares_the_holders_name_folded(registered) -> None:
+    registration, data = registered
+    holder = national_index().holder_of_document(data.id_doc_type, data.id_number)
+    assert holder is not None
+    assert national_index().holder_named(holder, "張春銘")
+    assert not national_index().holder_named(holder, "张春明")

@@ -65,6 +65,20 @@ def test_an_id_number_held_by_another_record_is_409(world, j_student):
         url(j_student), {"id_number": world.student_c.reveal_id_number()}
     )
     assert response.status_code == 409
+    # Another school's child of another name: only "registered elsewhere", the school unnamed.
+    assert response.json()["code"] == "registered_elsewhere"
+    assert "南山第一小学" not in response.content.decode()
+
+
+def test_an_id_number_held_by_a_record_of_the_same_name_names_the_school(world):
+    data = student_data(name="王大山", id_doc_type=codes.IdDocType.NONE, id_number="")
+    j_student = student_register(
+        actor=world.registrar_a, school_class_id=world.class_a.pk, data=data
+    ).student
+    response = api_as(world.registrar_a, language="en").post(
+        url(j_student), {"id_number": world.student_c.reveal_id_number()}
+    )
+    assert response.status_code == 409
     assert response.json()["details"]["school"] == "南山第一小学"
 
 

@@ -231,13 +231,40 @@ def test_an_unusual_age_asks_for_a_reason_then_registers_with_it(registry):
     assert student.events.get().detail["age_confirmation"] == "Came back from two years abroad."
 
 
-def test_an_id_number_already_registered_names_the_school_that_holds_it(registry):
+def test_an_id_number_already_registered_names_the_school_when_the_name_is_the_records(registry):
     taken = registry.student_b.reveal_id_number()
     response = client_as(registry.registrar_a).post(
-        URL, form_data(registry.class_a, id_number=taken)
+        URL, form_data(registry.class_a, id_number=taken, name="李小紅")
     )
     assert response.status_code == 200
     assert any(registry.school_b.name in e for e in errors_of(response, "id_number"))
+
+
+def test_under_another_name_the_page_says_registered_elsewhere_with_a_transfer_link(registry):
+    taken = registry.student_b.reveal_id_number()
+    response = client_as(registry.registrar_a, "zh-hans").post(
+        URL, form_data(registry.class_a, id_number=taken)
+    )
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert registry.school_b.name not in content
+    assert registry.student_b.number_masked not in content
+    assert any("已在其他学校注册学籍" in e for e in errors_of(response, "id_number"))
+    assert 'id="registered-elsewhere"><a href="/changes/transfer/">' in content
+
+
+def test_over_the_limit_of_lookups_the_page_says_so_with_429(registry, settings):
+    settings.XUEJI_LOOKUP_LIMIT_PER_HOUR = 1
+    client = client_as(registry.registrar_a, "en")
+    taken = registry.student_b.reveal_id_number()
+    first = client.post(URL, form_data(registry.class_a, id_number=taken, name="李小红"))
+    assert registry.school_b.name in first.content.decode()
+    second = client.post(URL, form_data(registry.class_a, id_number=taken, name="李小红"))
+    assert second.status_code == 429
+    content = second.content.decode()
+    assert registry.school_b.name not in content
+    assert "Too many look-ups of children registered at other schools" in content
+    assert not Student.objects.filter(name="赵小龙").exists()
 
 
 def test_a_class_of_another_school_is_refused_at_the_class_field(registry):
