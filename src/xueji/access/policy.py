@@ -25,7 +25,11 @@ class Action(models.TextChoices):
     DIVISION_VIEW = "division.view", _("Look up administrative divisions")
     SCHOOL_VIEW = "school.view", _("See schools and classes with their head counts")
     STATS_VIEW = "stats.view", _("See statistics (head counts by grade, age, sex …)")
-    SCHOOL_MANAGE = "school.manage", _("Register schools")
+    SCHOOL_MANAGE = "school.manage", _("Register, edit and close schools in the area")
+    SCHOOL_MERGE = (
+        "school.merge",
+        _("Merge a school of the county as a whole into another (整体并入), with its pupils"),
+    )
     CLASS_MANAGE = "class.manage", _("Open classes")
     STUDENT_VIEW = "student.view", _("Open a student's full record")
     STUDENT_VIEW_LIST = "student.view_list", _("Search and list students")
@@ -226,7 +230,10 @@ MATRIX: dict[str, dict[str, Grant]] = {
         **_everyone(),
         **_AREA_READ,
         Action.STUDENT_REVEAL_ID: Grant(BUREAU),
+        # A school is registered by the bureau of its county or of an area holding it; merging
+        # one into another moves its pupils, which their county approves.
         Action.SCHOOL_MANAGE: Grant(BUREAU),
+        Action.SCHOOL_MERGE: Grant(COUNTY),
         Action.CORRECTION_APPROVE_COUNTY: Grant(COUNTY),
         Action.WINDOW_MANAGE: Grant(COUNTY),
         Action.YEAREND_RUN: Grant(BUREAU - {ScopeLevel.CITY.value}),

@@ -12,3 +12,9 @@ class ChangesConfig(AppConfig):
 
         # A wrong XUEJI_PROVINCE_RULES or XUEJI_CHANGE_CLOSED_PERIODS stops the server.
         checks.register(check_change_rules)
+
+        # A school with changes under way cannot close or merge (xueji.schools.pupils).
+        from xueji.changes.school_closure import changes_under_way
+        from xueji.schools.pupils import register_closure_check
+
+        register_closure_check("changes", changes_under_way)

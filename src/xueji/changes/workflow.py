@@ -167,5 +167,8 @@ def level_above(
     if level == PartyLevel.SCHOOL:
         return "county", school_county or ""
     if level == PartyLevel.COUNTY and division_parent:
+        # A city without counties (东莞) decides as a county; the province is above it.
+        if division_parent.endswith("0000"):
+            return "province", division_parent
         return "city", division_parent
     return "nation", ""

@@ -25,3 +25,9 @@ class CorrectionsConfig(AppConfig):
                 ),
             )
         )
+
+        # A school with corrections open cannot close or merge (xueji.schools.pupils).
+        from xueji.corrections.school_closure import corrections_open
+        from xueji.schools.pupils import register_closure_check
+
+        register_closure_check("corrections", corrections_open)

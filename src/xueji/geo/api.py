@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
@@ -20,6 +20,10 @@ class DivisionOut(Schema):
     name: str
     level: str
     parent_code: str | None = None
+    county_level: bool = Field(
+        False,
+        description="A county, or a city without counties (东莞, 中山 …) that is its own county",
+    )
 
     @staticmethod
     def resolve_parent_code(obj: object) -> str | None:
@@ -32,7 +36,8 @@ def list_divisions(
     request: HttpRequest, parent: str | None = None, level: str | None = None
 ) -> object:
     """Divisions in your scope: the children of `parent`, or those of one `level`
-    (province, city, county); with neither, the provinces."""
+    (province, city, county: every county-level division, cities without counties included);
+    with neither, the provinces."""
     if parent is None and level is None:
         level = "province"
     return divisions_list(caller(request), parent_code=parent, level=level)

@@ -2,14 +2,15 @@
 
 The table lists every code with the years it was in use ("[1990-]福田区"); a code is current when
 its last period has no end. Codes ending in 00 under a province are its cities (地市); the rest
-are counties (区县), except the placeholders 市辖区 / 县 / 市区 that never name a real place.
+are counties (区县), except the placeholders 市辖区 / 县 / 市区 that never name a real place. A
+city with no county under it (不设区的地级市: 东莞, 中山, 儋州, 嘉峪关) is county level itself.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from stdnum import numdb
 
@@ -24,6 +25,7 @@ class DivisionRow:
     name: str
     level: str
     parent_code: str | None
+    county_level: bool = False
 
 
 def current_name(names: str) -> str | None:
@@ -69,6 +71,8 @@ def current_divisions() -> Iterator[DivisionRow]:
                 # Counties governed directly by the province hang under a grouping code.
                 cities.append(DivisionRow(city_code, DIRECTLY_ADMINISTERED, "city", province_code))
                 city_codes.add(city_code)
-            counties.append(DivisionRow(code, name, "county", city_code))
-    yield from cities
+            counties.append(DivisionRow(code, name, "county", city_code, county_level=True))
+    with_counties = {county.parent_code for county in counties}
+    for city in cities:
+        yield replace(city, county_level=city.code not in with_counties)
     yield from counties

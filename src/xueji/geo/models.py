@@ -17,10 +17,20 @@ class Division(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
+    # A county, or a prefecture-level city without districts or counties (不设区的地级市: 东莞,
+    # 中山, 儋州, 嘉峪关), which is its own county-level unit: schools belong to one, children's
+    # ID numbers carry its code, a county bureau's scope may be one.
+    county_level = models.BooleanField(_("county level"), default=False)
 
     class Meta:
         ordering = ["code"]
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(level="county", county_level=True)
+                | models.Q(level="city")
+                | models.Q(level="province", county_level=False),
+                name="division_county_level_by_level",
+            ),
             models.CheckConstraint(
                 condition=models.Q(code__regex=r"^[0-9]{6}$"), name="division_code_6_digits"
             ),
@@ -37,6 +47,14 @@ class Division(models.Model):
     @property
     def province_code(self) -> str:
         return self.code[:2] + "0000"
+
+    @property
+    def city_code(self) -> str | None:
+        """The city (地市) a county-level division lies in: its parent, or itself for a city
+        without counties; None above the county level."""
+        if not self.county_level:
+            return None
+        return self.code if self.level == DivisionLevel.CITY else self.parent_id
 
 
 class BureauLevel(models.TextChoices):

@@ -19,14 +19,22 @@ def load_divisions(division_model: Any, bureau_model: Any) -> int:
     Takes the model classes so that the data migration can run it with historical models.
     """
     rows = list(current_divisions())
+    # The first data migration runs with the table as it was before the county-level mark.
+    marked = any(field.name == "county_level" for field in division_model._meta.get_fields())
     division_model.objects.bulk_create(
         [
-            division_model(code=r.code, name=r.name, level=r.level, parent_id=r.parent_code)
+            division_model(
+                code=r.code,
+                name=r.name,
+                level=r.level,
+                parent_id=r.parent_code,
+                **({"county_level": r.county_level} if marked else {}),
+            )
             for r in rows
         ],
         update_conflicts=True,
         unique_fields=["code"],
-        update_fields=["name", "level", "parent"],
+        update_fields=["name", "level", "parent", *(["county_level"] if marked else [])],
         batch_size=1000,
     )
     if not bureau_model.objects.filter(level=BureauLevel.NATION).exists():

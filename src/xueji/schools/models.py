@@ -20,6 +20,8 @@ class SchoolKind(models.TextChoices):
     COMPLETE_SECONDARY = "complete_secondary", _("Complete secondary school")
     TWELVE_YEAR = "twelve_year", _("Twelve-year school")
     SPECIAL = "special", _("Special education school")
+    # 小学教学点: a small village site teaching the first grades, managed by a 中心校.
+    TEACHING_POINT = "teaching_point", _("Primary teaching point (教学点)")
 
 
 # The grades each kind of school teaches by default; a school may narrow them (e.g. 5-year primary).
@@ -32,7 +34,28 @@ DEFAULT_GRADES: dict[str, tuple[int, int]] = {
     SchoolKind.COMPLETE_SECONDARY: (7, 12),
     SchoolKind.TWELVE_YEAR: (1, 12),
     SchoolKind.SPECIAL: (1, 9),
+    SchoolKind.TEACHING_POINT: (1, 4),
 }
+
+
+class Ownership(models.TextChoices):
+    """办学性质: who runs the school."""
+
+    PUBLIC = "public", _("Public (公办)")
+    PRIVATE = "private", _("Private (民办)")
+
+
+class UrbanRural(models.TextChoices):
+    """The National Bureau of Statistics' urban–rural classification code (统计用城乡划分代码)
+    of the place the school stands in: 1xx urban, 2xx rural."""
+
+    MAIN_URBAN = "111", _("111 Main urban area (主城区)")
+    URBAN_FRINGE = "112", _("112 Urban–rural fringe (城乡结合区)")
+    TOWN_CENTRE = "121", _("121 Town centre (镇中心区)")
+    TOWN_FRINGE = "122", _("122 Town–village fringe (镇乡结合区)")
+    SPECIAL_AREA = "123", _("123 Special area (特殊区域)")
+    TOWNSHIP_CENTRE = "210", _("210 Township centre (乡中心区)")
+    VILLAGE = "220", _("220 Village (村庄)")
 
 
 GRADE_LABELS = {
@@ -75,11 +98,68 @@ class School(models.Model):
     first_grade = models.SmallIntegerField(_("first grade"))
     last_grade = models.SmallIntegerField(_("last grade"))
 
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    ownership = models.CharField(
+        _("public or private"), max_length=8, choices=Ownership.choices, default=Ownership.PUBLIC
+    )
+    # Blank only for schools registered before the code was asked (the demo's, the synthetic).
+    urban_rural = models.CharField(
+        _("urban–rural classification code"), max_length=3, choices=UrbanRural.choices, blank=True
+    )
+    boarding = models.BooleanField(_("boarding school"), default=False)
+    # A teaching point's central school (中心校): a school of the same county that manages it.
+    central_school = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="teaching_points",
+        verbose_name=_("central school"),
+    )
+    # A closed school keeps its code, its classes and its pupils' history; it takes no one new.
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    # Merged as a whole (整体并入) into another school, which took over all its pupils.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_schools",
+        verbose_name=_("merged into"),
+    )
+
     class Meta:
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(code__regex=r"^[0-9]{10}$"), name="school_code_10_digits"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=SchoolKind.values), name="school_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ownership__in=Ownership.values), name="school_ownership_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(urban_rural__in=["", *UrbanRural.values]),
+                name="school_urban_rural_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind=SchoolKind.TEACHING_POINT, central_school__isnull=False)
+                | (
+                    ~models.Q(kind=SchoolKind.TEACHING_POINT)
+                    & models.Q(central_school__isnull=True)
+                ),
+                name="central_school_of_teaching_points_only",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(central_school=models.F("pk")),
+                name="school_not_its_own_central_school",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(merged_into__isnull=True)
+                | (models.Q(closed_on__isnull=False) & ~models.Q(merged_into=models.F("pk"))),
+                name="school_merged_when_closed_into_another",
             ),
             models.CheckConstraint(
                 condition=models.Q(first_grade__gte=MIN_GRADE)
@@ -95,6 +175,10 @@ class School(models.Model):
     @property
     def grades(self) -> range:
         return range(self.first_grade, self.last_grade + 1)
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_on is None
 
 
 class AcademicYear(models.Model):

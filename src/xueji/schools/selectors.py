@@ -82,3 +82,58 @@ def school_list(
     if term:
         schools = schools.filter(Q(name__contains=term) | Q(code__startswith=term))
     return list(schools.order_by("code")[offset : offset + limit])
+
+
+# ---- the registry of schools -------------------------------------------------------------------
+
+
+class SchoolState:
+    OPEN = "open"
+    CLOSED = "closed"
+    ANY = "any"
+
+
+def school_registry(
+    user: Any,
+    *,
+    county_code: str = "",
+    kind: str = "",
+    state: str = SchoolState.OPEN,
+    query: str = "",
+) -> QuerySet[School]:
+    """The registry's list: schools in scope by county-level division (or any division code),
+    kind, open or closed, name or code; in school-code order, for a paginator."""
+    schools = schools_in_scope(user).select_related("county", "central_school", "merged_into")
+    if county_code:
+        schools = schools.filter(
+            Q(county_id=county_code) | Q(city_id=county_code) | Q(province_id=county_code)
+        )
+    if kind:
+        schools = schools.filter(kind=kind)
+    if state == SchoolState.OPEN:
+        schools = schools.filter(closed_on__isnull=True)
+    elif state == SchoolState.CLOSED:
+        schools = schools.filter(closed_on__isnull=False)
+    term = query.strip()
+    if term:
+        schools = schools.filter(Q(name__contains=term) | Q(code__startswith=term))
+    return schools.order_by("code")
+
+
+def school_record(user: Any, school_id: int) -> School | None:
+    """One school's registry entry, inside the user's scope."""
+    return (
+        schools_in_scope(user)
+        .select_related("county", "city", "province", "central_school", "merged_into")
+        .filter(pk=school_id)
+        .first()
+    )
+
+
+def central_school_choices(user: Any, county_code: str | None = None) -> list[School]:
+    """Open schools in scope that may manage a teaching point (not teaching points), by code;
+    of one county when given."""
+    schools = schools_in_scope(user).filter(closed_on__isnull=True).exclude(kind="teaching_point")
+    if county_code:
+        schools = schools.filter(county_id=county_code)
+    return list(schools.select_related("county").order_by("county_id", "code")[:2000])

@@ -1,4 +1,4 @@
-"""Writes of schools, academic years and classes."""
+"""Writes of academic years and classes (schools themselves: xueji.schools.registry)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from xueji.access.policy import Action
-from xueji.access.scope import division_in_area, may, may_at_school, scope_of
+from xueji.access.scope import may_at_school, scope_of
 from xueji.audit.services import audit_record
 from xueji.core.errors import Conflict, FieldErrors, NotFound
-from xueji.geo.models import Division, DivisionLevel
-from xueji.schools.models import DEFAULT_GRADES, AcademicYear, School, SchoolClass, Term
-
-
-def _may_manage_schools_in(actor: Any, county: Division) -> bool:
-    """County, city, province or national approvers and administrators register schools."""
-    scope = scope_of(actor)
-    return may(scope, Action.SCHOOL_MANAGE) and division_in_area(scope, county.code)
+from xueji.schools.models import AcademicYear, School, SchoolClass, Term
 
 
 def terms_of(year: AcademicYear) -> list[Term]:
@@ -54,67 +47,6 @@ def academic_year_ensure(*, actor: Any, start_year: int) -> AcademicYear:
     return year
 
 
-def school_create(
-    *,
-    actor: Any,
-    code: str,
-    name: str,
-    kind: str,
-    county_code: str,
-    first_grade: int | None = None,
-    last_grade: int | None = None,
-) -> School:
-    """Register a school under its 10-digit code in a county."""
-    county = (
-        Division.objects.select_related("parent")
-        .filter(code=county_code, level=DivisionLevel.COUNTY)
-        .first()
-    )
-    if county is None or county.parent is None or not _may_manage_schools_in(actor, county):
-        raise NotFound("county_not_found", _("No such county in your area."))
-    province_code = county.parent.parent_id
-    if province_code is None:
-        raise NotFound("county_not_found", _("No such county in your area."))
-    if not (len(code) == 10 and code.isdigit()):
-        raise FieldErrors(
-            {
-                "code": [
-                    ValidationError(
-                        _("A school code (学校标识码) has exactly 10 digits."),
-                        code="school_code_format",
-                    )
-                ]
-            }
-        )
-    default_first, default_last = DEFAULT_GRADES.get(kind, (1, 6))
-    school = School(
-        code=code,
-        name=name.strip(),
-        kind=kind,
-        county=county,
-        city=county.parent,
-        province_id=province_code,
-        first_grade=default_first if first_grade is None else first_grade,
-        last_grade=default_last if last_grade is None else last_grade,
-    )
-    try:
-        school.full_clean(validate_unique=False, validate_constraints=True)
-    except ValidationError as error:
-        raise FieldErrors.from_validation_error(error) from None
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                school.save(force_insert=True)
-        except IntegrityError:
-            raise Conflict(
-                "school_code_taken", _("School code %(code)s is already in use.") % {"code": code}
-            ) from None
-        audit_record(
-            actor=actor, action="school.create", object_type="school", detail={"code": code}
-        )
-    return school
-
-
 def class_create(
     *,
     actor: Any,
@@ -129,6 +61,11 @@ def class_create(
     school = School.objects.filter(pk=school_id).first()
     if school is None or not may_at_school(scope, Action.CLASS_MANAGE, school.pk):
         raise NotFound("school_not_found", _("No such school."))
+    if not school.is_open:
+        raise Conflict(
+            "school_closed",
+            _("%(name)s was closed on %(day)s.") % {"name": school.name, "day": school.closed_on},
+        )
     if grade not in school.grades:
         raise FieldErrors(
             {

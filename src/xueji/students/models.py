@@ -282,6 +282,9 @@ class PlacementReason(models.TextChoices):
     TRANSFER = "transfer", _("Transfer")
     CLASS_CHANGE = "class_change", _("Class change")
     PROMOTION = "promotion", _("Promotion to the next grade")
+    # The whole school merged into another (整体并入): the child stays where it sits, only the
+    # school's name changes; neither a transfer nor an exit, nor a new entrant.
+    SCHOOL_MERGE = "school_merge", _("School merged into another")
 
 
 # Placements that bring a child into the registry or into a new stage: the new entrants (新生).
@@ -361,6 +364,7 @@ class EventKind(models.TextChoices):
     COMPLETED = "completed", _("Completed (结业)")
     INCOMPLETE = "incomplete", _("Left before completing (肄业)")
     ADMITTED = "admitted", _("Admitted to the next stage")
+    SCHOOL_MERGED = "school_merged", _("School merged into another (整体并入)")
 
 
 class RecordEvent(models.Model):

@@ -17,8 +17,10 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from xueji.schools.models import SchoolClass
+from xueji.core.errors import Conflict
+from xueji.schools.models import School, SchoolClass
 from xueji.students.models import (
     EventKind,
     Placement,
@@ -36,6 +38,20 @@ class OutsideTransaction(RuntimeError):
 def _in_transaction() -> None:
     if not transaction.get_connection().in_atomic_block:
         raise OutsideTransaction("the record is moved inside the caller's transaction")
+
+
+class SchoolClosed(Conflict):
+    """A placement would open at a school that has closed (or merged into another)."""
+
+
+def _refuse_closed_school(school_id: int) -> None:
+    """A closed school keeps its history and takes no one new, whichever workflow asks."""
+    school = School.objects.filter(pk=school_id, closed_on__isnull=False).first()
+    if school is not None:
+        raise SchoolClosed(
+            "school_closed",
+            _("%(name)s was closed on %(day)s.") % {"name": school.name, "day": school.closed_on},
+        )
 
 
 def open_placement_locked(student_id: Any) -> Placement | None:
@@ -56,6 +72,7 @@ def placement_open(
 ) -> Placement:
     """A new open placement of a student who has none (a registration)."""
     _in_transaction()
+    _refuse_closed_school(school_class.school_id)
     return Placement.objects.create(
         student=student,
         school_id=school_class.school_id,
@@ -100,6 +117,7 @@ def record_move(
     """Close the open `placement` on `on` and open one in `to_class` from `on` (the same record,
     the same number, its history kept); the student's school follows; `state` when given."""
     _in_transaction()
+    _refuse_closed_school(to_class.school_id)
     placement.end_date = on
     placement.save(update_fields=["end_date"])
     opened = Placement.objects.create(
@@ -195,6 +213,7 @@ def records_admit(
     admitted into `school_class`: placements opened (an intake: new entrants of the stage),
     records enrolled at the school, an `admitted` event each; three statements in all."""
     _in_transaction()
+    _refuse_closed_school(school_class.school_id)
     admitted = list(admissions)
     Placement.objects.bulk_create(
         Placement(

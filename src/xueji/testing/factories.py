@@ -28,8 +28,11 @@ class SchoolFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"测试第{n}小学")
     kind = SchoolKind.PRIMARY
     county = factory.LazyFunction(lambda: Division.objects.get(code="440304"))
-    city = factory.LazyAttribute(lambda o: o.county.parent)
-    province = factory.LazyAttribute(lambda o: o.county.parent.parent)
+    # A city without counties (东莞 441900) is its own county: its schools' city is itself.
+    city = factory.LazyAttribute(
+        lambda o: o.county if o.county.level == "city" else o.county.parent
+    )
+    province = factory.LazyAttribute(lambda o: o.city.parent)
     first_grade = factory.LazyAttribute(lambda o: DEFAULT_GRADES[o.kind][0])
     last_grade = factory.LazyAttribute(lambda o: DEFAULT_GRADES[o.kind][1])
 

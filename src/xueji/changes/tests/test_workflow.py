@@ -110,4 +110,6 @@ def test_other_kinds_school_then_county_class_change_school_only():
 def test_level_above():
     assert level_above("school", school_county="440402") == ("county", "440402")
     assert level_above("county", division_parent="440400") == ("city", "440400")
+    # 东莞 (441900) has no counties: its bureau decides as a county, under the province.
+    assert level_above("county", division_parent="440000") == ("province", "440000")
     assert level_above("province") == ("nation", "")

@@ -146,21 +146,30 @@ def _division_chain(division: Division) -> list[Division]:
 
 
 def _spec_of_division(division: Division) -> TargetSpec:
-    return TargetSpec(division.level, code=division.code)
+    # A city without counties (东莞) is its own county: its figures are by school.
+    level = "county" if division.county_level else division.level
+    return TargetSpec(level, code=division.code)
 
 
-def _visible_division(scope: Scope, division: Division) -> bool:
+def _as_county(spec: TargetSpec) -> TargetSpec:
+    """The spec of a city without counties, asked for as a city, is that of its county."""
+    if spec.level == "city" and Division.objects.filter(code=spec.code, county_level=True).exists():
+        return TargetSpec("county", code=spec.code)
+    return spec
+
+
+def _visible_division(scope: Scope, division: Division, level: str) -> bool:
     if scope.level == ScopeLevel.NATION:
         return True
-    if scope.level == ScopeLevel.SCHOOL or division.level not in DIVISION_LEVELS:
+    if scope.level == ScopeLevel.SCHOOL or level not in DIVISION_LEVELS:
         return False
     depth = DIVISION_LEVELS.index
-    return depth(division.level) >= depth(scope.level) and division_in_area(scope, division.code)
+    return depth(level) >= depth(scope.level) and division_in_area(scope, division.code)
 
 
 def _crumbs(scope: Scope, chain: Sequence[tuple[str, TargetSpec]]) -> list[tuple[str, str]]:
     """The path from the caller's own area down to the target (the parts the caller may open)."""
-    home = str(_home_spec(scope))
+    home = str(_as_county(_home_spec(scope)))
     specs = [str(spec) for _label, spec in chain]
     start = specs.index(home) if home in specs else 0
     return [(label, str(spec)) for label, spec in chain[start:]]
@@ -172,7 +181,7 @@ def stats_target(
     """The area a report is about: `spec`, by default the caller's own, inside the scope (for
     a class teacher: one of the own classes)."""
     scope = _stats_scope(user, action)
-    spec = spec or _home_spec(scope)
+    spec = _as_county(spec or _home_spec(scope))
     if _own_classes_only(scope):
         return _own_class_target(scope, spec)
     nation = (_("Nation"), TargetSpec("nation"))
@@ -186,8 +195,12 @@ def stats_target(
         ]
         return target
     if spec.level in DIVISION_LEVELS:
-        division = Division.objects.filter(code=spec.code, level=spec.level).first()
-        if division is None or not _visible_division(scope, division):
+        division = (
+            Division.objects.filter(code=spec.code, county_level=True).first()
+            if spec.level == "county"
+            else Division.objects.filter(code=spec.code, level=spec.level).first()
+        )
+        if division is None or not _visible_division(scope, division, spec.level):
             raise _outside()
         chain = [nation] + [(d.name, _spec_of_division(d)) for d in _division_chain(division)]
         target = Target(

@@ -17,7 +17,13 @@ def test_without_filters_the_provinces_are_listed(nation):
     response = nation.get("/api/divisions")
     assert response.status_code == 200
     rows = response.json()
-    assert {"code": "440000", "name": "广东省", "level": "province", "parent_code": None} in rows
+    assert {
+        "code": "440000",
+        "name": "广东省",
+        "level": "province",
+        "parent_code": None,
+        "county_level": False,
+    } in rows
     assert {r["level"] for r in rows} == {"province"}
     assert len(rows) == Division.objects.filter(level="province").count() >= 31
 
@@ -38,6 +44,27 @@ def test_one_division(nation):
         "name": "福田区",
         "level": "county",
         "parent_code": "440300",
+        "county_level": True,
+    }
+
+
+def test_a_city_without_counties_is_listed_among_the_counties(nation):
+    """东莞 (441900) has no counties: it is a city and its own county (issue 18, item 2)."""
+    rows = nation.get("/api/divisions", {"level": "county"}).json()
+    dongguan = next(r for r in rows if r["code"] == "441900")
+    assert dongguan == {
+        "code": "441900",
+        "name": "东莞市",
+        "level": "city",
+        "parent_code": "440000",
+        "county_level": True,
+    }
+    assert "440300" not in {r["code"] for r in rows}
+    assert {r["code"] for r in rows if r["level"] == "city"} == {
+        "441900",
+        "442000",
+        "460400",
+        "620200",
     }
 
 

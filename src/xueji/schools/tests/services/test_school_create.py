@@ -4,10 +4,13 @@ from xueji.access.models import Role
 from xueji.core.errors import Conflict, FieldErrors, NotFound
 from xueji.geo.models import Division
 from xueji.schools.models import SchoolKind
-from xueji.schools.services import class_create, school_create
+from xueji.schools.registry import school_create
+from xueji.schools.services import class_create
 from xueji.testing.factories import SchoolFactory, member
 
 pytestmark = pytest.mark.django_db
+
+STATED = {"address": "深圳市福田区福中路1号", "urban_rural": "111"}
 
 
 def county_approver(code="440304"):
@@ -21,6 +24,7 @@ def test_a_county_registers_a_school_with_its_ancestors():
         name="福田区实验中学",
         kind=SchoolKind.JUNIOR,
         county_code="440304",
+        **STATED,
     )
     assert (school.city_id, school.province_id) == ("440300", "440000")
     assert list(school.grades) == [7, 8, 9]
@@ -34,19 +38,25 @@ def test_a_county_cannot_register_a_school_in_another_county():
             name="天河区某校",
             kind=SchoolKind.PRIMARY,
             county_code="440106",
+            **STATED,
         )
 
 
 def test_a_school_code_has_ten_digits_and_is_unique():
     actor = county_approver()
     with pytest.raises(FieldErrors) as refused:
-        school_create(actor=actor, code="21440", name="x", kind="primary", county_code="440304")
-    assert refused.value.errors["code"][0].code == "school_code_format"
-    school_create(actor=actor, code="2144030402", name="a", kind="primary", county_code="440304")
-    with pytest.raises(Conflict):
         school_create(
-            actor=actor, code="2144030402", name="b", kind="primary", county_code="440304"
+            actor=actor, code="21440", name="x", kind="primary", county_code="440304", **STATED
         )
+    assert refused.value.errors["code"][0].code == "school_code_format"
+    school_create(
+        actor=actor, code="2144030402", name="a", kind="primary", county_code="440304", **STATED
+    )
+    with pytest.raises(FieldErrors) as refused:
+        school_create(
+            actor=actor, code="2144030402", name="b", kind="primary", county_code="440304", **STATED
+        )
+    assert refused.value.errors["code"][0].code == "school_code_taken"
 
 
 def test_the_registrar_opens_classes_of_grades_the_school_teaches():

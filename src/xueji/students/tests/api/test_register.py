@@ -125,6 +125,9 @@ def _with_check(first17):
         (_with_check("44030420200306001"), "id_birth_date_mismatch"),
         (_with_check("44030420200305002"), "id_sex_mismatch"),
         (_with_check("99030420200305001"), "id_area_code"),
+        # A province's and a city's code (GB 11643 wants the county's): issue 18, item 2.
+        (_with_check("44000020200305001"), "id_area_not_county"),
+        (_with_check("44030020200305001"), "id_area_not_county"),
     ],
 )
 def test_each_bad_id_number_is_refused_with_its_own_code(world, id_number, code):
