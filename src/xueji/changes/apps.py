@@ -13,6 +13,16 @@ class ChangesConfig(AppConfig):
         # A wrong XUEJI_PROVINCE_RULES or XUEJI_CHANGE_CLOSED_PERIODS stops the server.
         checks.register(check_change_rules)
 
+        # The evidence is sealed like the corrections' (their context): `xueji rotate_keys`
+        # moves it with the registry's other sealed values.
+        from xueji.changes.models import ChangeEvidence
+        from xueji.corrections.evidence import CONTEXT as EVIDENCE_CONTEXT
+        from xueji.students.sealing import SealedColumn, sealed_column_register
+
+        sealed_column_register(
+            SealedColumn(ChangeEvidence, "sealed", EVIDENCE_CONTEXT, batch_rows=10)
+        )
+
         # A school with changes under way cannot close or merge (xueji.schools.pupils).
         from xueji.changes.school_closure import changes_under_way
         from xueji.schools.pupils import register_closure_check

@@ -26,6 +26,14 @@ class CorrectionsConfig(AppConfig):
             )
         )
 
+        # The evidence (up to 2 MB each, hence small batches) is moved by `xueji rotate_keys`
+        # with the registry's other sealed values.
+        from xueji.corrections.evidence import CONTEXT as EVIDENCE_CONTEXT
+        from xueji.corrections.models import Evidence
+        from xueji.students.sealing import SealedColumn, sealed_column_register
+
+        sealed_column_register(SealedColumn(Evidence, "sealed", EVIDENCE_CONTEXT, batch_rows=10))
+
         # A school with corrections open cannot close or merge (xueji.schools.pupils).
         from xueji.corrections.school_closure import corrections_open
         from xueji.schools.pupils import register_closure_check

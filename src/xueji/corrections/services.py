@@ -365,6 +365,7 @@ def _apply(correction: CorrectionRequest, actor: Any) -> dict[str, tuple[str, st
             )
         StudentNumberAlias.objects.create(
             number_index=student.number_index,
+            number_sealed=student.number_sealed,
             number_masked=student.number_masked,
             kind=NumberKind.G,
             student=student,

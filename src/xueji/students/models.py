@@ -207,6 +207,10 @@ class StudentNumberAlias(models.Model):
     """A number the student held before; it keeps resolving to the same record (终身不变)."""
 
     number_index = models.CharField(max_length=32, unique=True)
+    # The former number sealed, so that its index can be recomputed under another suite
+    # (xueji.students.sealing). Empty for aliases made before it was kept: `xueji rotate_keys`
+    # recovers those from the masked number, the birth date and the index itself.
+    number_sealed = models.TextField(blank=True, default="")
     number_masked = models.CharField(max_length=19)
     kind = models.CharField(max_length=1, choices=NumberKind.choices)
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="former_numbers")

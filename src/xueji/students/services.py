@@ -17,7 +17,6 @@ from xueji.access.policy import Action
 from xueji.access.scope import may_at_school, may_register_at, scope_of, students_visible_in_area
 from xueji.audit.services import audit_record
 from xueji.core import codes
-from xueji.core.crypto import decrypt, encrypt, key_id_of, keyring
 from xueji.core.errors import Conflict, FieldErrors, NotFound, ServiceError
 from xueji.core.idnumbers import g_number, j_number, mask_id_number, validate_resident_id
 from xueji.geo.selectors import division_exists
@@ -25,7 +24,6 @@ from xueji.schools.models import SchoolClass
 from xueji.students.identity import (
     FAMILY_ID_NUMBER,
     STUDENT_ID_NUMBER,
-    STUDENT_NUMBER,
     document_fields,
     student_number_fields,
     unseal,
@@ -331,6 +329,7 @@ def student_assign_resident_id(*, actor: Any, student_id: Any, id_number: str) -
             previous_document_type = student.id_doc_type
             StudentNumberAlias.objects.create(
                 number_index=student.number_index,
+                number_sealed=student.number_sealed,
                 number_masked=old_masked,
                 kind=old_kind,
                 student=student,
@@ -533,52 +532,3 @@ def students_other_info_save(
         )
         for student, fields in changed
     )
-
-
-# Every sealed column: (model, sealed field, encryption context).
-SEALED_COLUMNS: tuple[tuple[Any, str, str], ...] = (
-    (Student, "number_sealed", STUDENT_NUMBER),
-    (Student, "id_number_sealed", STUDENT_ID_NUMBER),
-    (FamilyMember, "id_number_sealed", FAMILY_ID_NUMBER),
-)
-
-
-def sealed_values_rotate(*, actor: Any, batch_size: int = 5000, progress: Any = None) -> int:
-    """Re-encrypt, batch by batch, every sealed value written under a key other than the active
-    one, so that an old key can be retired. Safe to interrupt and run again."""
-    ring = keyring()
-    rotated = 0
-    for model, field, context in SEALED_COLUMNS:
-        last_pk = None
-        while True:
-            rows = model.objects.exclude(**{field: ""}).order_by("pk")
-            if last_pk is not None:
-                rows = rows.filter(pk__gt=last_pk)
-            batch = list(rows.only("pk", field)[:batch_size])
-            if not batch:
-                break
-            last_pk = batch[-1].pk
-            stale = [row for row in batch if key_id_of(getattr(row, field)) != ring.active_id]
-            for row in stale:
-                setattr(
-                    row,
-                    field,
-                    encrypt(decrypt(getattr(row, field), context=context), context=context),
-                )
-            if stale:
-                with transaction.atomic():
-                    model.objects.bulk_update(stale, [field])
-                    audit_record(
-                        actor=actor,
-                        action="keys.rotate_batch",
-                        detail={
-                            "table": model._meta.db_table,
-                            "field": field,
-                            "rows": len(stale),
-                            "to_key": ring.active_id,
-                        },
-                    )
-            rotated += len(stale)
-            if progress is not None:
-                progress(model._meta.db_table, field, rotated)
-    return rotated
