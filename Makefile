@@ -48,14 +48,15 @@ demo: migrate
 	$(BIN)/xueji changes demo
 
 # The demo server asks no second factor, so that every demo account opens at once; set
-# DEMO_TWO_FACTOR=1 to try the enrolment of bureau, auditor and admin accounts.
+# DEMO_TWO_FACTOR=1 to try the enrolment of bureau, auditor and admin accounts (the accounts
+# printed at start get an enrolment code each).
 DEMO_TWO_FACTOR ?= 0
 
 # Imports, year-end runs and large Excel exports are background jobs: the demo runs the task
 # worker beside the server, and the audit trail's sealer (a signed checkpoint every minute, and
 # one more when stopped), and stops both with the server.
 run: demo
-	$(BIN)/xueji print_demo_accounts
+	XUEJI_TWO_FACTOR_REQUIRED=$(DEMO_TWO_FACTOR) $(BIN)/xueji print_demo_accounts
 	$(BIN)/xueji db_worker --no-reload & worker=$$!; \
 	$(BIN)/xueji audit seal --every & sealer=$$!; \
 	trap 'kill $$worker $$sealer 2>/dev/null' EXIT INT TERM; \

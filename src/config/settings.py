@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "xueji.accounts",
 ]
 
@@ -219,6 +220,8 @@ AXES_VERBOSE = False
 # TOTP second factor of bureau, auditor and admin accounts (django-otp).
 XUEJI_TWO_FACTOR_REQUIRED = os.environ.get("XUEJI_TWO_FACTOR_REQUIRED", "1") == "1"
 OTP_TOTP_ISSUER = "Xueji"
+# An authenticator is set up only with a single-use code an administrator issues, valid this long.
+XUEJI_ENROLMENT_CODE_HOURS = int(os.environ.get("XUEJI_ENROLMENT_CODE_HOURS", "72"))
 # Sessions end after this many idle minutes, and after 12 hours in any case.
 XUEJI_SESSION_IDLE_MINUTES = int(os.environ.get("XUEJI_SESSION_IDLE_MINUTES", "30"))
 SESSION_COOKIE_AGE = 12 * 3600

@@ -106,6 +106,10 @@ class Action(models.TextChoices):
             "seal, reopen, remove, reset a password, hand over"
         ),
     )
+    ACCOUNT_SECOND_FACTOR_MANAGE = (
+        "account.second_factor_manage",
+        _("Issue an account's enrolment code for the second factor, or reset a lost authenticator"),
+    )
 
 
 class Limit(models.TextChoices):
@@ -264,6 +268,9 @@ MATRIX: dict[str, dict[str, Grant]] = {
     Role.SECURITY_ADMIN: {
         **_everyone(),
         Action.ACCOUNT_MANAGE: Grant(BUREAU),
+        # An enrolment code with the password sets up an account's second factor: the accounts'
+        # security is this duty's, not the system administrator's.
+        Action.ACCOUNT_SECOND_FACTOR_MANAGE: Grant(BUREAU),
     },
 }
 
@@ -323,7 +330,7 @@ def home_page(role: str | None) -> str | None:
 
 COMMON_ACTIONS: frozenset[str] = frozenset({Action.HOME, Action.DIVISION_VIEW})
 DUTY_ACTIONS: dict[str, frozenset[str]] = {
-    Role.SECURITY_ADMIN: frozenset({Action.ACCOUNT_MANAGE}),
+    Role.SECURITY_ADMIN: frozenset({Action.ACCOUNT_MANAGE, Action.ACCOUNT_SECOND_FACTOR_MANAGE}),
     Role.AUDITOR: frozenset({Action.AUDIT_VIEW}),
 }
 

@@ -17,7 +17,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 
 from xueji.accounts.policy import idle_seconds, needs_second_factor
-from xueji.accounts.selectors import has_second_factor
+from xueji.accounts.second_factor.selectors import has_second_factor
 from xueji.audit.context import note_refusal
 
 # Only this site's own files: scripts (htmx, ECharts and ours) and styles are static files, no
@@ -181,7 +181,8 @@ class IdleTimeoutMiddleware:
 
 class SecondFactorMiddleware:
     """Bureau staff, auditors and administrators (and superusers) see nothing until their session
-    has been verified with their authenticator app; the first time, they set one up. Place it
+    has been verified with their authenticator app (or a recovery code); the first time, they set
+    one up with an enrolment code from an administrator. Place it
     after django_otp.middleware.OTPMiddleware. API calls with a bearer token are not affected:
     the token is the system client's credential."""
 
@@ -189,6 +190,7 @@ class SecondFactorMiddleware:
         {
             "accounts:second_factor",
             "accounts:second_factor_setup",
+            "accounts:second_factor_recovery",
             "access:logout",
             "set_language",
         }

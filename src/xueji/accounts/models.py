@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xueji.accounts.second_factor.models import EnrolmentCode  # noqa: F401  (its model)
+
 
 class AccountSeal(models.Model):
     """An account sealed because it was not used for a long time (XUEJI_ACCOUNT_STALE_DAYS).

@@ -1,18 +1,11 @@
-"""Reads of accounts: sealed accounts of a bureau's area, and what an authenticator app needs."""
+"""Reads of accounts: the accounts of an area, and the sealed ones among them."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-from dataclasses import dataclass
 from typing import Any
 
-import qrcode
-import qrcode.image.svg
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
-from django.utils.safestring import SafeString, mark_safe
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from xueji.access.models import ScopeLevel
 from xueji.access.policy import Action
@@ -44,34 +37,4 @@ def sealed_accounts(user: Any) -> list[AccountSeal]:
         AccountSeal.objects.filter(reopened_at__isnull=True, user__in=accounts_in_area(scope))
         .select_related("user__membership__school", "user__membership__division")
         .order_by("sealed_at", "user__username")
-    )
-
-
-def has_second_factor(user: Any) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
-
-
-@dataclass(frozen=True)
-class AuthenticatorSetup:
-    secret: str  # base32, for typing into the app by hand, in groups of four
-    qr_svg: SafeString  # the otpauth:// link as a QR code, inline SVG (no script, no style)
-    already_set_up: bool
-
-
-def authenticator_setup(user: Any, key: str) -> AuthenticatorSetup:
-    """What the enrolment page shows for the secret `key` (hex) it keeps in the session."""
-    device = TOTPDevice(user=user, key=key, step=30, digits=6)
-    image = qrcode.make(
-        device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2
-    )
-    svg = image.to_string(encoding="unicode")
-    try:
-        secret = base64.b32encode(binascii.unhexlify(key)).decode()
-    except (binascii.Error, ValueError):
-        secret = ""
-    grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
-    return AuthenticatorSetup(
-        secret=grouped,
-        qr_svg=mark_safe(svg),  # generated here from our own data: no user input in it
-        already_set_up=has_second_factor(user),
     )

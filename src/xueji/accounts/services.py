@@ -1,22 +1,19 @@
-"""Writes of accounts: the second factor, sealing of unused accounts and their reopening, and
-the audit entries of signing in and out. Each runs in one transaction with its audit entry."""
+"""Writes of accounts: sealing of unused accounts and their reopening, and the audit entries
+of signing in and out (the second factor's are in accounts.second_factor.services). Each runs in
+one transaction with its audit entry."""
 
 from __future__ import annotations
 
-import binascii
 import datetime
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import DateTimeField, Max
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from xueji.access.policy import Action
 from xueji.access.scope import require
@@ -24,104 +21,13 @@ from xueji.accounts.models import AccountSeal
 from xueji.accounts.policy import stale_days
 from xueji.accounts.selectors import accounts_in_area
 from xueji.audit.services import audit_record
-from xueji.core.errors import Conflict, FieldErrors, NotFound
-
-TOTP_DIGITS = 6
-TOTP_STEP = 30
-
-
-def _token_error(message: Any, code: str) -> FieldErrors:
-    return FieldErrors({"token": [ValidationError(message, code=code)]})
-
-
-def _token_value(token: str) -> int | None:
-    token = (token or "").strip().replace(" ", "")
-    if len(token) != TOTP_DIGITS or not token.isdigit():
-        return None
-    return int(token)
+from xueji.core.errors import NotFound
 
 
 def account_event_record(*, actor: Any, action: str, detail: dict[str, Any] | None = None) -> None:
     """An entry for signing in or out, a failed or locked-out login (in its own transaction)."""
     with transaction.atomic():
         audit_record(actor=actor, action=action, object_type="user", detail=detail or {})
-
-
-# ---- the second factor (TOTP) ------------------------------------------------------------------
-
-
-def totp_enrol(*, actor: Any, key: str, token: str) -> TOTPDevice:
-    """Register the authenticator app whose secret `key` (hex) was shown to the user, once it
-    proves it produces the current code. A user has one authenticator; replacing it is a
-    reset by an administrator."""
-    try:
-        secret = binascii.unhexlify(key.encode())
-    except (binascii.Error, ValueError):
-        raise _token_error(_("Start again: the setup has expired."), "setup_expired") from None
-    value = _token_value(token)
-    totp = TOTP(secret, step=TOTP_STEP, digits=TOTP_DIGITS)
-    if value is None or not totp.verify(value, tolerance=1):
-        raise _token_error(
-            _("The code is wrong or has expired: enter the six digits the app shows now."),
-            "token_wrong",
-        )
-    with transaction.atomic():
-        if TOTPDevice.objects.select_for_update().filter(user=actor, confirmed=True).exists():
-            raise Conflict(
-                "second_factor_exists",
-                _("An authenticator is already set up for this account."),
-            )
-        device = TOTPDevice.objects.create(
-            user=actor,
-            name="authenticator",
-            key=key,
-            step=TOTP_STEP,
-            digits=TOTP_DIGITS,
-            confirmed=True,
-            last_t=totp.t(),
-        )
-        audit_record(
-            actor=actor,
-            action="account.second_factor_enrol",
-            object_type="user",
-            detail={"device": device.pk},
-        )
-    return device
-
-
-def second_factor_verify(*, actor: Any, token: str) -> TOTPDevice:
-    """The user's authenticator, when `token` is its current code. A wrong code is recorded
-    and slows the next tries down (1, 2, 4 … seconds) before it is refused; the device row is
-    locked so that one code cannot be used twice by racing requests."""
-    value = _token_value(token)
-    device_id = (
-        TOTPDevice.objects.filter(user=actor, confirmed=True).values_list("pk", flat=True).first()
-    )
-    if device_id is None:
-        raise Conflict("second_factor_missing", _("Set up an authenticator app first."))
-    with transaction.atomic():
-        device = TOTPDevice.objects.select_for_update().get(pk=device_id)
-        allowed, _why = device.verify_is_allowed()
-        # A malformed code counts as a wrong one (verify_token records the failure).
-        verified = allowed and device.verify_token(-1 if value is None else value)
-        if verified:
-            action = "account.second_factor"
-        elif allowed:
-            action = "account.second_factor_failed"
-        else:
-            action = "account.second_factor_throttled"
-        audit_record(actor=actor, action=action, object_type="user", detail={"device": device.pk})
-    if verified:
-        return device
-    if not allowed:
-        raise _token_error(
-            _("Too many wrong codes: wait a few seconds, then enter the code the app shows."),
-            "token_throttled",
-        )
-    raise _token_error(
-        _("The code is wrong or has expired: enter the six digits the app shows now."),
-        "token_wrong",
-    )
 
 
 # ---- sealing of unused accounts ----------------------------------------------------------------

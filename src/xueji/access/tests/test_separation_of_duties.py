@@ -34,6 +34,7 @@ def test_the_matrix_keeps_the_three_duties_apart():
 def test_the_system_administrator_neither_reads_the_trail_nor_manages_accounts(level):
     assert not allowed(Role.ADMIN, Action.AUDIT_VIEW, level)
     assert not allowed(Role.ADMIN, Action.ACCOUNT_MANAGE, level)
+    assert not allowed(Role.ADMIN, Action.ACCOUNT_SECOND_FACTOR_MANAGE, level)
     assert assignable_roles(Role.ADMIN, level) == []
 
 
@@ -43,6 +44,7 @@ def test_the_security_administrator_manages_accounts_and_nothing_else(level):
         Action.HOME,
         Action.DIVISION_VIEW,
         Action.ACCOUNT_MANAGE,
+        Action.ACCOUNT_SECOND_FACTOR_MANAGE,
     }
 
 

@@ -1,5 +1,7 @@
 """The demo: loaded once, the promised shape, one working account per role."""
 
+import re
+
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
@@ -110,6 +112,30 @@ def test_print_demo_accounts_prints_url_password_usernames_roles_scopes(loaded, 
         assert account.username in out
     assert str(Role.REGISTRAR.label) in out and str(Role.AUDITOR.label) in out
     assert "福田区" in out and "深圳市" in out and "广东省" in out
+
+
+def test_with_the_second_factor_each_area_account_gets_an_enrolment_code(loaded, capsys, settings):
+    """make run DEMO_TWO_FACTOR=1: the printed code sets up the account's authenticator."""
+    from django.contrib.auth import get_user_model
+
+    from xueji.accounts.second_factor.services import second_factor_enrol
+    from xueji.accounts.tests.second_factor.enrolment import KEY, code_for
+
+    settings.XUEJI_TWO_FACTOR_REQUIRED = True
+    call_command("print_demo_accounts")
+    out = capsys.readouterr().out
+    codes = dict(re.findall(r"^  (\w+) +([0-9A-Z]{4}(?:-[0-9A-Z]{4}){3})$", out, re.MULTILINE))
+    assert {"county_viewer", "nation_viewer", "auditor", "admin"} <= set(codes)
+    assert "registrar" not in codes and "class_teacher" not in codes
+    viewer = get_user_model().objects.get(username="county_viewer")
+    second_factor_enrol(
+        actor=viewer, enrolment_code=codes["county_viewer"], key=KEY, token=code_for(KEY)
+    )
+    call_command("print_demo_accounts")
+    assert "county_viewer" not in capsys.readouterr().out.split("Second factor:")[1]
+    settings.XUEJI_TWO_FACTOR_REQUIRED = False
+    call_command("print_demo_accounts")
+    assert "Second factor:" not in capsys.readouterr().out
 
 
 def test_print_demo_accounts_without_the_demo_says_to_load_it():

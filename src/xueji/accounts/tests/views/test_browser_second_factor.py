@@ -1,6 +1,7 @@
-"""In a real headless Chromium: a bureau user logs in with password and authenticator code, and
-no page breaks the content security policy (the browser reports every blocked script, style
-or handler on the console)."""
+"""In a real headless Chromium: a bureau user sets up the authenticator with the enrolment code an
+administrator issued and logs in with password and authenticator code, and no page breaks the
+content security policy (the browser reports every blocked script, style or handler on the
+console)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from django_otp.oath import TOTP
 
 from xueji.access.models import Role
+from xueji.accounts.second_factor.services import second_factor_code_issue
 from xueji.geo.models import Division
 from xueji.testing.browser import chromium_context
 from xueji.testing.factories import SchoolClassFactory, SchoolFactory, member
@@ -48,14 +50,18 @@ def test_a_bureau_user_sets_up_the_second_factor_and_gets_in(page, live_server):
     from playwright.sync_api import expect
 
     futian = Division.objects.get(code="440304")
-    member(Role.BUREAU_VIEWER, division=futian, username="futian-viewer")
+    viewer = member(Role.BUREAU_VIEWER, division=futian, username="futian-viewer")
+    enrolment_code = second_factor_code_issue(actor=None, user=viewer).code
     log_in(page, live_server, "futian-viewer")
     expect(page).to_have_url(re.compile(r"/account/second-factor/setup/"))
     expect(page.locator(".qr svg")).to_be_visible()
     key = page.locator("code.secret").inner_text().replace(" ", "")
     code = f"{TOTP(base64.b32decode(key)).token():06d}"
+    page.fill("#id_enrolment_code", enrolment_code)
     page.fill("#id_token", code)
     page.click("button.primary")
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    page.click("#recovery-codes-kept")
     expect(page).to_have_url(f"{live_server.url}/")
     page.goto(f"{live_server.url}/stats/")
     page.wait_for_load_state("networkidle")
