@@ -2,16 +2,25 @@
 
 Students are named only by their internal UUID. Lists and lookups show ID numbers and student
 numbers masked; the single-record read shows the student's own numbers in full.
+
+No number travels in an address: a query string holding an ID-like run of digits (15 to 18
+characters, the last may be X) is refused on every operation here before anything else, since
+addresses land in proxies' and servers' access logs; a search by number posts its criteria
+(`POST /api/students/search`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
+import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import field_validator
@@ -19,7 +28,7 @@ from pydantic import field_validator
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
 from xueji.core import codes
-from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
+from xueji.core.api import COMMON_ERRORS, ErrorOut, caller, error_body
 from xueji.core.errors import NotFound
 from xueji.students.selectors import (
     student_by_number,
@@ -27,10 +36,51 @@ from xueji.students.selectors import (
     student_record,
     student_search,
 )
-from xueji.students.services import student_assign_resident_id, student_register
+from xueji.students.services import (
+    RegisteredElsewhere,
+    student_assign_resident_id,
+    student_register,
+)
 from xueji.students.validation import FamilyMemberData, StudentData
 
 router = Router(tags=["students"])
+
+# An ID number (15 digits, or 17 and a check character) or the digits of a student number, as a
+# run of its own: a longer run of digits is not one.
+_ID_LIKE = re.compile(r"(?<![0-9])[0-9]{14,17}[0-9Xx](?![0-9])")
+_QUERY_SEPARATORS = re.compile(r"[\s\-]")
+
+
+def _holds_id_like_number(text: str) -> bool:
+    return bool(_ID_LIKE.search(_QUERY_SEPARATORS.sub("", text)))
+
+
+def _refuse_numbers_in_query(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Every operation of this router: a query string with an ID-like number is refused (400)
+    before authentication and parsing, saying how to search instead."""
+
+    @functools.wraps(run)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if any(
+            _holds_id_like_number(key) or any(_holds_id_like_number(v) for v in values)
+            for key, values in request.GET.lists()
+        ):
+            body = error_body(
+                "number_in_query",
+                _(
+                    "An ID number or student number cannot be sent in the address: addresses "
+                    "are kept in access logs. Search with POST /api/students/search, the criteria "
+                    "(q, school, grade, class_id, limit) in the JSON body; look up one number "
+                    "with POST /api/students/lookup."
+                ),
+            )
+            return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
+        return run(request, *args, **kwargs)
+
+    return guarded
+
+
+router.add_decorator(_refuse_numbers_in_query, mode="view")
 
 SEARCH_LIMIT_MAX = 200
 
@@ -312,7 +362,13 @@ def _no_such_student() -> NotFound:
 
 @router.post(
     "",
-    response={201: StudentRecordOut, 404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS},
+    response={
+        201: StudentRecordOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        429: ErrorOut,
+        **COMMON_ERRORS,
+    },
 )
 @endpoint_requires(Action.STUDENT_REGISTER)
 def register_student(request: HttpRequest, payload: StudentRegisterIn) -> object:
@@ -320,24 +376,28 @@ def register_student(request: HttpRequest, payload: StudentRegisterIn) -> object
 
     Refusals: 400 `invalid_fields` (each field with its reason, e.g. `id_check_character`),
     404 `class_not_found` (not a class of your school), 409 `id_number_registered` (the ID
-    number is held by a record, the message names the school), 422 `age_unusual_for_grade`
-    (send `age_confirmation` with the reason).
+    number is held by a record of your school, or of another whose name is the one sent: the
+    message names the school), 409 `registered_elsewhere` (held at another school by a record
+    of another name: `details.transfer_url` is where a transfer is filed), 422
+    `age_unusual_for_grade` (send `age_confirmation` with the reason), 429
+    `lookup_limit_reached` (an answer about a number held at another school is a look-up,
+    audited and limited per user and hour).
     """
-    registration = student_register(
-        actor=caller(request),
-        school_class_id=payload.school_class_id,
-        data=payload.student_data(),
-        start_date=payload.start_date,
-        age_confirmation=payload.age_confirmation,
-    )
+    try:
+        registration = student_register(
+            actor=caller(request),
+            school_class_id=payload.school_class_id,
+            data=payload.student_data(),
+            start_date=payload.start_date,
+            age_confirmation=payload.age_confirmation,
+        )
+    except RegisteredElsewhere as refused:
+        refused.details["transfer_url"] = request.build_absolute_uri(reverse("changes:transfer"))
+        raise
     return Status(201, registration.student)
 
 
-@router.get("", response={200: list[StudentSummaryOut], **COMMON_ERRORS})
-@endpoint_requires(Action.STUDENT_VIEW_LIST)
-def search_students(request: HttpRequest, params: Query[SearchParams]) -> object:
-    """Search your scope by name (prefix), pinyin or initials, or a number; by school, grade,
-    class. Numbers in the results are masked."""
+def _search(request: HttpRequest, params: SearchParams) -> object:
     return student_search(
         caller(request),
         query=params.q,
@@ -346,6 +406,23 @@ def search_students(request: HttpRequest, params: Query[SearchParams]) -> object
         class_id=params.class_id,
         limit=params.limit,
     )
+
+
+@router.get("", response={200: list[StudentSummaryOut], **COMMON_ERRORS})
+@endpoint_requires(Action.STUDENT_VIEW_LIST)
+def search_students(request: HttpRequest, params: Query[SearchParams]) -> object:
+    """Search your scope by name (prefix), pinyin or initials; by school, grade, class. Numbers
+    in the results are masked. A query string holding an ID-like number is refused (400
+    `number_in_query`): search by number with `POST /api/students/search`."""
+    return _search(request, params)
+
+
+@router.post("/search", response={200: list[StudentSummaryOut], **COMMON_ERRORS})
+@endpoint_requires(Action.STUDENT_VIEW_LIST)
+def search_students_by_body(request: HttpRequest, payload: SearchParams) -> object:
+    """The same search as `GET /api/students`, its criteria in the JSON body, so that a student
+    number or ID number stays out of addresses and access logs; the same page of results."""
+    return _search(request, payload)
 
 
 @router.post("/lookup", response={200: StudentSummaryOut, 404: ErrorOut, **COMMON_ERRORS})
@@ -385,7 +462,7 @@ def reveal_numbers(request: HttpRequest, student_id: uuid.UUID) -> object:
 
 @router.post(
     "/{uuid:student_id}/resident-id",
-    response={200: StudentRecordOut, 404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS},
+    response={200: StudentRecordOut, 404: ErrorOut, 409: ErrorOut, 429: ErrorOut, **COMMON_ERRORS},
 )
 @endpoint_requires(Action.STUDENT_ASSIGN_RESIDENT_ID)
 def assign_resident_id(
