@@ -67,6 +67,8 @@ ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("county_approver", Role.BUREAU_APPROVER, ScopeLevel.COUNTY, ACCOUNT_COUNTY),
     DemoAccount("city_viewer", Role.BUREAU_VIEWER, ScopeLevel.CITY, ACCOUNT_CITY),
     DemoAccount("province_viewer", Role.BUREAU_VIEWER, ScopeLevel.PROVINCE, PROVINCE),
+    # Registers schools anywhere in 广东 (a new one in 珠海, say) and approves at the province.
+    DemoAccount("province_approver", Role.BUREAU_APPROVER, ScopeLevel.PROVINCE, PROVINCE),
     DemoAccount("nation_viewer", Role.BUREAU_VIEWER, ScopeLevel.NATION),
     DemoAccount("auditor", Role.AUDITOR, ScopeLevel.NATION),
     DemoAccount("admin", Role.ADMIN, ScopeLevel.NATION),

@@ -175,13 +175,13 @@ def _detail_errors(
     if details.kind != SchoolKind.TEACHING_POINT:
         if central_code:
             add(
-                "central_school",
+                "central_school_code",
                 _error(_("Only a teaching point (教学点) has a central school."), "not_a_point"),
             )
         return errors
     if not central_code:
         add(
-            "central_school",
+            "central_school_code",
             _error(_("A teaching point (教学点) names its central school (中心校)."), "required"),
         )
         return errors
@@ -192,22 +192,22 @@ def _detail_errors(
         or (school is not None and central.pk == school.pk)
     ):
         add(
-            "central_school",
+            "central_school_code",
             _error(
                 _("The central school must be another school of the same county."),
                 "central_not_in_county",
             ),
         )
     elif not central.is_open:
-        add("central_school", _error(_("That school is closed."), "central_closed"))
+        add("central_school_code", _error(_("That school is closed."), "central_closed"))
     elif central.kind == SchoolKind.TEACHING_POINT:
         add(
-            "central_school",
+            "central_school_code",
             _error(_("A teaching point cannot be a central school."), "central_is_point"),
         )
     elif not (central.first_grade <= first and last <= central.last_grade):
         add(
-            "central_school",
+            "central_school_code",
             _error(
                 _(
                     "The central school teaches %(low)s to %(high)s: it must teach every grade "

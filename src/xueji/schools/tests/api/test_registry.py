@@ -78,8 +78,8 @@ def test_every_bad_field_is_named_in_one_answer():
     )
     assert refused.status_code == 400
     fields = refused.json()["fields"]
-    assert set(fields) == {"central_school", "last_grade"}
-    assert fields["central_school"][0]["code"] == "required"
+    assert set(fields) == {"central_school_code", "last_grade"}
+    assert fields["central_school_code"][0]["code"] == "required"
     malformed = api_as(approver("440000")).post(
         "/api/schools", body(code="21440", urban_rural="999", address="")
     )

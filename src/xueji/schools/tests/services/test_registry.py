@@ -95,7 +95,7 @@ def test_a_teaching_point_names_a_central_school_of_its_county():
     actor = approver()
     with pytest.raises(FieldErrors) as refused:
         school_create(actor=actor, code="2144030410", **stated(kind=SchoolKind.TEACHING_POINT))
-    assert refused.value.errors["central_school"][0].code == "required"
+    assert refused.value.errors["central_school_code"][0].code == "required"
     elsewhere = SchoolFactory(county=Division.objects.get(code="440305"))
     with pytest.raises(FieldErrors) as refused:
         school_create(
@@ -104,7 +104,7 @@ def test_a_teaching_point_names_a_central_school_of_its_county():
             central_school_code=elsewhere.code,
             **stated(kind=SchoolKind.TEACHING_POINT),
         )
-    assert refused.value.errors["central_school"][0].code == "central_not_in_county"
+    assert refused.value.errors["central_school_code"][0].code == "central_not_in_county"
     central = SchoolFactory(kind=SchoolKind.PRIMARY)
     point = school_create(
         actor=actor,
@@ -115,7 +115,7 @@ def test_a_teaching_point_names_a_central_school_of_its_county():
     assert (point.first_grade, point.last_grade, point.central_school) == (1, 4, central)
     with pytest.raises(FieldErrors) as refused:
         school_create(actor=actor, code="2144030411", central_school_code=central.code, **stated())
-    assert refused.value.errors["central_school"][0].code == "not_a_point"
+    assert refused.value.errors["central_school_code"][0].code == "not_a_point"
 
 
 def test_a_province_registers_anywhere_in_it_a_city_only_in_its_own():
