@@ -114,3 +114,57 @@ class StudentCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student_id} {self.outcome}"
+
+
+class GuardianOutcome(models.TextChoices):
+    CONFIRMED = "confirmed", _("Confirmed by the guardian")
+    CORRECTED = "corrected", _("Corrections entered")
+
+
+class GuardianCheck(models.Model):
+    """What a guardian's signed record check sheet (核对表) said, as the registrar recorded it:
+    confirmed, or the corrections it carried, entered through the record's own services (other
+    information and family contacts at once; key data as a correction request, `correction`)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    student = models.ForeignKey(
+        "students.Student", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    school_class = models.ForeignKey(
+        "schools.SchoolClass", on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(_("outcome"), max_length=16, choices=GuardianOutcome.choices)
+    # The other information and family contacts changed (field names), for the class's list.
+    changed_fields = models.JSONField(default=list, blank=True)
+    correction = models.ForeignKey(
+        "corrections.CorrectionRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    signed_by = models.CharField(_("signed by"), max_length=64, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["student", "-recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=GuardianOutcome.values),
+                name="guardian_check_outcome_known",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(outcome="confirmed") | models.Q(correction__isnull=True),
+                name="guardian_confirmed_carries_no_correction",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["student", "recorded_at"], name="guardian_check_student"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} {self.outcome}"

@@ -1,4 +1,5 @@
-"""Reads of verification windows and of class teachers' checks, limited to the caller's scope."""
+"""Reads of verification windows and of class teachers' checks, and of the guardians' record
+check sheets (核对表) of the registrar's classes, limited to the caller's scope."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from xueji.access.models import ScopeLevel
 from xueji.access.policy import Action
@@ -20,9 +23,17 @@ from xueji.access.scope import (
     students_visible,
     today,
 )
-from xueji.schools.models import School, SchoolClass
-from xueji.students.models import Student
-from xueji.verification.models import StudentCheck, VerificationWindow
+from xueji.audit.services import audit_record
+from xueji.schools.models import School, SchoolClass, academic_start_year
+from xueji.schools.selectors import shown_academic_year
+from xueji.students.identity import FAMILY_ID_NUMBER, unseal
+from xueji.students.models import ON_ROLL_STATES, FamilyMember, Placement, Student
+from xueji.verification.models import (
+    GuardianCheck,
+    GuardianOutcome,
+    StudentCheck,
+    VerificationWindow,
+)
 
 
 def _windows_q(scope: Scope | None) -> Q:
@@ -150,4 +161,229 @@ def check_sheet(user: Any, class_id: int) -> CheckSheet | None:
         school_class=school_class,
         window=window,
         rows=[CheckRow(student, checks.get(student.pk)) for student in students],
+    )
+
+
+# ---- the guardians' record check sheets (核对表) ------------------------------------------------
+
+
+@dataclass
+class GuardianClassRow:
+    school_class: SchoolClass
+    students: int
+    confirmed: int
+    corrected: int
+
+    @property
+    def waiting(self) -> int:
+        return max(self.students - self.confirmed - self.corrected, 0)
+
+
+def _registrar_scope(user: Any) -> Scope | None:
+    scope = scope_of(user)
+    if scope is None or not may(scope, Action.GUARDIAN_CHECK) or scope.school_id is None:
+        return None
+    return scope
+
+
+def _year_start(start_year: int) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime(start_year, 9, 1))
+
+
+def _latest_checks(student_ids: list[Any], since: datetime.datetime) -> dict[Any, GuardianCheck]:
+    """Each student's latest recorded sheet since a day."""
+    found: dict[Any, GuardianCheck] = {}
+    for check in (
+        GuardianCheck.objects.filter(student_id__in=student_ids, recorded_at__gte=since)
+        .select_related("recorded_by", "correction")
+        .order_by("recorded_at")
+    ):
+        found[check.student_id] = check
+    return found
+
+
+def guardian_classes(user: Any) -> tuple[School, int, list[GuardianClassRow]] | None:
+    """The registrar's classes of the school year shown, each with how many of its children's
+    sheets came back confirmed, with corrections, or not yet (this school year)."""
+    scope = _registrar_scope(user)
+    if scope is None:
+        return None
+    school = School.objects.get(pk=scope.school_id or 0)
+    year = shown_academic_year(school.pk)
+    if year is None:
+        return school, academic_start_year(today()), []
+    classes = list(
+        SchoolClass.objects.filter(school=school, academic_year=year).order_by("grade", "number")
+    )
+    on_roll = Placement.objects.filter(
+        school_class__in=classes, end_date__isnull=True, student__state__in=ON_ROLL_STATES
+    ).values_list("school_class_id", "student_id")
+    by_class: dict[int, list[Any]] = {}
+    for class_id, student_id in on_roll:
+        by_class.setdefault(class_id, []).append(student_id)
+    latest = _latest_checks(
+        [s for ids in by_class.values() for s in ids], _year_start(year.start_year)
+    )
+    rows = []
+    for school_class in classes:
+        outcomes = [latest[s].outcome for s in by_class.get(school_class.pk, []) if s in latest]
+        rows.append(
+            GuardianClassRow(
+                school_class,
+                students=len(by_class.get(school_class.pk, [])),
+                confirmed=outcomes.count(GuardianOutcome.CONFIRMED),
+                corrected=outcomes.count(GuardianOutcome.CORRECTED),
+            )
+        )
+    return school, year.start_year, rows
+
+
+@dataclass
+class FamilyOnSheet:
+    member: FamilyMember
+    id_number: str  # masked, or in full when revealed
+
+
+@dataclass
+class ChildSheet:
+    student: Student
+    student_number: str
+    id_number: str
+    family: list[FamilyOnSheet]
+    latest: GuardianCheck | None
+    birthplace: str = ""
+    native_place: str = ""
+    hukou_place: str = ""
+
+
+# City-level names that are no place of their own (the districts of a municipality).
+_NO_PLACE_NAMES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+
+
+def division_path(division: Any) -> str:
+    """A division as written on a form: 广东省深圳市福田区 (its province and city before it)."""
+    names: list[str] = []
+    while division is not None:
+        if division.name not in _NO_PLACE_NAMES:
+            names.insert(0, division.name)
+        division = division.parent
+    return "".join(names)
+
+
+@dataclass
+class ClassSheets:
+    school_class: SchoolClass
+    children: list[ChildSheet]
+    revealed: bool
+    printed_on: datetime.date
+
+
+def _class_children(scope: Scope, school_class: SchoolClass) -> list[Student]:
+    return list(
+        Student.objects.filter(
+            students_visible(scope, Action.GUARDIAN_CHECK),
+            placements__school_class=school_class,
+            placements__end_date__isnull=True,
+            state__in=ON_ROLL_STATES,
+        )
+        .select_related(
+            "school",
+            "birthplace__parent__parent",
+            "native_place__parent__parent",
+            "hukou_division__parent__parent",
+        )
+        .prefetch_related("family")
+        .order_by("name_pinyin", "id")
+    )
+
+
+def guardian_sheets(user: Any, class_id: int, *, reveal: bool = False) -> ClassSheets | None:
+    """One record check sheet per child of a class of the registrar's school: the record as the
+    national form lists it and the family; ID and student numbers masked unless `reveal`
+    (allowed to a role that may reveal numbers; each child's reveal is an audit entry)."""
+    scope = _registrar_scope(user)
+    if scope is None:
+        return None
+    school_class = (
+        SchoolClass.objects.select_related("school", "academic_year")
+        .filter(pk=class_id, school_id=scope.school_id or 0)
+        .first()
+    )
+    if school_class is None:
+        return None
+    reveal = reveal and may(scope, Action.STUDENT_REVEAL_ID)
+    children = _class_children(scope, school_class)
+    latest = _latest_checks(
+        [c.pk for c in children], _year_start(school_class.academic_year.start_year)
+    )
+    sheets = []
+    with transaction.atomic():
+        for child in children:
+            family = list(child.family.all())
+            if reveal:
+                audit_record(
+                    actor=user,
+                    action="student.reveal_numbers",
+                    object_type="student",
+                    object_id=child.pk,
+                    detail={"number": child.number_masked, "purpose": "guardian_check_sheet"},
+                )
+            sheets.append(
+                ChildSheet(
+                    student=child,
+                    student_number=child.reveal_student_number() if reveal else child.number_masked,
+                    id_number=(child.reveal_id_number() if reveal else child.id_number_masked),
+                    family=[
+                        FamilyOnSheet(
+                            member,
+                            unseal(member.id_number_sealed, context=FAMILY_ID_NUMBER)
+                            if reveal and member.id_number_sealed
+                            else member.id_number_masked,
+                        )
+                        for member in family
+                    ],
+                    latest=latest.get(child.pk),
+                    birthplace=division_path(child.birthplace),
+                    native_place=division_path(child.native_place),
+                    hukou_place=division_path(child.hukou_division),
+                )
+            )
+    return ClassSheets(school_class, sheets, reveal, today())
+
+
+@dataclass
+class GuardianCheckPage:
+    student: Student
+    school_class: SchoolClass
+    history: list[GuardianCheck]
+
+
+def guardian_check_page(user: Any, student_id: Any) -> GuardianCheckPage | None:
+    """A child of the registrar's school in a class, with the sheets recorded before."""
+    scope = _registrar_scope(user)
+    if scope is None:
+        return None
+    student = (
+        Student.objects.filter(students_visible(scope, Action.GUARDIAN_CHECK), pk=student_id)
+        .select_related("school", "birthplace", "native_place", "hukou_division")
+        .prefetch_related("family")
+        .first()
+    )
+    placement = (
+        None
+        if student is None
+        else Placement.objects.select_related("school_class", "school_class__academic_year")
+        .filter(student=student, end_date__isnull=True, school_id=scope.school_id or 0)
+        .first()
+    )
+    if student is None or placement is None or placement.school_class is None:
+        return None
+    return GuardianCheckPage(
+        student=student,
+        school_class=placement.school_class,
+        history=list(
+            GuardianCheck.objects.filter(student=student)
+            .select_related("recorded_by", "correction")
+            .order_by("-recorded_at")[:20]
+        ),
     )

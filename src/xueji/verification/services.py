@@ -1,9 +1,11 @@
 """Writes of verification: county approvers open and close windows; class teachers confirm a
-record or report an error (which becomes a correction request for the registrar)."""
+record or report an error (which becomes a correction request for the registrar); the registrar
+records what a guardian's signed record check sheet (核对表) said."""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -19,12 +21,23 @@ from xueji.audit.services import audit_record
 from xueji.changes.models import VERIFICATION
 from xueji.changes.windows import closure_between, closure_on, closure_where
 from xueji.core.errors import Conflict, FieldErrors, NotFound
-from xueji.corrections.services import correction_report
+from xueji.corrections.basic import current_values as basic_values
+from xueji.corrections.basic import text_of as basic_text
+from xueji.corrections.evidence import Upload
+from xueji.corrections.services import correction_report, correction_submit
 from xueji.geo.models import Division
 from xueji.schools.models import Term, academic_start_year
 from xueji.schools.services import academic_year_ensure
+from xueji.students.family import family_contacts_update
 from xueji.students.models import Placement, Student
-from xueji.verification.models import CheckOutcome, StudentCheck, VerificationWindow
+from xueji.students.services import OTHER_INFO_FIELDS, student_update_other_info
+from xueji.verification.models import (
+    CheckOutcome,
+    GuardianCheck,
+    GuardianOutcome,
+    StudentCheck,
+    VerificationWindow,
+)
 
 # "A few days at the start of term": a longer window is refused (a setting of the deployment).
 DEFAULT_MAX_WINDOW_DAYS = 31
@@ -233,6 +246,147 @@ def student_report_error(*, actor: Any, student_id: Any, note: str) -> StudentCh
                 "outcome": CheckOutcome.REPORTED.value,
                 "window": window.pk,
                 "correction": str(correction.pk),
+            },
+        )
+    return check
+
+
+# ---- the guardians' record check sheets (核对表) ------------------------------------------------
+
+
+def _guardian_checked_student(scope: Any, student_id: Any) -> tuple[Student, Placement]:
+    """A child on the roll of the registrar's school, in a class, locked."""
+    student = (
+        Student.objects.select_for_update()
+        .filter(students_visible(scope, Action.GUARDIAN_CHECK), pk=student_id)
+        .first()
+    )
+    placement = (
+        None
+        if student is None
+        else Placement.objects.filter(student=student, end_date__isnull=True).first()
+    )
+    if student is None or placement is None or placement.school_id != scope.school_id:
+        raise NotFound("student_not_found", _("No such student."))
+    return student, placement
+
+
+def guardian_check_record(
+    *,
+    actor: Any,
+    student_id: Any,
+    confirmed: bool,
+    basic: dict[str, Any] | None = None,
+    other: dict[str, Any] | None = None,
+    contacts: dict[int, dict[str, str]] | None = None,
+    reason: str = "",
+    evidence: Sequence[Upload] = (),
+    signed_by: str = "",
+    note: str = "",
+) -> GuardianCheck:
+    """The registrar records a guardian's signed check sheet: confirmed, or the corrections it
+    carries (each value as the guardian wrote it; only those that differ from the record
+    count): other information and family contacts are changed at once through the students
+    services, key data becomes a correction request with the sheet's scan as its evidence.
+    All or nothing: every bad field is reported (named as on the form), nothing is written."""
+    scope = require(actor, Action.GUARDIAN_CHECK)
+    signed_by = (signed_by or "").strip()[:64]
+    note = (note or "").strip()
+    with transaction.atomic():
+        student, placement = _guardian_checked_student(scope, student_id)
+        if confirmed:
+            check = GuardianCheck.objects.create(
+                student=student,
+                school_class_id=placement.school_class_id,
+                outcome=GuardianOutcome.CONFIRMED,
+                signed_by=signed_by,
+                note=note,
+                recorded_by=actor,
+            )
+            audit_record(
+                actor=actor,
+                action="guardian_check.confirmed",
+                object_type="student",
+                object_id=student.pk,
+                detail={"check": str(check.pk), "class": placement.school_class_id},
+            )
+            return check
+        current = basic_values(student)
+        key_changes = {
+            name: value
+            for name, value in (basic or {}).items()
+            if name in current and basic_text(value) != current[name]
+        }
+        other_changes = {
+            name: value
+            for name, value in (other or {}).items()
+            if name in OTHER_INFO_FIELDS and value != getattr(student, name)
+        }
+        problems: dict[str, list[ValidationError]] = {}
+        changed: list[str] = []
+        correction = None
+        if other_changes:
+            try:
+                with transaction.atomic():
+                    student_update_other_info(
+                        actor=actor, student_id=student.pk, changes=other_changes
+                    )
+                changed.extend(sorted(other_changes))
+            except FieldErrors as error:
+                problems.update(error.errors)
+        if contacts:
+            try:
+                with transaction.atomic():
+                    changed.extend(
+                        family_contacts_update(
+                            actor=actor, student_id=student.pk, contacts=contacts
+                        )
+                    )
+            except FieldErrors as error:
+                problems.update(error.errors)
+        if key_changes:
+            try:
+                with transaction.atomic():
+                    correction = correction_submit(
+                        actor=actor,
+                        student_id=student.pk,
+                        changes=key_changes,
+                        reason=reason,
+                        evidence=evidence,
+                    )
+            except FieldErrors as error:
+                problems.update(error.errors)
+        if problems:
+            raise FieldErrors(problems)
+        if not changed and correction is None:
+            raise _field_error(
+                "__all__",
+                _(
+                    "Nothing differs from the record: if the guardian found nothing wrong, "
+                    "record the sheet as confirmed."
+                ),
+                "no_correction",
+            )
+        check = GuardianCheck.objects.create(
+            student=student,
+            school_class_id=placement.school_class_id,
+            outcome=GuardianOutcome.CORRECTED,
+            changed_fields=changed,
+            correction=correction,
+            signed_by=signed_by,
+            note=note,
+            recorded_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            action="guardian_check.corrected",
+            object_type="student",
+            object_id=student.pk,
+            detail={
+                "check": str(check.pk),
+                "class": placement.school_class_id,
+                "changed": changed,
+                "correction": str(correction.pk) if correction else "",
             },
         )
     return check

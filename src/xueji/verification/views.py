@@ -1,5 +1,6 @@
 """Pages of verification: class teachers check their class while the county's window is open;
-county approvers open and close the windows."""
+county approvers open and close the windows; the registrar prints the guardians' record check
+sheets (核对表) of a class and records what each sheet came back with."""
 
 from __future__ import annotations
 
@@ -10,17 +11,33 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xueji.access.decorators import requires
-from xueji.access.http import form_submitted, refusal_as_message
+from xueji.access.http import form_submitted, refusal_as_message, refusal_on_form
 from xueji.access.policy import Action
 from xueji.access.scope import may, scope_of, today
 from xueji.core.errors import ServiceError
+from xueji.corrections.evidence import Upload
+from xueji.corrections.models import EVIDENCE_MAX_BYTES
 from xueji.students.views import not_found
-from xueji.verification.forms import ReportForm, WindowForm
-from xueji.verification.selectors import check_sheet, my_classes, windows_in_scope
+from xueji.verification.forms import (
+    ConfirmedSheetForm,
+    CorrectedSheetForm,
+    ReportForm,
+    WindowForm,
+)
+from xueji.verification.selectors import (
+    GuardianCheckPage,
+    check_sheet,
+    guardian_check_page,
+    guardian_classes,
+    guardian_sheets,
+    my_classes,
+    windows_in_scope,
+)
 from xueji.verification.services import (
+    guardian_check_record,
     student_confirm,
     student_report_error,
     window_close,
@@ -143,3 +160,121 @@ def close_window(request: HttpRequest, window_id: int) -> HttpResponse:
         request, _("The window is closed: class teachers no longer see their classes.")
     )
     return redirect("verification:windows")
+
+
+# ---- the guardians' record check sheets (核对表) ------------------------------------------------
+
+
+@require_GET
+@login_required
+@requires(Action.GUARDIAN_CHECK)
+def guardian_classes_page(request: HttpRequest) -> HttpResponse:
+    """The registrar's classes: print each class's sheets, and what came back so far."""
+    found = guardian_classes(request.user)
+    if found is None:
+        return not_found(request)
+    school, year, rows = found
+    return render(
+        request,
+        "verification/guardian_classes.html",
+        {"school": school, "year": year, "rows": rows},
+    )
+
+
+@require_GET
+@login_required
+@requires(Action.GUARDIAN_CHECK)
+def guardian_sheets_page(request: HttpRequest, class_id: int) -> HttpResponse:
+    """One printable sheet per child of a class (a page each when printed); ID numbers masked
+    unless ?reveal=1 (each child's reveal audited)."""
+    sheets = guardian_sheets(request.user, class_id, reveal=request.GET.get("reveal") == "1")
+    if sheets is None:
+        return not_found(request)
+    return render(
+        request,
+        "verification/guardian_sheets.html",
+        {"sheets": sheets, "may_reveal": may(scope_of(request.user), Action.STUDENT_REVEAL_ID)},
+    )
+
+
+def _guardian_page(
+    request: HttpRequest,
+    page: GuardianCheckPage,
+    *,
+    confirmed: ConfirmedSheetForm | None = None,
+    corrected: CorrectedSheetForm | None = None,
+    problem: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "verification/guardian_check.html",
+        {
+            "page": page,
+            "confirmed_form": confirmed or ConfirmedSheetForm(),
+            "corrected_form": corrected
+            or CorrectedSheetForm(user=request.user, student=page.student),
+            "problem": problem,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@requires(Action.GUARDIAN_CHECK)
+def guardian_check(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
+    """Record a child's returned sheet: confirmed, or the corrections it carries."""
+    page = guardian_check_page(request.user, student_id)
+    if page is None:
+        return not_found(request)
+    if request.method == "GET":
+        return _guardian_page(request, page)
+    confirmed = request.POST.get("outcome") == "confirmed"
+    form: ConfirmedSheetForm
+    if confirmed:
+        form = ConfirmedSheetForm(request.POST)
+    else:
+        form = CorrectedSheetForm(
+            request.POST, request.FILES, user=request.user, student=page.student
+        )
+    if form.is_valid():
+        try:
+            check = guardian_check_record(
+                actor=request.user,
+                student_id=page.student.pk,
+                confirmed=confirmed,
+                signed_by=form.cleaned_data["signed_by"],
+                note=form.cleaned_data["note"],
+                **(
+                    {}
+                    if confirmed or not isinstance(form, CorrectedSheetForm)
+                    else {
+                        "basic": form.basic(),
+                        "other": form.other(),
+                        "contacts": form.contacts(),
+                        "reason": form.cleaned_data["reason"],
+                        "evidence": [
+                            Upload(name=f.name or "", content=f.read(EVIDENCE_MAX_BYTES + 1))
+                            for f in form.cleaned_data["evidence"]
+                        ],
+                    }
+                ),
+            )
+        except ServiceError as refused:
+            response = refusal_on_form(request, form, refused)
+            if response is not None:
+                return response
+        else:
+            messages.success(
+                request,
+                _("%(name)s: the sheet is recorded (%(outcome)s).")
+                % {"name": page.student.name, "outcome": check.get_outcome_display()},
+            )
+            return redirect("verification:guardian_classes")
+    return _guardian_page(
+        request,
+        page,
+        **({"confirmed": form} if confirmed else {"corrected": form}),  # type: ignore[arg-type]
+        status=400,
+    )
