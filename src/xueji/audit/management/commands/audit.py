@@ -90,6 +90,7 @@ class Command(BaseCommand):
             )
         if not result.chains and latest is None:
             self.stdout.write("audit trail intact: no entries yet.")
+            self._suite()
             return
         self.stdout.write(f"audit trail intact: {counts}.")
         for line in describe(result):
