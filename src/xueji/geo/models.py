@@ -49,6 +49,13 @@ class Division(models.Model):
         return self.code[:2] + "0000"
 
     @property
+    def bureau_scope_level(self) -> str:
+        """The scope level of its bureau's accounts: a city without counties is a county bureau
+        (its schools' changes and corrections wait for a county's approval), the others their
+        own level."""
+        return DivisionLevel.COUNTY if self.county_level else self.level
+
+    @property
     def city_code(self) -> str | None:
         """The city (地市) a county-level division lies in: its parent, or itself for a city
         without counties; None above the county level."""
