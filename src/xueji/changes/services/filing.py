@@ -183,11 +183,14 @@ def transfer_file(
         problems["to_class"] = [
             ValidationError(_("Choose a class of your school for this year."), "class_not_found")
         ]
+    # The form's problems first: whether a child has this number and name is answered only to
+    # a filing that would otherwise go through (and is then audited, as a refusal or a filing),
+    # never to one sent with a made-up class to ask (the look-up is audited and limited).
+    if problems:
+        raise FieldErrors(problems)
     found = locate_for_transfer(student_number=student_number, name=name)
     if found is None:
         raise no_such_student()
-    if problems:
-        raise FieldErrors(problems)
     assert to_class is not None
     with transaction.atomic():
         student = Student.objects.select_for_update().get(pk=found.pk)

@@ -76,3 +76,21 @@ def test_lookups_and_refused_registrations_share_the_limit_then_429(world, setti
 def test_the_openapi_document_lists_the_429(world):
     paths = api_as(world.nation).get("/api/openapi.json").json()["paths"]
     assert "429" in paths[URL]["post"]["responses"]
+
+
+def test_a_filing_with_a_made_up_class_does_not_tell_whether_the_child_exists(world):
+    """Filing is no second door to the look-up: the form's problems are answered first, the
+    same for a child who exists and for one who does not."""
+    client = api_as(world.registrar_c)
+    answers = []
+    for number, name in (
+        (world.student_a.reveal_student_number(), "张春铭"),
+        ("G440304201003059999", "张春铭"),
+    ):
+        response = client.post(
+            "/api/changes/transfers",
+            {"student_number": number, "name": name, "to_class_id": 999999, "reason": "搬家"},
+        )
+        answers.append((response.status_code, sorted(response.json().get("fields", {}))))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 400 and "to_class" in answers[0][1]
