@@ -8,7 +8,7 @@ from ninja import NinjaAPI
 
 from xueji.access.auth import API_AUTH
 from xueji.changes.api import router as changes_router
-from xueji.core.api import install_error_handlers
+from xueji.core.api import StrictParser, install_error_handlers
 from xueji.geo.api import router as divisions_router
 from xueji.imports.api import router as imports_router
 from xueji.schools.api import schools_router
@@ -29,6 +29,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     auth=API_AUTH,
+    parser=StrictParser(),
 )
 install_error_handlers(api)
 
