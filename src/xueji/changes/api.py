@@ -34,7 +34,7 @@ from xueji.changes.selectors import (
 from xueji.changes.services import change_decide, change_file, change_withdraw, transfer_file
 from xueji.changes.services.lookup import transfer_lookup
 from xueji.changes.views import default_period
-from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
+from xueji.core.api import COMMON_ERRORS, DatabaseId, ErrorOut, IsoDate, caller
 from xueji.core.errors import FieldErrors, NotFound
 from xueji.corrections.evidence import EVIDENCE_MAX_BYTES, Upload
 
@@ -78,7 +78,7 @@ class LookupIn(Schema):
 
 
 class TransferIn(LookupIn):
-    to_class_id: int = Field(..., description="A class of the receiving school, this year.")
+    to_class_id: DatabaseId = Field(..., description="A class of the receiving school, this year.")
     reason: str
     guardian_request: FileIn | None = Field(None, description="The guardian's written request.")
     evidence: list[FileIn] = []
@@ -97,7 +97,7 @@ class ChangeIn(Schema):
     kind: OwnSchoolKind
     reason: str
     initiator: Literal["guardian", "school"] = "guardian"
-    to_class_id: int | None = Field(None, description="The new class (class_change only).")
+    to_class_id: DatabaseId | None = Field(None, description="The new class (class_change only).")
     guardian_request: FileIn | None = None
     evidence: list[FileIn] = []
 
@@ -105,7 +105,7 @@ class ChangeIn(Schema):
 class DecisionIn(Schema):
     decision: Literal["approve", "reject"]
     reason: str = Field("", description="Required to reject.")
-    step: int | None = Field(
+    step: DatabaseId | None = Field(
         None, description="The ordinal of the step decided (a stale decision gets 409)."
     )
 
@@ -126,8 +126,8 @@ class QueueParams(Schema):
 
 
 class NoticeParams(Schema):
-    start: datetime.date | None = None
-    end: datetime.date | None = None
+    start: IsoDate | None = None
+    end: IsoDate | None = None
 
 
 # ---- output ------------------------------------------------------------------------------------
@@ -349,7 +349,7 @@ def change_list(request: HttpRequest, params: Query[QueueParams]) -> object:
 @router.get("/notices/{int:school_id}", response={200: NoticeOut, **NOT_FOUND})
 @endpoint_requires(Action.CHANGE_NOTICE_VIEW)
 def change_public_notice(
-    request: HttpRequest, school_id: int, params: Query[NoticeParams]
+    request: HttpRequest, school_id: DatabaseId, params: Query[NoticeParams]
 ) -> object:
     """A school's public notice (公示): transfers completed in and out over a period (default:
     the last 30 days), names masked, no number of any kind."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema
 
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
-from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
+from xueji.core.api import COMMON_ERRORS, DivisionCode, ErrorOut, caller
 from xueji.core.errors import NotFound
 from xueji.geo.selectors import division_get, divisions_list
 
@@ -33,7 +35,9 @@ class DivisionOut(Schema):
 @router.get("", response={200: list[DivisionOut], **COMMON_ERRORS})
 @endpoint_requires(Action.DIVISION_VIEW)
 def list_divisions(
-    request: HttpRequest, parent: str | None = None, level: str | None = None
+    request: HttpRequest,
+    parent: DivisionCode | None = None,
+    level: Literal["province", "city", "county"] | None = None,
 ) -> object:
     """Divisions in your scope: the children of `parent`, or those of one `level`
     (province, city, county: every county-level division, cities without counties included);
@@ -45,7 +49,7 @@ def list_divisions(
 
 @router.get("/{code}", response={200: DivisionOut, 404: ErrorOut, **COMMON_ERRORS})
 @endpoint_requires(Action.DIVISION_VIEW)
-def get_division(request: HttpRequest, code: str) -> object:
+def get_division(request: HttpRequest, code: DivisionCode) -> object:
     """One division by its 6-digit code."""
     division = division_get(caller(request), code)
     if division is None:

@@ -9,13 +9,11 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
-from ninja.files import UploadedFile
 
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
-from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
+from xueji.core.api import COMMON_ERRORS, ErrorOut, NonEmptyUploadedFile, Offset, caller
 from xueji.core.errors import NotFound
-from xueji.imports import columns as cols
 from xueji.imports.models import ImportJob, JobState
 from xueji.imports.pipeline import CellError
 from xueji.imports.reports import template_for
@@ -27,20 +25,20 @@ router = Router(tags=["imports"])
 RESPONSES: dict[int, Any] = {404: ErrorOut, **COMMON_ERRORS}
 ERRORS_RETURNED = 10_000
 JOBS_LIMIT_MAX = 200
+# The kinds of import (xueji.imports.columns.PURPOSES).
+Purpose = Literal["students", "updates", "intake"]
 
 
 class ImportParams(Schema):
     state: JobState | None = Field(None, description="Only imports in this state.")
-    purpose: Literal["students", "updates", "intake"] | None = Field(
-        None, description="Only imports of this kind."
-    )
+    purpose: Purpose | None = Field(None, description="Only imports of this kind.")
     school: str = Field(
         "",
         max_length=64,
         description="The school's 10-digit code or the start of it, or any part of its name.",
     )
     limit: int = Field(JOBS_LIMIT_MAX, ge=1, le=JOBS_LIMIT_MAX)  # 200: what the list gave before
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 class ErrorItemOut(Schema):
@@ -136,7 +134,9 @@ def list_imports(request: HttpRequest, params: Query[ImportParams]) -> list[dict
 )
 @endpoint_requires(Action.IMPORT_RUN)
 def upload_import(
-    request: HttpRequest, file: File[UploadedFile], purpose: Form[str] = cols.STUDENTS
+    request: HttpRequest,
+    file: File[NonEmptyUploadedFile],
+    purpose: Form[Purpose] = "students",
 ) -> Status[dict[str, Any]]:
     job = import_job_create(
         actor=caller(request),
@@ -163,9 +163,7 @@ def get_import(request: HttpRequest, job_id: uuid.UUID) -> dict[str, Any]:
     summary="The .xlsx template of a kind of import",
 )
 @endpoint_requires(Action.IMPORT_RUN)
-def get_template(request: HttpRequest, purpose: str) -> HttpResponse:
-    if purpose not in cols.PURPOSES:
-        raise NotFound("purpose_not_found", _("No such kind of import."))
+def get_template(request: HttpRequest, purpose: Purpose) -> HttpResponse:
     response = HttpResponse(
         template_for(caller(request), purpose),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
-from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
+from xueji.core.api import COMMON_ERRORS, DIVISION_CODE_PATTERN, ErrorOut, Offset, caller
 from xueji.core.errors import NotFound
 from xueji.schools.models import (
     MAX_GRADE,
@@ -44,11 +44,13 @@ def _teacher_name(school_class: Any) -> str | None:
 
 
 class SchoolParams(Schema):
-    division: str | None = Field(None, description="Province, city or county code.")
-    kind: str | None = Field(None, description="primary, junior, nine_year, senior, …")
+    division: str | None = Field(
+        None, pattern=DIVISION_CODE_PATTERN, description="Province, city or county code."
+    )
+    kind: SchoolKind | None = Field(None, description="The kind of school.")
     q: str = Field("", description="Part of the name, or the start of the school code.")
     limit: int = Field(100, ge=1, le=SCHOOL_LIMIT_MAX)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 class SchoolOut(Schema):

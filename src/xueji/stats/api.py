@@ -23,7 +23,7 @@ from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
 from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
 from xueji.stats.registry import STATISTICS, Statistic
-from xueji.stats.schemas import TargetOut, spec_of, table_out, target_out
+from xueji.stats.schemas import Scope, TargetOut, spec_of, table_out, target_out
 from xueji.stats.selectors import stats_target
 
 router = Router(tags=["statistics"])
@@ -33,7 +33,7 @@ RESPONSES: dict[int, Any] = {404: ErrorOut, **COMMON_ERRORS}
 
 @router.get("/target", response={200: TargetOut, **RESPONSES})
 @endpoint_requires(Action.STATS_VIEW)
-def target_read(request: HttpRequest, scope: str = "") -> Any:
+def target_read(request: HttpRequest, scope: Scope = "") -> Any:
     """The area, its path from the caller's own, and the areas one level down."""
     return target_out(stats_target(caller(request), spec_of(scope)))
 

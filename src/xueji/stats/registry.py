@@ -9,16 +9,17 @@ returning a report (with its `target`), a template, and one Statistic added here
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from ninja import Schema
+from pydantic import Field
 
 from xueji.access.policy import Action
+from xueji.core.api import IsoDate, Year
 from xueji.core.errors import NotFound, ServiceError
 from xueji.stats import charts, definitions, exports
 from xueji.stats.forms import iso
@@ -26,6 +27,7 @@ from xueji.stats.schemas import (
     AnnualOut,
     DashboardOut,
     MobilityOut,
+    Scope,
     TableReportOut,
     cell_out,
     spec_of,
@@ -136,7 +138,7 @@ def _dashboard_page(report: Dashboard, cleaned: dict[str, Any]) -> dict[str, Any
     return {"charts": chart_data, **_dated(report, cleaned)}
 
 
-def _dashboard_api(scope: str = "", date: datetime.date | None = None) -> dict[str, Any]:
+def _dashboard_api(scope: Scope = "", date: IsoDate | None = None) -> dict[str, Any]:
     """The morning numbers: on roll, boys, girls, 留守, 随迁, boarders, disability; the week's
     entrants, transfers in and out and dropouts; per-unit, per-grade and per-kind tables."""
     return {"spec": spec_of(scope), "on": date}
@@ -166,7 +168,7 @@ def _age_page(report: AgeReport, cleaned: dict[str, Any]) -> dict[str, Any]:
     return {"charts": {"pyramid": pyramid, "heatmap": heatmap}, **_dated(report, cleaned)}
 
 
-def _age_api(scope: str = "", date: datetime.date | None = None) -> dict[str, Any]:
+def _age_api(scope: Scope = "", date: IsoDate | None = None) -> dict[str, Any]:
     """Students on roll on a date (default today) by grade, age in completed years and sex."""
     return {"spec": spec_of(scope), "on": date}
 
@@ -179,8 +181,13 @@ def _breakdown_page(report: BreakdownReport, cleaned: dict[str, Any]) -> dict[st
     }
 
 
+# `dimension`: one dimension's name, or several separated by commas.
+_DIMENSION_NAMES = "(" + "|".join(DIMENSIONS) + ")"
+Dimensions = Annotated[str, Field(pattern=f"^({_DIMENSION_NAMES}(,{_DIMENSION_NAMES})*)?$")]
+
+
 def _breakdown_api(
-    scope: str = "", date: datetime.date | None = None, dimension: str = ""
+    scope: Scope = "", date: IsoDate | None = None, dimension: Dimensions = ""
 ) -> dict[str, Any]:
     """Students on roll by one dimension (or all of them): ethnicity, hukou_nature,
     left_behind, migrant_child, disability, boarding, school_kind; each by sex."""
@@ -218,8 +225,9 @@ def _annual_page(report: AnnualReport, cleaned: dict[str, Any]) -> dict[str, Any
     }
 
 
-def _annual_api(scope: str = "", year: int | None = None) -> dict[str, Any]:
-    """事业统计 of the school year starting in `year` (default the current one)."""
+def _annual_api(scope: Scope = "", year: Year | None = None) -> dict[str, Any]:
+    """事业统计 of the school year starting in `year` (default the current one; a year not yet
+    begun is refused with 400 `bad_year`)."""
     return {"spec": spec_of(scope), "start_year": year}
 
 
@@ -272,13 +280,14 @@ def _mobility_page(report: MobilityReport, cleaned: dict[str, Any]) -> dict[str,
 
 
 def _mobility_api(
-    scope: str = "",
-    start: datetime.date | None = None,
-    end: datetime.date | None = None,
-    level: str = "",
+    scope: Scope = "",
+    start: IsoDate | None = None,
+    end: IsoDate | None = None,
+    level: Literal["county", "city", "province"] | None = None,
 ) -> dict[str, Any]:
     """Moves between counties, cities or provinces from `start` to `end` (default the last 30
-    days), computed live: the matrix, net inflow, 随迁子女 by province of origin."""
+    days), computed live: the matrix, net inflow, 随迁子女 by province of origin. A period that
+    ends before it starts, or is longer than three years, is refused with 400 `bad_period`."""
     return {"spec": spec_of(scope), "start": start, "end": end, "level": level or None}
 
 

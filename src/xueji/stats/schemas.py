@@ -9,17 +9,22 @@ suppressed}; a cell is a count (an integer) or, when hidden, its mark: "<5" for 
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.utils.translation import gettext as _
 from ninja import Schema
+from pydantic import Field
 
 from xueji.core.errors import ServiceError
 from xueji.stats.definitions import suppression
 from xueji.stats.policy import small_cell_threshold
 from xueji.stats.selectors import Target
 from xueji.stats.tables import Cell, Table
-from xueji.stats.targets import BadTarget, TargetSpec
+from xueji.stats.targets import SCOPE_PATTERN, BadTarget, TargetSpec
+
+# The `scope` query parameter: empty for the caller's own area, or one of the forms the
+# OpenAPI document lists as its pattern.
+Scope = Annotated[str, Field(pattern=SCOPE_PATTERN.replace("^(", "^(|", 1))]
 
 
 class RowOut(Schema):

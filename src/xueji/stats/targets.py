@@ -21,6 +21,19 @@ CHILD_LEVEL = {
     "class": None,
 }
 
+# The forms of a scope that the API documents (its OpenAPI `pattern`), each one that parse()
+# reads; another form of area is one more entry here and in parse().
+_ID = r"[1-9][0-9]{0,17}"
+_GRADES = "|".join(str(grade) for grade in range(MIN_GRADE, MAX_GRADE + 1))
+SCOPE_FORMS = (
+    r"nation",
+    r"(province|city|county):[0-9]{6}",
+    rf"school:{_ID}",
+    rf"grade:{_ID}:({_GRADES})",
+    rf"class:{_ID}",
+)
+SCOPE_PATTERN = "^(" + "|".join(SCOPE_FORMS) + ")$"
+
 _DIVISION = re.compile(r"^(province|city|county):([0-9]{6})$")
 _SCHOOL = re.compile(r"^school:([0-9]{1,18})$")
 _GRADE = re.compile(r"^grade:([0-9]{1,18}):(-?[0-9]{1,2})$")

@@ -17,7 +17,7 @@ import functools
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
@@ -28,8 +28,16 @@ from pydantic import field_validator
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
 from xueji.core import codes
-from xueji.core.api import COMMON_ERRORS, ErrorOut, caller, error_body
+from xueji.core.api import (
+    COMMON_ERRORS,
+    DatabaseId,
+    ErrorOut,
+    NotBoolean,
+    caller,
+    error_body,
+)
 from xueji.core.errors import NotFound
+from xueji.schools.models import MAX_GRADE, MIN_GRADE
 from xueji.students.selectors import (
     student_by_number,
     student_numbers_revealed,
@@ -183,10 +191,10 @@ class ResidentIdIn(Schema):
 
 class SearchParams(Schema):
     q: str = Field("", description="Name, pinyin, pinyin initials, or a number.")
-    school: int | None = Field(None, description="School id.")
-    grade: int | None = None
-    class_id: int | None = None
-    limit: int = Field(50, ge=1, le=SEARCH_LIMIT_MAX)
+    school: DatabaseId | None = Field(None, description="School id.")
+    grade: Annotated[int, Field(ge=MIN_GRADE, le=MAX_GRADE), NotBoolean] | None = None
+    class_id: DatabaseId | None = None
+    limit: Annotated[int, Field(ge=1, le=SEARCH_LIMIT_MAX), NotBoolean] = 50
 
 
 # ---- output ------------------------------------------------------------------------------------

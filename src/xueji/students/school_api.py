@@ -14,7 +14,7 @@ from ninja import Router, Schema
 
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
-from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
+from xueji.core.api import COMMON_ERRORS, DatabaseId, ErrorOut, caller
 from xueji.core.errors import NotFound
 from xueji.schools.api import ClassOut, SchoolDetailOut
 from xueji.students.api import StudentSummaryOut
@@ -37,7 +37,7 @@ class ClassRosterOut(Schema):
     operation_id="xueji_schools_api_get_school",
 )
 @endpoint_requires(Action.SCHOOL_VIEW)
-def get_school(request: HttpRequest, school_id: int) -> object:
+def get_school(request: HttpRequest, school_id: DatabaseId) -> object:
     """One school with its grades and classes, and the students on roll in each."""
     overview = school_overview(caller(request), school_id)
     if overview is None:
@@ -51,7 +51,7 @@ def get_school(request: HttpRequest, school_id: int) -> object:
     operation_id="xueji_schools_api_get_class",
 )
 @endpoint_requires(Action.ROSTER_VIEW)
-def get_class(request: HttpRequest, class_id: int) -> object:
+def get_class(request: HttpRequest, class_id: DatabaseId) -> object:
     """One class with its roster: the students placed in it now (numbers masked)."""
     found = class_with_roster(caller(request), class_id)
     if found is None:

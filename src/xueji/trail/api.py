@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
-from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
+from xueji.core.api import COMMON_ERRORS, DATABASE_ID_MAX, ErrorOut, IsoDate, caller
 from xueji.trail.selectors import MAX_PAGE_SIZE, PAGE_SIZE, AuditFilters, audit_search
 
 router = Router(tags=["audit"])
@@ -21,10 +21,14 @@ class AuditParams(Schema):
     student: str = Field("", description="A student's id, or a current or former student number.")
     user: str = Field("", description="The acting user's name, exactly (case-insensitive).")
     action: str = Field("", description="An action, or its beginning (`student.`).")
-    since: datetime.date | None = Field(None, description="From this day (inclusive).")
-    until: datetime.date | None = Field(None, description="To this day (inclusive).")
-    before: int | None = Field(None, ge=1, description="Older page: the `older` of a page.")
-    after: int | None = Field(None, ge=0, description="Newer page: the `newer` of a page.")
+    since: IsoDate | None = Field(None, description="From this day (inclusive).")
+    until: IsoDate | None = Field(None, description="To this day (inclusive).")
+    before: int | None = Field(
+        None, ge=1, le=DATABASE_ID_MAX, description="Older page: the `older` of a page."
+    )
+    after: int | None = Field(
+        None, ge=0, le=DATABASE_ID_MAX, description="Newer page: the `newer` of a page."
+    )
     limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 

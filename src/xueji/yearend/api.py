@@ -9,12 +9,13 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from ninja import Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
-from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
+from xueji.core.api import COMMON_ERRORS, DatabaseId, ErrorOut, Year, caller
 from xueji.core.errors import NotFound
+from xueji.yearend.models import RunKind
 from xueji.yearend.selectors import possible_dropouts, run_get, runs_visible
 from xueji.yearend.services import intake_admit, run_plan, run_reverse, run_start
 
@@ -40,10 +41,23 @@ class RunOut(Schema):
     finished_at: datetime.datetime | None
 
 
+# What a run covers, as `resolve_target` reads it: the nation, a province by its first two
+# digits, a division's 6-digit code, or a school's 10-digit code.
+RUN_SCOPE_PATTERN = r"^(nation|[0-9]{2}|[0-9]{6}|[0-9]{10})$"
+
+
 class PlanIn(Schema):
-    kind: str
-    scope: str
-    from_year: int | None = None
+    kind: RunKind
+    scope: str = Field(
+        ...,
+        pattern=RUN_SCOPE_PATTERN,
+        description="`nation`, a province's 2 digits, a division's 6-digit code or a school's "
+        "10-digit code.",
+    )
+    from_year: Year | None = Field(
+        None,
+        description="The school year the run leaves, by its first year (default: the current one).",
+    )
 
 
 class ReverseIn(Schema):
@@ -51,7 +65,7 @@ class ReverseIn(Schema):
 
 
 class IntakeIn(Schema):
-    school_class_id: int
+    school_class_id: DatabaseId
     student_numbers: list[str]
 
 
@@ -59,6 +73,12 @@ class IntakeOut(Schema):
     school_class_id: int
     admitted: int
     student_ids: list[uuid.UUID]
+
+
+class DropoutParams(Schema):
+    from_year: Year | None = Field(
+        None, description="The school year whose graduates are looked at (default: the last one)."
+    )
 
 
 class DropoutOut(Schema):
@@ -136,9 +156,9 @@ def admit_graduates(request: HttpRequest, payload: IntakeIn) -> object:
 
 @router.get("/dropouts", response={200: DropoutOut, **COMMON_ERRORS})
 @endpoint_requires(Action.DROPOUTS_VIEW)
-def list_dropouts(request: HttpRequest, from_year: int | None = None) -> object:
+def list_dropouts(request: HttpRequest, params: Query[DropoutParams]) -> object:
     """Graduates of a compulsory-stage grade admitted nowhere, per county (numbers masked)."""
-    found = possible_dropouts(caller(request), from_year=from_year)
+    found = possible_dropouts(caller(request), from_year=params.from_year)
     return {
         "deadline": found.deadline,
         "passed": found.passed,

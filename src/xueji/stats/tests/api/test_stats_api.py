@@ -58,11 +58,18 @@ def test_a_county_cannot_read_another_countys_figures(filled):
 
 def test_bad_parameters_are_400_or_422(filled):
     client = api_as(filled.users["futian_viewer"])
-    assert (
-        client.get("/api/stats/grade-age-sex", {"scope": "planet:1"}).json()["code"] == "bad_scope"
-    )
-    assert client.get("/api/stats/breakdown", {"dimension": "shoe_size"}).status_code == 400
-    assert client.get("/api/stats/grade-age-sex", {"date": "yesterday"}).status_code == 422
+    # A scope or a dimension the document's pattern refuses is malformed, named as its field.
+    for path, query in (
+        ("/api/stats/grade-age-sex", {"scope": "planet:1"}),
+        ("/api/stats/breakdown", {"dimension": "shoe_size"}),
+        ("/api/stats/grade-age-sex", {"date": "yesterday"}),
+        ("/api/stats/dashboard", {"date": "0"}),
+    ):
+        refused = client.get(path, query)
+        assert refused.status_code == 422, query
+        assert refused.json()["code"] == "invalid_request" and set(refused.json()["fields"]) == set(
+            query
+        )
 
 
 def test_breakdown_one_dimension_or_all(filled):
