@@ -334,7 +334,8 @@ class ClosedPeriod(models.Model):
     lift_reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
-        ordering = ["operation", "division", "starts_on", "pk"]
+        # By the division's code, not the division: no join (FOR UPDATE takes this table only).
+        ordering = ["operation", "division_id", "starts_on", "pk"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(operation__in=OPERATIONS), name="closed_period_operation_known"

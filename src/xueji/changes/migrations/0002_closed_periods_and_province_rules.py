@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
                 ('lifted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'ordering': ['operation', 'division', 'starts_on', 'pk'],
+                'ordering': ['operation', 'division_id', 'starts_on', 'pk'],
             },
         ),
         migrations.CreateModel(

@@ -281,8 +281,9 @@ def closed_period_add(
 
 def _locked(scope: Scope, period_id: Any) -> ClosedPeriod:
     period = (
-        ClosedPeriod.objects.select_for_update()
+        ClosedPeriod.objects.select_for_update(of=("self",))
         .filter(_reach(scope), pk=as_id(period_id), lifted_at__isnull=True)
+        .order_by("pk")
         .first()
     )
     if period is None:
