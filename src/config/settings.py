@@ -157,7 +157,9 @@ XUEJI_IMPORT_MAX_MB = int(os.environ.get("XUEJI_IMPORT_MAX_MB", "50"))
 XUEJI_EXPORT_BACKGROUND_ROWS = int(os.environ.get("XUEJI_EXPORT_BACKGROUND_ROWS", "20000"))
 XUEJI_EXPORT_KEEP_HOURS = int(os.environ.get("XUEJI_EXPORT_KEEP_HOURS", "24"))
 
-# Changes of status (xueji.changes): province rules and closed periods, JSON (see README).
+# Changes of status (xueji.changes): province rules and closed periods, JSON (see README). Only
+# defaults: the ministry and each province set them on pages (ClosedPeriod and ProvinceRuleVersion
+# rows), which win wherever a level has set any for an operation or a province.
 XUEJI_PROVINCE_RULES = json.loads(os.environ.get("XUEJI_PROVINCE_RULES", "{}"))
 XUEJI_CHANGE_CLOSED_PERIODS = json.loads(
     os.environ.get(
