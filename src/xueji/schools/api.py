@@ -14,6 +14,7 @@ from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
 from xueji.core.api import COMMON_ERRORS, DIVISION_CODE_PATTERN, ErrorOut, Offset, caller
 from xueji.core.errors import NotFound
+from xueji.core.names import person_name
 from xueji.schools.models import (
     MAX_GRADE,
     MIN_GRADE,
@@ -40,7 +41,7 @@ def _teacher_name(school_class: Any) -> str | None:
     teacher = school_class.class_teacher
     if teacher is None:
         return None
-    return str(teacher.get_full_name() or teacher.get_username())
+    return person_name(teacher)  # 王金凤, family name first (xueji.core.names)
 
 
 class SchoolParams(Schema):

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xueji.core.names import person_name
 from xueji.schools.models import grade_label
 from xueji.scores.models import Subject
 
@@ -22,5 +23,5 @@ class AssignmentForm(forms.Form):
             (c.pk, f"{grade_label(c.grade)} {c.name}") for c in classes
         ]
         self.fields["teacher"].choices = [  # type: ignore[attr-defined]
-            (t.pk, t.get_full_name() or t.get_username()) for t in teachers
+            (t.pk, person_name(t)) for t in teachers
         ]

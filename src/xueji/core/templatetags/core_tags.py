@@ -8,10 +8,20 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from xueji.core.names import person_name as _person_name
+
 NUMBER_HEADING = mark_safe('<th scope="col" class="num">#</th>')
 ACTIONS_HEADING = mark_safe('<th scope="col"></th>')
 
 register = template.Library()
+
+
+@register.filter
+def person_name(user: Any, missing: str | None = None) -> str:
+    """A user's name as people write it: 王金凤 (family name first, no space) in Chinese,
+    Anna Schmidt in a Western script (xueji.core.names); with no name, the login name, or the
+    argument if given (`{{ account|person_name:"—" }}`)."""
+    return _person_name(user, missing)
 
 
 @register.simple_tag

@@ -8,12 +8,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from xueji.core.names import person_name
 from xueji.schools.classes import MAX_CLASS_NUMBER
 from xueji.schools.models import grade_label
 
 
 def _teacher_choices(teachers: list[Any]) -> list[tuple[Any, Any]]:
-    return [("", _("(none)")), *((t.pk, t.get_full_name() or t.get_username()) for t in teachers)]
+    return [("", _("(none)")), *((t.pk, person_name(t)) for t in teachers)]
 
 
 class ClassForm(forms.Form):

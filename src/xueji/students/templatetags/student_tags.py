@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from xueji.core import codes
 from xueji.core.idnumbers import mask_id_number, mask_student_number
+from xueji.core.names import person_name as core_person_name
 from xueji.schools.models import grade_label as _grade_label
 from xueji.students.models import PlacementReason
 
@@ -68,10 +69,6 @@ def state_badge(state: str) -> str:
 
 @register.filter
 def person_name(user: Any) -> str:
-    """A user's name as people write it: 王芳 (family name first) for Chinese, else first last."""
-    if user is None:
-        return ""
-    first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
-    if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
-        return last + first
-    return " ".join(part for part in (first, last) if part) or user.get_username()
+    """A user's name as people write it: 王芳 (family name first) for Chinese, else first last
+    (the one rule of xueji.core.names; also `core_tags`' filter of the same name)."""
+    return core_person_name(user)
