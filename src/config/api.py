@@ -7,6 +7,7 @@ with that user's role and scope.
 from ninja import NinjaAPI
 
 from xueji.access.auth import API_AUTH
+from xueji.accounts.administration.api import router as accounts_router
 from xueji.changes.api import router as changes_router
 from xueji.core.api import StrictParser, install_error_handlers
 from xueji.geo.api import router as divisions_router
@@ -43,3 +44,4 @@ api.add_router("/stats", stats_router)
 api.add_router("/yearend", yearend_router)
 api.add_router("/imports", imports_router)
 api.add_router("/changes", changes_router)
+api.add_router("/accounts", accounts_router)

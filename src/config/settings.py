@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "xueji.accounts.middleware.IdleTimeoutMiddleware",
     "xueji.accounts.middleware.SecondFactorMiddleware",
+    "xueji.accounts.administration.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -201,6 +202,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
+    # System-chosen first passwords (random, changed at the first login; see the module).
+    "xueji.accounts.administration.hashers.InitialPasswordHasher",
 ]
 AUTHENTICATION_BACKENDS = [
     "xueji.accounts.backends.LockoutBackend",

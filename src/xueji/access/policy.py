@@ -310,7 +310,7 @@ HOME_PAGES: dict[str, str] = {
     Role.SUBJECT_TEACHER: "scores:home",
     Role.AUDITOR: "audit:search",
     Role.ADMIN: "access:my_role",
-    Role.SECURITY_ADMIN: "accounts:sealed",
+    Role.SECURITY_ADMIN: "accounts:account_list",
 }
 
 

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from xueji.accounts.models import AccountSeal
+from xueji.accounts.models import AccountSeal, SealReason
 from xueji.accounts.policy import stale_days
 
 
@@ -43,6 +43,21 @@ class AccountBackend(ModelBackend):
             return None
         if not user.is_active:
             seal = AccountSeal.objects.filter(user=user, reopened_at__isnull=True).first()
+            if seal is not None and seal.reason == SealReason.REMOVED:
+                raise ValidationError(
+                    _("This account was removed on %(date)s and can no longer be used."),
+                    code="account_removed",
+                    params={"date": formats.date_format(timezone.localtime(seal.sealed_at))},
+                )
+            if seal is not None and seal.reason == SealReason.MANAGER:
+                raise ValidationError(
+                    _(
+                        "This account was sealed on %(date)s by an account manager. Ask your "
+                        "education bureau to reopen it."
+                    ),
+                    code="account_sealed",
+                    params={"date": formats.date_format(timezone.localtime(seal.sealed_at))},
+                )
             if seal is not None:
                 raise ValidationError(
                     _(

@@ -15,6 +15,7 @@ REQUIRED_MIDDLEWARE = (
     "django_otp.middleware.OTPMiddleware",
     "xueji.accounts.middleware.IdleTimeoutMiddleware",
     "xueji.accounts.middleware.SecondFactorMiddleware",
+    "xueji.accounts.administration.middleware.PasswordChangeRequiredMiddleware",
     "axes.middleware.AxesMiddleware",
 )
 MAX_IDLE_MINUTES = 60

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from xueji.access.models import ScopeLevel
 from xueji.access.policy import Action
 from xueji.access.scope import PREFIX_DIGITS, Scope, area_q, require
-from xueji.accounts.models import AccountSeal
+from xueji.accounts.models import AccountSeal, SealReason
 from xueji.schools.models import School
 
 
@@ -31,10 +31,16 @@ def accounts_in_area(scope: Scope) -> QuerySet[Any]:
 
 
 def sealed_accounts(user: Any) -> list[AccountSeal]:
-    """The open seals of the caller's area, oldest first (account managers only)."""
+    """The open seals of the accounts the caller manages, oldest first (account managers only);
+    a removal is not listed: it is never reopened."""
+    # The administration's rules read accounts_in_area from this module: imported here, not at
+    # the top, to keep the two modules from importing each other.
+    from xueji.accounts.administration.rules import manageable_accounts
+
     scope = require(user, Action.ACCOUNT_MANAGE)
     return list(
-        AccountSeal.objects.filter(reopened_at__isnull=True, user__in=accounts_in_area(scope))
+        AccountSeal.objects.filter(reopened_at__isnull=True, user__in=manageable_accounts(scope))
+        .exclude(reason=SealReason.REMOVED)
         .select_related("user__membership__school", "user__membership__division")
         .order_by("sealed_at", "user__username")
     )

@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy as _
 
 from xueji.access.policy import Action
 from xueji.access.scope import require
-from xueji.accounts.models import AccountSeal
+from xueji.accounts.administration.rules import manageable_accounts
+from xueji.accounts.models import AccountSeal, SealReason
 from xueji.accounts.policy import stale_days
-from xueji.accounts.selectors import accounts_in_area
 from xueji.audit.services import audit_record
 from xueji.core.errors import NotFound
 
@@ -83,16 +83,18 @@ def accounts_seal_stale(*, actor: Any, now: datetime.datetime | None = None) -> 
 
 
 def account_reopen(*, actor: Any, user_id: int) -> AccountSeal:
-    """Reopen a sealed account of the bureau's area (account managers only: account.manage in
-    the permission matrix); the operator's command line reopens any (actor None)."""
+    """Reopen a sealed account the actor manages (account.manage in the permission matrix, and
+    a role the actor may give, xueji.accounts.administration.rules); the operator's command line
+    reopens any (actor None). A removed account is never reopened."""
     with transaction.atomic():
         if actor is None:
             users = get_user_model().objects.all()
         else:
-            users = accounts_in_area(require(actor, Action.ACCOUNT_MANAGE))
+            users = manageable_accounts(require(actor, Action.ACCOUNT_MANAGE))
         seal = (
             AccountSeal.objects.select_for_update()
             .filter(user__in=users, user_id=user_id, reopened_at__isnull=True)
+            .exclude(reason=SealReason.REMOVED)
             .select_related("user")
             .first()
         )

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from xueji.accounts import views
 from xueji.accounts.second_factor import views as second_factor
@@ -22,4 +22,6 @@ urlpatterns = [
         name="second_factor_manage",
     ),
     path("accounts/sealed/", views.sealed, name="sealed"),
+    # Creating, editing, sealing, removing accounts; the user's own password.
+    path("", include("xueji.accounts.administration.urls")),
 ]

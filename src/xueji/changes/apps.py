@@ -28,3 +28,9 @@ class ChangesConfig(AppConfig):
         from xueji.schools.pupils import register_closure_check
 
         register_closure_check("changes", changes_under_way)
+
+        # A registrar who leaves hands the changes they filed to the successor.
+        from xueji.access.handover import register_open_items
+        from xueji.changes.handover import OPEN_CHANGES
+
+        register_open_items(OPEN_CHANGES)

@@ -34,6 +34,12 @@ class CorrectionsConfig(AppConfig):
 
         sealed_column_register(SealedColumn(Evidence, "sealed", EVIDENCE_CONTEXT, batch_rows=10))
 
+        # A registrar who leaves hands the corrections they asked for to the successor.
+        from xueji.access.handover import register_open_items
+        from xueji.corrections.handover import OPEN_CORRECTIONS
+
+        register_open_items(OPEN_CORRECTIONS)
+
         # A school with corrections open cannot close or merge (xueji.schools.pupils).
         from xueji.corrections.school_closure import corrections_open
         from xueji.schools.pupils import register_closure_check

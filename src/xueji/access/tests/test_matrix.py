@@ -250,6 +250,28 @@ def _api_body(route: Route, place: Place | None) -> dict[str, Any] | None:
             "student_numbers": [(target or _fallback).student.reveal_student_number()],
         },
         "upload_import": lambda: {"purpose": "students"},
+        # Accounts: a registrar of the place's school (created, or the account edited), and the
+        # account's own actions; the successor of a hand-over is the account itself (refused
+        # as a field error once allowed).
+        "create_account": lambda: {
+            "login_name": "matrix_registrar",
+            "name": "矩阵",
+            "role": "registrar",
+            "school_code": (target or _fallback).school.code,
+        },
+        "edit_account": lambda: {
+            "name": "矩阵",
+            "role": "registrar",
+            "school_code": (target or _fallback).school.code,
+        },
+        "seal_account": lambda: {"note": "matrix"},
+        "reopen_account": lambda: {},
+        "remove_account": lambda: {"reason": "matrix"},
+        "reset_password": lambda: {},
+        "hand_over": lambda: {
+            "successor_id": (target or _fallback).student.events.first().actor.pk
+        },
+        "accounts_from_sheet": lambda: {"create": "false"},
         # The registry of schools: a school registered in the place's county, the place's
         # school renamed, closed, merged into itself (refused as a field error once allowed).
         "register_school": lambda: {
@@ -280,7 +302,7 @@ def _transfer_child() -> dict[str, Any]:
 
 
 # API endpoints that take a file (multipart/form-data) rather than JSON.
-MULTIPART = {"upload_import"}
+MULTIPART = {"upload_import", "accounts_from_sheet"}
 
 # API endpoints whose object travels in the body, not the URL.
 BODY_OBJECTS = {
@@ -398,3 +420,66 @@ def test_every_role_against_every_page_and_endpoint(db: Any, capsys: Any) -> Non
             "out of scope)"
         )
     assert not failures, f"{len(failures)} of {checked} combinations wrong:\n" + "\n".join(failures)
+
+
+# ---- the paths to more rights than one holds (issue 19) ------------------------------------------
+
+
+def test_no_path_leads_to_more_rights_than_the_user_holds(db: Any) -> None:
+    """Every way one might give oneself or another more than one may is refused: a county
+    creating an administrator or an auditor, a registrar creating a bureau account, anyone
+    giving their own account a role, a city bureau creating an account in another city, the
+    system administrator creating accounts or reading the audit trail; nothing is written."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from xueji.access.models import Membership
+    from xueji.accounts.administration.services import AccountData, account_create
+    from xueji.core.errors import FieldErrors
+
+    world = World()
+    users = get_user_model().objects
+    county = world.by_level[("bureau_approver", "county")]
+    city = world.by_level[("bureau_approver", "city")]
+    admin = world.by_level[("admin", "nation")]
+    registrar = world.registrars["a"]
+
+    def create(actor: Any, **body: Any) -> int:
+        return api_as(actor).post("/api/accounts/", {"name": "越权", **body}).status_code
+
+    for role in ("admin", "auditor", "security_admin"):
+        assert create(county, login_name=f"c_{role}", role=role, division_code="440304") == 400
+        assert not users.filter(username=f"c_{role}").exists()
+    for role in ("bureau_viewer", "bureau_approver"):
+        assert create(registrar, login_name=f"r_{role}", role=role, division_code="440304") == 403
+    guangzhou_school = world.d.school.code
+    assert create(city, login_name="gz_reg", role="registrar", school_code=guangzhou_school) == 400
+    assert create(city, login_name="gz_view", role="bureau_viewer", division_code="440106") == 400
+    futian_school = world.a.school.code
+    assert create(admin, login_name="a_reg", role="registrar", school_code=futian_school) == 403
+    assert not users.filter(username__in=["r_bureau_viewer", "gz_reg", "gz_view", "a_reg"]).exists()
+
+    # Nobody gives their own account a role, on the API or the page.
+    for actor in world.actors:
+        if actor.role is None:
+            continue
+        wanted = {"name": "我", "role": "security_admin", "division_code": ""}
+        answer = api_as(actor.user).post(f"/api/accounts/{actor.user.pk}", wanted)
+        assert answer.status_code in (403, 404), actor.name
+        page = Client()
+        page.force_login(actor.user)
+        answer = page.post(f"/accounts/{actor.user.pk}/edit/", wanted)
+        assert answer.status_code in (403, 404), actor.name
+        assert Membership.objects.get(user=actor.user).role == actor.role
+    with pytest.raises(FieldErrors):
+        account_create(
+            actor=county,
+            login_name="svc_admin",
+            data=AccountData(name="x", role="admin", division_code="440304"),
+        )
+
+    # The system administrator reads no audit entry.
+    page = Client()
+    page.force_login(admin)
+    assert page.get("/audit/").status_code == 403
+    assert api_as(admin).get("/api/audit/entries").status_code == 403
