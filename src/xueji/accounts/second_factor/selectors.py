@@ -20,9 +20,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from xueji.access.policy import Action
 from xueji.access.scope import require
+from xueji.accounts.administration.rules import manageable_accounts
 from xueji.accounts.policy import needs_second_factor
 from xueji.accounts.second_factor.models import EnrolmentCode
-from xueji.accounts.selectors import accounts_in_area
 from xueji.core.errors import NotFound
 
 
@@ -79,14 +79,14 @@ def pending_enrolment_code(user: Any, now: datetime.datetime | None = None) -> E
 
 
 def managed_account(actor: Any, user_id: int) -> Any:
-    """The account whose second factor `actor` manages: one of the actor's area, not the actor's
-    own (a lost authenticator is reset by somebody else, and nobody issues themselves a code).
-    Actor None is the operator's command line, which reaches every account."""
+    """The account whose second factor `actor` manages: one of the accounts the actor manages
+    (xueji.accounts.administration.rules: of the area, a role the actor may give, so that only
+    the nation's security administrator reaches an administrator's or an auditor's), not the
+    actor's own (a lost authenticator is reset by somebody else, and nobody issues themselves a
+    code). Actor None is the operator's command line, which reaches every account."""
     users = get_user_model().objects.all()
     if actor is not None:
-        users = accounts_in_area(require(actor, Action.ACCOUNT_SECOND_FACTOR_MANAGE)).exclude(
-            pk=actor.pk
-        )
+        users = manageable_accounts(require(actor, Action.ACCOUNT_SECOND_FACTOR_MANAGE))
     found = users.filter(pk=user_id).select_related("membership").first()
     if found is None:
         raise NotFound("account_not_found", _("No such account in your area."))

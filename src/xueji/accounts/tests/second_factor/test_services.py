@@ -98,8 +98,16 @@ def test_a_security_administrator_reaches_only_the_accounts_of_the_area_and_not_
         second_factor_code_issue(actor=admin, user=admin)
     with pytest.raises(NotFound):
         second_factor_reset(actor=admin, user=admin)
+    # 三员分立: another security administrator's (or an auditor's) authenticator is the nation's
+    # security administrator's to manage, not a city's.
     shenzhen_admin = member(Role.SECURITY_ADMIN, division=futian.parent)
-    assert second_factor_code_issue(actor=shenzhen_admin, user=admin).code
+    auditor = member(Role.AUDITOR, division=futian)
+    for duty in (admin, auditor):
+        with pytest.raises(NotFound):
+            second_factor_code_issue(actor=shenzhen_admin, user=duty)
+    nation_admin = member(Role.SECURITY_ADMIN)
+    assert second_factor_code_issue(actor=nation_admin, user=admin).code
+    assert second_factor_code_issue(actor=nation_admin, user=auditor).code
 
 
 # ---- enrolment ----------------------------------------------------------------------------------
