@@ -142,3 +142,22 @@ def school_teaching(user: Any, start_year: int | None = None) -> TeachingOvervie
         teachers=[m.user for m in memberships.order_by("user__username")],
         year=start_year,
     )
+
+
+def school_assignment(user: Any, assignment_id: int) -> TeachingAssignment | None:
+    """One teaching assignment of the registrar's school, with its teacher and class (what its
+    ending names); None when it is not the user's school's or the user may not manage it."""
+    scope = scope_of(user)
+    if (
+        scope is None
+        or scope.school_id is None
+        or not may_at_school(scope, Action.TEACHING_MANAGE, scope.school_id)
+    ):
+        return None
+    return (
+        TeachingAssignment.objects.select_related(
+            "teacher", "school_class", "school_class__academic_year"
+        )
+        .filter(pk=assignment_id, school_class__school_id=scope.school_id)
+        .first()
+    )

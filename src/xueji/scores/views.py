@@ -14,8 +14,10 @@ from xueji.access.decorators import requires
 from xueji.access.http import form_submitted, refusal_response
 from xueji.access.policy import Action
 from xueji.core.errors import FieldErrors, ServiceError
+from xueji.core.names import person_name
+from xueji.schools.models import grade_label
 from xueji.scores.forms import AssignmentForm
-from xueji.scores.selectors import my_assignments, school_teaching, score_sheet
+from xueji.scores.selectors import my_assignments, school_assignment, school_teaching, score_sheet
 from xueji.scores.services import scores_enter, teaching_assign, teaching_unassign
 from xueji.students.views import not_found
 
@@ -133,16 +135,38 @@ def teaching_add(request: HttpRequest) -> HttpResponse:
     return form_submitted(request, form, save) or _teaching_page(request, form, status=400)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 @requires(Action.TEACHING_MANAGE)
 def teaching_remove(request: HttpRequest, assignment_id: int) -> HttpResponse:
-    try:
-        teaching_unassign(actor=request.user, assignment_id=assignment_id)
-    except ServiceError as refused:
-        response = refusal_response(request, refused)
-        if response is not None:
-            return response
-        raise
-    messages.success(request, _("The teaching assignment is ended; the scores entered stay."))
-    return redirect(_teaching_url(_year_asked(request)))
+    """Ending a teaching assignment asks first: the page names the teacher, the class and the
+    subject and says what ending it does; only the POST of that page (confirmed=yes) ends it.
+    A POST without the confirmation shows the page and ends nothing."""
+    assignment = school_assignment(request.user, assignment_id)
+    if assignment is None:
+        return not_found(request)
+    year = _year_asked(request)
+    if request.method == "POST" and request.POST.get("confirmed") == "yes":
+        try:
+            teaching_unassign(actor=request.user, assignment_id=assignment_id)
+        except ServiceError as refused:
+            response = refusal_response(request, refused)
+            if response is not None:
+                return response
+            raise
+        messages.success(
+            request,
+            _("%(teacher)s no longer teaches %(subject)s in %(class)s; the scores entered stay.")
+            % {
+                "teacher": person_name(assignment.teacher),
+                "subject": assignment.get_subject_display(),
+                "class": f"{grade_label(assignment.school_class.grade)} "
+                f"{assignment.school_class.name}",
+            },
+        )
+        return redirect(_teaching_url(year))
+    return render(
+        request,
+        "scores/teaching_remove.html",
+        {"assignment": assignment, "year": year, "back": _teaching_url(year)},
+    )

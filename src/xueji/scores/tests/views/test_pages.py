@@ -63,7 +63,7 @@ def test_the_registrar_assigns_and_ends_assignments_from_the_page(taught):
     )
     assert response.status_code == 302
     assert TeachingAssignment.objects.count() == 2
-    response = client.post(f"/teaching/{taught['assignment'].pk}/remove/")
+    response = client.post(f"/teaching/{taught['assignment'].pk}/remove/", {"confirmed": "yes"})
     assert response.status_code == 302
     assert TeachingAssignment.objects.count() == 1
     assert client_as(taught["principal"]).get("/teaching/").status_code == 403
