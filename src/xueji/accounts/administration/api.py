@@ -32,6 +32,7 @@ from xueji.accounts.administration.services import (
     account_unseal,
     open_items_hand_over,
 )
+from xueji.accounts.administration.sheet import SheetRefused
 from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
 
 router = Router(tags=["accounts"])
@@ -225,7 +226,7 @@ def accounts_from_sheet(
     the initial passwords, once."""
     try:
         checked = bulk.accounts_sheet_check(actor=caller(request), stream=file)
-    except bulk.SheetRefused as refused:
+    except SheetRefused as refused:
         return {
             "created": False,
             "accounts": [],

@@ -7,17 +7,12 @@ duplicates inside the sheet; every error is named with its row and column, and n
 written unless every row passes (all or nothing). The initial passwords are generated, returned
 once in the result that the manager hands over, and must be changed at the first login.
 
-The file is checked before calamine reads it: an .xlsx of at most 2 MB whose zip holds bounded
-parts, no DOCTYPE or ENTITY in any XML part (in UTF-8 or UTF-16), and cells no further than
-column Z and row MAX_ROWS + 1 (calamine would allocate the whole rectangle up to the furthest
-cell).
+The file is checked and read by sheet.py.
 """
 
 from __future__ import annotations
 
 import io
-import re
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any
@@ -29,7 +24,6 @@ from django.db.models.functions import Lower
 from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from python_calamine import CalamineError, CalamineWorkbook
 
 from xueji.access.models import SCHOOL_ROLES, Role, ScopeLevel
 from xueji.access.policy import Action, may_assign_role
@@ -45,17 +39,10 @@ from xueji.accounts.administration.services import (
     masked_phone,
     write_account,
 )
+from xueji.accounts.administration.sheet import MAX_ROWS, SheetRefused, read_sheet
 from xueji.accounts.models import AccountSeal, SealReason
 from xueji.audit.services import audit_record
-from xueji.core.errors import ServiceError
 from xueji.schools.models import School
-
-MAX_BYTES = 2 * 2**20
-MAX_ROWS = 2000
-MAX_MEMBERS = 64
-MAX_UNCOMPRESSED = 32 * 2**20
-MAX_RATIO = 200
-MAX_COLUMN = 26  # Z
 
 SCHOOL = "学校标识码"
 NAME = "姓名"
@@ -64,18 +51,6 @@ ROLE = "角色"
 PHONE = "手机"
 COLUMNS = (SCHOOL, NAME, LOGIN, ROLE, PHONE)
 REQUIRED = (SCHOOL, NAME, LOGIN, ROLE)
-
-_FORBIDDEN_XML = [
-    marker.encode(encoding)
-    for marker in ("<!doctype", "<!entity")
-    for encoding in ("ascii", "utf-16-le", "utf-16-be")
-]
-_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]+)([0-9]+)\"")
-_ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"([0-9]+)\"")
-
-
-class SheetRefused(ServiceError):
-    """The file as a whole cannot be read as the accounts sheet."""
 
 
 @dataclass(frozen=True)
@@ -104,111 +79,6 @@ class CheckedSheet:
     @property
     def valid(self) -> bool:
         return bool(self.rows) and not self.errors
-
-
-# ---- reading the file --------------------------------------------------------------------------
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + (letter - ord("A") + 1)
-    return number
-
-
-def _check_xlsx(content: bytes) -> None:
-    if not content:
-        raise SheetRefused("file_empty", _("The file is empty."))
-    if len(content) > MAX_BYTES:
-        raise SheetRefused(
-            "file_too_large", _("The accounts sheet is larger than 2 MB: split it by school.")
-        )
-    if not content.startswith(b"PK\x03\x04"):
-        raise SheetRefused(
-            "not_xlsx",
-            _("The accounts sheet must be an Excel workbook (.xlsx): save it as .xlsx."),
-        )
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            members = archive.infolist()
-            if len(members) > MAX_MEMBERS or "[Content_Types].xml" not in archive.namelist():
-                raise SheetRefused(
-                    "not_xlsx",
-                    _("The accounts sheet must be an Excel workbook (.xlsx): save it as .xlsx."),
-                )
-            if sum(member.file_size for member in members) > MAX_UNCOMPRESSED or any(
-                member.compress_size and member.file_size / member.compress_size > MAX_RATIO
-                for member in members
-            ):
-                raise SheetRefused(
-                    "file_bomb", _("The file unpacks to far more than a sheet of accounts holds.")
-                )
-            for member in members:
-                if not member.filename.endswith((".xml", ".rels")):
-                    continue
-                data = archive.read(member)  # bounded above: at most MAX_UNCOMPRESSED in all
-                lowered = data.lower()
-                if any(marker in lowered for marker in _FORBIDDEN_XML):
-                    raise SheetRefused(
-                        "xml_entities",
-                        _("The file holds XML declarations that a workbook never needs."),
-                    )
-                if member.filename.startswith("xl/worksheets/"):
-                    _check_extent(data)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
-        raise SheetRefused(
-            "file_unreadable", _("The file cannot be read as an Excel workbook (.xlsx).")
-        ) from None
-
-
-def _check_extent(sheet_xml: bytes) -> None:
-    rows = [int(number) for number in _ROW_REF.findall(sheet_xml)]
-    cells = _CELL_REF.findall(sheet_xml)
-    furthest_row = max([*rows, *(int(number) for _letters, number in cells)], default=0)
-    furthest_column = max((_column_number(letters) for letters, _number in cells), default=0)
-    if furthest_row > MAX_ROWS + 1 or furthest_column > MAX_COLUMN:
-        raise SheetRefused(
-            "sheet_too_large",
-            _(
-                "The sheet reaches beyond column Z or row %(rows)d: at most %(accounts)d "
-                "accounts per sheet, in the columns of the template."
-            )
-            % {"rows": MAX_ROWS + 1, "accounts": MAX_ROWS},
-        )
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # a code or phone typed as a number
-    return str(value).strip()
-
-
-def read_sheet(stream: IO[bytes]) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and the non-blank rows (with their row numbers) of the first sheet."""
-    content = stream.read(MAX_BYTES + 1)
-    _check_xlsx(content)
-    try:
-        with CalamineWorkbook.from_filelike(io.BytesIO(content)) as workbook:
-            sheet = workbook.get_sheet_by_index(0)
-        table = sheet.to_python(skip_empty_area=False)
-    except (CalamineError, OSError, ValueError):
-        raise SheetRefused(
-            "file_unreadable", _("The file cannot be read as an Excel workbook (.xlsx).")
-        ) from None
-    if not table:
-        raise SheetRefused("no_rows", _("The sheet is empty: fill in one account per row."))
-    header = [_text(cell) for cell in table[0]]
-    rows = [
-        (number, [_text(cell) for cell in cells])
-        for number, cells in enumerate(table[1:], start=2)
-        if any(_text(cell) for cell in cells)
-    ]
-    return header, rows
-
-
-# ---- checking every row ------------------------------------------------------------------------
 
 
 def _role_names() -> dict[str, str]:

@@ -55,6 +55,7 @@ from xueji.accounts.administration.services import (
     open_items_hand_over,
     password_change,
 )
+from xueji.accounts.administration.sheet import SheetRefused
 from xueji.core.errors import ServiceError
 
 ACCOUNTS_PER_PAGE = 50
@@ -321,7 +322,7 @@ def bulk_page(request: HttpRequest) -> HttpResponse:
             checked = bulk.accounts_sheet_check(
                 actor=request.user, stream=form.cleaned_data["file"]
             )
-        except bulk.SheetRefused as refused:
+        except SheetRefused as refused:
             form.add_error("file", str(refused.message))
         else:
             context["checked"] = checked
@@ -367,7 +368,7 @@ def bulk_create_page(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:bulk")
     try:
         created = bulk.accounts_bulk_create(actor=request.user, rows=rows)
-    except bulk.SheetRefused as refused:
+    except SheetRefused as refused:
         return render(
             request,
             "accounts/administration/bulk.html",

@@ -16,6 +16,7 @@ from xueji.access.models import Membership, Role
 from xueji.access.scope import PermissionRefused
 from xueji.accounts.administration import bulk
 from xueji.accounts.administration.models import AccountProfile
+from xueji.accounts.administration.sheet import SheetRefused
 from xueji.audit.models import AuditEntry
 from xueji.testing.factories import member
 
@@ -112,7 +113,7 @@ def test_unknown_and_missing_columns_are_named(area, county_approver):
 def test_the_rows_are_checked_again_when_the_accounts_are_created(area, county_approver):
     checked = check(county_approver, workbook([[area.school.code, "王芳", "wangfang", "校长", ""]]))
     member(Role.REGISTRAR, school=area.school, username="wangfang")  # taken meanwhile
-    with pytest.raises(bulk.SheetRefused) as caught:
+    with pytest.raises(SheetRefused) as caught:
         bulk.accounts_bulk_create(actor=county_approver, rows=checked.rows)
     assert caught.value.details["errors"][0].column == "登录名"
     assert get_user_model().objects.filter(username="wangfang").count() == 1
@@ -167,7 +168,7 @@ def _with_sheet_xml(sheet_xml: bytes) -> bytes:
 )
 def test_a_hostile_or_wrong_file_is_refused_before_it_is_read(area, county_approver, content,
                                                               code):  # fmt: skip
-    with pytest.raises(bulk.SheetRefused) as caught:
+    with pytest.raises(SheetRefused) as caught:
         check(county_approver, content)
     assert caught.value.code == code
 
