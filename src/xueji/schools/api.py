@@ -12,7 +12,15 @@ from ninja import Field, Query, Router, Schema, Status
 
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
-from xueji.core.api import COMMON_ERRORS, DIVISION_CODE_PATTERN, ErrorOut, Offset, caller
+from xueji.core.api import (
+    COMMON_ERRORS,
+    DIVISION_CODE_PATTERN,
+    DatabaseId,
+    ErrorOut,
+    NotBoolean,
+    Offset,
+    caller,
+)
 from xueji.core.errors import NotFound
 from xueji.core.names import person_name
 from xueji.schools.models import (
@@ -145,8 +153,12 @@ def list_schools(request: HttpRequest, params: Query[SchoolParams]) -> object:
 # ---- the registry of schools (学校登记) ---------------------------------------------------------
 
 SchoolCode = Annotated[str, Field(pattern=r"^[0-9]{10}$", description="学校标识码: 10 digits")]
-Grade = Annotated[int, Field(ge=MIN_GRADE, le=MAX_GRADE, description="-2 … 0 kindergarten, 1 … 12")]
-SchoolId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Grade = Annotated[
+    int,
+    Field(ge=MIN_GRADE, le=MAX_GRADE, description="-2 … 0 kindergarten, 1 … 12"),
+    NotBoolean,
+]
+SchoolId = DatabaseId
 
 
 class SchoolRecordOut(Schema):
@@ -231,7 +243,9 @@ class MergePlanOut(Schema):
 
 class MergeIn(Schema):
     into_school_id: SchoolId
-    pupils: int = Field(ge=0, le=10_000_000, description="The number of children confirmed")
+    pupils: Annotated[int, Field(ge=0, le=10_000_000), NotBoolean] = Field(
+        description="The number of children confirmed"
+    )
 
 
 class MergePreviewParams(Schema):
@@ -258,7 +272,7 @@ def register_school(request: HttpRequest, payload: SchoolRegisterIn) -> object:
     "/{int:school_id}/registry", response={200: SchoolRecordOut, 404: ErrorOut, **COMMON_ERRORS}
 )
 @endpoint_requires(Action.SCHOOL_VIEW)
-def get_school_record(request: HttpRequest, school_id: int) -> object:
+def get_school_record(request: HttpRequest, school_id: DatabaseId) -> object:
     """One school's registry entry: address, 公办/民办, 城乡分类代码, boarding, central school,
     closed or merged."""
     found = school_record(caller(request), school_id)
@@ -271,7 +285,7 @@ def get_school_record(request: HttpRequest, school_id: int) -> object:
     "/{int:school_id}/registry", response={200: SchoolRecordOut, **REGISTRY_ERRORS}
 )
 @endpoint_requires(Action.SCHOOL_MANAGE)
-def update_school(request: HttpRequest, school_id: int, payload: SchoolChangeIn) -> object:
+def update_school(request: HttpRequest, school_id: DatabaseId, payload: SchoolChangeIn) -> object:
     """Change an open school's entry (not its code nor its county); grades children sit in
     are kept (400 `grade_held`)."""
     school_update(actor=caller(request), school_id=school_id, **payload.dict(exclude_none=True))
@@ -280,7 +294,7 @@ def update_school(request: HttpRequest, school_id: int, payload: SchoolChangeIn)
 
 @schools_router.post("/{int:school_id}/close", response={200: SchoolRecordOut, **REGISTRY_ERRORS})
 @endpoint_requires(Action.SCHOOL_MANAGE)
-def close_school(request: HttpRequest, school_id: int) -> object:
+def close_school(request: HttpRequest, school_id: DatabaseId) -> object:
     """Close a school no child sits in any more: 409 `school_has_pupils` says how many do
     (`details.pupils`), 409 `school_manages_points` names its teaching points, 409
     `school_business_open` the changes and corrections still under way."""
@@ -291,7 +305,7 @@ def close_school(request: HttpRequest, school_id: int) -> object:
 @schools_router.get("/{int:school_id}/merge", response={200: MergePlanOut, **REGISTRY_ERRORS})
 @endpoint_requires(Action.SCHOOL_MERGE)
 def merge_preview(
-    request: HttpRequest, school_id: int, params: Query[MergePreviewParams]
+    request: HttpRequest, school_id: DatabaseId, params: Query[MergePreviewParams]
 ) -> object:
     """What merging the school into another of its county (整体并入) would move (county
     approvers): the number of children to confirm, grades the other lacks, what stands in the
@@ -303,7 +317,7 @@ def merge_preview(
 
 @schools_router.post("/{int:school_id}/merge", response={200: MergePlanOut, **REGISTRY_ERRORS})
 @endpoint_requires(Action.SCHOOL_MERGE)
-def merge_school(request: HttpRequest, school_id: int, payload: MergeIn) -> object:
+def merge_school(request: HttpRequest, school_id: DatabaseId, payload: MergeIn) -> object:
     """Merge the school as a whole into another of its county (county approvers): every child
     on its roll moves at once (reason `school_merge`), its classes follow by name, it closes.
     `pupils` is the number you confirmed (from the preview): 409 `pupil_count_changed` when
