@@ -237,6 +237,23 @@ def states_set_each(*, rows: str, params: Mapping[str, Any], now_param: str = "n
     )
 
 
+def records_follow_placements(
+    *, students: str, params: Mapping[str, Any], now_param: str = "now"
+) -> int:
+    """Set the school of each record `students` yields (a SELECT of student ids) to the school
+    of its open placement: after the year end moved it to another school (a teaching point's
+    top grade on to its central school), and after that move is reversed."""
+    open_placement = (
+        f"FROM {PLACEMENT_TABLE} p WHERE p.student_id = {STUDENT_TABLE}.id AND p.end_date IS NULL"
+    )
+    return _execute(
+        f"UPDATE {STUDENT_TABLE} SET school_id = (SELECT p.school_id {open_placement}), "
+        f"updated_at = %({now_param})s "
+        f"WHERE id IN ({students}) AND EXISTS (SELECT 1 {open_placement})",
+        params,
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # A school merged as a whole into another (整体并入)
 

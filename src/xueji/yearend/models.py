@@ -39,6 +39,13 @@ class Outcome(models.TextChoices):
     GRADUATED = "graduated", _("Graduated (毕业)")
     COMPLETED = "completed", _("Completed (结业)")
     INCOMPLETE = "incomplete", _("Left before completing (肄业)")
+    # The top grade of a school that ends no stage (a 教学点) goes on to the next grade at its
+    # central school (中心校): a promotion to another school, not a graduation.
+    TO_CENTRAL = "to_central", _("Goes on at the central school (升入中心校)")
+
+
+# The outcomes of a graduation run: the record states a final-grade student leaves with.
+GRADUATION_OUTCOMES = (Outcome.GRADUATED, Outcome.COMPLETED, Outcome.INCOMPLETE)
 
 
 class YearEndRun(models.Model):

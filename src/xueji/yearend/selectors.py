@@ -22,6 +22,7 @@ from xueji.corrections.models import CorrectionRequest
 from xueji.corrections.workflow import OPEN_STATES
 from xueji.geo.models import Division
 from xueji.schools.models import School, academic_start_year
+from xueji.schools.stages import ends_stage_q
 from xueji.students.models import Placement, RecordState, Student
 from xueji.yearend.models import Notice, Outcome, OutcomeOverride, RunKind, YearEndRun
 
@@ -101,6 +102,7 @@ def _link(name: str, object_id: Any) -> str:
 def _final_grade_students(target: Target, from_year: int) -> QuerySet[Placement, Any]:
     return Placement.objects.filter(
         target.q("school__"),
+        ends_stage_q("school__"),
         end_date__isnull=True,
         school_class__academic_year__start_year=from_year,
         grade=F("school__last_grade"),
@@ -283,13 +285,15 @@ class FinalGradeRow:
 
 
 def final_grade_students(user: Any, *, from_year: int | None = None) -> list[FinalGradeRow]:
-    """The students of the user's school's final grade this year, with the outcome recorded."""
+    """The students of the user's school's final grade this year, with the outcome recorded;
+    none at a school whose last grade ends no stage (they go on, they do not graduate)."""
     scope = scope_of(user)
     if scope is None or scope.school_id is None or not may(scope, Action.YEAREND_OUTCOME):
         return []
     start = academic_start_year(timezone.localdate()) if from_year is None else from_year
     students = list(
         Student.objects.filter(
+            ends_stage_q("placements__school__"),
             placements__school_id=scope.school_id,
             placements__end_date__isnull=True,
             placements__grade=F("placements__school__last_grade"),

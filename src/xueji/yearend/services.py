@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,8 +39,15 @@ from xueji.changes.models import YEAREND
 from xueji.changes.windows import closure_on, closure_where
 from xueji.core.errors import Conflict, FieldErrors, NotFound
 from xueji.core.idnumbers import g_number, normalize
-from xueji.schools.models import AcademicYear, School, SchoolClass, academic_start_year
+from xueji.schools.models import (
+    AcademicYear,
+    School,
+    SchoolClass,
+    academic_start_year,
+    grade_label,
+)
 from xueji.schools.services import academic_year_ensure
+from xueji.schools.stages import school_ends_stage
 from xueji.students import bulk
 from xueji.students.identity import number_indexes
 from xueji.students.models import (
@@ -150,6 +158,7 @@ def _report(
     for row in staying:
         stay_counts[row["student__state"]] += 1
     blockers, blocker_total = blockers_of(target, kind, from_year.start_year)
+    going_on, unplaced = _top_grades(target, from_year)
     report = {
         "kind": kind,
         "scope": target.label,
@@ -170,14 +179,72 @@ def _report(
         "staying": dict(stay_counts),
         "blockers": blockers,
         "blocker_count": blocker_total,
+        # The top grades of schools that end no stage (教学点): not graduated; going on to the
+        # central school with the promotion, or listed for the registrar to resolve.
+        "going_on": going_on,
+        "unplaced": unplaced,
     }
     return report, dict(students)
 
 
-def _notify(run: YearEndRun, blockers: list[dict[str, Any]]) -> None:
-    """Tell each school what it must finish or cancel before the run can start."""
+def _top_grades(
+    target: Target, from_year: AcademicYear
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The classes of top grades that end no stage: those whose central school takes them on,
+    and those with no school to go on to (and why), for the dry run's report."""
+    area_sql, area_params = target.sql()
+    rows = engine.top_grades_going_on(area_sql, area_params, from_year.pk)
+    school_ids = {r.school_id for r in rows} | {
+        r.central_school_id for r in rows if r.central_school_id is not None
+    }
+    schools = {
+        pk: (code, name)
+        for pk, code, name in School.objects.filter(pk__in=school_ids).values_list(
+            "pk", "code", "name"
+        )
+    }
+    classes = dict(
+        SchoolClass.objects.filter(pk__in=[r.class_id for r in rows]).values_list("pk", "name")
+    )
+    going_on: list[dict[str, Any]] = []
+    unplaced: list[dict[str, Any]] = []
+    for row in rows:
+        code, name = schools.get(row.school_id, ("", ""))
+        item: dict[str, Any] = {
+            "school_id": row.school_id,
+            "code": code,
+            "name": name,
+            "class_id": row.class_id,
+            "class": classes.get(row.class_id, ""),
+            "grade": row.grade,
+            "students": row.students,
+        }
+        if row.central_school_id is not None:
+            central_code, central_name = schools.get(row.central_school_id, ("", ""))
+            item["central_school"] = {"code": central_code, "name": central_name}
+        if row.goes_on:
+            going_on.append(item)
+        else:
+            item["reason"] = row.reason
+            unplaced.append(item)
+    return going_on, unplaced
+
+
+# Why a top grade has no school to go on to, as the report and the notices say it.
+UNPLACED_REASONS: dict[str, Any] = {
+    engine.NO_CENTRAL_SCHOOL: _("the school has no central school (中心校)"),
+    engine.CENTRAL_SCHOOL_CLOSED: _("its central school is closed"),
+    engine.CENTRAL_SCHOOL_LACKS_GRADE: _("its central school does not teach the next grade"),
+}
+
+
+def _notify(
+    run: YearEndRun, blockers: list[dict[str, Any]], unplaced: list[dict[str, Any]]
+) -> None:
+    """Tell each school what it must finish or cancel before the run can start, and which of
+    its top-grade children have no school to go on to."""
     existing = set(Notice.objects.filter(run=run).values_list("link", flat=True))
-    Notice.objects.bulk_create(
+    notices = [
         Notice(
             school_id=item["school_id"],
             run=run,
@@ -193,7 +260,33 @@ def _notify(run: YearEndRun, blockers: list[dict[str, Any]]) -> None:
         )
         for item in blockers
         if item["link"] not in existing
-    )
+    ]
+    for item in unplaced:
+        link = reverse("students:roster", args=[item["class_id"]])
+        if link in existing:
+            continue
+        notices.append(
+            Notice(
+                school_id=item["school_id"],
+                run=run,
+                message=str(
+                    _(
+                        "%(count)d children of %(grade)s %(class)s finish your school's last "
+                        "grade, which ends no stage, and have no school to go on to "
+                        "(%(reason)s): they are not promoted; arrange the school that takes "
+                        "them (a transfer)."
+                    )
+                    % {
+                        "count": item["students"],
+                        "grade": grade_label(item["grade"]),
+                        "class": item["class"],
+                        "reason": UNPLACED_REASONS.get(item["reason"], item["reason"]),
+                    }
+                ),
+                link=link,
+            )
+        )
+    Notice.objects.bulk_create(notices)
 
 
 def run_plan(
@@ -255,7 +348,7 @@ def run_plan(
             YearEndChunk(run=run, seq=seq, school_ids=ids, planned=planned)
             for seq, (ids, planned) in enumerate(chunks, start=1)
         )
-        _notify(run, report["blockers"])
+        _notify(run, report["blockers"], report["unplaced"])
         audit_record(
             actor=actor,
             action="yearend.plan",
@@ -520,6 +613,13 @@ def run_reverse(*, actor: Any, run_id: Any, note: str = "") -> YearEndRun:
         bulk.placements_reopen(
             placement_ids=members.format(column="old_placement_id"), params=params
         )
+        if run.kind == RunKind.PROMOTE:
+            # Those gone on to a central school are back on their teaching point's roll.
+            bulk.records_follow_placements(
+                students=members.format(column="student_id")
+                + f" AND m.outcome = '{Outcome.TO_CENTRAL}'",
+                params=params,
+            )
         if run.kind == RunKind.GRADUATE:
             bulk.states_set(
                 students=members.format(column="student_id"),
@@ -596,12 +696,18 @@ def outcome_set(
             scope, Action.YEAREND_OUTCOME, placement.school_id
         ):
             raise NotFound("student_not_found", _("No such student."))
-        if placement.grade != placement.school.last_grade:
+        if placement.grade != placement.school.last_grade or not school_ends_stage(
+            placement.school
+        ):
             raise FieldErrors(
                 {
                     "outcome": [
                         ValidationError(
-                            _("Only a student of the school's final grade graduates."),
+                            _(
+                                "Only a student of the final grade of a stage (小学, 初中, "
+                                "高中) graduates; the top grade of a teaching point goes on to "
+                                "its central school."
+                            ),
                             code="not_final_grade",
                         )
                     ]

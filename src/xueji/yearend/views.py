@@ -22,7 +22,7 @@ from xueji.access.scope import may, scope_of
 from xueji.core.errors import ServiceError
 from xueji.schools.models import School, SchoolClass
 from xueji.students.views import not_found
-from xueji.yearend.models import Outcome, RunKind, RunState
+from xueji.yearend.models import GRADUATION_OUTCOMES, RunKind, RunState
 from xueji.yearend.selectors import (
     final_grade_students,
     notices_for,
@@ -273,5 +273,8 @@ def outcomes(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "yearend/outcomes.html",
-        {"rows": final_grade_students(request.user), "choices": Outcome.choices[3:]},
+        {
+            "rows": final_grade_students(request.user),
+            "choices": [(o.value, o.label) for o in GRADUATION_OUTCOMES],
+        },
     )
