@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 from xueji.audit.actors import register_acting_as
 
@@ -19,3 +20,8 @@ class AccessConfig(AppConfig):
         from xueji.access.checks import check_separation_of_duties
 
         checks.register(check_separation_of_duties)
+
+        # The menu (xueji.access.menu): what the user's role may do (我的).
+        from xueji.access.menu import MenuEntry, menu_register
+
+        menu_register(MenuEntry("account", _("My permissions"), "access:my_role", order=10))

@@ -3,6 +3,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from xueji.access.menu import menu_for
 from xueji.access.models import Membership
 from xueji.access.policy import actions_of
 from xueji.access.scope import Scope, scope_of
@@ -24,11 +25,12 @@ def allowed_actions(scope: Scope | None) -> dict[str, bool]:
 
 
 def membership(request: HttpRequest) -> dict[str, Any]:
-    """The user's scope, what the role may do (for menus), and (lazily, for the page header)
-    the membership with its place."""
+    """The user's scope, what the role may do, and (lazily, for the pages that draw them) the
+    membership with its place for the header and the menu with the breadcrumb."""
     scope = scope_of(getattr(request, "user", None))
     return {
         "scope": scope,
         "allowed": allowed_actions(scope),
         "membership": SimpleLazyObject(lambda: _membership(request)),
+        "menu": SimpleLazyObject(lambda: menu_for(request)),
     }

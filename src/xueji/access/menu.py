@@ -35,7 +35,7 @@ GROUPS: dict[str, MenuGroup] = {
     group.key: group
     for group in (
         MenuGroup("records", pgettext_lazy("menu group", "Student records"), 10),
-        MenuGroup("changes", pgettext_lazy("menu group", "Changes of status"), 20),
+        MenuGroup("changes", pgettext_lazy("menu group", "Changes"), 20),
         MenuGroup("checks", pgettext_lazy("menu group", "Checks"), 30),
         MenuGroup("scores", pgettext_lazy("menu group", "Scores"), 40),
         MenuGroup("year", pgettext_lazy("menu group", "Promotion and graduation"), 50),
@@ -83,6 +83,8 @@ class MenuEntry:
 
 
 _entries: dict[str, MenuEntry] = {}
+# Pages of other apps (URL names) that belong to an entry, by the entry's URL name.
+_attached: dict[str, set[str]] = {}
 
 
 def menu_register(*entries: MenuEntry) -> None:
@@ -93,6 +95,13 @@ def menu_register(*entries: MenuEntry) -> None:
         if entry.inbox is not None and not entry.inbox_template:
             raise ValueError(f"{entry.url_name}: an inbox needs its inbox_template")
         _entries[entry.url_name] = entry
+
+
+def menu_attach(entry_url_name: str, *page_names: str) -> None:
+    """Count pages of the calling app as the entry's, as its `also` does for the entry's own app:
+    a page about one student (a correction asked for, a change filed) under 查找学生, whose app
+    registered the entry and knows nothing of the pages above it."""
+    _attached.setdefault(entry_url_name, set()).update(page_names)
 
 
 def menu_entries() -> list[MenuEntry]:
@@ -142,7 +151,7 @@ def _belongs(entry: MenuEntry, url: str, view_name: str, path: str) -> int:
     what matched (the longest wins), the entry's own page and its named pages first."""
     if view_name == entry.url_name:
         return 100_000
-    if view_name and view_name in entry.also:
+    if view_name and (view_name in entry.also or view_name in _attached.get(entry.url_name, ())):
         return 50_000
     if url != "/" and path.startswith(url):
         return len(url)

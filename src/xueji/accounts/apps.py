@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
@@ -12,3 +13,19 @@ class AccountsConfig(AppConfig):
         from xueji.accounts.checks import check_account_security
 
         checks.register(check_account_security, checks.Tags.security, deploy=True)
+
+        # The menu (xueji.access.menu): the accounts of the area (管理), and the user's own
+        # password (我的).
+        from xueji.access.menu import MenuEntry, menu_register
+        from xueji.access.policy import Action
+
+        menu_register(
+            MenuEntry(
+                "administration",
+                _("Accounts"),
+                "accounts:account_list",
+                order=20,
+                action=Action.ACCOUNT_MANAGE,
+            ),
+            MenuEntry("account", _("Change password"), "accounts:password_change", order=20),
+        )

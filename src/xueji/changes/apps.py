@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.core import checks
+from django.utils.translation import gettext_lazy as _
 
 
 class ChangesConfig(AppConfig):
@@ -34,3 +35,38 @@ class ChangesConfig(AppConfig):
         from xueji.changes.handover import OPEN_CHANGES
 
         register_open_items(OPEN_CHANGES)
+
+        # The menu (xueji.access.menu): the queue with the number waiting for the user's
+        # decision, closed periods and province rules (异动); filing a change is a page of the
+        # student's record (under 查找学生).
+        from xueji.access.menu import MenuEntry, menu_attach, menu_register
+        from xueji.access.policy import Action
+        from xueji.changes.selectors import inbox_count
+
+        menu_register(
+            MenuEntry(
+                "changes",
+                _("Changes of status"),
+                "changes:queue",
+                order=10,
+                action=Action.CHANGE_VIEW,
+                element_id="changes-nav",
+                inbox=inbox_count,
+                inbox_template="changes/_inbox_count.html",
+            ),
+            MenuEntry(
+                "changes",
+                _("Closed periods"),
+                "changes:periods",
+                order=20,
+                action=Action.CHANGE_WINDOW_VIEW,
+            ),
+            MenuEntry(
+                "changes",
+                _("Province rules"),
+                "changes:rules",
+                order=30,
+                action=Action.PROVINCE_RULES_VIEW,
+            ),
+        )
+        menu_attach("students:search", "changes:new")

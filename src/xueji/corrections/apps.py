@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CorrectionsConfig(AppConfig):
@@ -45,3 +46,19 @@ class CorrectionsConfig(AppConfig):
         from xueji.schools.pupils import register_closure_check
 
         register_closure_check("corrections", corrections_open)
+
+        # The menu (xueji.access.menu): the key-data corrections (核查); asking for one, or
+        # editing other information, is a page of the student's record (under 查找学生).
+        from xueji.access.menu import MenuEntry, menu_attach, menu_register
+        from xueji.access.policy import Action
+
+        menu_register(
+            MenuEntry(
+                "checks",
+                _("Corrections"),
+                "corrections:list",
+                order=20,
+                action=Action.CORRECTION_VIEW,
+            )
+        )
+        menu_attach("students:search", "corrections:new", "corrections:other_info")

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ExportsConfig(AppConfig):
@@ -13,3 +14,11 @@ class ExportsConfig(AppConfig):
         from xueji.students.sealing import SealedColumn, sealed_column_register
 
         sealed_column_register(SealedColumn(ExportJob, "criteria_sealed", CRITERIA_CONTEXT))
+
+        # The menu (xueji.access.menu): the user's background exports (导入导出).
+        from xueji.access.menu import MenuEntry, menu_register
+        from xueji.access.policy import Action
+
+        menu_register(
+            MenuEntry("data", _("Your exports"), "exports:jobs", order=20, action=Action.EXPORT)
+        )

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ImportsConfig(AppConfig):
@@ -11,3 +12,11 @@ class ImportsConfig(AppConfig):
         from xueji.imports.handover import OPEN_IMPORTS
 
         register_open_items(OPEN_IMPORTS)
+
+        # The menu (xueji.access.menu): the spreadsheet imports (导入导出).
+        from xueji.access.menu import MenuEntry, menu_register
+        from xueji.access.policy import Action
+
+        menu_register(
+            MenuEntry("data", _("Imports"), "imports:index", order=10, action=Action.IMPORT_VIEW)
+        )

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class StudentsConfig(AppConfig):
@@ -11,3 +12,27 @@ class StudentsConfig(AppConfig):
         from xueji.students.school_roll import SchoolRoll
 
         register_pupils(SchoolRoll())
+
+        # The menu (xueji.access.menu): the home page above the groups; finding and registering
+        # students under 学籍.
+        from xueji.access.menu import TOP, MenuEntry, menu_register
+        from xueji.access.policy import Action
+
+        menu_register(
+            MenuEntry(TOP, _("Home"), "students:home", order=0),
+            MenuEntry(
+                "records",
+                _("Find a student"),
+                "students:search",
+                order=10,
+                action=Action.STUDENT_VIEW_LIST,
+                also=("students:detail", "students:roster"),
+            ),
+            MenuEntry(
+                "records",
+                _("Register a new student"),
+                "students:register",
+                order=20,
+                action=Action.STUDENT_REGISTER,
+            ),
+        )

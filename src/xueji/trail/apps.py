@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TrailConfig(AppConfig):
@@ -6,3 +7,12 @@ class TrailConfig(AppConfig):
 
     name = "xueji.trail"
     label = "trail"
+
+    def ready(self) -> None:
+        # The menu (xueji.access.menu): the audit trail, the auditor's (审计).
+        from xueji.access.menu import MenuEntry, menu_register
+        from xueji.access.policy import Action
+
+        menu_register(
+            MenuEntry("audit", _("Audit trail"), "audit:search", order=10, action=Action.AUDIT_VIEW)
+        )
