@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from xueji.access.lookups import LookupAsked, LookupKind, LookupOutcome, lookup_answers
 from xueji.access.policy import Action
 from xueji.access.scope import PermissionRefused, may_at_school, require
 from xueji.audit.services import audit_record
@@ -28,6 +30,7 @@ from xueji.imports.pipeline import (
     HeaderError,
     Layout,
     Outcome,
+    cell_error,
     check_workers,
     import_intake_rows,
     import_students_rows,
@@ -313,7 +316,18 @@ def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
         job.state = JobState.DUPLICATE
         job.error_count = 0
         job.errors = []
-    if outcome is not None and not outcome.rows and not outcome.error_count:
+    limit_reached = None
+    if outcome is not None and outcome.lookups and job.state == JobState.RUNNING:
+        # The rows that hold other schools' children answer look-ups: counted now that the
+        # import's transaction is over, and shown only within the hour's allowance.
+        limit_reached = _answer_lookups(job, outcome)
+        job.error_count = outcome.error_count
+        job.errors = [error.compact() for error in outcome.errors]
+    if limit_reached is not None:
+        job.state = JobState.INVALID
+        job.rows_written = 0
+        _say(job, limit_reached)
+    elif outcome is not None and not outcome.rows and not outcome.error_count:
         # Nothing below the header (or only blank rows, or separators): nothing to import is
         # a failure to say, not an import of nothing.
         job.state = JobState.FAILED
@@ -341,6 +355,75 @@ def import_job_run(*, job_id: Any, echo: Callable[[int, int], None] | None = Non
         )
     _finish_refused(job)
     return job
+
+
+# A sheet's first row below its header (the header is row 1).
+FIRST_DATA_ROW = 2
+
+
+def _answer_lookups(job: ImportJob, outcome: Outcome) -> Any | None:
+    """Count the rows that hold another school's child as the importer's look-ups (one audited
+    entry each, about that child: xueji.access.lookups) and keep the errors of those the hour
+    allows, in the sheet's order. The rest are withheld: taken out of the errors and their count,
+    so that no row below the last answer tells whether its number is registered, and the rows
+    from there on are refused as "look-up limit reached" (the refusal reported to the auditors).
+    Returns the job's message then, else None."""
+    shown = [lookup for lookup in outcome.lookups if lookup.error is not None]
+    # Errors past those kept are not shown: not answered, so neither counted nor in the count.
+    outcome.withhold(lookup for lookup in outcome.lookups if lookup.error is None)
+    outcome.lookups = []
+    counted = lookup_answers(
+        actor=job.created_by,
+        kind=LookupKind.IMPORT,
+        asked=[
+            LookupAsked(
+                outcome=(
+                    LookupOutcome.SCHOOL_NAMED
+                    if lookup.school_named
+                    else LookupOutcome.REGISTERED_ELSEWHERE
+                ),
+                object_id=lookup.student_id,
+                detail={
+                    "import": str(job.pk),
+                    "row": lookup.row,
+                    "id_number": lookup.id_number_masked,
+                },
+            )
+            for lookup in shown
+        ],
+        refusal_detail={"import": str(job.pk), "school": job.school.code},
+    )
+    if counted.refused is None or counted.retry_at is None:
+        return None
+    outcome.withhold(shown[counted.answered :])
+    from_row = shown[counted.answered - 1].row + 1 if counted.answered else FIRST_DATA_ROW
+    limit = counted.refused.details["limit"]
+    time = timezone.localtime(counted.retry_at).strftime("%H:%M")
+    outcome.add_error(
+        cell_error(
+            from_row,
+            -1,
+            "",
+            ValidationError(
+                _(
+                    "Look-up limit reached: this row and the rows below it were not checked "
+                    "against other schools' records. Upload the file again after %(time)s."
+                ),
+                code="lookup_limit_reached",
+                params={"time": time},
+            ),
+        )
+    )
+    outcome.sort_errors()
+    return translated(
+        _(
+            "Look-up limit reached: rows from %(row)d on were not checked against other "
+            "schools' records (each user may look up %(limit)d children registered at other "
+            "schools in an hour; every refusal is reported to the auditors). Nothing was "
+            "written; upload the file again after %(time)s."
+        ),
+        {"row": from_row, "limit": limit, "time": time},
+    )
 
 
 def _not_read(columns: list[str]) -> Any:

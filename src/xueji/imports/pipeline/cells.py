@@ -42,6 +42,19 @@ def cell_error(row: int, column: int, value: Any, error: ValidationError) -> Cel
     return CellError(row, column, shown, error.code or "invalid", zh, en)
 
 
+@dataclass(frozen=True)
+class RegistryLookup:
+    """A row whose ID number a record of another school holds. Its error answers a question about
+    a child outside the importer's school, so it is a look-up (xueji.access.lookups): given only
+    within the importer's allowance of the hour, audited about that child."""
+
+    row: int
+    student_id: str
+    school_named: bool  # the row's name is the record's: the error names the school
+    id_number_masked: str
+    error: CellError | None  # as kept among the outcome's errors; None past MAX_KEPT_ERRORS
+
+
 @dataclass
 class Outcome:
     rows: int = 0
@@ -51,6 +64,10 @@ class Outcome:
     errors: list[CellError] = field(default_factory=list)
     # Records written per class (class pk -> count), kept on the job to link it to the rosters.
     classes: Counter[int] = field(default_factory=Counter)
+
+    # The rows whose errors answer look-ups of other schools' children, for the run to count
+    # before the errors are shown (xueji.imports.services).
+    lookups: list[RegistryLookup] = field(default_factory=list)
 
     # The ID number and student number columns: their values are kept masked whatever they
     # hold (a mistyped number too), not only where they look like a resident ID number.
@@ -66,8 +83,24 @@ class Outcome:
 
     def add_errors(self, errors: Iterable[CellError]) -> None:
         for error in errors:
-            if error.column in self.masked_columns:
-                error = replace(error, value=mask_document_number(error.value))
-            self.error_count += 1
-            if len(self.errors) < MAX_KEPT_ERRORS:
-                self.errors.append(error)
+            self.add_error(error)
+
+    def add_error(self, error: CellError) -> CellError | None:
+        """Count an error and keep it (its masked value) while fewer than MAX_KEPT_ERRORS are;
+        the error as kept, or None."""
+        if error.column in self.masked_columns:
+            error = replace(error, value=mask_document_number(error.value))
+        self.error_count += 1
+        if len(self.errors) >= MAX_KEPT_ERRORS:
+            return None
+        self.errors.append(error)
+        return error
+
+    def withhold(self, lookups: Iterable[RegistryLookup]) -> None:
+        """Take the errors of look-ups that may not be answered back out, uncounted too (the
+        count of problems would otherwise tell how many there were)."""
+        withheld = list(lookups)
+        gone = {id(lookup.error) for lookup in withheld if lookup.error is not None}
+        self.error_count -= len(withheld)
+        if gone:
+            self.errors = [error for error in self.errors if id(error) not in gone]

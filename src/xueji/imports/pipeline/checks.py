@@ -17,6 +17,7 @@ from xueji.core.idnumbers import mask_id_number
 from xueji.imports import columns as cols
 from xueji.imports.pipeline.cells import cell_error
 from xueji.imports.pipeline.chunk import ChunkContext, ChunkResult
+from xueji.imports.pipeline.copy_text import copy_escape
 from xueji.imports.pipeline.formatting import format_valid
 from xueji.imports.pipeline.layout import Layout
 from xueji.imports.reading import nonblank
@@ -232,7 +233,8 @@ def check_chunk(context: ChunkContext, chunk: Any, chunk_number: int) -> ChunkRe
             if document is not None:
                 doc_type, number = document
                 active, *others = document_indexes(doc_type, number)
-                where = f"{mask_id_number(number)}\t{chunk_number}\t{sheet_row}"
+                typed = copy_escape(str(columns.name[row] or ""))
+                where = f"{mask_id_number(number)}\t{typed}\t{chunk_number}\t{sheet_row}"
                 result.documents.append(f"{doc_type}\t{active}\t{where}")
                 result.other_suite_documents += [f"{doc_type}\t{i}\t{where}" for i in others]
     employers = [block["employer"] for block in blocks]

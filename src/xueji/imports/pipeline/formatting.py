@@ -67,7 +67,9 @@ def format_valid(
         number = columns.id_number[row]
         document = document_fields(doc_type, number, context=STUDENT_ID_NUMBER)
         if number:
-            where = f"{document['id_number_masked']}\t{chunk_number}\t{sheet_row}"
+            where = (
+                f"{document['id_number_masked']}\t{copy_escape(name)}\t{chunk_number}\t{sheet_row}"
+            )
             result.other_suite_documents += [
                 f"{doc_type}\t{index}\t{where}" for index in document_indexes(doc_type, number)[1:]
             ]

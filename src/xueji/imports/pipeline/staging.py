@@ -5,14 +5,16 @@ file without a single error is written by the students app (records_insert_from_
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
-from xueji.imports.pipeline.cells import Outcome, cell_error
+from xueji.imports.pipeline.cells import Outcome, RegistryLookup, cell_error
 from xueji.imports.pipeline.chunk import ChunkResult
 from xueji.imports.pipeline.copy_text import copy_lines
 from xueji.schools.models import School
@@ -26,6 +28,7 @@ from xueji.students.bulk import (
 )
 from xueji.students.identity import student_number_fields
 from xueji.students.models import NumberKind, Student
+from xueji.students.names import names_match
 from xueji.students.services import student_number_allocate_j
 
 BATCH_ROWS = 5_000
@@ -46,7 +49,8 @@ STAGED_PLACEMENT = STAGING[2][1]
 WHERE_IN_FILE = ("chunk", "chunk_row")
 # The documents of rows with errors (which are not staged), for the duplicate checks.
 STAGED_DOCUMENT = "xueji_import_document"
-DOCUMENT_COLUMNS = ("id_doc_type", "id_number_index", "id_number_masked", *WHERE_IN_FILE)
+# The row's name too: another school's child is named only to a row of the record's name.
+DOCUMENT_COLUMNS = ("id_doc_type", "id_number_index", "id_number_masked", "name", *WHERE_IN_FILE)
 _EVERY_DOCUMENT = (
     f"(SELECT {', '.join(DOCUMENT_COLUMNS)} FROM {STAGED_STUDENT} "
     f"UNION ALL SELECT {', '.join(DOCUMENT_COLUMNS)} FROM {STAGED_DOCUMENT})"
@@ -92,7 +96,7 @@ class StudentWriter:
                 cursor.execute(f"DROP TABLE IF EXISTS {documents}")
                 cursor.execute(
                     f"CREATE TEMPORARY TABLE {documents} (id_doc_type text, id_number_index "
-                    "text, id_number_masked text, chunk integer, chunk_row integer)"
+                    "text, id_number_masked text, name text, chunk integer, chunk_row integer)"
                 )
 
     def add(self, result: ChunkResult, shift: int) -> None:
@@ -174,24 +178,56 @@ class StudentWriter:
                     ),
                 )
             cursor.execute(
-                "SELECT st.chunk, st.chunk_row, st.id_number_masked, sc.name "
-                f"FROM {_EVERY_DOCUMENT_EVERY_SUITE} st "
+                "SELECT st.chunk, st.chunk_row, st.id_number_masked, st.name, s.id, s.name, "
+                f"s.school_id, sc.name FROM {_EVERY_DOCUMENT_EVERY_SUITE} st "
                 f"JOIN {Student._meta.db_table} s ON s.id_doc_type = st.id_doc_type "
                 "AND s.id_number_index = st.id_number_index "
                 f"JOIN {School._meta.db_table} sc ON sc.id = s.school_id "
                 "WHERE st.id_number_index <> '' AND s.id_number_index <> ''"
             )
-            for chunk, row, masked, school_name in cursor:
-                self._document_error(
-                    chunk,
-                    row,
-                    masked,
-                    ValidationError(
-                        _("This ID number is already registered at %(school)s."),
-                        code="id_number_registered",
-                        params={"school": school_name},
-                    ),
+            self._registered(cursor)
+
+    def _registered(self, held: Iterable[Sequence[Any]]) -> None:
+        """Errors for the rows whose ID number a record holds. A record of the importer's school
+        is named, as before; another school's is named only to a row of the record's name (folded
+        as a registration folds it: xueji.students.names), else the row says only "registered at
+        another school". Either answer about another school's child is a look-up, which the run
+        counts before it shows the errors (Outcome.lookups)."""
+        answered: set[int] = set()
+        lookups: list[RegistryLookup] = []
+        for chunk, row, masked, typed, student_id, recorded, school_id, school_name in held:
+            sheet_row = self._sheet_row(chunk, row)
+            if sheet_row in answered:  # the same record under two suites' indexes
+                continue
+            answered.add(sheet_row)
+            own = school_id == self.school.pk
+            named = own or names_match(typed or "", recorded)
+            if named:
+                error = ValidationError(
+                    _("This ID number is already registered at %(school)s."),
+                    code="id_number_registered",
+                    params={"school": school_name},
                 )
+            else:
+                error = ValidationError(
+                    _(
+                        "This ID number is already registered at another school. To take the "
+                        "child in, file a transfer: the guardian applies at your school."
+                    ),
+                    code="registered_elsewhere",
+                )
+            kept = self.outcome.add_error(cell_error(sheet_row, self.id_column, masked, error))
+            if not own:
+                lookups.append(
+                    RegistryLookup(
+                        row=sheet_row,
+                        student_id=str(uuid.UUID(str(student_id))),
+                        school_named=named,
+                        id_number_masked=masked,
+                        error=kept,
+                    )
+                )
+        self.outcome.lookups = sorted(lookups, key=lambda lookup: lookup.row)
 
     def finish(self, on_writing: Callable[[int], None] | None = None) -> None:
         """Check the duplicates; write the file if it has no error; drop the temporary tables."""
