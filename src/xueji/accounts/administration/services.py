@@ -105,9 +105,10 @@ def _check_person(data: AccountData, errors: dict[str, list[ValidationError]]) -
 
 
 def _check_placement(
-    scope: Scope, data: AccountData, errors: dict[str, list[ValidationError]]
+    scope: Scope | None, data: AccountData, errors: dict[str, list[ValidationError]]
 ) -> Placement | None:
-    """Where the account would be held, if the manager may give that role there."""
+    """Where the account would be held, if the manager may give that role there (scope None:
+    the operator's command line, which may give any role at any level the role is held at)."""
     if data.role not in Role.values:
         errors["role"] = [_error(_("Choose a role."), "role_unknown")]
         return None
@@ -141,6 +142,10 @@ def _check_placement(
             level = division.level
         else:
             level = ScopeLevel.NATION.value
+    if scope is None:
+        # The operator: a school role is held at its school, any other at a division or the
+        # nation, which are the levels the matrix holds them at.
+        return Placement(data.role, level, school, division)
     if not may_assign_role(scope.role, scope.level, data.role, level):
         errors["role"] = [
             _error(
@@ -274,8 +279,9 @@ def write_account(
 
 def account_create(*, actor: Any, login_name: str, data: AccountData) -> CreatedAccount:
     """A new account with its role and scope and a generated password, returned once; the user
-    must change it at the first login."""
-    scope = require(actor, Action.ACCOUNT_MANAGE)
+    must change it at the first login. Actor None is the operator's command line (`xueji
+    create_account`), which makes the first security administrator of a new deployment."""
+    scope = None if actor is None else require(actor, Action.ACCOUNT_MANAGE)
     errors: dict[str, list[ValidationError]] = {}
     login_name = _check_login_name(login_name, errors)
     _check_person(data, errors)
