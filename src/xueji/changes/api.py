@@ -71,7 +71,8 @@ def _upload(file: FileIn | None, field: str) -> Upload | None:
 
 
 class LookupIn(Schema):
-    """The child to take in: the student number and the name, both exact."""
+    """The child to take in: the student number, exact, and the name as registered (traditional
+    or simplified characters, any middle dot of a minority name or none)."""
 
     student_number: str
     name: str
@@ -386,8 +387,9 @@ def change_public_notice(
 @router.post("/transfers/lookup", response={200: CandidateOut, 429: ErrorOut, **NOT_FOUND})
 @endpoint_requires(Action.CHANGE_FILE)
 def change_lookup_transfer(request: HttpRequest, payload: LookupIn) -> object:
-    """The receiving registrar finds the child by the student number and the name (both exact):
-    only a masked minimum is returned. Every answer, found or not, is an audited look-up, limited
+    """The receiving registrar finds the child by the student number (exact) and the name (in
+    traditional or simplified characters, with any middle dot or none): only a masked minimum is
+    returned. Every answer, found or not, is an audited look-up, limited
     per user and hour: beyond the limit 429 `lookup_limit_reached`."""
     found = transfer_lookup(actor=caller(request), number=payload.student_number, name=payload.name)
     if found is None:
@@ -403,12 +405,16 @@ def change_lookup_transfer(request: HttpRequest, payload: LookupIn) -> object:
 
 
 @router.post(
-    "/transfers", response={201: ChangeDetailOut, 404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS}
+    "/transfers",
+    response={201: ChangeDetailOut, 404: ErrorOut, 409: ErrorOut, 429: ErrorOut, **COMMON_ERRORS},
 )
 @endpoint_requires(Action.CHANGE_FILE)
 def change_file_transfer(request: HttpRequest, payload: TransferIn) -> object:
     """The receiving school's registrar files a transfer application (the guardian's request
-    attached). It is pending at the next party, or held until a closed period ends."""
+    attached). It is pending at the next party, or held until a closed period ends. A complete
+    filing answered "no such child" (404) or refused for another school's child's state (409)
+    is an audited look-up, limited with the others per user and hour: beyond the limit 429
+    `lookup_limit_reached`."""
     change = transfer_file(
         actor=caller(request),
         student_number=payload.student_number,

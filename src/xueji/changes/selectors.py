@@ -32,6 +32,7 @@ from xueji.changes.workflow import Event
 from xueji.core.idnumbers import normalize
 from xueji.schools.models import School
 from xueji.students.models import Student
+from xueji.students.names import names_match
 from xueji.students.national import national_index
 from xueji.students.selectors import placement_on
 
@@ -307,7 +308,9 @@ class Candidate:
 
 
 def locate_for_transfer(*, student_number: str, name: str) -> Student | None:
-    """The student whose number (or a former number) and exact name match; None otherwise."""
+    """The student whose number (or a former number) and name match; None otherwise. The name is
+    compared as a registration compares it (xueji.students.names): in traditional or simplified
+    characters, with any middle dot of a minority name or none."""
     number = (student_number or "").strip().upper()
     name = (name or "").strip()
     if not number or not name:
@@ -315,14 +318,15 @@ def locate_for_transfer(*, student_number: str, name: str) -> Student | None:
     # Who holds the number (current or former) anywhere in the country: a national question.
     holder = national_index().holder_of_number(number)
     student = None if holder is None else Student.objects.filter(pk=holder.student_id).first()
-    if student is None or student.name != name:
+    if student is None or not names_match(name, student.name):
         return None
     return student
 
 
 def transfer_candidate(user: Any, *, number: str, name: str) -> Candidate | None:
-    """The child with exactly this student number (current or former) and exactly this name,
-    anywhere in the country, for a school registrar who may file a transfer; else None.
+    """The child with exactly this student number (current or former) and this name (folded:
+    locate_for_transfer), anywhere in the country, for a school registrar who may file a
+    transfer; else None.
 
     Both must match: a number alone (or a name alone) finds nothing, so the look-up cannot be
     used to browse other schools' records.

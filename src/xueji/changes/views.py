@@ -161,6 +161,8 @@ def transfer(request: HttpRequest) -> HttpResponse:
             response = refusal_on_form(request, form, refused)
             if response is not None:
                 return response
+            if isinstance(refused, LookupLimitReached):
+                return render(request, "changes/transfer.html", context, status=429)
         else:
             request.session.pop(FOUND_CHILD, None)
             if change.state == ChangeState.HELD:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from xueji.access.lookups import LookupKind, LookupOutcome, lookup_answer
 from xueji.access.models import ScopeLevel
 from xueji.access.policy import Action
 from xueji.access.scope import PermissionRefused, Scope, require
@@ -31,7 +32,8 @@ from xueji.changes.services.common import (
 from xueji.changes.services.evidence import attach_files, check_files
 from xueji.changes.windows import periods_for, province_rules, reopens_on
 from xueji.changes.workflow import Event, transition
-from xueji.core.errors import Conflict, FieldErrors, NotFound
+from xueji.core.errors import Conflict, FieldErrors, NotFound, ServiceError
+from xueji.core.idnumbers import mask_student_number, normalize
 from xueji.corrections.evidence import CheckedFile, Upload
 from xueji.schools.models import School, SchoolClass, academic_start_year
 from xueji.schools.services import academic_year_ensure
@@ -190,35 +192,71 @@ def transfer_file(
         raise FieldErrors(problems)
     found = locate_for_transfer(student_number=student_number, name=name)
     if found is None:
+        # "No such child" answers the transfer's look-up as much as its page does: counted
+        # alike, so that beyond the limit a filing tells nothing (429 whether a child exists).
+        _filing_answered(actor, student_number, LookupOutcome.NOT_FOUND)
         raise no_such_student()
     assert to_class is not None
-    with transaction.atomic():
-        student = Student.objects.select_for_update().get(pk=found.pk)
-        if student.changes.filter(state__in=ACTIVE_STATES).exists():
-            raise change_active()
-        if student.state == RecordState.SUSPENDED:
-            raise Conflict(
-                "student_suspended", _("A suspended student cannot transfer: resume first.")
+    try:
+        with transaction.atomic():
+            student = Student.objects.select_for_update().get(pk=found.pk)
+            if student.changes.filter(state__in=ACTIVE_STATES).exists():
+                raise change_active()
+            if student.state == RecordState.SUSPENDED:
+                raise Conflict(
+                    "student_suspended", _("A suspended student cannot transfer: resume first.")
+                )
+            placement = _open_placement(student)
+            if student.state != RecordState.ENROLLED or placement is None:
+                raise Conflict("not_on_roll", _("The student is not enrolled at a school."))
+            sender = placement.school
+            _check_transfer_rules(placement, sender, to_class, on)
+            return _file(
+                actor=actor,
+                scope=scope,
+                student=student,
+                kind=ChangeKind.TRANSFER,
+                initiator=Initiator.GUARDIAN,
+                sender=sender,
+                receiver=to_class.school,
+                to_class=to_class,
+                grade=placement.grade,
+                reason=reason,
+                files=files,
+                on=on,
             )
-        placement = _open_placement(student)
-        if student.state != RecordState.ENROLLED or placement is None:
-            raise Conflict("not_on_roll", _("The student is not enrolled at a school."))
-        sender = placement.school
-        _check_transfer_rules(placement, sender, to_class, on)
-        return _file(
-            actor=actor,
-            scope=scope,
-            student=student,
-            kind=ChangeKind.TRANSFER,
-            initiator=Initiator.GUARDIAN,
-            sender=sender,
-            receiver=to_class.school,
-            to_class=to_class,
-            grade=placement.grade,
-            reason=reason,
-            files=files,
-            on=on,
-        )
+    except ServiceError as refused:
+        # A refusal of a complete filing tells that a child of this number and name exists
+        # (suspended, in a change, not on roll, in the graduating grade ...): a look-up of a
+        # child of another school, counted and audited once the filing has rolled back, and
+        # withheld (429) beyond the hour's limit. A child of the registrar's own school is none.
+        if found.school_id != scope.school_id:
+            _filing_answered(
+                actor, student_number, LookupOutcome.REFUSED, student=found, refusal=refused.code
+            )
+        raise
+
+
+def _filing_answered(
+    actor: Any,
+    student_number: str,
+    outcome: LookupOutcome,
+    *,
+    student: Student | None = None,
+    refusal: str = "",
+) -> None:
+    """Count a transfer filing's answer about a child as a look-up (xueji.access.lookups);
+    raises LookupLimitReached (429) when the actor's look-ups of the hour are used up."""
+    lookup_answer(
+        actor=actor,
+        kind=LookupKind.TRANSFER_FILING,
+        outcome=outcome,
+        object_id=None if student is None else student.pk,
+        detail={
+            "student_number": mask_student_number(normalize(student_number or "")),
+            **({"refusal": refusal} if refusal else {}),
+        },
+    )
 
 
 def change_file(
