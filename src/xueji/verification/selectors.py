@@ -78,6 +78,47 @@ def next_window_of_county(
 
 
 @dataclass
+class WindowClosing:
+    """What closing a window does: the window, and how many on-roll students placed in a class
+    of the county's schools no class teacher has checked in it yet."""
+
+    window: VerificationWindow
+    unchecked: int
+
+
+def window_closing(user: Any, window_id: int) -> WindowClosing | None:
+    """A window the county approver may close now (open or planned, not closed), with the count
+    of records still unchecked in it; None otherwise."""
+    scope = scope_of(user)
+    if scope is None or not may(scope, Action.WINDOW_MANAGE) or scope.level != ScopeLevel.COUNTY:
+        return None
+    window = (
+        VerificationWindow.objects.filter(
+            pk=window_id,
+            county_id=scope.division_code,
+            closed_at__isnull=True,
+            closes_on__gte=today(),
+        )
+        .select_related("county", "term", "term__academic_year")
+        .first()
+    )
+    if window is None:
+        return None
+    placed = Placement.objects.filter(
+        school__county_id=window.county_id,
+        school_class__isnull=False,
+        end_date__isnull=True,
+    ).values("student_id")
+    checked = StudentCheck.objects.filter(window=window).values("student_id")
+    unchecked = (
+        Student.objects.filter(pk__in=placed, state__in=ON_ROLL_STATES)
+        .exclude(pk__in=checked)
+        .count()
+    )
+    return WindowClosing(window=window, unchecked=unchecked)
+
+
+@dataclass
 class MyClasses:
     """A class teacher's classes, and whether the county's window lets them look now."""
 

@@ -34,6 +34,7 @@ from xueji.verification.selectors import (
     guardian_classes,
     guardian_sheets,
     my_classes,
+    window_closing,
     windows_in_scope,
 )
 from xueji.verification.services import (
@@ -148,18 +149,26 @@ def open_window(request: HttpRequest) -> HttpResponse:
     return form_submitted(request, form, save) or _windows_page(request, form, status=400)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 @requires(Action.WINDOW_MANAGE)
 def close_window(request: HttpRequest, window_id: int) -> HttpResponse:
-    try:
-        window_close(actor=request.user, window_id=window_id)
-    except ServiceError as refused:
-        return refusal_as_message(request, refused) or redirect("verification:windows")
-    messages.success(
-        request, _("The window is closed: class teachers no longer see their classes.")
-    )
-    return redirect("verification:windows")
+    """Closing a window asks first: the page names the county and the dates and says what closing
+    does (class teachers can no longer confirm or report; how many records are still unchecked).
+    Only the POST of that page (confirmed=yes) closes it; anything else shows the page."""
+    closing = window_closing(request.user, window_id)
+    if closing is None:
+        return not_found(request)
+    if request.method == "POST" and request.POST.get("confirmed") == "yes":
+        try:
+            window_close(actor=request.user, window_id=window_id)
+        except ServiceError as refused:
+            return refusal_as_message(request, refused) or redirect("verification:windows")
+        messages.success(
+            request, _("The window is closed: class teachers no longer see their classes.")
+        )
+        return redirect("verification:windows")
+    return render(request, "verification/window_close.html", {"closing": closing})
 
 
 # ---- the guardians' record check sheets (核对表) ------------------------------------------------

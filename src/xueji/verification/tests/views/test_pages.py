@@ -47,13 +47,45 @@ def test_the_registrar_sees_the_county_s_windows(school):
     assert "2026-09-07" in page or "Sept. 7, 2026" in page
 
 
-def test_the_approver_closes_a_window_from_the_page(school, today):
+def test_the_approver_closes_a_window_after_a_confirmation_naming_it(school, today):
     today(FIRST)
-    client = client_as(school["approver"])
-    response = client.post(f"/verification/windows/{school['window'].pk}/close/")
+    client = client_as(school["teacher"])
+    client.post(f"/verification/students/{school['pupil'].pk}/confirm/", {})
+    approver = client_as(school["approver"])
+    listing = approver.get("/verification/windows/").content.decode()
+    close_url = f"/verification/windows/{school['window'].pk}/close/"
+    # The list links to the confirmation; it carries no form that closes at once.
+    assert f'href="{close_url}"' in listing and f'action="{close_url}"' not in listing
+    page = approver.get(close_url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "福田区" in text and "2026-09-07" in text and "2026-09-11" in text
+    assert "1 record is still unchecked." in text  # 李小红; 张春铭 is confirmed
+    assert "can no longer see their classes, confirm a record or report an error" in text
+    # A POST without the confirmation closes nothing: it shows the page again.
+    assert approver.post(close_url).status_code == 200
+    school["window"].refresh_from_db()
+    assert school["window"].closed_at is None
+    response = approver.post(close_url, {"confirmed": "yes"})
     assert response.status_code == 302
     school["window"].refresh_from_db()
     assert school["window"].closed_at is not None
+    # Closed: no confirmation page any more, and class teachers may not look.
+    assert approver.get(close_url).status_code == 404
+    assert client.get(f"/verification/classes/{school['mine'].pk}/").status_code == 404
+
+
+def test_only_the_county_s_approver_may_close_its_window(school, today):
+    today(FIRST)
+    close_url = f"/verification/windows/{school['window'].pk}/close/"
+    for user in (school["registrar"], school["teacher"]):
+        assert client_as(user).get(close_url).status_code == 403
+        assert client_as(user).post(close_url, {"confirmed": "yes"}).status_code == 403
+    nanshan = member(Role.BUREAU_APPROVER, division=Division.objects.get(code="440305"))
+    assert client_as(nanshan).get(close_url).status_code == 404
+    assert client_as(nanshan).post(close_url, {"confirmed": "yes"}).status_code == 404
+    school["window"].refresh_from_db()
+    assert school["window"].closed_at is None
 
 
 def test_the_check_sheet_confirms_and_reports(school, today):
