@@ -57,6 +57,12 @@ class KindSpec:
     guardian_request: GuardianRequest
     # In compulsory education (grades 1-9) a school may not start it on its own.
     guardian_only_in_compulsory: bool = False
+    # In compulsory education (grades 1-9) it is no change a school files at all: 辍学 there is
+    # the outcome of a dropout-control case the county follows (控辍保学), not a request.
+    filed_in_compulsory: bool = True
+    # The fields of the filing form that belong to this kind alone (the others are common:
+    # reason, whose decision, the guardian's request, evidence).
+    own_fields: tuple[str, ...] = ()
     # At least one document backs the request.
     evidence_required: bool = True
     # The reason of the placement a move opens (MOVES only).
@@ -93,6 +99,7 @@ SPECS: dict[ChangeKind, KindSpec] = {
             effect=Effect.STAYS,
             chain=Chain.SCHOOL_COUNTY,
             guardian_request=GuardianRequest.IF_GUARDIANS,
+            own_fields=("suspended_from", "suspended_until"),
         ),
         KindSpec(
             ChangeKind.RESUME,
@@ -121,6 +128,7 @@ SPECS: dict[ChangeKind, KindSpec] = {
             effect=Effect.CLOSES,
             chain=Chain.SCHOOL_COUNTY,
             guardian_request=GuardianRequest.NEVER,
+            filed_in_compulsory=False,
         ),
         KindSpec(
             ChangeKind.REPEAT,
@@ -171,6 +179,7 @@ SPECS: dict[ChangeKind, KindSpec] = {
             guardian_request=GuardianRequest.NEVER,
             evidence_required=False,
             placement_reason=PlacementReason.CLASS_CHANGE,
+            own_fields=("to_class",),
         ),
     )
 }

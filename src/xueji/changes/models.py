@@ -110,6 +110,9 @@ class ChangeRequest(models.Model):
     academic_year = models.ForeignKey(
         "schools.AcademicYear", on_delete=models.PROTECT, related_name="+"
     )
+    # 休学 only: the days the child is to be away, as the guardian and the school give them.
+    suspended_from = models.DateField(_("suspended from"), null=True, blank=True)
+    suspended_until = models.DateField(_("suspended until"), null=True, blank=True)
     # The date the effect took (or will take) place; set on completion.
     effective_date = models.DateField(_("effective date"), null=True, blank=True)
     reason = models.TextField(_("reason"))
@@ -151,6 +154,18 @@ class ChangeRequest(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(kind="class_change") | models.Q(to_class__isnull=False),
                 name="class_change_has_class",
+            ),
+            # The days of a suspension belong to a suspension, and end after they start.
+            models.CheckConstraint(
+                condition=models.Q(kind="suspend")
+                | models.Q(suspended_from__isnull=True, suspended_until__isnull=True),
+                name="suspension_days_of_a_suspension",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(suspended_from__isnull=True)
+                | models.Q(suspended_until__isnull=True)
+                | models.Q(suspended_from__lt=models.F("suspended_until")),
+                name="suspension_days_in_order",
             ),
         ]
         indexes = [

@@ -9,7 +9,10 @@ and on plain values of the request and its step, no database.
 - Withdrawal: the applicant school's registrar (Action.CHANGE_FILE), while not decided.
 - Compulsory education (grades 1-9): a school may not start a withdrawal (退学, which includes an
   expulsion) or a repeat (留级) on its own: such a request must be the guardian's, with the
-  guardian's written request attached.
+  guardian's written request attached. Dropping out (辍学) is no request a school files there at
+  all: a child who stops coming is reported to the county, which follows the case (控辍保学).
+- What a school is offered to file for a child: the kinds possible from the record's state
+  (复学 only for a suspended child) and the child's grade.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from __future__ import annotations
 from xueji.access.models import ScopeLevel
 from xueji.access.policy import Action
 from xueji.access.scope import Scope, may
-from xueji.changes.kinds import GuardianRequest, kinds_where, spec_of
-from xueji.changes.models import Initiator, PartyLevel
+from xueji.changes.kinds import FILED_BY_OWN_SCHOOL, GuardianRequest, kinds_where, spec_of
+from xueji.changes.models import ChangeKind, Initiator, PartyLevel
 
 COMPULSORY_GRADES = range(1, 10)
 
@@ -31,6 +34,24 @@ GUARDIAN_REQUEST_REQUIRED = kinds_where(guardian_request=GuardianRequest.ALWAYS)
 
 def in_compulsory_education(grade: int) -> bool:
     return grade in COMPULSORY_GRADES
+
+
+def school_may_file_kind(kind: str, grade: int) -> bool:
+    """Is a change of this kind something a school files for a child of this grade? 辍学 is
+    not, in compulsory education (xueji.changes.kinds: filed_in_compulsory)."""
+    return spec_of(kind).filed_in_compulsory or not in_compulsory_education(grade)
+
+
+def kinds_offered(state: str, grade: int | None) -> list[ChangeKind]:
+    """The kinds the student's school may file for a record in this state and grade (None: no
+    current grade), in ChangeKind's order: a transfer is the receiving school's, 复学 needs a
+    suspended child, 辍学 is not filed in compulsory education."""
+    return [
+        kind
+        for kind in FILED_BY_OWN_SCHOOL
+        if state in spec_of(kind).from_states
+        and (grade is None or school_may_file_kind(kind, grade))
+    ]
 
 
 def may_file(scope: Scope | None, applicant_school_id: int) -> bool:

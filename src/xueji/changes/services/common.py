@@ -52,6 +52,17 @@ def change_active() -> Conflict:
     )
 
 
+def dropout_in_compulsory_education() -> ValidationError:
+    return ValidationError(
+        _(
+            "In compulsory education (grades 1–9) dropping out is not a status a school files. "
+            "Report a child who no longer comes to school to the county education bureau as "
+            "missing: the county follows the child up until back in school (控辍保学)."
+        ),
+        code="dropout_in_compulsory_education",
+    )
+
+
 def visible_q(scope: Scope | None) -> Q:
     """Requests a scope may see: the sending or the receiving school is in its area."""
     return area_q(scope, "from_school__") | area_q(scope, "to_school__")

@@ -23,7 +23,13 @@ from xueji.changes.models import (
 )
 from xueji.changes.selectors import applicant_school_id
 from xueji.changes.services.chain import advance
-from xueji.changes.services.common import day_of, field_error, locked_change, log_step
+from xueji.changes.services.common import (
+    day_of,
+    dropout_in_compulsory_education,
+    field_error,
+    locked_change,
+    log_step,
+)
 from xueji.changes.services.effects import restore_after_stop
 from xueji.changes.workflow import Event, InvalidTransition, transition
 from xueji.core.errors import Conflict
@@ -66,6 +72,11 @@ def change_decide(
             )
         if not approve and not reason:
             raise field_error("reason", _("Give the reason for the rejection."), "required")
+        # A 辍学 of compulsory education filed before schools were refused it: rejected only,
+        # the child reported to the county instead (控辍保学).
+        if approve and not policy.school_may_file_kind(change.kind, change.from_grade):
+            refusal = dropout_in_compulsory_education()
+            raise Conflict(str(refusal.code), refusal.message)
         # 转入在先: the sender releases only after every receiving party has accepted.
         if (
             approve

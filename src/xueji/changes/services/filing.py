@@ -25,6 +25,7 @@ from xueji.changes.services.common import (
     as_id,
     change_active,
     day_of,
+    dropout_in_compulsory_education,
     field_error,
     log_step,
     no_such_student,
@@ -74,6 +75,7 @@ def _file(
     reason: str,
     files: Sequence[tuple[str, CheckedFile]],
     on: datetime.date,
+    suspension: tuple[datetime.date | None, datetime.date | None] = (None, None),
 ) -> ChangeRequest:
     """Insert the request (HELD in a closed period, else PENDING at its second step), its
     chain and its evidence; a chain of one step (转班) completes at once."""
@@ -89,6 +91,8 @@ def _file(
         from_grade=grade,
         to_school=receiver,
         to_class=to_class,
+        suspended_from=suspension[0],
+        suspended_until=suspension[1],
         academic_year=academic_year_ensure(actor=actor, start_year=academic_start_year(on)),
         reason=reason,
         resumes_on=resumes,
@@ -122,6 +126,41 @@ def _require_reason(reason: str, problems: dict[str, list[ValidationError]]) -> 
     if not reason:
         problems["reason"] = [ValidationError(_("Give the reason for the change."), "required")]
     return reason
+
+
+def _suspension_days(
+    kind: str,
+    first: datetime.date | None,
+    last: datetime.date | None,
+    on: datetime.date,
+    problems: dict[str, list[ValidationError]],
+) -> tuple[datetime.date | None, datetime.date | None]:
+    """The days of a suspension (from the filing day unless given), checked; any other kind
+    has none."""
+    if kind != ChangeKind.SUSPEND:
+        for name, value in (("suspended_from", first), ("suspended_until", last)):
+            if value is not None:
+                problems[name] = [
+                    ValidationError(_("Only a suspension has these dates."), "not_a_suspension")
+                ]
+        return None, None
+    first = first or on
+    if last is not None and last <= first:
+        problems["suspended_until"] = [
+            ValidationError(
+                _("The last day of the suspension comes after its first day (%(first)s)."),
+                "suspension_days_order",
+                params={"first": first.isoformat()},
+            )
+        ]
+    elif last is not None and last < on:
+        problems["suspended_until"] = [
+            ValidationError(
+                _("This suspension would already be over: give a last day from today on."),
+                "suspension_over",
+            )
+        ]
+    return first, last
 
 
 def _check_transfer_rules(
@@ -269,9 +308,14 @@ def change_file(
     to_class_id: Any = None,
     guardian_request: Upload | None = None,
     evidence: Sequence[Upload] = (),
+    suspended_from: datetime.date | None = None,
+    suspended_until: datetime.date | None = None,
     on: datetime.date | None = None,
 ) -> ChangeRequest:
-    """The registrar of the student's school files a change other than a transfer."""
+    """The registrar of the student's school files a change other than a transfer. A
+    suspension gives its days (from the filing day unless another first day is given; the last
+    day, if known); 辍学 is refused in compulsory education (the county follows a child who
+    stopped coming, 控辍保学)."""
     on = day_of(on)
     scope = require(actor, Action.CHANGE_FILE)
     if kind in FILED_BY_RECEIVER:
@@ -296,7 +340,10 @@ def change_file(
                 % {"state": RecordState(student.state).label},
             )
         problems: dict[str, list[ValidationError]] = {}
+        if not policy.school_may_file_kind(kind, placement.grade):
+            problems["kind"] = [dropout_in_compulsory_education()]
         reason = _require_reason(reason, problems)
+        days = _suspension_days(kind, suspended_from, suspended_until, on, problems)
         if not policy.initiator_allowed(kind, placement.grade, initiator):
             problems["initiator"] = [
                 ValidationError(
@@ -343,4 +390,5 @@ def change_file(
             reason=reason,
             files=files,
             on=on,
+            suspension=days,
         )
