@@ -152,6 +152,15 @@ def migrants_by_origin() -> str:
     )
 
 
+def areas() -> str:
+    return _(
+        "Schools: the schools of each area open on the date (not closed by then). Students on "
+        "roll on the date: children whose placement at a school of the area covers the date and "
+        "whose record is enrolled, suspended or in a transfer, or whose placement there has "
+        "closed since; by sex."
+    )
+
+
 def suppression(threshold: int) -> str:
     return _(
         "To protect children's privacy, counts from 1 to %(below)s are shown as “<%(threshold)s”. "

@@ -141,16 +141,20 @@ def rows_of(
     table: Table, note: str = "", heading: Sequence[tuple[str, str]] = ()
 ) -> list[list[Any]]:
     """The table as lines of safe cells: title, the `heading` lines (label, value) and a blank
-    line when there are any, header, rows, then its definition and notes."""
+    line when there are any, header, rows (with a column of codes when its rows have codes),
+    then its definition and notes."""
     lines: list[list[Any]] = [[str(table.title)]]
     if heading:
         lines.extend([str(label), str(value)] for label, value in heading)
         lines.append([])
-    lines.append([str(table.corner), *map(str, table.columns)])
+    # Rows about something with a code (a division, a school) carry it beside the name.
+    coded = any(row.code for row in table.rows)
+    lines.append([str(table.corner), *([_("Code")] if coded else []), *map(str, table.columns)])
     for row in table.rows:
         lines.append(
             [
                 str(row.label),
+                *([row.code] if coded else []),
                 *[cell.value if cell.value is not None else cell.display for cell in row.cells],
             ]
         )

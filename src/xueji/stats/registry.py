@@ -13,19 +13,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+from django.core.paginator import Paginator
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import Field
 
 from xueji.access.policy import Action
-from xueji.core.api import IsoDate, Year
+from xueji.core.api import Year
 from xueji.core.errors import NotFound, ServiceError
 from xueji.stats import charts, definitions, exports
 from xueji.stats.forms import iso
 from xueji.stats.schemas import (
     AnnualOut,
+    AreaSearch,
+    AreasOut,
     DashboardOut,
+    Day,
     MobilityOut,
     Scope,
     TableReportOut,
@@ -36,17 +41,20 @@ from xueji.stats.selectors import (
     DIMENSIONS,
     AgeReport,
     AnnualReport,
+    AreasReport,
     BreakdownReport,
     Dashboard,
     MobilityReport,
     Target,
     age_report,
     annual_report,
+    areas_report,
     breakdown_report,
     dashboard_report,
     mobility_report,
 )
 from xueji.stats.tables import Table
+from xueji.stats.targets import DIVISION_LEVELS
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,9 @@ class Statistic:
     # The date, school year or period the report covers, as its exports say.
     covers: Callable[[Any], exports.Period]
     api: Api
+    # The page's parameters besides the area, in the order its picker shows them
+    # (xueji.stats.forms.StatsParams' fields): what `query` and `context` read.
+    fields: tuple[str, ...] = ("date",)
 
     def table(self, user: Any, key: str, **params: Any) -> tuple[Any, Table]:
         """One table of the report, by its key, with the report (what the table covers, for
@@ -138,7 +149,7 @@ def _dashboard_page(report: Dashboard, cleaned: dict[str, Any]) -> dict[str, Any
     return {"charts": chart_data, **_dated(report, cleaned)}
 
 
-def _dashboard_api(scope: Scope = "", date: IsoDate | None = None) -> dict[str, Any]:
+def _dashboard_api(scope: Scope = "", date: Day = None) -> dict[str, Any]:
     """The morning numbers: on roll, boys, girls, 留守, 随迁, boarders, disability; the week's
     entrants, transfers in and out and dropouts; per-unit, per-grade and per-kind tables."""
     return {"spec": spec_of(scope), "on": date}
@@ -168,7 +179,7 @@ def _age_page(report: AgeReport, cleaned: dict[str, Any]) -> dict[str, Any]:
     return {"charts": {"pyramid": pyramid, "heatmap": heatmap}, **_dated(report, cleaned)}
 
 
-def _age_api(scope: Scope = "", date: IsoDate | None = None) -> dict[str, Any]:
+def _age_api(scope: Scope = "", date: Day = None) -> dict[str, Any]:
     """Students on roll on a date (default today) by grade, age in completed years and sex."""
     return {"spec": spec_of(scope), "on": date}
 
@@ -187,7 +198,7 @@ Dimensions = Annotated[str, Field(pattern=f"^({_DIMENSION_NAMES}(,{_DIMENSION_NA
 
 
 def _breakdown_api(
-    scope: Scope = "", date: IsoDate | None = None, dimension: Dimensions = ""
+    scope: Scope = "", date: Day = None, dimension: Dimensions = ""
 ) -> dict[str, Any]:
     """Students on roll by one dimension (or all of them): ethnicity, hukou_nature,
     left_behind, migrant_child, disability, boarding, school_kind; each by sex."""
@@ -203,6 +214,65 @@ def _breakdown_api(
 
 def _on(report: Any) -> dict[str, Any]:
     return {"date": report.on}
+
+
+# ---- the drill-down (逐级汇总): the areas one level down, each leading further ------------------
+
+AREAS_PER_PAGE = 50
+
+
+def _areas_query(cleaned: dict[str, Any]) -> dict[str, Any]:
+    return {"spec": cleaned["scope"], "on": cleaned["date"], "query": cleaned["q"]}
+
+
+def _unit_url(spec: str) -> str:
+    """A division's row leads to its own drill-down; a school's (and a class's) to its own
+    statistics."""
+    name = "stats:areas" if spec.split(":")[0] in DIVISION_LEVELS else "stats:dashboard"
+    return f"{reverse(name)}?{urlencode({'scope': spec})}"
+
+
+def _areas_page(report: AreasReport, cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The areas one level down (省 → 市 → 区县 → 学校), each with its schools and students on
+    roll and leading one level further; pages of 50, searched by name or code."""
+    rows = Paginator(report.found, AREAS_PER_PAGE).get_page(cleaned.get("page"))
+    kept = query_of(report.target, date=iso(cleaned["date"]), q=report.query)
+    return {
+        **_dated(report, cleaned),
+        # The date and the search, kept by the pages' links and the exports.
+        "query": kept,
+        "rows": rows,
+        "entries": [(row, _unit_url(row.link)) for row in rows.object_list],
+        "coded": any(row.code for row in report.found),
+        "total_row": report.table.rows[-1],
+        "q": report.query,
+    }
+
+
+def _areas_api(scope: Scope = "", date: Day = None, q: AreaSearch = "") -> dict[str, Any]:
+    """The areas one level down from the area (the provinces of the nation, the cities of a
+    province, the counties of a city, the schools of a county, the classes of a school), each
+    with its schools open and its students on roll by sex on `date` (default today); with `q`,
+    those whose name contains it or whose code starts with it (the area's total stays the
+    whole area's). Each area's `scope` opens it."""
+    return {"spec": spec_of(scope), "on": date, "query": q}
+
+
+def _areas_answer(report: AreasReport) -> dict[str, Any]:
+    return {
+        "date": report.on,
+        "query": report.query,
+        "areas": [
+            {"label": row.label, "code": row.code, "scope": row.link} for row in report.found
+        ],
+    }
+
+
+def _areas_covers(report: AreasReport) -> exports.Period:
+    covered = exports.as_of(report.on)
+    if not report.query:
+        return covered
+    return exports.Period(covered.name, [*covered.lines, (_("Name or code"), report.query)])
 
 
 # ---- over a school year: the annual statistics (事业统计) --------------------------------------
@@ -281,8 +351,8 @@ def _mobility_page(report: MobilityReport, cleaned: dict[str, Any]) -> dict[str,
 
 def _mobility_api(
     scope: Scope = "",
-    start: IsoDate | None = None,
-    end: IsoDate | None = None,
+    start: Day = None,
+    end: Day = None,
     level: Literal["county", "city", "province"] | None = None,
 ) -> dict[str, Any]:
     """Moves between counties, cities or provinces from `start` to `end` (default the last 30
@@ -323,6 +393,22 @@ STATISTICS: dict[str, Statistic] = {
             context=_dashboard_page,
             covers=_as_of,
             api=Api(DashboardOut, _dashboard_api, _dashboard_answer),
+        ),
+        # The home of a province and of the nation (students' home sends them here).
+        Statistic(
+            key="areas",
+            name="areas",
+            path="stats/areas/",
+            tab=lambda: _("Drill-down"),
+            build=areas_report,
+            action=Action.SCHOOL_VIEW,
+            tables=lambda report: [report.table],
+            template="stats/areas.html",
+            query=_areas_query,
+            context=_areas_page,
+            covers=_areas_covers,
+            api=Api(AreasOut, _areas_api, _areas_answer),
+            fields=("date", "q", "page"),
         ),
         Statistic(
             key="grade-age-sex",
@@ -366,6 +452,7 @@ STATISTICS: dict[str, Statistic] = {
             context=_annual_page,
             covers=_school_year,
             api=Api(AnnualOut, _annual_api, _annual_answer),
+            fields=("year",),
         ),
         Statistic(
             key="mobility",
@@ -380,6 +467,7 @@ STATISTICS: dict[str, Statistic] = {
             context=_mobility_page,
             covers=_period,
             api=Api(MobilityOut, _mobility_api, _mobility_answer),
+            fields=("start", "end", "level"),
         ),
     )
 }

@@ -12,19 +12,46 @@ import datetime
 from typing import Annotated, Any
 
 from django.utils.translation import gettext as _
-from ninja import Schema
+from ninja import Query, Schema
 from pydantic import Field
 
+from xueji.core.api import IsoDate
 from xueji.core.errors import ServiceError
+from xueji.stats import dates
 from xueji.stats.definitions import suppression
 from xueji.stats.policy import small_cell_threshold
 from xueji.stats.selectors import Target
+from xueji.stats.selectors.areas import QUERY_MAX
 from xueji.stats.tables import Cell, Table
 from xueji.stats.targets import SCOPE_PATTERN, BadTarget, TargetSpec
 
 # The `scope` query parameter: empty for the caller's own area, or one of the forms the
-# OpenAPI document lists as its pattern.
-Scope = Annotated[str, Field(pattern=SCOPE_PATTERN.replace("^(", "^(|", 1))]
+# OpenAPI document lists as its pattern and describes.
+SCOPE_DESCRIPTION = (
+    "The area the figures are about; empty for your own. One of: `nation`; a division as "
+    "`province:440000`, `city:440300` or `county:440304` (GB/T 2260 code); a bare division "
+    "code, `440304`, whose level is the division's (a city without counties, such as 东莞 "
+    "`441900`, is a county); a school as `school:12` (its id) or by its 10-digit school code "
+    "(学校标识码), `4403040001`; a grade of a school as `grade:12:3`; a class as `class:55`. "
+    "A division code that names no division is refused with 400 `bad_scope`; an area outside "
+    "yours, or a school code none of your schools has, answers 404."
+)
+# A day to count on (a date, or a period's start or end): its bounds, the document says; the
+# selectors refuse a day outside them (xueji.stats.dates).
+Day = Annotated[IsoDate | None, Query(None, description=dates.BOUNDS)]
+# The drill-down's search: part of a name, or the first digits of a code.
+AreaSearch = Annotated[
+    str,
+    Field(max_length=QUERY_MAX),
+    Query("", description="Part of an area's or a school's name, or the first digits of its code."),
+]
+# (Query, last: django-ninja reads a query parameter's description from it, and pydantic
+# the pattern from the Field before it.)
+Scope = Annotated[
+    str,
+    Field(pattern=SCOPE_PATTERN.replace("^(", "^(|", 1)),
+    Query("", description=SCOPE_DESCRIPTION, example="440304"),
+]
 
 
 class RowOut(Schema):
@@ -85,6 +112,17 @@ class AnnualOut(Schema):
     period_end: datetime.date
     tables: list[TableOut]
     undated_exits: int | str
+
+
+class AreaOut(Schema):
+    label: str
+    code: str
+    scope: str
+
+
+class AreasOut(TableReportOut):
+    query: str
+    areas: list[AreaOut]
 
 
 class LinkOut(Schema):

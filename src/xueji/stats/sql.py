@@ -249,6 +249,21 @@ def on_roll(
     return [(*row[:-1], int(row[-1])) for row in rows]
 
 
+def schools_open(on: datetime.date, area: Area, scope: Scope, key: str) -> list[tuple[Any, int]]:
+    """Schools of the area open on a date (not closed by then), grouped by their `key` (a unit:
+    province, city or county): rows of (unit, schools)."""
+    if key not in ("county", "city", "province"):
+        raise ValueError(f"schools are grouped by county, city or province, not {key!r}")
+    area_sql, area_params = area.school_where("sc")
+    scope_sql, scope_params = scope_where(scope)
+    statement = (
+        f"SELECT {KEYS[key]}, COUNT(*) FROM {SCHOOL} sc "
+        f"WHERE (sc.closed_on IS NULL OR sc.closed_on > %s) AND {area_sql} AND {scope_sql} "
+        "GROUP BY 1"
+    )
+    return [(unit, int(n)) for unit, n in _run(statement, [on, *area_params, *scope_params])]
+
+
 def entrants(
     start: datetime.date, end: datetime.date, area: Area, scope: Scope, keys: Sequence[str]
 ) -> list[tuple[Any, ...]]:

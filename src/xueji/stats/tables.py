@@ -166,6 +166,8 @@ class Row:
     key: Any = None
     link: str = ""
     note: str = ""
+    # The code of what the row is about (a division's, a school's 学校标识码), when it has one.
+    code: str = ""
 
 
 @dataclass

@@ -1,5 +1,7 @@
 """What a figure is about, as it travels in URLs: "nation", "province:440000", "city:440300",
-"county:440304", "school:12", "grade:12:3" (grade 3 of school 12) or "class:55"."""
+"county:440304", "school:12", "grade:12:3" (grade 3 of school 12) or "class:55"; or a bare code,
+a division's ("440304", whose level the division table gives: 东莞's "441900" is a county) or a
+school's 学校标识码 ("4403040001")."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from dataclasses import dataclass
 from xueji.schools.models import MAX_GRADE, MIN_GRADE
 
 LEVELS = ("nation", "province", "city", "county", "school", "grade", "class")
+# A spec read from a bare code ("440304", "4403040001"), not yet resolved to one of LEVELS.
+CODE = "code"
 DIVISION_LEVELS = ("province", "city", "county")
 # The units a level is made of, for drilling down and for the per-unit tables.
 CHILD_LEVEL = {
@@ -31,6 +35,8 @@ SCOPE_FORMS = (
     rf"school:{_ID}",
     rf"grade:{_ID}:({_GRADES})",
     rf"class:{_ID}",
+    r"[0-9]{6}",
+    r"[0-9]{10}",
 )
 SCOPE_PATTERN = "^(" + "|".join(SCOPE_FORMS) + ")$"
 
@@ -38,6 +44,8 @@ _DIVISION = re.compile(r"^(province|city|county):([0-9]{6})$")
 _SCHOOL = re.compile(r"^school:([0-9]{1,18})$")
 _GRADE = re.compile(r"^grade:([0-9]{1,18}):(-?[0-9]{1,2})$")
 _CLASS = re.compile(r"^class:([0-9]{1,18})$")
+# A bare code: a division's six digits (its level is the division's) or a school's ten (学校标识码).
+_CODE = re.compile(r"^([0-9]{6}|[0-9]{10})$")
 
 
 class BadTarget(ValueError):
@@ -61,6 +69,8 @@ class TargetSpec:
             return f"school:{self.school_id}"
         if self.level == "grade":
             return f"grade:{self.school_id}:{self.grade}"
+        if self.level == CODE:
+            return self.code
         return f"class:{self.class_id}"
 
     @classmethod
@@ -79,4 +89,7 @@ class TargetSpec:
             return cls("grade", school_id=int(match.group(1)), grade=grade)
         if match := _CLASS.match(text):
             return cls("class", class_id=int(match.group(1)))
+        if match := _CODE.match(text):
+            # Which area it is, the database says (xueji.stats.selectors.targeting).
+            return cls(CODE, code=match.group(1))
         raise BadTarget(text)

@@ -1,6 +1,7 @@
-"""Pages of statistics (dashboard, grade × age × sex, breakdowns, annual statistics, mobility)
-and each table as CSV or XLSX, one view per statistic declared in xueji.stats.registry. Views
-parse the query string, call the statistic's selector, and render."""
+"""Pages of statistics (dashboard, the drill-down, grade × age × sex, breakdowns, annual
+statistics, mobility) and each table as CSV or XLSX, one view per statistic declared in
+xueji.stats.registry. Views parse the query string, call the statistic's selector, and render;
+a wrong parameter answers 400 with the page itself, the message next to its field."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,14 +22,10 @@ from xueji.access.policy import Action
 from xueji.access.scope import may
 from xueji.core.errors import NotFound, ServiceError
 from xueji.stats import definitions, exports
-from xueji.stats.forms import BadParameters, parse
+from xueji.stats.forms import StatsParams, parse
 from xueji.stats.policy import small_cell_threshold
 from xueji.stats.registry import STATISTICS, Statistic
-from xueji.stats.selectors import Target
-
-
-def _bad(request: HttpRequest, message: str) -> HttpResponse:
-    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+from xueji.stats.selectors import Target, stats_target
 
 
 def _tabs(target: Target) -> list[dict[str, str]]:
@@ -40,39 +37,71 @@ def _tabs(target: Target) -> list[dict[str, str]]:
     ]
 
 
-def _context(statistic: Statistic, report: Any, **extra: Any) -> dict[str, Any]:
-    target: Target = report.target
+def _layout(statistic: Statistic, target: Target) -> dict[str, Any]:
+    """What the statistics pages' layout needs: the area, the tabs, the suppression note."""
     return {
         "page": statistic.key,
-        "report": report,
+        "page_url": reverse(f"stats:{statistic.name}"),
         "target": target,
         "tabs": _tabs(target),
-        "tables": statistic.tables(report),
         "threshold": small_cell_threshold(),
         "suppression": definitions.suppression(small_cell_threshold()),
         "exact": target.exact,
+    }
+
+
+def _context(statistic: Statistic, report: Any, **extra: Any) -> dict[str, Any]:
+    return {
+        **_layout(statistic, report.target),
+        "report": report,
+        "tables": statistic.tables(report),
         **extra,
     }
+
+
+def _invalid(request: HttpRequest, statistic: Statistic, form: StatsParams) -> HttpResponse:
+    """The page with what was asked and, next to each wrong field, why (400): the area picker
+    shows the area asked for, or the caller's own when that is what is wrong."""
+    asked = None if form.has_error("scope") else form.cleaned_data.get("scope")
+    try:
+        target = stats_target(request.user, asked, statistic.action)
+    except ServiceError:
+        target = None
+    try:
+        target = target or stats_target(request.user, None, statistic.action)
+    except NotFound as error:
+        raise Http404(str(error.message)) from error
+    shown = [form[name] for name in statistic.fields if name != "page" or form[name].errors]
+    context = {
+        **_layout(statistic, target),
+        "title": statistic.tab(),
+        "form": form,
+        "fields": shown,
+        "scope_value": request.GET.get("scope", ""),
+    }
+    return render(request, "stats/invalid.html", context, status=400)
 
 
 def _built(
     request: HttpRequest, statistic: Statistic, build: Callable[..., Any], *args: Any
 ) -> tuple[Any, dict[str, Any]] | HttpResponse:
     """What `build` (a selector) gives for the statistic's query string, with the parsed query;
-    or the answer to a bad query (400), to what lies outside the scope (404) or is forbidden
-    (403)."""
-    try:
-        cleaned = parse(request.GET)
-    except BadParameters as error:
-        return _bad(request, str(error))
-    try:
-        return build(request.user, *args, **statistic.query(cleaned)), cleaned
-    except NotFound as error:
-        raise Http404(str(error.message)) from error
-    except ServiceError as error:
-        if error.status == 403:
-            raise PermissionDenied(str(error.message)) from error
-        return _bad(request, str(error.message))
+    or the page saying what is wrong with the query (400), or the answer to what lies outside
+    the scope (404) or is forbidden (403)."""
+    form = parse(request.GET, statistic.fields)
+    if form.is_valid():
+        try:
+            return build(request.user, *args, **statistic.query(form.cleaned_data)), dict(
+                form.cleaned_data
+            )
+        except NotFound as error:
+            raise Http404(str(error.message)) from error
+        except ServiceError as error:
+            if error.status == 403:
+                raise PermissionDenied(str(error.message)) from error
+            field = error.details.get("field")
+            form.add_error(field if field in form.fields else None, str(error.message))
+    return _invalid(request, statistic, form)
 
 
 def _page(statistic: Statistic) -> Callable[[HttpRequest], HttpResponse]:

@@ -21,6 +21,7 @@ from django_htmx.http import push_url
 
 from xueji.access.decorators import requires
 from xueji.access.lookups import LookupLimitReached
+from xueji.access.models import ScopeLevel
 from xueji.access.policy import Action, home_page
 from xueji.access.scope import may, may_register_at, scope_of
 from xueji.core.errors import FieldErrors, NotFound, ServiceError
@@ -55,13 +56,18 @@ def not_found(request: HttpRequest) -> HttpResponse:
 @login_required
 @requires(Action.HOME)
 def home(request: HttpRequest) -> HttpResponse:
-    """A school's grades and classes, or a bureau's schools, with the students on roll."""
+    """A school's grades and classes, or a county's or city's schools, with the students on roll;
+    a province and the nation drill down from their area."""
     scope = scope_of(request.user)
     if scope is None:
         return render(request, "students/home_no_role.html")
     landing = home_page(scope.role)
     if landing is not None:
         return redirect(landing)
+    if scope.level in (ScopeLevel.PROVINCE, ScopeLevel.NATION) and may(scope, Action.SCHOOL_VIEW):
+        # Thousands of schools: a province's or the nation's home is the drill-down
+        # 省 → 市 → 区县 → 学校 (xueji.stats), each level a table of the next one's counts.
+        return redirect("stats:areas")
     if scope.is_school and scope.school_id is not None:
         overview = school_overview(request.user, scope.school_id)
         if overview is None:

@@ -483,3 +483,59 @@ def test_no_path_leads_to_more_rights_than_the_user_holds(db: Any) -> None:
     page.force_login(admin)
     assert page.get("/audit/").status_code == 403
     assert api_as(admin).get("/api/audit/entries").status_code == 403
+
+
+# ---- the drill-down of statistics (issue 20, item 16) -------------------------------------------
+
+
+def test_the_drill_down_goes_no_further_than_the_users_area(db: Any) -> None:
+    """省 → 市 → 区县 → 学校, on the page and the API, for every role that sees schools: a county
+    bureau cannot drill into another county (nor up into its city), a city not into another
+    city's county, a province not into another province; a school role sees its own school's
+    classes and no other school, whether asked by scope, by division code or by school code."""
+    from django.test import Client
+
+    from xueji.access.policy import Action
+
+    world = World()
+    areas = {
+        "county:440304": "440304",
+        "county:440305": "440305",
+        "county:440106": "440106",
+        "county:110105": "110105",
+        "city:440300": "4403",
+        "province:440000": "44",
+        "440305": "440305",
+        world.a.school.code: "school:a",
+        world.b.school.code: "school:b",
+        f"school:{world.b.school.pk}": "school:b",
+    }
+    own = {
+        "school": {"school:a"},
+        "county": {"440304", "school:a", "school:b"},
+        "city": {"440304", "440305", "4403", "school:a", "school:b"},
+        "province": {"440304", "440305", "440106", "4403", "44", "school:a", "school:b"},
+    }
+    failures = []
+    for actor in world.actors:
+        if actor.role is None or not allowed(actor.role, Action.SCHOOL_VIEW, actor.level):
+            continue
+        page = Client()
+        page.force_login(actor.user)
+        api = api_as(actor.user)
+        home = page.get("/stats/areas/").content.decode()
+        names = {place.school.name for place in world.places if place.school.name in home}
+        expected = {world.a.school.name}
+        if actor.level == "county":
+            expected.add(world.b.school.name)
+        if actor.level in ("school", "county") and names != expected:
+            failures.append(f"{actor.name}: the drill-down shows {sorted(names)}")
+        for scope, key in areas.items():
+            visible = actor.level == "nation" or key in own[actor.level or ""]
+            for kind, status in (
+                ("page", page.get("/stats/areas/", {"scope": scope}).status_code),
+                ("api", api.get("/api/stats/areas", {"scope": scope}).status_code),
+            ):
+                if (status == 200) != visible or status not in (200, 404):
+                    failures.append(f"{actor.name}: {kind} {scope} → {status}")
+    assert not failures, "\n".join(failures)

@@ -10,10 +10,12 @@ those the suppression rule applies to (xueji.stats.policy) hide small cells.
 
 One module, one job: `targeting` (the area a report is about), `common` and `dimensions` (what
 the reports share), then one module per report: `headcounts` (grade × age × sex, breakdowns),
-`dashboard`, `annual` (事业统计), `mobility`. What other code imports is named here.
+`dashboard`, `annual` (事业统计), `mobility`, `areas` (the drill-down). What other code imports
+is named here.
 """
 
 from xueji.stats.selectors.annual import AnnualReport, annual_report, census_date
+from xueji.stats.selectors.areas import AreasReport, areas_report
 from xueji.stats.selectors.dashboard import Dashboard, dashboard_report
 from xueji.stats.selectors.dimensions import DIMENSIONS
 from xueji.stats.selectors.headcounts import (
@@ -29,12 +31,14 @@ __all__ = [
     "DIMENSIONS",
     "AgeReport",
     "AnnualReport",
+    "AreasReport",
     "BreakdownReport",
     "Dashboard",
     "MobilityReport",
     "Target",
     "age_report",
     "annual_report",
+    "areas_report",
     "breakdown_report",
     "census_date",
     "dashboard_report",

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from xueji.access.policy import Action
 from xueji.core.errors import ServiceError
 from xueji.schools.models import SchoolKind
-from xueji.stats import definitions, sql
+from xueji.stats import dates, definitions, sql
 from xueji.stats.selectors.common import (
     HIDDEN_DERIVED,
     SEXES,
@@ -64,7 +64,7 @@ def annual_report(
     today = local_today()
     current = today.year if today.month >= 9 else today.year - 1
     start_year = current if start_year is None else start_year
-    if start_year > current or start_year < 1949:
+    if start_year > current or start_year < dates.FIRST_SCHOOL_YEAR:
         raise ServiceError(
             "bad_year", _("Statistics exist for school years that have begun."), field="year"
         )

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from xueji.core import codes
 from xueji.schools.models import SchoolKind
-from xueji.stats import definitions, sql
+from xueji.stats import dates, definitions, sql
 from xueji.stats.selectors.common import (
     SEXES,
     exit_kind,
@@ -54,7 +54,7 @@ def dashboard_report(
 ) -> Dashboard:
     """The numbers a bureau (or a school) checks every morning, for an area on a date."""
     target = stats_target(user, spec)
-    on = on or local_today()
+    on = dates.checked(on, "date") or local_today()
     unit_level = target.unit_level
     unit_key = unit_level if unit_level in sql.KEYS else None
     keys = [*([unit_key] if unit_key else []), "grade", "sex"]

@@ -11,7 +11,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from xueji.core.errors import NotFound
-from xueji.stats import sql
+from xueji.stats import dates, sql
 from xueji.stats.selectors.common import SEXES, age_table, local_today, one_way_table
 from xueji.stats.selectors.dimensions import DIMENSIONS
 from xueji.stats.selectors.targeting import Target, stats_target
@@ -30,7 +30,7 @@ class AgeReport:
 def age_report(user: Any, spec: TargetSpec | None, on: datetime.date | None = None) -> AgeReport:
     """Children counted on a date by grade, age in completed years and sex."""
     target = stats_target(user, spec)
-    on = on or local_today()
+    on = dates.checked(on, "date") or local_today()
     rows = sql.on_roll(on, target.area, target.scope, ["grade", "age", "sex"])
     cube = Cube.from_rows(["grade", "age", "sex"], rows, [None, None, SEXES])
     table = age_table(
@@ -58,7 +58,7 @@ def breakdown_report(
     """Children counted on a date by each dimension (ethnicity, 户口性质, 留守, 随迁, disability,
     boarding, school kind), each by sex."""
     target = stats_target(user, spec)
-    on = on or local_today()
+    on = dates.checked(on, "date") or local_today()
     chosen = list(dimensions or DIMENSIONS)
     unknown = [d for d in chosen if d not in DIMENSIONS]
     if unknown:

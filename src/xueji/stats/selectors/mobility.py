@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from xueji.access.policy import Action
 from xueji.core.errors import ServiceError
 from xueji.geo.models import Division
-from xueji.stats import definitions, sql
+from xueji.stats import dates, definitions, sql
 from xueji.stats.selectors.common import HIDDEN_DERIVED, local_today, one_way_table, unit_corner
 from xueji.stats.selectors.targeting import Target, stats_target
 from xueji.stats.tables import Cell, Cube, Row, Table, table_of
@@ -48,6 +48,7 @@ def mobility_report(
     the last day by the province of their household registration. Computed live."""
     target = stats_target(user, spec, Action.SCHOOL_VIEW)
     today = local_today()
+    start, end = dates.checked(start, "start"), dates.checked(end, "end")
     end = end or today
     start = start or end - datetime.timedelta(days=29)
     if start > end:

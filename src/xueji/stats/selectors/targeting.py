@@ -20,13 +20,13 @@ from xueji.access.scope import (
     school_in_area,
     scope_of,
 )
-from xueji.core.errors import NotFound
+from xueji.core.errors import NotFound, ServiceError
 from xueji.geo.models import Division
 from xueji.schools.models import School, SchoolClass, grade_label
 from xueji.stats import sql
 from xueji.stats.policy import small_cell_threshold, suppresses_small_cells
 from xueji.stats.tables import Cube, Shown
-from xueji.stats.targets import CHILD_LEVEL, DIVISION_LEVELS, TargetSpec
+from xueji.stats.targets import CHILD_LEVEL, CODE, DIVISION_LEVELS, TargetSpec
 from xueji.verification.limits import open_window_counties
 
 
@@ -37,6 +37,8 @@ class Unit:
     key: Hashable
     label: str
     spec: str
+    # The division's code or the school's 学校标识码 (found by it, shown beside the name).
+    code: str = ""
 
 
 @dataclass
@@ -151,6 +153,31 @@ def _spec_of_division(division: Division) -> TargetSpec:
     return TargetSpec(level, code=division.code)
 
 
+def _of_code(scope: Scope, spec: TargetSpec) -> TargetSpec:
+    """The area a bare code names: a division at its own level (a city without counties as a
+    county), a school by its 学校标识码. A division code the table does not hold is refused
+    naming it (divisions are public); a school code outside the scope, whether it exists or not,
+    is not found, naming it."""
+    if spec.level != CODE:
+        return spec
+    if len(spec.code) == 6:
+        division = Division.objects.filter(code=spec.code).first()
+        if division is None:
+            raise ServiceError(
+                "bad_scope",
+                _("No division has the code %(code)s.") % {"code": spec.code},
+                field="scope",
+            )
+        return _spec_of_division(division)
+    school = School.objects.filter(code=spec.code).first()
+    if school is None or not school_in_area(scope, school):
+        raise NotFound(
+            "not_found",
+            _("There is no school with the code %(code)s in your scope.") % {"code": spec.code},
+        )
+    return TargetSpec("school", school_id=school.pk)
+
+
 def _as_county(spec: TargetSpec) -> TargetSpec:
     """The spec of a city without counties, asked for as a city, is that of its county."""
     if spec.level == "city" and Division.objects.filter(code=spec.code, county_level=True).exists():
@@ -181,7 +208,7 @@ def stats_target(
     """The area a report is about: `spec`, by default the caller's own, inside the scope (for
     a class teacher: one of the own classes)."""
     scope = _stats_scope(user, action)
-    spec = _as_county(spec or _home_spec(scope))
+    spec = _as_county(_of_code(scope, spec or _home_spec(scope)))
     if _own_classes_only(scope):
         return _own_class_target(scope, spec)
     nation = (_("Nation"), TargetSpec("nation"))
@@ -190,7 +217,7 @@ def stats_target(
             raise _outside()
         target = Target(spec, _("Nation"), sql.Area("nation"), scope, _crumbs(scope, [nation]))
         target.units = [
-            Unit(d.code, d.name, str(_spec_of_division(d)))
+            Unit(d.code, d.name, str(_spec_of_division(d)), d.code)
             for d in Division.objects.filter(level="province").order_by("code")
         ]
         return target
@@ -213,12 +240,12 @@ def stats_target(
         )
         if spec.level == "county":
             target.units = [
-                Unit(s.pk, s.name, f"school:{s.pk}")
+                Unit(s.pk, s.name, f"school:{s.pk}", s.code)
                 for s in School.objects.filter(county_id=division.code).order_by("code")
             ]
         else:
             target.units = [
-                Unit(d.code, d.name, str(_spec_of_division(d)))
+                Unit(d.code, d.name, str(_spec_of_division(d)), d.code)
                 for d in Division.objects.filter(parent_id=division.code).order_by("code")
             ]
         return target

@@ -135,6 +135,19 @@ def cells(table: Any) -> dict[tuple[str, str], Any]:
     return found
 
 
+# The registries here hold children from 2026 into 2027: every day of them may be asked for,
+# whatever day the tests run on. The bound of today is tested on its own (tests/unit/test_dates.py,
+# and tests asking for the day after this one).
+HORIZON = datetime.date(2027, 12, 31)
+
+
+@pytest.fixture(autouse=True)
+def _statistics_horizon(monkeypatch: Any) -> None:
+    from xueji.stats import dates
+
+    monkeypatch.setattr(dates, "today", lambda: max(HORIZON, datetime.date.today()))
+
+
 @pytest.fixture(autouse=True)
 def _english() -> Any:
     """Labels in English (the msgids), so that assertions read as the code."""
