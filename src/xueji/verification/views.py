@@ -5,6 +5,8 @@ sheets (核对表) of a class and records what each sheet came back with."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xueji.access.decorators import requires
-from xueji.access.http import form_submitted, refusal_as_message, refusal_on_form
+from xueji.access.http import (
+    first_reason,
+    form_submitted,
+    refusal_as_message,
+    refusal_on_form,
+    refusal_response,
+)
 from xueji.access.policy import Action
 from xueji.access.scope import may, scope_of, today
 from xueji.core.errors import ServiceError
@@ -28,6 +36,7 @@ from xueji.verification.forms import (
     WindowForm,
 )
 from xueji.verification.selectors import (
+    CheckSheet,
     GuardianCheckPage,
     check_sheet,
     guardian_check_page,
@@ -54,6 +63,31 @@ def my_classes_page(request: HttpRequest) -> HttpResponse:
     return render(request, "verification/my_classes.html", {"mine": my_classes(request.user)})
 
 
+@dataclass
+class SheetRow:
+    """A row of the check sheet as shown: its number, the child, what was found in this window,
+    the report form (its note's id the child's own, so each label points to its own field) and,
+    after an answer in place, what the answer did."""
+
+    number: int
+    student: Any
+    check: Any
+    report_form: ReportForm
+    outcome: str = ""
+    failed: bool = False
+
+
+def _report_form(student_id: Any, data: Any = None) -> ReportForm:
+    return ReportForm(data, auto_id=f"report-{student_id}-%s")
+
+
+def _sheet_rows(found: CheckSheet) -> list[SheetRow]:
+    return [
+        SheetRow(number, row.student, row.check, _report_form(row.student.pk))
+        for number, row in enumerate(found.rows, start=1)
+    ]
+
+
 @require_GET
 @login_required
 @requires(Action.CLASS_VERIFY)
@@ -62,7 +96,31 @@ def sheet(request: HttpRequest, class_id: int) -> HttpResponse:
     found = check_sheet(request.user, class_id)
     if found is None:
         return not_found(request)
-    return render(request, "verification/sheet.html", {"sheet": found, "report_form": ReportForm()})
+    return render(request, "verification/sheet.html", {"sheet": found, "rows": _sheet_rows(found)})
+
+
+def _row_in_place(
+    request: HttpRequest,
+    student_id: uuid.UUID,
+    outcome: str,
+    *,
+    failed: bool = False,
+    report_form: ReportForm | None = None,
+) -> HttpResponse:
+    """The child's row alone (htmx swaps it where it is, so the sheet keeps its place), with the
+    sheet's counts out of band."""
+    class_id = request.POST.get("class_id", "")
+    found = check_sheet(request.user, int(class_id)) if class_id.isdigit() else None
+    rows = [] if found is None else _sheet_rows(found)
+    row = next((r for r in rows if r.student.pk == student_id), None)
+    if found is None or row is None:
+        return not_found(request)
+    row.outcome, row.failed = outcome, failed
+    if report_form is not None and row.check is None:
+        row.report_form = report_form
+    return render(
+        request, "verification/_sheet_answer.html", {"sheet": found, "row": row, "oob": True}
+    )
 
 
 def _back_to_sheet(request: HttpRequest) -> HttpResponse:
@@ -76,12 +134,19 @@ def _back_to_sheet(request: HttpRequest) -> HttpResponse:
 @login_required
 @requires(Action.CLASS_VERIFY)
 def confirm(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
+    in_place = bool(getattr(request, "htmx", False))
     try:
         check = student_confirm(actor=request.user, student_id=student_id)
     except ServiceError as refused:
+        if in_place:
+            return refusal_response(request, refused) or _row_in_place(
+                request, student_id, first_reason(refused), failed=True
+            )
         return refusal_as_message(request, refused) or _back_to_sheet(request)
-    else:
-        messages.success(request, _("%(name)s: confirmed correct.") % {"name": check.student.name})
+    done = _("%(name)s: confirmed correct.") % {"name": check.student.name}
+    if in_place:
+        return _row_in_place(request, student_id, done)
+    messages.success(request, done)
     return _back_to_sheet(request)
 
 
@@ -89,18 +154,27 @@ def confirm(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
 @login_required
 @requires(Action.CLASS_VERIFY)
 def report(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
-    form = ReportForm(request.POST)
+    in_place = bool(getattr(request, "htmx", False))
+    form = _report_form(student_id, request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
         check = student_report_error(actor=request.user, student_id=student_id, note=note)
     except ServiceError as refused:
+        if in_place:
+            response = refusal_response(request, refused)
+            if response is not None:
+                return response
+            refusal_on_form(request, form, refused)
+            return _row_in_place(
+                request, student_id, first_reason(refused), failed=True, report_form=form
+            )
         return refusal_as_message(request, refused) or _back_to_sheet(request)
-    else:
-        messages.success(
-            request,
-            _("%(name)s: the error is reported to the school's registrar.")
-            % {"name": check.student.name},
-        )
+    done = _("%(name)s: the error is reported to the school's registrar.") % {
+        "name": check.student.name
+    }
+    if in_place:
+        return _row_in_place(request, student_id, done)
+    messages.success(request, done)
     return _back_to_sheet(request)
 
 

@@ -1,12 +1,16 @@
 """The windows page for bureaus and schools, and the class teacher's check sheet."""
 
+import datetime
+import re
+
 import pytest
 
 from xueji.access.models import Role
 from xueji.access.tests.fixtures import FIRST
 from xueji.geo.models import Division
+from xueji.students.services import student_register
 from xueji.students.tests.views.conftest import client_as
-from xueji.testing.factories import member
+from xueji.testing.factories import member, student_data
 from xueji.verification.models import StudentCheck, VerificationWindow
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +128,65 @@ def test_confirming_another_class_s_student_is_404(school, today):
     )
     assert response.status_code == 404
     assert not StudentCheck.objects.exists()
+
+
+def _second_pupil(school):
+    return student_register(
+        actor=school["registrar"],
+        school_class_id=school["mine"].pk,
+        data=student_data(name="王一凡"),
+        start_date=datetime.date(2026, 9, 1),
+    ).student
+
+
+def test_each_row_s_note_has_its_own_id_and_its_label_points_to_it(school, today):
+    today(FIRST)
+    second = _second_pupil(school)
+    page = client_as(school["teacher"]).get(f"/verification/classes/{school['mine'].pk}/")
+    text = page.content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', text)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    for child in (school["pupil"], second):
+        note_id = f"report-{child.pk}-note"
+        assert f'id="{note_id}"' in text and f'for="{note_id}"' in text
+    for target in re.findall(r'\sfor="([^"]+)"', text):
+        assert target in ids
+
+
+def test_correct_answers_with_the_row_alone_swapped_in_place(school, today):
+    today(FIRST)
+    second = _second_pupil(school)
+    client = client_as(school["teacher"])
+    sheet = client.get(f"/verification/classes/{school['mine'].pk}/").content.decode()
+    row = f'hx-target="#student-{school["pupil"].pk}" hx-swap="outerHTML"'
+    assert row in sheet
+    response = client.post(
+        f"/verification/students/{school['pupil'].pk}/confirm/",
+        {"class_id": school["mine"].pk},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert text.lstrip().startswith(f'<tr id="student-{school["pupil"].pk}">')
+    assert "<html" not in text and second.name not in text
+    assert "Confirmed correct" in text and "confirmed correct." in text
+    assert 'id="sheet-stats" hx-swap-oob="true"' in text
+    assert StudentCheck.objects.get(student=school["pupil"]).outcome == "confirmed"
+    # A report without a note answers in the row, the note's error beside its own field.
+    response = client.post(
+        f"/verification/students/{second.pk}/report/",
+        {"class_id": school["mine"].pk, "note": ""},
+        HTTP_HX_REQUEST="true",
+    )
+    text = response.content.decode()
+    assert text.lstrip().startswith(f'<tr id="student-{second.pk}">')
+    assert f'id="report-{second.pk}-note_error"' in text
+    assert "Say what is wrong in the record." in text
+    assert not StudentCheck.objects.filter(student=second).exists()
+    # Another class's child is still 404 in place.
+    response = client.post(
+        f"/verification/students/{school['other'].pk}/confirm/",
+        {"class_id": school["mine"].pk},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 404
