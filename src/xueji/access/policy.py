@@ -70,11 +70,17 @@ class Action(models.TextChoices):
     )
     CHANGE_WINDOW_VIEW = (
         "change.window_view",
-        _("See the closed periods (transfers, promotion, verification) and the requests held"),
+        _(
+            "See the closed periods (transfers, promotion, verification), the requests held "
+            "and the promotion periods"
+        ),
     )
     CHANGE_WINDOW_MANAGE = (
         "change.window_manage",
-        _("Set the closed periods of changes of status, promotion and verification"),
+        _(
+            "Set the closed periods of changes of status, promotion and verification, and the "
+            "promotion periods"
+        ),
     )
     PROVINCE_RULES_VIEW = (
         "province_rules.view",

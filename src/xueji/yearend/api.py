@@ -46,6 +46,13 @@ class RunOut(Schema):
 RUN_SCOPE_PATTERN = r"^(nation|[0-9]{2}|[0-9]{6}|[0-9]{10})$"
 
 
+CONFIRM_OUTSIDE_PERIOD = (
+    "true to plan or start the run outside the promotion period (升级毕业时间) of its province "
+    "(the nation's where the province set none). Without it such a request is refused with 400 "
+    "`outside_promotion_period`, whose message and `details.periods` name the period."
+)
+
+
 class PlanIn(Schema):
     kind: RunKind
     scope: str = Field(
@@ -58,6 +65,11 @@ class PlanIn(Schema):
         None,
         description="The school year the run leaves, by its first year (default: the current one).",
     )
+    confirm_outside_period: bool = Field(False, description=CONFIRM_OUTSIDE_PERIOD)
+
+
+class StartIn(Schema):
+    confirm_outside_period: bool = Field(False, description=CONFIRM_OUTSIDE_PERIOD)
 
 
 class ReverseIn(Schema):
@@ -104,9 +116,14 @@ def list_runs(request: HttpRequest) -> object:
 def plan_run(request: HttpRequest, payload: PlanIn) -> object:
     """The dry run of a promotion (`promote`) or graduation (`graduate`) of a scope (a school
     code, a division code, or `nation`): counts per school and grade, and the unfinished
-    business that must be cleared first. The run waits, planned, to be started."""
+    business that must be cleared first. The run waits, planned, to be started. Outside the
+    promotion period: 400 `outside_promotion_period` unless `confirm_outside_period` is true."""
     run = run_plan(
-        actor=caller(request), kind=payload.kind, scope=payload.scope, from_year=payload.from_year
+        actor=caller(request),
+        kind=payload.kind,
+        scope=payload.scope,
+        from_year=payload.from_year,
+        outside_period_confirmed=payload.confirm_outside_period,
     )
     return Status(201, run)
 
@@ -125,10 +142,15 @@ def get_run(request: HttpRequest, run_id: uuid.UUID) -> object:
     "/runs/{run_id}/start", response={202: RunOut, 404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS}
 )
 @endpoint_requires(Action.YEAREND_RUN)
-def start_run(request: HttpRequest, run_id: uuid.UUID) -> object:
+def start_run(request: HttpRequest, run_id: uuid.UUID, payload: StartIn | None = None) -> object:
     """Start a planned run (or resume a failed one) as a background task. 409
-    `clearing_unfinished` names the items still to finish or cancel."""
-    return Status(202, run_start(actor=caller(request), run_id=run_id))
+    `clearing_unfinished` names the items still to finish or cancel, 409 `yearend_closed` the
+    closed period; outside the promotion period 400 `outside_promotion_period` unless the body
+    says `{"confirm_outside_period": true}`."""
+    confirmed = payload is not None and payload.confirm_outside_period
+    return Status(
+        202, run_start(actor=caller(request), run_id=run_id, outside_period_confirmed=confirmed)
+    )
 
 
 @router.post(

@@ -226,3 +226,53 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.message[:40]
+
+
+# Whose promotion period: the nation's, or one province's by its 2-digit code.
+PERIOD_NATION = "nation"
+
+
+class PromotionPeriod(models.Model):
+    """The promotion period (升级毕业时间) of the nation or of one province: every year from
+    (start_month, start_day) to (end_month, end_day), both included (it may run over the new
+    year), the days when the year-end runs are done. A run planned or started outside the period
+    of its province needs an explicit confirmation that names the period (xueji.yearend.periods);
+    a closed period of the operation "yearend" (xueji.changes.windows) refuses it outright.
+
+    A province's own period replaces the nation's for its schools; where neither has a row,
+    the settings' XUEJI_YEAREND_PROMOTION_PERIODS apply. Set on the year end's period page by
+    the ministry (the nation's and any province's) and by each province (its own); every change
+    is audited with what it was before."""
+
+    scope = models.CharField(_("whose"), max_length=6, unique=True)
+    start_month = models.PositiveSmallIntegerField()
+    start_day = models.PositiveSmallIntegerField()
+    end_month = models.PositiveSmallIntegerField()
+    end_day = models.PositiveSmallIntegerField()
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    set_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["scope"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(scope=PERIOD_NATION) | models.Q(scope__regex=r"^[0-9]{2}$"),
+                name="promotion_period_scope_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(start_month__gte=1, start_month__lte=12)
+                & models.Q(end_month__gte=1, end_month__lte=12)
+                & models.Q(start_day__gte=1, start_day__lte=31)
+                & models.Q(end_day__gte=1, end_day__lte=31),
+                name="promotion_period_days_of_the_year",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.scope} {self.start_month:02d}-{self.start_day:02d}"
+            f"–{self.end_month:02d}-{self.end_day:02d}"
+        )

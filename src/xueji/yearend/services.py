@@ -37,7 +37,7 @@ from xueji.audit.services import audit_record
 from xueji.changes import services as change_services
 from xueji.changes.models import YEAREND
 from xueji.changes.windows import closure_on, closure_where
-from xueji.core.errors import Conflict, FieldErrors, NotFound
+from xueji.core.errors import Conflict, FieldErrors, NotFound, ServiceError
 from xueji.core.idnumbers import g_number, normalize
 from xueji.schools.models import (
     AcademicYear,
@@ -68,6 +68,7 @@ from xueji.yearend.models import (
     YearEndChunk,
     YearEndRun,
 )
+from xueji.yearend.periods import outside_periods, periods_text
 from xueji.yearend.selectors import Target, blockers_of, resolve_target
 from xueji.yearend.workflow import Event, transition
 
@@ -296,10 +297,14 @@ def run_plan(
     scope: str,
     from_year: int | None = None,
     chunk_students: int | None = None,
+    outside_period_confirmed: bool = False,
 ) -> YearEndRun:
     """The dry run of a promotion or graduation over a scope: counts per school and grade,
-    problems, and the clearing's unfinished business; the run waits, planned, to be started.
-    An unfinished run of the same kind, scope and year is refreshed (planned) or returned."""
+    problems, and the clearing's unfinished business (each school is notified of its own);
+    the run waits, planned, to be started. An unfinished run of the same kind, scope and year
+    is refreshed (planned) or returned. Outside the promotion period it is refused unless
+    `outside_period_confirmed`: a dry run in December tells every school to clear its business
+    for a year end that is months away."""
     if kind not in RunKind.values:
         raise FieldErrors(
             {"kind": [ValidationError(_("Choose promotion or graduation."), code="invalid")]}
@@ -323,6 +328,7 @@ def run_plan(
         if run is not None and run.state != RunState.PLANNED:
             return run  # started before: it resumes, it is not planned again
         state = transition(None if run is None else run.state, Event.PLAN)
+        outside_period = _confirm_outside_period(target, outside_period_confirmed)
         report, counts = _report(target, kind, year)
         if run is None:
             run = YearEndRun(
@@ -360,6 +366,7 @@ def run_plan(
                 "year": start_year,
                 "students": report["students"],
                 "blockers": report["blocker_count"],
+                **({"outside_period_confirmed": outside_period} if outside_period else {}),
             },
         )
     return run
@@ -405,14 +412,53 @@ def _refuse_in_closed_period(target: Target) -> None:
         )
 
 
-def run_start(*, actor: Any, run_id: Any, enqueue: bool = True) -> YearEndRun:
+# The refusal of a run outside the promotion period without the confirmation (its field is
+# confirm_outside_period, on the pages and in the API).
+OUTSIDE_PERIOD = "outside_promotion_period"
+
+
+def _confirm_outside_period(target: Target, confirmed: bool) -> list[dict[str, str]]:
+    """Outside the promotion period (xueji.yearend.periods) a run is planned or started only
+    when the caller confirms it: refused otherwise, naming the period and saying why. Returns
+    the periods confirmed past (for the audit entry; empty inside the period)."""
+    today = timezone.localdate()
+    outside = outside_periods(target, today)
+    if not outside:
+        return []
+    named = [
+        {"where": period.where(), "from": period.first, "to": period.last} for period in outside
+    ]
+    if not confirmed:
+        raise ServiceError(
+            OUTSIDE_PERIOD,
+            _(
+                "Today (%(today)s) is outside the promotion period (%(periods)s). Promotion and "
+                "graduation are done between two school years: a run now changes the "
+                "children's grades and record states in the middle of one. To go on anyway, "
+                "confirm that the run is done outside the promotion period."
+            )
+            % {
+                "today": today.isoformat(),
+                "periods": periods_text(outside),
+            },
+            field="confirm_outside_period",
+            periods=named,
+        )
+    return named
+
+
+def run_start(
+    *, actor: Any, run_id: Any, enqueue: bool = True, outside_period_confirmed: bool = False
+) -> YearEndRun:
     """Start a planned run (or resume a failed one); refused, naming each item, while the
-    clearing has unfinished business. The work is done by a background task."""
+    clearing has unfinished business, in a closed period, and outside the promotion period
+    unless `outside_period_confirmed`. The work is done by a background task."""
     with transaction.atomic():
         run = _visible_run(actor, run_id, Action.YEAREND_RUN, lock=True)
         state = transition(run.state, Event.START)
         target = resolve_target(run.scope_code)
         _refuse_in_closed_period(target)
+        outside_period = _confirm_outside_period(target, outside_period_confirmed)
         blockers, total = blockers_of(target, run.kind, run.from_year)
         if blockers:
             named = "; ".join(f"{b['what']} ({b['student']}, {b['school']})" for b in blockers[:5])
@@ -433,7 +479,12 @@ def run_start(*, actor: Any, run_id: Any, enqueue: bool = True) -> YearEndRun:
             action="yearend.start",
             object_type="yearend_run",
             object_id=run.pk,
-            detail={"kind": run.kind, "scope": run.scope_name, "year": run.from_year},
+            detail={
+                "kind": run.kind,
+                "scope": run.scope_name,
+                "year": run.from_year,
+                **({"outside_period_confirmed": outside_period} if outside_period else {}),
+            },
         )
         if enqueue:
             # Not at the top: the task module imports this one to run the job.
@@ -444,14 +495,16 @@ def run_start(*, actor: Any, run_id: Any, enqueue: bool = True) -> YearEndRun:
     return run
 
 
-def run_resume(*, actor: Any, run_id: Any) -> YearEndRun:
+def run_resume(*, actor: Any, run_id: Any, outside_period_confirmed: bool = False) -> YearEndRun:
     """Enqueue a run again: a failed one is started again (clearing checked), a running one
     whose worker died is picked up where it stopped (chunks done are skipped; two workers on
     one run take turns chunk by chunk)."""
     with transaction.atomic():
         run = _visible_run(actor, run_id, Action.YEAREND_RUN, lock=True)
         if run.state != RunState.RUNNING:
-            return run_start(actor=actor, run_id=run_id)
+            return run_start(
+                actor=actor, run_id=run_id, outside_period_confirmed=outside_period_confirmed
+            )
         audit_record(
             actor=actor,
             action="yearend.resume",

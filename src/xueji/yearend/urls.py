@@ -15,4 +15,7 @@ urlpatterns = [
     path("yearend/dropouts/", views.dropouts, name="dropouts"),
     path("yearend/outcomes/", views.outcomes, name="outcomes"),
     path("yearend/outcome/<uuid:student_id>/", views.outcome, name="outcome"),
+    path("yearend/periods/", views.periods, name="periods"),
+    path("yearend/periods/set/", views.period_set, name="period_set"),
+    path("yearend/periods/clear/", views.period_clear, name="period_clear"),
 ]

@@ -4,6 +4,7 @@ reversal; the intake of graduates into a first grade; possible dropouts; outcome
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -11,26 +12,36 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xueji.access.decorators import requires
-from xueji.access.http import refusal_as_message, refusal_on_form, refusal_response
+from xueji.access.http import (
+    form_submitted,
+    refusal_as_message,
+    refusal_on_form,
+    refusal_response,
+)
 from xueji.access.policy import Action
 from xueji.access.scope import may, scope_of
 from xueji.core.errors import ServiceError
 from xueji.schools.models import School, SchoolClass
 from xueji.students.views import not_found
 from xueji.yearend.models import GRADUATION_OUTCOMES, RunKind, RunState
+from xueji.yearend.period_services import promotion_period_clear, promotion_period_set
+from xueji.yearend.periods import PeriodInForce, outside_periods, periods_page, periods_text
 from xueji.yearend.selectors import (
     final_grade_students,
     notices_for,
     possible_dropouts,
+    resolve_target,
     run_get,
     runs_visible,
 )
 from xueji.yearend.services import (
+    OUTSIDE_PERIOD,
     intake_admit,
     outcome_set,
     reversible_until,
@@ -54,6 +65,28 @@ class PlanForm(forms.Form):
     from_year = forms.IntegerField(
         label=gettext_lazy("Academic year left"), min_value=2000, max_value=2100, required=False
     )
+    confirm_outside_period = forms.BooleanField(
+        label=gettext_lazy("Do it outside the promotion period"),
+        required=False,
+        help_text=gettext_lazy("Needed only outside the promotion period: the page says why."),
+    )
+
+
+class PeriodForm(forms.Form):
+    """A level's promotion period, every year from one day to another (MM-DD)."""
+
+    level = forms.ChoiceField(label=gettext_lazy("Whose"))
+    starts = forms.CharField(
+        label=gettext_lazy("From (MM-DD)"), max_length=5, widget=forms.TextInput({"size": 5})
+    )
+    ends = forms.CharField(
+        label=gettext_lazy("To (MM-DD)"), max_length=5, widget=forms.TextInput({"size": 5})
+    )
+    note = forms.CharField(label=gettext_lazy("Note"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, levels: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["level"].choices = levels  # type: ignore[attr-defined]
 
 
 class IntakeForm(forms.Form):
@@ -92,43 +125,64 @@ def _default_scope(request: HttpRequest) -> str:
     return scope.division_code or ""
 
 
-@require_GET
-@login_required
-@requires(Action.YEAREND_VIEW)
-def index(request: HttpRequest) -> HttpResponse:
+def _outside(scope_code: str) -> list[PeriodInForce]:
+    """The promotion periods a run over the scope would be outside of today (none: inside)."""
+    try:
+        return outside_periods(resolve_target(scope_code), timezone.localdate())
+    except ServiceError:
+        return []
+
+
+def _index_page(request: HttpRequest, form: PlanForm | None = None) -> HttpResponse:
     scope = scope_of(request.user)
+    default_scope = _default_scope(request)
     return render(
         request,
         "yearend/index.html",
         {
             "runs": runs_visible(request.user),
             "notices": notices_for(request.user),
-            "form": PlanForm(initial={"scope": _default_scope(request)}),
+            "form": form or PlanForm(initial={"scope": default_scope}),
+            "today": timezone.localdate(),
+            "outside": periods_text(_outside(default_scope)),
             "may_run": may(scope, Action.YEAREND_RUN),
             "may_admit": may(scope, Action.INTAKE_ADMIT),
             "may_outcome": may(scope, Action.YEAREND_OUTCOME),
             "may_dropouts": may(scope, Action.DROPOUTS_VIEW),
+            "may_periods": may(scope, Action.CHANGE_WINDOW_VIEW),
         },
+        status=400 if form is not None and form.errors else 200,
     )
+
+
+@require_GET
+@login_required
+@requires(Action.YEAREND_VIEW)
+def index(request: HttpRequest) -> HttpResponse:
+    return _index_page(request)
 
 
 @require_POST
 @login_required
 @requires(Action.YEAREND_RUN)
 def plan(request: HttpRequest) -> HttpResponse:
-    """The dry run: what the batch would do; the run waits to be started."""
+    """The dry run: what the batch would do; the run waits to be started. Outside the
+    promotion period the form's check box must confirm it: the refusal says why, next to it."""
     form = PlanForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose the batch and the scope."))
-        return redirect("yearend:index")
+        return _index_page(request, form)
     try:
         run = run_plan(
             actor=request.user,
             kind=form.cleaned_data["kind"],
             scope=form.cleaned_data["scope"] or _default_scope(request),
             from_year=form.cleaned_data["from_year"],
+            outside_period_confirmed=form.cleaned_data["confirm_outside_period"],
         )
     except ServiceError as error:
+        if error.code == OUTSIDE_PERIOD:
+            form.add_error("confirm_outside_period", str(error.message))
+            return _index_page(request, form)
         return refusal_as_message(request, error) or redirect("yearend:index")
     return redirect("yearend:detail", run_id=run.pk)
 
@@ -146,6 +200,10 @@ def _run_context(request: HttpRequest, run_id: uuid.UUID) -> dict[str, object] |
         "may_reverse": may(scope, Action.YEAREND_REVERSE)
         and run.state in (RunState.DONE, RunState.FAILED),
         "reversible_until": reversible_until(run),
+        "outside": periods_text(_outside(run.scope_code))
+        if run.state in (RunState.PLANNED, RunState.FAILED)
+        else "",
+        "today": timezone.localdate(),
     }
 
 
@@ -174,8 +232,14 @@ def progress(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
 @login_required
 @requires(Action.YEAREND_RUN)
 def start(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
+    """Start (or resume) the run; outside the promotion period only with the page's check box
+    ticked (the refusal otherwise says why)."""
     try:
-        run_resume(actor=request.user, run_id=run_id)
+        run_resume(
+            actor=request.user,
+            run_id=run_id,
+            outside_period_confirmed=request.POST.get("confirm_outside_period") == "on",
+        )
         messages.success(request, _("The run has started; it goes on in the background."))
     except ServiceError as error:
         return refusal_as_message(request, error) or redirect("yearend:detail", run_id=run_id)
@@ -278,3 +342,67 @@ def outcomes(request: HttpRequest) -> HttpResponse:
             "choices": [(o.value, o.label) for o in GRADUATION_OUTCOMES],
         },
     )
+
+
+# ---- the promotion period ------------------------------------------------------------------
+
+
+def _periods_page(
+    request: HttpRequest, form: PeriodForm | None = None, status: int = 200
+) -> HttpResponse:
+    page = periods_page(request.user)
+    if page is None:
+        return not_found(request)
+    if form is None and page.settable:
+        form = PeriodForm(levels=page.settable, initial={"level": page.settable[0][0]})
+    return render(
+        request,
+        "yearend/periods.html",
+        {"page": page, "form": form, "clearable": {value for value, _label in page.settable}},
+        status=status,
+    )
+
+
+@require_GET
+@login_required
+@requires(Action.CHANGE_WINDOW_VIEW)
+def periods(request: HttpRequest) -> HttpResponse:
+    """The promotion periods: the user's own place's, the nation's and the provinces' in view,
+    and the form to set those the user may."""
+    return _periods_page(request)
+
+
+@require_POST
+@login_required
+@requires(Action.CHANGE_WINDOW_MANAGE)
+def period_set(request: HttpRequest) -> HttpResponse:
+    page = periods_page(request.user)
+    if page is None:
+        return not_found(request)
+    form = PeriodForm(request.POST, levels=page.settable)
+
+    def save() -> HttpResponse:
+        promotion_period_set(
+            actor=request.user,
+            level=form.cleaned_data["level"],
+            starts=form.cleaned_data["starts"],
+            ends=form.cleaned_data["ends"],
+            note=form.cleaned_data["note"],
+        )
+        messages.success(request, _("The promotion period is set."))
+        return redirect("yearend:periods")
+
+    return form_submitted(request, form, save) or _periods_page(request, form, status=400)
+
+
+@require_POST
+@login_required
+@requires(Action.CHANGE_WINDOW_MANAGE)
+def period_clear(request: HttpRequest) -> HttpResponse:
+    """A level's own period is cleared: a province then has the nation's again."""
+    try:
+        promotion_period_clear(actor=request.user, level=request.POST.get("level", ""))
+    except ServiceError as error:
+        return refusal_as_message(request, error) or redirect("yearend:periods")
+    messages.success(request, _("The promotion period is cleared."))
+    return redirect("yearend:periods")

@@ -79,6 +79,13 @@ def suspend(student: Student) -> None:
     Student.objects.filter(pk=student.pk).update(state=RecordState.SUSPENDED)
 
 
+@pytest.fixture(autouse=True)
+def promotion_period_all_year(settings: Any) -> None:
+    """These tests' runs are not about the time of year (test_promotion_period's are): the
+    promotion period is the whole year, whatever day the suite runs on."""
+    settings.XUEJI_YEAREND_PROMOTION_PERIODS = {"nation": {"from": "01-01", "to": "12-31"}}
+
+
 @pytest.fixture
 def registry(db: Any) -> Registry:
     county = Division.objects.get(code="440304")

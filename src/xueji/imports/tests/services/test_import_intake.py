@@ -19,8 +19,15 @@ pytestmark = pytest.mark.django_db
 
 
 def _graduate(actor: Any) -> None:
-    run = run_plan(actor=actor, kind=RunKind.GRADUATE, scope="440304", from_year=FROM_YEAR)
-    run_start(actor=actor, run_id=run.pk, enqueue=False)
+    # Whatever day the suite runs: outside the promotion period the run must be confirmed.
+    run = run_plan(
+        actor=actor,
+        kind=RunKind.GRADUATE,
+        scope="440304",
+        from_year=FROM_YEAR,
+        outside_period_confirmed=True,
+    )
+    run_start(actor=actor, run_id=run.pk, enqueue=False, outside_period_confirmed=True)
     run_execute(run_id=run.pk)
 
 

@@ -39,8 +39,15 @@ def admitted(small: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     child = small.register(sixth, birth_date=datetime.date(2015, 3, 5), sex=codes.Sex.FEMALE)
     county = Division.objects.get(code="440304")
     approver = member(Role.BUREAU_APPROVER, division=county)
-    run = run_plan(actor=approver, kind=RunKind.GRADUATE, scope="440304", from_year=2026)
-    run_start(actor=approver, run_id=run.pk, enqueue=False)
+    # Whatever day the suite runs: outside the promotion period the run must be confirmed.
+    run = run_plan(
+        actor=approver,
+        kind=RunKind.GRADUATE,
+        scope="440304",
+        from_year=2026,
+        outside_period_confirmed=True,
+    )
+    run_start(actor=approver, run_id=run.pk, enqueue=False, outside_period_confirmed=True)
     run_execute(run_id=run.pk)
 
     junior = SchoolFactory(name="福田第一初级中学", county=county, kind=SchoolKind.JUNIOR)

@@ -1,5 +1,6 @@
 """xueji yearend promote|graduate --scope CODE [--dry-run] [--academic-year 2026] [--yes]
-xueji yearend resume RUN_ID | reverse RUN_ID | status [RUN_ID]
+    [--confirm-outside-period]
+xueji yearend resume RUN_ID [--confirm-outside-period] | reverse RUN_ID | status [RUN_ID]
 
 Runs a year-end batch in this process with a progress bar on the terminal: first the dry run
 (counts per school and grade, the clearing's unfinished business), then, unless --dry-run, the
@@ -82,6 +83,17 @@ class Command(BaseCommand):
             one = sub.add_parser(name)
             one.add_argument("run_id")
             one.add_argument("--user", default=None)
+        for parser_of_run in (
+            sub.choices["promote"],
+            sub.choices["graduate"],
+            sub.choices["resume"],
+        ):
+            parser_of_run.add_argument(
+                "--confirm-outside-period",
+                action="store_true",
+                help="plan and start the run outside the promotion period (refused otherwise, "
+                "naming the period)",
+            )
         status = sub.add_parser("status")
         status.add_argument("run_id", nargs="?")
 
@@ -100,7 +112,11 @@ class Command(BaseCommand):
             if command in ("promote", "graduate"):
                 self._batch(options, RunKind.PROMOTE if command == "promote" else RunKind.GRADUATE)
             elif command == "resume":
-                self._execute(YearEndRun.objects.get(pk=options["run_id"]), self._actor(options))
+                self._execute(
+                    YearEndRun.objects.get(pk=options["run_id"]),
+                    self._actor(options),
+                    outside_period_confirmed=options["confirm_outside_period"],
+                )
             elif command == "reverse":
                 run = run_reverse(actor=self._actor(options), run_id=options["run_id"])
                 self.stdout.write(self.style.SUCCESS(f"Run {run.pk} reversed."))
@@ -122,10 +138,12 @@ class Command(BaseCommand):
             scope=options["scope"],
             from_year=options["academic_year"],
             chunk_students=options["chunk_students"],
+            outside_period_confirmed=options["confirm_outside_period"],
         )
+        confirmed = options["confirm_outside_period"]
         if run.state != RunState.PLANNED:
             self.stdout.write(f"Resuming run {run.pk} ({run.get_state_display()}).")
-            self._execute(run, actor)
+            self._execute(run, actor, outside_period_confirmed=confirmed)
             return
         self._print_report(run)
         if options["dry_run"]:
@@ -136,11 +154,18 @@ class Command(BaseCommand):
             if answer.strip().lower() not in ("y", "yes"):
                 self.stdout.write("Not started.")
                 return
-        self._execute(run, actor)
+        self._execute(run, actor, outside_period_confirmed=confirmed)
 
-    def _execute(self, run: YearEndRun, actor: Any) -> None:
+    def _execute(
+        self, run: YearEndRun, actor: Any, *, outside_period_confirmed: bool = False
+    ) -> None:
         if run.state in (RunState.PLANNED, RunState.FAILED):
-            run = run_start(actor=actor, run_id=run.pk, enqueue=False)
+            run = run_start(
+                actor=actor,
+                run_id=run.pk,
+                enqueue=False,
+                outside_period_confirmed=outside_period_confirmed,
+            )
         bar = ProgressBar(self.stdout)
         started = time.perf_counter()
         run = run_execute(run_id=run.pk, progress=bar)
