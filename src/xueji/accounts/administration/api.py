@@ -34,6 +34,7 @@ from xueji.accounts.administration.services import (
 )
 from xueji.accounts.administration.sheet import SheetRefused
 from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
+from xueji.core.names import person_name
 
 router = Router(tags=["accounts"])
 
@@ -158,7 +159,7 @@ def _account_out(user: Any, state: str | None = None) -> dict[str, Any]:
     return {
         "id": user.pk,
         "login_name": user.get_username(),
-        "name": user.get_full_name(),
+        "name": person_name(user, ""),
         "role": membership.role if membership else None,
         "level": membership.scope_level if membership else None,
         "place": place,

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from xueji.accounts.administration.selectors import AccountFilter, AccountState
+from xueji.core.names import person_name
 
 
 class AccountFilterForm(forms.Form):
@@ -108,8 +109,7 @@ class HandOverForm(forms.Form):
     def __init__(self, *args: Any, successors: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["successor"].choices = [  # type: ignore[attr-defined]
-            (user.pk, f"{user.get_username()} · {user.get_full_name() or '—'}")
-            for user in successors
+            (user.pk, f"{user.get_username()} · {person_name(user, '—')}") for user in successors
         ]
 
 
