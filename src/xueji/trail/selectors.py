@@ -52,6 +52,9 @@ class AuditPage:
     newer: int | None = None  # pass as `after` for the previous (newer) page
     student_id: uuid.UUID | None = None
     student_not_found: bool = False
+    # The students the page's entries are about, by id as the entries hold it: name and masked
+    # number, only those of the auditor's area (one query for the page).
+    students: dict[str, Student] = field(default_factory=dict)
 
 
 def _visible(scope: Scope) -> Q:
@@ -79,6 +82,22 @@ def _visible(scope: Scope) -> Q:
         )
     )
     return schools | divisions | about_students
+
+
+def _students_of(scope: Scope, entries: list[AuditEntry]) -> dict[str, Student]:
+    ids = set()
+    for entry in entries:
+        if entry.object_type == "student" and entry.object_id:
+            try:
+                ids.add(uuid.UUID(str(entry.object_id)))
+            except ValueError:
+                continue
+    if not ids:
+        return {}
+    found = Student.objects.filter(students_visible(scope, Action.AUDIT_VIEW), pk__in=ids).only(
+        "id", "name", "number_masked"
+    )
+    return {str(student.pk): student for student in found}
 
 
 def _student_id(user: Any, text: str) -> uuid.UUID | None:
@@ -135,6 +154,7 @@ def audit_search(user: Any, filters: AuditFilters | None, *, limit: int = PAGE_S
             filters.before is not None and bool(rows) and entries.filter(pk__gt=rows[0].pk).exists()
         )
     page.entries = rows
+    page.students = _students_of(scope, rows)
     page.older = rows[-1].pk if has_older else None
     page.newer = rows[0].pk if has_newer else None
     return page
