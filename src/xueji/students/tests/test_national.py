@@ -94,7 +94,7 @@ def test_registration_asks_the_configured_national_index(settings) -> None:
 
 
 def test_the_local_index_compares_the_holders_name_folded(registered) -> None:
-    registration, data = registered
+    _registration, data = registered
     holder = national_index().holder_of_document(data.id_doc_type, data.id_number)
     assert holder is not None
     assert national_index().holder_named(holder, "張春銘")
