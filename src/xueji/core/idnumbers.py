@@ -169,8 +169,8 @@ def _birth_of(digits: str) -> datetime.date | None:
 def resident_id_errors(
     numbers: Sequence[str],
     *,
-    birth_dates: Sequence[datetime.date] | None = None,
-    sexes: Sequence[str] | None = None,
+    birth_dates: Sequence[datetime.date | None] | None = None,
+    sexes: Sequence[str | None] | None = None,
 ) -> dict[int, ValidationError]:
     """validate_resident_id for many numbers at once: position -> its error, for the numbers
     that fail. The numbers are normalised already. Each number passes a quick test of every rule

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext, pgettext_lazy
 
 from xueji.access.policy import Action
-from xueji.access.scope import school_in_area, scope_of
 from xueji.core.errors import translated
 from xueji.core.exports import MASK_ID_NUMBER, MASK_STUDENT_NUMBER, Column
 from xueji.schools.models import GRADE_LABELS, School, grade_label
@@ -25,11 +24,16 @@ from xueji.schools.selectors import class_get
 from xueji.students.forms import StudentSearchForm, student_search_form
 from xueji.students.identity import STUDENT_ID_NUMBER, STUDENT_NUMBER, unseal
 from xueji.students.models import Placement, Student
-from xueji.students.selectors import student_matches, students_in_scope, with_open_placement
+from xueji.students.selectors import (
+    school_in_area_named,
+    student_matches,
+    students_in_scope,
+    with_open_placement,
+)
 
 CHUNK = 2_000
 # The request parameters a records export is chosen by (the search page's, and the school).
-RECORDS_CRITERIA = ("q", "grade", "class", "school")
+RECORDS_CRITERIA = ("q", "province", "county", "grade", "class", "school")
 
 # Headers in the reader's language, like the labels of the codes below them; a context of their
 # own, since these are the registry's official column names (全国学籍号, not 学籍号).
@@ -109,16 +113,9 @@ class Selection:
 
 
 def school_named(user: Any, text: str) -> School | None:
-    """The school `?school=` names, inside the user's area: by its public 10-digit school code
-    (学校标识码), or by its internal id (older links); None when there is no such school or it
-    lies outside the area (the two are not told apart)."""
-    text = text.strip()
-    school = School.objects.filter(code=text).first()
-    if school is None and text.isdigit() and len(text) < 10:
-        school = School.objects.filter(pk=int(text)).first()
-    if school is None or not school_in_area(scope_of(user), school):
-        return None
-    return school
+    """The school `?school=` names, inside the user's area (the search form's own reading of
+    it, xueji.students.selectors.school_in_area_named)."""
+    return school_in_area_named(user, text)
 
 
 def records_criteria(data: Mapping[str, Any]) -> dict[str, str]:
@@ -131,21 +128,24 @@ def records_selection(user: Any, data: Mapping[str, Any]) -> Selection:
     (`school`: its 10-digit code, or its internal id), narrowed by the search page's criteria
     (q, grade, class), read by the same form. InvalidCriteria or NoSuchSchool otherwise: never
     an unfiltered selection in place of one the user asked for."""
-    form = student_search_form(user, data)
-    if not form.is_valid():
-        raise InvalidCriteria(form)
+    # The school first: one outside the area is a 404 with the reason, as it always was, not
+    # the search form's refusal of it.
     school = None
     text = str(data.get("school") or "").strip()
     if text:
         school = school_named(user, text)
         if school is None:
             raise NoSuchSchool(text)
+    form = student_search_form(user, data)
+    if not form.is_valid():
+        raise InvalidCriteria(form)
     students = student_matches(
         user,
         query=form.cleaned_data["q"],
         school_id=None if school is None else school.pk,
         grade=form.cleaned_data["grade"],
         class_id=form.cleaned_data.get("class_id"),
+        division_code=form.division_code,
     )
     if not form.has_criteria:
         # A whole area can be a million rows: streamed in primary-key order, as it always was.

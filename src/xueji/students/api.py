@@ -168,7 +168,16 @@ class StudentRegisterIn(Schema):
     disability_type: str | None = None
     needs_aid: bool | None = None
     needs_school_bus: bool | None = None
-    family: list[FamilyMemberIn] = []
+    family: list[FamilyMemberIn] = Field(
+        [],
+        description=(
+            "At least two members, as the national form and the page have them: usually the "
+            "father (51) and the mother (52), or a relative who takes a row (a grandparent "
+            "who is the guardian); a parent who is missing is recorded with `missing_reason` "
+            "and no name. A family of one is refused (`father_not_recorded` or "
+            "`mother_not_recorded`), as is one without a present guardian."
+        ),
+    )
 
     def student_data(self) -> StudentData:
         names = {f.name for f in dataclasses.fields(StudentData)} - {"family"}

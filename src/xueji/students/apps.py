@@ -26,7 +26,7 @@ class StudentsConfig(AppConfig):
                 "students:search",
                 order=10,
                 action=Action.STUDENT_VIEW_LIST,
-                also=("students:detail", "students:roster"),
+                also=("students:detail", "students:roster", "students:formal_number"),
             ),
             MenuEntry(
                 "records",

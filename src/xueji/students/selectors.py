@@ -7,16 +7,20 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Count, F, FilteredRelation, Prefetch, Q, QuerySet
 
+from xueji.access.models import ScopeLevel
 from xueji.access.policy import Action
-from xueji.access.scope import scope_of, students_visible
+from xueji.access.scope import may, school_in_area, scope_of, students_visible
 from xueji.audit.services import audit_record
 from xueji.core.codes import IdDocType
 from xueji.core.idnumbers import normalize
-from xueji.schools.models import MAX_GRADE, MIN_GRADE, SchoolClass
-from xueji.schools.selectors import class_get, school_classes, school_get
+from xueji.geo.models import Division, DivisionLevel
+from xueji.geo.selectors import county_level_divisions
+from xueji.schools.models import MAX_GRADE, MIN_GRADE, School, SchoolClass
+from xueji.schools.selectors import class_get, school_classes, school_get, schools_in_scope
 from xueji.students.identity import document_indexes, number_indexes
 from xueji.students.models import ON_ROLL_STATES, Placement, Student, StudentNumberAlias
 
@@ -92,8 +96,10 @@ def student_matches(
     school_id: int | None = None,
     grade: int | None = None,
     class_id: int | None = None,
+    division_code: str = "",
 ) -> QuerySet[Student]:
-    """All matches of a search by number, name, pinyin or initials, school, grade or class."""
+    """All matches of a search by number, name, pinyin or initials, province or county
+    (`division_code`), school, grade or class."""
     students = students_in_scope(user, Action.STUDENT_VIEW_LIST).select_related("school")
     query = query.strip()
     if query:
@@ -108,6 +114,11 @@ def student_matches(
             )
         else:
             students = students.filter(name__startswith=query)
+    if division_code:
+        # A province's code ends in 0000; anything else here is a county-level division (a
+        # city without counties, 东莞 441900, is its schools' county).
+        level = "province" if division_code.endswith("0000") else "county"
+        students = students.filter(**{f"school__{level}_id": division_code})
     if school_id is not None:
         students = students.filter(school_id=school_id)
     if grade is not None or class_id is not None:
@@ -138,8 +149,11 @@ def student_search(
 
 @dataclass(frozen=True)
 class SearchPage:
+    """One page of a search's matches: the students, how many match in all, and the page."""
+
     students: list[Student]
     total: int
+    page: Page[Student]
 
 
 def student_search_page(
@@ -148,21 +162,30 @@ def student_search_page(
     query: str = "",
     grade: int | None = None,
     class_id: int | None = None,
+    school_id: int | None = None,
+    division_code: str = "",
+    page: Any = 1,
     limit: int = 50,
 ) -> SearchPage:
-    """The first `limit` matches of a search and how many there are in all; each student with
-    the grade and class it sits in now (`current_grade`, `current_class`, None when it has left),
-    so that two 王浩宇 of one school can be told apart."""
-    matches = student_matches(user, query=query, grade=grade, class_id=class_id)
-    students: list[Student] = list(
-        with_open_placement(matches).annotate(
-            current_grade=F("open_placement__grade"),
-            current_class=F("open_placement__school_class__name"),
-        )[:limit]
+    """A page (of `limit` students) of the matches of a search, in pinyin order, and how many
+    there are in all; each
+    student with the grade and class it sits in now (`current_grade`, `current_class`, None
+    when it has left), so that two 王浩宇 of one school can be told apart. A page number out of
+    range gives the last page."""
+    matches = student_matches(
+        user,
+        query=query,
+        grade=grade,
+        class_id=class_id,
+        school_id=school_id,
+        division_code=division_code,
     )
-    # Fewer than a page: the page is all of them, no second query needed.
-    total = len(students) if len(students) < limit else matches.count()
-    return SearchPage(students=students, total=total)
+    annotated = with_open_placement(matches).annotate(
+        current_grade=F("open_placement__grade"),
+        current_class=F("open_placement__school_class__name"),
+    )
+    found = Paginator(annotated, limit).get_page(page)
+    return SearchPage(students=list(found), total=found.paginator.count, page=found)
 
 
 def search_choices(user: Any) -> tuple[list[int], list[SchoolClass]]:
@@ -173,6 +196,60 @@ def search_choices(user: Any) -> tuple[list[int], list[SchoolClass]]:
     school = school_get(user, scope.school_id)
     grades = list(school.grades) if school else []
     return grades, school_classes(user, scope.school_id)
+
+
+@dataclass(frozen=True)
+class SearchArea:
+    """The places a bureau's search may be narrowed to, inside its area: the provinces (the
+    nation's only), the county-level divisions (of the chosen province, for the nation; none
+    for a county, whose own is implied) and the schools of the chosen county (a county's own)."""
+
+    provinces: list[Division]
+    counties: list[Division]
+    schools: list[School]
+    own_county: str = ""
+
+
+def search_area(user: Any, *, province: str = "", county: str = "") -> SearchArea | None:
+    """The places a bureau user's search may be narrowed to; None for school staff, whose
+    search is their school's (by grade and class)."""
+    scope = scope_of(user)
+    if scope is None or scope.is_school or not may(scope, Action.STUDENT_VIEW_LIST):
+        return None
+    provinces: list[Division] = []
+    counties: list[Division] = []
+    own_county = ""
+    if scope.level == ScopeLevel.COUNTY:
+        own_county = scope.division_code or ""
+        county = own_county
+    else:
+        divisions = county_level_divisions(user)
+        if scope.level == ScopeLevel.NATION:
+            provinces = list(
+                Division.objects.filter(level=DivisionLevel.PROVINCE).order_by("code")
+            )
+            # 2,850 counties in one list would weigh more than the page: the province first.
+            divisions = (
+                divisions.filter(code__startswith=province[:2]) if province else divisions.none()
+            )
+        counties = list(divisions)
+    schools = (
+        list(schools_in_scope(user).filter(county_id=county).order_by("code")) if county else []
+    )
+    return SearchArea(provinces, counties, schools, own_county)
+
+
+def school_in_area_named(user: Any, text: str) -> School | None:
+    """The school a search or an export is narrowed to, inside the user's area: by its public
+    10-digit school code (学校标识码), or by its internal id (older links); None when there is no
+    such school or it lies outside the area (the two are not told apart)."""
+    text = text.strip()
+    school = School.objects.filter(code=text).first()
+    if school is None and text.isdigit() and len(text) < 10:
+        school = School.objects.filter(pk=int(text)).first()
+    if school is None or not school_in_area(scope_of(user), school):
+        return None
+    return school
 
 
 def class_roster(user: Any, class_id: int) -> list[Student]:

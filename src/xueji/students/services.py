@@ -154,6 +154,83 @@ def student_number_allocate_j(area_code: str, birth_date: datetime.date) -> str:
     return j_number(area_code, birth_date, taken)
 
 
+def _registration_class(actor: Any, school_class_id: int | None) -> SchoolClass | None:
+    """The class a registrar registers into: one of the registrar's own school, or None."""
+    if school_class_id is None:
+        return None
+    school_class = (
+        SchoolClass.objects.select_related("school", "academic_year")
+        .filter(pk=school_class_id)
+        .first()
+    )
+    if school_class is None or not may_register_at(scope_of(actor), school_class.school_id):
+        return None
+    return school_class
+
+
+def _unusual_age(
+    school_class: SchoolClass, birth_date: datetime.date, age_confirmation: str
+) -> AgeNeedsConfirmation | None:
+    """The question to ask when the child's age is unusual for the grade and no reason is given
+    yet; None when the age is usual or the reason is there."""
+    lowest, highest = expected_age_range(school_class.grade)
+    age = age_on(birth_date, school_class.academic_year.start_date)
+    if lowest <= age <= highest or age_confirmation.strip():
+        return None
+    return AgeNeedsConfirmation(
+        "age_unusual_for_grade",
+        _(
+            "The child is %(age)d on 1 September; %(low)d to %(high)d is usual for this "
+            "grade. Confirm with a reason to register anyway."
+        )
+        % {"age": age, "low": lowest, "high": highest},
+        field="age_confirmation",
+        age=age,
+        usual=[lowest, highest],
+    )
+
+
+@dataclass(frozen=True)
+class RegistrationCheck:
+    """What stands in the way of a registration, found all at once: the errors of each field
+    (as FieldErrors names them), and the question of an unusual age."""
+
+    errors: dict[str, list[ValidationError]]
+    unusual_age: AgeNeedsConfirmation | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.errors and self.unusual_age is None
+
+
+def student_registration_check(
+    *,
+    actor: Any,
+    school_class_id: int | None,
+    data: StudentData,
+    age_confirmation: str = "",
+) -> RegistrationCheck:
+    """Every rule of student_register that reads no other child's record, run whatever fails
+    (a form shows every problem after one submit), writing nothing: the data's rules, the class,
+    and the age for the grade when the class and the birth date are known. `data` may be
+    partial (a form's birth date that could not be read is None). Whether another record holds
+    the ID number is left to student_register: that answer is an audited, limited look-up."""
+    errors: dict[str, list[ValidationError]] = {}
+    try:
+        validate_student_data(data, division_exists=division_exists)
+    except FieldErrors as refused:
+        errors.update(refused.errors)
+    school_class = _registration_class(actor, school_class_id)
+    if school_class_id is not None and school_class is None:
+        errors.setdefault("school_class", []).append(
+            ValidationError(_("No such class at your school."), code="class_not_found")
+        )
+    unusual_age = None
+    if school_class is not None and data.birth_date is not None:
+        unusual_age = _unusual_age(school_class, data.birth_date, age_confirmation)
+    return RegistrationCheck(errors=errors, unusual_age=unusual_age)
+
+
 def student_register(
     *,
     actor: Any,
@@ -163,35 +240,19 @@ def student_register(
     age_confirmation: str = "",
 ) -> Registration:
     """Register a new student (新生注册) into a class of the registrar's school."""
-    scope = scope_of(actor)
-    school_class = (
-        SchoolClass.objects.select_related("school", "academic_year")
-        .filter(pk=school_class_id)
-        .first()
-    )
-    if school_class is None or not may_register_at(scope, school_class.school_id):
+    school_class = _registration_class(actor, school_class_id)
+    if school_class is None:
         raise NotFound("class_not_found", _("No such class at your school."))
     school = school_class.school
     data = validate_student_data(data, division_exists=division_exists)
+    birth_date = data.birth_date
+    assert birth_date is not None  # validation refuses a registration without one
 
     start_date = start_date or timezone.localdate()
-    lowest, highest = expected_age_range(school_class.grade)
-    age = age_on(data.birth_date, school_class.academic_year.start_date)
-    age_note = ""
-    if not lowest <= age <= highest:
-        if not age_confirmation.strip():
-            raise AgeNeedsConfirmation(
-                "age_unusual_for_grade",
-                _(
-                    "The child is %(age)d on 1 September; %(low)d to %(high)d is usual for this "
-                    "grade. Confirm with a reason to register anyway."
-                )
-                % {"age": age, "low": lowest, "high": highest},
-                field="age_confirmation",
-                age=age,
-                usual=[lowest, highest],
-            )
-        age_note = age_confirmation.strip()
+    unusual_age = _unusual_age(school_class, birth_date, age_confirmation)
+    if unusual_age is not None:
+        raise unusual_age
+    age_note = age_confirmation.strip()
 
     try:
         with transaction.atomic():
@@ -201,7 +262,7 @@ def student_register(
                     raise _HeldElsewhere(holder)
                 number, kind = g_number(data.id_number), NumberKind.G
             else:
-                number = student_number_allocate_j(school.county_id, data.birth_date)
+                number = student_number_allocate_j(school.county_id, birth_date)
                 kind = NumberKind.J
             student = Student(
                 **student_number_fields(number),
@@ -211,7 +272,7 @@ def student_register(
                 name_pinyin=name_pinyin(data.name),
                 name_initials=name_initials(data.name),
                 sex=data.sex,
-                birth_date=data.birth_date,
+                birth_date=birth_date,
                 birthplace_id=data.birthplace_code,
                 native_place_id=data.native_place_code or None,
                 ethnicity=data.ethnicity,

@@ -2,7 +2,8 @@
 // inline script or event handler (the content security policy allows this site's files only).
 //   <select data-submit-on-change>          submits its form when the choice changes
 //   <button data-remove-closest="fieldset"> removes the nearest enclosing element that matches
-//   <select data-clears="#id_class">        empties that field when its own choice changes
+//   <select data-clears="#id_class">        empties those fields (a selector list) when its own
+//                                           choice changes
 "use strict";
 
 // In the capture phase, before the change reaches the field's own listeners (an htmx search
@@ -11,9 +12,10 @@ document.addEventListener(
   "change",
   (event) => {
     const field = event.target.closest("[data-clears]");
-    const target = field && document.querySelector(field.dataset.clears);
-    if (target) {
-      target.value = "";
+    if (field) {
+      for (const target of document.querySelectorAll(field.dataset.clears)) {
+        target.value = "";
+      }
     }
   },
   true,

@@ -42,6 +42,9 @@ def test_rotation_re_encrypts_everything_and_the_old_key_can_go(configure_keys):
                 id_doc_type="1",
                 id_number=resident_id(),
             ),
+            FamilyMemberData(
+                relation=codes.Relation.FATHER, missing_reason=codes.MissingReason.UNKNOWN
+            ),
         ]
     )
     student = student_register(actor=registrar, school_class_id=school_class.pk, data=data).student
@@ -55,6 +58,6 @@ def test_rotation_re_encrypts_everything_and_the_old_key_can_go(configure_keys):
     assert crypto.key_id_of(stored.number_sealed) == "k2"
     assert stored.reveal_student_number() == "G" + data.id_number
     assert stored.reveal_id_number() == data.id_number
-    mother = FamilyMember.objects.get(student=student)
+    mother = FamilyMember.objects.get(student=student, relation=codes.Relation.MOTHER)
     assert crypto.key_id_of(mother.id_number_sealed) == "k2"
     assert student_by_number(registrar, data.id_number) == student

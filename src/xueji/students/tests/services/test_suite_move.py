@@ -52,7 +52,10 @@ def registry(suites):
                     is_guardian=True,
                     id_doc_type="1",
                     id_number=resident_id(),
-                )
+                ),
+                FamilyMemberData(
+                    relation=codes.Relation.FATHER, missing_reason=codes.MissingReason.UNKNOWN
+                ),
             ],
         )
         student_register(actor=registrar, school_class_id=school_class.pk, data=data)

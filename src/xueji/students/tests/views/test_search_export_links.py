@@ -61,7 +61,7 @@ def class_2(registry: Registry) -> SchoolClass:
 def test_the_buttons_post_the_criteria_and_say_the_count_of_all_matches(
     registry, class_2, monkeypatch
 ):
-    # Three matches, two shown (raising=False: the test fails on the page, not on the patch).
+    # Three matches, two a page (raising=False: the test fails on the page, not on the patch).
     monkeypatch.setattr(views, "SEARCH_LIMIT", 2, raising=False)
     client = client_as(registry.registrar_a)
     response = client.post("/students/search/", {"q": "zc", "class": class_2.pk}, headers=HTMX)
@@ -73,7 +73,7 @@ def test_the_buttons_post_the_criteria_and_say_the_count_of_all_matches(
     assert _links(html) == set()
     assert html.count('class="button secondary export-link"') == 2
     assert "Export these 3 results (Excel)" in html and "Export these 3 results (CSV)" in html
-    assert "3 students found" in html and "Only the first 2 are shown" in html
+    assert "3 students found" in html and "Page 1 of 2" in html
     assert "Export all records in your area" not in html
 
     download = client.post("/exports/students.csv", criteria)
