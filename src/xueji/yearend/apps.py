@@ -30,4 +30,12 @@ class YearEndConfig(AppConfig):
                 order=40,
                 action=Action.DROPOUTS_VIEW,
             ),
+            MenuEntry(
+                "year",
+                _("Promotion periods"),
+                "yearend:periods",
+                order=50,
+                action=Action.CHANGE_WINDOW_VIEW,
+                also=("yearend:period_set", "yearend:period_clear"),
+            ),
         )
