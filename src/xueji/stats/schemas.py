@@ -33,8 +33,8 @@ SCOPE_DESCRIPTION = (
     "code, `440304`, whose level is the division's (a city without counties, such as 东莞 "
     "`441900`, is a county); a school as `school:12` (its id) or by its 10-digit school code "
     "(学校标识码), `4403040001`; a grade of a school as `grade:12:3`; a class as `class:55`. "
-    "A division code that names no division is refused with 400 `bad_scope`; an area outside "
-    "yours, or a school code none of your schools has, answers 404."
+    "A division code that names no division, or a school code none of your schools has, "
+    "answers 404 `unknown_code` naming the code; an area outside yours answers 404."
 )
 # A day to count on (a date, or a period's start or end): its bounds, the document says; the
 # selectors refuse a day outside them (xueji.stats.dates).

@@ -26,6 +26,7 @@ from xueji.stats.forms import StatsParams, parse
 from xueji.stats.policy import small_cell_threshold
 from xueji.stats.registry import STATISTICS, Statistic
 from xueji.stats.selectors import Target, stats_target
+from xueji.stats.selectors.targeting import UNKNOWN_CODE
 
 
 def _tabs(target: Target) -> list[dict[str, str]]:
@@ -59,9 +60,12 @@ def _context(statistic: Statistic, report: Any, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _invalid(request: HttpRequest, statistic: Statistic, form: StatsParams) -> HttpResponse:
-    """The page with what was asked and, next to each wrong field, why (400): the area picker
-    shows the area asked for, or the caller's own when that is what is wrong."""
+def _invalid(
+    request: HttpRequest, statistic: Statistic, form: StatsParams, status: int = 400
+) -> HttpResponse:
+    """The page with what was asked and, next to each wrong field, why (400, or 404 for a code
+    that names no area): the area picker shows the area asked for, or the caller's own when
+    that is what is wrong."""
     asked = None if form.has_error("scope") else form.cleaned_data.get("scope")
     try:
         target = stats_target(request.user, asked, statistic.action)
@@ -79,7 +83,7 @@ def _invalid(request: HttpRequest, statistic: Statistic, form: StatsParams) -> H
         "fields": shown,
         "scope_value": request.GET.get("scope", ""),
     }
-    return render(request, "stats/invalid.html", context, status=400)
+    return render(request, "stats/invalid.html", context, status=status)
 
 
 def _built(
@@ -95,7 +99,11 @@ def _built(
                 form.cleaned_data
             )
         except NotFound as error:
-            raise Http404(str(error.message)) from error
+            if error.code != UNKNOWN_CODE:
+                raise Http404(str(error.message)) from error
+            # A code that names no area: said next to the area asked for, as not found.
+            form.add_error("scope", str(error.message))
+            return _invalid(request, statistic, form, status=404)
         except ServiceError as error:
             if error.status == 403:
                 raise PermissionDenied(str(error.message)) from error

@@ -20,7 +20,7 @@ from xueji.access.scope import (
     school_in_area,
     scope_of,
 )
-from xueji.core.errors import NotFound, ServiceError
+from xueji.core.errors import NotFound
 from xueji.geo.models import Division
 from xueji.schools.models import School, SchoolClass, grade_label
 from xueji.stats import sql
@@ -153,26 +153,28 @@ def _spec_of_division(division: Division) -> TargetSpec:
     return TargetSpec(level, code=division.code)
 
 
+# The refusal of a bare code that names no area the caller may open (404, naming the code).
+UNKNOWN_CODE = "unknown_code"
+
+
 def _of_code(scope: Scope, spec: TargetSpec) -> TargetSpec:
     """The area a bare code names: a division at its own level (a city without counties as a
-    county), a school by its 学校标识码. A division code the table does not hold is refused
-    naming it (divisions are public); a school code outside the scope, whether it exists or not,
-    is not found, naming it."""
+    county), a school by its 学校标识码. A division code the table does not hold is not found,
+    naming it (divisions are public); so is a school code outside the scope, whether a school
+    has it or not."""
     if spec.level != CODE:
         return spec
     if len(spec.code) == 6:
         division = Division.objects.filter(code=spec.code).first()
         if division is None:
-            raise ServiceError(
-                "bad_scope",
-                _("No division has the code %(code)s.") % {"code": spec.code},
-                field="scope",
+            raise NotFound(
+                UNKNOWN_CODE, _("No division has the code %(code)s.") % {"code": spec.code}
             )
         return _spec_of_division(division)
     school = School.objects.filter(code=spec.code).first()
     if school is None or not school_in_area(scope, school):
         raise NotFound(
-            "not_found",
+            UNKNOWN_CODE,
             _("There is no school with the code %(code)s in your scope.") % {"code": spec.code},
         )
     return TargetSpec("school", school_id=school.pk)

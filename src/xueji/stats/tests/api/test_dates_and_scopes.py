@@ -75,10 +75,11 @@ def test_a_bare_division_code_is_the_division_at_its_own_level(small):
         assert target["scope"] == f"{level}:{code}" and target["level"] == level
 
 
-def test_an_unknown_division_code_is_refused_naming_it(small):
+def test_an_unknown_division_code_is_not_found_naming_it(small):
     client = api_as(small.users["guangdong_approver"], language="en")
-    message = _refused(client.get("/api/stats/target", {"scope": "440399"}), "scope", "bad_scope")
-    assert message == "No division has the code 440399."
+    refused = client.get("/api/stats/target", {"scope": "440399"})
+    assert refused.status_code == 404
+    assert refused.json() == {"code": "unknown_code", "message": "No division has the code 440399."}
 
 
 def test_a_division_outside_the_scope_is_not_found(small):
@@ -95,6 +96,7 @@ def test_a_school_code_is_the_school_and_one_outside_the_scope_is_not_found(smal
         refused = client.get("/api/stats/target", {"scope": code})
         assert refused.status_code == 404
         # The same answer whether a school has the code or not.
-        assert refused.json()["message"] == (
-            f"There is no school with the code {code} in your scope."
-        )
+        assert refused.json() == {
+            "code": "unknown_code",
+            "message": f"There is no school with the code {code} in your scope.",
+        }

@@ -14,8 +14,8 @@ from xueji.students.tests.views.conftest import client_as
 pytestmark = pytest.mark.django_db
 
 
-def _page(response):
-    assert response.status_code == 400
+def _page(response, status=400):
+    assert response.status_code == status
     assert response["Content-Type"].startswith("text/html")
     used = {template.name for template in response.templates}
     assert {"base.html", "access/_nav.html", "stats/_layout.html"} <= used, used
@@ -48,8 +48,13 @@ def test_a_bad_area_is_refused_next_to_the_area(filled):
     html = _page(client.get("/stats/grade-age-sex/", {"scope": "planet:3"}))
     assert _error_of(html, "scope") == ["There is no such area."]
     assert '<option value="planet:3" selected>' in html
-    html = _page(client.get("/stats/", {"scope": "440399"}))
+    # A code that names no area is not found, and said so next to the area.
+    html = _page(client.get("/stats/", {"scope": "440399"}), 404)
     assert _error_of(html, "scope") == ["No division has the code 440399."]
+    html = _page(client.get("/stats/areas/", {"scope": filled.nanshan.code}), 404)
+    assert _error_of(html, "scope") == [
+        f"There is no school with the code {filled.nanshan.code} in your scope."
+    ]
 
 
 def test_every_wrong_field_is_named_at_once(filled):
