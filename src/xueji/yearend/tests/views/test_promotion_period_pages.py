@@ -5,8 +5,10 @@ on a page (and who may not, does not)."""
 from __future__ import annotations
 
 import datetime
+import io
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -115,3 +117,15 @@ def test_the_ministry_and_a_province_set_their_periods(registry: Registry, decem
     assert PromotionPeriod.objects.get(scope="nation").start_month == 7
     guangdong.post(reverse("yearend:period_clear"), {"level": "44"})
     assert not PromotionPeriod.objects.filter(scope="44").exists()
+
+
+def test_the_command_line_asks_for_the_flag_outside_the_period(
+    registry: Registry, december
+) -> None:
+    arguments = ["yearend", "graduate", "--scope", registry.primaries[0].code]
+    arguments += ["--academic-year", str(FROM_YEAR), "--yes"]
+    with pytest.raises(CommandError, match="6月1日至9月30日"):
+        call_command(*arguments, stdout=io.StringIO())
+    assert not YearEndRun.objects.exists()
+    call_command(*arguments, "--confirm-outside-period", stdout=io.StringIO())
+    assert YearEndRun.objects.get().state == RunState.DONE
