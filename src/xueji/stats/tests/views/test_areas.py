@@ -86,6 +86,8 @@ def test_the_nation_drills_down_from_provinces_to_a_school(filled):
         ("/stats/areas/?scope=city%3A440300", "深圳市"),
     ]
     assert client.get(schools["福田一小"][0]).status_code == 200
+    # No chart on it: the chart library is not fetched (the area picker still submits itself).
+    assert "echarts" not in html and "/static/js/stats.js" in html
 
 
 def test_a_county_drills_into_its_schools_and_no_further_up(filled):
