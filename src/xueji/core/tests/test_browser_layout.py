@@ -2,9 +2,9 @@
 teacher's phone) wide: the header is at most 64 px high (also in English), the menu and the
 breadcrumb are there (on the phone the menu behind the header's button, which opens it), nothing
 scrolls sideways (on the phone a wide table scrolls inside its own box; on the desktop none is
-cut off), no label, heading or button is squeezed to one character a line, no list dot stands
-beside a button, and the content security policy refuses nothing. Each page's
-HTML (what a slow rural link carries beyond the cached static files) is weighed: the heaviest are
+cut off), no label, heading, button or table cell is squeezed to one character a line, no list
+dot stands beside a button, and the content security policy refuses nothing. Each page's HTML
+(what a slow rural link carries beyond the cached static files) is weighed: the heaviest are
 reported, and a page over 300 KB fails.
 
 The pages are those of the URL conf, with the objects of the permission matrix's world
@@ -81,16 +81,22 @@ LAYOUT_PROBLEMS = """
       problems.push('a list dot beside a button');
     }
   }
-  const labels = 'main label, main th, main dt, main legend, main button, main .button, ' +
-    'main h1, main h2, #side-nav a, #breadcrumbs li';
+  const labels = 'main label, main th, main td, main dt, main legend, main button, ' +
+    'main .button, main h1, main h2, #side-nav a, #breadcrumbs li';
   for (const el of document.querySelectorAll(labels)) {
     const text = el.textContent.replace(/\\s+/g, '');
     const box = el.getBoundingClientRect();
-    if (text.length < 2 || !box.width) continue;
+    // Not drawn: hidden, in a closed <details>, or a label for screen readers only (1 px).
+    if (text.length < 2 || box.width < 2 || box.height < 2) continue;
+    if (el.checkVisibility && !el.checkVisibility()) continue;
     const style = getComputedStyle(el);
     const size = parseFloat(style.fontSize);
     const line = parseFloat(style.lineHeight) || size * 1.3;
-    if (box.width < 1.8 * size && box.height > 1.8 * line) {
+    // The box of the text itself (a cell is as high as its row, and has padding).
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const ink = range.getBoundingClientRect();
+    if (ink.width < 1.8 * size && ink.height > 1.8 * line) {
       problems.push(`"${text.slice(0, 16)}" wraps one character a line`);
     }
   }
