@@ -146,13 +146,18 @@ class Menu:
         return self.current is not None and self.current.current == "page"
 
 
+# How closely a page belongs to an entry, above any length of address that matched.
+OWN_PAGE = 100_000
+NAMED_PAGE = 50_000
+
+
 def _belongs(entry: MenuEntry, url: str, view_name: str, path: str) -> int:
     """How closely the request's page belongs to the entry: 0 not at all, else the length of
     what matched (the longest wins), the entry's own page and its named pages first."""
     if view_name == entry.url_name:
-        return 100_000
+        return OWN_PAGE
     if view_name and (view_name in entry.also or view_name in _attached.get(entry.url_name, ())):
-        return 50_000
+        return NAMED_PAGE
     if url != "/" and path.startswith(url):
         return len(url)
     return 0
@@ -188,7 +193,7 @@ def menu_for(request: Any) -> Menu:
             best = (closeness, item)
     current = best[1]
     if current is not None:
-        current.current = "page" if best[0] == 100_000 else "true"
+        current.current = "page" if best[0] == OWN_PAGE else "true"
     return Menu(
         sections=list(sections.values()),
         current=current,
