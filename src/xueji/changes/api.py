@@ -24,11 +24,11 @@ from xueji.access.policy import Action
 from xueji.access.scope import today
 from xueji.changes.kinds import FILED_BY_OWN_SCHOOL
 from xueji.changes.models import ApprovalStep, ChangeRequest
+from xueji.changes.queues import QUEUE_LIMIT, Box, box_rows
 from xueji.changes.selectors import (
     ChangeDetail,
     QueueRow,
     change_detail,
-    change_queue,
     public_notice,
 )
 from xueji.changes.services import change_decide, change_file, change_withdraw, transfer_file
@@ -99,6 +99,12 @@ class ChangeIn(Schema):
     reason: str
     initiator: Literal["guardian", "school"] = "guardian"
     to_class_id: DatabaseId | None = Field(None, description="The new class (class_change only).")
+    suspended_from: datetime.date | None = Field(
+        None, description="suspend only: the first day away (default: the day filed)."
+    )
+    suspended_until: datetime.date | None = Field(
+        None, description="suspend only: the last day of the suspension, after the first."
+    )
     guardian_request: FileIn | None = None
     evidence: list[FileIn] = []
 
@@ -124,6 +130,16 @@ class QueueParams(Schema):
             "bureau; recent: finished."
         ),
     )
+
+
+# The API's boxes: the page's, with the latest finished as `recent`.
+_BOXES: dict[str, tuple[Box, int]] = {
+    "waiting": (Box.WAITING, QUEUE_LIMIT),
+    "held": (Box.HELD, QUEUE_LIMIT),
+    "filed": (Box.FILED, QUEUE_LIMIT),
+    "overdue": (Box.OVERDUE, QUEUE_LIMIT),
+    "recent": (Box.FINISHED, 20),
+}
 
 
 class NoticeParams(Schema):
@@ -167,7 +183,13 @@ class ChangeSummaryOut(Schema):
     kind: str
     state: str
     student_id: uuid.UUID
-    student_name: str = Field(..., description="Masked (张*铭) unless the caller decides it.")
+    student_name: str = Field(
+        ...,
+        description=(
+            "In full where the caller decides the step waiting now, filed the request or may "
+            "open the child's record; else masked (张*铭)."
+        ),
+    )
     from_school_id: int
     from_school_name: str
     to_school_id: int | None
@@ -200,6 +222,8 @@ class ChangeDetailOut(ChangeSummaryOut):
     initiator: str
     from_grade: int
     to_class_id: int | None
+    suspended_from: datetime.date | None
+    suspended_until: datetime.date | None
     reason: str
     effective_date: datetime.date | None
     steps: list[StepOut]
@@ -273,9 +297,8 @@ def _summary(
     }
 
 
-def _row(row: QueueRow, *, full_name: bool) -> dict[str, Any]:
-    name = row.change.student.name if full_name else row.masked_name
-    return _summary(row.change, row.step, name=name, overdue=row.overdue)
+def _row(row: QueueRow) -> dict[str, Any]:
+    return _summary(row.change, row.step, name=row.shown_name, overdue=row.overdue)
 
 
 def _detail(found: ChangeDetail) -> dict[str, Any]:
@@ -283,7 +306,7 @@ def _detail(found: ChangeDetail) -> dict[str, Any]:
     body = _summary(
         change,
         found.current,
-        name=change.student.name if found.may_decide or found.may_withdraw else found.masked_name,
+        name=found.shown_name,
         overdue=found.overdue,
     )
     body.update(
@@ -291,6 +314,8 @@ def _detail(found: ChangeDetail) -> dict[str, Any]:
         initiator=change.initiator,
         from_grade=change.from_grade,
         to_class_id=change.to_class_id,
+        suspended_from=change.suspended_from,
+        suspended_until=change.suspended_until,
         reason=change.reason,
         effective_date=change.effective_date,
         steps=[_step(s, found.on) for s in found.steps],
@@ -334,17 +359,11 @@ def _detail_of(request: HttpRequest, change_id: Any) -> dict[str, Any]:
 @router.get("", response={200: list[ChangeSummaryOut], **COMMON_ERRORS})
 @endpoint_requires(Action.CHANGE_VIEW)
 def change_list(request: HttpRequest, params: Query[QueueParams]) -> object:
-    """The caller's queue (one box of it); names masked except where the caller decides or
-    filed."""
-    found = change_queue(caller(request))
-    rows = {
-        "waiting": found.waiting,
-        "held": found.held,
-        "filed": found.filed,
-        "overdue": found.overdue_below,
-        "recent": found.recent,
-    }[params.box]
-    return [_row(r, full_name=params.box in ("waiting", "filed")) for r in rows]
+    """The caller's queue (one box of it, at most 200 requests; the 20 latest finished for
+    `recent`); each child named in full where the caller decides, filed or may open the record,
+    else masked."""
+    box, limit = _BOXES[params.box]
+    return [_row(r) for r in box_rows(caller(request), box, limit=limit)]
 
 
 @router.get("/notices/{int:school_id}", response={200: NoticeOut, **NOT_FOUND})
@@ -440,6 +459,8 @@ def change_file_request(request: HttpRequest, payload: ChangeIn) -> object:
         to_class_id=payload.to_class_id,
         guardian_request=_upload(payload.guardian_request, "guardian_request"),
         evidence=[u for u in (_upload(f, "evidence") for f in payload.evidence) if u],
+        suspended_from=payload.suspended_from,
+        suspended_until=payload.suspended_until,
     )
     return Status(201, _detail_of(request, change.pk))
 

@@ -7,10 +7,14 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from xueji.changes.kinds import FILED_BY_OWN_SCHOOL
-from xueji.changes.models import OPERATION_CHOICES, Initiator
+from xueji.access.models import ScopeLevel
+from xueji.access.scope import scope_of
+from xueji.changes.kinds import FILED_BY_OWN_SCHOOL, GuardianRequest, spec_of
+from xueji.changes.models import OPERATION_CHOICES, ChangeKind, ChangeState, Initiator
+from xueji.changes.queues import NO_FILTERS, Box, Flag, QueueFilters, boxes_of, may_filter_places
 from xueji.changes.rules import EDITABLE_RULES, RULE_LABELS
 from xueji.corrections.forms import MultipleFileField, MultipleFileInput
+from xueji.geo.selectors import county_level_divisions
 from xueji.students.templatetags.student_tags import grade_label
 
 ACCEPT = ".jpg,.jpeg,.png,.pdf"
@@ -75,18 +79,31 @@ class TransferForm(forms.Form):
         ]
 
 
-class ChangeForm(forms.Form):
-    """A change filed from the student's record page (any kind but a transfer)."""
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
-    kind = forms.ChoiceField(
-        label=_("Kind of change"), choices=[(k.value, k.label) for k in RECORD_KINDS]
-    )
+
+class ChangeForm(forms.Form):
+    """A change filed from the student's record page (any kind but a transfer). Only the kinds
+    possible for this child are offered (xueji.changes.policy.kinds_offered), and each kind shows
+    its own fields (xueji.changes.kinds: own_fields): 新班级 for a class change, the first and last
+    day for a suspension."""
+
+    kind = forms.ChoiceField(label=_("Kind of change"))
     to_class = forms.TypedChoiceField(
         label=_("New class"),
         coerce=int,
-        required=False,
         empty_value=None,
-        help_text=_("Only for a class change."),
+        help_text=_("Another class of the same grade in this school."),
+    )
+    suspended_from = forms.DateField(
+        label=_("Suspended from"),
+        widget=DATE_INPUT,
+        help_text=_("The first day the child is away."),
+    )
+    suspended_until = forms.DateField(
+        label=_("Suspended until"),
+        widget=DATE_INPUT,
+        help_text=_("The last day of the suspension; the child then resumes (复学)."),
     )
     reason = forms.CharField(
         label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
@@ -106,8 +123,7 @@ class ChangeForm(forms.Form):
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
         help_text=_(
-            "Required when the guardian asks for the change (except a dropout, a death or a "
-            "class change): JPG, PNG or PDF, at most 2 MB."
+            "Required when the guardian asks for the change: JPG, PNG or PDF, at most 2 MB."
         ),
     )
     evidence = _evidence_field(
@@ -115,11 +131,44 @@ class ChangeForm(forms.Form):
         _("E.g. a medical or death certificate, a visa: JPG, PNG or PDF, at most 2 MB each."),
     )
 
-    def __init__(self, *args: Any, classes: list[Any], **kwargs: Any):
+    # The fields every kind has; the others are some kind's own (KindSpec.own_fields).
+    COMMON = ("kind", "reason", "evidence")
+
+    def __init__(
+        self, *args: Any, classes: list[Any], kinds: list[ChangeKind], kind: str = "", **kwargs: Any
+    ):
         super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "—")] + [  # type: ignore[attr-defined]
+            (k.value, k.label) for k in kinds
+        ]
         self.fields["to_class"].choices = [("", "—")] + [  # type: ignore[attr-defined]
             (c.pk, f"{grade_label(c.grade)} {c.name}") for c in classes
         ]
+        # The kind chosen (posted, or asked for in the address) decides the fields shown and
+        # checked; without one, only the choice of kind.
+        chosen = self.data.get("kind", "") if self.is_bound else kind
+        self.chosen_kind = chosen if chosen in {k.value for k in kinds} else ""
+        for name in list(self.fields):
+            if name not in self.COMMON and name not in self.kind_fields(self.chosen_kind):
+                del self.fields[name]
+
+    @staticmethod
+    def kind_fields(kind: str) -> tuple[str, ...]:
+        """The fields of a kind besides the common ones: its own, then whose decision it is and
+        the guardian's request unless the school alone records it (a dropout, a death, a class
+        change)."""
+        if not kind:
+            return ()
+        spec = spec_of(kind)
+        decided_by_guardian = spec.guardian_request != GuardianRequest.NEVER
+        return spec.own_fields + (("initiator", "guardian_request") if decided_by_guardian else ())
+
+    @property
+    def initiator_value(self) -> str:
+        """Whose decision: as chosen, or the school's where the school alone records it."""
+        if "initiator" in self.fields:
+            return str(self.cleaned_data["initiator"])
+        return Initiator.SCHOOL
 
 
 class DecisionForm(forms.Form):
@@ -207,3 +256,91 @@ class ProvinceRulesForm(forms.Form):
 
     def rules(self) -> dict[str, bool]:
         return {name: bool(self.cleaned_data.get(name)) for name in EDITABLE_RULES}
+
+
+# ---- the queues' filters (查询 / 重置) --------------------------------------------------------
+
+
+class QueueFilterForm(forms.Form):
+    """The filters of a queue: the box (a tab), kind, state, overdue or held, the days filed and
+    the child's name; a bureau also a county (above a county) and a school of its area."""
+
+    box = forms.ChoiceField(required=False, widget=forms.HiddenInput)
+    kind = forms.ChoiceField(
+        label=_("Kind of change"),
+        required=False,
+        choices=[("", _("All kinds")), *ChangeKind.choices],
+    )
+    state = forms.ChoiceField(
+        label=_("State"), required=False, choices=[("", _("All states")), *ChangeState.choices]
+    )
+    flag = forms.ChoiceField(
+        label=_("Overdue or held"),
+        required=False,
+        choices=[("", _("Any")), *Flag.choices],
+    )
+    filed_from = forms.DateField(label=_("Filed from"), required=False, widget=DATE_INPUT)
+    filed_until = forms.DateField(label=_("Filed until"), required=False, widget=DATE_INPUT)
+    name = forms.CharField(label=_("Student's name"), required=False, max_length=64)
+    county = forms.ChoiceField(label=_("County"), required=False)
+    school = forms.CharField(
+        label=_("School"),
+        required=False,
+        max_length=64,
+        help_text=_("The 10-digit school code, or part of the name."),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        scope = scope_of(user)
+        self.boxes = boxes_of(scope)
+        self.fields["box"].choices = [(b.value, b.label) for b in self.boxes]  # type: ignore[attr-defined]
+        if not may_filter_places(scope):
+            del self.fields["county"], self.fields["school"]
+        elif scope is not None and scope.level == ScopeLevel.COUNTY:
+            del self.fields["county"]
+        else:
+            self.fields["county"].choices = [("", _("Every county")), *county_choices(user)]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, last = data.get("filed_from"), data.get("filed_until")
+        if first and last and last < first:
+            self.add_error(
+                "filed_until", _("The last day filed comes on or after the first (%s).") % first
+            )
+        return data
+
+    @property
+    def chosen_box(self) -> str:
+        """The box asked for, or the first the user has."""
+        wanted = self.cleaned_data.get("box") if self.is_valid() else ""
+        return wanted or (self.boxes[0].value if self.boxes else Box.ALL.value)
+
+    def filters(self) -> QueueFilters:
+        """The filters as typed (valid: the form was checked), none where the form is not."""
+        if not self.is_bound or not self.is_valid():
+            return NO_FILTERS
+        data = self.cleaned_data
+        return QueueFilters(
+            kind=data.get("kind") or "",
+            state=data.get("state") or "",
+            flag=data.get("flag") or "",
+            filed_from=data.get("filed_from"),
+            filed_until=data.get("filed_until"),
+            name=(data.get("name") or "").strip(),
+            county=data.get("county") or "",
+            school=(data.get("school") or "").strip(),
+        )
+
+
+def county_choices(user: Any) -> list[tuple[str, Any]]:
+    """The county-level divisions of the user's area, grouped by city (a city without counties
+    is its own group)."""
+    groups: dict[str, tuple[str, list[tuple[str, str]]]] = {}
+    for county in county_level_divisions(user):
+        city_code = county.city_code or county.code
+        parent = county.parent.name if county.parent else ""
+        city_name = county.name if county.code == city_code else parent
+        groups.setdefault(city_code, (city_name, []))[1].append((county.code, county.name))
+    return [(name, options) for _code, (name, options) in sorted(groups.items())]

@@ -1,6 +1,7 @@
-"""Reads of changes of status (学籍异动), limited to the caller's scope: the queue of each party,
-a request with its approval chain, the receiving registrar's masked look-up of a child to take
-in, the school's public notice (公示) and the header's inbox count.
+"""Reads of changes of status (学籍异动), limited to the caller's scope: the rows of a queue (its
+boxes, filters and pages are xueji.changes.queues) with each child named as the caller may see
+it, a request with its approval chain, the receiving registrar's masked look-up of a child to
+take in, the school's public notice (公示) and the header's inbox count.
 
 Both sides of a transfer see it: the schools of the sending and the receiving side and the
 bureaus above either of them. Nothing else of another area is shown.
@@ -12,11 +13,11 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from xueji.access.models import ScopeLevel
 from xueji.access.policy import Action
-from xueji.access.scope import NOTHING, Scope, area_q, may, scope_of, today
+from xueji.access.scope import NOTHING, Scope, area_q, may, scope_of, students_visible, today
 from xueji.changes import policy
 from xueji.changes.models import (
     ACTIVE_STATES,
@@ -28,6 +29,7 @@ from xueji.changes.models import (
     PartyLevel,
     StepState,
 )
+from xueji.changes.wording import effect_on_approval
 from xueji.changes.workflow import Event
 from xueji.core.idnumbers import normalize
 from xueji.schools.models import School
@@ -100,98 +102,52 @@ class QueueRow:
     step: ApprovalStep | None  # the step waiting now (None when held or finished)
     overdue: bool
     masked_name: str
+    # The child's name as this user sees it: in full where the user has the record (see
+    # names_shown), else masked.
+    shown_name: str = ""
 
 
-def _rows(changes: list[ChangeRequest], on: datetime.date) -> list[QueueRow]:
+def names_shown(scope: Scope | None, changes: list[ChangeRequest]) -> set[Any]:
+    """The requests (their ids) whose child the scope may see by full name: the party deciding
+    the step waiting now, the school that filed the request (it gave the name), and whoever may
+    open the child's record (the child's current school and the bureaus above it, as
+    students_visible says). Everyone else sees the name masked (张*铭)."""
+    if scope is None:
+        return set()
+    shown = {
+        change.pk
+        for change in changes
+        if is_party_of(scope, _current(change))
+        or (
+            scope.is_school
+            and may(scope, Action.STUDENT_VIEW)
+            and applicant_school_id(change) == scope.school_id
+        )
+    }
+    others = {change.student_id for change in changes if change.pk not in shown}
+    if others:
+        with_record = set(
+            Student.objects.filter(
+                students_visible(scope, Action.STUDENT_VIEW), pk__in=others
+            ).values_list("pk", flat=True)
+        )
+        shown |= {change.pk for change in changes if change.student_id in with_record}
+    return shown
+
+
+def queue_rows(
+    changes: list[ChangeRequest], on: datetime.date, scope: Scope | None = None
+) -> list[QueueRow]:
+    """The rows of a list of requests, each child named as the scope may see it."""
+    full = names_shown(scope, changes)
     rows = []
     for change in changes:
         step = _current(change)
         overdue = bool(step and step.due_on and step.due_on < on)
-        rows.append(QueueRow(change, step, overdue, mask_name(change.student.name)))
+        masked = mask_name(change.student.name)
+        shown = change.student.name if change.pk in full else masked
+        rows.append(QueueRow(change, step, overdue, masked, shown))
     return rows
-
-
-def _applicant_q(school_id: int | None) -> Q:
-    """Requests filed by a school: a transfer by the receiving school, the others by the
-    student's own school."""
-    return Q(kind=ChangeKind.TRANSFER, to_school_id=school_id) | (
-        ~Q(kind=ChangeKind.TRANSFER) & Q(from_school_id=school_id)
-    )
-
-
-@dataclass
-class Queue:
-    waiting: list[QueueRow]  # the user's party must decide (oldest deadline first)
-    held: list[QueueRow]  # filed in a closed period, with the date they resume
-    filed: list[QueueRow]  # filed by the user's school, not finished: its progress
-    overdue_below: list[QueueRow]  # steps past their deadline reported to this bureau
-    recent: list[QueueRow]  # finished requests of the area, newest first
-    waiting_count: int = 0
-    overdue_count: int = 0
-
-
-def change_queue(user: Any, *, limit: int = QUEUE_LIMIT) -> Queue:
-    """The user's queue: what waits for the user's decision, what is held, what the user's school
-    filed, overdue steps reported to the user's bureau, and the latest finished requests."""
-    scope = scope_of(user)
-    on = today()
-    visible = changes_in_scope(user)
-    waiting_steps = _waiting_steps(scope)
-    waiting = list(
-        _with_current_step(
-            visible.filter(Exists(waiting_steps.filter(request=OuterRef("pk"))))
-        ).order_by("filed_at")[:limit]
-    )
-    waiting_rows = sorted(
-        _rows(waiting, on), key=lambda r: (r.step.due_on if r.step else on, r.change.filed_at)
-    )
-    held = list(
-        _with_current_step(visible.filter(state=ChangeState.HELD)).order_by(
-            "resumes_on", "filed_at"
-        )[:limit]
-    )
-    filed: list[ChangeRequest] = []
-    if scope is not None and scope.level == ScopeLevel.SCHOOL and may(scope, Action.CHANGE_FILE):
-        filed = list(
-            _with_current_step(
-                visible.filter(
-                    _applicant_q(scope.school_id),
-                    state__in=[ChangeState.PENDING, ChangeState.APPROVED],
-                )
-            ).order_by("-filed_at")[:limit]
-        )
-    overdue_below: list[ChangeRequest] = []
-    if scope is not None and scope.level != ScopeLevel.SCHOOL:
-        escalated = ApprovalStep.objects.filter(
-            state=StepState.PENDING,
-            overdue_flagged_at__isnull=False,
-            **(
-                {"escalated_to_level": "nation"}
-                if scope.level == ScopeLevel.NATION
-                else {"escalated_to_division_id": scope.division_code}
-            ),
-        )
-        overdue_below = list(
-            _with_current_step(
-                visible.filter(Exists(escalated.filter(request=OuterRef("pk"))))
-            ).order_by("filed_at")[:limit]
-        )
-    recent = list(
-        _with_current_step(
-            visible.filter(
-                state__in=[ChangeState.COMPLETED, ChangeState.REJECTED, ChangeState.WITHDRAWN]
-            )
-        ).order_by("-updated_at")[:20]
-    )
-    return Queue(
-        waiting=waiting_rows,
-        held=_rows(held, on),
-        filed=_rows(filed, on),
-        overdue_below=_rows(overdue_below, on),
-        recent=_rows(recent, on),
-        waiting_count=len(waiting_rows),
-        overdue_count=sum(1 for r in waiting_rows if r.overdue),
-    )
 
 
 def inbox_count(user: Any) -> int:
@@ -220,6 +176,15 @@ class ChangeDetail:
     masked_name: str
     number_masked: str
     on: datetime.date = field(default_factory=today)
+    # The child's name as this user may see it (names_shown): in full, or masked.
+    shown_name: str = ""
+    # Approving the step waiting now is the last approval: it applies the change's effect.
+    final: bool = False
+
+    @property
+    def effect(self) -> str:
+        """What approving the step waiting now does to the record, in one sentence."""
+        return effect_on_approval(self.change, self.shown_name)
 
 
 def applicant_school_id(change: ChangeRequest) -> int:
@@ -265,6 +230,7 @@ def change_detail(user: Any, change_id: Any) -> ChangeDetail | None:
         )
     current = _current(change)
     on = today()
+    masked = mask_name(change.student.name)
     return ChangeDetail(
         change=change,
         steps=steps,
@@ -274,9 +240,11 @@ def change_detail(user: Any, change_id: Any) -> ChangeDetail | None:
         may_decide=change.state == ChangeState.PENDING and is_party_of(scope, current),
         may_withdraw=may_withdraw(scope, change),
         overdue=bool(current and current.due_on and current.due_on < on),
-        masked_name=mask_name(change.student.name),
+        masked_name=masked,
         number_masked=change.student.number_masked,
         on=on,
+        shown_name=change.student.name if names_shown(scope, [change]) else masked,
+        final=current is not None and not any(s.state == StepState.WAITING for s in steps),
     )
 
 
@@ -362,7 +330,7 @@ def incoming_transfers(user: Any, *, school_id: int) -> list[QueueRow]:
         to_school_id=school_id,
         state__in=[ChangeState.PENDING, ChangeState.HELD],
     )
-    return _rows(list(_with_current_step(changes).order_by("filed_at")[:QUEUE_LIMIT]), today())
+    return queue_rows(list(_with_current_step(changes).order_by("filed_at")[:QUEUE_LIMIT]), today())
 
 
 # ---- the public notice (公示) -------------------------------------------------------------------

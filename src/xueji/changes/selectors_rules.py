@@ -28,7 +28,7 @@ from xueji.changes.models import (
     operation_label,
 )
 from xueji.changes.rules import EDITABLE_RULES, NATION, RULE_LABELS, ProvinceRule
-from xueji.changes.selectors import QueueRow, _rows, _visible_q, _with_current_step
+from xueji.changes.selectors import QueueRow, _visible_q, _with_current_step, queue_rows
 from xueji.changes.windows import (
     Period,
     default_periods,
@@ -127,11 +127,12 @@ def held_by(
     """The requests a period holds that the user may see (the most that are listed, and how
     many there are), the soonest to resume first."""
     on = today()
+    scope = scope_of(user)
     held: QuerySet[ChangeRequest] = ChangeRequest.objects.filter(
-        _visible_q(scope_of(user)), held_q(period, operation, on)
+        _visible_q(scope), held_q(period, operation, on)
     )
     listed = list(_with_current_step(held).order_by("resumes_on", "filed_at")[:limit])
-    return _rows(listed, on), held.count()
+    return queue_rows(listed, on, scope), held.count()
 
 
 # ---- the periods of a level ----------------------------------------------------------------------

@@ -27,12 +27,21 @@ from xueji.access.http import (
 from xueji.access.lookups import LookupLimitReached
 from xueji.access.policy import Action
 from xueji.access.scope import scope_of, today
-from xueji.changes.forms import ChangeForm, DecisionForm, FindChildForm, NoticeForm, TransferForm
-from xueji.changes.models import ChangeKind, ChangeState
+from xueji.changes.forms import (
+    ChangeForm,
+    DecisionForm,
+    FindChildForm,
+    NoticeForm,
+    QueueFilterForm,
+    TransferForm,
+)
+from xueji.changes.models import ChangeState
+from xueji.changes.policy import in_compulsory_education, kinds_offered
+from xueji.changes.queues import queue_page
 from xueji.changes.selectors import (
+    ChangeDetail,
     active_change_of,
     change_detail,
-    change_queue,
     public_notice,
     transfer_candidate,
 )
@@ -47,7 +56,7 @@ from xueji.changes.services.lookup import transfer_lookup
 from xueji.core.errors import ServiceError
 from xueji.corrections.evidence import EVIDENCE_MAX_BYTES, Upload
 from xueji.schools.selectors import school_classes
-from xueji.students.selectors import student_get
+from xueji.students.selectors import placement_on, student_get
 from xueji.students.views import not_found
 
 
@@ -69,13 +78,34 @@ def _one_upload(request: HttpRequest, name: str) -> Upload | None:
 @login_required
 @requires(Action.CHANGE_VIEW)
 def queue(request: HttpRequest) -> HttpResponse:
-    """The user's queue: what waits for the user's decision, held requests, the school's own
-    applications and their progress, overdue steps reported to the user's bureau."""
+    """The user's queues, a box (tab) at a time: what waits for the user's decision, overdue
+    steps reported to the user's bureau, the school's own applications, held requests, finished
+    ones, everything; filtered (查询 / 重置), 50 a page, exported to Excel as filtered."""
+    form = QueueFilterForm(request.GET or None, user=request.user)
+    valid = not form.is_bound or form.is_valid()
+    found = queue_page(
+        request.user, box=form.chosen_box, filters=form.filters(), page=request.GET.get("page")
+    )
     return render(
         request,
         "changes/queue.html",
-        {"queue": change_queue(request.user), "today": today(), "decision_form": DecisionForm()},
+        {
+            "form": form,
+            "queue": found,
+            "filtered": bool(request.GET.keys() - {"box", "page"}),
+            "export_query": _export_query(request, found.box),
+            "today": today(),
+        },
+        status=200 if valid else 400,
     )
+
+
+def _export_query(request: HttpRequest, box: str) -> str:
+    """The page's box and filters, for its export (every page of it)."""
+    query = request.GET.copy()
+    query["box"] = box
+    query.pop("page", None)
+    return query.urlencode()
 
 
 @require_GET
@@ -192,14 +222,38 @@ def new(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
     if under_way is not None:
         messages.info(request, _("A change for this student is already under way."))
         return redirect("changes:detail", change_id=under_way.pk)
-    classes = [c for c in school_classes(request.user, student.school_id)]
+    placement = placement_on(student.pk, today())
+    kinds = kinds_offered(student.state, placement.grade if placement else None)
+    # Another class of the child's grade this year (a class change stays in the grade).
+    classes = [
+        c
+        for c in school_classes(request.user, student.school_id)
+        if placement is not None
+        and c.grade == placement.grade
+        and c.academic_year_id == placement.school_class.academic_year_id
+        and c.pk != placement.school_class_id
+    ]
     data = request.POST if request.method == "POST" else None
     kind = request.GET.get("kind", "")
     form = ChangeForm(
         data,
         request.FILES or None,
         classes=classes,
-        initial={"kind": kind} if kind in ChangeKind.values else None,
+        kinds=kinds,
+        kind=kind,
+        initial={"kind": kind, "suspended_from": today()},
+    )
+    # Choosing another kind fetches that kind's fields (htmx) without a script of the page's.
+    form.fields["kind"].widget.attrs.update(
+        {
+            "hx-get": request.path,
+            "hx-trigger": "change",
+            "hx-target": "#kind-fields",
+            "hx-select": "#kind-fields",
+            "hx-select-oob": "#kind-guardian",
+            "hx-swap": "outerHTML",
+            "hx-push-url": "true",
+        }
     )
     if data is not None and form.is_valid():
         try:
@@ -208,10 +262,12 @@ def new(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
                 student_id=student.pk,
                 kind=form.cleaned_data["kind"],
                 reason=form.cleaned_data["reason"],
-                initiator=form.cleaned_data["initiator"],
+                initiator=form.initiator_value,
                 to_class_id=form.cleaned_data.get("to_class"),
                 guardian_request=_one_upload(request, "guardian_request"),
                 evidence=_uploads(request, "evidence"),
+                suspended_from=form.cleaned_data.get("suspended_from"),
+                suspended_until=form.cleaned_data.get("suspended_until"),
             )
         except ServiceError as refused:
             response = refusal_on_form(request, form, refused)
@@ -226,16 +282,19 @@ def new(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
     return render(
         request,
         "changes/new.html",
-        {"form": form, "student": student},
+        {
+            "form": form,
+            "student": student,
+            "kinds": kinds,
+            "compulsory": placement is not None and in_compulsory_education(placement.grade),
+        },
         status=200 if data is None or not form.errors else 400,
     )
 
 
 def _back(request: HttpRequest, change_id: uuid.UUID) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
+    target = _next(request)
+    if target:
         return redirect(target)
     return redirect("changes:detail", change_id=change_id)
 
@@ -257,11 +316,14 @@ def _acted(
         found = change_detail(request.user, change_id)
         if found is None:
             return not_found(request)
-        return render(
+        response = render(
             request,
             "changes/_decided_row.html",
             {"found": found, "outcome": outcome, "failed": bool(error)},
         )
+        # The queue's tabs count again (the header's count comes out of band in the row).
+        response["HX-Trigger"] = "changeDecided"
+        return response
     if error:
         messages.error(request, error)
     else:
@@ -279,11 +341,48 @@ def _decision_outcome(change: Any) -> str:
     return _("Approved. The request goes on to the next party.")
 
 
+def _confirmation(
+    request: HttpRequest, found: ChangeDetail, reason: str, step: str
+) -> HttpResponse | None:
+    """The confirmation of a final approval (the one that moves the placement or changes the
+    record's state), naming the child as the user sees it, the change and its effect; None when
+    the decision is no final approval of this user's (the service answers it as ever)."""
+    if not (found.may_decide and found.final and found.current is not None):
+        return None
+    if step and step != str(found.current.ordinal):
+        return None  # a stale decision: refused by the service with its reason
+    context = {
+        "found": found,
+        "reason": reason,
+        "next": _next(request),
+        "decision_url": request.path,
+    }
+    if getattr(request, "htmx", False):
+        return render(request, "changes/_confirm_row.html", context)
+    return render(request, "changes/confirm.html", context)
+
+
+def _next(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
 def _decide(request: HttpRequest, change_id: uuid.UUID) -> HttpResponse:
     approve = request.POST.get("decision") == "approve"
     form = DecisionForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     step = request.POST.get("step", "")
+    if approve and request.POST.get("confirmed") != "yes":
+        found = change_detail(request.user, change_id)
+        if found is None:
+            return not_found(request)
+        asked = _confirmation(request, found, reason, step)
+        if asked is not None:
+            return asked
     return _acted(
         request,
         change_id,

@@ -8,10 +8,10 @@ from typing import Any
 from django import template
 
 from xueji.access.policy import Action
-from xueji.access.scope import may, scope_of
-from xueji.changes.forms import RECORD_KINDS
-from xueji.changes.policy import may_file
+from xueji.access.scope import may, scope_of, today
+from xueji.changes.policy import kinds_offered, may_file
 from xueji.changes.selectors import active_change_of, inbox_count, incoming_transfers
+from xueji.students.selectors import placement_on
 
 register = template.Library()
 
@@ -33,11 +33,15 @@ def record_changes(context: Any, student: Any) -> dict[str, Any]:
     student's school, the links that file a change."""
     user = _user(context)
     scope = scope_of(user)
+    filer = may_file(scope, student.school_id)
+    placement = placement_on(student.pk, today()) if filer else None
     return {
         "student": student,
         "active": active_change_of(user, student.pk) if may(scope, Action.CHANGE_VIEW) else None,
-        "may_file": may_file(scope, student.school_id),
-        "kinds": RECORD_KINDS,
+        "may_file": filer,
+        # Only the kinds possible for this child now: 复学 for a suspended child, no 辍学 in
+        # compulsory education, nothing for a child no longer on the roll.
+        "kinds": kinds_offered(student.state, placement.grade) if placement else [],
     }
 
 

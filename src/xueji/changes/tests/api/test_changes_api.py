@@ -115,8 +115,9 @@ def test_refusals_are_json_and_scoped(scene):
     assert teacher.status_code == 403 and teacher.json()["code"] == "forbidden"
     viewer = api_as(scene.shenzhen_viewer)
     assert viewer.get(url).status_code == 200
-    # A viewer sees a masked name and may not decide.
-    assert viewer.get(url).json()["student_name"] == "张*铭"
+    # A viewer of the child's city, who may open the child's record, sees the name in full
+    # (names_shown); it may not decide.
+    assert viewer.get(url).json()["student_name"] == "张春铭"
     decide = viewer.post(f"{url}/bureau-decision", {"decision": "approve"})
     assert decide.status_code == 403
     other_registrar = api_as(scene.nanshan.registrar)

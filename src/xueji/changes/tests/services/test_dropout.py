@@ -62,8 +62,9 @@ def test_a_school_cannot_file_a_dropout_in_compulsory_education(world, grade):
         file_dropout(site, student)
     (error,) = refused.value.errors["kind"]
     assert error.code == COMPULSORY_REASON
+    # In Chinese (the registry's language): the reason, and where the child is reported.
     message = str(error.message)
-    assert "compulsory education" in message and "county education bureau" in message
+    assert "义务教育阶段" in message and "区县教育局" in message and "控辍保学" in message
     assert not ChangeRequest.objects.exists()
     student.refresh_from_db()
     assert student.state == RecordState.ENROLLED

@@ -88,8 +88,10 @@ def test_a_province_closes_transfers_and_a_transfer_filed_then_is_held(page, liv
     expect(page.locator("#held-notice")).to_contain_text(shown(resumes))
     change = ChangeRequest.objects.get(student=child)
     assert change.state == ChangeState.HELD and change.resumes_on == resumes
-    # In the registrar's queue: held, with the date it resumes.
+    # In the registrar's queue: counted on its tab; held, with the date it resumes.
     page.click("#changes-nav")
+    expect(page.locator("#held-count")).to_have_text("1")
+    page.click("#box-held")
     held = page.locator(f"#held #change-{change.pk}")
     expect(held).to_contain_text(shown(resumes))
 

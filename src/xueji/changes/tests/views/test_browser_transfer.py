@@ -106,6 +106,14 @@ def test_cross_province_transfer_end_to_end_through_the_pages(page, live_server,
         row = page.locator(f"#change-{change.pk}")
         expect(row).to_contain_text("张春铭")
         row.get_by_role("button", name="通过", exact=True).click()
+        if position == len(chain) + 1:
+            # The final approval moves the record: it asks first, in the row, naming the
+            # child, the change and where the child goes; the count waits for the answer.
+            expect(row).to_contain_text(
+                f"批准后，张春铭 将从{scene.sender.school.name}转入{scene.receiver.school.name}"
+            )
+            expect(page.locator("#inbox-count")).to_have_text("1")
+            row.get_by_role("button", name="确认批准").click()
         # htmx swaps the row for the outcome, without leaving the page.
         expect(row.locator(".outcome")).to_contain_text("已通过")
         # The header's count goes at once, swapped out of band with the row.

@@ -1,11 +1,13 @@
 """The change pages: the transfer application, changes filed from the record, the queues with
 htmx decisions, the approval chain, withdrawal, evidence, the public notice, and refusals."""
 
+import datetime
 import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from xueji.access.scope import today
 from xueji.changes.models import ChangeEvidence, ChangeRequest, ChangeState, StepState
 from xueji.changes.tests.views.scenario import (
     YEAR,
@@ -114,12 +116,15 @@ def test_a_suspension_is_filed_from_the_record_with_evidence(scene):
     assert 'value="suspend" selected' in client.get(url + "?kind=suspend").content.decode()
     without = client.post(url, {"kind": "suspend", "initiator": "guardian", "reason": "病休"})
     assert without.status_code == 400 and not ChangeRequest.objects.exists()
+    first, last = today(), today() + datetime.timedelta(days=120)
     response = client.post(
         url,
         {
             "kind": "suspend",
             "initiator": "guardian",
             "reason": "病休",
+            "suspended_from": first.isoformat(),
+            "suspended_until": last.isoformat(),
             "guardian_request": pdf(),
             "evidence": [pdf("诊断证明.pdf")],
         },
@@ -127,6 +132,7 @@ def test_a_suspension_is_filed_from_the_record_with_evidence(scene):
     assert response.status_code == 302, response.content.decode()[-3000:]
     change = ChangeRequest.objects.get()
     assert change.kind == "suspend" and change.state == ChangeState.PENDING
+    assert (change.suspended_from, change.suspended_until) == (first, last)
     # A second one while it is under way: sent to the first.
     again = client.get(url)
     assert again.status_code == 302 and again["Location"] == f"/changes/{change.pk}/"
@@ -283,7 +289,10 @@ def test_a_held_request_shows_the_date_it_resumes(scene):
     ChangeRequest.objects.filter(pk=change.pk).update(
         state=ChangeState.HELD, resumes_on=datetime.date(YEAR + 1, 8, 15)
     )
-    page = client_as(scene.nanshan.registrar).get("/changes/").content.decode()
+    client = client_as(scene.nanshan.registrar)
+    # The held tab counts it; opened, it lists it with the date it resumes.
+    assert re.search(r'id="held-count">1<', client.get("/changes/").content.decode())
+    page = client.get("/changes/?box=held").content.decode()
     assert f'id="change-{change.pk}"' in page and str(YEAR + 1) in page
     detail = client_as(scene.nanshan.registrar).get(f"/changes/{change.pk}/").content.decode()
     assert 'id="held-notice"' in detail
