@@ -29,6 +29,7 @@ from xueji.changes.selectors import (
     ChangeDetail,
     QueueRow,
     change_detail,
+    party_name,
     public_notice,
 )
 from xueji.changes.services import change_decide, change_file, change_withdraw, transfer_file
@@ -250,11 +251,6 @@ class NoticeOut(Schema):
     transfers_out: list[NoticeRowOut]
 
 
-def _party(step: ApprovalStep) -> str:
-    party = step.school if step.school_id is not None else step.division
-    return "" if party is None else str(party.name)
-
-
 def _step(step: ApprovalStep | None, on: datetime.date) -> dict[str, Any] | None:
     if step is None:
         return None
@@ -263,7 +259,7 @@ def _step(step: ApprovalStep | None, on: datetime.date) -> dict[str, Any] | None
         "ordinal": step.ordinal,
         "level": step.level,
         "side": step.side,
-        "party": _party(step),
+        "party": party_name(step),
         "school_id": step.school_id,
         "division_code": step.division_id,
         "state": step.state,

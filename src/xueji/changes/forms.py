@@ -14,7 +14,7 @@ from xueji.changes.models import OPERATION_CHOICES, ChangeKind, ChangeState, Ini
 from xueji.changes.queues import NO_FILTERS, Box, Flag, QueueFilters, boxes_of, may_filter_places
 from xueji.changes.rules import EDITABLE_RULES, RULE_LABELS
 from xueji.corrections.forms import MultipleFileField, MultipleFileInput
-from xueji.geo.selectors import county_level_divisions
+from xueji.schools.views.registry_forms import county_choices
 from xueji.students.templatetags.student_tags import grade_label
 
 ACCEPT = ".jpg,.jpeg,.png,.pdf"
@@ -332,15 +332,3 @@ class QueueFilterForm(forms.Form):
             county=data.get("county") or "",
             school=(data.get("school") or "").strip(),
         )
-
-
-def county_choices(user: Any) -> list[tuple[str, Any]]:
-    """The county-level divisions of the user's area, grouped by city (a city without counties
-    is its own group)."""
-    groups: dict[str, tuple[str, list[tuple[str, str]]]] = {}
-    for county in county_level_divisions(user):
-        city_code = county.city_code or county.code
-        parent = county.parent.name if county.parent else ""
-        city_name = county.name if county.code == city_code else parent
-        groups.setdefault(city_code, (city_name, []))[1].append((county.code, county.name))
-    return [(name, options) for _code, (name, options) in sorted(groups.items())]

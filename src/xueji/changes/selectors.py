@@ -187,6 +187,12 @@ class ChangeDetail:
         return effect_on_approval(self.change, self.shown_name)
 
 
+def party_name(step: ApprovalStep) -> str:
+    """The name of the school or the division a step waits for (or waited for)."""
+    party = step.school if step.school_id is not None else step.division
+    return "" if party is None else str(party.name)
+
+
 def applicant_school_id(change: ChangeRequest) -> int:
     """The school that filed a request: the receiving school of a transfer, else the student's."""
     if change.kind == ChangeKind.TRANSFER and change.to_school_id is not None:

@@ -25,7 +25,7 @@ from xueji.access.policy import Action
 from xueji.access.scope import may, scope_of
 from xueji.changes.forms import QueueFilterForm
 from xueji.changes.queues import box_changes, box_rows
-from xueji.changes.selectors import QueueRow
+from xueji.changes.selectors import QueueRow, party_name
 from xueji.core.exports import FORMATS, Column
 from xueji.exports.files import export_response
 from xueji.exports.services import background_rows
@@ -46,14 +46,6 @@ QUEUE_COLUMNS = [
 ]
 
 
-def _party(row: QueueRow) -> str:
-    step = row.step
-    if step is None:
-        return ""
-    party = step.school if step.school_id is not None else step.division
-    return "" if party is None else str(party.name)
-
-
 def queue_lines(rows: Iterator[QueueRow]) -> Iterator[dict[str, Any]]:
     yes, no = _("Yes"), ""
     for row in rows:
@@ -65,7 +57,7 @@ def queue_lines(rows: Iterator[QueueRow]) -> Iterator[dict[str, Any]]:
             "from_school": change.from_school.name,
             "to_school": change.to_school.name if change.to_school else "",
             "grade": change.from_grade,
-            "waiting_for": _party(row),
+            "waiting_for": party_name(row.step) if row.step else "",
             "due_on": row.step.due_on if row.step else None,
             "overdue": yes if row.overdue else no,
             "filed_on": change.filed_on,
