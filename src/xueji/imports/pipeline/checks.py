@@ -297,12 +297,14 @@ def _placements(
             )
         note = notes[row]
         note = note.strip() if isinstance(note, str) else ""
-        if found is not None and error is None:
+        born = columns.birth_date[row]
+        # A row without a birth date already has its error; the age rule has nothing to check.
+        if found is not None and error is None and born is not None:
             class_grade = found[1]
             limits = ranges.get(class_grade)
             if limits is None:
                 limits = ranges[class_grade] = expected_age_range(class_grade)
-            age = age_on(columns.birth_date[row], context.year_start)
+            age = age_on(born, context.year_start)
             low, high = limits
             if not low <= age <= high and not note and sheet_row not in errors_of:
                 error = cell_error(

@@ -75,6 +75,8 @@ def format_valid(
             ]
         pinyin, initials = _spelled(name)
         born = columns.birth_date[row]
+        # Only rows that passed every check are formatted, and a missing birth date is an error.
+        assert born is not None
         rest = "\t".join(
             (
                 copy_escape(name),
