@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from xueji.students import views
 from xueji.students.services import student_register
+from xueji.students.views import lists as views
 from xueji.testing.factories import SchoolClassFactory, student_data
 
 from .conftest import Registry, client_as

@@ -13,9 +13,9 @@ from html import unescape
 import pytest
 
 from xueji.schools.models import SchoolClass
-from xueji.students import views
 from xueji.students.models import Student
 from xueji.students.services import student_register
+from xueji.students.views import lists as views
 from xueji.testing.factories import SchoolClassFactory, student_data
 
 from .conftest import Registry, client_as
