@@ -138,7 +138,13 @@ class ChangeForm(forms.Form):
         self, *args: Any, classes: list[Any], kinds: list[ChangeKind], kind: str = "", **kwargs: Any
     ):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [("", "—")] + [  # type: ignore[attr-defined]
+        # Only the kinds possible for this child are offered; another kind posted (a form left
+        # open while the record changed) goes to the service, which names the reason.
+        kind_field = self.fields["kind"]
+        kind_field.choices = [("", "—")] + [  # type: ignore[attr-defined]
+            (k.value, k.label) for k in RECORD_KINDS
+        ]
+        kind_field.widget.choices = [("", "—")] + [  # type: ignore[attr-defined]
             (k.value, k.label) for k in kinds
         ]
         self.fields["to_class"].choices = [("", "—")] + [  # type: ignore[attr-defined]
@@ -147,7 +153,8 @@ class ChangeForm(forms.Form):
         # The kind chosen (posted, or asked for in the address) decides the fields shown and
         # checked; without one, only the choice of kind.
         chosen = self.data.get("kind", "") if self.is_bound else kind
-        self.chosen_kind = chosen if chosen in {k.value for k in kinds} else ""
+        offered = kinds if not self.is_bound else RECORD_KINDS
+        self.chosen_kind = chosen if chosen in {k.value for k in offered} else ""
         for name in list(self.fields):
             if name not in self.COMMON and name not in self.kind_fields(self.chosen_kind):
                 del self.fields[name]

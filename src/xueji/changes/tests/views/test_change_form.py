@@ -162,8 +162,10 @@ def test_a_dropout_in_grade_2_is_refused_by_the_page_and_the_api_with_the_reason
             "evidence": [SimpleUploadedFile("说明.pdf", PDF, "application/pdf")],
         },
     )
-    # Not offered at all: refused as a choice that is not one.
+    # Not offered; posted all the same (a form left open), refused with the reason by its field.
     assert page.status_code == 400 and not ChangeRequest.objects.exists()
+    html = page.content.decode()
+    assert 'id="id_kind_error"' in html and "county education bureau" in html
     answer = api_as(scene.sender.registrar).post(
         "/api/changes",
         {
