@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.datastructures import MultiValueDict
@@ -66,6 +67,17 @@ DatabaseId = Annotated[int, Field(ge=1, le=DATABASE_ID_MAX), NotBoolean]
 # An offset into a list, bounded likewise.
 Offset = Annotated[int, Field(ge=0, le=DATABASE_ID_MAX), NotBoolean]
 
+
+def _true_or_false(value: Any) -> Any:
+    # pydantic reads a form's yes, on, 1 (and no, off, 0) as booleans; the document says boolean.
+    if isinstance(value, bool) or value in ("true", "false"):
+        return value
+    raise PydanticCustomError("bool_type", "true or false")
+
+
+# A boolean read from a form or a query: true or false, as the document says.
+TextBoolean = Annotated[bool, BeforeValidator(_true_or_false)]
+
 # Years and dates of the registry: from 1900 to 2099 (a school year by the year it starts in).
 YEAR_MIN = 1900
 YEAR_MAX = 2099
@@ -110,16 +122,45 @@ class BodyNotObject(ValueError):
     """A JSON body that is not an object (every body of this API is one)."""
 
 
+NUL = "\x00"
+
+
+def _nul_refused(fields: list[str]) -> FieldErrors:
+    # PostgreSQL stores no NUL in text: the query would fail (a 500) wherever the value went.
+    message = _("Text cannot hold a NUL character (U+0000).")
+    return FieldErrors(
+        {field: [DjangoValidationError(message, code="nul_character")] for field in fields}
+    )
+
+
+def _with_nul(data: Any, path: str = "") -> list[str]:
+    """The fields (dotted paths) of a JSON value whose text or name holds a NUL."""
+    if isinstance(data, str):
+        return [path or "__all__"] if NUL in data else []
+    if isinstance(data, dict):
+        found = []
+        for key, value in data.items():
+            name = f"{path}.{key}" if path else str(key)
+            found += [name] if NUL in str(key) else _with_nul(value, name)
+        return found
+    if isinstance(data, list):
+        return [field for index, item in enumerate(data) for field in _with_nul(item, path)]
+    return []
+
+
 class StrictParser(Parser):
     """Reads bodies, queries and forms as django-ninja does, but refuses what it would read
-    loosely: a JSON body that is not an object (ninja would read it as an empty one: 400
-    `body_not_object`), and a field that is not a list given twice (ninja would read its last
-    value: 422 `repeated`)."""
+    loosely or pass on to a query that fails: a JSON body that is not an object (ninja would
+    read it as an empty one: 400 `body_not_object`), a field that is not a list given twice
+    (ninja would read its last value: 422 `repeated`), text holding a NUL character (400
+    `nul_character` for each field)."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
         data = super().parse_body(request)
         if not isinstance(data, dict):
             raise BodyNotObject(type(data).__name__)
+        if fields := _with_nul(data):
+            raise _nul_refused(sorted(set(fields)))
         return data
 
     def parse_querydict(
@@ -129,13 +170,18 @@ class StrictParser(Parser):
         # fails its validation (told as `repeated`), an undeclared one is ignored as any other.
         result: dict[str, Any] = {}
         repeated: set[str] = getattr(request, _REPEATED, set())
+        with_nul = set()
         for key in data:
             values = data.getlist(key)
+            if NUL in key or any(isinstance(value, str) and NUL in value for value in values):
+                with_nul.add(key)
             if key in list_fields or len(values) == 1:
                 result[key] = values if key in list_fields else values[0]
             else:
                 result[key] = values
                 repeated.add(key)
+        if with_nul:
+            raise _nul_refused(sorted(with_nul))
         setattr(request, _REPEATED, repeated)
         return result
 
@@ -257,6 +303,9 @@ def _not_found(api: NinjaAPI, request: HttpRequest, exc: Exception) -> HttpRespo
 
 
 def _http_error(api: NinjaAPI, request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, ServiceError):
+        # A refusal of the body by the parser (StrictParser), which django-ninja wraps.
+        return _service_error(api, request, exc.__cause__)
     if exc.status_code == 400 and isinstance(exc.__cause__, BodyNotObject):
         body = error_body("body_not_object", _("The body must be a JSON object."))
     elif exc.status_code == 400:

@@ -5,12 +5,10 @@ creates or resets it, and nowhere else."""
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status
-from ninja.files import UploadedFile
-from pydantic import Field as PydanticField
 
 from xueji.access.decorators import endpoint_requires
 from xueji.access.models import Role, ScopeLevel
@@ -33,16 +31,19 @@ from xueji.accounts.administration.services import (
     open_items_hand_over,
 )
 from xueji.accounts.administration.sheet import SheetRefused
-from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
+from xueji.core.api import (
+    COMMON_ERRORS,
+    DatabaseId,
+    ErrorOut,
+    NonEmptyUploadedFile,
+    Offset,
+    TextBoolean,
+    caller,
+)
 from xueji.core.names import person_name
 
 router = Router(tags=["accounts"])
 
-# An account's id and a list's offset: a signed 64-bit key at most, so that a larger number is
-# refused (422) before it reaches a query, where SQLite would fail on it.
-ROW_ID_MAX = 2**63 - 1
-DatabaseId = Annotated[int, PydanticField(ge=1, le=ROW_ID_MAX)]
-Offset = Annotated[int, PydanticField(ge=0, le=ROW_ID_MAX)]
 
 RESPONSES: dict[int, Any] = {404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS}
 LIMIT_MAX = 200
@@ -220,7 +221,7 @@ def create_account(request: HttpRequest, body: AccountCreateIn) -> Status[dict[s
 )
 @endpoint_requires(Action.ACCOUNT_MANAGE)
 def accounts_from_sheet(
-    request: HttpRequest, file: File[UploadedFile], create: Form[bool] = False
+    request: HttpRequest, file: File[NonEmptyUploadedFile], create: Form[TextBoolean] = False
 ) -> dict[str, Any]:
     """Columns 学校标识码, 姓名, 登录名, 角色, 手机. All or nothing: with errors (each with its
     row) nothing is created; with `create` and no error every account is, and the answer holds

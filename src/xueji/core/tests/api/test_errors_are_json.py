@@ -113,3 +113,27 @@ def test_a_scope_of_the_documented_forms_is_read(world, scope):
     response = api_as(world.futian_bureau).get("/api/stats/target", {"scope": scope})
     assert response.status_code in (200, 404)
     assert response.json().get("code") != "bad_scope"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload", "field"),
+    [
+        # PostgreSQL stores no NUL in text: each was a 500 there.
+        (
+            "post",
+            "/api/accounts/",
+            {"login_name": "a", "name": "b", "role": "principal", "school_code": "\x00"},
+            "school_code",
+        ),
+        ("post", "/api/students/lookup", {"number": "G\x00"}, "number"),
+        ("get", "/api/students", {"q": "张\x00"}, "q"),
+        ("get", "/api/imports/", {"school": "\x00"}, "school"),
+    ],
+)
+def test_text_with_a_nul_character_is_refused_naming_the_field(world, method, path, payload, field):
+    client = api_as(world.futian_bureau, language="en")
+    refused = client.get(path, payload) if method == "get" else client.post(path, payload)
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["fields"] == {
+        field: [{"code": "nul_character", "message": "Text cannot hold a NUL character (U+0000)."}]
+    }
