@@ -225,9 +225,7 @@ def search_area(user: Any, *, province: str = "", county: str = "") -> SearchAre
     else:
         divisions = county_level_divisions(user)
         if scope.level == ScopeLevel.NATION:
-            provinces = list(
-                Division.objects.filter(level=DivisionLevel.PROVINCE).order_by("code")
-            )
+            provinces = list(Division.objects.filter(level=DivisionLevel.PROVINCE).order_by("code"))
             # 2,850 counties in one list would weigh more than the page: the province first.
             divisions = (
                 divisions.filter(code__startswith=province[:2]) if province else divisions.none()
