@@ -21,6 +21,10 @@ _PHONE = re.compile(r"^\+?[0-9][0-9\- ]{4,18}[0-9]$")
 _NAME = re.compile(r"^[^\d<>@#$%^&*=+{}\[\]|\\/;:\"]+$")
 # The longest name a record keeps (Student.name and FamilyMember.name).
 NAME_MAX_LENGTH = 64
+# The longest other texts a record keeps (the columns' max_length): a longer one is refused with
+# the limit, never cut short or left for the database to refuse.
+TEXT_MAX_LENGTHS = {"former_name": 64, "address": 200, "phone": 20}
+MEMBER_TEXT_MAX_LENGTHS = {"phone": 20, "employer": 128}
 # The family members a record keeps at least, as the national collection form has them: usually
 # the father and the mother, each by name or as missing with the reason (DOMAIN §3).
 FAMILY_MEMBERS_MIN = 2
@@ -100,6 +104,7 @@ class FamilyColumns:
     id_doc_type: list[str]
     id_number: list[str]
     phone: list[str]
+    employer: list[str]
     is_guardian: list[bool]
     missing_reason: list[str]
 
@@ -123,6 +128,8 @@ class StudentColumns:
     health: list[str]
     hukou_division_code: list[str]
     hukou_nature: list[str]
+    former_name: list[str]
+    address: list[str]
     phone: list[str]
     attendance_mode: list[str]
     entry_method: list[str]
@@ -285,6 +292,8 @@ def validate_student_columns(
     for position, error in failed.items():
         for each in error.error_list:
             add(checked[position], "id_number", each)
+    for key, limit in TEXT_MAX_LENGTHS.items():
+        _lengths(add, key, getattr(columns, key), limit)
     for row, phone in enumerate(columns.phone):
         if phone and not _PHONE.match(phone):
             add(
@@ -334,6 +343,10 @@ def _validate_family_columns(
             fathers[row] |= relation in FATHER_RELATIONS
             if len(names[row]) > NAME_MAX_LENGTH:
                 add(row, prefix + "name", _name_too_long(names[row]))
+            for key, limit in MEMBER_TEXT_MAX_LENGTHS.items():
+                value = getattr(block, key)[row] or ""
+                if len(value) > limit:
+                    add(row, prefix + key, _too_long(value, limit))
             missing = block.missing_reason[row]
             if names[row] and missing:
                 add(
@@ -439,6 +452,22 @@ def name_errors(name: str) -> list[ValidationError]:
             ValidationError(_("A name cannot contain digits or symbols."), code="invalid_name")
         )
     return errors
+
+
+def _lengths(
+    add: Callable[[int, str, ValidationError], None], key: str, values: list[str], limit: int
+) -> None:
+    for row, value in enumerate(values):
+        if value and len(value) > limit:
+            add(row, key, _too_long(value, limit))
+
+
+def _too_long(value: str, limit: int) -> ValidationError:
+    return ValidationError(
+        _("At most %(limit)d characters; this one has %(length)d."),
+        code="too_long",
+        params={"limit": limit, "length": len(value)},
+    )
 
 
 def _name_too_long(name: str) -> ValidationError:

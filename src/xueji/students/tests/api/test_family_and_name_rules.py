@@ -113,3 +113,23 @@ def test_a_family_members_name_too_long_is_refused_with_the_limit(world):
     )
     error = api_as(world.registrar_a, language="en").post(URL, sent).json()
     assert [e["code"] for e in error["fields"]["family.0.name"]] == ["name_too_long"]
+
+
+def test_other_texts_too_long_are_refused_with_the_limit_not_left_to_the_database(world):
+    """A 201-character address reached the database, which refused it (500 on PostgreSQL)."""
+    client = api_as(world.registrar_a, language="en")
+    for field, value, limit in (
+        ("address", "路" * 201, 200),
+        ("former_name", "名" * 65, 64),
+        ("phone", "+86 138 0013 8000 123", 20),
+    ):
+        response = client.post(URL, body(world.class_a, **{field: value}))
+        assert response.status_code == 400, (field, response.json())
+        errors = response.json()["fields"][field]
+        assert "too_long" in [e["code"] for e in errors], field
+        message = f"At most {limit} characters; this one has {len(value)}."
+        assert message in [e["message"] for e in errors], field
+    sent = body(world.class_a)
+    sent["family"][0]["employer"] = "厂" * 129
+    error = client.post(URL, sent).json()
+    assert [e["code"] for e in error["fields"]["family.0.employer"]] == ["too_long"]
