@@ -5,11 +5,8 @@ to a removed account."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 
 from xueji.access.models import Role
 from xueji.accounts.administration.services import (
@@ -20,36 +17,11 @@ from xueji.accounts.administration.services import (
 )
 from xueji.accounts.models import AccountSeal, SealReason
 from xueji.audit.models import AuditEntry
-from xueji.core.errors import ServiceError
 from xueji.imports.models import ImportJob, JobState
+from xueji.testing.concurrency import race
 from xueji.testing.factories import member
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def race(*calls):
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def run(call):
-        try:
-            barrier.wait()
-            call()
-            outcome = "done"
-        except ServiceError as refused:
-            outcome = refused.code
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sorted(outcomes)
 
 
 def test_one_login_name_makes_one_account(area):

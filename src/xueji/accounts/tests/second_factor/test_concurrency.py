@@ -2,10 +2,7 @@
 one authenticator; one recovery code sent at once lets in one session; an enrolment racing an
 administrator's reset ends either enrolled or reset, never half of each."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -19,36 +16,11 @@ from xueji.accounts.second_factor.services import (
 )
 from xueji.accounts.tests.second_factor.enrolment import KEY, code_for, enrol
 from xueji.audit.models import AuditEntry
-from xueji.core.errors import ServiceError
 from xueji.geo.models import Division
+from xueji.testing.concurrency import race
 from xueji.testing.factories import member
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def race(*calls):
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def run(call):
-        try:
-            barrier.wait()
-            call()
-            outcome = "done"
-        except ServiceError as refused:
-            outcome = refused.code
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sorted(outcomes)
 
 
 @pytest.fixture
