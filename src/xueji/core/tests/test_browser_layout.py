@@ -138,6 +138,14 @@ def _whole_page(response: Any) -> bool:
     )
 
 
+def _answer(response: Any) -> str:
+    """Why an address answered no whole page, in a few words (for the walk's failure report)."""
+    if response is None:
+        return "no response"
+    kind = response.headers.get("content-type", "")
+    return f"{response.status} {kind.split(';')[0]}"
+
+
 def _settle(page: Any, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 900})
     page.evaluate(SETTLE)
@@ -197,6 +205,7 @@ def test_every_page_of_every_role_fits_a_desktop_and_a_phone(browser_context, li
     )
     weights: list[tuple[int, str, str]] = []
     failures: list[str] = []
+    passed_over: list[str] = []  # addresses tried that answered no whole page, and why
     routes = [r for r in all_routes() if r.kind == "page" and r.action is not None]
     opened: dict[str | None, set[str]] = {}  # by role, the pages a user of the role opened
     users = tried = 0
@@ -210,9 +219,11 @@ def test_every_page_of_every_role_fits_a_desktop_and_a_phone(browser_context, li
             tried += 1
             try:
                 response = page.goto(live_server.url + url)
-            except PlaywrightError:  # a file sent as a download
+            except PlaywrightError as error:  # a file sent as a download, or a timeout
+                passed_over.append(f"{actor.name} {url}: {error.message.splitlines()[0]}")
                 continue
             if not _whole_page(response):
+                passed_over.append(f"{actor.name} {url}: {_answer(response)}")
                 continue
             done.add(route.name)
             weights.append((len(response.body()), actor.name, url))
@@ -247,6 +258,8 @@ def test_every_page_of_every_role_fits_a_desktop_and_a_phone(browser_context, li
         )
         for size, name, url in weights[:5]:
             print(f"  {size / 1024:6.1f} KB  {name:28} {url}")
-    assert len(weights) >= 150, f"only {len(weights)} pages walked"
+    assert len(weights) >= 150, f"only {len(weights)} pages walked; passed over:\n" + "\n".join(
+        passed_over
+    )
     assert not heavy, "pages over the budget:\n" + "\n".join(heavy)
     assert not failures, f"{len(failures)} layout problems:\n" + "\n".join(failures)
