@@ -8,15 +8,21 @@ from ninja import NinjaAPI
 
 from xueji.access.auth import API_AUTH
 from xueji.accounts.administration.api import router as accounts_router
+from xueji.archive.api import router as archive_router
+from xueji.attendance.api import router as attendance_router
 from xueji.changes.api import router as changes_router
 from xueji.core.api import StrictParser, install_error_handlers
+from xueji.federation.api import router as federation_router
 from xueji.geo.api import router as divisions_router
+from xueji.identity.api import router as identity_router
 from xueji.imports.api import router as imports_router
+from xueji.reporting.api import router as reporting_router
 from xueji.schools.api import schools_router
 from xueji.stats.api import router as stats_router
 from xueji.students.api import router as students_router
 from xueji.students.school_api import classes_router, school_students_router
 from xueji.trail.api import router as audit_router
+from xueji.welfare.api import router as welfare_router
 from xueji.yearend.api import router as yearend_router
 
 api = NinjaAPI(
@@ -45,3 +51,9 @@ api.add_router("/yearend", yearend_router)
 api.add_router("/imports", imports_router)
 api.add_router("/changes", changes_router)
 api.add_router("/accounts", accounts_router)
+api.add_router("/identity", identity_router)
+api.add_router("/attendance", attendance_router)
+api.add_router("/welfare", welfare_router)
+api.add_router("/archive", archive_router)
+api.add_router("/reporting", reporting_router)
+api.add_router("/federation", federation_router)

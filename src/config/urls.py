@@ -19,4 +19,10 @@ urlpatterns = [
     path("", include("xueji.exports.urls")),
     path("", include("xueji.trail.urls")),
     path("", include("xueji.accounts.urls")),
+    path("", include("xueji.identity.urls")),
+    path("", include("xueji.attendance.urls")),
+    path("", include("xueji.welfare.urls")),
+    path("", include("xueji.archive.urls")),
+    path("", include("xueji.reporting.urls")),
+    path("", include("xueji.federation.urls")),
 ]

@@ -36,12 +36,17 @@ GROUPS: dict[str, MenuGroup] = {
     for group in (
         MenuGroup("records", pgettext_lazy("menu group", "Student records"), 10),
         MenuGroup("changes", pgettext_lazy("menu group", "Changes"), 20),
+        MenuGroup("attendance", pgettext_lazy("menu group", "Attendance and dropouts"), 25),
         MenuGroup("checks", pgettext_lazy("menu group", "Checks"), 30),
+        MenuGroup("identity", pgettext_lazy("menu group", "Identity and duplicates"), 35),
         MenuGroup("scores", pgettext_lazy("menu group", "Scores"), 40),
+        MenuGroup("archive", pgettext_lazy("menu group", "Archive and certificates"), 45),
         MenuGroup("year", pgettext_lazy("menu group", "Promotion and graduation"), 50),
+        MenuGroup("money", pgettext_lazy("menu group", "Funding and aid"), 55),
         MenuGroup("statistics", pgettext_lazy("menu group", "Statistics"), 60),
         MenuGroup("data", pgettext_lazy("menu group", "Import and export"), 70),
         MenuGroup("administration", pgettext_lazy("menu group", "Administration"), 80),
+        MenuGroup("nodes", pgettext_lazy("menu group", "National hub and nodes"), 85),
         MenuGroup("audit", pgettext_lazy("menu group", "Audit"), 90),
         MenuGroup("account", pgettext_lazy("menu group", "My account"), 100),
     )

@@ -1,0 +1,1 @@
+"""The archive app's tables."""

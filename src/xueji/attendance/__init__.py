@@ -1,0 +1,1 @@
+"""Daily attendance, school buses and dropout control (控辍保学)."""

@@ -1,0 +1,1 @@
+"""Two-level deployment: provincial nodes and the national hub."""

@@ -1,0 +1,5 @@
+"""The federation app's REST endpoints (mounted at /api/federation/)."""
+
+from ninja import Router
+
+router = Router(tags=["federation"])

@@ -1,0 +1,1 @@
+"""Identity and duplicates: the population roll, L numbers, 一人多籍 and 有人无籍."""

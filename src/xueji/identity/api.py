@@ -1,0 +1,5 @@
+"""The identity app's REST endpoints (mounted at /api/identity/)."""
+
+from ninja import Router
+
+router = Router(tags=["identity"])

@@ -1,0 +1,5 @@
+"""The reporting app's REST endpoints (mounted at /api/reporting/)."""
+
+from ninja import Router
+
+router = Router(tags=["reporting"])

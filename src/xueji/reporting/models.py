@@ -1,0 +1,1 @@
+"""The reporting app's tables."""

@@ -1,0 +1,1 @@
+"""The welfare app's tables."""
