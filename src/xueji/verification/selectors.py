@@ -170,6 +170,24 @@ class CheckSheet:
     def reported(self) -> int:
         return sum(1 for row in self.rows if row.check and row.check.outcome == "reported")
 
+    def position_of(self, student_id: Any) -> int | None:
+        """The child's place on the sheet (0 for the first), or None when not on it."""
+        return next(
+            (number for number, row in enumerate(self.rows) if row.student.pk == student_id), None
+        )
+
+    def next_unchecked(self, student_id: Any) -> CheckRow | None:
+        """The first child after this one on the sheet not yet checked in this window, going
+        round to the top; None when every other child is checked (下一位)."""
+        start = self.position_of(student_id)
+        start = -1 if start is None else start
+        count = len(self.rows)
+        for step in range(1, count + 1):
+            row = self.rows[(start + step) % count]
+            if row.check is None and row.student.pk != student_id:
+                return row
+        return None
+
 
 def check_sheet(user: Any, class_id: int) -> CheckSheet | None:
     """A class teacher's own class while the window is open: its current students, each with

@@ -6,6 +6,11 @@ app_name = "verification"
 urlpatterns = [
     path("verification/", views.my_classes_page, name="my_classes"),
     path("verification/classes/<int:class_id>/", views.sheet, name="sheet"),
+    path(
+        "verification/classes/<int:class_id>/students/<uuid:student_id>/",
+        views.record,
+        name="record",
+    ),
     path("verification/students/<uuid:student_id>/confirm/", views.confirm, name="confirm"),
     path("verification/students/<uuid:student_id>/report/", views.report, name="report"),
     path("verification/windows/", views.windows, name="windows"),

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -28,7 +29,9 @@ from xueji.access.scope import may, scope_of, today
 from xueji.core.errors import ServiceError
 from xueji.corrections.evidence import Upload
 from xueji.corrections.models import EVIDENCE_MAX_BYTES
+from xueji.students.selectors import student_record
 from xueji.students.views import not_found
+from xueji.students.views.record import record_actions
 from xueji.verification.forms import (
     ConfirmedSheetForm,
     CorrectedSheetForm,
@@ -99,6 +102,65 @@ def sheet(request: HttpRequest, class_id: int) -> HttpResponse:
     return render(request, "verification/sheet.html", {"sheet": found, "rows": _sheet_rows(found)})
 
 
+def _record_page(
+    request: HttpRequest,
+    class_id: int,
+    student_id: uuid.UUID,
+    report_form: ReportForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The child's whole record as the record page shows it, with the check's bar on top: 无误,
+    报告错误 (a note), 下一位 (the next child of the sheet not checked yet)."""
+    found = check_sheet(request.user, class_id)
+    position = None if found is None else found.position_of(student_id)
+    student = None if position is None else student_record(request.user, student_id)
+    if found is None or position is None or student is None:
+        return not_found(request)
+    return render(
+        request,
+        "verification/record.html",
+        {
+            "student": student,
+            "record_actions": record_actions(request.user, student),
+            "sheet": found,
+            "row": found.rows[position],
+            "position": position + 1,
+            "next_row": found.next_unchecked(student_id),
+            "report_form": report_form or ReportForm(),
+        },
+        status=status,
+    )
+
+
+@require_GET
+@login_required
+@requires(Action.CLASS_VERIFY)
+def record(request: HttpRequest, class_id: int, student_id: uuid.UUID) -> HttpResponse:
+    """A child's record opened from the check sheet (only while the window is open, only a child
+    of the teacher's class on the sheet: 404 otherwise)."""
+    return _record_page(request, class_id, student_id)
+
+
+def _then_next(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
+    """After an answer on the record page: the next child not checked yet, or the sheet when the
+    class is done."""
+    class_id = request.POST.get("class_id", "")
+    found = check_sheet(request.user, int(class_id)) if class_id.isdigit() else None
+    following = None if found is None else found.next_unchecked(student_id)
+    if found is None:
+        return redirect("verification:my_classes")
+    if following is None:
+        messages.success(request, _("Every child of the class is checked."))
+        return redirect("verification:sheet", class_id=found.school_class.pk)
+    return redirect(
+        "verification:record", class_id=found.school_class.pk, student_id=following.student.pk
+    )
+
+
+def _from_record_page(request: HttpRequest) -> bool:
+    return request.POST.get("then") == "next" and request.POST.get("class_id", "").isdigit()
+
+
 def _row_in_place(
     request: HttpRequest,
     student_id: uuid.UUID,
@@ -142,11 +204,20 @@ def confirm(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
             return refusal_response(request, refused) or _row_in_place(
                 request, student_id, first_reason(refused), failed=True
             )
+        if _from_record_page(request):
+            return refusal_as_message(request, refused) or redirect(
+                reverse(
+                    "verification:record",
+                    kwargs={"class_id": int(request.POST["class_id"]), "student_id": student_id},
+                )
+            )
         return refusal_as_message(request, refused) or _back_to_sheet(request)
     done = _("%(name)s: confirmed correct.") % {"name": check.student.name}
     if in_place:
         return _row_in_place(request, student_id, done)
     messages.success(request, done)
+    if _from_record_page(request):
+        return _then_next(request, student_id)
     return _back_to_sheet(request)
 
 
@@ -168,6 +239,14 @@ def report(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
             return _row_in_place(
                 request, student_id, first_reason(refused), failed=True, report_form=form
             )
+        if _from_record_page(request):
+            response = refusal_response(request, refused)
+            if response is not None:
+                return response
+            refusal_on_form(request, form, refused)
+            return _record_page(
+                request, int(request.POST["class_id"]), student_id, report_form=form, status=400
+            )
         return refusal_as_message(request, refused) or _back_to_sheet(request)
     done = _("%(name)s: the error is reported to the school's registrar.") % {
         "name": check.student.name
@@ -175,6 +254,8 @@ def report(request: HttpRequest, student_id: uuid.UUID) -> HttpResponse:
     if in_place:
         return _row_in_place(request, student_id, done)
     messages.success(request, done)
+    if _from_record_page(request):
+        return _then_next(request, student_id)
     return _back_to_sheet(request)
 
 
