@@ -116,6 +116,32 @@ class Action(models.TextChoices):
         "account.second_factor_manage",
         _("Issue an account's enrolment code for the second factor, or reset a lost authenticator"),
     )
+    # Daily attendance and dropout control (attendance, issue 22): the roll, the calendar, cases.
+    ATTENDANCE_TAKE = (
+        "attendance.take",
+        _("Take the daily roll (the class teacher's own class; the school's card or face system)"),
+    )
+    ATTENDANCE_CORRECT = (
+        "attendance.correct",
+        _("Correct a roll after the class teacher's window, with a reason (audited)"),
+    )
+    ATTENDANCE_VIEW = (
+        "attendance.view",
+        _("See attendance: who is absent and why, rates by school, alerts, hollow records"),
+    )
+    CALENDAR_MANAGE = (
+        "attendance.calendar_manage",
+        _("Set the days schools are closed (the county's, or the own school's)"),
+    )
+    CASE_VIEW = "dropout_case.view", _("See dropout-control cases (控辍保学) and their ledger")
+    CASE_STEP = (
+        "dropout_case.step",
+        _("Log a step of a dropout-control case (call, home visit, letter)"),
+    )
+    CASE_MANAGE = (
+        "dropout_case.manage",
+        _("Run dropout-control cases: assign, close with an end, confirm 辍学"),
+    )
 
 
 class Limit(models.TextChoices):
@@ -279,6 +305,42 @@ MATRIX: dict[str, dict[str, Grant]] = {
         Action.ACCOUNT_SECOND_FACTOR_MANAGE: Grant(BUREAU),
     },
 }
+
+
+# Daily attendance and dropout control (attendance, issue 22): the class teacher takes the own
+# class's roll; the registrar sends the card system's feed, corrects late with a reason and sets
+# the school's closure days; the principal reads the school; the county's approver runs the cases,
+# sets the county's closure days and confirms 辍学; the bureaus read their area.
+MATRIX[Role.CLASS_TEACHER][Action.ATTENDANCE_TAKE] = Grant(SCHOOL, Limit.OWN_CLASSES)
+MATRIX[Role.REGISTRAR].update(
+    {
+        Action.ATTENDANCE_TAKE: Grant(SCHOOL),
+        Action.ATTENDANCE_CORRECT: Grant(SCHOOL),
+        Action.ATTENDANCE_VIEW: Grant(SCHOOL),
+        Action.CALENDAR_MANAGE: Grant(SCHOOL),
+        Action.CASE_VIEW: Grant(SCHOOL),
+        Action.CASE_STEP: Grant(SCHOOL),
+    }
+)
+MATRIX[Role.PRINCIPAL].update(
+    {
+        Action.ATTENDANCE_VIEW: Grant(SCHOOL),
+        Action.CASE_VIEW: Grant(SCHOOL),
+        Action.CASE_STEP: Grant(SCHOOL),
+    }
+)
+MATRIX[Role.BUREAU_VIEWER].update(
+    {Action.ATTENDANCE_VIEW: Grant(BUREAU), Action.CASE_VIEW: Grant(BUREAU)}
+)
+MATRIX[Role.BUREAU_APPROVER].update(
+    {
+        Action.ATTENDANCE_VIEW: Grant(BUREAU),
+        Action.CASE_VIEW: Grant(BUREAU),
+        Action.CASE_STEP: Grant(BUREAU),
+        Action.CASE_MANAGE: Grant(BUREAU - {ScopeLevel.NATION.value}),
+        Action.CALENDAR_MANAGE: Grant(COUNTY),
+    }
+)
 
 
 def grant(role: str | None, action: str) -> Grant | None:
