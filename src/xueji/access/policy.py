@@ -142,6 +142,125 @@ class Action(models.TextChoices):
         "dropout_case.manage",
         _("Run dropout-control cases: assign, close with an end, confirm 辍学"),
     )
+    # The child's archive (archive, issue 24): growth record, fitness, electronic file, 学籍证明.
+    ARCHIVE_VIEW = (
+        "archive.view",
+        _("Read a child's growth record (成长记录), fitness results and certificates"),
+    )
+    ARCHIVE_FILE = (
+        "archive.file",
+        _("Make the electronic file (电子学籍档案) of a child or a class"),
+    )
+    GROWTH_WRITE = (
+        "growth.write",
+        _("Write the term comment, 综合素质评价 and factual records (写实记录) of the own class"),
+    )
+    CONDUCT_RECORD = "conduct.record", _("Enter and lift awards and sanctions (奖惩)")
+    HEALTH_RECORD = "health.record", _("Enter health check-ups and vaccinations")
+    FITNESS_IMPORT = "fitness.import", _("Import the fitness test results (体质健康测试)")
+    CERTIFICATE_ISSUE = (
+        "certificate.issue",
+        _("Issue a certificate of registration (学籍证明) on a guardian's request"),
+    )
+    CERTIFICATE_REVOKE = "certificate.revoke", _("Withdraw a certificate of registration")
+    # Two-level deployment (federation, issue 25): the hub's pages and its nodes' API.
+    FEDERATION_LOOKUP = (
+        "federation.lookup",
+        _("Look up in which province a child's number is held (national hub)"),
+    )
+    FEDERATION_STATS = (
+        "federation.stats",
+        _("See national statistics and flows between provinces (national hub)"),
+    )
+    FEDERATION_NODES = (
+        "federation.nodes",
+        _("See the nodes' replication and pending reservations"),
+    )
+    FEDERATION_NODE_API = (
+        "federation.node_api",
+        _("Answer a provincial node's signed request (no user: node credentials only)"),
+    )
+    # Money that follows the record (welfare, issue 23): funding, aid, meals, the checks.
+    WELFARE_VIEW = (
+        "welfare.view",
+        _("See funding allocations, student aid, meals and the consistency findings"),
+    )
+    WELFARE_SETTINGS = (
+        "welfare.settings",
+        _(
+            "Set funding rates, census dates, aid programmes and the meals programme "
+            "(ministry, province)"
+        ),
+    )
+    WELFARE_SCHOOL = (
+        "welfare.school",
+        _("Enter a child's need, apply for aid and record the canteen's meals (own school)"),
+    )
+    WELFARE_COUNTY = (
+        "welfare.county",
+        _(
+            "Approve need and aid, make payment lists and bank files, load family lists and "
+            "finance figures, explain findings (county)"
+        ),
+    )
+    WELFARE_CHECK = "welfare.check", _("Refresh the consistency checks of the area")
+    # The term's statistics report (reporting, issue 26): rounds confirmed level by level.
+    REPORT_VIEW = (
+        "report.view",
+        _("See the statistics reports (事业统计上报) of the area, their checks and exports"),
+    )
+    REPORT_PREPARE = (
+        "report.prepare",
+        _("Prepare the school's statistics report from the registry on the census date"),
+    )
+    REPORT_CONFIRM = (
+        "report.confirm",
+        _(
+            "Confirm the own statistics report; return a report of the level below, decide on "
+            "its revisions"
+        ),
+    )
+    REPORT_REVISE = (
+        "report.revise",
+        _("Ask for a revision of a confirmed statistics report, with a reason"),
+    )
+    REPORT_ROUND_OPEN = (
+        "report.round_open",
+        _("Open a statistics reporting round: census date, tables, deadlines (ministry, province)"),
+    )
+
+    # Identity (identity, issue 21): the population roll, identity status, L numbers,
+    # duplicates (一人多籍), children with no record (有人无籍) and records away from the child.
+    IDENTITY_ROLL_VIEW = (
+        "identity.roll_view",
+        _("See the population roll and its loads (dropout control and identity staff; audited)"),
+    )
+    IDENTITY_ROLL_LOAD = "identity.roll_load", _("Load a population roll file for the province")
+    IDENTITY_SETTINGS = (
+        "identity.settings",
+        _("Turn the population check (L numbers) on or off for the province"),
+    )
+    IDENTITY_STATUS_VIEW = (
+        "identity.status_view",
+        _("See records' identity status and their disagreements with the roll"),
+    )
+    DUPLICATE_VIEW = "duplicate.view", _("See pairs of records that may be one child (一人多籍)")
+    DUPLICATE_SCAN = "duplicate.scan", _("Run the duplicate scan for the area")
+    DUPLICATE_DECIDE = (
+        "duplicate.decide",
+        _("Decide a pair of records: merge them with evidence, or not the same child; undo"),
+    )
+    UNRECORDED_VIEW = (
+        "unrecorded.view",
+        _(
+            "See children of compulsory age with no record (有人无籍) and records away from the "
+            "child (人籍分离)"
+        ),
+    )
+    UNRECORDED_DECIDE = (
+        "unrecorded.decide",
+        _("Mark a child with no record found, exempted, or hand it to dropout control"),
+    )
 
 
 class Limit(models.TextChoices):
@@ -307,6 +426,40 @@ MATRIX: dict[str, dict[str, Grant]] = {
 }
 
 
+# Two-level deployment (federation, issue 25): the ministry's bureaus look a number up and read the
+# national statistics; the system administrators (the ministry's and a province's operators) watch
+# replication and pending reservations. The nodes' API is no user's (signed node requests).
+for _role in (Role.BUREAU_VIEWER, Role.BUREAU_APPROVER):
+    MATRIX[_role][Action.FEDERATION_LOOKUP] = Grant(NATION)
+    MATRIX[_role][Action.FEDERATION_STATS] = Grant(NATION)
+MATRIX[Role.ADMIN][Action.FEDERATION_STATS] = Grant(NATION)
+MATRIX[Role.ADMIN][Action.FEDERATION_NODES] = Grant(PROVINCE | NATION)
+
+
+# The child's archive (archive, issue 24): the registrar issues and withdraws certificates and
+# enters 奖惩, health and vaccinations and the fitness results; the class teacher writes the own
+# class's comments, 综合素质评价 and 写实记录 (subject teachers' marks are score.enter); the
+# principal reads the school, the bureaus their area.
+MATRIX[Role.REGISTRAR].update(
+    {
+        Action.ARCHIVE_VIEW: Grant(SCHOOL),
+        Action.ARCHIVE_FILE: Grant(SCHOOL),
+        Action.CONDUCT_RECORD: Grant(SCHOOL),
+        Action.HEALTH_RECORD: Grant(SCHOOL),
+        Action.FITNESS_IMPORT: Grant(SCHOOL),
+        Action.CERTIFICATE_ISSUE: Grant(SCHOOL),
+        Action.CERTIFICATE_REVOKE: Grant(SCHOOL),
+    }
+)
+MATRIX[Role.CLASS_TEACHER][Action.ARCHIVE_VIEW] = Grant(SCHOOL, Limit.OWN_CLASSES)
+MATRIX[Role.CLASS_TEACHER][Action.GROWTH_WRITE] = Grant(SCHOOL, Limit.OWN_CLASSES)
+MATRIX[Role.PRINCIPAL][Action.ARCHIVE_VIEW] = Grant(SCHOOL)
+MATRIX[Role.PRINCIPAL][Action.ARCHIVE_FILE] = Grant(SCHOOL)
+for _role in (Role.BUREAU_VIEWER, Role.BUREAU_APPROVER):
+    MATRIX[_role][Action.ARCHIVE_VIEW] = Grant(BUREAU)
+    MATRIX[_role][Action.ARCHIVE_FILE] = Grant(BUREAU)
+
+
 # Daily attendance and dropout control (attendance, issue 22): the class teacher takes the own
 # class's roll; the registrar sends the card system's feed, corrects late with a reason and sets
 # the school's closure days; the principal reads the school; the county's approver runs the cases,
@@ -339,6 +492,66 @@ MATRIX[Role.BUREAU_APPROVER].update(
         Action.CASE_STEP: Grant(BUREAU),
         Action.CASE_MANAGE: Grant(BUREAU - {ScopeLevel.NATION.value}),
         Action.CALENDAR_MANAGE: Grant(COUNTY),
+    }
+)
+
+
+# Money that follows the record (welfare, issue 23): the school's registrar and principal enter
+# need, apply for aid and record meals; the county's approver approves, pays, loads lists and
+# explains findings; the province and the ministry set rates and programmes; every bureau reads
+# its area and refreshes its checks.
+for _role in (Role.REGISTRAR, Role.PRINCIPAL):
+    MATRIX[_role][Action.WELFARE_VIEW] = Grant(SCHOOL)
+    MATRIX[_role][Action.WELFARE_SCHOOL] = Grant(SCHOOL)
+MATRIX[Role.BUREAU_VIEWER][Action.WELFARE_VIEW] = Grant(BUREAU)
+MATRIX[Role.BUREAU_APPROVER].update(
+    {
+        Action.WELFARE_VIEW: Grant(BUREAU),
+        Action.WELFARE_SETTINGS: Grant(PROVINCE | NATION),
+        Action.WELFARE_COUNTY: Grant(COUNTY),
+        Action.WELFARE_CHECK: Grant(BUREAU),
+    }
+)
+
+
+# The term's statistics report (reporting, issue 26): the registrar prepares the school's report
+# and the principal confirms it; each bureau's approver confirms its own level's report, returns
+# one of the level below and decides on its revisions; the ministry and a province open rounds;
+# every school's registrar and principal and every bureau read their area's reports.
+for _role in (Role.REGISTRAR, Role.PRINCIPAL):
+    MATRIX[_role][Action.REPORT_VIEW] = Grant(SCHOOL)
+    MATRIX[_role][Action.REPORT_PREPARE] = Grant(SCHOOL)
+    MATRIX[_role][Action.REPORT_REVISE] = Grant(SCHOOL)
+MATRIX[Role.PRINCIPAL][Action.REPORT_CONFIRM] = Grant(SCHOOL)
+MATRIX[Role.BUREAU_VIEWER][Action.REPORT_VIEW] = Grant(BUREAU)
+MATRIX[Role.BUREAU_APPROVER].update(
+    {
+        Action.REPORT_VIEW: Grant(BUREAU),
+        Action.REPORT_CONFIRM: Grant(BUREAU),
+        Action.REPORT_REVISE: Grant(BUREAU),
+        Action.REPORT_ROUND_OPEN: Grant(PROVINCE | NATION),
+    }
+)
+
+
+# Identity (identity, issue 21): the roll is seen by bureau staff only (county and above, as
+# dropout-control and identity staff), loaded and switched on by the province; registrars see
+# their records' identity status and disagreements; pairs are decided by the county's approver
+# (a city or province approver decides what is escalated to it), 有人无籍 worked by the county.
+MATRIX[Role.REGISTRAR][Action.IDENTITY_STATUS_VIEW] = Grant(SCHOOL)
+MATRIX[Role.PRINCIPAL][Action.IDENTITY_STATUS_VIEW] = Grant(SCHOOL)
+for _role in (Role.BUREAU_VIEWER, Role.BUREAU_APPROVER):
+    MATRIX[_role][Action.IDENTITY_ROLL_VIEW] = Grant(BUREAU)
+    MATRIX[_role][Action.IDENTITY_STATUS_VIEW] = Grant(BUREAU)
+    MATRIX[_role][Action.DUPLICATE_VIEW] = Grant(BUREAU)
+    MATRIX[_role][Action.UNRECORDED_VIEW] = Grant(BUREAU)
+MATRIX[Role.BUREAU_APPROVER].update(
+    {
+        Action.IDENTITY_ROLL_LOAD: Grant(PROVINCE),
+        Action.IDENTITY_SETTINGS: Grant(PROVINCE),
+        Action.DUPLICATE_SCAN: Grant(BUREAU),
+        Action.DUPLICATE_DECIDE: Grant(BUREAU - {ScopeLevel.NATION.value}),
+        Action.UNRECORDED_DECIDE: Grant(COUNTY),
     }
 )
 

@@ -35,6 +35,7 @@ from xueji.corrections.evidence import seal as seal_evidence
 from xueji.corrections.evidence import unseal as unseal_evidence
 from xueji.corrections.models import CorrectionRequest, CorrectionStep, Evidence
 from xueji.corrections.selectors import may_take_step
+from xueji.corrections.signals import key_data_corrected
 from xueji.corrections.workflow import Event, InvalidTransition, State, transition
 from xueji.students.identity import (
     STUDENT_ID_NUMBER,
@@ -392,6 +393,13 @@ def _apply(correction: CorrectionRequest, actor: Any) -> dict[str, tuple[str, st
             "correction": str(correction.pk),
             "fields": sorted(plain),
         },
+    )
+    key_data_corrected.send(
+        sender=CorrectionRequest,
+        student_id=student.pk,
+        correction_id=correction.pk,
+        fields=sorted(plain),
+        actor=actor,
     )
     return plain
 

@@ -30,6 +30,13 @@ class Subject(models.TextChoices):
     IT = "it", _("Information technology")
 
 
+class ScoreKind(models.TextChoices):
+    """Which mark of the term: the term's overall mark or the final examination's."""
+
+    TERM = "term", _("Term mark")
+    FINAL = "final", _("Final examination")
+
+
 class TeachingAssignment(models.Model):
     """A subject teacher teaches a subject in a class (one teacher per class and subject)."""
 
@@ -61,7 +68,8 @@ class TeachingAssignment(models.Model):
 
 
 class Score(models.Model):
-    """A student's score in a subject for a term (one per student, subject and term)."""
+    """A student's mark in a subject for a term: the term mark and the final examination's
+    (one of each per student, subject and term)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     student = models.ForeignKey(
@@ -72,6 +80,9 @@ class Score(models.Model):
     )
     subject = models.CharField(_("subject"), max_length=16, choices=Subject.choices)
     term = models.ForeignKey("schools.Term", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(
+        _("mark"), max_length=8, choices=ScoreKind.choices, default=ScoreKind.TERM
+    )
     score = models.DecimalField(_("score"), max_digits=4, decimal_places=1)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -82,7 +93,11 @@ class Score(models.Model):
         ordering = ["school_class", "subject", "student"]
         constraints = [
             models.UniqueConstraint(
-                fields=["student", "subject", "term"], name="one_score_per_subject_and_term"
+                fields=["student", "subject", "term", "kind"],
+                name="one_score_per_subject_term_and_kind",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ScoreKind.values), name="score_kind_known"
             ),
             models.CheckConstraint(
                 condition=models.Q(score__gte=MIN_SCORE, score__lte=MAX_SCORE),

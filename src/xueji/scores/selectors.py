@@ -22,7 +22,7 @@ from xueji.access.scope import (
 )
 from xueji.schools.models import SchoolClass, Term
 from xueji.schools.selectors import school_classes
-from xueji.scores.models import Score, TeachingAssignment
+from xueji.scores.models import Score, ScoreKind, TeachingAssignment
 from xueji.students.models import Student
 
 
@@ -61,11 +61,15 @@ class ScoreSheet:
     terms: list[Term]
     term: Term | None
     rows: list[NameRow]
+    kind: str = ScoreKind.TERM
 
 
-def score_sheet(user: Any, assignment_id: int, term_id: int | None = None) -> ScoreSheet | None:
+def score_sheet(
+    user: Any, assignment_id: int, term_id: int | None = None, kind: str = ScoreKind.TERM
+) -> ScoreSheet | None:
     """One of the user's assignments with the names of the class's current students and
-    their scores in the subject for a term (the current term unless another is asked)."""
+    their marks of a kind (term mark or final examination) in the subject for a term (the
+    current term unless another is asked)."""
     assignment = my_assignments(user).filter(pk=assignment_id).first()
     if assignment is None:
         return None
@@ -88,13 +92,13 @@ def score_sheet(user: Any, assignment_id: int, term_id: int | None = None) -> Sc
         {}
         if term is None
         else dict(
-            Score.objects.filter(subject=assignment.subject, term=term)
+            Score.objects.filter(subject=assignment.subject, term=term, kind=kind)
             .filter(student_id__in=[pk for pk, _name in names])
             .values_list("student_id", "score")
         )
     )
     rows = [NameRow(id=pk, name=name, score=scores.get(pk)) for pk, name in names]
-    return ScoreSheet(assignment=assignment, terms=terms, term=term, rows=rows)
+    return ScoreSheet(assignment=assignment, terms=terms, term=term, rows=rows, kind=kind)
 
 
 @dataclass

@@ -16,7 +16,14 @@ from xueji.access.scope import classes_visible, may_at_school, require, students
 from xueji.audit.services import audit_record
 from xueji.core.errors import Conflict, FieldErrors, NotFound
 from xueji.schools.models import SchoolClass, Term
-from xueji.scores.models import MAX_SCORE, MIN_SCORE, Score, Subject, TeachingAssignment
+from xueji.scores.models import (
+    MAX_SCORE,
+    MIN_SCORE,
+    Score,
+    ScoreKind,
+    Subject,
+    TeachingAssignment,
+)
 from xueji.students.models import Student
 
 
@@ -115,11 +122,19 @@ def _parse_score(text: str) -> Decimal | None:
 
 
 def scores_enter(
-    *, actor: Any, assignment_id: int, term_id: int, scores: dict[str, str]
+    *,
+    actor: Any,
+    assignment_id: int,
+    term_id: int,
+    scores: dict[str, str],
+    kind: str = ScoreKind.TERM,
 ) -> dict[str, Decimal | None]:
     """The assigned teacher enters the scores of the class's current students in the subject
-    for a term: {student id: "87.5"}; an empty value removes a score. All or nothing."""
+    for a term: {student id: "87.5"}; an empty value removes a score. All or nothing. `kind`:
+    the term mark (default) or the final examination's."""
     scope = require(actor, Action.SCORE_ENTER)
+    if kind not in ScoreKind.values:
+        raise _field_error("kind", _("Choose a kind of mark of the list."), "invalid_choice")
     assignment = (
         TeachingAssignment.objects.select_related("school_class")
         .filter(
@@ -167,7 +182,7 @@ def scores_enter(
         existing = {
             str(score.student_id): score
             for score in Score.objects.select_for_update().filter(
-                student_id__in=list(parsed), subject=assignment.subject, term=term
+                student_id__in=list(parsed), subject=assignment.subject, term=term, kind=kind
             )
         }
         before: dict[str, str | None] = {}
@@ -188,6 +203,7 @@ def scores_enter(
                     school_class=school_class,
                     subject=assignment.subject,
                     term=term,
+                    kind=kind,
                     score=value,
                     entered_by=actor,
                 )
@@ -201,7 +217,12 @@ def scores_enter(
                 actor=actor,
                 action="score.enter",
                 object_type="class",
-                detail={"class": school_class.pk, "subject": assignment.subject, "term": term.pk},
+                detail={
+                    "class": school_class.pk,
+                    "subject": assignment.subject,
+                    "term": term.pk,
+                    "kind": kind,
+                },
                 before=before,
                 after=after,
             )

@@ -17,6 +17,7 @@ from xueji.core.errors import FieldErrors, ServiceError
 from xueji.core.names import person_name
 from xueji.schools.models import grade_label
 from xueji.scores.forms import AssignmentForm
+from xueji.scores.models import ScoreKind
 from xueji.scores.selectors import my_assignments, school_assignment, school_teaching, score_sheet
 from xueji.scores.services import scores_enter, teaching_assign, teaching_unassign
 from xueji.students.views import not_found
@@ -40,7 +41,9 @@ def _term_id(value: str | None) -> int | None:
 def enter(request: HttpRequest, assignment_id: int) -> HttpResponse:
     """The names of the class's students, each with a score box for the subject and term."""
     term_id = _term_id(request.POST.get("term") or request.GET.get("term"))
-    sheet = score_sheet(request.user, assignment_id, term_id)
+    asked_kind = request.POST.get("kind") or request.GET.get("kind") or ScoreKind.TERM
+    kind = asked_kind if asked_kind in ScoreKind.values else ScoreKind.TERM
+    sheet = score_sheet(request.user, assignment_id, term_id, kind)
     if sheet is None:
         return not_found(request)
     errors: dict[str, str] = {}
@@ -53,6 +56,7 @@ def enter(request: HttpRequest, assignment_id: int) -> HttpResponse:
                 assignment_id=assignment_id,
                 term_id=sheet.term.pk,
                 scores=typed,
+                kind=kind,
             )
         except FieldErrors as found:
             errors = {name: errs[0].messages[0] for name, errs in found.errors.items()}
@@ -63,7 +67,7 @@ def enter(request: HttpRequest, assignment_id: int) -> HttpResponse:
             errors = {"__all__": str(refused.message)}
         else:
             messages.success(request, _("The scores are saved."))
-            return redirect(f"{request.path}?term={sheet.term.pk}")
+            return redirect(f"{request.path}?term={sheet.term.pk}&kind={kind}")
     rows = [
         {
             "id": str(row.id),
@@ -76,7 +80,12 @@ def enter(request: HttpRequest, assignment_id: int) -> HttpResponse:
     return render(
         request,
         "scores/enter.html",
-        {"sheet": sheet, "rows": rows, "form_error": errors.get("__all__", "")},
+        {
+            "sheet": sheet,
+            "rows": rows,
+            "form_error": errors.get("__all__", ""),
+            "kinds": ScoreKind.choices,
+        },
         status=400 if errors else 200,
     )
 

@@ -22,15 +22,27 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from xueji.access.decorators import action_of
 from xueji.access.policy import allowed
+from xueji.reporting.tests import matrix_objects as reporting_objects
 from xueji.testing.api import api_as
 from xueji.testing.factories import resident_id, student_data
+from xueji.welfare.tests import matrix_objects as welfare_objects
 
 from .world import Actor, Place, World
 
 pytestmark = pytest.mark.django_db
 
 # Pages anyone may open, signed in or not.
-PUBLIC = {"access:login", "access:logout", "set_language"}
+PUBLIC = {
+    "access:login",
+    "access:logout",
+    "set_language",
+    # The archive (issue 24): a certificate's verification page (its QR code) and the keys.
+    "archive:certificate_public",
+    "archive:signing_keys",
+    # Federation (issue 25): health and readiness for the process manager (no data).
+    "federation:healthz",
+    "federation:readyz",
+}
 PUBLIC_API = {"api:openapi-json", "api:openapi-view", "api:api-root"}
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -122,10 +134,49 @@ def _value(param: str, place: Place, actor: Actor | None) -> Any:
         "province_code": lambda: place.county.code[:2],
         # An account of the place: its school's registrar, who registered its student.
         "user_id": lambda: place.student.events.first().actor.pk,
+        # The archive (issue 24): a certificate issued by the place's school, a sanction.
+        "certificate_id": lambda: _certificate(place).pk,
+        "conduct_id": lambda: _conduct(place).pk,
+        # Money that follows the record (welfare, issue 23): a need, an application, a finding.
+        "need_id": lambda: welfare_objects.need(place).pk,
+        "application_id": lambda: welfare_objects.application(place).pk,
+        "finding_id": lambda: welfare_objects.finding(place).pk,
+        # The statistics report (reporting, issue 26): the report of the place's school.
+        "unit_id": lambda: reporting_objects.unit(place).pk,
     }
     if param not in values:
         raise AssertionError(f"no test object for the URL parameter {param!r}: add one")
     return values[param]()
+
+
+def _certificate(place: Place) -> Any:
+    """A certificate of the place's student, issued by its school's registrar (once a place)."""
+    from xueji.archive.models import Certificate
+    from xueji.archive.services.certificates import certificate_issue
+
+    return Certificate.objects.filter(student=place.student).first() or certificate_issue(
+        actor=place.student.events.first().actor,
+        student_id=place.student.pk,
+        requested_by="家长",
+    )
+
+
+def _conduct(place: Place) -> Any:
+    """A sanction of the place's student, decided by its school (once a place)."""
+    from xueji.archive.models import Conduct
+
+    return Conduct.objects.filter(student=place.student).first() or Conduct.objects.create(
+        student=place.student,
+        school=place.school,
+        grade=place.school_class.grade,
+        kind="sanction",
+        level="warning",
+        title="迟到",
+        decided_on=place.student.birth_date,
+        issuer="学校",
+        evidence="校发〔2026〕1号",
+        entered_by=place.student.events.first().actor,
+    )
 
 
 def _yearend_run(place: Place) -> Any:
@@ -285,6 +336,23 @@ def _api_body(route: Route, place: Place | None) -> dict[str, Any] | None:
         "update_school": lambda: {"name": "矩阵测试改名小学"},
         "close_school": lambda: {},
         "merge_school": lambda: {"into_school_id": (target or _fallback).school.pk, "pupils": 0},
+        # The archive (issue 24): empty writes (refused by field once allowed), a certificate
+        # of the place's child, a withdrawal and a lifting with their reason.
+        "save_term_report": lambda: {},
+        "add_factual_record": lambda: {},
+        "add_conduct": lambda: {},
+        "lift_conduct": lambda: {"reason": "矩阵"},
+        "add_health_check": lambda: {},
+        "add_vaccination": lambda: {},
+        "issue_certificate": lambda: {
+            "student_id": str((target or _fallback).student.pk),
+            "requested_by": "家长",
+        },
+        "revoke_certificate": lambda: {"reason": "矩阵"},
+        # Money that follows the record (welfare, issue 23).
+        **welfare_objects.bodies(target or _fallback),
+        # The statistics report (reporting, issue 26).
+        **reporting_objects.bodies(target or _fallback),
     }
     if route.method not in ("POST", "PATCH"):
         return None
@@ -302,7 +370,7 @@ def _transfer_child() -> dict[str, Any]:
 
 
 # API endpoints that take a file (multipart/form-data) rather than JSON.
-MULTIPART = {"upload_import", "accounts_from_sheet"}
+MULTIPART = {"upload_import", "accounts_from_sheet"} | welfare_objects.MULTIPART
 
 # API endpoints whose object travels in the body, not the URL.
 BODY_OBJECTS = {
@@ -312,7 +380,8 @@ BODY_OBJECTS = {
     "register_student",
     "lookup_student",
     "change_file_request",
-}
+    "issue_certificate",
+} | welfare_objects.BODY_OBJECTS
 
 
 def _places(route: Route, actor: Actor) -> list[tuple[Place | None, bool | None]]:

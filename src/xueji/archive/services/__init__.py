@@ -1,0 +1,2 @@
+"""The archive's writes, one module a job: certificates, the growth record, the fitness test,
+the electronic files."""

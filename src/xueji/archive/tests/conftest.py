@@ -1,0 +1,1 @@
+from xueji.access.tests.fixtures import school, today  # noqa: F401
