@@ -80,3 +80,27 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var
+
+# Two-level deployment (xueji.federation, deploy/): one node served by gunicorn (static files by
+# WhiteNoise) with its task worker and its federation worker; `make cluster` starts the national
+# hub and two provinces on three PostgreSQL 15 clusters of their own (var/cluster/, 127.0.0.1).
+.PHONY: serve cluster cluster-down cluster-status cluster-test
+serve: install
+	$(BIN)/xueji collectstatic --noinput -v 0
+	$(BIN)/xueji db_worker --no-reload & worker=$$!; \
+	$(BIN)/xueji federation worker & federation=$$!; \
+	trap 'kill $$worker $$federation 2>/dev/null' EXIT INT TERM; \
+	cd src && ../$(BIN)/gunicorn -c ../deploy/gunicorn.conf.py config.wsgi
+
+cluster: install
+	$(BIN)/python deploy/cluster.py up
+
+cluster-down:
+	$(BIN)/python deploy/cluster.py down
+
+cluster-status:
+	$(BIN)/python deploy/cluster.py status
+
+# The integration tests on the cluster: they start it afresh and stop it at the end.
+cluster-test: install
+	XUEJI_CLUSTER_TESTS=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m cluster src/xueji/federation/tests/cluster

@@ -253,3 +253,25 @@ LOGGING = {
 }
 
 SITE_TITLE = _("Student Registry")
+
+# Two-level deployment (xueji.federation, README "Two-level deployment"): XUEJI_NODE is
+# "province:44" (a provincial node) or "national" (the hub); unset, one database holds the country
+# and nothing federates. A node signs its requests to the hub (XUEJI_HUB_URL) with its credential
+# XUEJI_NODE_SECRET; the hub holds every node's, XUEJI_HUB_NODE_SECRETS ({"44": "…"}). Every node
+# shares XUEJI_INDEX_KEY (the blind indexes must agree across the country).
+XUEJI_NODE = os.environ.get("XUEJI_NODE", "")
+XUEJI_HUB_URL = os.environ.get("XUEJI_HUB_URL", "")
+XUEJI_NODE_SECRET = os.environ.get("XUEJI_NODE_SECRET", "")
+XUEJI_HUB_NODE_SECRETS = json.loads(os.environ.get("XUEJI_HUB_NODE_SECRETS", "{}"))
+XUEJI_HUB_TIMEOUT = float(os.environ.get("XUEJI_HUB_TIMEOUT", "3"))
+# A reservation its node never confirmed (the registration rolled back) lapses after this long.
+XUEJI_HUB_RESERVATION_TTL = int(os.environ.get("XUEJI_HUB_RESERVATION_TTL", "600"))
+if XUEJI_NODE.startswith("province:"):
+    XUEJI_NATIONAL_INDEX = os.environ.get(
+        "XUEJI_NATIONAL_INDEX", "xueji.federation.client.HubNationalIndex"
+    )
+elif os.environ.get("XUEJI_NATIONAL_INDEX"):
+    XUEJI_NATIONAL_INDEX = os.environ["XUEJI_NATIONAL_INDEX"]
+# Static files served by the app itself (WhiteNoise) where no front proxy does (gunicorn).
+if os.environ.get("XUEJI_SERVE_STATIC") == "1":
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")

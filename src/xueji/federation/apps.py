@@ -1,6 +1,37 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FederationConfig(AppConfig):
     name = "xueji.federation"
     label = "federation"
+
+    def ready(self) -> None:
+        from xueji.access.menu import MenuEntry, menu_register
+        from xueji.access.policy import Action
+        from xueji.federation import handlers  # noqa: F401  (registers the message handlers)
+
+        # The menu (xueji.access.menu): the national hub's pages (国家平台与节点).
+        menu_register(
+            MenuEntry(
+                "nodes",
+                _("National look-up"),
+                "federation:lookup",
+                order=10,
+                action=Action.FEDERATION_LOOKUP,
+            ),
+            MenuEntry(
+                "nodes",
+                _("National statistics"),
+                "federation:statistics",
+                order=20,
+                action=Action.FEDERATION_STATS,
+            ),
+            MenuEntry(
+                "nodes",
+                _("Nodes and replication"),
+                "federation:nodes",
+                order=30,
+                action=Action.FEDERATION_NODES,
+            ),
+        )

@@ -1,1 +1,231 @@
-"""The federation app's tables."""
+"""The federation app's tables.
+
+Every node (the hub and each province) has every table, from the same migrations: one code base,
+two roles by settings (xueji.federation.nodes). Which tables a role fills:
+
+- the hub: `IndexEntry` (the national index: blind index of every identity document and student
+  number → province and record), `MatchKey` (the sealed matching keys of each record),
+  `NationalClaim` ("only once" facts such as an aid payment per child and term), `HubOutbox`
+  (messages to the provinces, published to each with a row filter on its destination),
+  `NodeState` (what the hub last heard from each node), `CheckpointCopy` (the nodes' signed audit
+  checkpoints kept at the hub);
+- a province: `Outbox` (messages to the hub, published to it), `PendingReservation` (a
+  registration made while the hub could not be reached), `Tombstone` (a number whose record moved
+  to another province);
+- both: `Inbox` (every message applied, by its idempotency key, in the applying transaction).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EntryKind(models.TextChoices):
+    DOCUMENT = "document", _("Identity document")
+    NUMBER = "number", _("Student number")
+
+
+class EntryState(models.TextChoices):
+    RESERVED = "reserved", _("Reserved")
+    CONFIRMED = "confirmed", _("Confirmed")
+
+
+class IndexEntry(models.Model):
+    """A number held somewhere in the country (hub). Reserved by a node before its registration
+    commits; confirmed by the node's outbox message once it has committed. A reservation never
+    confirmed (the node's transaction rolled back) lapses after XUEJI_HUB_RESERVATION_TTL."""
+
+    kind = models.CharField(max_length=8, choices=EntryKind.choices)
+    index = models.CharField(max_length=96)
+    province = models.CharField(max_length=2)
+    record = models.UUIDField()
+    school_name = models.CharField(max_length=128, blank=True)
+    number_masked = models.CharField(max_length=32, blank=True)
+    state = models.CharField(max_length=10, choices=EntryState.choices)
+    reserved_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "index"], name="one_holder_per_national_index")
+        ]
+        indexes = [models.Index(fields=["record"], name="federation_entry_record")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.number_masked} → {self.province}"
+
+
+class MatchKey(models.Model):
+    """The sealed matching keys of a record (hub): a blind index of name pinyin, birth date and
+    sex, and the blind indexes of the parents' documents; the national duplicate search compares
+    them without any plaintext."""
+
+    record = models.UUIDField(primary_key=True)
+    province = models.CharField(max_length=2)
+    keys_index = models.CharField(max_length=96, db_index=True)
+    parents = models.JSONField(default=list)
+    school_name = models.CharField(max_length=128, blank=True)
+    number_masked = models.CharField(max_length=32, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.record} ({self.province})"
+
+
+class NationalClaim(models.Model):
+    """A national "only once" fact (hub): the first claim of a key for a purpose wins."""
+
+    purpose = models.CharField(max_length=32)
+    key = models.CharField(max_length=128)
+    holder = models.CharField(max_length=128)
+    province = models.CharField(max_length=2)
+    claimed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["purpose", "key"], name="one_hub_claim_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.key}"
+
+
+class Message(models.Model):
+    """A message between nodes, written in the transaction of the step it reports (the
+    transactional outbox). `key` is its idempotency key; `seq` orders the messages of a stream
+    (a record, a transfer)."""
+
+    key = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    source = models.CharField(max_length=2)
+    destination = models.CharField(max_length=2)
+    stream = models.CharField(max_length=120)
+    seq = models.BigIntegerField()
+    topic = models.CharField(max_length=40)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.source}#{self.seq} {self.topic} → {self.destination}"
+
+
+class Outbox(Message):
+    """Messages from a province to the hub (published by the province, subscribed by the hub)."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "stream", "seq"], name="one_outbox_seq_per_stream"
+            )
+        ]
+
+
+class HubOutbox(Message):
+    """Messages from the hub to a province (published per destination, row filter)."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "stream", "seq"], name="one_hubout_seq_per_stream"
+            )
+        ]
+
+
+class Inbox(models.Model):
+    """A message applied here, written in the transaction that applied it: applied once."""
+
+    key = models.UUIDField(primary_key=True)
+    source = models.CharField(max_length=2)
+    stream = models.CharField(max_length=120)
+    seq = models.BigIntegerField()
+    topic = models.CharField(max_length=40)
+    applied_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "stream", "seq"], name="one_inbox_seq_per_stream"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}#{self.seq} {self.topic}"
+
+
+class SequenceCounter(models.Model):
+    """The last sequence number of a stream of this node's messages (locked while taken)."""
+
+    source = models.CharField(max_length=130, primary_key=True)  # "<source>:<stream>"
+    last = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.last}"
+
+
+class PendingState(models.TextChoices):
+    PENDING = "pending", _("Waiting for the hub")
+    RESERVED = "reserved", _("Reserved at the hub")
+    HELD = "held", _("Held by another province: duplicate review")
+
+
+class PendingReservation(models.Model):
+    """A registration committed while the hub could not be reached (province): the reservation
+    is sent again until the hub answers; a number the hub finds held elsewhere goes to the
+    duplicate review with the holder's province."""
+
+    record = models.UUIDField(unique=True)
+    request = models.JSONField()
+    state = models.CharField(
+        max_length=10, choices=PendingState.choices, default=PendingState.PENDING
+    )
+    attempts = models.IntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+    held_by_province = models.CharField(max_length=2, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "created_at"], name="federation_pending_state")]
+
+    def __str__(self) -> str:
+        return f"{self.record} {self.state}"
+
+
+class NodeState(models.Model):
+    """What the hub last heard from a node (kept by a trigger that fires on replicated rows)."""
+
+    province = models.CharField(max_length=2, primary_key=True)
+    last_seq = models.BigIntegerField(default=0)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    last_received_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.province}: {self.last_seq}"
+
+
+class CheckpointCopy(models.Model):
+    """A node's signed audit checkpoint, kept at the hub (outside the node's own database)."""
+
+    province = models.CharField(max_length=2)
+    checkpoint = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.province} {self.received_at}"
+
+
+class Tombstone(models.Model):
+    """A record that moved to another province (province): its number resolves there."""
+
+    record = models.UUIDField(primary_key=True)
+    number_index = models.CharField(max_length=96, db_index=True)
+    number_masked = models.CharField(max_length=32)
+    province = models.CharField(max_length=2)
+    moved_on = models.DateField()
+
+    def __str__(self) -> str:
+        return f"{self.number_masked} → {self.province}"

@@ -14,6 +14,7 @@ that the same calls can cross the network to the hub.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
@@ -21,7 +22,9 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 
+from xueji.core.errors import Conflict
 from xueji.students.identity import document_indexes, number_indexes
 from xueji.students.models import NationalClaim, Student, StudentNumberAlias
 from xueji.students.names import names_match
@@ -66,6 +69,22 @@ class NationalIndex(Protocol):
         """Claim `key` for `purpose` nationally (e.g. an aid payment for a child and term): True
         the first time, False when it was claimed before (by anyone), inside the caller's
         transaction."""
+
+    # ---- identity (issue 21): the duplicate scan's rows --------------------------------------
+    def match_rows(self, *, area_prefix: str = "") -> Iterator[dict[str, Any]]:
+        """What the duplicate scan compares of every record not merged away (of the schools
+        whose county code starts with `area_prefix`; all when empty), parents by blind index.
+        At the hub the same scan runs where the rows are, over every province."""
+
+    # ---- end identity ------------------------------------------------------------------------
+
+    # ---- federation (issue 25): reservations at the national hub ----------------------------
+    def reserve(self, request: ReservationRequest) -> Reservation:
+        """Reserve the request's numbers nationally before the registration commits: RESERVED,
+        HELD (another province's record holds one: `holder` names it) or PENDING (the hub could
+        not be reached: the reservation is completed later, the registration goes on)."""
+
+    # ---- end federation ----------------------------------------------------------------------
 
 
 def _holder(student: Student) -> NationalHolder:
@@ -127,6 +146,54 @@ class LocalNationalIndex:
             return False
         return True
 
+    # ---- identity (issue 21) -----------------------------------------------------------------
+    def match_rows(self, *, area_prefix: str = "") -> Iterator[dict[str, Any]]:
+        from xueji.students.identity import STUDENT_ID_NUMBER, unseal
+        from xueji.students.models import FamilyMember
+
+        students = Student.objects.exclude(state="merged")
+        members = FamilyMember.objects.exclude(name="")
+        if area_prefix:
+            students = students.filter(school__county_id__startswith=area_prefix)
+            members = members.filter(student__school__county_id__startswith=area_prefix)
+        parents: dict[Any, list[tuple[str, str, str]]] = {}
+        for student_id, relation, name, index in members.values_list(
+            "student_id", "relation", "name", "id_number_index"
+        ):
+            parents.setdefault(student_id, []).append((relation, name, index))
+        for row in students.values_list(
+            "pk", "name", "sex", "birth_date", "id_doc_type", "id_number_sealed",
+            "birthplace_id", "ethnicity", "school__county_id",
+        ).iterator(chunk_size=5000):  # fmt: skip
+            pk, name, sex, born, doc, sealed, birthplace, ethnicity, county = row
+            found = {"father_name": "", "father_id": "", "mother_name": "", "mother_id": ""}
+            for relation, parent, index in parents.get(pk, []):
+                role = {"51": "father", "55": "father", "57": "father"}.get(relation)
+                role = role or {"52": "mother", "56": "mother", "58": "mother"}.get(relation)
+                if role and not found[f"{role}_name"]:
+                    found[f"{role}_name"], found[f"{role}_id"] = parent, index
+            yield {
+                "key": str(pk),
+                "name": name,
+                "sex": sex,
+                "birth_date": born,
+                "id_type": doc,
+                "id_number": unseal(sealed, context=STUDENT_ID_NUMBER),
+                "birthplace": birthplace,
+                "ethnicity": ethnicity,
+                "county": county,
+                **found,
+            }
+
+    # ---- end identity ------------------------------------------------------------------------
+
+    # ---- federation (issue 25) ---------------------------------------------------------------
+    def reserve(self, request: ReservationRequest) -> Reservation:
+        # One database holds the country: its unique indexes are the national reservation.
+        return Reservation(RESERVED)
+
+    # ---- end federation ----------------------------------------------------------------------
+
 
 @cache
 def _configured(path: str) -> NationalIndex:
@@ -139,3 +206,128 @@ def national_index() -> NationalIndex:
     return _configured(
         getattr(settings, "XUEJI_NATIONAL_INDEX", "xueji.students.national.LocalNationalIndex")
     )
+
+
+# ---- federation (issue 25): reserving a registration's numbers at the national hub ----------
+# student_register calls national_reserve inside its transaction, once the record and its family
+# are written: the hub (xueji.federation.client.HubNationalIndex) answers before the commit, so
+# that two provinces registering the same child at the same moment end with one record and the
+# other refused, naming the province. The request speaks in blind indexes and masked numbers.
+
+RESERVED = "reserved"
+HELD = "held"
+PENDING = "pending"
+MATCH_KEYS = "national.match"
+
+
+@dataclass(frozen=True)
+class ReservationRequest:
+    record: str
+    province: str
+    entries: tuple[tuple[str, str], ...]  # (kind: "document" | "number", blind index)
+    keys_index: str
+    parents: tuple[str, ...]
+    school_name: str
+    number_masked: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "record": self.record,
+            "province": self.province,
+            "entries": [list(entry) for entry in self.entries],
+            "keys_index": self.keys_index,
+            "parents": list(self.parents),
+            "school_name": self.school_name,
+            "number_masked": self.number_masked,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReservationRequest:
+        return cls(
+            record=str(data["record"]),
+            province=str(data["province"]),
+            entries=tuple((str(kind), str(index)) for kind, index in data["entries"]),
+            keys_index=str(data.get("keys_index", "")),
+            parents=tuple(str(parent) for parent in data.get("parents", [])),
+            school_name=str(data.get("school_name", "")),
+            number_masked=str(data.get("number_masked", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Reservation:
+    outcome: str  # RESERVED, HELD or PENDING
+    holder: NationalHolder | None = None
+
+
+def match_keys_index(keys: MatchKeys) -> str:
+    """The sealed matching keys (a blind index of name pinyin, birth date and sex): the hub
+    compares them without holding any of the three."""
+    from xueji.core.crypto import blind_index
+
+    text = f"{keys.name_pinyin.strip().lower()}|{keys.birth_date.isoformat()}|{keys.sex}"
+    return blind_index(text, context=MATCH_KEYS)
+
+
+def reservation_request(student: Student) -> ReservationRequest:
+    entries = [("number", student.number_index)]
+    if student.id_number_index:
+        entries.append(("document", student.id_number_index))
+    parents = tuple(
+        sorted(index for index in student.family.values_list("id_number_index", flat=True) if index)
+    )
+    keys = MatchKeys(student.name_pinyin, student.birth_date, student.sex)
+    return ReservationRequest(
+        record=str(student.pk),
+        province=student.school.province_id[:2] if student.school_id else "",
+        entries=tuple(entries),
+        keys_index=match_keys_index(keys),
+        parents=parents,
+        school_name=student.school.name if student.school_id else "",
+        number_masked=student.number_masked,
+    )
+
+
+def province_name(code: str) -> str:
+    from xueji.geo.models import Division
+
+    name = Division.objects.filter(code=f"{code}0000").values_list("name", flat=True).first()
+    return name or code
+
+
+class HeldInProvince(Conflict):
+    """Another province's record holds the number (the hub decided between two registrations)."""
+
+
+def national_reserve(*, student: Student) -> Reservation:
+    """Reserve a new record's numbers nationally, inside its registration's transaction."""
+    reservation = national_index().reserve(reservation_request(student))
+    if reservation.outcome == HELD:
+        holder = reservation.holder
+        province = holder.province_code if holder is not None else ""
+        raise HeldInProvince(
+            "registered_in_province",
+            _(
+                "This child is already registered in %(province)s: the registration is refused. "
+                "To take the child in, file a transfer."
+            )
+            % {"province": province_name(province)},
+            field="id_number",
+            province=province,
+        )
+    if reservation.outcome == PENDING and student.number_kind == "G":
+        # The hub is unreachable: the child is registered under an L number (临时学籍号) and
+        # takes the G number once the hub has reserved it (xueji.federation.client.pending_retry)
+        # or goes to the duplicate review when another province holds it.
+        from xueji.students.identity import student_number_fields
+        from xueji.students.numbering import student_number_allocate_l
+
+        assert student.birth_date is not None and student.school is not None
+        temporary = student_number_allocate_l(student.school.county_id, student.birth_date)
+        for field, value in student_number_fields(temporary).items():
+            setattr(student, field, value)
+        student.number_kind = "L"
+        student.save(
+            update_fields=["number_masked", "number_sealed", "number_index", "number_kind"]
+        )
+    return reservation

@@ -40,7 +40,7 @@ from xueji.students.models import (
     Student,
     StudentNumberAlias,
 )
-from xueji.students.national import NationalHolder, national_index
+from xueji.students.national import NationalHolder, national_index, national_reserve
 from xueji.students.pinyin import name_initials, name_pinyin
 from xueji.students.record import placement_open, record_event_append
 from xueji.students.selectors import students_in_scope
@@ -326,6 +326,7 @@ def student_register(
                 )
                 for index, member in enumerate(data.family)
             )
+            national_reserve(student=student)  # federation: the hub reserves before the commit
             placement = placement_open(
                 student=student,
                 school_class=school_class,

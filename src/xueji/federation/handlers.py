@@ -1,0 +1,20 @@
+"""What each message does where it arrives (registered by topic; xueji.federation.messages
+applies each exactly once, in its stream's order)."""
+
+from __future__ import annotations
+
+from xueji.federation import hub
+from xueji.federation.messages import handles
+from xueji.federation.models import CheckpointCopy, Message
+
+
+@handles("index.confirm")
+def index_confirm(message: Message) -> None:
+    """A province's registration committed (hub): its reservation holds for good."""
+    hub.hub_confirm(province=message.source, record=str(message.payload["record"]))
+
+
+@handles("audit.checkpoint")
+def audit_checkpoint(message: Message) -> None:
+    """A province's signed audit checkpoint, kept at the hub outside the province's database."""
+    CheckpointCopy.objects.create(province=message.source, checkpoint=message.payload)
