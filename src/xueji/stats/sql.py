@@ -25,6 +25,7 @@ from xueji.stats import rollup as headcounts
 from xueji.stats.rollup import ROLLUP
 from xueji.students.models import (
     ENTRY_REASONS,
+    NOT_AN_EXIT_STATES,
     ON_ROLL_STATES,
     Placement,
     PlacementReason,
@@ -50,7 +51,10 @@ ATTRITION_STATES = (
     str(RecordState.INCOMPLETE),
     str(RecordState.LEFT_OTHER),
 )
-OFF_ROLL_STATES = tuple(str(s) for s in RecordState if s not in ON_ROLL_STATES)
+# A record merged into the other one (一人多籍) is no exit: the child counts on the survivor.
+OFF_ROLL_STATES = tuple(
+    str(s) for s in RecordState if s not in ON_ROLL_STATES and s not in NOT_AN_EXIT_STATES
+)
 
 # Keys a count can be grouped by: SQL over placement p, student s and school sc.
 KEYS: dict[str, str] = {

@@ -25,10 +25,15 @@ class RecordState(models.TextChoices):
     ABROAD = "abroad", _("Gone abroad")
     DECEASED = "deceased", _("Deceased")
     LEFT_OTHER = "left_other", _("Left school (other)")
+    # One child registered twice (一人多籍): this record was merged into the surviving one
+    # (xueji.identity). Neither an exit nor a dropout: the child is counted on the survivor.
+    MERGED = "merged", _("Merged into the child's other record")
 
 
 # States in which the child is on a school's roll and counted there.
 ON_ROLL_STATES = (RecordState.ENROLLED, RecordState.SUSPENDED, RecordState.TRANSFERRING)
+# States that are no exit of a child: a merged record is the same child counted on its survivor.
+NOT_AN_EXIT_STATES = (RecordState.MERGED,)
 
 
 class NumberKind(models.TextChoices):
@@ -149,6 +154,10 @@ class Student(models.Model):
         db_index=False,  # led by the (school, state) index
         verbose_name=_("school"),
     )
+    # The record this one was merged into (一人多籍, xueji.identity); null otherwise.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_records"
+    )
     created_at = models.DateTimeField(db_default=Now())
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -221,15 +230,18 @@ class StudentNumberAlias(models.Model):
 
 
 class NumberSequence(models.Model):
-    """The last sequence handed out for a J-number prefix (area code + birth date)."""
+    """The last sequence handed out for a J-number prefix (area code + birth date), or for an
+    L-number prefix ("L" + area code + birth date: four digits)."""
 
-    prefix = models.CharField(max_length=14, primary_key=True)
+    prefix = models.CharField(max_length=15, primary_key=True)
     last_value = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(last_value__lte=999), name="sequence_three_digits"
+                condition=models.Q(last_value__lte=999)
+                | models.Q(prefix__startswith="L", last_value__lte=9999),
+                name="sequence_digits",
             )
         ]
 
@@ -289,6 +301,10 @@ class PlacementReason(models.TextChoices):
     # The whole school merged into another (整体并入): the child stays where it sits, only the
     # school's name changes; neither a transfer nor an exit, nor a new entrant.
     SCHOOL_MERGE = "school_merge", _("School merged into another")
+    # Two records of one child merged (一人多籍, xueji.identity): the child's place at the school
+    # it really attends, carried onto the surviving record; neither a transfer, an exit, a
+    # dropout nor a new entrant.
+    DUPLICATE_MERGE = "duplicate_merge", _("Two records of one child merged")
 
 
 # Placements that bring a child into the registry or into a new stage: the new entrants (新生).
@@ -369,6 +385,10 @@ class EventKind(models.TextChoices):
     INCOMPLETE = "incomplete", _("Left before completing (肄业)")
     ADMITTED = "admitted", _("Admitted to the next stage")
     SCHOOL_MERGED = "school_merged", _("School merged into another (整体并入)")
+    # 一人多籍 (xueji.identity): on the survivor and on the record merged into it.
+    DUPLICATE_MERGED = "duplicate_merged", _("Another record of the child merged into this one")
+    MERGED_AWAY = "merged_away", _("Merged into the child's other record")
+    MERGE_UNDONE = "merge_undone", _("Merge of two records undone")
 
 
 class RecordEvent(models.Model):

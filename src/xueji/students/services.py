@@ -41,6 +41,11 @@ from xueji.students.models import (
     StudentNumberAlias,
 )
 from xueji.students.national import NationalHolder, national_index, national_reserve
+from xueji.students.numbering import (
+    after_registration,
+    student_number_allocate_l,
+    temporary_number_required,
+)
 from xueji.students.pinyin import name_initials, name_pinyin
 from xueji.students.record import placement_open, record_event_append
 from xueji.students.selectors import students_in_scope
@@ -260,7 +265,11 @@ def student_register(
                 holder = _holder_of(data.id_doc_type, data.id_number)
                 if holder is not None:
                     raise _HeldElsewhere(holder)
-                number, kind = g_number(data.id_number), NumberKind.G
+                if temporary_number_required(school, data):  # population check (identity)
+                    number = student_number_allocate_l(school.county_id, birth_date)
+                    kind = NumberKind.L
+                else:
+                    number, kind = g_number(data.id_number), NumberKind.G
             else:
                 number = student_number_allocate_j(school.county_id, birth_date)
                 kind = NumberKind.J
@@ -345,6 +354,7 @@ def student_register(
                     "age_confirmation": age_note,
                 },
             )
+            after_registration(student)  # the identity check where a roll covers the area
             audit_record(
                 actor=actor,
                 action="student.register",

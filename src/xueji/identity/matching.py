@@ -1,0 +1,307 @@
+"""The duplicate matcher (一人多籍): which two records may be one child, and why.
+
+Pure Python, no database: the registry's scan (xueji.identity.scan), the file check
+(`xueji duplicates check-file`) and bench/duplicates.py feed it `Person` rows.
+
+Comparison understands Chinese records:
+- names folded as xueji.students.names does (OpenCC t2s, the middle dots of minority names,
+  full-width forms), then compared on pinyin without tones, so that homophones (张春铭 / 张春明)
+  and traditional characters (張春銘) agree; surname (compound surnames known) and given name
+  apart; a given name of another sound is strong evidence of another child (a twin);
+- parents as a set, in either role (a father recorded as the mother), by ID number and by name;
+- birth dates equal, or with month and day swapped, or a day off;
+- ID numbers equal, or differing in one or two of the first 17 digits (a typo);
+- birthplace, ethnicity and sex.
+
+Each field's contribution is a log-likelihood-style weight (Fellegi–Sunter, set by hand from the
+kinds of error registrars make); the score is their sum, and every pair carries them all.
+
+Blocking keeps the comparisons near-linear: candidate pairs share one of a few keys (the name's
+pinyin with the birth year, the birth date with the surname, a parent's ID number, the parents'
+names, the ID number's area and birth date); a key held by more than `BLOCK_CAP` records is too
+common to say anything and is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from pypinyin import lazy_pinyin
+
+from xueji.students.names import name_key
+
+COMPOUND_SURNAMES = frozenset(
+    [
+        "欧阳",
+        "司马",
+        "上官",
+        "诸葛",
+        "东方",
+        "皇甫",
+        "慕容",
+        "令狐",
+        "尉迟",
+        "公孙",
+        "长孙",
+        "宇文",
+        "司徒",
+        "夏侯",
+        "轩辕",
+        "端木",
+        "独孤",
+        "南宫",
+        "西门",
+        "百里",
+    ]
+)
+_MIDDLE_DOTS = re.compile("[\u00b7\u2022\u2027\u2219\u22c5\u30fb\uff65\u0387\uff0e.]")
+
+THRESHOLD = 7.0
+BLOCK_CAP = 60
+
+# The weights (log-odds, roughly): what agreement and disagreement of each field say.
+W_NAME_SAME = 4.0
+W_NAME_SOUND = 3.0  # same pinyin, other characters: a homophone
+W_NAME_ONE_CHAR = -2.0  # one character of the given name of another sound: a slip of the pen
+W_NAME_GIVEN_OTHER = -12.0  # same surname, given name of another sound: another child (a twin)
+W_NAME_OTHER = -12.0
+W_SEX_SAME = 0.5
+W_SEX_OTHER = -4.0
+W_DATE_SAME = 3.0
+W_DATE_NEAR = 1.5  # month and day swapped, or a day off
+W_DATE_OTHER = -5.0
+W_ID_SAME = 8.0
+W_ID_NEAR = 4.0  # one or two digits differ
+W_ID_OTHER = -6.0
+W_PARENT_ID_SHARED = 3.0  # each parent ID number shared, in either role
+W_PARENT_ID_NONE = -4.0  # parent ID numbers on both sides, none shared
+W_PARENT_NAME_SHARED = 1.5
+W_PARENT_NAME_NONE = -3.0
+W_BIRTHPLACE_SAME = 0.5
+W_BIRTHPLACE_OTHER = -0.5
+W_ETHNICITY_OTHER = -1.0
+
+
+@lru_cache(maxsize=200_000)
+def _pinyin(text: str) -> tuple[str, ...]:
+    return tuple(lazy_pinyin(text, errors="default"))
+
+
+def split_name(key: str, raw: str = "") -> tuple[str, str]:
+    """(surname, given name) of a folded name; a minority name's parts split at its dot."""
+    if raw and _MIDDLE_DOTS.search(raw):
+        parts = [name_key(part) for part in _MIDDLE_DOTS.split(raw) if part.strip()]
+        if len(parts) > 1:
+            return parts[-1], "".join(parts[:-1])
+    if key[:2] in COMPOUND_SURNAMES:
+        return key[:2], key[2:]
+    return key[:1], key[1:]
+
+
+@dataclass
+class Person:
+    """One record as the matcher sees it (any field but `key` may be empty)."""
+
+    key: str
+    name: str = ""
+    sex: str = ""
+    birth_date: datetime.date | None = None
+    id_type: str = ""
+    id_number: str = ""
+    birthplace: str = ""
+    ethnicity: str = ""
+    father_name: str = ""
+    father_id: str = ""
+    mother_name: str = ""
+    mother_id: str = ""
+    county: str = ""
+    # Derived once (prepare()).
+    name_folded: str = field(default="", repr=False)
+    sound: tuple[str, ...] = field(default=(), repr=False)
+    surname_sound: tuple[str, ...] = field(default=(), repr=False)
+    given_sound: tuple[str, ...] = field(default=(), repr=False)
+    parent_ids: frozenset[str] = field(default=frozenset(), repr=False)
+    parent_names: frozenset[str] = field(default=frozenset(), repr=False)
+
+    def prepare(self) -> Person:
+        self.name_folded = name_key(self.name)
+        surname, given = split_name(self.name_folded, self.name)
+        self.surname_sound = _pinyin(surname)
+        self.given_sound = _pinyin(given)
+        self.sound = self.surname_sound + self.given_sound
+        self.parent_ids = frozenset(x for x in (self.father_id, self.mother_id) if x)
+        self.parent_names = frozenset(
+            name_key(x) for x in (self.father_name, self.mother_name) if x
+        )
+        return self
+
+
+@dataclass(frozen=True)
+class Match:
+    a: str
+    b: str
+    score: float
+    contributions: dict[str, float]
+
+    @property
+    def reasons(self) -> str:
+        """'name +4.0; birth_date +3.0; …' in order of weight."""
+        ordered = sorted(self.contributions.items(), key=lambda item: -abs(item[1]))
+        return "; ".join(f"{name} {value:+.1f}" for name, value in ordered)
+
+
+def _date_near(a: datetime.date, b: datetime.date) -> bool:
+    if abs((a - b).days) == 1:
+        return True
+    return a.year == b.year and a.month == b.day and a.day == b.month
+
+
+def _one_apart(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Given names of the same length, two or more characters, one sound apart."""
+    return len(a) == len(b) >= 2 and sum(1 for x, y in zip(a, b, strict=True) if x != y) == 1
+
+
+def _digits_apart(a: str, b: str) -> int:
+    if len(a) != len(b):
+        return 99
+    return sum(1 for x, y in zip(a[:17], b[:17], strict=False) if x != y)
+
+
+def compare(a: Person, b: Person) -> dict[str, float]:
+    """Every field's contribution to the belief that `a` and `b` are one child."""
+    c: dict[str, float] = {}
+    if a.name_folded and b.name_folded:
+        if a.name_folded == b.name_folded:
+            c["name"] = W_NAME_SAME
+        elif a.sound == b.sound:
+            c["name"] = W_NAME_SOUND
+        elif a.surname_sound == b.surname_sound and _one_apart(a.given_sound, b.given_sound):
+            c["name"] = W_NAME_ONE_CHAR
+        elif a.surname_sound == b.surname_sound:
+            c["name"] = W_NAME_GIVEN_OTHER
+        else:
+            c["name"] = W_NAME_OTHER
+    if a.sex and b.sex:
+        c["sex"] = W_SEX_SAME if a.sex == b.sex else W_SEX_OTHER
+    if a.birth_date and b.birth_date:
+        if a.birth_date == b.birth_date:
+            c["birth_date"] = W_DATE_SAME
+        elif _date_near(a.birth_date, b.birth_date):
+            c["birth_date"] = W_DATE_NEAR
+        else:
+            c["birth_date"] = W_DATE_OTHER
+    if a.id_number and b.id_number and a.id_type == b.id_type:
+        apart = _digits_apart(a.id_number, b.id_number)
+        if a.id_number == b.id_number:
+            c["id_number"] = W_ID_SAME
+        elif apart <= 2:
+            c["id_number"] = W_ID_NEAR
+        else:
+            c["id_number"] = W_ID_OTHER
+        # One ID number is one person (twins never share one): a name that differs is a name
+        # changed (曾用名) or mistyped, not another child.
+        if a.id_number == b.id_number and c.get("name", 0.0) < W_NAME_ONE_CHAR:
+            c["name"] = W_NAME_ONE_CHAR
+    if a.parent_ids and b.parent_ids:
+        shared = len(a.parent_ids & b.parent_ids)
+        c["parent_ids"] = shared * W_PARENT_ID_SHARED if shared else W_PARENT_ID_NONE
+    if a.parent_names and b.parent_names:
+        shared = len(a.parent_names & b.parent_names)
+        c["parent_names"] = shared * W_PARENT_NAME_SHARED if shared else W_PARENT_NAME_NONE
+    if a.birthplace and b.birthplace:
+        c["birthplace"] = W_BIRTHPLACE_SAME if a.birthplace == b.birthplace else W_BIRTHPLACE_OTHER
+    if a.ethnicity and b.ethnicity and a.ethnicity != b.ethnicity:
+        c["ethnicity"] = W_ETHNICITY_OTHER
+    return c
+
+
+def score_pair(a: Person, b: Person) -> Match:
+    contributions = compare(a, b)
+    return Match(a.key, b.key, round(sum(contributions.values()), 2), contributions)
+
+
+def blocking_keys(p: Person) -> Iterator[str]:
+    """The keys a record shares with its possible duplicates."""
+    year = p.birth_date.year if p.birth_date else ""
+    if p.sound:
+        yield f"n:{''.join(p.sound)}:{year}"
+    if p.birth_date and p.surname_sound:
+        yield f"d:{p.birth_date.isoformat()}:{''.join(p.surname_sound)}"
+    for parent in p.parent_ids:
+        yield f"p:{parent}"
+    if len(p.parent_names) == 2:
+        yield "pn:" + "|".join(sorted(p.parent_names))
+    if p.id_number:
+        yield f"i:{p.id_number[:14]}"
+
+
+def candidate_pairs(people: Iterable[Person]) -> Iterator[tuple[Person, Person]]:
+    """Each pair of records sharing a blocking key, once."""
+    blocks: dict[str, list[Person]] = defaultdict(list)
+    for person in people:
+        for key in blocking_keys(person):
+            blocks[key].append(person)
+    seen: set[tuple[str, str]] = set()
+    for members in blocks.values():
+        if len(members) < 2 or len(members) > BLOCK_CAP:
+            continue
+        for i, first in enumerate(members):
+            for second in members[i + 1 :]:
+                if first.key == second.key:
+                    continue
+                pair = (
+                    (first.key, second.key) if first.key < second.key else (second.key, first.key)
+                )
+                if pair in seen:
+                    continue
+                seen.add(pair)
+                yield first, second
+
+
+def find_duplicates(people: Iterable[Person], *, threshold: float = THRESHOLD) -> list[Match]:
+    """The pairs scoring at least `threshold`, best first."""
+    prepared = [person.prepare() for person in people]
+    found = []
+    for first, second in candidate_pairs(prepared):
+        match = score_pair(first, second)
+        if match.score >= threshold:
+            a, b = sorted((match.a, match.b))
+            found.append(Match(a, b, match.score, match.contributions))
+    found.sort(key=lambda match: (-match.score, match.a, match.b))
+    return found
+
+
+def find_against(
+    new: Iterable[Person], known: Iterable[Person], *, threshold: float = THRESHOLD
+) -> list[Match]:
+    """Pairs of a new record with a known one (the incremental scan): blocks are built from the
+    known records once, and only the new records are looked up in them."""
+    blocks: dict[str, list[Person]] = defaultdict(list)
+    for person in known:
+        person.prepare()
+        for key in blocking_keys(person):
+            blocks[key].append(person)
+    found: dict[tuple[str, str], Match] = {}
+    for person in new:
+        person.prepare()
+        for key in blocking_keys(person):
+            members = blocks.get(key, [])
+            if len(members) > BLOCK_CAP:
+                continue
+            for other in members:
+                if other.key == person.key:
+                    continue
+                pair = tuple(sorted((person.key, other.key)))
+                if pair in found:
+                    continue
+                match = score_pair(person, other)
+                if match.score >= threshold:
+                    found[(pair[0], pair[1])] = Match(
+                        pair[0], pair[1], match.score, match.contributions
+                    )
+    return sorted(found.values(), key=lambda match: (-match.score, match.a, match.b))
