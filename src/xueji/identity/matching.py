@@ -81,7 +81,7 @@ W_ID_OTHER = -6.0
 W_PARENT_ID_SHARED = 3.0  # each parent ID number shared, in either role
 W_PARENT_ID_NONE = -4.0  # parent ID numbers on both sides, none shared
 W_PARENT_NAME_SHARED = 1.5
-W_PARENT_NAME_NONE = -3.0
+W_PARENT_NAME_NONE = -6.0  # parents named on both sides, none shared: other parents
 W_BIRTHPLACE_SAME = 0.5
 W_BIRTHPLACE_OTHER = -0.5
 W_ETHNICITY_OTHER = -1.0
@@ -207,6 +207,10 @@ def compare(a: Person, b: Person) -> dict[str, float]:
         # changed (曾用名) or mistyped, not another child.
         if a.id_number == b.id_number and c.get("name", 0.0) < W_NAME_ONE_CHAR:
             c["name"] = W_NAME_ONE_CHAR
+    # Twins often share a character (一帆 / 一航) and their ID numbers differ by a digit or two:
+    # a given name a sound apart is a slip of the pen only where the documents do not differ.
+    if c.get("name") == W_NAME_ONE_CHAR and c.get("id_number") in (W_ID_NEAR, W_ID_OTHER):
+        c["name"] = W_NAME_GIVEN_OTHER
     if a.parent_ids and b.parent_ids:
         shared = len(a.parent_ids & b.parent_ids)
         c["parent_ids"] = shared * W_PARENT_ID_SHARED if shared else W_PARENT_ID_NONE

@@ -45,7 +45,7 @@ from xueji.students.numbering import records_confirm_identity
 DECISION_WORKING_DAYS = 10
 UNDO_DAYS = 30
 SAME, NOT_SAME = "same", "not_same"
-NUMBER_RANK = {NumberKind.G: 0, NumberKind.L: 1, NumberKind.J: 2}
+NUMBER_RANK: dict[str, int] = {NumberKind.G: 0, NumberKind.L: 1, NumberKind.J: 2}
 
 
 def _province_of(scope: Scope) -> str:

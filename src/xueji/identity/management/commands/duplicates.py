@@ -46,8 +46,8 @@ class Command(BaseCommand):
         from xueji.identity.services import pairs_escalate_overdue
 
         escalated = pairs_escalate_overdue()
-        result = duplicate_scan(actor=None, area_code=options["area"])
+        scanned = duplicate_scan(actor=None, area_code=options["area"])
         self.stdout.write(
-            f"{result.records} records, {result.matches} matches, {result.proposed} new pairs, "
-            f"{escalated} escalated, {result.seconds} s"
+            f"{scanned.records} records, {scanned.matches} matches, {scanned.proposed} new "
+            f"pairs, {escalated} escalated, {scanned.seconds} s"
         )
