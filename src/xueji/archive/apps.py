@@ -50,4 +50,11 @@ class ArchiveConfig(AppConfig):
                 order=20,
                 action=Action.CERTIFICATE_ISSUE,
             ),
+            MenuEntry(
+                "archive",
+                _("Fitness test"),
+                "archive:fitness",
+                order=30,
+                action=Action.FITNESS_IMPORT,
+            ),
         )

@@ -32,9 +32,10 @@ def students_reached(user: Any, action: str = Action.ARCHIVE_VIEW) -> QuerySet[S
     scope = scope_of(user)
     if scope is None or not may(scope, action):
         return Student.objects.filter(NOTHING)
-    ids = Student.objects.filter(
-        archive_students(scope, action) | former_school_students(scope, action)
-    ).values("pk")
+    now, before = archive_students(scope, action), former_school_students(scope, action)
+    # Q() | Q(…) is Q(…) in Django: an unlimited area (the nation) must stay unlimited.
+    either = now if not now or before == NOTHING else now | before
+    ids = Student.objects.filter(either).values("pk")
     return Student.objects.filter(pk__in=ids).select_related("school")
 
 

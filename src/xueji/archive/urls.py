@@ -33,6 +33,12 @@ urlpatterns = [
         views.certificate_withdraw,
         name="certificate_withdraw",
     ),
+    path("archive/students/<uuid:student_id>/file/", views.file_new, name="file_new"),
+    path("archive/classes/<int:class_id>/file/", views.class_file_new, name="class_file_new"),
+    path("archive/files/<uuid:file_job_id>/", views.file_job, name="file_job"),
+    path("archive/files/<uuid:file_job_id>/pdf/", views.file_download, name="file_download"),
+    path("archive/fitness/", views.fitness, name="fitness"),
+    path("archive/fitness/export/", views.fitness_export, name="fitness_export"),
     # Public: no account (the QR code's page and the published keys).
     path("certificates/v/<str:token>/", views.certificate_public, name="certificate_public"),
     path("certificates/keys.json", views.signing_keys, name="signing_keys"),

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -63,11 +64,26 @@ def _page_number(request: HttpRequest) -> int:
 @requires(Action.ARCHIVE_VIEW)
 def home(request: HttpRequest) -> HttpResponse:
     """The children whose growth record the user reads (paged by 50, filtered by name)."""
+    from xueji.access.scope import classes_visible
+    from xueji.schools.models import SchoolClass
+
     q = request.GET.get("q", "")[:64]
+    scope = scope_of(request.user)
+    classes = (
+        SchoolClass.objects.filter(classes_visible(scope, Action.ARCHIVE_FILE))
+        .select_related("academic_year")
+        .order_by("-academic_year__start_year", "grade", "number")[:200]
+        if scope is not None and scope.is_school and may(scope, Action.ARCHIVE_FILE)
+        else []
+    )
     return render(
         request,
         "archive/home.html",
-        {"page": students_page(request.user, q=q, page=_page_number(request)), "q": q},
+        {
+            "page": students_page(request.user, q=q, page=_page_number(request)),
+            "q": q,
+            "classes": classes,
+        },
     )
 
 
@@ -89,6 +105,7 @@ def _archive_page(
             "may_conduct": archive.whole and may(scope, Action.CONDUCT_RECORD),
             "may_health": archive.whole and may(scope, Action.HEALTH_RECORD),
             "may_issue": archive.whole and may(scope, Action.CERTIFICATE_ISSUE),
+            "may_file": may(scope, Action.ARCHIVE_FILE),
             "terms": Term.objects.select_related("academic_year").order_by("-start_date")[:6],
             "levels": Level.choices,
             "dimensions": Dimension.choices,
@@ -362,3 +379,140 @@ def certificate_public(request: HttpRequest, token: str) -> HttpResponse:
 def signing_keys(request: HttpRequest) -> HttpResponse:
     """Every public key that signed or signs certificates (JSON), for offline verification."""
     return JsonResponse(published_keys(), json_dumps_params={"ensure_ascii": False})
+
+
+# ---- the fitness test ------------------------------------------------------------------------
+
+
+def _school_year(request: HttpRequest) -> int:
+    from xueji.schools.models import academic_start_year
+
+    text = request.POST.get("year") or request.GET.get("year") or ""
+    if text.isdigit() and len(text) == 4:
+        return int(text)
+    return int(academic_start_year(timezone.localdate()))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@requires(Action.FITNESS_IMPORT)
+def fitness(request: HttpRequest) -> HttpResponse:
+    """The school's fitness results of a school year, and the import of the Excel sheet (all or
+    nothing, every error named by row and column)."""
+    from xueji.archive.models import FitnessResult
+    from xueji.archive.services.fitness import COLUMNS, fitness_import
+
+    scope = scope_of(request.user)
+    year = _school_year(request)
+    errors: list[str] = []
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise FieldErrors({"file": [ValidationError(_("Choose a file."), code="required")]})
+            imported = fitness_import(actor=request.user, content=upload.read(), start_year=year)
+        except FieldErrors as found:
+            errors = [str(e.messages[0]) for errs in found.errors.values() for e in errs]
+        else:
+            messages.success(
+                request,
+                _("%(count)d results imported and scored.") % {"count": len(imported)},
+            )
+            return redirect(f"{request.path}?year={year}")
+    results = (
+        FitnessResult.objects.filter(
+            school_id=(scope.school_id if scope else None) or 0, start_year=year
+        )
+        .select_related("student")
+        .order_by("grade", "student__name_pinyin", "kind")
+    )
+    return render(
+        request,
+        "archive/fitness.html",
+        {"results": results[:500], "year": year, "errors": errors, "columns": list(COLUMNS)},
+        status=400 if errors else 200,
+    )
+
+
+@require_GET
+@login_required
+@requires(Action.FITNESS_IMPORT)
+def fitness_export(request: HttpRequest) -> HttpResponse:
+    """The school's results of a school year in the national upload's 21 columns (CSV)."""
+    from xueji.archive.services.fitness import as_csv, fitness_export_rows
+
+    year = _school_year(request)
+    response = HttpResponse(
+        as_csv(fitness_export_rows(actor=request.user, start_year=year)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="fitness-{year}.csv"'
+    return response
+
+
+# ---- electronic files ---------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+@requires(Action.ARCHIVE_FILE)
+def file_new(request: HttpRequest, student_id: Any) -> HttpResponse:
+    """Make one child's electronic file in the background."""
+    from xueji.archive.services.files import file_job_create
+
+    try:
+        job = file_job_create(actor=request.user, student_id=student_id)
+    except ServiceError as refused:
+        return refusal_response(request, refused) or not_found(request)
+    return redirect("archive:file_job", file_job_id=job.pk)
+
+
+@require_POST
+@login_required
+@requires(Action.ARCHIVE_FILE)
+def class_file_new(request: HttpRequest, class_id: int) -> HttpResponse:
+    """Make the electronic files of a class's children in the background (one PDF)."""
+    from xueji.archive.services.files import file_job_create
+
+    try:
+        job = file_job_create(actor=request.user, school_class_id=class_id)
+    except ServiceError as refused:
+        return refusal_response(request, refused) or not_found(request)
+    return redirect("archive:file_job", file_job_id=job.pk)
+
+
+@require_GET
+@login_required
+@requires(Action.ARCHIVE_FILE)
+def file_job(request: HttpRequest, file_job_id: Any) -> HttpResponse:
+    """A file's progress (the page reloads itself until it is done) and its download."""
+    from xueji.archive.services.files import file_job_of
+
+    job = file_job_of(request.user, file_job_id)
+    if job is None:
+        return not_found(request)
+    return render(request, "archive/file_job.html", {"job": job})
+
+
+@require_GET
+@login_required
+@requires(Action.ARCHIVE_FILE)
+def file_download(request: HttpRequest, file_job_id: Any) -> HttpResponse:
+    from django.http import FileResponse
+
+    from xueji.archive.services.files import file_job_open
+
+    try:
+        stream = file_job_open(actor=request.user, job_id=file_job_id)
+    except ServiceError as refused:
+        response = refusal_response(request, refused)
+        if response is not None:
+            return response
+        messages.info(request, str(refused.message))
+        return redirect("archive:file_job", file_job_id=file_job_id)
+    return FileResponse(  # type: ignore[return-value]
+        stream,
+        as_attachment=True,
+        filename=f"electronic-file-{file_job_id}.pdf",
+        content_type="application/pdf",
+    )

@@ -22,6 +22,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from xueji.access.decorators import action_of
 from xueji.access.policy import allowed
+from xueji.attendance.tests import matrix_objects as attendance_objects
+from xueji.identity.tests import matrix_objects as identity_objects
 from xueji.reporting.tests import matrix_objects as reporting_objects
 from xueji.testing.api import api_as
 from xueji.testing.factories import resident_id, student_data
@@ -137,12 +139,18 @@ def _value(param: str, place: Place, actor: Actor | None) -> Any:
         # The archive (issue 24): a certificate issued by the place's school, a sanction.
         "certificate_id": lambda: _certificate(place).pk,
         "conduct_id": lambda: _conduct(place).pk,
+        "file_job_id": lambda: _file_job(place, actor).pk,
         # Money that follows the record (welfare, issue 23): a need, an application, a finding.
         "need_id": lambda: welfare_objects.need(place).pk,
         "application_id": lambda: welfare_objects.application(place).pk,
         "finding_id": lambda: welfare_objects.finding(place).pk,
+        # Daily attendance and dropout control (issue 22): a case of the place's child.
+        "case_id": lambda: attendance_objects.case(place).pk,
         # The statistics report (reporting, issue 26): the report of the place's school.
         "unit_id": lambda: reporting_objects.unit(place).pk,
+        # Identity (issue 21): a pair of the place's child, a child of its county with no record.
+        "pair_id": lambda: identity_objects.pair(place).pk,
+        "unrecorded_id": lambda: identity_objects.unrecorded(place).pk,
     }
     if param not in values:
         raise AssertionError(f"no test object for the URL parameter {param!r}: add one")
@@ -159,6 +167,19 @@ def _certificate(place: Place) -> Any:
         student_id=place.student.pk,
         requested_by="家长",
     )
+
+
+def _file_job(place: Place, actor: Actor | None) -> Any:
+    """An electronic file of the place's student: the actor's own inside its area, someone
+    else's outside it (only its requester opens a file)."""
+    from xueji.archive.models import FileJob
+
+    owner = (
+        actor.user
+        if actor is not None and place is actor.inside
+        else place.student.events.first().actor
+    )
+    return FileJob.objects.create(student=place.student, created_by=owner)
 
 
 def _conduct(place: Place) -> Any:
@@ -351,8 +372,12 @@ def _api_body(route: Route, place: Place | None) -> dict[str, Any] | None:
         "revoke_certificate": lambda: {"reason": "矩阵"},
         # Money that follows the record (welfare, issue 23).
         **welfare_objects.bodies(target or _fallback),
+        # Daily attendance and dropout control (issue 22).
+        **attendance_objects.bodies(target or _fallback),
         # The statistics report (reporting, issue 26).
         **reporting_objects.bodies(target or _fallback),
+        # Identity (issue 21).
+        **identity_objects.bodies(target or _fallback),
     }
     if route.method not in ("POST", "PATCH"):
         return None
@@ -370,7 +395,12 @@ def _transfer_child() -> dict[str, Any]:
 
 
 # API endpoints that take a file (multipart/form-data) rather than JSON.
-MULTIPART = {"upload_import", "accounts_from_sheet"} | welfare_objects.MULTIPART
+MULTIPART = (
+    {"upload_import", "accounts_from_sheet"}
+    | welfare_objects.MULTIPART
+    | attendance_objects.MULTIPART
+    | identity_objects.MULTIPART
+)
 
 # API endpoints whose object travels in the body, not the URL.
 BODY_OBJECTS = {
