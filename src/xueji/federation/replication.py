@@ -53,7 +53,7 @@ def hub_subscription(province: str, conninfo: str) -> list[str]:
 
 def province_subscription(province: str, conninfo: str) -> list[str]:
     return [
-        f"CREATE SUBSCRIPTION xueji_from_hub CONNECTION {_quote(conninfo)} "
+        f"CREATE SUBSCRIPTION xueji_hub_to_{province} CONNECTION {_quote(conninfo)} "
         f"PUBLICATION xueji_hub_to_{province}",
     ]
 

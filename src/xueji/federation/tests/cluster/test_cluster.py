@@ -1,0 +1,274 @@
+"""Integration tests on the three-node cluster (deploy/cluster.py: the hub and provinces 44 and
+11, each on a PostgreSQL 15 cluster of its own, replicating logically, served by gunicorn).
+
+Marked `cluster` and skipped unless XUEJI_CLUSTER_TESTS=1 (`make cluster-test`): the module
+starts the cluster afresh and stops it at the end. XUEJI_CLUSTER_KILLS sets how many times the
+hub's delivery process is killed (default 100)."""
+
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import json
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from xueji.core.idnumbers import make_resident_id
+
+pytestmark = [
+    pytest.mark.cluster,
+    pytest.mark.skipif(
+        os.environ.get("XUEJI_CLUSTER_TESTS") != "1", reason="XUEJI_CLUSTER_TESTS=1 runs them"
+    ),
+]
+
+ROOT = Path(__file__).resolve().parents[5]
+# A birth date of its own per run (the sequence of an ID number has 500 values a day).
+BORN = datetime.date(2019, 10, 1) + datetime.timedelta(days=random.randrange(300))
+COUNTIES = {"p44": "440304", "p11": "110101"}
+UNCONFIRMED = "SELECT count(*) FROM federation_indexentry WHERE state <> 'confirmed'"
+PENDING = "SELECT count(*) FROM federation_pendingreservation WHERE state = 'pending'"
+DOCUMENTS = "SELECT count(*) FROM federation_indexentry WHERE kind = 'document'"
+HEADCOUNTS = (
+    "SELECT coalesce(string_agg(province || ':' || n, ',' ORDER BY province), '') FROM "
+    "(SELECT province, sum(delta) AS n FROM stats_headcountdelta GROUP BY province "
+    "HAVING sum(delta) <> 0) s"
+)
+
+SEED = """
+import json, sys
+import django
+django.setup()
+from xueji.access.models import Role
+from xueji.access.services import api_token_create
+from xueji.geo.models import Division
+from xueji.testing.factories import SchoolClassFactory, SchoolFactory, member
+county = Division.objects.get(code=sys.argv[1])
+code = "3" + str(__import__("random").randrange(10**9)).zfill(9)
+school = SchoolFactory(county=county, code=code)
+school_class = SchoolClassFactory(school=school, grade=1)
+user = member(Role.REGISTRAR, school=school, username="reg" + school.code)
+_, raw = api_token_create(actor=None, user=user, name="cluster tests")
+print(json.dumps({"token": raw, "class_id": school_class.pk}))
+"""
+
+
+def _load_cluster() -> Any:
+    spec = importlib.util.spec_from_file_location("xueji_cluster", ROOT / "deploy" / "cluster.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Cluster:
+    def __init__(self, module: Any) -> None:
+        self.m = module
+        self.seeds: dict[str, dict[str, Any]] = {}
+        self._ids = iter(range(1, 5000))
+
+    def sql(self, node: str, statement: str) -> str:
+        result: str = self.m.psql(node, statement)
+        return result
+
+    def count(self, node: str, statement: str) -> int:
+        return int(self.sql(node, statement) or 0)
+
+    def seed(self, node: str) -> None:
+        out = subprocess.run(
+            [str(self.m.PYTHON), "-c", SEED, COUNTIES[node]],
+            env=self.m.node_env(node),
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        self.seeds[node] = json.loads(out.stdout.strip().splitlines()[-1])
+
+    def child(self) -> str:
+        return make_resident_id("440304", BORN, 2 * next(self._ids) + 1)
+
+    def register(self, node: str, id_number: str, name: str = "张春铭") -> httpx.Response:
+        seed = self.seeds[node]
+        body = {
+            "school_class_id": seed["class_id"],
+            "name": name,
+            "sex": "1",
+            "birth_date": BORN.isoformat(),
+            "birthplace_code": "440304",
+            "ethnicity": "01",
+            "id_doc_type": "1",
+            "id_number": id_number,
+            "hukou_division_code": "440304",
+            "family": [
+                {"relation": "51", "name": "张伟", "is_guardian": True, "phone": "13800138000"},
+                {"relation": "52", "name": "李娜"},
+            ],
+        }
+        port = self.m.NODES[node][2]
+        return httpx.post(
+            f"http://127.0.0.1:{port}/api/students",
+            json=body,
+            headers={"Authorization": f"Bearer {seed['token']}", "Accept-Language": "en"},
+            timeout=30,
+        )
+
+    def wait(self, what: str, check: Callable[[], bool], timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if check():
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    def caught_up(self) -> bool:
+        """Every province's outbox has reached the hub and the hub has applied all of it."""
+        sent = sum(self.count(n, "SELECT count(*) FROM federation_outbox") for n in COUNTIES)
+        arrived = self.count("hub", "SELECT count(*) FROM federation_outbox")
+        applied = self.count("hub", "SELECT count(*) FROM federation_inbox")
+        return sent == arrived == applied
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    module = _load_cluster()
+    reuse = os.environ.get("XUEJI_CLUSTER_REUSE") == "1"  # a cluster already up (development)
+    if not reuse:
+        module.up(fresh=True)
+    try:
+        running = Cluster(module)
+        for node in COUNTIES:
+            running.seed(node)
+        yield running
+    finally:
+        if not reuse:
+            module.down()
+
+
+def test_the_same_child_registered_on_both_provinces_at_once_gives_one_record(cluster) -> None:
+    rounds = 20
+    records = "SELECT count(*) FROM students_student"
+    before = sum(cluster.count(n, records) for n in COUNTIES)
+    documents_before = cluster.count("hub", DOCUMENTS)
+    for _ in range(rounds):
+        id_number = cluster.child()
+        barrier = threading.Barrier(2)
+        answers: dict[str, httpx.Response] = {}
+
+        def attempt(node: str, id_number: str = id_number, barrier=barrier, answers=answers):
+            barrier.wait()
+            answers[node] = cluster.register(node, id_number)
+
+        threads = [threading.Thread(target=attempt, args=(n,)) for n in COUNTIES]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        statuses = sorted(r.status_code for r in answers.values())
+        assert statuses == [201, 409], {
+            n: (r.status_code, r.text[:300]) for n, r in answers.items()
+        }
+        refused = next(r for r in answers.values() if r.status_code == 409).json()
+        assert refused["code"] in {"registered_in_province", "registered_elsewhere"}, refused
+    assert sum(cluster.count(n, records) for n in COUNTIES) - before == rounds
+    # One holder per document at the hub, and every reservation confirmed once replicated.
+    assert cluster.count("hub", DOCUMENTS) - documents_before == rounds
+    cluster.wait("the confirmations", cluster.caught_up)
+    assert cluster.count("hub", UNCONFIRMED) == 0
+
+
+def test_with_the_hub_stopped_a_registration_completes_after_it_starts_again(cluster) -> None:
+    cluster.m.main(["stop-hub"])
+    try:
+        answer = cluster.register("p44", cluster.child(), name="李小红")
+        assert answer.status_code == 201, answer.text
+        record = answer.json()
+        assert record["number_kind"] == "L"
+        assert cluster.count("p44", PENDING) == 1
+    finally:
+        cluster.m.main(["start-hub"])
+    cluster.wait(
+        "the pending reservation",
+        lambda: cluster.count("p44", PENDING) == 0,
+    )
+    kind = f"SELECT number_kind FROM students_student WHERE id = '{record['id']}'"
+    assert cluster.sql("p44", kind) == "G"
+    cluster.wait("the confirmation", cluster.caught_up)
+    confirmed = f"{DOCUMENTS.replace('kind = ', 'kind <> ')} AND record = '{record['id']}'"
+    assert cluster.count("hub", confirmed + " AND state = 'confirmed'") == 1  # its G number
+    assert cluster.count("hub", f"{DOCUMENTS} AND record = '{record['id']}'") == 1
+
+
+def test_national_statistics_equal_the_sum_of_the_nodes(cluster) -> None:
+    query = HEADCOUNTS
+
+    def nodes() -> str:
+        parts = [cluster.sql(n, query) for n in COUNTIES]
+        return ",".join(sorted(p for part in parts for p in part.split(",") if p))
+
+    def equal() -> bool:
+        hub = cluster.sql("hub", query)
+        return bool(hub) and ",".join(sorted(hub.split(","))) == nodes()
+
+    cluster.wait("the rollups at the hub", equal)
+
+
+def test_killing_the_delivery_process_and_the_apply_worker_loses_nothing(cluster) -> None:
+    kills = int(os.environ.get("XUEJI_CLUSTER_KILLS", "100"))
+    m = cluster.m
+    before = cluster.count("hub", "SELECT count(*) FROM federation_inbox")
+    # A backlog: registrations while the hub's delivery process is stopped.
+    m.stop_process("hub", "worker")
+    registered = 0
+    for index in range(30):
+        node = "p44" if index % 2 else "p11"
+        if cluster.register(node, cluster.child(), name="王小明").status_code == 201:
+            registered += 1
+        if index in (5, 12, 19, 24, 28):  # the hub's apply workers, terminated five times
+            cluster.sql(
+                "hub",
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_subscription "
+                "WHERE subname LIKE 'xueji_from_%' AND pid IS NOT NULL",
+            )
+    assert registered == 30
+    rng = random.Random(25)
+    for _ in range(kills):
+        m.worker_start("hub")
+        time.sleep(rng.uniform(0.8, 2.5))
+        pid = m.alive(m.pidfile("hub", "worker"))
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0) if _is_child(pid) else None
+        m.pidfile("hub", "worker").unlink(missing_ok=True)
+    m.worker_start("hub")
+    cluster.wait("the hub to apply everything", cluster.caught_up, timeout=180)
+    after = cluster.count("hub", "SELECT count(*) FROM federation_inbox")
+    assert after - before == 30  # one confirmation per registration: none lost, none twice
+    assert cluster.count("hub", UNCONFIRMED) == 0
+    # Every effect once: the inbox's keys are the outbox's, one for one.
+    assert (
+        cluster.count(
+            "hub",
+            "SELECT count(*) FROM federation_outbox o "
+            "LEFT JOIN federation_inbox i ON i.key = o.key WHERE i.key IS NULL",
+        )
+        == 0
+    )
+
+
+def _is_child(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return True
