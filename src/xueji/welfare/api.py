@@ -45,7 +45,7 @@ def _scope(request: HttpRequest, action: str) -> Scope:
 def _term(term_id: int | None) -> Term:
     term = selectors.term_of(term_id)
     if term is None:
-        raise FieldErrors({"term_id": [field_error("not_found", _("No such term."))]})
+        raise NotFound("term_not_found", _("No such term."))
     return term
 
 

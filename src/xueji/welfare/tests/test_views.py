@@ -89,4 +89,10 @@ def test_meal_pages_and_the_claim_export(registry: Any, attendance: Any) -> None
     )
     assert rows[1][2] == 1 and rows[-1][4] == "5.00"
     assert child.name not in str(rows)
-    assert client_of(registry.approver).get("/welfare/checks/").status_code == 200
+    county = client_of(registry.approver)
+    assert county.get("/welfare/checks/").status_code == 200
+    refreshed = county.post("/welfare/checks/run/", {"term": registry.autumn.pk})
+    assert refreshed.status_code == 302
+    export = county.get("/welfare/checks/", {"term": registry.autumn.pk, "format": "xlsx"})
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(export.content)).get_sheet_by_index(0)
+    assert sheet.to_python()[0][0] == "类别"

@@ -4,6 +4,7 @@ each drilling down to the children (masked names) and explainable by the county.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -40,6 +41,24 @@ def checks_home(request: HttpRequest) -> HttpResponse:
         findings = findings.filter(kind=kind)
     if request.GET.get("open") == "1":
         findings = findings.filter(explanation="", still_found=True)
+    if request.GET.get("format") == "xlsx":
+        from xueji.welfare.views.funding import xlsx_response
+
+        lines: list[list[Any]] = [
+            [_("Kind"), _("County"), _("School code"), _("School"), _("Children"), _("Explanation")]
+        ]
+        for f in findings[:5000]:
+            lines.append(
+                [
+                    str(f.get_kind_display()),
+                    f.county.name,
+                    f.school.code,
+                    f.school.name,
+                    len(f.student_ids),
+                    f.explanation,
+                ]
+            )
+        return xlsx_response(lines, _("Consistency findings"), _("Findings"))
     summary = {
         row["kind"]: row["n"]
         for row in selectors.findings_visible(user_scope)
