@@ -27,7 +27,11 @@ from xueji.scores.services import teaching_assign
 from xueji.verification.services import window_open
 
 from . import bulkload, demo, names, synth
+from .archive import archive_demo
+from .attendance import attendance_demo
+from .reporting import reporting_demo
 from .synth import ACADEMIC_YEAR, BATCH_SIZE, STUDENTS_PER_SCHOOL
+from .welfare import welfare_demo
 
 # Below this many students, or when the tables already hold more rows than are being added,
 # rows go straight into the indexed tables; above it, indexes are built after the load.
@@ -345,6 +349,10 @@ def demo_load(*, actor: Any, progress: Progress | None = None) -> DemoResult | N
         school = School.objects.get(pk=result.school_ids[demo.ACCOUNT_SCHOOL_INDEX])
         accounts = _demo_accounts_create(school, password_hash)
         _demo_duties_open(school)
+        attendance_demo(school)  # daily attendance and dropout control (issue 22)
+        welfare_demo(school)  # funding, aid, meals and the checks (issue 23)
+        archive_demo(school)  # growth record and a 学籍证明 (issue 24)
+        reporting_demo(school)  # the term's statistics report, level by level (issue 26)
         audit_record(
             actor=actor,
             action=demo.AUDIT_ACTION,
