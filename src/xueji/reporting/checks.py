@@ -15,7 +15,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Count, Exists, OuterRef, Sum
 from django.utils.translation import gettext as _
 
 from xueji.reporting.models import Cell, ReportTable, UnitLevel, UnitReport
@@ -277,7 +277,7 @@ def open_anomalies(unit: UnitReport) -> tuple[list[Finding], list[str]]:
             Student.objects.filter(pk__in=[line.id for line in lines])
             .filter(placements__school_class_id__in=class_ids)
             .values_list("placements__school_class_id")
-            .annotate(n=Sum(1))
+            .annotate(n=Count("pk", distinct=True))
         )
         counts = {c: int(n) for c, n in per_class}
         classes = [

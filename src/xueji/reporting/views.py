@@ -257,7 +257,10 @@ def cell_page(request: HttpRequest, unit_id: int) -> HttpResponse:
     unit = unit_get(request.user, unit_id)
     if unit is None:
         return not_found(request)
-    cell = parse_cell(request.GET.dict(), list(unit.round.tables))
+    query = request.GET.dict()
+    if not query.get("table") and unit.round.tables:
+        query["table"] = unit.round.tables[0]  # the first table's total
+    cell = parse_cell(query, list(unit.round.tables))
     if cell is None:
         return not_found(request)
     classes = cell_classes(unit, cell)
@@ -304,6 +307,8 @@ def export(request: HttpRequest, unit_id: int) -> HttpResponse:
 
 
 def _act(request: HttpRequest, unit_id: int, done: str, act: Any) -> HttpResponse:
+    if unit_get(request.user, unit_id) is None:
+        return not_found(request)
     if request.POST.get("confirm") != "on":
         messages.error(request, _("Tick the box to confirm what this does."))
         return redirect("reporting:unit", unit_id=unit_id)
@@ -345,7 +350,9 @@ def confirm(request: HttpRequest, unit_id: int) -> HttpResponse:
 def return_unit(request: HttpRequest, unit_id: int) -> HttpResponse:
     """Send a confirmed report of the level below back, with the reason."""
     unit = unit_get(request.user, unit_id)
-    back = unit.parent_id if unit is not None and unit.parent_id else unit_id
+    if unit is None:
+        return not_found(request)
+    back = unit.parent_id or unit_id
     if request.POST.get("confirm") != "on":
         messages.error(request, _("Tick the box to confirm what this does."))
         return redirect("reporting:unit", unit_id=unit_id)

@@ -112,6 +112,38 @@ def test_children_with_open_anomalies_are_named(
     assert ["2班" in c.name for c in found[0].classes] == [True]
 
 
+def test_open_duplicates_and_hollow_records_from_identity_and_attendance(
+    province: Province,
+) -> None:
+    from xueji.attendance.models import HollowPeriod
+    from xueji.identity.models import DuplicatePair
+
+    first, second = sorted(
+        [province.children["王大山"], province.children["赵小燕"]], key=lambda s: str(s.pk)
+    )
+    DuplicatePair.objects.create(
+        student_a=first,
+        student_b=second,
+        county_a="440304",
+        county_b="440304",
+        score=0.9,
+        due_on=datetime.date(2026, 10, 30),
+    )
+    hollow = province.children["李小红"]
+    HollowPeriod.objects.create(
+        student=hollow, school=province.a, start_date=datetime.date(2026, 9, 10)
+    )
+    report_round = province.open_round()
+    unit = _prepared(province, report_round, province.a)
+    found = {
+        f.kind: f for f in checks.unit_checks(unit).findings if f.kind in ("duplicate", "hollow")
+    }
+    assert [c.name for c in found["duplicate"].children] == ["王*山"]  # 赵小燕 is at school B
+    assert [c.name.endswith("2班") for c in found["duplicate"].classes] == [True]
+    assert [c.name for c in found["hollow"].children] == ["李*红"]
+    assert [c.name.endswith("1班") for c in found["hollow"].classes] == [True]
+
+
 def test_checks_say_which_capability_is_missing(province: Province) -> None:
     report_round = province.open_round()
     unit = _prepared(province, report_round, province.a)
