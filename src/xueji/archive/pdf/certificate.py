@@ -1,27 +1,33 @@
 """The certificate's PDF: one A4 page with the facts in words, a QR code to the public page, and
 the canonical form of the facts with the signature printed beneath (so that anyone may check it
-with any Ed25519 tool); the same facts and signature are attached to the PDF as the file
-`xueji-certificate.json`, which `xueji certificate verify FILE.pdf` reads."""
+with any Ed25519 tool); the same facts and signature are in the PDF's metadata (the document
+information entry /XuejiCertificate: base64 of UTF-8 JSON {"algorithm", "facts", "signature"}),
+which `xueji certificate verify FILE.pdf` reads."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+from functools import lru_cache
 from typing import Any
 
 import qrcode
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfdoc import PDFDate, PDFDictionary, PDFInfo, PDFName, PDFString
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from xueji.archive.pdf.fonts import cjk_font, printable
 from xueji.archive.signing import ALGORITHM, canonical
 
-ATTACHMENT = "xueji-certificate.json"
+METADATA_KEY = "XuejiCertificate"
 WIDTH, HEIGHT = A4
 MARGIN = 20 * mm
+# One mask for every code (qrcode would otherwise try all eight to choose): any mask decodes.
+MASK_PATTERN = 4
 
 
 def envelope(facts: dict[str, Any], signature: str) -> dict[str, Any]:
@@ -29,8 +35,11 @@ def envelope(facts: dict[str, Any], signature: str) -> dict[str, Any]:
 
 
 def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
-    """The QR code of `data` drawn as squares (no image), `size` wide, lower left at x, y."""
-    code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    """The QR code of `data` drawn as squares (no image), `size` wide, lower left at x, y: one
+    rectangle per run of dark modules in a row."""
+    code = qrcode.QRCode(
+        border=2, error_correction=qrcode.constants.ERROR_CORRECT_M, mask_pattern=MASK_PATTERN
+    )
     code.add_data(data)
     code.make(fit=True)
     matrix = code.get_matrix()
@@ -38,26 +47,42 @@ def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
     canvas.setFillColorRGB(1, 1, 1)
     canvas.rect(x, y, size, size, stroke=0, fill=1)
     canvas.setFillColorRGB(0, 0, 0)
+    path = canvas.beginPath()
     for row, cells in enumerate(matrix):
-        for column, dark in enumerate(cells):
-            if dark:
-                canvas.rect(
-                    x + column * cell, y + size - (row + 1) * cell, cell, cell, stroke=0, fill=1
-                )
+        top = y + size - (row + 1) * cell
+        column = 0
+        while column < len(cells):
+            if not cells[column]:
+                column += 1
+                continue
+            start = column
+            while column < len(cells) and cells[column]:
+                column += 1
+            path.rect(x + start * cell, top, (column - start) * cell, cell)
+    canvas.drawPath(path, stroke=0, fill=1)
 
 
 def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     """Lines of `text` no wider than `width` (CJK text breaks anywhere)."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        line = ""
+        line: list[str] = []
+        used = 0.0
         for char in paragraph:
-            if line and stringWidth(line + char, font, size) > width:
-                lines.append(line)
-                line = ""
-            line += char
-        lines.append(line)
+            advance = _char_width(char, font) * size / 1000
+            if line and used + advance > width:
+                lines.append("".join(line))
+                line, used = [], 0.0
+            line.append(char)
+            used += advance
+        lines.append("".join(line))
     return lines
+
+
+@lru_cache(maxsize=8192)
+def _char_width(char: str, font: str) -> float:
+    """A character's advance in thousandths of the font size."""
+    return stringWidth(char, font, 1000)
 
 
 def _schools_lines(facts: dict[str, Any]) -> list[str]:
@@ -152,8 +177,9 @@ def certificate_pdf(facts: dict[str, Any], signature: str, verify_url: str) -> b
         y -= 3.6 * mm
     canvas.drawString(MARGIN, y - 1 * mm, f"签名（Base64）：{signature}")
     canvas.showPage()
+    _carry(canvas, envelope(facts, signature))
     canvas.save()
-    return _attach(buffer.getvalue(), envelope(facts, signature))
+    return buffer.getvalue()
 
 
 def _keys_url(verify_url: str) -> str:
@@ -162,14 +188,35 @@ def _keys_url(verify_url: str) -> str:
     return f"{base}/certificates/keys.json"
 
 
-def _attach(pdf: bytes, content: dict[str, Any]) -> bytes:
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
-    writer.add_attachment(
-        ATTACHMENT, json.dumps(content, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    )
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+class _Info(PDFInfo):
+    """The document information of ReportLab with one entry more: the signed facts."""
+
+    envelope = ""
+
+    def format(self, document: Any) -> bytes:
+        entries = {
+            "Title": PDFString(self.title),
+            "Author": PDFString(self.author),
+            "CreationDate": PDFDate(ts=document._timeStamp, dateFormatter=self._dateFormatter),
+            "Producer": PDFString(self.producer),
+            "Creator": PDFString(self.creator),
+            "Subject": PDFString(self.subject),
+            "Keywords": PDFString(self.keywords),
+            "Trapped": PDFName(self.trapped),
+            METADATA_KEY: PDFString(self.envelope),
+        }
+        entries["ModDate"] = entries["CreationDate"]
+        formatted: bytes = PDFDictionary(entries).format(document)
+        return formatted
+
+
+def _carry(canvas: Canvas, content: dict[str, Any]) -> None:
+    info = _Info()
+    info.__dict__.update(canvas._doc.info.__dict__)
+    info.envelope = base64.b64encode(
+        json.dumps(content, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    ).decode()
+    canvas._doc.info = info
 
 
 class NotACertificate(ValueError):
@@ -177,19 +224,18 @@ class NotACertificate(ValueError):
 
 
 def read_envelope(pdf: bytes) -> dict[str, Any]:
-    """The facts and signature attached to a certificate's PDF."""
-    stream = io.BytesIO(pdf)
+    """The facts and signature a certificate's PDF carries in its metadata."""
     try:
-        attachments = PdfReader(stream).attachments
+        metadata: Any = PdfReader(io.BytesIO(pdf)).metadata or {}
+        encoded = metadata.get("/" + METADATA_KEY)
     except Exception as error:  # pypdf raises many kinds on a file that is not a PDF
         raise NotACertificate(str(error)) from None
-    found = attachments.get(ATTACHMENT)
-    if not found:
-        raise NotACertificate(f"no {ATTACHMENT} attached")
+    if not encoded:
+        raise NotACertificate(f"no /{METADATA_KEY} in the document information")
     try:
-        content: dict[str, Any] = json.loads(found[0])
+        content: dict[str, Any] = json.loads(base64.b64decode(str(encoded), validate=True))
     except ValueError as error:
         raise NotACertificate(str(error)) from None
     if not isinstance(content.get("facts"), dict) or not isinstance(content.get("signature"), str):
-        raise NotACertificate("the attachment holds no facts and signature")
+        raise NotACertificate("the metadata holds no facts and signature")
     return content

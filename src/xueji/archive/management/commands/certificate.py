@@ -1,5 +1,5 @@
 """`xueji certificate verify FILE.pdf [--keys keys.json]`: check a certificate's PDF offline (the
-facts and signature attached to it, against the published public keys: a keys.json file saved
+facts and signature in its metadata, against the published public keys: a keys.json file saved
 from /certificates/keys.json, or the registry's own key table without --keys).
 `xueji certificate rotate-key`: a new signing key; the old one stays published."""
 
