@@ -288,19 +288,29 @@ def serve(name: str) -> None:
     pidfile(name, "gunicorn").write_text(str(process.pid))
 
 
-def worker_start(name: str) -> None:
-    if alive(pidfile(name, "worker")):
+def background(name: str, what: str, args: list[str]) -> None:
+    if alive(pidfile(name, what)):
         return
-    log = open(BASE / name / "worker.log", "a")  # noqa: SIM115
+    log = open(BASE / name / f"{what}.log", "a")  # noqa: SIM115
     process = subprocess.Popen(
-        [str(PYTHON), "-m", "xueji.cli", "federation", "worker"],
+        [str(PYTHON), "-m", "xueji.cli", *args],
         env=node_env(name),
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    pidfile(name, "worker").write_text(str(process.pid))
+    pidfile(name, what).write_text(str(process.pid))
+
+
+def worker_start(name: str) -> None:
+    """The node's delivery process (inbox, pending reservations, checkpoints to the hub)."""
+    background(name, "worker", ["federation", "worker"])
+
+
+def sealer_start(name: str) -> None:
+    """The audit trail's sealer: a signed checkpoint every minute (forwarded to the hub)."""
+    background(name, "sealer", ["audit", "seal", "--every"])
 
 
 def stop_process(name: str, what: str, sig: int = signal.SIGTERM) -> None:
@@ -351,6 +361,7 @@ def up(fresh: bool = False) -> None:
     for name in NODES:
         serve(name)
         worker_start(name)
+        sealer_start(name)
     for name in NODES:
         wait_http(name)
     print("cluster up:")
@@ -360,6 +371,7 @@ def up(fresh: bool = False) -> None:
 
 def down() -> None:
     for name in NODES:
+        stop_process(name, "sealer")
         stop_process(name, "worker")
         stop_process(name, "gunicorn")
     for name in NODES:
@@ -371,7 +383,11 @@ def status() -> None:
         pg = "up" if pg_running(name) else "down"
         web_pid = alive(pidfile(name, "gunicorn"))
         worker_pid = alive(pidfile(name, "worker"))
-        print(f"{name:4} {node:12} postgres:{port} {pg}  gunicorn:{web_pid}  worker:{worker_pid}")
+        sealer_pid = alive(pidfile(name, "sealer"))
+        print(
+            f"{name:4} {node:12} postgres:{port} {pg}  gunicorn:{web_pid}  worker:{worker_pid}"
+            f"  sealer:{sealer_pid}"
+        )
         if pg == "up":
             print(
                 "      subscriptions:",

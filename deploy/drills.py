@@ -267,6 +267,8 @@ def failover(name: str) -> None:
         stop(data, "fast")
         shutil.rmtree(base, ignore_errors=True)
         c.pg_start(name)
+        c.worker_start(name)
+        c.sealer_start(name)
         c.psql(name, "ALTER SYSTEM RESET synchronous_standby_names")
         c.psql(name, "SELECT pg_reload_conf()")
         c.psql(

@@ -23,6 +23,7 @@ from xueji.federation.nodes import this_node
 from xueji.geo.models import Division
 from xueji.stats.models import HeadcountDelta
 from xueji.students.identity import document_indexes, number_indexes
+from xueji.students.models import Student
 from xueji.students.national import national_index
 
 
@@ -69,9 +70,16 @@ def lookup_number(number: str) -> Found | None:
     )
     if holder is None:
         return None
+    # The school's province (a school's own code does not begin with its province's).
+    province = (
+        Student.objects.filter(pk=holder.student_id)
+        .values_list("school__province_id", flat=True)
+        .first()
+        or ""
+    )[:2] or holder.province_code
     return Found(
-        holder.province_code,
-        names.get(holder.province_code, holder.province_code),
+        province,
+        names.get(province, province),
         holder.number_masked,
         EntryState.CONFIRMED,
     )

@@ -27,12 +27,14 @@ class LookupForm(forms.Form):
 
 @requires(Action.FEDERATION_LOOKUP)
 def lookup(request: HttpRequest) -> HttpResponse:
-    form = LookupForm(request.GET or None)
+    # POST: the number stays out of addresses, logs and the history; the form comes back empty.
+    form = LookupForm(request.POST if request.method == "POST" else None)
     found = None
     searched = False
     if form.is_valid():
         searched = True
         number = form.cleaned_data["number"]
+        form = LookupForm()
         found = selectors.lookup_number(number)
         with transaction.atomic():
             audit_record(

@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import InterfaceError, OperationalError, connections
 
 from xueji.federation import replication
 
@@ -93,7 +94,14 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         while True:
-            done = worker_round()
+            try:
+                done = worker_round()
+            except (OperationalError, InterfaceError) as error:
+                # The database went away (a restart, a failover): try again, do not die.
+                self.stderr.write(f"database unavailable: {error}")
+                connections.close_all()
+                time.sleep(max(interval, 2.0))
+                continue
             if once:
                 self.stdout.write(json.dumps(done))
                 return

@@ -1,0 +1,86 @@
+"""The outbox and inbox: each message takes effect once, after its stream's predecessor."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from django.test import override_settings
+
+from xueji.federation.messages import inbox_apply, inbox_drain, message_send, waiting
+from xueji.federation.models import CheckpointCopy, Inbox, Outbox
+
+pytestmark = pytest.mark.django_db
+
+
+def _send(n: int, stream: str = "audit-checkpoints") -> list[Outbox]:
+    sent = []
+    with override_settings(XUEJI_NODE="province:44"):
+        for number in range(1, n + 1):
+            with transaction.atomic():
+                sent.append(
+                    message_send(
+                        topic="audit.checkpoint",
+                        payload={"number": number},
+                        destination="00",
+                        stream=stream,
+                    )
+                )
+    return sent  # type: ignore[return-value]
+
+
+def test_messages_of_a_stream_are_numbered_in_order() -> None:
+    sent = _send(3)
+    assert [m.seq for m in sent] == [1, 2, 3]
+    assert {m.source for m in sent} == {"44"}
+    other = _send(1, stream="record:x")
+    assert other[0].seq == 1
+
+
+def test_a_message_waits_for_its_predecessor_and_takes_effect_once() -> None:
+    first, second, third = _send(3)
+    with override_settings(XUEJI_NODE="national"):
+        assert inbox_apply(third) is False  # its predecessor has not been applied
+        assert inbox_apply(second) is False
+        assert not CheckpointCopy.objects.exists()
+        assert inbox_apply(first) is True
+        assert inbox_apply(first) is False  # applied before: refused by the inbox's key
+        assert inbox_drain() == 2
+        assert inbox_drain() == 0
+        assert waiting() == []
+    numbers = list(
+        CheckpointCopy.objects.order_by("received_at", "pk").values_list(
+            "checkpoint__number", flat=True
+        )
+    )
+    assert numbers == [1, 2, 3]
+    assert CheckpointCopy.objects.filter(province="44").count() == 3
+    assert Inbox.objects.count() == 3
+
+
+def test_a_message_is_written_only_inside_the_step_that_it_reports() -> None:
+    with override_settings(XUEJI_NODE="province:44"):
+        try:
+            with transaction.atomic():
+                message_send(topic="audit.checkpoint", payload={}, destination="00", stream="s")
+                raise ValueError("the step failed")
+        except ValueError:
+            pass
+    assert not Outbox.objects.exists()
+
+
+def test_a_failing_handler_leaves_the_message_waiting(monkeypatch) -> None:
+    from xueji.federation import messages
+
+    (message,) = _send(1)
+
+    def broken(_message: object) -> None:
+        raise RuntimeError("the hub's database went away")
+
+    monkeypatch.setitem(messages.HANDLERS, "audit.checkpoint", broken)
+    with override_settings(XUEJI_NODE="national"), pytest.raises(RuntimeError):
+        inbox_apply(message)
+    assert not Inbox.objects.exists()
+    monkeypatch.undo()
+    with override_settings(XUEJI_NODE="national"):
+        assert inbox_drain() == 1
+    assert CheckpointCopy.objects.count() == 1
