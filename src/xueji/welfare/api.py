@@ -49,14 +49,14 @@ def _term(term_id: int | None) -> Term:
     return term
 
 
-class TermParams(Schema):
+class WelfareTermParams(Schema):
     term_id: DatabaseId | None = Field(None, description="The term (default: the current one).")
 
 
 # ---- funding ---------------------------------------------------------------------------------
 
 
-class TermOut(Schema):
+class WelfareTermOut(Schema):
     id: int
     name: str
     start_date: datetime.date
@@ -64,7 +64,7 @@ class TermOut(Schema):
     census_on: datetime.date
 
 
-@router.get("/terms", response={200: list[TermOut], **ERRORS})
+@router.get("/terms", response={200: list[WelfareTermOut], **ERRORS})
 @endpoint_requires(Action.WELFARE_VIEW)
 def list_terms(request: HttpRequest) -> object:
     """The terms with the day each one's funding census counts."""
@@ -81,7 +81,7 @@ def list_terms(request: HttpRequest) -> object:
     ]
 
 
-class SchoolAllocationOut(Schema):
+class WelfareSchoolAllocationOut(Schema):
     school_code: str
     school_name: str
     county_code: str
@@ -90,18 +90,18 @@ class SchoolAllocationOut(Schema):
     amount_fen: int
 
 
-class AllocationOut(Schema):
+class WelfareAllocationOut(Schema):
     term: str
     census_on: datetime.date
     pupils: int
     amount_fen: int
     counties: list[dict[str, Any]]
-    schools: list[SchoolAllocationOut]
+    schools: list[WelfareSchoolAllocationOut]
 
 
-@router.get("/funding/allocation", response={200: AllocationOut, **ERRORS})
+@router.get("/funding/allocation", response={200: WelfareAllocationOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_VIEW)
-def funding_allocation(request: HttpRequest, params: Query[TermParams]) -> object:
+def funding_allocation(request: HttpRequest, params: Query[WelfareTermParams]) -> object:
     """Each school's allocation for the term in your area: pupils on the census date by stage
     (from the placement history) times the rates in force that day, for half a year."""
     scope = _scope(request, Action.WELFARE_VIEW)
@@ -126,23 +126,23 @@ def funding_allocation(request: HttpRequest, params: Query[TermParams]) -> objec
     }
 
 
-class FlowsOut(Schema):
+class WelfareFlowsOut(Schema):
     from_day: datetime.date | None
     to_day: datetime.date
     counties: list[dict[str, Any]]
     provinces: list[dict[str, Any]]
 
 
-@router.get("/funding/flows", response={200: FlowsOut, **ERRORS})
+@router.get("/funding/flows", response={200: WelfareFlowsOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_VIEW)
-def funding_flows(request: HttpRequest, params: Query[TermParams]) -> object:
+def funding_flows(request: HttpRequest, params: Query[WelfareTermParams]) -> object:
     """Money that moved between counties and provinces with the children who transferred
     between the previous census and this term's (touching your area)."""
     scope = _scope(request, Action.WELFARE_VIEW)
     return funding.portability(_term(params.term_id), scope)
 
 
-class RateOut(Schema):
+class WelfareRateOut(Schema):
     id: int
     province_code: str | None = Field(None, alias="province_id")
     stage: str
@@ -152,7 +152,7 @@ class RateOut(Schema):
     note: str
 
 
-class RateIn(Schema):
+class WelfareRateIn(Schema):
     province_code: DivisionCode | None = Field(None, description="Empty for the nation.")
     stage: Stage
     component: RateComponent
@@ -161,7 +161,7 @@ class RateIn(Schema):
     note: str = Field("", max_length=200)
 
 
-@router.get("/funding/rates", response={200: list[RateOut], **ERRORS})
+@router.get("/funding/rates", response={200: list[WelfareRateOut], **ERRORS})
 @endpoint_requires(Action.WELFARE_VIEW)
 def list_rates(request: HttpRequest) -> object:
     """Every rate with its history (the nation's and your province's)."""
@@ -175,9 +175,9 @@ def list_rates(request: HttpRequest) -> object:
     return list(rates.order_by("province_id", "stage", "component", "-valid_from")[:500])
 
 
-@router.post("/funding/rates", response={201: RateOut, **ERRORS})
+@router.post("/funding/rates", response={201: WelfareRateOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_SETTINGS)
-def create_rate(request: HttpRequest, payload: RateIn) -> object:
+def create_rate(request: HttpRequest, payload: WelfareRateIn) -> object:
     """A new dated rate (fen per pupil per year); the old ones stay as history."""
     scope = _scope(request, Action.WELFARE_SETTINGS)
     rate = funding.rate_set(
@@ -193,7 +193,7 @@ def create_rate(request: HttpRequest, payload: RateIn) -> object:
     return Status(201, rate)
 
 
-class CensusIn(Schema):
+class WelfareCensusIn(Schema):
     term_id: DatabaseId
     census_on: IsoDate
 
@@ -203,9 +203,9 @@ def _nation_only(scope: Scope, field: str) -> None:
         raise FieldErrors({field: [field_error("nation_only", _("Only the ministry sets this."))]})
 
 
-@router.post("/funding/census-dates", response={200: TermOut, **ERRORS})
+@router.post("/funding/census-dates", response={200: WelfareTermOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_SETTINGS)
-def set_census_date(request: HttpRequest, payload: CensusIn) -> object:
+def set_census_date(request: HttpRequest, payload: WelfareCensusIn) -> object:
     """The ministry sets a term's census date."""
     scope = _scope(request, Action.WELFARE_SETTINGS)
     _nation_only(scope, "census_on")
@@ -225,7 +225,7 @@ def set_census_date(request: HttpRequest, payload: CensusIn) -> object:
 # ---- aid -------------------------------------------------------------------------------------
 
 
-class ProgrammeOut(Schema):
+class WelfareProgrammeOut(Schema):
     id: int
     name: str
     province_code: str | None = Field(None, alias="province_id")
@@ -236,7 +236,7 @@ class ProgrammeOut(Schema):
     active: bool
 
 
-class ProgrammeIn(Schema):
+class WelfareProgrammeIn(Schema):
     name: str = Field(..., min_length=1, max_length=100)
     province_code: DivisionCode | None = None
     stages: list[Stage] = Field(..., min_length=1)
@@ -248,16 +248,16 @@ class ProgrammeIn(Schema):
     )
 
 
-@router.get("/aid/programmes", response={200: list[ProgrammeOut], **ERRORS})
+@router.get("/aid/programmes", response={200: list[WelfareProgrammeOut], **ERRORS})
 @endpoint_requires(Action.WELFARE_VIEW)
 def list_programmes(request: HttpRequest) -> object:
     """The ministry's programmes and your province's."""
     return list(aid.programmes_for(_scope(request, Action.WELFARE_VIEW)))
 
 
-@router.post("/aid/programmes", response={201: ProgrammeOut, **ERRORS})
+@router.post("/aid/programmes", response={201: WelfareProgrammeOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_SETTINGS)
-def create_programme(request: HttpRequest, payload: ProgrammeIn) -> object:
+def create_programme(request: HttpRequest, payload: WelfareProgrammeIn) -> object:
     """A programme of the ministry (no province) or of your province, with county quotas."""
     scope = _scope(request, Action.WELFARE_SETTINGS)
     programme = aid.programme_create(
@@ -274,7 +274,7 @@ def create_programme(request: HttpRequest, payload: ProgrammeIn) -> object:
     return Status(201, programme)
 
 
-class NeedOut(Schema):
+class WelfareNeedOut(Schema):
     id: uuid.UUID
     student_id: uuid.UUID
     school_code: str
@@ -296,23 +296,23 @@ def _need_out(need: Any) -> dict[str, Any]:
     }
 
 
-class NeedIn(Schema):
+class WelfareNeedIn(Schema):
     student_id: uuid.UUID
     category: AidCategory
     family_statement: str = Field(..., min_length=1, max_length=500)
     start_year: Year | None = None
 
 
-class NeedAssessIn(Schema):
+class WelfareNeedAssessIn(Schema):
     event: Literal["assess", "publish", "reject"]
     note: str = Field("", max_length=500)
 
 
-class NeedDecideIn(Schema):
+class WelfareNeedDecideIn(Schema):
     decision: Literal["approve", "reject"]
 
 
-@router.get("/aid/needs", response={200: list[NeedOut], **ERRORS})
+@router.get("/aid/needs", response={200: list[WelfareNeedOut], **ERRORS})
 @endpoint_requires(Action.WELFARE_VIEW)
 def list_needs(request: HttpRequest) -> object:
     """Need assessments (困难学生认定) of your area."""
@@ -320,9 +320,9 @@ def list_needs(request: HttpRequest) -> object:
     return [_need_out(n) for n in selectors.needs_visible(scope)[:500]]
 
 
-@router.post("/aid/needs", response={201: NeedOut, **ERRORS})
+@router.post("/aid/needs", response={201: WelfareNeedOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_SCHOOL)
-def create_need(request: HttpRequest, payload: NeedIn) -> object:
+def create_need(request: HttpRequest, payload: WelfareNeedIn) -> object:
     """The family's application for a child of your school."""
     from xueji.schools.models import academic_start_year
 
@@ -338,9 +338,9 @@ def create_need(request: HttpRequest, payload: NeedIn) -> object:
     return Status(201, _need_out(need))
 
 
-@router.post("/aid/needs/{need_id}/assess", response={200: NeedOut, **ERRORS})
+@router.post("/aid/needs/{need_id}/assess", response={200: WelfareNeedOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_SCHOOL)
-def assess_need(request: HttpRequest, need_id: uuid.UUID, payload: NeedAssessIn) -> object:
+def assess_need(request: HttpRequest, need_id: uuid.UUID, payload: WelfareNeedAssessIn) -> object:
     """The school's assessment group records its finding, then publishes the notice."""
     scope = _scope(request, Action.WELFARE_SCHOOL)
     need = aid.need_step(
@@ -349,9 +349,9 @@ def assess_need(request: HttpRequest, need_id: uuid.UUID, payload: NeedAssessIn)
     return _need_out(need)
 
 
-@router.post("/aid/needs/{need_id}/decide", response={200: NeedOut, **ERRORS})
+@router.post("/aid/needs/{need_id}/decide", response={200: WelfareNeedOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_COUNTY)
-def decide_need(request: HttpRequest, need_id: uuid.UUID, payload: NeedDecideIn) -> object:
+def decide_need(request: HttpRequest, need_id: uuid.UUID, payload: WelfareNeedDecideIn) -> object:
     """The county approves or rejects a need after its public notice."""
     scope = _scope(request, Action.WELFARE_COUNTY)
     need = aid.need_step(
@@ -360,7 +360,7 @@ def decide_need(request: HttpRequest, need_id: uuid.UUID, payload: NeedDecideIn)
     return _need_out(need)
 
 
-class ApplicationOut(Schema):
+class WelfareApplicationOut(Schema):
     id: uuid.UUID
     student_id: uuid.UUID
     student_name: str
@@ -390,7 +390,7 @@ def _application_out(a: Any) -> dict[str, Any]:
     }
 
 
-class ApplicationIn(Schema):
+class WelfareApplicationIn(Schema):
     student_id: uuid.UUID
     programme_id: DatabaseId
     term_id: DatabaseId
@@ -399,14 +399,14 @@ class ApplicationIn(Schema):
     account: str = Field("", max_length=40)
 
 
-class DecisionIn(Schema):
+class WelfareDecisionIn(Schema):
     decision: Literal["approve", "reject"]
     reason: str = Field("", max_length=300)
 
 
-@router.get("/aid/applications", response={200: list[ApplicationOut], **ERRORS})
+@router.get("/aid/applications", response={200: list[WelfareApplicationOut], **ERRORS})
 @endpoint_requires(Action.WELFARE_VIEW)
-def list_applications(request: HttpRequest, params: Query[TermParams]) -> object:
+def list_applications(request: HttpRequest, params: Query[WelfareTermParams]) -> object:
     """Aid applications of your area (names masked)."""
     scope = _scope(request, Action.WELFARE_VIEW)
     found = selectors.applications_visible(scope)
@@ -415,9 +415,9 @@ def list_applications(request: HttpRequest, params: Query[TermParams]) -> object
     return [_application_out(a) for a in found[:500]]
 
 
-@router.post("/aid/applications", response={201: ApplicationOut, **ERRORS})
+@router.post("/aid/applications", response={201: WelfareApplicationOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_SCHOOL)
-def create_application(request: HttpRequest, payload: ApplicationIn) -> object:
+def create_application(request: HttpRequest, payload: WelfareApplicationIn) -> object:
     """The school applies for a child (need approved), naming the evidence and the payee."""
     scope = _scope(request, Action.WELFARE_SCHOOL)
     application = aid.aid_apply(
@@ -433,10 +433,12 @@ def create_application(request: HttpRequest, payload: ApplicationIn) -> object:
     return Status(201, _application_out(application))
 
 
-@router.post("/aid/applications/{application_id}/decide", response={200: ApplicationOut, **ERRORS})
+@router.post(
+    "/aid/applications/{application_id}/decide", response={200: WelfareApplicationOut, **ERRORS}
+)
 @endpoint_requires(Action.WELFARE_COUNTY)
 def decide_application(
-    request: HttpRequest, application_id: uuid.UUID, payload: DecisionIn
+    request: HttpRequest, application_id: uuid.UUID, payload: WelfareDecisionIn
 ) -> object:
     """The county approves (the award is made: once per child, programme and term in the
     country) or rejects with a reason."""
@@ -451,17 +453,17 @@ def decide_application(
     return _application_out(application)
 
 
-class TermIn(Schema):
+class WelfareTermIn(Schema):
     term_id: DatabaseId
 
 
-class CountOut(Schema):
+class WelfareCountOut(Schema):
     count: int
 
 
-@router.post("/aid/carry-forward", response={200: CountOut, **ERRORS})
+@router.post("/aid/carry-forward", response={200: WelfareCountOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_COUNTY)
-def carry_forward(request: HttpRequest, payload: TermIn) -> object:
+def carry_forward(request: HttpRequest, payload: WelfareTermIn) -> object:
     """The autumn term's awards follow their children into the spring term, at the school of
     your county where each is placed then (a transferred child's aid goes with it)."""
     scope = _scope(request, Action.WELFARE_COUNTY)
@@ -471,12 +473,12 @@ def carry_forward(request: HttpRequest, payload: TermIn) -> object:
     return {"count": aid.awards_carry_forward(actor=caller(request), scope=scope, term_id=term.pk)}
 
 
-class PaymentsIn(Schema):
+class WelfarePaymentsIn(Schema):
     programme_id: DatabaseId
     term_id: DatabaseId
 
 
-def _programme_term(payload: PaymentsIn) -> None:
+def _programme_term(payload: WelfarePaymentsIn) -> None:
     from xueji.welfare.models import AidProgramme
 
     errors: dict[str, list[Any]] = {}
@@ -488,9 +490,9 @@ def _programme_term(payload: PaymentsIn) -> None:
         raise FieldErrors(errors)
 
 
-@router.post("/aid/payments", response={200: CountOut, **ERRORS})
+@router.post("/aid/payments", response={200: WelfareCountOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_COUNTY)
-def make_payments(request: HttpRequest, payload: PaymentsIn) -> object:
+def make_payments(request: HttpRequest, payload: WelfarePaymentsIn) -> object:
     """The county's payment list of a programme and term (awards not yet on a list)."""
     scope = _scope(request, Action.WELFARE_COUNTY)
     _programme_term(payload)
@@ -503,7 +505,7 @@ def make_payments(request: HttpRequest, payload: PaymentsIn) -> object:
     return {"count": made}
 
 
-class PaymentOut(Schema):
+class WelfarePaymentOut(Schema):
     id: uuid.UUID
     student_id: uuid.UUID
     student_name: str
@@ -517,14 +519,14 @@ class PaymentOut(Schema):
     paid_on: datetime.date | None
 
 
-class PaymentParams(Schema):
+class WelfarePaymentParams(Schema):
     term_id: DatabaseId | None = None
     programme_id: DatabaseId | None = None
 
 
-@router.get("/aid/payments", response={200: list[PaymentOut], **ERRORS})
+@router.get("/aid/payments", response={200: list[WelfarePaymentOut], **ERRORS})
 @endpoint_requires(Action.WELFARE_VIEW)
-def list_payments(request: HttpRequest, params: Query[PaymentParams]) -> object:
+def list_payments(request: HttpRequest, params: Query[WelfarePaymentParams]) -> object:
     """Payments of your area with their state (names masked, accounts masked)."""
     scope = _scope(request, Action.WELFARE_VIEW)
     found = selectors.payments_visible(scope)
@@ -552,7 +554,7 @@ def list_payments(request: HttpRequest, params: Query[PaymentParams]) -> object:
 
 @router.post("/aid/bank-file", response={200: None, **ERRORS})
 @endpoint_requires(Action.WELFARE_COUNTY)
-def bank_payment_file(request: HttpRequest, payload: PaymentsIn) -> HttpResponse:
+def bank_payment_file(request: HttpRequest, payload: WelfarePaymentsIn) -> HttpResponse:
     """The bank's payment file (CSV, accounts in full, audited) of the payments waiting; they
     become `sent`."""
     scope = _scope(request, Action.WELFARE_COUNTY)
@@ -568,12 +570,12 @@ def bank_payment_file(request: HttpRequest, payload: PaymentsIn) -> HttpResponse
     return response
 
 
-class ImportOut(Schema):
+class WelfareImportOut(Schema):
     changed: int
     unchanged: int
 
 
-@router.post("/aid/bank-results", response={200: ImportOut, **ERRORS})
+@router.post("/aid/bank-results", response={200: WelfareImportOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_COUNTY)
 def bank_results(request: HttpRequest, file: File[NonEmptyUploadedFile]) -> object:
     """The bank's result file (付款编号, 结果, 银行流水号, 日期, 金额(元)): all or nothing; a
@@ -582,7 +584,7 @@ def bank_results(request: HttpRequest, file: File[NonEmptyUploadedFile]) -> obje
     return aid.bank_result_import(actor=caller(request), scope=scope, data=file.read())
 
 
-@router.post("/aid/family-lists", response={200: CountOut, **ERRORS})
+@router.post("/aid/family-lists", response={200: WelfareCountOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_COUNTY)
 def family_lists(
     request: HttpRequest, file: File[NonEmptyUploadedFile], category: Form[AidCategory]
@@ -595,16 +597,16 @@ def family_lists(
     return {"count": count}
 
 
-class EntitledOut(Schema):
+class WelfareEntitledOut(Schema):
     student_id: uuid.UUID
     student_name: str
     school_code: str
     categories: list[str]
 
 
-@router.get("/aid/entitled", response={200: list[EntitledOut], **ERRORS})
+@router.get("/aid/entitled", response={200: list[WelfareEntitledOut], **ERRORS})
 @endpoint_requires(Action.WELFARE_VIEW)
-def entitled(request: HttpRequest, params: Query[TermParams]) -> object:
+def entitled(request: HttpRequest, params: Query[WelfareTermParams]) -> object:
     """应助尽助: children of listed families enrolled in your county who receive no aid this
     term (a county's view; other levels see an empty list)."""
     scope = _scope(request, Action.WELFARE_VIEW)
@@ -634,14 +636,14 @@ def _visible_student(scope: Scope, student_id: uuid.UUID) -> Student:
     return student
 
 
-class AidReceivedOut(Schema):
+class WelfareAidReceivedOut(Schema):
     programme: str
     term: str
     amount_fen: int
     state: str
 
 
-@router.get("/students/{student_id}/aid", response={200: list[AidReceivedOut], **ERRORS})
+@router.get("/students/{student_id}/aid", response={200: list[WelfareAidReceivedOut], **ERRORS})
 @endpoint_requires(Action.WELFARE_VIEW)
 def student_aid(request: HttpRequest, student_id: uuid.UUID) -> object:
     """The aid a child of your area received."""
@@ -653,20 +655,22 @@ def student_aid(request: HttpRequest, student_id: uuid.UUID) -> object:
 # ---- meals -----------------------------------------------------------------------------------
 
 
-class MealLookupOut(Schema):
+class WelfareMealLookupOut(Schema):
     ate: bool
     day: datetime.date
     school: str
     menu: str
 
 
-class DayParams(Schema):
+class WelfareDayParams(Schema):
     day: IsoDate | None = None
 
 
-@router.get("/students/{student_id}/meals", response={200: MealLookupOut, **ERRORS})
+@router.get("/students/{student_id}/meals", response={200: WelfareMealLookupOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_VIEW)
-def student_meal(request: HttpRequest, student_id: uuid.UUID, params: Query[DayParams]) -> object:
+def student_meal(
+    request: HttpRequest, student_id: uuid.UUID, params: Query[WelfareDayParams]
+) -> object:
     """Did the child eat the subsidised meal on the day, and what was served."""
     scope = _scope(request, Action.WELFARE_VIEW)
     student = _visible_student(scope, student_id)
@@ -680,28 +684,30 @@ def _visible_school(scope: Scope, school_id: int) -> School:
     return school
 
 
-class MealDayOut(Schema):
+class WelfareMealDayOut(Schema):
     day: datetime.date
     menu: str
     companions: str
     daily_fen: int
 
 
-@router.get("/meals/schools/{school_id}/week", response={200: list[MealDayOut], **ERRORS})
+@router.get("/meals/schools/{school_id}/week", response={200: list[WelfareMealDayOut], **ERRORS})
 @endpoint_requires(Action.WELFARE_VIEW)
-def meal_week(request: HttpRequest, school_id: DatabaseId, params: Query[DayParams]) -> object:
+def meal_week(
+    request: HttpRequest, school_id: DatabaseId, params: Query[WelfareDayParams]
+) -> object:
     """The school's menu of the week holding the day (its public notice)."""
     scope = _scope(request, Action.WELFARE_VIEW)
     school = _visible_school(scope, school_id)
     return meals.week_menu(school.pk, params.day or datetime.date.today())
 
 
-class MonthParams(Schema):
+class WelfareMonthParams(Schema):
     year: Year | None = None
     month: int | None = Field(None, ge=1, le=12)
 
 
-class ClaimOut(Schema):
+class WelfareClaimOut(Schema):
     school_code: str
     year: int
     month: int
@@ -711,9 +717,11 @@ class ClaimOut(Schema):
     days: list[dict[str, Any]]
 
 
-@router.get("/meals/schools/{school_id}/claim", response={200: ClaimOut, **ERRORS})
+@router.get("/meals/schools/{school_id}/claim", response={200: WelfareClaimOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_VIEW)
-def meal_claim(request: HttpRequest, school_id: DatabaseId, params: Query[MonthParams]) -> object:
+def meal_claim(
+    request: HttpRequest, school_id: DatabaseId, params: Query[WelfareMonthParams]
+) -> object:
     """The school's monthly claim: meals times the day's rate, by day, with the children."""
     scope = _scope(request, Action.WELFARE_VIEW)
     school = _visible_school(scope, school_id)
@@ -742,7 +750,7 @@ def meal_claim(request: HttpRequest, school_id: DatabaseId, params: Query[MonthP
     }
 
 
-class MealDayIn(Schema):
+class WelfareMealDayIn(Schema):
     day: IsoDate
     menu: str = Field(..., min_length=1, max_length=300)
     companions: str = Field(..., min_length=1, max_length=200)
@@ -751,15 +759,15 @@ class MealDayIn(Schema):
     )
 
 
-class MealDayCreatedOut(Schema):
+class WelfareMealDayCreatedOut(Schema):
     id: uuid.UUID
     day: datetime.date
     children: int
 
 
-@router.post("/meals/days", response={201: MealDayCreatedOut, **ERRORS})
+@router.post("/meals/days", response={201: WelfareMealDayCreatedOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_SCHOOL)
-def record_meal_day(request: HttpRequest, payload: MealDayIn) -> object:
+def record_meal_day(request: HttpRequest, payload: WelfareMealDayIn) -> object:
     """The canteen's day at your school: the menu, the teachers eating with the pupils (陪餐),
     and who ate."""
     from xueji.welfare.models import MealServed
@@ -777,15 +785,15 @@ def record_meal_day(request: HttpRequest, payload: MealDayIn) -> object:
     return Status(201, {"id": meal_day.pk, "day": meal_day.day, "children": count})
 
 
-class MealCountyIn(Schema):
+class WelfareMealCountyIn(Schema):
     county_code: DivisionCode
     since: IsoDate
     urban_rural: list[str] = Field(default_factory=list)
 
 
-@router.post("/meals/counties", response={200: CountOut, **ERRORS})
+@router.post("/meals/counties", response={200: WelfareCountOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_SETTINGS)
-def set_meal_county(request: HttpRequest, payload: MealCountyIn) -> object:
+def set_meal_county(request: HttpRequest, payload: WelfareMealCountyIn) -> object:
     """List a county of your area in the meals programme (with the urban–rural codes whose
     compulsory schools take part); answers the number of programme schools of the county."""
     scope = _scope(request, Action.WELFARE_SETTINGS)
@@ -802,14 +810,14 @@ def set_meal_county(request: HttpRequest, payload: MealCountyIn) -> object:
     return {"count": count}
 
 
-class MealRateIn(Schema):
+class WelfareMealRateIn(Schema):
     daily_fen: int = Field(..., ge=1, le=10_000)
     valid_from: IsoDate
 
 
-@router.post("/meals/rates", response={200: CountOut, **ERRORS})
+@router.post("/meals/rates", response={200: WelfareCountOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_SETTINGS)
-def set_meal_rate(request: HttpRequest, payload: MealRateIn) -> object:
+def set_meal_rate(request: HttpRequest, payload: WelfareMealRateIn) -> object:
     """The ministry sets the subsidy per child per school day from a date."""
     scope = _scope(request, Action.WELFARE_SETTINGS)
     _nation_only(scope, "daily_fen")
@@ -822,7 +830,7 @@ def set_meal_rate(request: HttpRequest, payload: MealRateIn) -> object:
 # ---- consistency findings --------------------------------------------------------------------
 
 
-class FindingOut(Schema):
+class WelfareFindingOut(Schema):
     id: uuid.UUID
     kind: str
     kind_label: str
@@ -836,7 +844,7 @@ class FindingOut(Schema):
     explanation: str
 
 
-class FindingDetailOut(FindingOut):
+class WelfareFindingDetailOut(WelfareFindingOut):
     students: list[dict[str, Any]]
 
 
@@ -856,14 +864,14 @@ def _finding_out(f: Any) -> dict[str, Any]:
     }
 
 
-class FindingParams(Schema):
+class WelfareFindingParams(Schema):
     term_id: DatabaseId | None = None
     kind: FindingKind | None = None
 
 
-@router.get("/findings", response={200: list[FindingOut], **ERRORS})
+@router.get("/findings", response={200: list[WelfareFindingOut], **ERRORS})
 @endpoint_requires(Action.WELFARE_VIEW)
-def list_findings(request: HttpRequest, params: Query[FindingParams]) -> object:
+def list_findings(request: HttpRequest, params: Query[WelfareFindingParams]) -> object:
     """The consistency findings of your area."""
     scope = _scope(request, Action.WELFARE_VIEW)
     found = selectors.findings_visible(scope)
@@ -874,7 +882,7 @@ def list_findings(request: HttpRequest, params: Query[FindingParams]) -> object:
     return [_finding_out(f) for f in found[:1000]]
 
 
-@router.get("/findings/{finding_id}", response={200: FindingDetailOut, **ERRORS})
+@router.get("/findings/{finding_id}", response={200: WelfareFindingDetailOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_VIEW)
 def get_finding(request: HttpRequest, finding_id: uuid.UUID) -> object:
     """A finding with the children behind it (names masked)."""
@@ -892,13 +900,15 @@ def get_finding(request: HttpRequest, finding_id: uuid.UUID) -> object:
     }
 
 
-class ExplainIn(Schema):
+class WelfareExplainIn(Schema):
     reason: str = Field(..., min_length=1, max_length=500)
 
 
-@router.post("/findings/{finding_id}/explain", response={200: FindingOut, **ERRORS})
+@router.post("/findings/{finding_id}/explain", response={200: WelfareFindingOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_COUNTY)
-def explain_finding(request: HttpRequest, finding_id: uuid.UUID, payload: ExplainIn) -> object:
+def explain_finding(
+    request: HttpRequest, finding_id: uuid.UUID, payload: WelfareExplainIn
+) -> object:
     """The county explains a finding with a reason (audited)."""
     scope = _scope(request, Action.WELFARE_COUNTY)
     finding = checks.finding_explain(
@@ -907,22 +917,22 @@ def explain_finding(request: HttpRequest, finding_id: uuid.UUID, payload: Explai
     return _finding_out(finding)
 
 
-class RunOut(Schema):
+class WelfareRunOut(Schema):
     term: str
     area: str
     findings: int
 
 
-@router.post("/checks/run", response={200: RunOut, **ERRORS})
+@router.post("/checks/run", response={200: WelfareRunOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_CHECK)
-def run_checks(request: HttpRequest, payload: TermIn) -> object:
+def run_checks(request: HttpRequest, payload: WelfareTermIn) -> object:
     """Refresh the consistency checks of the term in your area now."""
     scope = _scope(request, Action.WELFARE_CHECK)
     run = checks.checks_run(actor=caller(request), scope=scope, term=_term(payload.term_id))
     return {"term": str(run.term), "area": run.area, "findings": run.findings}
 
 
-@router.post("/finance-figures", response={200: CountOut, **ERRORS})
+@router.post("/finance-figures", response={200: WelfareCountOut, **ERRORS})
 @endpoint_requires(Action.WELFARE_COUNTY)
 def finance_figures(
     request: HttpRequest, file: File[NonEmptyUploadedFile], term_id: Form[DatabaseId]

@@ -38,6 +38,7 @@ from xueji.corrections.evidence import Upload
 from xueji.corrections.tests.files import PDF, png
 from xueji.geo.models import Division
 from xueji.imports.services import import_job_create
+from xueji.reporting.tests import fuzz_objects as reporting_fuzz
 from xueji.schools.models import SchoolKind, academic_start_year
 from xueji.students.models import Student
 from xueji.students.services import student_register
@@ -49,6 +50,7 @@ from xueji.testing.factories import (
     resident_id,
     student_data,
 )
+from xueji.welfare.tests import fuzz_objects as welfare_fuzz
 from xueji.yearend.models import RunKind
 from xueji.yearend.services import run_execute, run_plan, run_start
 
@@ -291,4 +293,10 @@ def build() -> FuzzWorld:
         {"user_id": sealed.pk},
         {"user_id": registrar.pk, "successor_id": successor.pk},
     ]
+    # The statistics reports (reporting, issue 26).
+    rows += reporting_fuzz.rows(junior=junior, primary=primary, primary_registrar=primary_registrar)
+    # Money that follows the record (welfare, issue 23).
+    rows += welfare_fuzz.rows(
+        junior=junior, grade8=grade8, registrar=registrar, pupils=[*pupils, j_numbered]
+    )
     return FuzzWorld(registrar=registrar, county=county, auditor=auditor, rows=rows)
