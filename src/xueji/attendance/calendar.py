@@ -61,6 +61,18 @@ def school_days(school: School, start: datetime.date, end: datetime.date) -> lis
     return [day for day in working if day in in_terms and day not in closed]
 
 
+def roll_window(
+    school: School, day: datetime.date, *, limit: int = 60
+) -> tuple[bool, datetime.date]:
+    """Is `day` a school day, and until when may its roll be changed by the class teacher (the
+    next school day): both from one look at the calendar."""
+    days = school_days(school, day, day + datetime.timedelta(days=limit))
+    following = [d for d in days if d > day]
+    if following:
+        return bool(days and days[0] == day), following[0]
+    return bool(days and days[0] == day), next_school_day(school, day, limit=limit)
+
+
 def is_school_day_of(school: School, day: datetime.date) -> bool:
     return bool(school_days(school, day, day))
 

@@ -25,13 +25,6 @@ class YearEndConfig(AppConfig):
             ),
             MenuEntry(
                 "year",
-                _("Possible dropouts"),
-                "yearend:dropouts",
-                order=40,
-                action=Action.DROPOUTS_VIEW,
-            ),
-            MenuEntry(
-                "year",
                 _("Promotion periods"),
                 "yearend:periods",
                 order=50,

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,7 +36,6 @@ from xueji.yearend.periods import PeriodInForce, outside_periods, periods_page, 
 from xueji.yearend.selectors import (
     final_grade_students,
     notices_for,
-    possible_dropouts,
     resolve_target,
     run_get,
     runs_visible,
@@ -306,9 +306,9 @@ def intake(request: HttpRequest) -> HttpResponse:
 @login_required
 @requires(Action.DROPOUTS_VIEW)
 def dropouts(request: HttpRequest) -> HttpResponse:
-    year = request.GET.get("year", "")
-    found = possible_dropouts(request.user, from_year=int(year) if year.isdigit() else None)
-    return render(request, "yearend/dropouts.html", {"found": found})
+    """Graduates admitted nowhere are dropout-control cases now (xueji.attendance opens one for
+    each after the intake deadline): the old list leads there, by the page's URL name."""
+    return redirect(f"{reverse('attendance:cases')}?trigger=graduate_unadmitted&state=all")
 
 
 @require_POST

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Min
 
-from xueji.attendance.models import Absence, Reason, SymptomAlert
+from xueji.attendance.models import Absence, ProvinceSettings, Reason, SymptomAlert
 from xueji.attendance.rules import settings_for
 from xueji.schools.models import SchoolClass
 
@@ -57,9 +57,19 @@ def alerts_raise_for_class(*, school_class: SchoolClass, on: datetime.date) -> l
 def alerts_scan(*, on: datetime.date) -> int:
     """Every class with sick absences in the last days (the daily task's safety net)."""
     count = 0
-    since = on - datetime.timedelta(days=14)
+    # Only the classes with a cluster under the smallest setting in force are looked at closely.
+    smallest = ProvinceSettings.objects.aggregate(
+        children=Min("cluster_children"), days=Max("cluster_days")
+    )
+    default = ProvinceSettings()
+    children = min(smallest["children"] or default.cluster_children, default.cluster_children)
+    days = max(smallest["days"] or default.cluster_days, default.cluster_days)
+    since = on - datetime.timedelta(days=max(days, 1) - 1)
     class_ids: Any = (
         Absence.objects.filter(day__gte=since, day__lte=on, reason=Reason.SICK)
+        .values("school_class_id", "symptom")
+        .annotate(n=Count("student_id", distinct=True))
+        .filter(n__gte=children)
         .values_list("school_class_id", flat=True)
         .distinct()
     )

@@ -566,4 +566,4 @@ def cases_visible_q(user: Any) -> Q:
     if scope.level == ScopeLevel.NATION:
         return Q()
     digits = {"county": 6, "city": 4, "province": 2}[scope.level]
-    return Q(county_id__startswith=(scope.division_code or "")[:digits])
+    return Q(county__code__startswith=(scope.division_code or "")[:digits])

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from xueji.access.models import ScopeLevel
 from xueji.access.policy import Action, Limit, limit
 from xueji.access.scope import may, require
-from xueji.attendance.calendar import is_school_day_of, next_school_day
+from xueji.attendance.calendar import next_school_day, roll_window
 from xueji.attendance.models import (
     Absence,
     Guest,
@@ -73,17 +73,24 @@ def _today() -> datetime.date:
 
 def class_roll_ids(school_class_id: int, day: datetime.date) -> set[Any]:
     """The children on the class's roll that day: placed in it, or its guests (借读)."""
-    placed = Placement.objects.filter(
+    placed = list(
+        Placement.objects.filter(
+            Q(end_date__isnull=True) | Q(end_date__gt=day),
+            school_class_id=school_class_id,
+            start_date__lte=day,
+        ).values_list("student_id", flat=True)
+    )
+    # Guests of the class are on its roll; a child of the class attending another school as a
+    # guest is on that school's.
+    guests: set[Any] = set()
+    away: set[Any] = set()
+    for student_id, guest_class in Guest.objects.filter(
         Q(end_date__isnull=True) | Q(end_date__gt=day),
-        school_class_id=school_class_id,
+        Q(school_class_id=school_class_id) | Q(student_id__in=placed),
         start_date__lte=day,
-    ).values_list("student_id", flat=True)
-    guests = Guest.objects.filter(
-        Q(end_date__isnull=True) | Q(end_date__gt=day),
-        school_class_id=school_class_id,
-        start_date__lte=day,
-    ).values_list("student_id", flat=True)
-    return set(placed) | set(guests)
+    ).values_list("student_id", "school_class_id"):
+        (guests if guest_class == school_class_id else away).add(student_id)
+    return (set(placed) - away) | guests
 
 
 def validate_absence(item: AbsenceIn) -> str | None:
@@ -136,7 +143,8 @@ def _check_day(scope: Any, school_class: SchoolClass, day: datetime.date, reason
                 ]
             }
         )
-    if not is_school_day_of(school_class.school, day):
+    school_day, deadline = roll_window(school_class.school, day)
+    if not school_day:
         raise FieldErrors(
             {
                 "day": [
@@ -146,7 +154,7 @@ def _check_day(scope: Any, school_class: SchoolClass, day: datetime.date, reason
                 ]
             }
         )
-    late = today > correction_deadline(school_class, day)
+    late = today > deadline
     if late:
         if not may(scope, Action.ATTENDANCE_CORRECT):
             raise Conflict(
@@ -281,6 +289,12 @@ def _apply(
         }
         for i in wanted.values()
     ]
+    if any(i.reason == Reason.SICK for i in wanted.values()) or any(
+        a.reason == Reason.SICK for a in removed
+    ):
+        from xueji.attendance.services.alerts import alerts_raise_for_class
+
+        result.alerts = alerts_raise_for_class(school_class=school_class, on=day)
     if not created:
         RollCorrection.objects.create(
             school_class=school_class,
@@ -343,10 +357,8 @@ def roll_take(
     late = _check_day(scope, school_class, day, reason)
     if problems:
         raise FieldErrors(problems)
-    from xueji.attendance.services.alerts import alerts_raise_for_class
-
     with transaction.atomic():
-        result = _apply(
+        return _apply(
             actor=actor,
             school_class=school_class,
             day=day,
@@ -356,9 +368,6 @@ def roll_take(
             late=late,
             source=source,
         )
-        if result.changed and any(i.reason == Reason.SICK for i in wanted.values()):
-            result.alerts = alerts_raise_for_class(school_class=school_class, on=day)
-    return result
 
 
 # ---- the card system's CSV ----------------------------------------------------------------------

@@ -56,8 +56,10 @@ def dropout_in_compulsory_education() -> ValidationError:
     return ValidationError(
         _(
             "In compulsory education (grades 1–9) dropping out is not a status a school files. "
-            "Report a child who no longer comes to school to the county education bureau as "
-            "missing: the county follows the child up until back in school (控辍保学)."
+            "A child who no longer comes to school is followed as a dropout-control case "
+            "(控辍保学, Attendance and dropouts › Dropout-control cases): unexcused absences in "
+            "the daily roll open one by themselves, the school logs its steps there, and only "
+            "the county education bureau confirms 辍学."
         ),
         code="dropout_in_compulsory_education",
     )

@@ -105,9 +105,11 @@ def test_the_junior_high_pastes_a_list_of_graduates(registry: Registry) -> None:
     assert refused.status_code == 400
     assert registry.students[(0, 6)][0].number_masked in refused.content.decode()
 
+    # Graduates admitted nowhere are dropout-control cases now (attendance): the list leads there.
     dropouts = client_for(registry.approver).get(reverse("yearend:dropouts"), {"year": FROM_YEAR})
-    assert dropouts.status_code == 200
-    assert registry.student(1, 6).number_masked in dropouts.content.decode()
+    assert dropouts.status_code == 302
+    assert dropouts["Location"].startswith(reverse("attendance:cases"))
+    assert "trigger=graduate_unadmitted" in dropouts["Location"]
 
 
 def test_the_api_plans_starts_and_refuses_an_intake_naming_every_line(

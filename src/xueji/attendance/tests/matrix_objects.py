@@ -1,0 +1,39 @@
+"""Objects and bodies of attendance for the permission matrix (xueji.access.tests.test_matrix)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+# API endpoints of attendance that take a file.
+MULTIPART = {"post_roll_csv"}
+
+
+def case(place: Any) -> Any:
+    """An open dropout-control case of the place's child (made once a place)."""
+    from xueji.attendance.models import DropoutCase, Trigger
+
+    found = DropoutCase.objects.filter(student=place.student).first()
+    if found is not None:
+        return found
+    return DropoutCase.objects.create(
+        student=place.student,
+        name=place.student.name,
+        sex=place.student.sex,
+        birth_date=place.student.birth_date,
+        school=place.school,
+        county=place.county,
+        trigger=Trigger.UNEXCUSED_RUN,
+        opened_on=datetime.date(2026, 9, 14),
+        deadline=datetime.date(2026, 9, 28),
+    )
+
+
+def bodies(place: Any) -> dict[str, Any]:
+    """Bodies for the endpoints that take one (refused by field, or harmless, once allowed)."""
+    return {
+        "post_roll": lambda: {"day": "2026-09-13", "absences": []},
+        "post_roll_csv": lambda: {},
+        "post_step": lambda: {"kind": "call", "outcome": "reached"},
+        "post_close": lambda: {"end": "lost_contact"},
+    }
