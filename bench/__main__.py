@@ -59,6 +59,30 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--no-exports", action="store_true", help="skip bench/exports.py (CSV and XLSX, ~10 min)"
     )
+    parser.add_argument(
+        "--funding-days",
+        type=int,
+        default=10,
+        help="bench/funding.py: school days of meals and attendance checked (0: skip)",
+    )
+    parser.add_argument(
+        "--reporting-pages",
+        type=int,
+        default=20,
+        help="bench/reporting.py: requests of the county's confirmation page (0: skip)",
+    )
+    parser.add_argument(
+        "--archive-children",
+        type=int,
+        default=50,
+        help="bench/archive.py: a class's electronic files (0: skip; the issue's size: 50)",
+    )
+    parser.add_argument(
+        "--archive-certificates",
+        type=int,
+        default=200,
+        help="bench/archive.py: certificates issued and rendered (the issue's size: 1000)",
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep-database", action="store_true", help="do not drop it at the end")
     parser.add_argument("--output", type=Path, default=HERE, help="where results go")
@@ -155,6 +179,35 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print("Exports: the province's records as CSV and XLSX vs a bare COPY", flush=True)
         export_results = exports_bench.run(queries=False)
 
+    funding_results = None
+    if args.funding_days:
+        from bench import funding as funding_bench
+
+        print(
+            f"Funding: the province's census allocation and consistency checks over "
+            f"{args.funding_days} school days vs bare SQL",
+            flush=True,
+        )
+        funding_results = funding_bench.run(args.funding_days)
+
+    reporting_results = None
+    if args.reporting_pages:
+        from bench import reporting as reporting_bench
+
+        print("Reporting: open and snapshot a round for the province vs bare SQL", flush=True)
+        reporting_results = reporting_bench.run(args.reporting_pages)
+
+    archive_results = None
+    if args.archive_children:
+        from bench import archive as archive_bench
+
+        print(
+            f"Archive: a class of {args.archive_children} electronic files and "
+            f"{args.archive_certificates} certificates vs bare ReportLab pages",
+            flush=True,
+        )
+        archive_results = archive_bench.run(args.archive_children, args.archive_certificates)
+
     # Last: its baseline leaves records with plaintext numbers, which the parts above would
     # sample and fail to unseal.
     print("Encryption: registration and lookups sealed vs a plaintext sealer", flush=True)
@@ -201,6 +254,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "encryption": sealing,
         "imports": imported,
         **({"exports": export_results} if export_results is not None else {}),
+        **({"funding": funding_results} if funding_results is not None else {}),
+        **({"reporting": reporting_results} if reporting_results is not None else {}),
+        **({"archive": archive_results} if archive_results is not None else {}),
         "total_seconds": time.perf_counter() - started,
     }
 

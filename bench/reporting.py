@@ -61,7 +61,7 @@ def _bare(census: datetime.date, period_start: datetime.date) -> tuple[float, in
         cursor.execute("DROP TABLE IF EXISTS bench_bare_cell")
         cursor.execute(
             f"CREATE TABLE bench_bare_cell (LIKE {snapshot.CELL} INCLUDING DEFAULTS "
-            "INCLUDING INDEXES)"
+            "INCLUDING IDENTITY INCLUDING CONSTRAINTS INCLUDING INDEXES)"
         )
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute("SET LOCAL jit = off")

@@ -301,8 +301,12 @@ def _locked(actor: Any, unit_id: int, action: str) -> tuple[Scope, UnitReport]:
         raise _no_such_unit()
     # A parent is locked before its unit, in every service.
     if found.parent_id is not None:
-        list(UnitReport.objects.select_for_update().filter(pk=found.parent_id))
-    unit = UnitReport.objects.select_for_update().select_related("round", "school").get(pk=unit_id)
+        list(UnitReport.objects.select_for_update(of=("self",)).filter(pk=found.parent_id))
+    unit = (
+        UnitReport.objects.select_for_update(of=("self",))
+        .select_related("round", "school")
+        .get(pk=unit_id)
+    )
     return scope, unit
 
 
@@ -335,7 +339,7 @@ def unit_prepare(*, actor: Any, unit_id: int) -> UnitReport:
 
 def _unconfirmed_children(unit: UnitReport) -> list[UnitReport]:
     return list(
-        UnitReport.objects.select_for_update()
+        UnitReport.objects.select_for_update(of=("self",))
         .filter(parent=unit)
         .exclude(state=UnitState.CONFIRMED)
         .select_related("school", "division")
@@ -462,7 +466,7 @@ def revision_decide(*, actor: Any, unit_id: int, approve: bool, note: str = "") 
         if unit.parent is None or not acts_for(scope, unit.parent):
             raise Conflict("not_the_level_above", _("Only the level above decides on a revision."))
         revision = (
-            Revision.objects.select_for_update()
+            Revision.objects.select_for_update(of=("self",))
             .filter(unit=unit, state=RevisionState.REQUESTED)
             .first()
         )

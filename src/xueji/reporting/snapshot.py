@@ -42,6 +42,9 @@ ON_ROLL_TABLES: dict[str, tuple[str, str | None, str, str]] = {
     ReportTable.ANNUAL: ("p.grade", "age", "s.sex", "sc.kind"),
 }
 
+# A cell with no age (PostgreSQL types a bare NULL of a grouped SELECT as text).
+NO_AGE = "CAST(NULL AS smallint)"
+
 # The kinds of movement the table of entrants and leavers counts, in its order.
 MOVEMENTS = (
     "entrants",
@@ -70,7 +73,7 @@ def on_roll_select(
     `join` joins what gives `head` (a submission, or nothing) to placement p / school sc."""
     grade, age, sex, category = ON_ROLL_TABLES[table]
     counted_sql, counted_params = counted_on(on)
-    age_sql = stats_sql.age_sql(on) if age else "NULL"
+    age_sql = stats_sql.age_sql(on) if age else NO_AGE
     statement = (
         f"SELECT {head}, %s, p.school_class_id, {grade}, {age_sql}, {sex}, {category}, "
         f"COUNT(*) FROM {PLACEMENT} p JOIN {STUDENT} s ON s.id = p.student_id "
@@ -99,7 +102,7 @@ def movement_selects(
 
     selects = [
         (
-            f"SELECT {head}, 'movement', p.school_class_id, p.grade, NULL, s.sex, 'entrants', "
+            f"SELECT {head}, 'movement', p.school_class_id, p.grade, {NO_AGE}, s.sex, 'entrants', "
             "COUNT(*) "
             f"FROM {PLACEMENT} p JOIN {STUDENT} s ON s.id = p.student_id {joined('p.school_id')} "
             f"WHERE p.reason IN ({entry_marks}) AND p.start_date > %s AND p.start_date <= %s "
@@ -107,7 +110,7 @@ def movement_selects(
             [*join_params, *entry, start, end],
         ),
         (
-            f"SELECT {head}, 'movement', p.school_class_id, p.grade, NULL, s.sex, "
+            f"SELECT {head}, 'movement', p.school_class_id, p.grade, {NO_AGE}, s.sex, "
             "'transfers_in', COUNT(*) "
             f"FROM {PLACEMENT} p JOIN {STUDENT} s ON s.id = p.student_id {joined('p.school_id')} "
             "WHERE p.reason = %s AND p.start_date > %s AND p.start_date <= %s "
@@ -117,7 +120,7 @@ def movement_selects(
             [*join_params, transfer, start, end],
         ),
         (
-            f"SELECT {head}, 'movement', q.school_class_id, q.grade, NULL, s.sex, "
+            f"SELECT {head}, 'movement', q.school_class_id, q.grade, {NO_AGE}, s.sex, "
             "'transfers_out', COUNT(*) "
             f"FROM {PLACEMENT} q JOIN {STUDENT} s ON s.id = q.student_id {joined('q.school_id')} "
             "WHERE q.end_date > %s AND q.end_date <= %s AND q.end_date > q.start_date "
@@ -127,7 +130,7 @@ def movement_selects(
             [*join_params, start, end, transfer],
         ),
         (
-            f"SELECT {head}, 'movement', l.school_class_id, l.grade, NULL, s.sex, "
+            f"SELECT {head}, 'movement', l.school_class_id, l.grade, {NO_AGE}, s.sex, "
             f"CASE WHEN s.state IN ({graduated}) THEN 'graduated' "
             f"WHEN s.state IN ({dropped}) THEN 'dropped_out' ELSE 'other_departures' END, "
             f"COUNT(*) FROM {STUDENT} s JOIN {PLACEMENT} l ON l.student_id = s.id "

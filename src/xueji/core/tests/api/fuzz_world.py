@@ -33,6 +33,8 @@ from xueji.access.models import Role
 from xueji.access.scope import today
 from xueji.access.tests.world import ensure_terms
 from xueji.accounts.administration.services import account_seal
+from xueji.archive.tests import fuzz_objects as archive_fuzz
+from xueji.attendance.tests import fuzz_objects as attendance_fuzz
 from xueji.changes.services import change_decide, change_file, transfer_file
 from xueji.corrections.evidence import Upload
 from xueji.corrections.tests.files import PDF, png
@@ -299,4 +301,8 @@ def build() -> FuzzWorld:
     rows += welfare_fuzz.rows(
         junior=junior, grade8=grade8, registrar=registrar, pupils=[*pupils, j_numbered]
     )
+    # The child's archive (issue 24).
+    rows += archive_fuzz.rows(registrar=registrar, pupils=pupils)
+    # Daily attendance and dropout control (issue 22).
+    rows += attendance_fuzz.rows(junior=junior, grade8=grade8, pupils=pupils)
     return FuzzWorld(registrar=registrar, county=county, auditor=auditor, rows=rows)
