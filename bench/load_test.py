@@ -22,13 +22,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 SEED = """
-import json, random, sys
+import datetime, json, random, sys
 import django
 django.setup()
 from django.test import override_settings
 from xueji.access.models import Role
 from xueji.access.services import api_token_create
 from xueji.geo.models import Division
+from xueji.core.errors import ServiceError
+from xueji.core.idnumbers import make_resident_id
 from xueji.students.services import student_register
 from xueji.testing.factories import SchoolClassFactory, SchoolFactory, member, student_data
 seeds = []
@@ -39,11 +41,18 @@ with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5Passwor
         school_class = SchoolClassFactory(school=school, grade=1)
         user = member(Role.REGISTRAR, school=school, username="load" + school.code)
         _, raw = api_token_create(actor=None, user=user, name="load test")
-        students = [
-            str(student_register(actor=user, school_class_id=school_class.pk,
-                                 data=student_data()).student.pk)
-            for _ in range(3)
-        ]
+        students = []
+        for _ in range(3):
+            born = datetime.date(2019, 10, 1) + datetime.timedelta(days=random.randrange(300))
+            number = make_resident_id("440304", born, 2 * random.randrange(499) + 1)
+            data = student_data(birth_date=born, id_number=number)
+            try:
+                registered = student_register(
+                    actor=user, school_class_id=school_class.pk, data=data
+                )
+            except ServiceError:
+                continue  # the random number was taken
+            students.append(str(registered.student.pk))
         seeds.append({"token": raw, "class_id": school_class.pk, "students": students})
 print(json.dumps(seeds))
 """

@@ -25,6 +25,8 @@ PROVINCE = 20_000_000
 NATION = 200_000_000
 
 HUB_FILL = """
+DELETE FROM federation_indexentry;
+DELETE FROM federation_matchkey;
 INSERT INTO federation_indexentry
     (kind, index, province, record, school_name, number_masked, state, reserved_at, confirmed_at)
 SELECT 'number', s.number_index, '44', s.id, sc.name, s.number_masked, 'confirmed', now(), now()
@@ -57,7 +59,8 @@ def measure(students: int) -> dict[str, Any]:
     from bench import load
 
     started = time.perf_counter()
-    load.run_synth(students, seed=25)
+    if students:  # 0: measure what the database holds (--existing)
+        load.run_synth(students, seed=25)
     synth_seconds = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute(HUB_FILL)
@@ -127,11 +130,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__)
     parser.add_argument("--students", type=int, default=100_000)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--existing",
+        action="store_true",
+        help="use BENCH_DATABASE_URL as it is (migrated already): neither recreated nor dropped",
+    )
     args = parser.parse_args(argv)
     url = os.environ.get("BENCH_DATABASE_URL") or (
         "postgres://postgres@127.0.0.1:5432/xueji_bench_scale"
     )
-    with database.django_on(url, fresh=True, keep=args.keep):
+    fresh = not args.existing
+    with database.django_on(url, fresh=fresh, keep=args.keep, migrate=fresh):
         result = measure(args.students)
     print(json.dumps(result, indent=1))
     print(markdown(result))

@@ -232,19 +232,27 @@ def xueji(name: str, *args: str, **kw):  # type: ignore[no-untyped-def]
     return run([str(PYTHON), "-m", "xueji.cli", *args], env=node_env(name), cwd=ROOT, **kw)
 
 
-def migrate(name: str) -> None:
+def _migrate_process(name: str) -> subprocess.Popen[bytes]:
     # As the owner on one connection: data migrations (geo's divisions) write through the
     # default alias, which the application's role cannot before the grants that follow each
     # migration, and which would wait for the owner's connection holding the table's lock.
     env = node_env(name)
     env["DATABASE_URL"] = env.pop("XUEJI_OWNER_DATABASE_URL")
     env["XUEJI_APP_DB_ROLE"] = "xueji_app"
-    run(
+    return subprocess.Popen(
         [str(PYTHON), "-m", "xueji.cli", "migrate", "--noinput"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
     )
+
+
+def migrate(*names: str) -> None:
+    """Migrate the nodes at once (each on its own server)."""
+    processes = {name: _migrate_process(name) for name in names}
+    failed = [name for name, process in processes.items() if process.wait() != 0]
+    if failed:
+        raise SystemExit(f"migrations failed on {', '.join(failed)}")
 
 
 def replicate() -> None:
@@ -355,8 +363,7 @@ def up(fresh: bool = False) -> None:
         init(name)
         pg_start(name)
         database(name)
-    for name in NODES:
-        migrate(name)
+    migrate(*NODES)
     replicate()
     for name in NODES:
         serve(name)
