@@ -42,6 +42,7 @@ INSERT INTO attendance_rollcall
 SELECT c.id, c.school_id, %s, 0, 0, 'api', now(), now()
 FROM schools_schoolclass c JOIN schools_school s ON s.id = c.school_id
 WHERE s.province_id = %s
+ON CONFLICT DO NOTHING
 """
 ABSENT_SQL = """
 INSERT INTO attendance_absence
@@ -50,6 +51,7 @@ SELECT p.student_id, p.school_class_id, p.school_id, %s, 'full', 'personal', '',
 FROM students_placement p JOIN schools_school s ON s.id = p.school_id
 WHERE s.province_id = %s AND p.start_date <= %s AND (p.end_date IS NULL OR p.end_date > %s)
   AND abs(hashtext(p.student_id::text || %s)) %% 100 < %s
+ON CONFLICT DO NOTHING
 """
 MEAL_DAY_SQL = """
 INSERT INTO welfare_mealday
@@ -143,14 +145,16 @@ def prepare(days: list[datetime.date]) -> dict[str, Any]:
             "INSERT INTO welfare_mealserved (meal_day_id, student_id, school_id, school_class_id,"
             " day) SELECT m.id, a.student_id, a.school_id, a.school_class_id, a.day FROM"
             " attendance_absence a JOIN welfare_mealday m ON m.school_id = a.school_id AND m.day ="
-            " a.day WHERE a.day = %s AND abs(hashtext(a.student_id::text)) %% 20 = 0",
+            " a.day WHERE a.day = %s AND abs(hashtext(a.student_id::text)) %% 20 = 0"
+            " ON CONFLICT DO NOTHING",
             [days[0]],
         )
         # Hollow records: 0.2% of the children flagged from the term's start.
         cursor.execute(
             "INSERT INTO attendance_hollowperiod (student_id, school_id, start_date, end_date)"
             " SELECT p.student_id, p.school_id, '2026-09-01', NULL FROM students_placement p"
-            " WHERE p.end_date IS NULL AND abs(hashtext(p.student_id::text || 'h')) %% 500 = 0",
+            " WHERE p.end_date IS NULL AND abs(hashtext(p.student_id::text || 'h')) %% 500 = 0"
+            " ON CONFLICT DO NOTHING",
             [],
         )
         cursor.execute("ANALYZE")
