@@ -1,5 +1,381 @@
-"""The identity app's REST endpoints (mounted at /api/identity/)."""
+"""The identity app's REST endpoints (mounted at /api/identity/): the population roll's loads,
+identity statuses (the registrar's disagreements), duplicate pairs and their decisions, the scan,
+有人无籍 and 人籍分离."""
 
-from ninja import Router
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import uuid
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, File, Form, Query, Router, Schema, Status
+
+from xueji.access.decorators import endpoint_requires
+from xueji.access.policy import Action
+from xueji.access.scope import division_in_area, require
+from xueji.core.api import COMMON_ERRORS, ErrorOut, NonEmptyUploadedFile, caller
+from xueji.core.errors import FieldErrors, NotFound
+from xueji.corrections.evidence import EVIDENCE_MAX_BYTES, Upload
+from xueji.identity.models import DuplicatePair, IdentityStatus, RollLoad, UnrecordedChild
+from xueji.identity.scan import duplicate_scan
+from xueji.identity.selectors import (
+    anomalies,
+    identity_status_counts,
+    pair_detail,
+    pair_list,
+    roll_loads,
+    status_list,
+    unrecorded_list,
+)
+from xueji.identity.services import pair_decide, pair_undo, roll_load, unrecorded_decide
 
 router = Router(tags=["identity"])
+RESPONSES: dict[int, Any] = {404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS}
+ROLL_MAX_BYTES = 512 * 1024 * 1024
+
+
+class PageParams(Schema):
+    page: int = Field(1, ge=1, le=1_000_000)
+
+
+class StatusParams(PageParams):
+    status: str = Field("", description="confirmed, disagrees, not_in_roll (empty: all)")
+
+
+class StatusOut(Schema):
+    student_id: uuid.UUID
+    name: str
+    number: str
+    school: str
+    status: str
+    differing: list[str]
+    correction_url: str
+
+
+def _status_out(row: IdentityStatus) -> dict[str, Any]:
+    return {
+        "student_id": row.student_id,
+        "name": row.student.name,
+        "number": row.student.number_masked,
+        "school": row.student.school.name,
+        "status": row.status,
+        "differing": row.differing,
+        "correction_url": f"/corrections/new/{row.student_id}/",
+    }
+
+
+@router.get("/statuses", response={200: list[StatusOut], **COMMON_ERRORS})
+@endpoint_requires(Action.IDENTITY_STATUS_VIEW)
+def list_statuses(request: HttpRequest, params: Query[StatusParams]) -> object:
+    """Records of your area (a registrar: the school's) with their identity status against the
+    population roll; `status=disagrees` is the registrar's work list, each with the fields that
+    differ and where to correct them (the key-data correction)."""
+    found = status_list(caller(request), status=params.status, page=params.page)
+    return [_status_out(row) for row in found.object_list]
+
+
+class CountsParams(Schema):
+    county: str = Field("", pattern=r"^([0-9]{6})?$", description="default: your county")
+
+
+@router.get("/counts", response={200: dict[str, int], **RESPONSES})
+@endpoint_requires(Action.IDENTITY_STATUS_VIEW)
+def status_counts(request: HttpRequest, params: Query[CountsParams]) -> object:
+    """A county's records by identity status, its open pairs and open 有人无籍 children."""
+    scope = require(caller(request), Action.IDENTITY_STATUS_VIEW)
+    county = params.county or (scope.division_code if scope.level == "county" else "") or ""
+    if not county:
+        raise FieldErrors(
+            {"county": [ValidationError(_("Name a county of your area."), code="required")]}
+        )
+    if scope.is_school or not division_in_area(scope, county):
+        raise NotFound("county_not_found", _("No such county in your area."))
+    return identity_status_counts(county_code=county)
+
+
+class LoadOut(Schema):
+    id: uuid.UUID
+    province_code: str
+    file_name: str
+    incremental: bool
+    state: str
+    rows: int
+    errors: list[dict[str, Any]]
+    timings: dict[str, Any]
+    started_at: datetime.datetime
+    finished_at: datetime.datetime | None
+
+
+def _load_out(load: RollLoad) -> dict[str, Any]:
+    return {
+        field: getattr(load, field)
+        for field in (
+            "id",
+            "province_code",
+            "file_name",
+            "incremental",
+            "state",
+            "rows",
+            "errors",
+            "timings",
+            "started_at",
+            "finished_at",
+        )
+    }
+
+
+@router.get("/roll/loads", response={200: list[LoadOut], **COMMON_ERRORS})
+@endpoint_requires(Action.IDENTITY_ROLL_VIEW)
+def list_roll_loads(request: HttpRequest) -> object:
+    """The population roll's loads of your province (the latest 100)."""
+    return [_load_out(load) for load in roll_loads(caller(request))[:100]]
+
+
+@router.post("/roll/loads", response={201: LoadOut, **RESPONSES})
+@endpoint_requires(Action.IDENTITY_ROLL_LOAD)
+def load_roll(
+    request: HttpRequest,
+    file: File[NonEmptyUploadedFile],
+    incremental: Form[bool] = False,
+) -> object:
+    """Load a population roll file (CSV or .xlsx) for your province, all or nothing: a refused
+    file comes back as a load in the state `refused` with every row's error."""
+    if (file.size or 0) > ROLL_MAX_BYTES:
+        raise FieldErrors(
+            {"file": [ValidationError(_("The file is too large."), code="too_large")]}
+        )
+    load = roll_load(
+        actor=caller(request),
+        file_name=file.name or "roll.csv",
+        content=file.read(),
+        incremental=incremental,
+    )
+    return Status(201, _load_out(load))
+
+
+class PairParams(PageParams):
+    state: str = Field("", description="proposed, escalated, same, not_same, undone")
+
+
+class PairOut(Schema):
+    id: uuid.UUID
+    student_a: uuid.UUID
+    student_b: uuid.UUID
+    county_a: str
+    county_b: str
+    score: float
+    contributions: dict[str, float]
+    state: str
+    due_on: datetime.date
+    survivor: uuid.UUID | None
+
+
+def _pair_out(pair: DuplicatePair) -> dict[str, Any]:
+    return {
+        "id": pair.pk,
+        "student_a": pair.student_a_id,
+        "student_b": pair.student_b_id,
+        "county_a": pair.county_a,
+        "county_b": pair.county_b,
+        "score": pair.score,
+        "contributions": pair.contributions,
+        "state": pair.state,
+        "due_on": pair.due_on,
+        "survivor": pair.survivor_id,
+    }
+
+
+@router.get("/pairs", response={200: list[PairOut], **COMMON_ERRORS})
+@endpoint_requires(Action.DUPLICATE_VIEW)
+def list_pairs(request: HttpRequest, params: Query[PairParams]) -> object:
+    """Pairs of records that may be one child (一人多籍) with a record in your area, best first."""
+    found = pair_list(caller(request), state=params.state, page=params.page)
+    return [_pair_out(pair) for pair in found.object_list]
+
+
+class PairDetailOut(PairOut):
+    rows: list[dict[str, Any]]
+    may_decide: bool
+    may_undo: bool
+
+
+@router.get("/pairs/{pair_id}", response={200: PairDetailOut, **RESPONSES})
+@endpoint_requires(Action.DUPLICATE_VIEW)
+def get_pair(request: HttpRequest, pair_id: uuid.UUID) -> object:
+    """The two records side by side: each field on both sides, whether it agrees, and its
+    contribution to the score."""
+    view = pair_detail(caller(request), pair_id)
+    if view is None:
+        raise NotFound("pair_not_found", _("No such pair."))
+    return {
+        **_pair_out(view.pair),
+        "rows": [
+            {"field": label, "a": a, "b": b, "agrees": agrees, "contribution": weight}
+            for label, a, b, agrees, weight in view.rows
+        ],
+        "may_decide": view.may_decide,
+        "may_undo": view.may_undo,
+    }
+
+
+class EvidenceIn(Schema):
+    name: str = Field(..., max_length=128)
+    content_base64: str = Field(..., max_length=EVIDENCE_MAX_BYTES * 4 // 3 + 8)
+
+
+class DecisionIn(Schema):
+    decision: str = Field(..., pattern=r"^(same|not_same)$")
+    attends: str = Field("", pattern=r"^(a|b|)$", description="whose school the child attends")
+    note: str = Field("", max_length=500)
+    evidence: list[EvidenceIn] = Field(default_factory=list, max_length=5)
+
+
+def _uploads(items: list[EvidenceIn]) -> list[Upload]:
+    uploads = []
+    for item in items:
+        try:
+            content = base64.b64decode(item.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise FieldErrors(
+                {"evidence": [ValidationError(_("The file is not base64."), code="base64")]}
+            ) from None
+        uploads.append(Upload(name=item.name, content=content))
+    return uploads
+
+
+@router.post("/pairs/{pair_id}/decision", response={200: PairOut, **RESPONSES})
+@endpoint_requires(Action.DUPLICATE_DECIDE)
+def decide_pair(request: HttpRequest, pair_id: uuid.UUID, payload: DecisionIn) -> object:
+    """Decide a pair: `same` (with `attends` and the evidence, 佐证, as base64 JPG/PNG/PDF)
+    merges the records once every deciding county agrees; `not_same` is never proposed again."""
+    pair = pair_decide(
+        actor=caller(request),
+        pair_id=pair_id,
+        decision=payload.decision,
+        attends=payload.attends,
+        evidence=_uploads(payload.evidence),
+        note=payload.note,
+    )
+    return _pair_out(pair)
+
+
+@router.post("/pairs/{pair_id}/undo", response={200: PairOut, **RESPONSES})
+@endpoint_requires(Action.DUPLICATE_DECIDE)
+def undo_pair(request: HttpRequest, pair_id: uuid.UUID) -> object:
+    """Undo a merge (the deciding area, within 30 days, unless a record moved since: 409)."""
+    return _pair_out(pair_undo(actor=caller(request), pair_id=pair_id))
+
+
+class ScanIn(Schema):
+    area_code: str = Field("", pattern=r"^([0-9]{6})?$")
+
+
+class ScanOut(Schema):
+    records: int
+    matches: int
+    proposed: int
+    seconds: float
+
+
+@router.post("/scan", response={200: ScanOut, **RESPONSES})
+@endpoint_requires(Action.DUPLICATE_SCAN)
+def scan_area(request: HttpRequest, payload: ScanIn) -> object:
+    """Run the duplicate scan for an area of yours (default: your whole area) against every
+    record; new pairs are proposed."""
+    actor = caller(request)
+    scope = require(actor, Action.DUPLICATE_SCAN)
+    area = payload.area_code or (scope.division_code or "")
+    if scope.level != "nation" and not division_in_area(scope, area):
+        raise NotFound("division_not_found", _("No such division in your area."))
+    result = duplicate_scan(actor=actor, area_code="" if area == "000000" else area)
+    return vars(result)
+
+
+class UnrecordedParams(PageParams):
+    state: str = ""
+
+
+class UnrecordedOut(Schema):
+    id: uuid.UUID
+    county_code: str
+    name: str
+    sex: str
+    birth_date: datetime.date
+    id_number: str
+    household_address: str
+    state: str
+    reason: str
+
+
+def _unrecorded_out(row: UnrecordedChild) -> dict[str, Any]:
+    entry = row.roll_entry
+    return {
+        "id": row.pk,
+        "county_code": row.county_code,
+        "name": entry.name,
+        "sex": entry.sex,
+        "birth_date": entry.birth_date,
+        "id_number": entry.id_number_masked,
+        "household_address": entry.household_address,
+        "state": row.state,
+        "reason": row.reason,
+    }
+
+
+@router.get("/unrecorded", response={200: list[UnrecordedOut], **COMMON_ERRORS})
+@endpoint_requires(Action.UNRECORDED_VIEW)
+def list_unrecorded(request: HttpRequest, params: Query[UnrecordedParams]) -> object:
+    """有人无籍: children of compulsory age in the roll of your area with no record anywhere."""
+    found = unrecorded_list(caller(request), state=params.state, page=params.page)
+    return [_unrecorded_out(row) for row in found.object_list]
+
+
+class UnrecordedDecisionIn(Schema):
+    outcome: str = Field(..., pattern=r"^(found|exempted|handed_over)$")
+    reason: str = Field("", max_length=500)
+
+
+@router.post("/unrecorded/{unrecorded_id}/decision", response={200: UnrecordedOut, **RESPONSES})
+@endpoint_requires(Action.UNRECORDED_DECIDE)
+def decide_unrecorded(
+    request: HttpRequest, unrecorded_id: uuid.UUID, payload: UnrecordedDecisionIn
+) -> object:
+    """The county's outcome for a child with no record: found, exempted (with the reason) or
+    handed to dropout control (a case is opened there)."""
+    row = unrecorded_decide(
+        actor=caller(request),
+        unrecorded_id=unrecorded_id,
+        outcome=payload.outcome,
+        reason=payload.reason,
+    )
+    return _unrecorded_out(row)
+
+
+class AnomalyParams(Schema):
+    kind: str = ""
+
+
+@router.get("/anomalies", response={200: dict[str, Any], **COMMON_ERRORS})
+@endpoint_requires(Action.UNRECORDED_VIEW)
+def list_anomalies(request: HttpRequest, params: Query[AnomalyParams]) -> object:
+    """人籍分离 in your area: counts by kind and the records of one kind (numbers masked)."""
+    found = anomalies(caller(request), kind=params.kind)
+    return {
+        "counts": found["counts"],
+        "kind": found["kind"],
+        "rows": [
+            {
+                "student_id": str(row.student.pk),
+                "number": row.student.number_masked,
+                "school": row.student.school.name,
+                "household": row.household,
+                "migrant_child": row.student.migrant_child,
+            }
+            for row in found["rows"]
+        ],
+    }

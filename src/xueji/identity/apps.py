@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class IdentityConfig(AppConfig):
@@ -19,3 +20,45 @@ class IdentityConfig(AppConfig):
 
         register_temporary_number_policy(registration_needs_l_number)
         register_after_registration(registration_identity_check)
+
+        # The menu (xueji.access.menu): identity and duplicates (身份核验与一人多籍).
+        from xueji.access.menu import MenuEntry, menu_register
+        from xueji.access.policy import Action
+
+        menu_register(
+            MenuEntry(
+                "identity",
+                _("Identity check"),
+                "identity:statuses",
+                order=10,
+                action=Action.IDENTITY_STATUS_VIEW,
+            ),
+            MenuEntry(
+                "identity",
+                _("Possible duplicates"),
+                "identity:pairs",
+                order=20,
+                action=Action.DUPLICATE_VIEW,
+            ),
+            MenuEntry(
+                "identity",
+                _("Children with no record"),
+                "identity:unrecorded",
+                order=30,
+                action=Action.UNRECORDED_VIEW,
+            ),
+            MenuEntry(
+                "identity",
+                _("Records away from the child"),
+                "identity:anomalies",
+                order=40,
+                action=Action.UNRECORDED_VIEW,
+            ),
+            MenuEntry(
+                "identity",
+                _("Population roll"),
+                "identity:roll",
+                order=50,
+                action=Action.IDENTITY_ROLL_VIEW,
+            ),
+        )

@@ -161,6 +161,38 @@ def _date_near(a: datetime.date, b: datetime.date) -> bool:
     return a.year == b.year and a.month == b.day and a.day == b.month
 
 
+def _latin(text: str) -> bool:
+    return all(ord(ch) < 0x2E80 for ch in text)
+
+
+def _edits(a: str, b: str, limit: int = 2) -> int:
+    """Levenshtein distance, given up beyond `limit` (limit + 1 is returned)."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def _latin_alike(a: Person, b: Person) -> bool:
+    return _latin(a.name_folded) and _latin(b.name_folded) and _spelt_alike(a, b)
+
+
+def _spelt_alike(a: Person, b: Person) -> bool:
+    """Names in Latin letters (a foreign child, FEBRL): a typo or two, or the parts swapped."""
+    sa, ga = "".join(a.surname_sound), "".join(a.given_sound)
+    sb, gb = "".join(b.surname_sound), "".join(b.given_sound)
+    if (sa, ga) == (gb, sb):
+        return True
+    return _edits(sa, sb) + _edits(ga, gb) <= 2
+
+
 def _one_apart(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """Given names of the same length, two or more characters, one sound apart."""
     return len(a) == len(b) >= 2 and sum(1 for x, y in zip(a, b, strict=True) if x != y) == 1
@@ -178,7 +210,7 @@ def compare(a: Person, b: Person) -> dict[str, float]:
     if a.name_folded and b.name_folded:
         if a.name_folded == b.name_folded:
             c["name"] = W_NAME_SAME
-        elif a.sound == b.sound:
+        elif a.sound == b.sound or _latin_alike(a, b):
             c["name"] = W_NAME_SOUND
         elif a.surname_sound == b.surname_sound and _one_apart(a.given_sound, b.given_sound):
             c["name"] = W_NAME_ONE_CHAR

@@ -17,7 +17,6 @@ from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from xueji.access.models import ScopeLevel
 from xueji.access.policy import Action
 from xueji.access.scope import Scope, may, require, scope_of, students_visible
 from xueji.audit.services import audit_record
@@ -33,25 +32,18 @@ from xueji.identity.models import (
     UnrecordedChild,
     UnrecordedState,
 )
-from xueji.identity.services import UNDO_DAYS, may_decide
+from xueji.identity.services import UNDO_DAYS, area_prefix, may_decide
 from xueji.students.models import ON_ROLL_STATES, FamilyMember, Placement, Student
 
 PAGE_SIZE = 50
 
 
-def area_prefix(scope: Scope | None) -> str | None:
-    """The prefix of the county codes in the scope's area ("" for the nation; None when the
-    scope is a school's or there is none)."""
-    if scope is None:
+def _scope(user: Any, action: str) -> Scope | None:
+    """The user's scope for `action`: None for a signed-in user without a membership (who is
+    shown nothing); PermissionRefused when the role may not."""
+    if scope_of(user) is None:
         return None
-    code = scope.division_code or ""
-    prefixes: dict[str, str] = {
-        ScopeLevel.NATION: "",
-        ScopeLevel.PROVINCE: code[:2],
-        ScopeLevel.CITY: code[:4],
-        ScopeLevel.COUNTY: code,
-    }
-    return prefixes.get(scope.level)
+    return require(user, action)
 
 
 # ---- for other capabilities (interfaces.md) ----------------------------------------------------
@@ -94,16 +86,20 @@ def identity_status_counts(*, county_code: str) -> dict[str, int]:
 
 
 def roll_loads(user: Any) -> QuerySet[RollLoad]:
-    scope = require(user, Action.IDENTITY_ROLL_VIEW)
-    prefix = area_prefix(scope) or ""
+    scope = _scope(user, Action.IDENTITY_ROLL_VIEW)
+    prefix = area_prefix(scope)
+    if prefix is None:
+        return RollLoad.objects.none()
     return RollLoad.objects.filter(province_code__startswith=prefix[:2]).select_related("loaded_by")
 
 
 def roll_search(user: Any, *, q: str = "", page: int = 1) -> Page[RollEntry]:
     """Children of the roll in the user's area, by name (or the masked number's tail); the
     read is audited (who looked at the roll, for what)."""
-    scope = require(user, Action.IDENTITY_ROLL_VIEW)
-    prefix = area_prefix(scope) or ""
+    scope = _scope(user, Action.IDENTITY_ROLL_VIEW)
+    prefix = area_prefix(scope)
+    if prefix is None:
+        return Paginator(RollEntry.objects.none(), PAGE_SIZE).get_page(1)
     entries = RollEntry.objects.filter(household_division__startswith=prefix).order_by("pk")
     q = q.strip()
     if q:
@@ -125,8 +121,7 @@ def roll_search(user: Any, *, q: str = "", page: int = 1) -> Page[RollEntry]:
 def status_list(user: Any, *, status: str = "", page: int = 1) -> Page[IdentityStatus]:
     """The records of the user's area (a registrar: the school's) with their identity status;
     `status` filters (disagrees: the registrar's work list)."""
-    scope = scope_of(user)
-    require(user, Action.IDENTITY_STATUS_VIEW)
+    scope = _scope(user, Action.IDENTITY_STATUS_VIEW)
     visible = Student.objects.filter(students_visible(scope, Action.STUDENT_VIEW))
     rows = (
         IdentityStatus.objects.filter(student__in=visible)
@@ -155,7 +150,9 @@ def _pairs_in_area(scope: Scope) -> QuerySet[DuplicatePair]:
 
 
 def pair_list(user: Any, *, state: str = "", page: int = 1) -> Page[DuplicatePair]:
-    scope = require(user, Action.DUPLICATE_VIEW)
+    scope = _scope(user, Action.DUPLICATE_VIEW)
+    if scope is None:
+        return Paginator(DuplicatePair.objects.none(), PAGE_SIZE).get_page(1)
     pairs = _pairs_in_area(scope).select_related(
         "student_a", "student_b", "student_a__school", "student_b__school"
     )
@@ -200,7 +197,9 @@ def _parents(side: Side) -> str:
 def pair_detail(user: Any, pair_id: Any) -> PairView | None:
     """The two records side by side, what agrees and what differs, each field's contribution
     to the score; whether the user may decide or undo now."""
-    scope = require(user, Action.DUPLICATE_VIEW)
+    scope = _scope(user, Action.DUPLICATE_VIEW)
+    if scope is None:
+        return None
     pair = (
         _pairs_in_area(scope)
         .select_related("student_a__school", "student_b__school", "student_a", "student_b")
@@ -253,8 +252,9 @@ def pair_detail(user: Any, pair_id: Any) -> PairView | None:
 
 
 def unrecorded_list(user: Any, *, state: str = "", page: int = 1) -> Page[UnrecordedChild]:
-    scope = require(user, Action.UNRECORDED_VIEW)
-    prefix = area_prefix(scope) or ""
+    prefix = area_prefix(_scope(user, Action.UNRECORDED_VIEW))
+    if prefix is None:
+        return Paginator(UnrecordedChild.objects.none(), PAGE_SIZE).get_page(1)
     rows = UnrecordedChild.objects.filter(county_code__startswith=prefix).select_related(
         "roll_entry"
     )
@@ -279,10 +279,11 @@ def anomalies(user: Any, *, kind: str = "", on: datetime.date | None = None) -> 
     outside the school's county while the school declared no 随迁子女, records declared 随迁
     whose household is in the county, and records flagged hollow (空挂) by attendance. Counts
     by kind, and the rows of one kind (at most 500)."""
-    scope = require(user, Action.UNRECORDED_VIEW)
-    prefix = area_prefix(scope) or ""
+    prefix = area_prefix(_scope(user, Action.UNRECORDED_VIEW))
+    if prefix is None:
+        return {"counts": dict.fromkeys(ANOMALY_KINDS, 0), "kind": ANOMALY_KINDS[0], "rows": []}
     on_roll = Student.objects.filter(
-        school__county_id__startswith=prefix, state__in=ON_ROLL_STATES
+        school__county__code__startswith=prefix, state__in=ON_ROLL_STATES
     ).select_related("school", "identity_status__roll_entry")
     found: dict[str, list[Anomaly]] = {name: [] for name in ANOMALY_KINDS}
     rows = on_roll.values_list(

@@ -220,6 +220,28 @@ def deciding_areas(pair: DuplicatePair) -> list[str]:
     return sorted({_province(pair.county_a), _province(pair.county_b)})
 
 
+def area_prefix(scope: Scope | None) -> str | None:
+    """The prefix of the county codes in the scope's area ("" for the nation; None when the
+    scope is a school's or there is none)."""
+    if scope is None:
+        return None
+    code = scope.division_code or ""
+    prefixes: dict[str, str] = {
+        ScopeLevel.NATION: "",
+        ScopeLevel.PROVINCE: code[:2],
+        ScopeLevel.CITY: code[:4],
+        ScopeLevel.COUNTY: code,
+    }
+    return prefixes.get(scope.level)
+
+
+def pair_in_area(scope: Scope | None, pair: DuplicatePair) -> bool:
+    prefix = area_prefix(scope)
+    return prefix is not None and (
+        pair.county_a.startswith(prefix) or pair.county_b.startswith(prefix)
+    )
+
+
 def may_decide(scope: Scope | None, pair: DuplicatePair) -> bool:
     if scope is None or pair.state not in OPEN_PAIR_STATES:
         return False
@@ -281,6 +303,10 @@ def pair_decide(
     attends record `attends`' school, proved by `evidence`) or `not_same`. Where two areas
     decide, both must agree: the first decision waits for the other, a disagreement sends the
     pair to the bureau above both. When the decision is final the records are merged."""
+    scope = require(actor, Action.DUPLICATE_DECIDE)
+    found = DuplicatePair.objects.filter(pk=pair_id).first()
+    if found is None or not pair_in_area(scope, found):
+        raise NotFound("pair_not_found", _("No such pair."))
     if decision not in (SAME, NOT_SAME):
         raise FieldErrors(
             {"decision": [ValidationError(_("Decide same or not_same."), code="decision")]}
@@ -298,8 +324,16 @@ def pair_decide(
     checked = _evidence_checked(evidence or []) if decision == SAME else []
     with transaction.atomic():
         scope, pair = _locked_pair(actor, pair_id, Action.DUPLICATE_DECIDE)
-        if not may_decide(scope, pair):
+        if not pair_in_area(scope, pair):
             raise NotFound("pair_not_found", _("No such pair."))
+        if not may_decide(scope, pair):
+            raise Conflict(
+                "not_yours_to_decide",
+                _(
+                    "This pair is decided by the counties of its records, or, once escalated, "
+                    "by the bureau above both; it is closed once decided."
+                ),
+            )
         areas = deciding_areas(pair)
         mine = scope.division_code or ""
         for file in checked:
@@ -394,8 +428,12 @@ def pair_undo(*, actor: Any, pair_id: Any) -> DuplicatePair:
     since (a transfer, a change of state, another merge)."""
     with transaction.atomic():
         scope, pair = _locked_pair(actor, pair_id, Action.DUPLICATE_DECIDE)
+        if not pair_in_area(scope, pair):
+            raise NotFound("pair_not_found", _("No such pair."))
         if pair.state != PairState.SAME or (scope.division_code or "") != pair.decided_county:
-            raise NotFound("pair_not_found", _("No such merge."))
+            raise Conflict(
+                "not_undoable", _("Only a merge can be undone, by the bureau that decided it.")
+            )
         assert pair.decided_at is not None and pair.survivor_id is not None
         if timezone.now() - pair.decided_at > datetime.timedelta(days=UNDO_DAYS):
             raise Conflict(
@@ -460,6 +498,10 @@ def unrecorded_decide(
     """The county's outcome for a child with no record: found, exempted (with the reason), or
     handed to dropout control (a case opened there)."""
     scope = require(actor, Action.UNRECORDED_DECIDE)
+    if not UnrecordedChild.objects.filter(
+        pk=unrecorded_id, county_code=scope.division_code or "-"
+    ).exists():
+        raise NotFound("unrecorded_not_found", _("No such child."))
     if outcome not in (
         UnrecordedState.FOUND,
         UnrecordedState.EXEMPTED,

@@ -169,6 +169,12 @@ def _certificate(place: Place) -> Any:
     )
 
 
+def _a_term() -> Any:
+    from xueji.schools.models import Term
+
+    return Term.objects.order_by("start_date").first()
+
+
 def _file_job(place: Place, actor: Actor | None) -> Any:
     """An electronic file of the place's student: the actor's own inside its area, someone
     else's outside it (only its requester opens a file)."""
@@ -357,14 +363,30 @@ def _api_body(route: Route, place: Place | None) -> dict[str, Any] | None:
         "update_school": lambda: {"name": "矩阵测试改名小学"},
         "close_school": lambda: {},
         "merge_school": lambda: {"into_school_id": (target or _fallback).school.pk, "pupils": 0},
-        # The archive (issue 24): empty writes (refused by field once allowed), a certificate
-        # of the place's child, a withdrawal and a lifting with their reason.
-        "save_term_report": lambda: {},
-        "add_factual_record": lambda: {},
-        "add_conduct": lambda: {},
+        # The archive (issue 24): the growth record's writes, a certificate of the place's
+        # child, a withdrawal and a lifting with their reason.
+        "save_term_report": lambda: {"term": _a_term().pk, "comment": "认真", "moral": "A"},
+        "add_factual_record": lambda: {
+            "term": _a_term().pk,
+            "dimension": "social",
+            "title": "志愿服务",
+            "occurred_on": "2026-09-01",
+            "source": "parent",
+        },
+        "add_conduct": lambda: {
+            "kind": "award",
+            "title": "三好学生",
+            "decided_on": "2026-09-01",
+            "issuer": "学校",
+            "evidence": "校发〔2026〕1号",
+        },
         "lift_conduct": lambda: {"reason": "矩阵"},
-        "add_health_check": lambda: {},
-        "add_vaccination": lambda: {},
+        "add_health_check": lambda: {
+            "checked_on": "2026-09-01",
+            "height_cm": "120",
+            "weight_kg": "22",
+        },
+        "add_vaccination": lambda: {"vaccine": "乙肝疫苗", "dose": 1, "given_on": "2026-09-01"},
         "issue_certificate": lambda: {
             "student_id": str((target or _fallback).student.pk),
             "requested_by": "家长",

@@ -183,7 +183,7 @@ def test_records_of_two_counties_need_both_and_a_disagreement_goes_to_the_city()
     pair.refresh_from_db()
     assert pair.state == PairState.ESCALATED
     city = member(Role.BUREAU_APPROVER, division=Division.objects.get(code="440300"), level="city")
-    with pytest.raises(NotFound):
+    with pytest.raises(Conflict):  # escalated: no longer the county's to decide
         pair_decide(actor=futian, pair_id=pair.pk, decision="not_same")
     pair_decide(actor=city, pair_id=pair.pk, decision="not_same")
     pair.refresh_from_db()
