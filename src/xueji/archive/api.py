@@ -62,10 +62,54 @@ class RevokeIn(Schema):
     reason: str = Field(..., max_length=400)
 
 
-class WriteIn(Schema):
-    """The fields of a growth-record part (see the page's form for each part)."""
+LEVEL = Field("", pattern="^[ABCD]?$", description="A, B, C, D or empty")
 
-    model_config = {"extra": "allow"}
+
+class TermReportIn(Schema):
+    term: int = Field(..., ge=1, le=2_147_483_647, description="The term's id.")
+    comment: str = Field("", max_length=500)
+    moral: str = LEVEL
+    academic: str = LEVEL
+    health: str = LEVEL
+    arts: str = LEVEL
+    social: str = LEVEL
+
+
+class FactualIn(Schema):
+    term: int = Field(..., ge=1, le=2_147_483_647, description="The term's id.")
+    dimension: str = Field(..., description="moral, academic, health, arts or social")
+    title: str = Field(..., max_length=100)
+    description: str = Field("", max_length=500)
+    occurred_on: datetime.date
+    source: str = Field(..., description="pupil or parent: who brought it")
+
+
+class ConductIn(Schema):
+    kind: str = Field(..., description="award or sanction")
+    level: str = Field(
+        "",
+        description="A sanction's level: warning, serious_warning, demerit, probation "
+        "(expulsion is refused in compulsory education); empty for an award.",
+    )
+    title: str = Field(..., max_length=100)
+    decided_on: datetime.date
+    issuer: str = Field(..., max_length=100)
+    evidence: str = Field(..., max_length=200, description="A document number or description.")
+
+
+class HealthIn(Schema):
+    checked_on: datetime.date
+    height_cm: str = Field(..., max_length=8, description="30.1 to 249.9")
+    weight_kg: str = Field(..., max_length=8, description="5.1 to 249.9")
+    vision_left: str = Field("", max_length=4, description="3.0 to 5.3, or empty")
+    vision_right: str = Field("", max_length=4, description="3.0 to 5.3, or empty")
+    notes: str = Field("", max_length=200)
+
+
+class VaccinationIn(Schema):
+    vaccine: str = Field(..., max_length=64)
+    dose: int = Field(..., ge=1, le=9)
+    given_on: datetime.date
 
 
 class CreatedOut(Schema):
@@ -190,7 +234,7 @@ WRITE_ERRORS = {201: CreatedOut, 404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS}
 
 @router.post("/students/{student_id}/term-reports", response=WRITE_ERRORS)
 @endpoint_requires(Action.GROWTH_WRITE)
-def save_term_report(request: HttpRequest, student_id: uuid.UUID, payload: WriteIn) -> object:
+def save_term_report(request: HttpRequest, student_id: uuid.UUID, payload: TermReportIn) -> object:
     """The class teacher's comment and 综合素质评价 of a term: term (id), comment, and the levels
     moral, academic, health, arts, social (A–D)."""
     return _created(
@@ -200,7 +244,7 @@ def save_term_report(request: HttpRequest, student_id: uuid.UUID, payload: Write
 
 @router.post("/students/{student_id}/factual-records", response=WRITE_ERRORS)
 @endpoint_requires(Action.GROWTH_WRITE)
-def add_factual_record(request: HttpRequest, student_id: uuid.UUID, payload: WriteIn) -> object:
+def add_factual_record(request: HttpRequest, student_id: uuid.UUID, payload: FactualIn) -> object:
     """A factual record (写实记录) brought by the pupil or a parent (source), entered by the class
     teacher: term, dimension, title, description, occurred_on."""
     return _created(
@@ -210,7 +254,7 @@ def add_factual_record(request: HttpRequest, student_id: uuid.UUID, payload: Wri
 
 @router.post("/students/{student_id}/conduct", response=WRITE_ERRORS)
 @endpoint_requires(Action.CONDUCT_RECORD)
-def add_conduct(request: HttpRequest, student_id: uuid.UUID, payload: WriteIn) -> object:
+def add_conduct(request: HttpRequest, student_id: uuid.UUID, payload: ConductIn) -> object:
     """An award or a sanction (奖惩): kind, level (sanctions), title, decided_on, issuer,
     evidence. Expulsion is refused in compulsory education."""
     return _created(conduct_add(actor=caller(request), student_id=student_id, data=payload.dict()))
@@ -227,7 +271,7 @@ def lift_conduct(request: HttpRequest, conduct_id: uuid.UUID, payload: RevokeIn)
 
 @router.post("/students/{student_id}/health-checks", response=WRITE_ERRORS)
 @endpoint_requires(Action.HEALTH_RECORD)
-def add_health_check(request: HttpRequest, student_id: uuid.UUID, payload: WriteIn) -> object:
+def add_health_check(request: HttpRequest, student_id: uuid.UUID, payload: HealthIn) -> object:
     """A health check-up: checked_on, height_cm, weight_kg, vision_left, vision_right, notes."""
     return _created(
         health_check_add(actor=caller(request), student_id=student_id, data=payload.dict())
@@ -236,7 +280,7 @@ def add_health_check(request: HttpRequest, student_id: uuid.UUID, payload: Write
 
 @router.post("/students/{student_id}/vaccinations", response=WRITE_ERRORS)
 @endpoint_requires(Action.HEALTH_RECORD)
-def add_vaccination(request: HttpRequest, student_id: uuid.UUID, payload: WriteIn) -> object:
+def add_vaccination(request: HttpRequest, student_id: uuid.UUID, payload: VaccinationIn) -> object:
     """A vaccination dose: vaccine, dose, given_on."""
     return _created(
         vaccination_add(actor=caller(request), student_id=student_id, data=payload.dict())

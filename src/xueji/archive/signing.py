@@ -24,6 +24,7 @@ import datetime
 import json
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -100,7 +101,14 @@ def active_key(*, actor: Any = None) -> SigningKey:
 
 
 def _private(key: SigningKey) -> Ed25519PrivateKey:
-    raw = base64.b64decode(decrypt(key.private_sealed, context=SIGNING_KEY_CONTEXT))
+    return _unsealed(key.key_id, key.private_sealed)
+
+
+@lru_cache(maxsize=8)
+def _unsealed(key_id: str, sealed: str) -> Ed25519PrivateKey:
+    """The private key, unsealed once per process and sealed value (a rotation of the field
+    keys reseals it: a new value, unsealed anew)."""
+    raw = base64.b64decode(decrypt(sealed, context=SIGNING_KEY_CONTEXT))
     return Ed25519PrivateKey.from_private_bytes(raw)
 
 
