@@ -364,7 +364,10 @@ def up(fresh: bool = False) -> None:
         pg_start(name)
         database(name)
     migrate(*NODES)
-    replicate()
+    # Once: dropping and creating the subscriptions again would copy the tables' rows a second
+    # time (and lose what the dropped slots had not sent).
+    if psql("hub", "SELECT count(*) FROM pg_subscription") == "0":
+        replicate()
     for name in NODES:
         serve(name)
         worker_start(name)
