@@ -319,6 +319,8 @@ def need_step(
         school = need.school
         at_school = scope.level == ScopeLevel.SCHOOL and scope.school_id == school.pk
         at_county = scope.level == ScopeLevel.COUNTY and scope.division_code == school.county_id
+        if event not in SCHOOL_NEED_EVENTS + COUNTY_NEED_EVENTS:
+            raise FieldErrors({"event": [field_error("invalid_choice", _("Choose a step."))]})
         allowed = (
             (event in SCHOOL_NEED_EVENTS and at_school)
             or (event in COUNTY_NEED_EVENTS and at_county)
