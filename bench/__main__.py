@@ -60,6 +60,18 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--no-exports", action="store_true", help="skip bench/exports.py (CSV and XLSX, ~10 min)"
     )
     parser.add_argument(
+        "--duplicates-chinese",
+        type=int,
+        default=20_000,
+        help="bench/duplicates.py: synthetic Chinese records (the issue's size: 100000; 0: skip)",
+    )
+    parser.add_argument(
+        "--duplicates-roll-rows",
+        type=int,
+        default=100_000,
+        help="bench/duplicates.py: population roll rows vs bare COPY (1000000 in the issue)",
+    )
+    parser.add_argument(
         "--funding-days",
         type=int,
         default=10,
@@ -82,6 +94,18 @@ def parse(argv: list[str]) -> argparse.Namespace:
         type=int,
         default=200,
         help="bench/archive.py: certificates issued and rendered (the issue's size: 1000)",
+    )
+    parser.add_argument(
+        "--attendance-samples",
+        type=int,
+        default=40,
+        help="bench/attendance.py: page requests timed (0: skip the attendance part)",
+    )
+    parser.add_argument(
+        "--attendance-csv-schools",
+        type=int,
+        default=10,
+        help="bench/attendance.py: schools whose card-system CSV is imported (0: all)",
     )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep-database", action="store_true", help="do not drop it at the end")
@@ -190,6 +214,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         funding_results = funding_bench.run(args.funding_days)
 
+    duplicate_results = None
+    if args.duplicates_chinese or args.duplicates_roll_rows:
+        from bench import duplicates as duplicates_bench
+
+        print("Duplicates: matcher vs Splink, FEBRL 1-4; roll load vs COPY", flush=True)
+        duplicate_results = duplicates_bench.run(
+            chinese_count=args.duplicates_chinese,
+            febrl_numbers=[1, 2, 3, 4] if args.duplicates_chinese else [],
+            splink=True,
+            increment=min(10_000, args.duplicates_chinese // 10),
+        )
+        if args.duplicates_roll_rows:
+            duplicate_results["roll"] = duplicates_bench.roll(args.duplicates_roll_rows)
+
     reporting_results = None
     if args.reporting_pages:
         from bench import reporting as reporting_bench
@@ -207,6 +245,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             flush=True,
         )
         archive_results = archive_bench.run(args.archive_children, args.archive_certificates)
+
+    attendance_results = None
+    if args.attendance_samples:
+        from bench import attendance as attendance_bench
+
+        print("Attendance: a day's roll by 8 teachers vs bare SQL, CSV vs COPY, pages", flush=True)
+        attendance_results = attendance_bench.run(
+            args.seed + 7, args.attendance_samples, args.attendance_csv_schools
+        )
 
     # Last: its baseline leaves records with plaintext numbers, which the parts above would
     # sample and fail to unseal.
@@ -256,7 +303,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         **({"exports": export_results} if export_results is not None else {}),
         **({"funding": funding_results} if funding_results is not None else {}),
         **({"reporting": reporting_results} if reporting_results is not None else {}),
+        **({"duplicates": duplicate_results} if duplicate_results is not None else {}),
         **({"archive": archive_results} if archive_results is not None else {}),
+        **({"attendance": attendance_results} if attendance_results is not None else {}),
         "total_seconds": time.perf_counter() - started,
     }
 

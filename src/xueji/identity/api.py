@@ -29,6 +29,7 @@ from xueji.identity.selectors import (
     pair_detail,
     pair_list,
     roll_loads,
+    status_counts_in_area,
     status_list,
     unrecorded_list,
 )
@@ -86,13 +87,12 @@ class CountsParams(Schema):
 @router.get("/counts", response={200: dict[str, int], **RESPONSES})
 @endpoint_requires(Action.IDENTITY_STATUS_VIEW)
 def status_counts(request: HttpRequest, params: Query[CountsParams]) -> object:
-    """A county's records by identity status, its open pairs and open 有人无籍 children."""
+    """A county's records by identity status, its open pairs and open 有人无籍 children (without
+    `county`: those of the records you see)."""
     scope = require(caller(request), Action.IDENTITY_STATUS_VIEW)
-    county = params.county or (scope.division_code if scope.level == "county" else "") or ""
+    county = params.county
     if not county:
-        raise FieldErrors(
-            {"county": [ValidationError(_("Name a county of your area."), code="required")]}
-        )
+        return status_counts_in_area(caller(request))
     if scope.is_school or not division_in_area(scope, county):
         raise NotFound("county_not_found", _("No such county in your area."))
     return identity_status_counts(county_code=county)

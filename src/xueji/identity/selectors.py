@@ -82,6 +82,36 @@ def identity_status_counts(*, county_code: str) -> dict[str, int]:
     return result
 
 
+def status_counts_in_area(user: Any) -> dict[str, int]:
+    """The same counts as identity_status_counts for the records the user sees (a school's, an
+    area's), its open pairs and its open 有人无籍 children."""
+    scope = _scope(user, Action.IDENTITY_STATUS_VIEW)
+    on_roll = Student.objects.filter(
+        students_visible(scope, Action.STUDENT_VIEW), state__in=ON_ROLL_STATES
+    )
+    counts = Counter(
+        IdentityStatus.objects.filter(student__in=on_roll).values_list("status", flat=True)
+    )
+    result = {state.value: counts.get(state.value, 0) for state in IdentityState}
+    result[IdentityState.NOT_CHECKED.value] = on_roll.count() - sum(
+        counts.get(state.value, 0) for state in IdentityState if state != IdentityState.NOT_CHECKED
+    )
+    result["open_pairs"] = (
+        DuplicatePair.objects.filter(state__in=OPEN_PAIR_STATES)
+        .filter(Q(student_a__in=on_roll) | Q(student_b__in=on_roll))
+        .count()
+    )
+    prefix = area_prefix(scope)
+    result["unrecorded_open"] = (
+        0
+        if prefix is None
+        else UnrecordedChild.objects.filter(
+            county_code__startswith=prefix, state=UnrecordedState.OPEN
+        ).count()
+    )
+    return result
+
+
 # ---- the roll ----------------------------------------------------------------------------------
 
 
