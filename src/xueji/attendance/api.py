@@ -28,7 +28,7 @@ from xueji.attendance.services import (
     roll_import_csv,
     roll_take,
 )
-from xueji.core.api import COMMON_ERRORS, DatabaseId, ErrorOut, caller
+from xueji.core.api import COMMON_ERRORS, DatabaseId, ErrorOut, IsoDate, caller
 from xueji.core.errors import FieldErrors, NotFound
 
 router = Router(tags=["attendance"])
@@ -43,7 +43,7 @@ class AbsenceBody(Schema):
 
 
 class RollIn(Schema):
-    day: datetime.date
+    day: IsoDate
     absences: list[AbsenceBody] = Field(default_factory=list, max_length=200)
     reason: str = Field(
         "", max_length=200, description="Why, for a correction after the next school day."
@@ -78,7 +78,7 @@ class SheetOut(Schema):
 
 
 class DayParams(Schema):
-    day: datetime.date | None = None
+    day: IsoDate | None = None
 
 
 class CsvOut(Schema):
@@ -121,7 +121,7 @@ class CaseParams(Schema):
 
 class StepIn(Schema):
     kind: StepKind
-    on: datetime.date | None = None
+    on: IsoDate | None = None
     outcome: StepOutcome = StepOutcome.NONE
     committee: str = Field("", max_length=100)
     note: str = Field("", max_length=300)
@@ -138,7 +138,7 @@ class RatesParams(Schema):
     county: str = Field(
         "", pattern=r"^([0-9]{6})?$", description="The county's code (default: your first)."
     )
-    on: datetime.date | None = None
+    on: IsoDate | None = None
 
 
 class RatesOut(Schema):

@@ -520,9 +520,9 @@ def cases_close_returned(*, actor: Any, case_ids: Iterable[Any], on: datetime.da
     if not ids:
         return 0
     with transaction.atomic():
-        closed = DropoutCase.objects.filter(
-            pk__in=ids, state__in=[CaseState.OPEN, CaseState.LOST_CONTACT]
-        ).update(state=CaseState.CLOSED, end=CaseEnd.RETURNED, closed_on=on)
+        closed = DropoutCase.objects.filter(pk__in=ids, state__in=OPEN_CASE_STATES).update(
+            state=CaseState.CLOSED, end=CaseEnd.RETURNED, closed_on=on
+        )
         audit_record(
             actor=actor,
             action="dropout_case.returned",

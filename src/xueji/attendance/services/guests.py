@@ -41,7 +41,7 @@ def guest_add(
         or scope.level != ScopeLevel.SCHOOL
         or school_class.school_id != scope.school_id
     ):
-        raise NotFound("class_not_found", _("No such class."))
+        raise _field("school_class", _("Choose a class of your school."), "unknown")
     number = student_number.strip().upper()
     student = (
         Student.objects.filter(number_index__in=number_indexes(number)).first() if number else None
