@@ -214,7 +214,11 @@ class Cell(models.Model):
     for a school in one class."""
 
     id = models.BigAutoField(primary_key=True)
-    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="cells")
+    # Written set-based, by the thousands, from submissions and classes read in the same
+    # statement: no foreign-key trigger per cell (a province's snapshot is hundreds of thousands).
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="cells", db_constraint=False
+    )
     table = models.CharField(max_length=16, choices=ReportTable.choices)
     school_class = models.ForeignKey(
         "schools.SchoolClass",
@@ -223,6 +227,7 @@ class Cell(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     grade = models.SmallIntegerField(null=True)
     age = models.SmallIntegerField(null=True)

@@ -296,16 +296,31 @@ def movement_label(kind: str) -> str:
     }.get(kind, kind)
 
 
-def _sum(figures: dict[Key, int], table: str, **where: Any) -> int:
-    index = {"grade": 1, "age": 2, "sex": 3, "category": 4}
-    return sum(
-        n
-        for key, n in figures.items()
-        if key[0] == table and all(key[index[k]] == v for k, v in where.items())
-    )
+class _Any:
+    """The wildcard of a margin: any value of the dimension."""
 
 
-def _sex_cells(figures: dict[Key, int], table: str, **where: Any) -> list[ShownCell]:
+ANY = _Any()
+_FILTERS = ("grade", "age", "sex", "category")
+
+
+class Margins(dict[tuple[Any, ...], int]):
+    """Every margin of the figures (each dimension kept or summed over), worked out once: a
+    table's cells are then looked up, not summed over all the figures each."""
+
+    def __init__(self, figures: dict[Key, int]) -> None:
+        super().__init__()
+        for (table, *values), n in figures.items():
+            for mask in range(16):
+                key = (table, *(v if mask & (1 << i) else ANY for i, v in enumerate(values)))
+                self[key] = self.get(key, 0) + n
+
+
+def _sum(figures: Margins, table: str, **where: Any) -> int:
+    return figures.get((table, *(where.get(name, ANY) for name in _FILTERS)), 0)
+
+
+def _sex_cells(figures: Margins, table: str, **where: Any) -> list[ShownCell]:
     return [
         ShownCell(_sum(figures, table, **where), {"table": table, **where}),
         *(
@@ -315,13 +330,14 @@ def _sex_cells(figures: dict[Key, int], table: str, **where: Any) -> list[ShownC
     ]
 
 
-def shown_tables(report_round: ReportRound, figures: dict[Key, int]) -> list[ShownTable]:
+def shown_tables(report_round: ReportRound, counted: dict[Key, int]) -> list[ShownTable]:
     """The round's tables laid out as the national basic statistical tables lay them out."""
+    figures = Margins(counted)
     tables: list[ShownTable] = []
     sex_columns = [_("Total"), _("Boys"), _("Girls")]
     for table in report_round.tables:
         title = str(ReportTable(table).label)
-        keys = [k for k in figures if k[0] == table]
+        keys = [k for k in counted if k[0] == table]
         if table in (ReportTable.GRADE_AGE_SEX, ReportTable.ANNUAL):
             ages = sorted({k[2] for k in keys if k[2] is not None})
             groups = sorted({(k[4], k[1]) for k in keys if k[1] is not None})
