@@ -40,15 +40,15 @@ RESPONSES: dict[int, Any] = {404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS}
 ROLL_MAX_BYTES = 512 * 1024 * 1024
 
 
-class PageParams(Schema):
+class IdentityPageParams(Schema):
     page: int = Field(1, ge=1, le=1_000_000)
 
 
-class StatusParams(PageParams):
+class IdentityStatusParams(IdentityPageParams):
     status: str = Field("", description="confirmed, disagrees, not_in_roll (empty: all)")
 
 
-class StatusOut(Schema):
+class IdentityStatusOut(Schema):
     student_id: uuid.UUID
     name: str
     number: str
@@ -70,9 +70,9 @@ def _status_out(row: IdentityStatus) -> dict[str, Any]:
     }
 
 
-@router.get("/statuses", response={200: list[StatusOut], **COMMON_ERRORS})
+@router.get("/statuses", response={200: list[IdentityStatusOut], **COMMON_ERRORS})
 @endpoint_requires(Action.IDENTITY_STATUS_VIEW)
-def list_statuses(request: HttpRequest, params: Query[StatusParams]) -> object:
+def list_statuses(request: HttpRequest, params: Query[IdentityStatusParams]) -> object:
     """Records of your area (a registrar: the school's) with their identity status against the
     population roll; `status=disagrees` is the registrar's work list, each with the fields that
     differ and where to correct them (the key-data correction)."""
@@ -80,13 +80,13 @@ def list_statuses(request: HttpRequest, params: Query[StatusParams]) -> object:
     return [_status_out(row) for row in found.object_list]
 
 
-class CountsParams(Schema):
+class IdentityCountsParams(Schema):
     county: str = Field("", pattern=r"^([0-9]{6})?$", description="default: your county")
 
 
 @router.get("/counts", response={200: dict[str, int], **RESPONSES})
 @endpoint_requires(Action.IDENTITY_STATUS_VIEW)
-def status_counts(request: HttpRequest, params: Query[CountsParams]) -> object:
+def status_counts(request: HttpRequest, params: Query[IdentityCountsParams]) -> object:
     """A county's records by identity status, its open pairs and open 有人无籍 children (without
     `county`: those of the records you see)."""
     scope = require(caller(request), Action.IDENTITY_STATUS_VIEW)
@@ -98,7 +98,7 @@ def status_counts(request: HttpRequest, params: Query[CountsParams]) -> object:
     return identity_status_counts(county_code=county)
 
 
-class LoadOut(Schema):
+class IdentityLoadOut(Schema):
     id: uuid.UUID
     province_code: str
     file_name: str
@@ -129,14 +129,14 @@ def _load_out(load: RollLoad) -> dict[str, Any]:
     }
 
 
-@router.get("/roll/loads", response={200: list[LoadOut], **COMMON_ERRORS})
+@router.get("/roll/loads", response={200: list[IdentityLoadOut], **COMMON_ERRORS})
 @endpoint_requires(Action.IDENTITY_ROLL_VIEW)
 def list_roll_loads(request: HttpRequest) -> object:
     """The population roll's loads of your province (the latest 100)."""
     return [_load_out(load) for load in roll_loads(caller(request))[:100]]
 
 
-@router.post("/roll/loads", response={201: LoadOut, **RESPONSES})
+@router.post("/roll/loads", response={201: IdentityLoadOut, **RESPONSES})
 @endpoint_requires(Action.IDENTITY_ROLL_LOAD)
 def load_roll(
     request: HttpRequest,
@@ -158,11 +158,11 @@ def load_roll(
     return Status(201, _load_out(load))
 
 
-class PairParams(PageParams):
+class IdentityPairParams(IdentityPageParams):
     state: str = Field("", description="proposed, escalated, same, not_same, undone")
 
 
-class PairOut(Schema):
+class IdentityPairOut(Schema):
     id: uuid.UUID
     student_a: uuid.UUID
     student_b: uuid.UUID
@@ -190,21 +190,21 @@ def _pair_out(pair: DuplicatePair) -> dict[str, Any]:
     }
 
 
-@router.get("/pairs", response={200: list[PairOut], **COMMON_ERRORS})
+@router.get("/pairs", response={200: list[IdentityPairOut], **COMMON_ERRORS})
 @endpoint_requires(Action.DUPLICATE_VIEW)
-def list_pairs(request: HttpRequest, params: Query[PairParams]) -> object:
+def list_pairs(request: HttpRequest, params: Query[IdentityPairParams]) -> object:
     """Pairs of records that may be one child (一人多籍) with a record in your area, best first."""
     found = pair_list(caller(request), state=params.state, page=params.page)
     return [_pair_out(pair) for pair in found.object_list]
 
 
-class PairDetailOut(PairOut):
+class IdentityPairDetailOut(IdentityPairOut):
     rows: list[dict[str, Any]]
     may_decide: bool
     may_undo: bool
 
 
-@router.get("/pairs/{pair_id}", response={200: PairDetailOut, **RESPONSES})
+@router.get("/pairs/{pair_id}", response={200: IdentityPairDetailOut, **RESPONSES})
 @endpoint_requires(Action.DUPLICATE_VIEW)
 def get_pair(request: HttpRequest, pair_id: uuid.UUID) -> object:
     """The two records side by side: each field on both sides, whether it agrees, and its
@@ -223,19 +223,19 @@ def get_pair(request: HttpRequest, pair_id: uuid.UUID) -> object:
     }
 
 
-class EvidenceIn(Schema):
+class IdentityEvidenceIn(Schema):
     name: str = Field(..., max_length=128)
     content_base64: str = Field(..., max_length=EVIDENCE_MAX_BYTES * 4 // 3 + 8)
 
 
-class DecisionIn(Schema):
+class IdentityDecisionIn(Schema):
     decision: str = Field(..., pattern=r"^(same|not_same)$")
     attends: str = Field("", pattern=r"^(a|b|)$", description="whose school the child attends")
     note: str = Field("", max_length=500)
-    evidence: list[EvidenceIn] = Field(default_factory=list, max_length=5)
+    evidence: list[IdentityEvidenceIn] = Field(default_factory=list, max_length=5)
 
 
-def _uploads(items: list[EvidenceIn]) -> list[Upload]:
+def _uploads(items: list[IdentityEvidenceIn]) -> list[Upload]:
     uploads = []
     for item in items:
         try:
@@ -248,9 +248,9 @@ def _uploads(items: list[EvidenceIn]) -> list[Upload]:
     return uploads
 
 
-@router.post("/pairs/{pair_id}/decision", response={200: PairOut, **RESPONSES})
+@router.post("/pairs/{pair_id}/decision", response={200: IdentityPairOut, **RESPONSES})
 @endpoint_requires(Action.DUPLICATE_DECIDE)
-def decide_pair(request: HttpRequest, pair_id: uuid.UUID, payload: DecisionIn) -> object:
+def decide_pair(request: HttpRequest, pair_id: uuid.UUID, payload: IdentityDecisionIn) -> object:
     """Decide a pair: `same` (with `attends` and the evidence, 佐证, as base64 JPG/PNG/PDF)
     merges the records once every deciding county agrees; `not_same` is never proposed again."""
     pair = pair_decide(
@@ -264,27 +264,27 @@ def decide_pair(request: HttpRequest, pair_id: uuid.UUID, payload: DecisionIn) -
     return _pair_out(pair)
 
 
-@router.post("/pairs/{pair_id}/undo", response={200: PairOut, **RESPONSES})
+@router.post("/pairs/{pair_id}/undo", response={200: IdentityPairOut, **RESPONSES})
 @endpoint_requires(Action.DUPLICATE_DECIDE)
 def undo_pair(request: HttpRequest, pair_id: uuid.UUID) -> object:
     """Undo a merge (the deciding area, within 30 days, unless a record moved since: 409)."""
     return _pair_out(pair_undo(actor=caller(request), pair_id=pair_id))
 
 
-class ScanIn(Schema):
+class IdentityScanIn(Schema):
     area_code: str = Field("", pattern=r"^([0-9]{6})?$")
 
 
-class ScanOut(Schema):
+class IdentityScanOut(Schema):
     records: int
     matches: int
     proposed: int
     seconds: float
 
 
-@router.post("/scan", response={200: ScanOut, **RESPONSES})
+@router.post("/scan", response={200: IdentityScanOut, **RESPONSES})
 @endpoint_requires(Action.DUPLICATE_SCAN)
-def scan_area(request: HttpRequest, payload: ScanIn) -> object:
+def scan_area(request: HttpRequest, payload: IdentityScanIn) -> object:
     """Run the duplicate scan for an area of yours (default: your whole area) against every
     record; new pairs are proposed."""
     actor = caller(request)
@@ -296,11 +296,11 @@ def scan_area(request: HttpRequest, payload: ScanIn) -> object:
     return vars(result)
 
 
-class UnrecordedParams(PageParams):
+class IdentityUnrecordedParams(IdentityPageParams):
     state: str = ""
 
 
-class UnrecordedOut(Schema):
+class IdentityUnrecordedOut(Schema):
     id: uuid.UUID
     county_code: str
     name: str
@@ -327,23 +327,25 @@ def _unrecorded_out(row: UnrecordedChild) -> dict[str, Any]:
     }
 
 
-@router.get("/unrecorded", response={200: list[UnrecordedOut], **COMMON_ERRORS})
+@router.get("/unrecorded", response={200: list[IdentityUnrecordedOut], **COMMON_ERRORS})
 @endpoint_requires(Action.UNRECORDED_VIEW)
-def list_unrecorded(request: HttpRequest, params: Query[UnrecordedParams]) -> object:
+def list_unrecorded(request: HttpRequest, params: Query[IdentityUnrecordedParams]) -> object:
     """有人无籍: children of compulsory age in the roll of your area with no record anywhere."""
     found = unrecorded_list(caller(request), state=params.state, page=params.page)
     return [_unrecorded_out(row) for row in found.object_list]
 
 
-class UnrecordedDecisionIn(Schema):
+class IdentityUnrecordedDecisionIn(Schema):
     outcome: str = Field(..., pattern=r"^(found|exempted|handed_over)$")
     reason: str = Field("", max_length=500)
 
 
-@router.post("/unrecorded/{unrecorded_id}/decision", response={200: UnrecordedOut, **RESPONSES})
+@router.post(
+    "/unrecorded/{unrecorded_id}/decision", response={200: IdentityUnrecordedOut, **RESPONSES}
+)
 @endpoint_requires(Action.UNRECORDED_DECIDE)
 def decide_unrecorded(
-    request: HttpRequest, unrecorded_id: uuid.UUID, payload: UnrecordedDecisionIn
+    request: HttpRequest, unrecorded_id: uuid.UUID, payload: IdentityUnrecordedDecisionIn
 ) -> object:
     """The county's outcome for a child with no record: found, exempted (with the reason) or
     handed to dropout control (a case is opened there)."""
@@ -356,13 +358,13 @@ def decide_unrecorded(
     return _unrecorded_out(row)
 
 
-class AnomalyParams(Schema):
+class IdentityAnomalyParams(Schema):
     kind: str = ""
 
 
 @router.get("/anomalies", response={200: dict[str, Any], **COMMON_ERRORS})
 @endpoint_requires(Action.UNRECORDED_VIEW)
-def list_anomalies(request: HttpRequest, params: Query[AnomalyParams]) -> object:
+def list_anomalies(request: HttpRequest, params: Query[IdentityAnomalyParams]) -> object:
     """人籍分离 in your area: counts by kind and the records of one kind (numbers masked)."""
     found = anomalies(caller(request), kind=params.kind)
     return {

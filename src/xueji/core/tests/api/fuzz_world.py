@@ -305,4 +305,15 @@ def build() -> FuzzWorld:
     rows += archive_fuzz.rows(registrar=registrar, pupils=pupils)
     # Daily attendance and dropout control (issue 22).
     rows += attendance_fuzz.rows(junior=junior, grade8=grade8, pupils=pupils)
+    # Identity and duplicates (issue 21): a pair to decide, a merge to undo, a child with no record.
+    from xueji.identity.tests import fuzz_objects as identity_fuzz
+
+    rows += identity_fuzz.rows(
+        county=county,
+        county_code=FUTIAN,
+        registrar=registrar,
+        school_class=grade8,
+        pupils=pupils,
+        png=png(),
+    )
     return FuzzWorld(registrar=registrar, county=county, auditor=auditor, rows=rows)
