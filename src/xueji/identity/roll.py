@@ -385,7 +385,8 @@ def unrecorded_refresh(*, province_code: str) -> int:
     new_id = "gen_random_uuid()" if postgres else "lower(hex(randomblob(16)))"
     has_record = (
         f"EXISTS (SELECT 1 FROM {STUDENT} s WHERE s.id_doc_type = '1' "
-        f"AND s.id_number_index = r.id_number_index)"
+        # The partial unique index one_record_per_document serves this (its condition named).
+        f"AND s.id_number_index = r.id_number_index AND s.id_number_index <> '')"
     )
     with connection.cursor() as cursor:
         cursor.execute(
