@@ -439,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
         url = args.database_url or database.bench_url()
         fresh = not args.database_url
         with database.django_on(url, fresh=fresh, keep=False, migrate=fresh):
-            if fresh:
+            if fresh and args.students:
                 from bench import load
 
                 print(f"Synth: {args.students:,} students", flush=True)

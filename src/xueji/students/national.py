@@ -154,8 +154,8 @@ class LocalNationalIndex:
         students = Student.objects.exclude(state="merged")
         members = FamilyMember.objects.exclude(name="")
         if area_prefix:
-            students = students.filter(school__county_id__startswith=area_prefix)
-            members = members.filter(student__school__county_id__startswith=area_prefix)
+            students = students.filter(school__county__code__startswith=area_prefix)
+            members = members.filter(student__school__county__code__startswith=area_prefix)
         parents: dict[Any, list[tuple[str, str, str]]] = {}
         for student_id, relation, name, index in members.values_list(
             "student_id", "relation", "name", "id_number_index"
