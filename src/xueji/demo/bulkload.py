@@ -41,8 +41,11 @@ def read_definitions(cursor: Any, tables: Sequence[str]) -> list[Definition]:
         SELECT c.contype, c.conrelid::regclass::text, quote_ident(c.conname),
                pg_get_constraintdef(c.oid)
         FROM pg_constraint c
-        WHERE (c.contype IN ('p', 'u', 'f') AND c.conrelid = ANY(%s::regclass[]))
-           OR (c.contype = 'f' AND c.confrelid = ANY(%s::regclass[]))
+        WHERE ((c.contype IN ('p', 'u', 'f') AND c.conrelid = ANY(%s::regclass[]))
+           OR (c.contype = 'f' AND c.confrelid = ANY(%s::regclass[])))
+          -- A partition's copy of its partitioned table's key (attendance's months) goes and
+          -- comes back with the partitioned table's own; it cannot be dropped alone.
+          AND c.conparentid = 0
         ORDER BY c.contype, c.conrelid::regclass::text, c.conname
         """,
         [list(tables), list(tables)],

@@ -90,7 +90,7 @@ class NationalIndex(Protocol):
 def _holder(student: Student) -> NationalHolder:
     return NationalHolder(
         student_id=student.pk,
-        province_code=student.school.code[:2] if student.school_id else "",
+        province_code=student.school.province_id[:2] if student.school_id else "",
         school_name=student.school.name if student.school_id else "",
         number_masked=student.number_masked,
     )
