@@ -30,7 +30,8 @@ def attendance_demo(school: School, *, days: int = 15) -> dict[str, Any]:
         school=school, end_date__isnull=True
     ).values_list("school_class_id", "student_id"):
         pupils.setdefault(class_id, []).append(student_id)
-    rolls, absences = [], []
+    rolls: list[RollCall] = []
+    absences: list[Absence] = []
     truant = None
     for n, school_class in enumerate(classes):
         children = sorted(pupils.get(school_class.pk, []), key=str)
