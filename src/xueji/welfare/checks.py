@@ -171,20 +171,14 @@ def check_meals(term: Term, schools: Q, found: Found) -> None:
             found[(FindingKind.MEAL_NO_SCHOOL_DAY, school_id)]["detail"].setdefault(
                 "days", []
             ).append(str(day))
-    # Absent that day: the children the class's roll marked absent.
-    eaters_by_class_day: dict[tuple[int, datetime.date], list[tuple[uuid.UUID, int]]] = defaultdict(
-        list
+    # Absent that day: the children the class's roll marked absent, asked once for the term
+    # and the area (not once per class and day).
+    absences = presence.full_day_absences_between(
+        start=start, end=end, school_ids=School.objects.filter(schools).values("pk")
     )
-    for student_id, class_id, day, school_id in served.values_list(
-        "student_id", "school_class_id", "day", "school_id"
-    ):
-        eaters_by_class_day[(class_id, day)].append((student_id, school_id))
-    for (class_id, day), eaters in eaters_by_class_day.items():
-        absent = presence.absent_student_ids(school_class_id=class_id, day=day)
-        if not absent:
-            continue
-        for student_id, school_id in eaters:
-            if student_id in absent:
+    if absences:
+        for student_id, day, school_id in served.values_list("student_id", "day", "school_id"):
+            if (student_id, day) in absences:
                 _add(found, FindingKind.MEAL_ABSENT, school_id, [student_id])
 
 

@@ -27,6 +27,12 @@ def absent_student_ids(*, school_class_id: int, day: datetime.date) -> set[uuid.
     return set(_selectors().absent_student_ids(school_class_id=school_class_id, day=day))
 
 
+def full_day_absences_between(
+    *, start: datetime.date, end: datetime.date, school_ids: Any
+) -> set[tuple[uuid.UUID, datetime.date]]:
+    return set(_selectors().full_day_absences_between(start=start, end=end, school_ids=school_ids))
+
+
 def hollow_student_ids(*, on: datetime.date) -> set[uuid.UUID]:
     return set(_selectors().hollow_student_ids(on=on))
 

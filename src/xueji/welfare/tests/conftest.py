@@ -56,6 +56,23 @@ class Attendance:
     def absent_student_ids(self, *, school_class_id: int, day: datetime.date) -> set[uuid.UUID]:
         return set(self.absent.get((school_class_id, day), set()))
 
+    def full_day_absences_between(
+        self, *, start: datetime.date, end: datetime.date, school_ids: Any
+    ) -> set[tuple[uuid.UUID, datetime.date]]:
+        from xueji.schools.models import SchoolClass
+
+        at_schools = set(
+            SchoolClass.objects.filter(
+                school_id__in=school_ids, pk__in={class_id for class_id, _ in self.absent}
+            ).values_list("pk", flat=True)
+        )
+        return {
+            (student, day)
+            for (class_id, day), children in self.absent.items()
+            if class_id in at_schools and start <= day <= end
+            for student in children
+        }
+
     def hollow_student_ids(self, *, on: datetime.date) -> set[uuid.UUID]:
         return {
             student
