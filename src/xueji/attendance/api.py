@@ -68,7 +68,7 @@ class ChildOut(Schema):
     symptom: str | None
 
 
-class SheetOut(Schema):
+class AttendanceSheetOut(Schema):
     school_class_id: int
     day: datetime.date
     school_day: bool
@@ -159,7 +159,9 @@ def _no_class() -> NotFound:
     return NotFound("class_not_found", _("No such class."))
 
 
-@router.get("/classes/{class_id}/roll", response={200: SheetOut, 404: ErrorOut, **COMMON_ERRORS})
+@router.get(
+    "/classes/{class_id}/roll", response={200: AttendanceSheetOut, 404: ErrorOut, **COMMON_ERRORS}
+)
 @endpoint_requires(Action.ATTENDANCE_TAKE)
 def get_roll(request: HttpRequest, class_id: DatabaseId, params: Query[DayParams]) -> object:
     """The class's children on a day (default today) with the absences recorded; `taken` says

@@ -39,7 +39,7 @@ router = Router(tags=["reporting"])
 UnitId = int
 
 
-class RoundIn(Schema):
+class ReportRoundIn(Schema):
     title: str = Field("", max_length=100)
     census_date: datetime.date
     province_code: str = Field(
@@ -55,7 +55,7 @@ class RoundIn(Schema):
     prefill: bool = Field(False, description="Prepare every school's report from the registry.")
 
 
-class RoundOut(Schema):
+class ReportRoundOut(Schema):
     id: int
     title: str
     level: str
@@ -65,7 +65,7 @@ class RoundOut(Schema):
     units: int
 
 
-class RoundRowOut(Schema):
+class ReportRoundRowOut(Schema):
     id: int
     title: str
     area: str
@@ -74,7 +74,7 @@ class RoundRowOut(Schema):
     state: str | None
 
 
-class CellOut(Schema):
+class ReportCellOut(Schema):
     table: str
     grade: int | None
     age: int | None
@@ -83,7 +83,7 @@ class CellOut(Schema):
     count: int
 
 
-class ChildUnitOut(Schema):
+class ReportChildUnitOut(Schema):
     unit_id: int
     name: str
     code: str
@@ -93,7 +93,7 @@ class ChildUnitOut(Schema):
     registry: int | None
 
 
-class UnitOut(Schema):
+class ReportUnitOut(Schema):
     id: int
     round_id: int
     level: str
@@ -106,21 +106,21 @@ class UnitOut(Schema):
     confirmed_at: datetime.datetime | None
     return_reason: str
     from_snapshot: bool
-    cells: list[CellOut]
-    units: list[ChildUnitOut]
+    cells: list[ReportCellOut]
+    units: list[ReportChildUnitOut]
     total: dict[str, Any] | None
 
 
-class ReasonIn(Schema):
+class ReportReasonIn(Schema):
     reason: str = Field(..., max_length=2000)
 
 
-class DecisionIn(Schema):
+class ReportDecisionIn(Schema):
     approve: bool
     note: str = Field("", max_length=1000)
 
 
-class FindingOut(Schema):
+class ReportFindingOut(Schema):
     kind: str
     title: str
     detail: str
@@ -128,12 +128,12 @@ class FindingOut(Schema):
     children: list[dict[str, Any]]
 
 
-class ChecksOut(Schema):
-    findings: list[FindingOut]
+class ReportChecksOut(Schema):
+    findings: list[ReportFindingOut]
     skipped: list[str]
 
 
-class StateOut(Schema):
+class ReportStateOut(Schema):
     id: int
     state: str
     submission: int | None
@@ -154,7 +154,7 @@ def _state(unit: UnitReport) -> dict[str, Any]:
     return {"id": unit.pk, "state": unit.state, "submission": unit.submission_id}
 
 
-@router.get("/rounds", response={200: list[RoundRowOut], **COMMON_ERRORS})
+@router.get("/rounds", response={200: list[ReportRoundRowOut], **COMMON_ERRORS})
 @endpoint_requires(Action.REPORT_VIEW)
 def report_rounds(request: HttpRequest) -> object:
     """The rounds of your area, newest first, each with your own report and its state."""
@@ -171,9 +171,9 @@ def report_rounds(request: HttpRequest) -> object:
     ]
 
 
-@router.post("/rounds", response={201: RoundOut, 409: ErrorOut, **COMMON_ERRORS})
+@router.post("/rounds", response={201: ReportRoundOut, 409: ErrorOut, **COMMON_ERRORS})
 @endpoint_requires(Action.REPORT_ROUND_OPEN)
-def report_open_round(request: HttpRequest, payload: RoundIn) -> object:
+def report_open_round(request: HttpRequest, payload: ReportRoundIn) -> object:
     """Open a round for the nation (the ministry) or a province: a report for every school,
     county, city and province of the area. With `prefill`, every school's report is prepared
     from the registry at once (set-based)."""
@@ -207,7 +207,7 @@ def report_open_round(request: HttpRequest, payload: RoundIn) -> object:
     )
 
 
-@router.get("/units/{unit_id}", response={200: UnitOut, 404: ErrorOut, **COMMON_ERRORS})
+@router.get("/units/{unit_id}", response={200: ReportUnitOut, 404: ErrorOut, **COMMON_ERRORS})
 @endpoint_requires(Action.REPORT_VIEW)
 def report_unit(request: HttpRequest, unit_id: UnitId) -> object:
     """A report: its state, its figures (the snapshot in force; before one, the registry's
@@ -249,7 +249,9 @@ def report_unit(request: HttpRequest, unit_id: UnitId) -> object:
     }
 
 
-@router.get("/units/{unit_id}/checks", response={200: ChecksOut, 404: ErrorOut, **COMMON_ERRORS})
+@router.get(
+    "/units/{unit_id}/checks", response={200: ReportChecksOut, 404: ErrorOut, **COMMON_ERRORS}
+)
 @endpoint_requires(Action.REPORT_VIEW)
 def report_checks(request: HttpRequest, unit_id: UnitId) -> object:
     """The checks that find the wrong class: changed cells, impossible ages, classes not
@@ -277,7 +279,7 @@ def report_checks(request: HttpRequest, unit_id: UnitId) -> object:
 ACTION_ERRORS = {404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS}
 
 
-@router.post("/units/{unit_id}/prepare", response={200: StateOut, **ACTION_ERRORS})
+@router.post("/units/{unit_id}/prepare", response={200: ReportStateOut, **ACTION_ERRORS})
 @endpoint_requires(Action.REPORT_PREPARE)
 def report_prepare(request: HttpRequest, unit_id: UnitId) -> object:
     """Take the school's figures from the registry on the census date (registrar or
@@ -285,7 +287,7 @@ def report_prepare(request: HttpRequest, unit_id: UnitId) -> object:
     return _state(unit_prepare(actor=caller(request), unit_id=unit_id))
 
 
-@router.post("/units/{unit_id}/confirm", response={200: StateOut, **ACTION_ERRORS})
+@router.post("/units/{unit_id}/confirm", response={200: ReportStateOut, **ACTION_ERRORS})
 @endpoint_requires(Action.REPORT_CONFIRM)
 def report_confirm(request: HttpRequest, unit_id: UnitId) -> object:
     """Confirm the own report (a school's principal; a bureau approver once every report
@@ -293,17 +295,19 @@ def report_confirm(request: HttpRequest, unit_id: UnitId) -> object:
     return _state(unit_confirm(actor=caller(request), unit_id=unit_id))
 
 
-@router.post("/units/{unit_id}/return", response={200: StateOut, **ACTION_ERRORS})
+@router.post("/units/{unit_id}/return", response={200: ReportStateOut, **ACTION_ERRORS})
 @endpoint_requires(Action.REPORT_CONFIRM)
-def report_return(request: HttpRequest, unit_id: UnitId, payload: ReasonIn) -> object:
+def report_return(request: HttpRequest, unit_id: UnitId, payload: ReportReasonIn) -> object:
     """Return a confirmed report of the level below, with the reason, while your own is not
     confirmed."""
     return _state(unit_return(actor=caller(request), unit_id=unit_id, reason=payload.reason))
 
 
-@router.post("/units/{unit_id}/revisions", response={201: StateOut, **ACTION_ERRORS})
+@router.post("/units/{unit_id}/revisions", response={201: ReportStateOut, **ACTION_ERRORS})
 @endpoint_requires(Action.REPORT_REVISE)
-def report_revision_request(request: HttpRequest, unit_id: UnitId, payload: ReasonIn) -> object:
+def report_revision_request(
+    request: HttpRequest, unit_id: UnitId, payload: ReportReasonIn
+) -> object:
     """Ask for a revision of the own confirmed report: the figures taken again, with the
     reason, for the level above to approve; the confirmed figures are kept."""
     revision = revision_request(actor=caller(request), unit_id=unit_id, reason=payload.reason)
@@ -312,9 +316,11 @@ def report_revision_request(request: HttpRequest, unit_id: UnitId, payload: Reas
     )
 
 
-@router.post("/units/{unit_id}/revision", response={200: StateOut, **ACTION_ERRORS})
+@router.post("/units/{unit_id}/revision", response={200: ReportStateOut, **ACTION_ERRORS})
 @endpoint_requires(Action.REPORT_CONFIRM)
-def report_revision_decide(request: HttpRequest, unit_id: UnitId, payload: DecisionIn) -> object:
+def report_revision_decide(
+    request: HttpRequest, unit_id: UnitId, payload: ReportDecisionIn
+) -> object:
     """Approve or reject (with a note) the revision of a report of the level below."""
     revision = revision_decide(
         actor=caller(request), unit_id=unit_id, approve=payload.approve, note=payload.note
