@@ -63,10 +63,17 @@ class FundingRate(models.Model):
     class Meta:
         ordering = ["province_id", "stage", "component", "-valid_from"]
         constraints = [
+            # One rate a day per province, and one national rate (no province) a day: two
+            # partial constraints, which SQLite keeps too (it has no NULLS NOT DISTINCT).
             models.UniqueConstraint(
                 fields=["province", "stage", "component", "valid_from"],
+                condition=models.Q(province__isnull=False),
                 name="welfare_one_rate_per_day",
-                nulls_distinct=False,
+            ),
+            models.UniqueConstraint(
+                fields=["stage", "component", "valid_from"],
+                condition=models.Q(province__isnull=True),
+                name="welfare_one_national_rate_per_day",
             ),
             models.CheckConstraint(
                 condition=~models.Q(component="topup") | models.Q(province__isnull=False),
@@ -139,9 +146,17 @@ class AidProgramme(models.Model):
     class Meta:
         ordering = ["province_id", "name"]
         constraints = [
+            # A name once per province, and once among the ministry's programmes (no province).
             models.UniqueConstraint(
-                fields=["province", "name"], name="welfare_programme_name", nulls_distinct=False
-            )
+                fields=["province", "name"],
+                condition=models.Q(province__isnull=False),
+                name="welfare_programme_name",
+            ),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(province__isnull=True),
+                name="welfare_national_programme_name",
+            ),
         ]
 
     def __str__(self) -> str:
