@@ -85,6 +85,12 @@ def month_ensure(connection: Any, year: int, month: int) -> list[str]:
                 f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
             )
             made.append(name)
+    if made:
+        # A month made after the migrations is the application role's to read and write as
+        # the months the migrations made are (the grants follow every migration, not this).
+        from xueji.audit.roles import grant_application_role
+
+        grant_application_role(using=connection.alias)
     return made
 
 
