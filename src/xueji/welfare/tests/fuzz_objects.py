@@ -11,6 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from xueji.access.scope import today
+from xueji.schools.models import Term
 from xueji.students.models import FamilyMember
 from xueji.students.services import student_register
 from xueji.testing.factories import resident_id, student_data
@@ -90,7 +91,12 @@ def rows(*, junior: Any, grade8: Any, registrar: Any, pupils: list[Any]) -> list
     while not presence.is_school_day(school_id=junior.pk, day=day) and day > term.start_date:
         day -= datetime.timedelta(days=1)
     guardian = FamilyMember.objects.filter(student=free_child, is_guardian=True).first()
+    # The carry-forward names a spring term: the year's second term, by its own id (ids of
+    # terms depend on what ran before on the database, so none is right by chance).
+    spring = Term.objects.filter(academic_year=term.academic_year, number=2).first()
+    assert spring is not None
     return [
+        {"term_id": spring.pk},
         {"need_id": str(applied_need.pk), "event": "assess", "note": "评议小组认定"},
         {"need_id": str(noticed_need.pk), "decision": "approve"},
         {"application_id": str(filed.pk), "decision": "approve", "reason": ""},
