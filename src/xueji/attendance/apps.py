@@ -7,6 +7,13 @@ class AttendanceConfig(AppConfig):
     label = "attendance"
 
     def ready(self) -> None:
+        # The students app tells attendance when a record leaves a school's roll: a
+        # compulsory-age child left with nowhere to go gets a case in the same transaction.
+        from xueji.attendance.services.scan import case_open_on_leaving
+        from xueji.students.record import register_after_leave
+
+        register_after_leave(case_open_on_leaving)
+
         # The menu (xueji.access.menu): the roll, the mornings, the cases (考勤与控辍保学).
         from xueji.access.menu import MenuEntry, menu_register
         from xueji.access.models import ScopeLevel

@@ -11,7 +11,7 @@ For many children at once (year end, imports, the demo) see `xueji.students.bulk
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,6 +140,20 @@ def record_move(
     return opened
 
 
+# What a higher layer must do, in the same transaction, when a record leaves a school's roll: it
+# registers at start-up (xueji.attendance opens a dropout-control case for a compulsory-age child
+# left with nowhere to go). `hook(actor, student, placement, on, state, detail)`; the placement
+# is the one just closed.
+AfterLeave = Callable[[Any, Student, Placement, datetime.date, RecordState, dict[str, Any]], None]
+_AFTER_LEAVE: list[AfterLeave] = []
+
+
+def register_after_leave(hook: AfterLeave) -> None:
+    """`hook` runs inside record_leave's transaction once the record has left."""
+    if hook not in _AFTER_LEAVE:
+        _AFTER_LEAVE.append(hook)
+
+
 def record_leave(
     *,
     actor: Any,
@@ -158,6 +172,8 @@ def record_leave(
     student.state = RecordState(state)
     student.save(update_fields=["state", "updated_at"])
     record_event_append(student=student, kind=event, on=on, actor=actor, detail=detail)
+    for hook in _AFTER_LEAVE:
+        hook(actor, student, placement, on, RecordState(state), detail or {})
 
 
 def record_state_set(

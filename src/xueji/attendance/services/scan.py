@@ -8,7 +8,9 @@ How a case opens by itself (a child of compulsory age, grades 1–9):
   (a day without a roll neither breaks nor extends the run; holidays are no school days);
 - more than `unexcused_term_days` unexcused days in the term;
 - the record left a school with nowhere to go (退学, 辍学 filed before, 出国 — closed only with
-  evidence of schooling abroad —, any other leaving) in the last year;
+  evidence of schooling abroad —, any other leaving) in the last year: opened at the leaving
+  itself (case_open_on_leaving, registered with xueji.students.record), the scan catching any
+  the hook missed;
 - a graduate of grade 6 (or 9, a province setting) admitted nowhere by the intake deadline;
 - (identity hands over children of the population roll with no record:
   case_open_for_unrecorded_child).
@@ -174,9 +176,32 @@ def _last_placement(field: str) -> Subquery:
     )
 
 
+def case_open_on_leaving(
+    actor: Any,
+    student: Student,
+    placement: Placement,
+    on: datetime.date,
+    state: RecordState,
+    detail: dict[str, Any],
+) -> None:
+    """Registered with xueji.students.record (register_after_leave): a compulsory-grade child
+    whose placement closes with nowhere to go (退学, 辍学, 出国, any other leaving) gets a case in
+    the same transaction as the leaving. A leaving that is itself the end of a case (abroad with
+    evidence, 辍学 confirmed by the county) finds the case still open and opens none; the daily
+    scan (scan_left_nowhere) is the safety net for records moved any other way."""
+    if state not in LEFT_NOWHERE_STATES or not 1 <= (placement.grade or 0) <= 9:
+        return
+    if detail.get("case"):
+        return
+    cases_open_for_students(
+        actor=actor, student_ids=[student.pk], trigger=Trigger.LEFT_NOWHERE, on=on
+    )
+
+
 def scan_left_nowhere(*, on: datetime.date, lookback_days: int = 366) -> int:
     """Records that left a school in grades 1–9 with no receiving school, with no case opened
-    since they left."""
+    (or closed: a case ended as abroad moves the record itself) since they left. The case
+    normally opens at the leaving (case_open_on_leaving); this finds any the hook missed."""
     left = (
         Student.objects.filter(state__in=LEFT_NOWHERE_STATES)
         .annotate(left_on=_last_placement("end_date"), left_grade=_last_placement("grade"))
@@ -189,8 +214,10 @@ def scan_left_nowhere(*, on: datetime.date, lookback_days: int = 366) -> int:
         )
         .exclude(
             Exists(
-                DropoutCase.objects.filter(
-                    student_id=OuterRef("pk"), opened_on__gte=OuterRef("left_on")
+                DropoutCase.objects.filter(student_id=OuterRef("pk")).filter(
+                    Q(opened_on__gte=OuterRef("left_on"))
+                    | Q(closed_on__gte=OuterRef("left_on"))
+                    | Q(state__in=OPEN_CASE_STATES)
                 )
             )
         )

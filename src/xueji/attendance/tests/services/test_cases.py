@@ -120,10 +120,76 @@ def _leave(att, student, state, event, on):
 def test_leaving_a_school_with_nowhere_to_go(att, state, event):
     a = att["pupils"][0]
     _leave(att, a, state, event, MON)
-    assert scan_left_nowhere(on=day(1)) == 1
+    # Opened at the leaving, in its transaction, not the next morning.
     case = DropoutCase.objects.get()
-    assert (case.student, case.trigger) == (a, "left_nowhere")
+    assert (case.student, case.trigger, case.opened_on) == (a, "left_nowhere", MON)
+    assert (case.school, case.county, case.state) == (att["school"], att["county"], "open")
+    # The daily scan, the safety net, opens no second case.
+    assert scan_left_nowhere(on=day(1)) == 0
     assert scan_left_nowhere(on=day(2)) == 0
+    assert DropoutCase.objects.count() == 1
+
+
+def test_the_daily_scan_still_opens_a_case_the_leaving_did_not(att, monkeypatch):
+    # A record moved by a path that does not tell attendance (no hook registered).
+    from xueji.students import record
+
+    monkeypatch.setattr(record, "_AFTER_LEAVE", [])
+    a = att["pupils"][0]
+    _leave(att, a, RecordState.WITHDRAWN, EventKind.WITHDRAWN, MON)
+    assert not DropoutCase.objects.exists()
+    assert scan_left_nowhere(on=day(1)) == 1
+    assert DropoutCase.objects.get().trigger == "left_nowhere"
+    assert scan_left_nowhere(on=day(2)) == 0
+
+
+def test_a_withdrawal_approved_by_the_county_opens_the_case_in_its_transaction():
+    from xueji.changes.services import change_decide, change_file
+    from xueji.changes.tests.world import FUTIAN, build_world, enrol, guardian_request
+
+    world = build_world((FUTIAN,))
+    child = enrol(world.site(FUTIAN))
+    oct12 = datetime.date(2026, 10, 12)
+    change = change_file(
+        actor=world.site(FUTIAN).registrar,
+        student_id=child.pk,
+        kind="withdraw",
+        reason="家长申请",
+        guardian_request=guardian_request(),
+        on=oct12,
+    )
+    assert not DropoutCase.objects.exists()  # filed, not yet approved: still on the roll
+    change_decide(actor=world.approvers[FUTIAN], change_id=change.pk, approve=True, on=oct12)
+    case = DropoutCase.objects.get()
+    assert (case.student_id, case.trigger, case.opened_on) == (child.pk, "left_nowhere", oct12)
+
+
+def test_a_case_ended_abroad_with_evidence_is_not_reopened_by_its_own_leaving(att):
+    a = att["pupils"][0]
+    _take(att, 0, _unexcused(a))
+    _take(att, 1, _unexcused(a))
+    _take(att, 2, _unexcused(a))
+    scan_unexcused_runs(on=day(2))
+    case = DropoutCase.objects.get()
+    case_close(
+        actor=att["approver"], case_id=case.pk, end="abroad", evidence="境外学校在读证明", on=day(3)
+    )
+    a.refresh_from_db()
+    assert a.state == RecordState.ABROAD
+    # Neither the leaving (the case's own end) nor the next scans open a second case.
+    assert scan_left_nowhere(on=day(4)) == 0
+    assert list(DropoutCase.objects.values_list("state", "end")) == [("closed", "abroad")]
+
+
+def test_a_senior_high_child_leaving_opens_no_case(att):
+    from xueji.testing.factories import SchoolClassFactory
+
+    a = att["pupils"][0]
+    senior = SchoolClassFactory(school=att["school"], grade=10, number=1)
+    Placement.objects.filter(student=a, end_date__isnull=True).update(school_class=senior, grade=10)
+    _leave(att, a, RecordState.WITHDRAWN, EventKind.WITHDRAWN, MON)
+    assert not DropoutCase.objects.exists()
+    assert scan_left_nowhere(on=day(1)) == 0
 
 
 def test_a_deceased_child_opens_no_case(att):
