@@ -142,6 +142,18 @@ class Action(models.TextChoices):
         "dropout_case.manage",
         _("Run dropout-control cases: assign, close with an end, confirm 辍学"),
     )
+    ATTENDANCE_SETTINGS = (
+        "attendance.settings",
+        _("Set the province's dropout-control settings (runs of unexcused days, hollow records)"),
+    )
+    BUS_MANAGE = (
+        "bus.manage",
+        _("Set school bus routes, their stops, monitors and the children who ride them"),
+    )
+    BUS_BOARD = (
+        "bus.board",
+        _("Check children on and off a school bus, morning and afternoon (the bus monitor)"),
+    )
     # The child's archive (archive, issue 24): growth record, fitness, electronic file, 学籍证明.
     ARCHIVE_VIEW = (
         "archive.view",
@@ -494,6 +506,17 @@ MATRIX[Role.BUREAU_APPROVER].update(
         Action.CALENDAR_MANAGE: Grant(COUNTY),
     }
 )
+# The province sets its dropout-control settings (the ministry any province's). School buses:
+# the registrar sets the school's routes and the county's approver the routes the county runs;
+# the boarding check is the bus monitor's (随车照管人员, a teacher the school designates, by
+# rota: any teacher of the school may stand in) and the registrar's (a card reader's account),
+# or the county's for its own routes.
+MATRIX[Role.BUREAU_APPROVER][Action.ATTENDANCE_SETTINGS] = Grant(PROVINCE | NATION)
+MATRIX[Role.REGISTRAR][Action.BUS_MANAGE] = Grant(SCHOOL)
+MATRIX[Role.BUREAU_APPROVER][Action.BUS_MANAGE] = Grant(COUNTY)
+for _role in (Role.CLASS_TEACHER, Role.SUBJECT_TEACHER, Role.REGISTRAR):
+    MATRIX[_role][Action.BUS_BOARD] = Grant(SCHOOL)
+MATRIX[Role.BUREAU_APPROVER][Action.BUS_BOARD] = Grant(COUNTY)
 
 
 # Money that follows the record (welfare, issue 23): the school's registrar and principal enter
