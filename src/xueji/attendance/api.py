@@ -372,3 +372,85 @@ def get_rates(request: HttpRequest, params: Query[RatesParams]) -> object:
         "consolidation_rate": r.consolidation_rate,
         "consolidation_note": r.consolidation_note,
     }
+
+
+# ---- the province's settings ---------------------------------------------------------------
+
+
+class AttendanceSettingsIn(Schema):
+    """Every setting; a missing or out-of-bounds one is a 400 naming the field."""
+
+    unexcused_run_days: int | None = None
+    unexcused_term_days: int | None = None
+    returned_after_days: int | None = None
+    hollow_after_days: int | None = None
+    cluster_children: int | None = None
+    cluster_days: int | None = None
+    step_deadline_working_days: int | None = None
+    graduate_grade: int | None = None
+
+
+class AttendanceSettingsChangeOut(Schema):
+    at: datetime.datetime
+    actor_id: int | None
+    changes: dict[str, list[int]]
+
+
+class AttendanceSettingsOut(Schema):
+    province: str
+    saved: bool
+    values: dict[str, int]
+    defaults: dict[str, int]
+    history: list[AttendanceSettingsChangeOut]
+
+
+def _settings_out(province: Any) -> dict[str, Any]:
+    from xueji.attendance.models import ProvinceSettings, ProvinceSettingsChange
+    from xueji.attendance.rules import FIELDS, installation_defaults, settings_for
+
+    current = settings_for(province.code)
+    return {
+        "province": province.code,
+        "saved": ProvinceSettings.objects.filter(province=province).exists(),
+        "values": {name: getattr(current, name) for name in FIELDS},
+        "defaults": installation_defaults(),
+        "history": [
+            {"at": h.at, "actor_id": h.actor_id, "changes": h.changes}
+            for h in ProvinceSettingsChange.objects.filter(province=province)[:50]
+        ],
+    }
+
+
+@router.get(
+    "/settings/{province_code}",
+    response={200: AttendanceSettingsOut, 404: ErrorOut, **COMMON_ERRORS},
+)
+@endpoint_requires(Action.ATTENDANCE_SETTINGS)
+def get_attendance_settings(request: HttpRequest, province_code: str) -> object:
+    """A province's dropout-control settings (its own row, or the installation's defaults),
+    the defaults and the last 50 saves (who, when, {field: [old, new]})."""
+    from xueji.attendance.services.settings import province_of
+
+    return _settings_out(province_of(caller(request), province_code))
+
+
+@router.post(
+    "/settings/{province_code}",
+    response={200: AttendanceSettingsOut, 404: ErrorOut, **COMMON_ERRORS},
+)
+@endpoint_requires(Action.ATTENDANCE_SETTINGS)
+def post_attendance_settings(
+    request: HttpRequest, province_code: str, payload: AttendanceSettingsIn
+) -> object:
+    """Save every setting of the province (the province's bureau, or the ministry for any):
+    400 naming the field when one is missing or out of its bounds; saving the same values
+    again adds no history."""
+    from xueji.attendance.services.settings import province_of, province_settings_save
+
+    province = province_of(caller(request), province_code)
+    province_settings_save(
+        actor=caller(request),
+        province_code=province.code,
+        values={k: v for k, v in payload.dict().items() if v is not None},
+    )
+    return _settings_out(province)

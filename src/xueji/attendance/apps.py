@@ -92,6 +92,13 @@ class AttendanceConfig(AppConfig):
             ),
             MenuEntry(
                 "attendance",
+                _("Dropout-control settings"),
+                "attendance:settings",
+                order=55,
+                action=Action.ATTENDANCE_SETTINGS,
+            ),
+            MenuEntry(
+                "attendance",
                 _("Closure days"),
                 "attendance:calendar",
                 order=50,

@@ -275,6 +275,25 @@ class ProvinceSettings(models.Model):
         return str(self.province_id)
 
 
+class ProvinceSettingsChange(models.Model):
+    """One save of a province's settings on the page or the API: who, when, and each field's
+    old → new value (`changes`: {field: [old, new]}). Never rewritten."""
+
+    province = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    changes = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["province", "at"], name="settings_change_province_at")]
+
+    def __str__(self) -> str:
+        return f"{self.province_id} {self.at}"
+
+
 class Trigger(models.TextChoices):
     UNEXCUSED_RUN = "unexcused_run", _("Unexcused days in a row")
     UNEXCUSED_TERM = "unexcused_term", _("Too many unexcused days in a term")

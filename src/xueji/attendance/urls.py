@@ -20,4 +20,5 @@ urlpatterns = [
     path("attendance/cases/<uuid:case_id>/close/", views.case_close_view, name="case_close"),
     path("attendance/cases/<uuid:case_id>/dropout/", views.case_dropout_view, name="case_dropout"),
     path("attendance/ledger/", views.ledger, name="ledger"),
+    path("attendance/settings/", views.settings_page, name="settings"),
 ]

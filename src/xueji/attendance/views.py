@@ -650,3 +650,108 @@ def ledger(request: HttpRequest) -> HttpResponse:
             "month": month.strftime("%Y-%m"),
         },
     )
+
+
+# ---- the province's settings -----------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@requires(Action.ATTENDANCE_SETTINGS)
+def settings_page(request: HttpRequest) -> HttpResponse:
+    """The province's dropout-control settings: each with its installation default beside it,
+    refused values named by field, and the history of every save (who, when, old → new)."""
+    from django.core.paginator import Paginator
+
+    from xueji.attendance.models import ProvinceSettings, ProvinceSettingsChange
+    from xueji.attendance.rules import FIELDS, installation_defaults, settings_for
+    from xueji.attendance.services.settings import (
+        BOUNDS,
+        province_of,
+        province_settings_save,
+    )
+    from xueji.geo.models import Division, DivisionLevel
+
+    scope = scope_of(request.user)
+    asked = (request.POST.get("province_code") or request.GET.get("province") or "").strip()
+    if not asked and scope is not None and scope.level == ScopeLevel.PROVINCE:
+        asked = scope.division_code or ""
+    provinces = (
+        Division.objects.filter(level=DivisionLevel.PROVINCE).order_by("code")
+        if scope is not None and scope.level == ScopeLevel.NATION
+        else Division.objects.none()
+    )
+    if not asked:
+        return render(
+            request, "attendance/settings.html", {"province": None, "provinces": provinces}
+        )
+    try:
+        province = province_of(request.user, asked)
+    except ServiceError as refused:
+        response = _refused(request, refused)
+        return response if response is not None else not_found(request)
+    errors: dict[str, list[str]] = {}
+    status = 200
+    current = settings_for(province.code)
+    values = {name: str(getattr(current, name)) for name in FIELDS}
+    if request.method == "POST":
+        values = {name: request.POST.get(name, "") for name in FIELDS}
+        try:
+            saved = province_settings_save(
+                actor=request.user, province_code=province.code, values=values
+            )
+        except FieldErrors as refused:
+            errors = {
+                name: [str(message) for e in errs for message in e.messages]
+                for name, errs in refused.errors.items()
+            }
+            status = 400
+        except ServiceError as refused:
+            response = _refused(request, refused)
+            if response is not None:
+                return response
+            status = 400
+        else:
+            if saved is None:
+                messages.info(request, _("Nothing changed."))
+            else:
+                messages.success(request, _("The settings are saved."))
+            return redirect(f"{reverse('attendance:settings')}?province={province.code}")
+    defaults = installation_defaults()
+    labels = {
+        name: getattr(ProvinceSettings._meta.get_field(name), "verbose_name", name)
+        for name in FIELDS
+    }
+    rows = [
+        {
+            "name": name,
+            "label": labels[name],
+            "value": values[name],
+            "default": defaults[name],
+            "low": BOUNDS[name][0],
+            "high": BOUNDS[name][1],
+            "errors": errors.get(name, []),
+        }
+        for name in FIELDS
+    ]
+    history = Paginator(
+        ProvinceSettingsChange.objects.filter(province=province).select_related("actor"), 20
+    ).get_page(request.GET.get("page"))
+    for entry in history:
+        entry.lines = [  # type: ignore[attr-defined]
+            {"label": labels.get(name, name), "old": pair[0], "new": pair[1]}
+            for name, pair in entry.changes.items()
+        ]
+    return render(
+        request,
+        "attendance/settings.html",
+        {
+            "province": province,
+            "provinces": provinces,
+            "rows": rows,
+            "saved": ProvinceSettings.objects.filter(province=province).exists(),
+            "history": history,
+            "other_errors": [m for k, v in errors.items() if k not in FIELDS for m in v],
+        },
+        status=status,
+    )

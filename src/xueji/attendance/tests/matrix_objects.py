@@ -36,4 +36,5 @@ def bodies(place: Any) -> dict[str, Any]:
         "post_roll_csv": lambda: {},
         "post_step": lambda: {"kind": "call", "outcome": "reached"},
         "post_close": lambda: {"end": "lost_contact"},
+        "post_attendance_settings": lambda: {"unexcused_run_days": 0},
     }
