@@ -1,5 +1,185 @@
-"""The federation app's REST endpoints (mounted at /api/federation/)."""
+"""The federation app's REST endpoints (mounted at /api/federation/): transfers between
+provinces across nodes, on a province's node (xueji.federation.transfers). The receiving
+school's registrar files; each party decides its step on its own node, as for a transfer in one
+database (/api/changes/...)."""
 
-from ninja import Router
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+
+from xueji.access.decorators import endpoint_requires
+from xueji.access.policy import Action
+from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
+from xueji.federation import transfers
+from xueji.federation.models import CrossTransfer
 
 router = Router(tags=["federation"])
+NOT_FOUND = {404: ErrorOut, **COMMON_ERRORS}
+
+
+class CrossTransferIn(Schema):
+    student_number: str = Field(..., max_length=19)
+    name: str = Field(..., max_length=64)
+    to_class_id: int
+    reason: str = Field(..., max_length=2000)
+
+
+class CrossDecisionIn(Schema):
+    decision: Literal["approve", "reject"]
+    reason: str = Field("", max_length=2000)
+    step: int | None = None
+
+
+class CrossStepOut(Schema):
+    ordinal: int
+    level: str
+    side: str
+    division_code: str
+    party_name: str
+    state: str
+    decided_by_name: str
+    decided_at: datetime.datetime | None
+    reason: str
+
+
+class CrossTransferOut(Schema):
+    id: uuid.UUID
+    side: str
+    state: str
+    number_masked: str
+    name_masked: str
+    from_province: str
+    to_province: str
+    from_school_name: str
+    to_school_name: str
+    grade: int | None
+    reason: str
+    filed_on: datetime.date
+    effective_date: datetime.date | None
+    refusal: str
+    may_decide: bool
+    steps: list[CrossStepOut]
+
+
+class CrossListParams(Schema):
+    state: Literal["pending", "completed", "rejected"] | None = None
+    limit: int = Field(100, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+def _out(request: HttpRequest, transfer: CrossTransfer) -> dict[str, Any]:
+    return {
+        **{
+            name: getattr(transfer, name)
+            for name in (
+                "id",
+                "side",
+                "state",
+                "number_masked",
+                "name_masked",
+                "from_province",
+                "to_province",
+                "from_school_name",
+                "to_school_name",
+                "grade",
+                "reason",
+                "filed_on",
+                "effective_date",
+                "refusal",
+            )
+        },
+        "may_decide": transfers.may_decide_now(caller(request), transfer),
+        "steps": [
+            {
+                name: getattr(step, name)
+                for name in (
+                    "ordinal",
+                    "level",
+                    "side",
+                    "division_code",
+                    "party_name",
+                    "state",
+                    "decided_by_name",
+                    "decided_at",
+                    "reason",
+                )
+            }
+            for step in transfers.steps_of(transfer)
+        ],
+    }
+
+
+@router.get("/transfers", response={200: list[CrossTransferOut], **COMMON_ERRORS})
+@endpoint_requires(Action.CHANGE_VIEW)
+def cross_transfer_list(request: HttpRequest, params: Query[CrossListParams]) -> object:
+    """The transfers between provinces of the caller's scope on this node, newest first."""
+    rows = transfers.transfers_visible(caller(request)).order_by("-created_at")
+    if params.state:
+        rows = rows.filter(state=params.state)
+    return [_out(request, t) for t in rows[params.offset : params.offset + params.limit]]
+
+
+@router.post(
+    "/transfers",
+    response={201: CrossTransferOut, 404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS},
+)
+@endpoint_requires(Action.CHANGE_FILE)
+def cross_transfer_file(request: HttpRequest, payload: CrossTransferIn) -> object:
+    """The receiving school's registrar files a transfer in of a child of another province (the
+    hub names the province from the number; that node compares the name)."""
+    transfer = transfers.cross_transfer_file(
+        actor=caller(request),
+        student_number=payload.student_number,
+        name=payload.name,
+        to_class_id=payload.to_class_id,
+        reason=payload.reason,
+    )
+    return Status(201, _out(request, transfer))
+
+
+@router.get("/transfers/{uuid:transfer_id}", response={200: CrossTransferOut, **NOT_FOUND})
+@endpoint_requires(Action.CHANGE_VIEW)
+def cross_transfer_get(request: HttpRequest, transfer_id: uuid.UUID) -> object:
+    return _out(request, transfers.transfer_get(caller(request), transfer_id))
+
+
+def _decided(request: HttpRequest, transfer_id: uuid.UUID, payload: CrossDecisionIn) -> object:
+    transfer = transfers.cross_transfer_decide(
+        actor=caller(request),
+        transfer_id=transfer_id,
+        approve=payload.decision == "approve",
+        reason=payload.reason,
+        step_ordinal=payload.step,
+    )
+    transfer.refresh_from_db()
+    return _out(request, transfer)
+
+
+@router.post(
+    "/transfers/{uuid:transfer_id}/school-decision",
+    response={200: CrossTransferOut, 409: ErrorOut, **NOT_FOUND},
+)
+@endpoint_requires(Action.CHANGE_APPROVE_SCHOOL)
+def cross_transfer_school_decision(
+    request: HttpRequest, transfer_id: uuid.UUID, payload: CrossDecisionIn
+) -> object:
+    """The school whose step it is, on its own node, approves or rejects (a reason to reject)."""
+    return _decided(request, transfer_id, payload)
+
+
+@router.post(
+    "/transfers/{uuid:transfer_id}/bureau-decision",
+    response={200: CrossTransferOut, 409: ErrorOut, **NOT_FOUND},
+)
+@endpoint_requires(Action.CHANGE_APPROVE_BUREAU)
+def cross_transfer_bureau_decision(
+    request: HttpRequest, transfer_id: uuid.UUID, payload: CrossDecisionIn
+) -> object:
+    """The county or province bureau whose step it is approves or rejects; the sending
+    province's approval is the final one, and the record moves to the receiving node."""
+    return _decided(request, transfer_id, payload)

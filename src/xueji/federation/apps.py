@@ -10,6 +10,19 @@ class FederationConfig(AppConfig):
         from xueji.access.menu import MenuEntry, menu_register
         from xueji.access.policy import Action
         from xueji.federation import handlers  # noqa: F401  (registers the message handlers)
+        from xueji.federation.nodes import this_node
+
+        if this_node().is_province:
+            # Transfers between provinces across nodes (only a province's node has them).
+            menu_register(
+                MenuEntry(
+                    "changes",
+                    _("Transfers between provinces"),
+                    "federation:transfers",
+                    order=15,
+                    action=Action.CHANGE_VIEW,
+                )
+            )
 
         # The menu (xueji.access.menu): the national hub's pages (国家平台与节点).
         menu_register(

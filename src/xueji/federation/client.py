@@ -157,15 +157,16 @@ class HubNationalIndex(LocalNationalIndex):
         return holder
 
     def holder_of_number(self, student_number: str) -> NationalHolder | None:
-        found = super().holder_of_number(student_number)
-        if found is not None:
-            return found
         from xueji.students.identity import number_indexes
 
         indexes = number_indexes(student_number)
+        # A record that moved to another province first: its row stays here, read-only.
         moved = Tombstone.objects.filter(number_index__in=indexes).first()
         if moved is not None:
             return NationalHolder(moved.record, moved.province, "", moved.number_masked)
+        found = super().holder_of_number(student_number)
+        if found is not None:
+            return found
         return self._ask_holder([("number", index) for index in indexes])
 
     def holder_named(self, holder: NationalHolder, name: str) -> bool:

@@ -3,7 +3,7 @@ applies each exactly once, in its stream's order)."""
 
 from __future__ import annotations
 
-from xueji.federation import hub
+from xueji.federation import hub, transfers  # noqa: F401  (transfers registers its handlers)
 from xueji.federation.messages import handles
 from xueji.federation.models import CheckpointCopy, Message
 

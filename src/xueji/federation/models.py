@@ -229,3 +229,109 @@ class Tombstone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number_masked} → {self.province}"
+
+
+class CrossSide(models.TextChoices):
+    RECEIVING = "receiving", _("Receiving province")
+    SENDING = "sending", _("Sending province")
+
+
+class CrossState(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    COMPLETED = "completed", _("Completed: the record has moved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class CrossTransfer(models.Model):
+    """A transfer between provinces on two nodes (xueji.federation.transfers): one row on the
+    receiving node, which filed it, and one, of the same id, on the sending node, which holds
+    the record until the final approval. Each node decides its own parties' steps and tells the
+    other through the outbox (via the hub); the final approval moves the record."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    side = models.CharField(_("this node's side"), max_length=10, choices=CrossSide.choices)
+    state = models.CharField(_("state"), max_length=10, choices=CrossState.choices)
+    record = models.UUIDField(_("record"))
+    number_masked = models.CharField(_("student number"), max_length=32)
+    name_masked = models.CharField(_("name"), max_length=64, blank=True)
+    from_province = models.CharField(_("sending province"), max_length=2)
+    to_province = models.CharField(_("receiving province"), max_length=2)
+    # The schools: a foreign key where the school is on this node, a name and a code always.
+    from_school = models.ForeignKey(
+        "schools.School", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    from_school_name = models.CharField(_("sending school"), max_length=128, blank=True)
+    from_county = models.CharField(max_length=12, blank=True)
+    to_school = models.ForeignKey(
+        "schools.School", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    to_class = models.ForeignKey(
+        "schools.SchoolClass", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    to_school_name = models.CharField(_("receiving school"), max_length=128)
+    to_county = models.CharField(max_length=12)
+    grade = models.SmallIntegerField(_("grade"), null=True, blank=True)
+    reason = models.TextField(_("reason"))
+    filed_on = models.DateField(_("filed on"))
+    filed_by_name = models.CharField(max_length=150, blank=True)
+    effective_date = models.DateField(_("effective date"), null=True, blank=True)
+    refusal = models.CharField(_("reason for the refusal"), max_length=400, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One transfer under way per record on a node (as one_active_change_per_student).
+            models.UniqueConstraint(
+                fields=["record"],
+                condition=models.Q(state="pending"),
+                name="one_pending_cross_transfer_per_record",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number_masked} {self.from_province}→{self.to_province} {self.state}"
+
+
+class CrossStep(models.Model):
+    """One party's step of a cross-province transfer, in order (DOMAIN §5): receiving school,
+    county, province, then sending school, county, province. Copied on both nodes."""
+
+    transfer = models.ForeignKey(CrossTransfer, on_delete=models.CASCADE, related_name="steps")
+    ordinal = models.PositiveSmallIntegerField()
+    level = models.CharField(max_length=8)  # changes.PartyLevel
+    side = models.CharField(max_length=8)  # changes.Side: receiver or sender
+    division_code = models.CharField(max_length=12, blank=True)
+    school = models.ForeignKey(
+        "schools.School", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    party_name = models.CharField(max_length=128, blank=True)
+    state = models.CharField(max_length=10)  # changes.StepState
+    decided_by_name = models.CharField(max_length=150, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["transfer", "ordinal"]
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "ordinal"], name="one_cross_step_ordinal")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id} #{self.ordinal} {self.state}"
+
+
+class CarriedRecord(models.Model):
+    """What came with a record from another province and has no table of its own here (its rows
+    name the other province's schools and terms): the growth record, the evidence, the former
+    placements, kept as the sending node exported them, read-only (receiving node)."""
+
+    record = models.UUIDField(primary_key=True)
+    transfer = models.ForeignKey(CrossTransfer, on_delete=models.PROTECT, related_name="+")
+    from_province = models.CharField(max_length=2)
+    content = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.record} from {self.from_province}"

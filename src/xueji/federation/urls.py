@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from xueji.federation import health, hub_api, views
+from xueji.federation import health, hub_api, views, views_transfers
 
 app_name = "federation"
 urlpatterns: list[URLPattern] = [
@@ -13,4 +13,22 @@ urlpatterns: list[URLPattern] = [
     path("national/lookup/", views.lookup, name="lookup"),
     path("national/statistics/", views.statistics, name="statistics"),
     path("national/nodes/", views.nodes, name="nodes"),
+    # Transfers between provinces across nodes (a province's node).
+    path("federation/transfers/", views_transfers.transfer_list, name="transfers"),
+    path("federation/transfers/new/", views_transfers.transfer_new, name="transfer_new"),
+    path(
+        "federation/transfers/<uuid:transfer_id>/",
+        views_transfers.transfer_detail,
+        name="transfer",
+    ),
+    path(
+        "federation/transfers/<uuid:transfer_id>/school-decision/",
+        views_transfers.school_decision,
+        name="transfer_school_decision",
+    ),
+    path(
+        "federation/transfers/<uuid:transfer_id>/bureau-decision/",
+        views_transfers.bureau_decision,
+        name="transfer_bureau_decision",
+    ),
 ]

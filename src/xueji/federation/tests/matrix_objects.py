@@ -1,0 +1,69 @@
+"""Objects and bodies of federation for the permission matrix (xueji.access.tests.test_matrix)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+
+def transfer(place: Any) -> Any:
+    """A transfer between provinces of the place's child, as its (sending) node holds it, waiting
+    for the sending school (made once a place)."""
+    from xueji.changes.models import StepState
+    from xueji.federation.models import CrossSide, CrossState, CrossStep, CrossTransfer
+
+    found = CrossTransfer.objects.filter(record=place.student.pk).first()
+    if found is not None:
+        return found
+    made = CrossTransfer.objects.create(
+        side=CrossSide.SENDING,
+        state=CrossState.PENDING,
+        record=place.student.pk,
+        number_masked=place.student.number_masked,
+        from_province=place.county.code[:2],
+        to_province="11",
+        from_school=place.school,
+        from_school_name=place.school.name,
+        from_county=place.county.code,
+        to_school_name="北京市东城区第一小学",
+        to_county="110101",
+        grade=place.school_class.grade,
+        reason="矩阵",
+        filed_on=datetime.date(2026, 10, 9),
+    )
+    parties = [
+        ("school", "receiver", "", None, StepState.APPROVED),
+        ("county", "receiver", "110101", None, StepState.APPROVED),
+        ("province", "receiver", "110000", None, StepState.APPROVED),
+        ("school", "sender", "", place.school, StepState.PENDING),
+        ("county", "sender", place.county.code, None, StepState.WAITING),
+        ("province", "sender", place.county.code[:2] + "0000", None, StepState.WAITING),
+    ]
+    CrossStep.objects.bulk_create(
+        [
+            CrossStep(
+                transfer=made,
+                ordinal=ordinal,
+                level=level,
+                side=side,
+                division_code=division,
+                school=school,
+                state=state,
+            )
+            for ordinal, (level, side, division, school, state) in enumerate(parties, start=1)
+        ]
+    )
+    return made
+
+
+def bodies(place: Any) -> dict[str, Any]:
+    return {
+        "cross_transfer_file": lambda: {
+            "student_number": "G440304201803050012",
+            "name": "张春铭",
+            "to_class_id": place.school_class.pk,
+            "reason": "矩阵",
+        },
+        "cross_transfer_school_decision": lambda: {"decision": "approve"},
+        "cross_transfer_bureau_decision": lambda: {"decision": "approve"},
+    }
