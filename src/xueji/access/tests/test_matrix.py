@@ -23,6 +23,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from xueji.access.decorators import action_of
 from xueji.access.policy import allowed
 from xueji.attendance.tests import matrix_objects as attendance_objects
+from xueji.federation.tests import matrix_objects as federation_objects
 from xueji.identity.tests import matrix_objects as identity_objects
 from xueji.reporting.tests import matrix_objects as reporting_objects
 from xueji.testing.api import api_as
@@ -146,11 +147,16 @@ def _value(param: str, place: Place, actor: Actor | None) -> Any:
         "finding_id": lambda: welfare_objects.finding(place).pk,
         # Daily attendance and dropout control (issue 22): a case of the place's child.
         "case_id": lambda: attendance_objects.case(place).pk,
+        "bus_route_id": lambda: attendance_objects.bus_route(place).pk,
         # The statistics report (reporting, issue 26): the report of the place's school.
         "unit_id": lambda: reporting_objects.unit(place).pk,
         # Identity (issue 21): a pair of the place's child, a child of its county with no record.
         "pair_id": lambda: identity_objects.pair(place).pk,
         "unrecorded_id": lambda: identity_objects.unrecorded(place).pk,
+        # 县级审核: a registration of the place's school waiting for its county's review.
+        "registration_id": lambda: identity_objects.registration(place).pk,
+        # Federation (issue 25): a transfer between provinces of the place's child.
+        "transfer_id": lambda: federation_objects.transfer(place).pk,
     }
     if param not in values:
         raise AssertionError(f"no test object for the URL parameter {param!r}: add one")
@@ -400,6 +406,8 @@ def _api_body(route: Route, place: Place | None) -> dict[str, Any] | None:
         **reporting_objects.bodies(target or _fallback),
         # Identity (issue 21).
         **identity_objects.bodies(target or _fallback),
+        # Federation (issue 25).
+        **federation_objects.bodies(target or _fallback),
     }
     if route.method not in ("POST", "PATCH"):
         return None
