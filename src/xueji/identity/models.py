@@ -104,6 +104,31 @@ class RollEntry(models.Model):
         return f"{self.name} ({self.id_number_masked})"
 
 
+class RollStagedRow(models.Model):
+    """A checked and sealed row of a roll file being loaded: the load's checkpoint. Rows are
+    staged in batches, each committed with the load's count of staged rows, so that a load
+    interrupted (its worker killed) goes on from its last batch; the roll itself changes only
+    when every row is staged, in one transaction. Unlogged on PostgreSQL (a scratch table: a
+    server crash empties it, and the load then stages again from the start)."""
+
+    id = models.BigAutoField(primary_key=True)
+    # No foreign key: a key check per row would cost more than the COPY.
+    load_id = models.UUIDField()
+    id_number_index = models.CharField(max_length=32)
+    id_number_sealed = models.TextField()
+    id_number_masked = models.CharField(max_length=18)
+    name = models.CharField(max_length=64)
+    name_key = models.CharField(max_length=64)
+    sex = models.CharField(max_length=1)
+    birth_date = models.DateField()
+    household_division = models.CharField(max_length=6)
+    household_address = models.CharField(max_length=200, blank=True)
+    household_type = models.CharField(max_length=1, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.load_id}: {self.id_number_masked}"
+
+
 class IdentityState(models.TextChoices):
     CONFIRMED = "confirmed", _("Confirmed")
     DISAGREES = "disagrees", _("Disagrees with the roll")

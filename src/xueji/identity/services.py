@@ -5,6 +5,7 @@ Each runs in one transaction with its audit entry."""
 from __future__ import annotations
 
 import datetime
+import time
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -80,13 +81,17 @@ def identity_rule_set(*, actor: Any, population_check: bool) -> ProvinceIdentity
 
 
 def roll_load(*, actor: Any, file_name: str, content: bytes, incremental: bool = False) -> RollLoad:
-    """Load a population roll file for the actor's province: all or nothing. A refused file is
-    kept as a refused load with its errors (and FieldErrors raised naming the first); a good
-    one is merged, every record of the province re-checked, L numbers confirmed turned into G,
-    and the 有人无籍 list brought up to date, in one transaction."""
+    """Load a population roll file for the actor's province: all or nothing, and resumable. A
+    refused file is kept as a refused load with its errors; a good one is sealed and staged in
+    committed batches (the load's checkpoint), then in one transaction merged into the roll,
+    every record of the province re-checked, L numbers confirmed turned into G, and the 有人无籍
+    list brought up to date: nothing of it is seen before that transaction commits. A load
+    interrupted (its worker killed) is resumed by loading the same file again: its staged
+    batches are kept and staging goes on from the last one."""
     scope = require(actor, Action.IDENTITY_ROLL_LOAD)
     province = _province_of(scope)
     digest = roll_module.content_digest(content)
+    started = time.perf_counter()
     try:
         rows = roll_module.parse(roll_module.rows_of(content, file_name), province_code=province)
     except roll_module.RollRefused as refused:
@@ -109,20 +114,56 @@ def roll_load(*, actor: Any, file_name: str, content: bytes, incremental: bool =
                 detail={"file": file_name, "errors": len(refused.errors)},
             )
         return load
-    with transaction.atomic():
-        load = RollLoad.objects.create(
+    checked = round(time.perf_counter() - started, 3)
+    # The same file of the province left half loaded: go on with it.
+    unfinished = (
+        RollLoad.objects.filter(
             province_code=province,
-            file_name=file_name[:255],
             sha256=digest,
             incremental=incremental,
-            loaded_by=actor,
+            state=RollLoadState.LOADING,
         )
+        .order_by("-started_at")
+        .first()
+    )
+    resumed_from = unfinished.rows if unfinished is not None else 0
+    if unfinished is not None:
+        load = unfinished
+    else:
+        with transaction.atomic():
+            load = RollLoad.objects.create(
+                province_code=province,
+                file_name=file_name[:255],
+                sha256=digest,
+                incremental=incremental,
+                loaded_by=actor,
+            )
+            audit_record(
+                actor=actor,
+                action="identity.roll_load_started",
+                object_type="roll_load",
+                object_id=load.pk,
+                detail={"file": file_name, "rows": len(rows), "incremental": incremental},
+            )
+    started = time.perf_counter()
+    roll_module.stage(load, rows)
+    staged = round(time.perf_counter() - started, 3)
+    with transaction.atomic():
+        load = RollLoad.objects.select_for_update().get(pk=load.pk)
+        if load.state != RollLoadState.LOADING:
+            return load  # another worker finished it meanwhile
         timings = roll_module.load_rows(load, rows)
         confirmed = roll_module.confirmed_l_numbers(province_code=province)
         changed = records_confirm_identity(actor=actor, student_ids=confirmed)
         load.state = RollLoadState.LOADED
         load.rows = len(rows)
-        load.timings = {**timings, "l_to_g": changed}
+        load.timings = {
+            "check": checked,
+            "seal_stage": staged,
+            **timings,
+            "l_to_g": changed,
+            "resumed_from": resumed_from,
+        }
         load.finished_at = timezone.now()
         load.save()
         audit_record(
@@ -130,7 +171,12 @@ def roll_load(*, actor: Any, file_name: str, content: bytes, incremental: bool =
             action="identity.roll_load",
             object_type="roll_load",
             object_id=load.pk,
-            detail={"file": file_name, "rows": len(rows), "incremental": incremental},
+            detail={
+                "file": file_name,
+                "rows": len(rows),
+                "incremental": incremental,
+                "resumed_from": resumed_from,
+            },
         )
     return load
 
