@@ -273,6 +273,13 @@ class Action(models.TextChoices):
         "unrecorded.decide",
         _("Mark a child with no record found, exempted, or hand it to dropout control"),
     )
+    REGISTRATION_REVIEW = (
+        "registration.review",
+        _(
+            "Review the county's new registrations before their numbers are issued (县级审核): "
+            "approve, or return with a reason"
+        ),
+    )
 
 
 class Limit(models.TextChoices):
@@ -575,6 +582,7 @@ MATRIX[Role.BUREAU_APPROVER].update(
         Action.DUPLICATE_SCAN: Grant(BUREAU),
         Action.DUPLICATE_DECIDE: Grant(BUREAU - {ScopeLevel.NATION.value}),
         Action.UNRECORDED_DECIDE: Grant(COUNTY),
+        Action.REGISTRATION_REVIEW: Grant(COUNTY),
     }
 )
 

@@ -21,7 +21,14 @@ from xueji.access.scope import division_in_area, require
 from xueji.core.api import COMMON_ERRORS, ErrorOut, NonEmptyUploadedFile, caller
 from xueji.core.errors import FieldErrors, NotFound
 from xueji.corrections.evidence import EVIDENCE_MAX_BYTES, Upload
-from xueji.identity.models import DuplicatePair, IdentityStatus, RollLoad, UnrecordedChild
+from xueji.identity.models import (
+    DuplicatePair,
+    IdentityStatus,
+    ProvinceIdentityRule,
+    RollLoad,
+    UnrecordedChild,
+)
+from xueji.identity.review import ReviewRow, resubmitted_changes, review_detail, review_list
 from xueji.identity.scan import duplicate_scan
 from xueji.identity.selectors import (
     anomalies,
@@ -33,7 +40,20 @@ from xueji.identity.selectors import (
     status_list,
     unrecorded_list,
 )
-from xueji.identity.services import pair_decide, pair_undo, roll_load, unrecorded_decide
+from xueji.identity.services import (
+    identity_rule_set,
+    pair_decide,
+    pair_undo,
+    roll_load,
+    unrecorded_decide,
+)
+from xueji.students.models import ReviewState
+from xueji.students.review import (
+    registration_approve,
+    registration_resubmit,
+    registration_return,
+    registration_withdraw,
+)
 
 router = Router(tags=["identity"])
 RESPONSES: dict[int, Any] = {404: ErrorOut, 409: ErrorOut, **COMMON_ERRORS}
@@ -381,3 +401,237 @@ def list_anomalies(request: HttpRequest, params: Query[IdentityAnomalyParams]) -
             for row in found["rows"]
         ],
     }
+
+
+# ---- the province's settings ---------------------------------------------------------------------
+
+
+class IdentitySettingsOut(Schema):
+    province_code: str
+    population_check: bool
+    county_review: bool
+    changed_at: datetime.datetime | None
+
+
+class IdentitySettingsIn(Schema):
+    population_check: bool
+    county_review: bool | None = Field(
+        None, description="县级审核: new registrations wait for the county (unchanged if absent)"
+    )
+
+
+def _settings_out(request: HttpRequest) -> dict[str, Any]:
+    scope = require(caller(request), Action.IDENTITY_SETTINGS)
+    province = (scope.division_code or "")[:2] + "0000"
+    rule = ProvinceIdentityRule.objects.filter(province_code=province).first()
+    return {
+        "province_code": province,
+        "population_check": bool(rule and rule.population_check),
+        "county_review": bool(rule and rule.county_review),
+        "changed_at": rule.changed_at if rule else None,
+    }
+
+
+@router.get("/settings", response={200: IdentitySettingsOut, **COMMON_ERRORS})
+@endpoint_requires(Action.IDENTITY_SETTINGS)
+def get_identity_settings(request: HttpRequest) -> object:
+    """Your province's identity settings: the population check (L numbers) and the county
+    review of new registrations before their number (县级审核)."""
+    return _settings_out(request)
+
+
+@router.post("/settings", response={200: IdentitySettingsOut, **RESPONSES})
+@endpoint_requires(Action.IDENTITY_SETTINGS)
+def set_identity_settings(request: HttpRequest, payload: IdentitySettingsIn) -> object:
+    """Change your province's identity settings (audited with before and after)."""
+    identity_rule_set(
+        actor=caller(request),
+        population_check=payload.population_check,
+        county_review=payload.county_review,
+    )
+    return _settings_out(request)
+
+
+# ---- 县级审核: the county's review of new registrations --------------------------------------
+
+
+class IdentityReviewParams(IdentityPageParams):
+    state: str = Field(
+        "", description="waiting, returned, approved, withdrawn (empty: waiting for a county)"
+    )
+    school: int | None = Field(None, ge=1, le=2_000_000_000)
+    q: str = Field("", max_length=64, description="name or pinyin prefix")
+
+
+class IdentityReviewPairOut(Schema):
+    pair_id: uuid.UUID
+    other_student: uuid.UUID
+    other_name: str
+    other_number: str
+    other_school: str
+    score: float
+    contributions: dict[str, float]
+
+
+class IdentityReviewOut(Schema):
+    registration_id: uuid.UUID
+    name: str
+    sex: str
+    birth_date: datetime.date
+    id_number: str
+    school: str
+    school_class_id: int
+    start_date: datetime.date
+    state: str
+    reason: str
+    rounds: int
+    submitted_at: datetime.datetime
+    number: str
+    identity_status: str
+    identity_differing: list[str]
+    pairs: list[IdentityReviewPairOut]
+
+
+def _review_out(row: ReviewRow) -> dict[str, Any]:
+    student, review = row.student, row.review
+    pairs = []
+    for pair in row.pairs:
+        other = pair.student_b if pair.student_a_id == student.pk else pair.student_a
+        pairs.append(
+            {
+                "pair_id": pair.pk,
+                "other_student": other.pk,
+                "other_name": other.name,
+                "other_number": other.number_masked,
+                "other_school": other.school.name,
+                "score": pair.score,
+                "contributions": pair.contributions,
+            }
+        )
+    return {
+        "registration_id": student.pk,
+        "name": student.name,
+        "sex": student.sex,
+        "birth_date": student.birth_date,
+        "id_number": student.id_number_masked,
+        "school": student.school.name,
+        "school_class_id": review.school_class_id,
+        "start_date": review.start_date,
+        "state": review.state,
+        "reason": review.reason,
+        "rounds": review.rounds,
+        "submitted_at": review.submitted_at,
+        "number": student.number_masked,
+        "identity_status": row.identity.status if row.identity else "not_checked",
+        "identity_differing": row.identity.differing if row.identity else [],
+        "pairs": pairs,
+    }
+
+
+@router.get("/reviews", response={200: list[IdentityReviewOut], **COMMON_ERRORS})
+@endpoint_requires(Action.REGISTRATION_REVIEW)
+def list_reviews(request: HttpRequest, params: Query[IdentityReviewParams]) -> object:
+    """Your county's new registrations under review (县级审核), oldest first, each with its
+    identity status and the duplicate pairs it is in (default: those waiting)."""
+    _found, rows = review_list(
+        caller(request),
+        state=params.state or ReviewState.WAITING,
+        school_id=params.school,
+        q=params.q,
+        page=params.page,
+    )
+    return [_review_out(row) for row in rows]
+
+
+def _one_review(request: HttpRequest, registration_id: uuid.UUID, action: str) -> dict[str, Any]:
+    detail = review_detail(caller(request), registration_id, action=action)
+    if detail is None:
+        raise NotFound("registration_not_found", _("No such registration."))
+    return _review_out(detail[0])
+
+
+@router.get("/reviews/{registration_id}", response={200: IdentityReviewOut, **RESPONSES})
+@endpoint_requires(Action.REGISTRATION_REVIEW)
+def get_review(request: HttpRequest, registration_id: uuid.UUID) -> object:
+    """One registration of your county under review."""
+    return _one_review(request, registration_id, Action.REGISTRATION_REVIEW)
+
+
+@router.post("/reviews/{registration_id}/approve", response={200: IdentityReviewOut, **RESPONSES})
+@endpoint_requires(Action.REGISTRATION_REVIEW)
+def approve_registration(request: HttpRequest, registration_id: uuid.UUID) -> object:
+    """Approve a registration waiting for your county: its student number is issued now (G, L
+    or J as for any registration) and its placement opens. 409 `registration_not_waiting` when
+    it is not waiting (approved already by someone else, returned, withdrawn)."""
+    registration_approve(actor=caller(request), student_id=registration_id)
+    return _one_review(request, registration_id, Action.REGISTRATION_REVIEW)
+
+
+class IdentityReasonIn(Schema):
+    reason: str = Field("", max_length=500)
+
+
+@router.post("/reviews/{registration_id}/return", response={200: IdentityReviewOut, **RESPONSES})
+@endpoint_requires(Action.REGISTRATION_REVIEW)
+def return_registration(
+    request: HttpRequest, registration_id: uuid.UUID, payload: IdentityReasonIn
+) -> object:
+    """Return a registration to its school with the reason (400 `fields.reason` without one)."""
+    registration_return(actor=caller(request), student_id=registration_id, reason=payload.reason)
+    return _one_review(request, registration_id, Action.REGISTRATION_REVIEW)
+
+
+@router.get("/registrations", response={200: list[IdentityReviewOut], **COMMON_ERRORS})
+@endpoint_requires(Action.STUDENT_REGISTER)
+def list_registrations(request: HttpRequest, params: Query[IdentityReviewParams]) -> object:
+    """Your school's registrations under the county's review (any state unless `state`)."""
+    _found, rows = review_list(
+        caller(request),
+        action=Action.STUDENT_REGISTER,
+        state=params.state or "all",
+        school_id=params.school,
+        q=params.q,
+        page=params.page,
+    )
+    return [_review_out(row) for row in rows]
+
+
+class IdentityResubmitIn(Schema):
+    name: str = Field("", max_length=64)
+    sex: str = Field("", max_length=1)
+    birth_date: str = Field("", max_length=10, description="YYYY-MM-DD")
+    id_doc_type: str = Field("", max_length=1)
+    id_number: str = Field("", max_length=32)
+    birthplace_code: str = Field("", max_length=6)
+    ethnicity: str = Field("", max_length=2)
+    hukou_division_code: str = Field("", max_length=6)
+
+
+@router.post(
+    "/registrations/{registration_id}/resubmit", response={200: IdentityReviewOut, **RESPONSES}
+)
+@endpoint_requires(Action.STUDENT_REGISTER)
+def resubmit_registration(
+    request: HttpRequest, registration_id: uuid.UUID, payload: IdentityResubmitIn
+) -> object:
+    """Correct a returned registration (the fields given; empty: unchanged), checked with the
+    rules of registration (400 naming each field), and send it to the county again."""
+    registration_resubmit(
+        actor=caller(request),
+        student_id=registration_id,
+        changes=resubmitted_changes(payload.dict()),
+    )
+    return _one_review(request, registration_id, Action.STUDENT_REGISTER)
+
+
+@router.post(
+    "/registrations/{registration_id}/withdraw", response={200: IdentityReviewOut, **RESPONSES}
+)
+@endpoint_requires(Action.STUDENT_REGISTER)
+def withdraw_registration(
+    request: HttpRequest, registration_id: uuid.UUID, payload: IdentityReasonIn
+) -> object:
+    """Withdraw a registration the county has not approved, with the reason: no number is
+    issued, the document is free again."""
+    registration_withdraw(actor=caller(request), student_id=registration_id, reason=payload.reason)
+    return _one_review(request, registration_id, Action.STUDENT_REGISTER)

@@ -24,13 +24,16 @@ class ProvinceIdentityRule(models.Model):
 
     province_code = models.CharField(_("province"), max_length=6, primary_key=True)
     population_check = models.BooleanField(_("population check (L numbers)"), default=False)
+    # 县级审核: a new registration waits, after the identity and duplicate checks, for the county
+    # of its school to approve it before its number is issued (xueji.students.review).
+    county_review = models.BooleanField(_("county review before the number"), default=False)
     changed_at = models.DateTimeField(auto_now=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
 
     def __str__(self) -> str:
-        return f"{self.province_code}: {self.population_check}"
+        return f"{self.province_code}: {self.population_check} {self.county_review}"
 
 
 class RollLoadState(models.TextChoices):
@@ -186,6 +189,8 @@ class PairState(models.TextChoices):
     SAME = "same", _("Same child: merged")
     NOT_SAME = "not_same", _("Not the same child")
     UNDONE = "undone", _("Merge undone")
+    # One of the records was a registration its school withdrew during the county's review.
+    WITHDRAWN = "withdrawn", _("Registration withdrawn")
 
 
 OPEN_PAIR_STATES = (PairState.PROPOSED, PairState.ESCALATED)

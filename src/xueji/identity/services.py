@@ -40,7 +40,7 @@ from xueji.students.merge import (
     records_merge_undo,
     records_moved_since_merge,
 )
-from xueji.students.models import NumberKind, Student
+from xueji.students.models import UNREGISTERED_STATES, NumberKind, Student
 from xueji.students.numbering import records_confirm_identity
 
 DECISION_WORKING_DAYS = 10
@@ -57,16 +57,21 @@ def _province_of(scope: Scope) -> str:
 # ---- the province's setting and the roll -------------------------------------------------------
 
 
-def identity_rule_set(*, actor: Any, population_check: bool) -> ProvinceIdentityRule:
-    """Turn the population check (L numbers for registrations the roll does not confirm) on or
-    off for the actor's province."""
+def identity_rule_set(
+    *, actor: Any, population_check: bool, county_review: bool | None = None
+) -> ProvinceIdentityRule:
+    """Turn the population check (L numbers for registrations the roll does not confirm) and
+    the county review of new registrations (县级审核; unchanged when None) on or off for the
+    actor's province. The audit trail keeps every change with its before and after."""
     scope = require(actor, Action.IDENTITY_SETTINGS)
     with transaction.atomic():
         rule, _created = ProvinceIdentityRule.objects.select_for_update().get_or_create(
             province_code=_province_of(scope)
         )
-        before = rule.population_check
+        before = {"population_check": rule.population_check, "county_review": rule.county_review}
         rule.population_check = population_check
+        if county_review is not None:
+            rule.county_review = county_review
         rule.changed_by = actor
         rule.save()
         audit_record(
@@ -74,8 +79,8 @@ def identity_rule_set(*, actor: Any, population_check: bool) -> ProvinceIdentity
             action="identity.settings",
             object_type="province",
             detail={"province": rule.province_code},
-            before={"population_check": before},
-            after={"population_check": population_check},
+            before=before,
+            after={"population_check": rule.population_check, "county_review": rule.county_review},
         )
     return rule
 
@@ -207,6 +212,24 @@ def registration_needs_l_number(school: Any, data: Any) -> bool:
         and entry.sex == data.sex
         and entry.birth_date == data.birth_date
     )
+
+
+def registration_needs_review(school: Any) -> bool:
+    """The policy students' registration asks (xueji.students.numbering): does a new
+    registration at the school wait for its county's review (县级审核)?"""
+    return ProvinceIdentityRule.objects.filter(
+        province_code=school.province_id, county_review=True
+    ).exists()
+
+
+def registration_withdrawn(student: Student) -> None:
+    """After a registration under review is withdrawn (its transaction): the open pairs it was
+    in are closed; nobody decides about a record that never was."""
+    from django.db.models import Q
+
+    DuplicatePair.objects.filter(
+        Q(student_a=student) | Q(student_b=student), state__in=OPEN_PAIR_STATES
+    ).update(state=PairState.WITHDRAWN)
 
 
 def registration_identity_check(student: Student) -> None:
@@ -378,6 +401,20 @@ def pair_decide(
                 _(
                     "This pair is decided by the counties of its records, or, once escalated, "
                     "by the bureau above both; it is closed once decided."
+                ),
+            )
+        if (
+            decision == SAME
+            and Student.objects.filter(
+                pk__in=[pair.student_a_id, pair.student_b_id], state__in=UNREGISTERED_STATES
+            ).exists()
+        ):
+            raise Conflict(
+                "registration_under_review",
+                _(
+                    "One of the records is a registration waiting for the county's review: "
+                    "return it to its school (the child is already registered) instead of "
+                    "merging."
                 ),
             )
         areas = deciding_areas(pair)

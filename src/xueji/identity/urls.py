@@ -20,4 +20,31 @@ urlpatterns = [
         name="unrecorded_decision",
     ),
     path("identity/anomalies/", views.anomaly_list, name="anomalies"),
+    # 县级审核: the county's review of new registrations, and the registrar's side of it.
+    path("identity/reviews/", views.reviews, name="reviews"),
+    path("identity/reviews/<uuid:registration_id>/", views.review, name="review"),
+    path(
+        "identity/reviews/<uuid:registration_id>/approve/",
+        views.review_approve,
+        name="review_approve",
+    ),
+    path(
+        "identity/reviews/<uuid:registration_id>/return/", views.review_return, name="review_return"
+    ),
+    path("identity/registrations/", views.registrations, name="registrations"),
+    path(
+        "identity/registrations/<uuid:registration_id>/",
+        views.registration,
+        name="registration",
+    ),
+    path(
+        "identity/registrations/<uuid:registration_id>/resubmit/",
+        views.registration_resubmit_view,
+        name="registration_resubmit",
+    ),
+    path(
+        "identity/registrations/<uuid:registration_id>/withdraw/",
+        views.registration_withdraw_view,
+        name="registration_withdraw",
+    ),
 ]

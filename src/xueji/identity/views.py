@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,6 +18,7 @@ from xueji.access.decorators import requires
 from xueji.access.http import refusal_as_message
 from xueji.access.policy import Action
 from xueji.access.scope import may, scope_of
+from xueji.core.codes import IdDocType, Sex
 from xueji.core.errors import ServiceError
 from xueji.corrections.evidence import EVIDENCE_MAX_BYTES, Upload
 from xueji.identity.models import (
@@ -24,6 +26,13 @@ from xueji.identity.models import (
     PairState,
     ProvinceIdentityRule,
     UnrecordedState,
+)
+from xueji.identity.review import (
+    resubmitted_changes,
+    review_detail,
+    review_list,
+    review_schools,
+    setting_history,
 )
 from xueji.identity.scan import duplicate_scan
 from xueji.identity.selectors import (
@@ -43,6 +52,13 @@ from xueji.identity.services import (
     pair_undo,
     roll_load,
     unrecorded_decide,
+)
+from xueji.students.models import ReviewState
+from xueji.students.review import (
+    registration_approve,
+    registration_resubmit,
+    registration_return,
+    registration_withdraw,
 )
 from xueji.students.views import not_found
 
@@ -98,6 +114,10 @@ def roll(request: HttpRequest) -> HttpResponse:
             "may_load": may(scope, Action.IDENTITY_ROLL_LOAD),
             "may_set": may(scope, Action.IDENTITY_SETTINGS),
             "population_check": bool(rule and rule.population_check),
+            "county_review": bool(rule and rule.county_review),
+            "setting_history": setting_history(request.user)
+            if may(scope, Action.IDENTITY_SETTINGS)
+            else [],
         },
     )
 
@@ -136,7 +156,9 @@ def roll_upload(request: HttpRequest) -> HttpResponse:
 def settings_save(request: HttpRequest) -> HttpResponse:
     try:
         identity_rule_set(
-            actor=request.user, population_check=request.POST.get("population_check") == "on"
+            actor=request.user,
+            population_check=request.POST.get("population_check") == "on",
+            county_review=request.POST.get("county_review") == "on",
         )
     except ServiceError as error:
         return refusal_as_message(request, error) or redirect("identity:roll")
@@ -283,3 +305,172 @@ def anomaly_list(request: HttpRequest) -> HttpResponse:
             "kinds": [(kind, labels[kind], found["counts"][kind]) for kind in ANOMALY_KINDS],
         },
     )
+
+
+# ---- 县级审核: the county's review of new registrations -------------------------------------
+
+
+def _review_filters(request: HttpRequest, default_state: str) -> dict[str, Any]:
+    state = request.GET.get("state", default_state)
+    try:
+        school_id = int(request.GET.get("school", "") or 0) or None
+    except ValueError:
+        school_id = None
+    return {"state": state, "school_id": school_id, "q": request.GET.get("q", "")[:64]}
+
+
+@require_GET
+@login_required
+@requires(Action.REGISTRATION_REVIEW)
+def reviews(request: HttpRequest) -> HttpResponse:
+    """The county's queue of new registrations waiting for review (县级审核), oldest first, with
+    each child's identity status and the duplicate pairs it is in."""
+    filters = _review_filters(request, ReviewState.WAITING)
+    found, rows = review_list(request.user, page=_page(request), **filters)
+    return render(
+        request,
+        "identity/reviews.html",
+        {
+            "found": found,
+            "rows": rows,
+            "states": ReviewState,
+            "schools": review_schools(request.user),
+            "county": True,
+            **filters,
+        },
+    )
+
+
+@require_GET
+@login_required
+@requires(Action.REGISTRATION_REVIEW)
+def review(request: HttpRequest, registration_id: uuid.UUID) -> HttpResponse:
+    detail = review_detail(request.user, registration_id)
+    if detail is None:
+        return not_found(request)
+    row, events = detail
+    return render(
+        request,
+        "identity/review.html",
+        {"row": row, "events": events, "county": True, "states": ReviewState},
+    )
+
+
+@require_POST
+@login_required
+@requires(Action.REGISTRATION_REVIEW)
+def review_approve(request: HttpRequest, registration_id: uuid.UUID) -> HttpResponse:
+    if request.POST.get("confirmed") != "on":
+        messages.error(request, _("Tick the confirmation to approve."))
+        return redirect("identity:review", registration_id=registration_id)
+    try:
+        student = registration_approve(actor=request.user, student_id=registration_id)
+    except ServiceError as error:
+        return refusal_as_message(request, error) or redirect(
+            "identity:review", registration_id=registration_id
+        )
+    messages.success(
+        request,
+        _("Approved: %(name)s has the student number %(number)s.")
+        % {"name": student.name, "number": student.number_masked},
+    )
+    return redirect("identity:reviews")
+
+
+@require_POST
+@login_required
+@requires(Action.REGISTRATION_REVIEW)
+def review_return(request: HttpRequest, registration_id: uuid.UUID) -> HttpResponse:
+    try:
+        registration_return(
+            actor=request.user, student_id=registration_id, reason=request.POST.get("reason", "")
+        )
+    except ServiceError as error:
+        return refusal_as_message(request, error) or redirect(
+            "identity:review", registration_id=registration_id
+        )
+    messages.success(request, _("The registration is returned to its school."))
+    return redirect("identity:reviews")
+
+
+@require_GET
+@login_required
+@requires(Action.STUDENT_REGISTER)
+def registrations(request: HttpRequest) -> HttpResponse:
+    """The registrar's registrations under the county's review: waiting, or returned with the
+    county's reason (to correct and send again, or withdraw)."""
+    filters = _review_filters(request, "all")
+    found, rows = review_list(
+        request.user, action=Action.STUDENT_REGISTER, page=_page(request), **filters
+    )
+    return render(
+        request,
+        "identity/reviews.html",
+        {
+            "found": found,
+            "rows": rows,
+            "states": ReviewState,
+            "schools": [],
+            "county": False,
+            **filters,
+        },
+    )
+
+
+@require_GET
+@login_required
+@requires(Action.STUDENT_REGISTER)
+def registration(request: HttpRequest, registration_id: uuid.UUID) -> HttpResponse:
+    detail = review_detail(request.user, registration_id, action=Action.STUDENT_REGISTER)
+    if detail is None:
+        return not_found(request)
+    row, events = detail
+    return render(
+        request,
+        "identity/review.html",
+        {
+            "row": row,
+            "events": events,
+            "county": False,
+            "states": ReviewState,
+            "sexes": Sex.choices,
+            "document_types": IdDocType.choices,
+        },
+    )
+
+
+@require_POST
+@login_required
+@requires(Action.STUDENT_REGISTER)
+def registration_resubmit_view(request: HttpRequest, registration_id: uuid.UUID) -> HttpResponse:
+    try:
+        registration_resubmit(
+            actor=request.user,
+            student_id=registration_id,
+            changes=resubmitted_changes(request.POST),
+        )
+    except ServiceError as error:
+        return refusal_as_message(request, error) or redirect(
+            "identity:registration", registration_id=registration_id
+        )
+    messages.success(request, _("Corrected and sent to the county again."))
+    return redirect("identity:registration", registration_id=registration_id)
+
+
+@require_POST
+@login_required
+@requires(Action.STUDENT_REGISTER)
+def registration_withdraw_view(request: HttpRequest, registration_id: uuid.UUID) -> HttpResponse:
+    if request.POST.get("confirmed") != "on":
+        messages.error(request, _("Tick the confirmation to withdraw."))
+        return redirect("identity:registration", registration_id=registration_id)
+    try:
+        registration_withdraw(
+            actor=request.user, student_id=registration_id, reason=request.POST.get("reason", "")
+        )
+    except ServiceError as error:
+        return refusal_as_message(request, error) or redirect(
+            "identity:registration", registration_id=registration_id
+        )
+    messages.success(request, _("The registration is withdrawn."))
+    return redirect("identity:registrations")

@@ -28,12 +28,19 @@ class RecordState(models.TextChoices):
     # One child registered twice (一人多籍): this record was merged into the surviving one
     # (xueji.identity). Neither an exit nor a dropout: the child is counted on the survivor.
     MERGED = "merged", _("Merged into the child's other record")
+    # County review of a new registration (县级审核, where the province requires it): the record
+    # exists, with no student number and no placement, until the county approves it; a
+    # registration the registrar withdraws keeps its history but holds no document any more.
+    PENDING_REVIEW = "pending_review", _("Waiting for the county's review")
+    REGISTRATION_WITHDRAWN = "reg_withdrawn", _("Registration withdrawn")
 
 
 # States in which the child is on a school's roll and counted there.
 ON_ROLL_STATES = (RecordState.ENROLLED, RecordState.SUSPENDED, RecordState.TRANSFERRING)
 # States that are no exit of a child: a merged record is the same child counted on its survivor.
 NOT_AN_EXIT_STATES = (RecordState.MERGED,)
+# States of a registration that never reached a school's roll: no number, no placement.
+UNREGISTERED_STATES = (RecordState.PENDING_REVIEW, RecordState.REGISTRATION_WITHDRAWN)
 
 
 class NumberKind(models.TextChoices):
@@ -50,7 +57,8 @@ class Student(models.Model):
     number_masked = models.CharField(_("student number"), max_length=19)
     number_sealed = models.TextField()
     number_index = models.CharField(max_length=32)
-    number_kind = models.CharField(max_length=1, choices=NumberKind.choices)
+    # Empty while a registration waits for the county's review (县级审核): no number yet.
+    number_kind = models.CharField(max_length=1, choices=NumberKind.choices, blank=True)
 
     # Basic information (基础学籍信息): national, changed only through a key-data correction.
     name = models.CharField(_("name"), max_length=64)
@@ -164,7 +172,12 @@ class Student(models.Model):
     class Meta:
         ordering = ["name_pinyin", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["number_index"], name="one_record_per_number"),
+            # A registration waiting for the county's review has no number yet (empty).
+            models.UniqueConstraint(
+                fields=["number_index"],
+                condition=~models.Q(number_index=""),
+                name="one_record_per_number",
+            ),
             # One person, one record: a document number is held by one record nationally.
             models.UniqueConstraint(
                 fields=["id_doc_type", "id_number_index"],
@@ -172,13 +185,20 @@ class Student(models.Model):
                 name="one_record_per_document",
             ),
             models.CheckConstraint(
-                condition=models.Q(number_masked__regex=r"^[GJL][0-9]{6}[*]{8}[0-9]{3}[0-9X]$"),
+                condition=models.Q(number_masked__regex=r"^[GJL][0-9]{6}[*]{8}[0-9]{3}[0-9X]$")
+                | models.Q(
+                    number_masked="",
+                    number_index="",
+                    number_kind="",
+                    state__in=["pending_review", "reg_withdrawn"],
+                ),
                 name="student_number_format",
             ),
             models.CheckConstraint(
                 condition=models.Q(number_kind="G", id_doc_type="1")
                 | (models.Q(number_kind="J") & ~models.Q(id_doc_type="1"))
-                | models.Q(number_kind="L"),
+                | models.Q(number_kind="L")
+                | models.Q(number_kind=""),
                 name="number_kind_matches_document",
             ),
             models.CheckConstraint(
@@ -389,6 +409,14 @@ class EventKind(models.TextChoices):
     DUPLICATE_MERGED = "duplicate_merged", _("Another record of the child merged into this one")
     MERGED_AWAY = "merged_away", _("Merged into the child's other record")
     MERGE_UNDONE = "merge_undone", _("Merge of two records undone")
+    # County review of a new registration (县级审核).
+    REGISTRATION_SUBMITTED = (
+        "registration_submitted",
+        _("Registration sent for the county's review"),
+    )
+    REGISTRATION_RETURNED = "registration_returned", _("Registration returned by the county")
+    REGISTRATION_RESUBMITTED = "registration_resubmitted", _("Registration corrected and resent")
+    REGISTRATION_WITHDRAWN = "registration_withdrawn", _("Registration withdrawn")
 
 
 class RecordEvent(models.Model):
@@ -431,3 +459,48 @@ class NationalClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose}:{self.key}"
+
+
+class ReviewState(models.TextChoices):
+    WAITING = "waiting", _("Waiting for the county")
+    RETURNED = "returned", _("Returned to the school")
+    APPROVED = "approved", _("Approved: number issued")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the school")
+
+
+class RegistrationReview(models.Model):
+    """The county's review of a new registration (县级审核) where the province requires it: the
+    class and start date the registrar chose (the placement opens on approval), the county that
+    reviews, and where the review stands. Its history is the record's events and the audit."""
+
+    student = models.OneToOneField(
+        Student, on_delete=models.PROTECT, primary_key=True, related_name="registration_review"
+    )
+    county_code = models.CharField(max_length=6)
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="+")
+    start_date = models.DateField()
+    age_note = models.CharField(max_length=500, blank=True)
+    state = models.CharField(
+        _("review"), max_length=16, choices=ReviewState.choices, default=ReviewState.WAITING
+    )
+    # The county's reason when it returns the registration (or the registrar's on withdrawal).
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    rounds = models.PositiveSmallIntegerField(default=1)
+    submitted_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["submitted_at"]
+        indexes = [models.Index(fields=["county_code", "state"], name="review_county_state")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(state="returned") | ~models.Q(reason=""),
+                name="returned_review_has_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id}: {self.state}"

@@ -151,7 +151,7 @@ class LocalNationalIndex:
         from xueji.students.identity import STUDENT_ID_NUMBER, unseal
         from xueji.students.models import FamilyMember
 
-        students = Student.objects.exclude(state="merged")
+        students = Student.objects.exclude(state__in=["merged", "reg_withdrawn"])
         members = FamilyMember.objects.exclude(name="")
         if area_prefix:
             students = students.filter(school__county__code__startswith=area_prefix)
@@ -270,7 +270,9 @@ def match_keys_index(keys: MatchKeys) -> str:
 
 
 def reservation_request(student: Student) -> ReservationRequest:
-    entries = [("number", student.number_index)]
+    # A registration waiting for the county's review has no number yet: its document is
+    # reserved now, its number when the county approves (xueji.students.review).
+    entries = [("number", student.number_index)] if student.number_index else []
     if student.id_number_index:
         entries.append(("document", student.id_number_index))
     parents = tuple(

@@ -31,8 +31,35 @@ from xueji.students.record import _in_transaction
 TemporaryNumberPolicy = Callable[[Any, Any], bool]
 AfterRegistration = Callable[[Student], None]
 
+ReviewPolicy = Callable[[Any], bool]
+AfterWithdrawal = Callable[[Student], None]
+
 _POLICIES: list[TemporaryNumberPolicy] = []
 _AFTER: list[AfterRegistration] = []
+_REVIEW: list[ReviewPolicy] = []
+_AFTER_WITHDRAWAL: list[AfterWithdrawal] = []
+
+
+def register_review_policy(policy: ReviewPolicy) -> None:
+    """`policy(school)` answers True when a new registration at the school waits for the county's
+    review (县级审核) before its number is issued (xueji.students.review)."""
+    if policy not in _REVIEW:
+        _REVIEW.append(policy)
+
+
+def register_after_withdrawal(hook: AfterWithdrawal) -> None:
+    """`hook(student)` runs inside the withdrawal of a registration under review."""
+    if hook not in _AFTER_WITHDRAWAL:
+        _AFTER_WITHDRAWAL.append(hook)
+
+
+def review_required(school: Any) -> bool:
+    return any(policy(school) for policy in _REVIEW)
+
+
+def after_withdrawal(student: Student) -> None:
+    for hook in _AFTER_WITHDRAWAL:
+        hook(student)
 
 
 def register_temporary_number_policy(policy: TemporaryNumberPolicy) -> None:

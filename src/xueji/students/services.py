@@ -43,11 +43,13 @@ from xueji.students.models import (
 from xueji.students.national import NationalHolder, national_index, national_reserve
 from xueji.students.numbering import (
     after_registration,
+    review_required,
     student_number_allocate_l,
     temporary_number_required,
 )
 from xueji.students.pinyin import name_initials, name_pinyin
 from xueji.students.record import placement_open, record_event_append
+from xueji.students.review import registration_review_open
 from xueji.students.selectors import students_in_scope
 from xueji.students.validation import (
     FamilyMemberData,
@@ -67,7 +69,9 @@ class AgeNeedsConfirmation(ServiceError):
 @dataclass(frozen=True)
 class Registration:
     student: Student
-    placement: Placement
+    # None while the registration waits for the county's review (县级审核): the placement
+    # opens when the county approves it (xueji.students.review).
+    placement: Placement | None
 
 
 def _holder_of(id_doc_type: str, id_number: str, *, exclude: Any = None) -> NationalHolder | None:
@@ -259,12 +263,17 @@ def student_register(
         raise unusual_age
     age_note = age_confirmation.strip()
 
+    review = review_required(school)  # 县级审核 (identity's province setting)
     try:
         with transaction.atomic():
             if data.id_doc_type == codes.IdDocType.RESIDENT_ID:
                 holder = _holder_of(data.id_doc_type, data.id_number)
                 if holder is not None:
                     raise _HeldElsewhere(holder)
+            if review:
+                # No number until the county approves (xueji.students.review).
+                number, kind = "", ""
+            elif data.id_doc_type == codes.IdDocType.RESIDENT_ID:
                 if temporary_number_required(school, data):  # population check (identity)
                     number = student_number_allocate_l(school.county_id, birth_date)
                     kind = NumberKind.L
@@ -274,7 +283,11 @@ def student_register(
                 number = student_number_allocate_j(school.county_id, birth_date)
                 kind = NumberKind.J
             student = Student(
-                **student_number_fields(number),
+                **(
+                    student_number_fields(number)
+                    if number
+                    else {"number_masked": "", "number_sealed": "", "number_index": ""}
+                ),
                 **document_fields(data.id_doc_type, data.id_number, context=STUDENT_ID_NUMBER),
                 number_kind=kind,
                 name=data.name,
@@ -306,7 +319,7 @@ def student_register(
                 disability_type=data.disability_type,
                 needs_aid=data.needs_aid,
                 needs_school_bus=data.needs_school_bus,
-                state=RecordState.ENROLLED,
+                state=RecordState.PENDING_REVIEW if review else RecordState.ENROLLED,
                 school=school,
             )
             try:
@@ -336,6 +349,15 @@ def student_register(
                 for index, member in enumerate(data.family)
             )
             national_reserve(student=student)  # federation: the hub reserves before the commit
+            if review:
+                registration_review_open(
+                    actor=actor,
+                    student=student,
+                    school_class=school_class,
+                    start_date=start_date,
+                    age_note=age_note,
+                )
+                return Registration(student=student, placement=None)
             placement = placement_open(
                 student=student,
                 school_class=school_class,

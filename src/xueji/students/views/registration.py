@@ -91,6 +91,16 @@ def register(request: HttpRequest) -> HttpResponse:
                 status = 429 if isinstance(refused, LookupLimitReached) else status
             else:
                 student = registration.student
+                if registration.placement is None:  # 县级审核: the county issues the number
+                    messages.success(
+                        request,
+                        _(
+                            "%(name)s is registered and waits for the county's review; the "
+                            "student number is issued once the county approves."
+                        )
+                        % {"name": student.name},
+                    )
+                    return redirect("identity:registration", registration_id=student.pk)
                 messages.success(
                     request,
                     _("%(name)s is registered. Student number: %(number)s.")
