@@ -85,11 +85,9 @@ def _divisions_present(request):  # type: ignore[no-untyped-def]
     else:
         return
     request.getfixturevalue(fixture)
-    from xueji.geo.models import Division, EducationBureau
-    from xueji.geo.services import load_divisions
+    from xueji.testing.database import divisions_ensure
 
-    if not Division.objects.exists():
-        load_divisions(Division, EducationBureau)
+    divisions_ensure()
 
 
 if os.environ.get("XUEJI_OWNER_DATABASE_URL"):

@@ -35,3 +35,13 @@ def as_database_owner(alias: str = "default") -> Iterator[None]:
     finally:
         connection.close()
         connection.settings_dict.update(saved)
+
+
+def divisions_ensure() -> None:
+    """Put the administrative divisions back when a transactional test's flush (TRUNCATE) has
+    removed them: they come from a data migration, which a flush does not run again."""
+    from xueji.geo.models import Division, EducationBureau
+    from xueji.geo.services import load_divisions
+
+    if not Division.objects.exists():
+        load_divisions(Division, EducationBureau)
