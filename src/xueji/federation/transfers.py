@@ -198,6 +198,28 @@ def may_decide_now(user: Any, transfer: CrossTransfer) -> bool:
 # ---- filing, on the receiving node -------------------------------------------------------------
 
 
+def _holder_at_hub(number: str) -> Any:
+    """The province and record that hold a student number, from the hub's national index (a
+    record of this province is found here first). The hub unreachable is said so (503): a
+    transfer between provinces cannot be filed without the national index."""
+    from xueji.federation.client import HubClient, HubUnavailable, HubUnreachable, _holder
+    from xueji.students.identity import number_indexes
+
+    local = national_index().holder_of_number(number)
+    if local is not None and local.province_code == this_node().province:
+        return local
+    try:
+        _status, answer = HubClient().post(
+            "holder", {"entries": [["number", index] for index in number_indexes(number)]}
+        )
+    except HubUnreachable as error:
+        raise HubUnavailable(
+            "hub_unavailable",
+            _("The national hub cannot be reached: try again in a few minutes."),
+        ) from error
+    return _holder(answer.get("holder"))
+
+
 def cross_transfer_file(
     *,
     actor: Any,
@@ -247,7 +269,7 @@ def cross_transfer_file(
     if problems:
         raise FieldErrors(problems)
     assert to_class is not None
-    holder = national_index().holder_of_number(number)
+    holder = _holder_at_hub(number)
     if holder is None:
         raise _field_error(
             "student_number", _("No province holds this student number."), "not_found"

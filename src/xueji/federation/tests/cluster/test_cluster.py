@@ -59,7 +59,12 @@ school = SchoolFactory(county=county, code=code)
 school_class = SchoolClassFactory(school=school, grade=1)
 user = member(Role.REGISTRAR, school=school, username="reg" + school.code)
 _, raw = api_token_create(actor=None, user=user, name="cluster tests")
-print(json.dumps({"token": raw, "class_id": school_class.pk}))
+tokens = {}
+province = Division.objects.get(code=county.code[:2] + "0000")
+for level, division in (("county", county), ("province", province)):
+    approver = member(Role.BUREAU_APPROVER, division=division, username=level + school.code)
+    tokens[level] = api_token_create(actor=None, user=approver, name="cluster tests")[1]
+print(json.dumps({"token": raw, "class_id": school_class.pk, **tokens}))
 """
 
 
@@ -121,6 +126,32 @@ class Cluster:
             json=body,
             headers={"Authorization": f"Bearer {seed['token']}", "Accept-Language": "en"},
             timeout=30,
+        )
+
+    def api(
+        self, node: str, who: str, path: str, body: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        """A request to a node's API as its seeded registrar (who="token") or approver."""
+        port = self.m.NODES[node][2]
+        headers = {"Authorization": f"Bearer {self.seeds[node][who]}", "Accept-Language": "en"}
+        url = f"http://127.0.0.1:{port}/api/federation/{path}"
+        if body is None:
+            return httpx.get(url, headers=headers, timeout=30)
+        return httpx.post(url, json=body, headers=headers, timeout=30)
+
+    def decide(self, node: str, who: str, transfer: str, level: str) -> dict[str, Any]:
+        answer = self.api(
+            node, who, f"transfers/{transfer}/{level}-decision", {"decision": "approve"}
+        )
+        assert answer.status_code == 200, (node, who, answer.text)
+        result: dict[str, Any] = answer.json()
+        return result
+
+    def step_state(self, node: str, transfer: str, ordinal: int) -> str:
+        return self.sql(
+            node,
+            f"SELECT s.state FROM federation_crossstep s WHERE s.transfer_id = '{transfer}' "
+            f"AND s.ordinal = {ordinal}",
         )
 
     def wait(self, what: str, check: Callable[[], bool], timeout: float = 90) -> None:
@@ -207,6 +238,109 @@ def test_with_the_hub_stopped_a_registration_completes_after_it_starts_again(clu
     confirmed = f"{DOCUMENTS.replace('kind = ', 'kind <> ')} AND record = '{record['id']}'"
     assert cluster.count("hub", confirmed + " AND state = 'confirmed'") == 1  # its G number
     assert cluster.count("hub", f"{DOCUMENTS} AND record = '{record['id']}'") == 1
+
+
+def _transfer_from_44_to_11(cluster: Cluster, *, hub_stopped: bool = False) -> None:
+    """A child registered on 44 is filed in by a school of 11, approved by 11's county and
+    province on 11's node, then by 44's school, county and province on 44's: the record moves.
+    With `hub_stopped`, the hub is down from just after the filing until 11's parties have
+    decided: their messages wait in 11's outbox (its replication slot) and go on afterwards."""
+    id_number = cluster.child()
+    registered = cluster.register("p44", id_number, name="赵小雨")
+    assert registered.status_code == 201, registered.text
+    record = registered.json()["id"]
+    cluster.wait("the registration at the hub", cluster.caught_up)
+    filed = cluster.api(
+        "p11",
+        "token",
+        "transfers",
+        {
+            "student_number": "G" + id_number,
+            "name": "赵小雨",
+            "to_class_id": cluster.seeds["p11"]["class_id"],
+            "reason": "随父母工作调动",
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    transfer = filed.json()["id"]
+    assert filed.json()["from_province"] == "44"
+    if hub_stopped:
+        cluster.m.main(["stop-hub"])
+    try:
+        cluster.decide("p11", "county", transfer, "bureau")
+        cluster.decide("p11", "province", transfer, "bureau")
+        if hub_stopped:
+            time.sleep(2)
+            # 11's approvals have not reached 44 while the hub is down.
+            assert cluster.step_state("p44", transfer, 2) in ("", "pending")
+    finally:
+        if hub_stopped:
+            cluster.m.main(["start-hub"])
+    # 44 learns of the filing and of 11's two approvals, in order.
+    cluster.wait(
+        "11's approvals at 44", lambda: cluster.step_state("p44", transfer, 3) == "approved"
+    )
+    state = f"SELECT state FROM students_student WHERE id = '{record}'"
+    assert cluster.sql("p44", state) == "transferring"
+    cluster.decide("p44", "token", transfer, "school")
+    cluster.decide("p44", "county", transfer, "bureau")
+    final = cluster.decide("p44", "province", transfer, "bureau")
+    assert final["state"] == "completed"
+    # The record arrives at 11, placed in the receiving class; the hub resolves it to 11.
+    arrived = f"SELECT count(*) FROM students_student WHERE id = '{record}' AND state = 'enrolled'"
+    cluster.wait("the record at 11", lambda: cluster.count("p11", arrived) == 1)
+    placed = (
+        f"SELECT count(*) FROM students_placement WHERE student_id = '{record}' "
+        f"AND end_date IS NULL AND school_class_id = {cluster.seeds['p11']['class_id']}"
+    )
+    assert cluster.count("p11", placed) == 1
+    assert (
+        cluster.count(
+            "p11", f"SELECT count(*) FROM students_familymember WHERE student_id = '{record}'"
+        )
+        == 2
+    )
+    done = f"SELECT state FROM federation_crosstransfer WHERE id = '{transfer}'"
+    assert cluster.sql("p11", done) == "completed"
+    assert set(
+        cluster.sql(
+            "hub", f"SELECT DISTINCT province FROM federation_indexentry WHERE record = '{record}'"
+        ).split()
+    ) == {"11"}
+    # 44 keeps the placement up to the transfer date, read-only, and a tombstone to 11.
+    assert cluster.sql("p44", state) == "left_other"
+    assert (
+        cluster.count(
+            "p44",
+            f"SELECT count(*) FROM students_placement "
+            f"WHERE student_id = '{record}' AND end_date IS NULL",
+        )
+        == 0
+    )
+    assert (
+        cluster.sql("p44", f"SELECT province FROM federation_tombstone WHERE record = '{record}'")
+        == "11"
+    )
+    # Every message applied once: at 11 and at 44, the inbox holds each transfer message once.
+    per_key = (
+        "SELECT count(*) FROM (SELECT key FROM federation_inbox WHERE stream LIKE "
+        f"'transfer:{transfer}%' GROUP BY key HAVING count(*) > 1) d"
+    )
+    assert cluster.count("p11", per_key) == cluster.count("p44", per_key) == 0
+    received = f"SELECT count(*) FROM federation_inbox WHERE stream LIKE 'transfer:{transfer}%'"
+    assert cluster.count("p11", received) == 4  # located, steps 4 and 5, completed
+    assert cluster.count("p44", received) == 3  # filed, steps 2 and 3
+    cluster.wait("the hub to apply everything", cluster.caught_up)
+
+
+def test_a_transfer_between_provinces_moves_the_record_across_nodes(cluster) -> None:
+    _transfer_from_44_to_11(cluster)
+
+
+def test_with_the_hub_stopped_during_a_transfer_it_completes_after_it_starts_again(
+    cluster,
+) -> None:
+    _transfer_from_44_to_11(cluster, hub_stopped=True)
 
 
 def test_national_statistics_equal_the_sum_of_the_nodes(cluster) -> None:
