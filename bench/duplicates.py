@@ -248,6 +248,11 @@ def _febrl_people(frame: Any) -> list[Any]:
                 id_number=str(row["soc_sec_id"]).strip(),
                 birthplace=str(row["postcode"]).strip(),
                 county=str(row["state"]).strip(),
+                address=" ".join(
+                    str(row[column]).strip()
+                    for column in ("street_number", "address_1", "suburb")
+                    if str(row[column]).strip()
+                ),
             )
         )
     return people

@@ -25,8 +25,9 @@ common to say anything and is skipped.
 from __future__ import annotations
 
 import datetime
+import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -77,7 +78,7 @@ W_DATE_NEAR = 1.5  # month and day swapped, or a day off
 W_DATE_OTHER = -5.0
 W_ID_SAME = 8.0
 W_ID_NEAR = 4.0  # one or two digits differ
-W_ID_OTHER = -6.0
+W_ID_OTHER = -3.0
 W_PARENT_ID_SHARED = 3.0  # each parent ID number shared, in either role
 W_PARENT_ID_NONE = -4.0  # parent ID numbers on both sides, none shared
 W_PARENT_NAME_SHARED = 1.5
@@ -85,6 +86,12 @@ W_PARENT_NAME_NONE = -6.0  # parents named on both sides, none shared: other par
 W_BIRTHPLACE_SAME = 0.5
 W_BIRTHPLACE_OTHER = -0.5
 W_ETHNICITY_OTHER = -1.0
+W_ADDRESS_SAME = 2.0
+W_ADDRESS_NEAR = 1.0  # a typo or two
+W_ADDRESS_OTHER = -1.0
+# Names in Latin letters (a foreign child): one part kept, the other changed (a surname taken
+# on marriage or mistyped beyond repair) says little either way.
+W_LATIN_ONE_PART = -1.0
 
 
 @lru_cache(maxsize=200_000)
@@ -120,6 +127,8 @@ class Person:
     mother_name: str = ""
     mother_id: str = ""
     county: str = ""
+    # The household or home address, where the source has one (free text).
+    address: str = ""
     # Derived once (prepare()).
     name_folded: str = field(default="", repr=False)
     sound: tuple[str, ...] = field(default=(), repr=False)
@@ -127,6 +136,8 @@ class Person:
     given_sound: tuple[str, ...] = field(default=(), repr=False)
     parent_ids: frozenset[str] = field(default=frozenset(), repr=False)
     parent_names: frozenset[str] = field(default=frozenset(), repr=False)
+    latin: bool = field(default=False, repr=False)
+    address_folded: str = field(default="", repr=False)
 
     def prepare(self) -> Person:
         self.name_folded = name_key(self.name)
@@ -138,6 +149,8 @@ class Person:
         self.parent_names = frozenset(
             name_key(x) for x in (self.father_name, self.mother_name) if x
         )
+        self.latin = bool(self.name_folded) and _latin(self.name_folded)
+        self.address_folded = " ".join(name_key(self.address).split()) if self.address else ""
         return self
 
 
@@ -156,9 +169,13 @@ class Match:
 
 
 def _date_near(a: datetime.date, b: datetime.date) -> bool:
+    """A day off, month and day swapped, or one digit of YYYYMMDD mistyped."""
     if abs((a - b).days) == 1:
         return True
-    return a.year == b.year and a.month == b.day and a.day == b.month
+    if a.year == b.year and a.month == b.day and a.day == b.month:
+        return True
+    x, y = a.strftime("%Y%m%d"), b.strftime("%Y%m%d")
+    return sum(1 for p, q in zip(x, y, strict=True) if p != q) == 1
 
 
 def _latin(text: str) -> bool:
@@ -166,31 +183,50 @@ def _latin(text: str) -> bool:
 
 
 def _edits(a: str, b: str, limit: int = 2) -> int:
-    """Levenshtein distance, given up beyond `limit` (limit + 1 is returned)."""
+    """Edit distance with two letters swapped as one edit (Damerau, optimal string alignment),
+    given up beyond `limit` (limit + 1 is returned)."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
+    before: list[int] = []
     previous = list(range(len(b) + 1))
     for i, x in enumerate(a, 1):
         current = [i]
         for j, y in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                value = min(value, before[j - 2] + 1)
+            current.append(value)
         if min(current) > limit:
             return limit + 1
-        previous = current
+        before, previous = previous, current
     return previous[-1]
 
 
 def _latin_alike(a: Person, b: Person) -> bool:
-    return _latin(a.name_folded) and _latin(b.name_folded) and _spelt_alike(a, b)
+    return a.latin and b.latin and _spelt_alike(a, b)
+
+
+def _part_alike(x: str, y: str) -> bool:
+    return bool(x) and bool(y) and _edits(x, y, 2) <= (1 if min(len(x), len(y)) <= 4 else 2)
 
 
 def _spelt_alike(a: Person, b: Person) -> bool:
-    """Names in Latin letters (a foreign child, FEBRL): a typo or two, or the parts swapped."""
+    """Names in Latin letters (a foreign child, FEBRL): each part a typo or two (a swap of two
+    letters one), or the parts swapped."""
     sa, ga = "".join(a.surname_sound), "".join(a.given_sound)
     sb, gb = "".join(b.surname_sound), "".join(b.given_sound)
     if (sa, ga) == (gb, sb):
         return True
-    return _edits(sa, sb) + _edits(ga, gb) <= 2
+    if _part_alike(sa, gb) and _part_alike(ga, sb):
+        return True
+    return (sa == sb or _part_alike(sa, sb)) and (ga == gb or _part_alike(ga, gb))
+
+
+def _latin_one_part(a: Person, b: Person) -> bool:
+    """Latin names sharing one part (either order), or one name a single part of the other."""
+    pa = {"".join(a.surname_sound), "".join(a.given_sound)} - {""}
+    pb = {"".join(b.surname_sound), "".join(b.given_sound)} - {""}
+    return any(x == y or _part_alike(x, y) for x in pa for y in pb)
 
 
 def _one_apart(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -212,6 +248,8 @@ def compare(a: Person, b: Person) -> dict[str, float]:
             c["name"] = W_NAME_SAME
         elif a.sound == b.sound or _latin_alike(a, b):
             c["name"] = W_NAME_SOUND
+        elif a.latin and b.latin:
+            c["name"] = W_LATIN_ONE_PART if _latin_one_part(a, b) else W_NAME_OTHER
         elif a.surname_sound == b.surname_sound and _one_apart(a.given_sound, b.given_sound):
             c["name"] = W_NAME_ONE_CHAR
         elif a.surname_sound == b.surname_sound:
@@ -253,6 +291,13 @@ def compare(a: Person, b: Person) -> dict[str, float]:
         c["birthplace"] = W_BIRTHPLACE_SAME if a.birthplace == b.birthplace else W_BIRTHPLACE_OTHER
     if a.ethnicity and b.ethnicity and a.ethnicity != b.ethnicity:
         c["ethnicity"] = W_ETHNICITY_OTHER
+    if a.address_folded and b.address_folded:
+        if a.address_folded == b.address_folded:
+            c["address"] = W_ADDRESS_SAME
+        elif _edits(a.address_folded, b.address_folded, 2) <= 2:
+            c["address"] = W_ADDRESS_NEAR
+        else:
+            c["address"] = W_ADDRESS_OTHER
     return c
 
 
@@ -274,6 +319,21 @@ def blocking_keys(p: Person) -> Iterator[str]:
         yield "pn:" + "|".join(sorted(p.parent_names))
     if p.id_number:
         yield f"i:{p.id_number[:14]}"
+        # Its digits as a multiset: two digits swapped keep it.
+        yield "is:" + "".join(sorted(p.id_number))
+    if p.given_sound and p.birth_date:
+        yield f"g:{''.join(p.given_sound)}:{p.birth_date.isoformat()}"
+    if p.sound:
+        yield f"nm:{''.join(p.sound)}"  # a mistyped year (a common name: a block too big)
+    if p.birth_date and p.birthplace:
+        yield f"dp:{p.birth_date.isoformat()}:{p.birthplace}"
+    if p.latin and p.address_folded:
+        yield f"a:{p.address_folded}"
+        if p.birth_date:
+            yield f"da:{p.birth_date.isoformat()}:{p.address_folded[:6]}"
+    if p.latin and p.surname_sound and p.given_sound:
+        parts = sorted(("".join(p.surname_sound), "".join(p.given_sound)))
+        yield f"ns:{parts[0]}:{parts[1]}"  # the parts in either order
 
 
 def candidate_pairs(people: Iterable[Person]) -> Iterator[tuple[Person, Person]]:
@@ -299,21 +359,131 @@ def candidate_pairs(people: Iterable[Person]) -> Iterator[tuple[Person, Person]]
                 yield first, second
 
 
-def find_duplicates(people: Iterable[Person], *, threshold: float = THRESHOLD) -> list[Match]:
-    """The pairs scoring at least `threshold`, best first."""
-    prepared = [person.prepare() for person in people]
+# ---- weights estimated from the data (expectation-maximisation) -------------------------------
+
+# Fewer candidate pairs than this and the hand weights decide (too few to estimate from).
+MIN_EM_PAIRS = 500
+EM_ITERATIONS = 30
+
+Level = tuple[str, float]  # a field and the level of agreement it reached (its hand weight)
+# Levels that say "another child" whatever the rest agrees on, and which EM is not asked to
+# weigh: a given name of another sound under the same surname (twins share parents, birth date,
+# birthplace and nearly the ID number, so that EM, left alone, learns a family, not a child);
+# parents named on both records and none shared (namesakes: a common name born the same day
+# in the same county).
+VETO: frozenset[Level] = frozenset(
+    {("name", W_NAME_GIVEN_OTHER), ("parent_names", W_PARENT_NAME_NONE)}
+)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Each level's weight (ln m/u) and the prior log-odds of a match among the candidates,
+    estimated by EM (Fellegi-Sunter) from the candidate pairs themselves, no labels."""
+
+    levels: dict[Level, float]
+    prior: float
+
+    def score(self, contributions: dict[str, float]) -> dict[str, float]:
+        return {
+            name: round(self.levels.get((name, value), value), 2)
+            for name, value in contributions.items()
+        }
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def estimate_weights(patterns: Counter[tuple[Level, ...]]) -> Weights | None:
+    """EM over the comparison patterns of the candidate pairs (each pattern: the level of every
+    field both records have), started from the hand weights' belief; None when the candidates
+    are too few or EM finds no matches among them."""
+    total = sum(patterns.values())
+    if total < MIN_EM_PAIRS:
+        return None
+    items = list(patterns.items())
+    vetoed = [any(level in VETO for level in pattern) for pattern, _n in items]
+    posterior = [
+        0.0 if veto else _sigmoid(sum(v for _f, v in pattern) - THRESHOLD)
+        for veto, (pattern, _n) in zip(vetoed, items, strict=True)
+    ]
+    weights: dict[Level, float] = {}
+    prior = 0.0
+    for _round in range(EM_ITERATIONS):
+        matched = sum(p * n for p, (_pattern, n) in zip(posterior, items, strict=True))
+        if matched < 1.0 or matched > total - 1.0:
+            return None
+        m_level: dict[Level, float] = defaultdict(float)
+        u_level: dict[Level, float] = defaultdict(float)
+        m_field: dict[str, float] = defaultdict(float)
+        u_field: dict[str, float] = defaultdict(float)
+        for p, (pattern, n) in zip(posterior, items, strict=True):
+            for level in pattern:
+                m_level[level] += p * n
+                u_level[level] += (1.0 - p) * n
+                m_field[level[0]] += p * n
+                u_field[level[0]] += (1.0 - p) * n
+        levels_of: dict[str, int] = defaultdict(int)
+        for level in m_level:
+            levels_of[level[0]] += 1
+        weights = {}
+        for level in m_level:
+            name, k = level[0], levels_of[level[0]]
+            m = (m_level[level] + 0.5) / (m_field[name] + 0.5 * k)
+            u = (u_level[level] + 0.5) / (u_field[name] + 0.5 * k)
+            weights[level] = math.log(m / u)
+        prior = math.log(matched / (total - matched))
+        posterior = [
+            0.0 if veto else _sigmoid(prior + sum(weights[level] for level in pattern))
+            for veto, (pattern, _n) in zip(vetoed, items, strict=True)
+        ]
+    return Weights(weights, prior)
+
+
+def _pattern(contributions: dict[str, float]) -> tuple[Level, ...]:
+    return tuple(sorted(contributions.items()))
+
+
+def _decide(
+    scored: list[tuple[str, str, dict[str, float]]], threshold: float | None
+) -> list[Match]:
+    """The pairs that match: by the weights EM estimates from these candidates where there
+    are enough of them (log-odds of at least 0, or `threshold` if given), else by the hand
+    weights and THRESHOLD."""
+    weights = estimate_weights(Counter(_pattern(c) for _a, _b, c in scored))
     found = []
-    for first, second in candidate_pairs(prepared):
-        match = score_pair(first, second)
-        if match.score >= threshold:
-            a, b = sorted((match.a, match.b))
-            found.append(Match(a, b, match.score, match.contributions))
+    for a, b, contributions in scored:
+        if weights is None:
+            total = round(sum(contributions.values()), 2)
+            if total >= (THRESHOLD if threshold is None else threshold):
+                found.append(Match(a, b, total, contributions))
+            continue
+        if any(level in VETO for level in contributions.items()):
+            continue
+        learned = weights.score(contributions)
+        total = round(weights.prior + sum(learned.values()), 2)
+        if total >= (0.0 if threshold is None else threshold):
+            found.append(Match(a, b, total, {"prior": round(weights.prior, 2), **learned}))
     found.sort(key=lambda match: (-match.score, match.a, match.b))
     return found
 
 
+def find_duplicates(people: Iterable[Person], *, threshold: float | None = None) -> list[Match]:
+    """The pairs that may be one child, best first (see _decide)."""
+    prepared = [person.prepare() for person in people]
+    scored = []
+    for first, second in candidate_pairs(prepared):
+        a, b = sorted((first.key, second.key))
+        scored.append((a, b, compare(first, second)))
+    return _decide(scored, threshold)
+
+
 def find_against(
-    new: Iterable[Person], known: Iterable[Person], *, threshold: float = THRESHOLD
+    new: Iterable[Person], known: Iterable[Person], *, threshold: float | None = None
 ) -> list[Match]:
     """Pairs of a new record with a known one (the incremental scan): blocks are built from the
     known records once, and only the new records are looked up in them."""
@@ -322,7 +492,8 @@ def find_against(
         person.prepare()
         for key in blocking_keys(person):
             blocks[key].append(person)
-    found: dict[tuple[str, str], Match] = {}
+    seen: set[tuple[str, str]] = set()
+    scored = []
     for person in new:
         person.prepare()
         for key in blocking_keys(person):
@@ -332,12 +503,9 @@ def find_against(
             for other in members:
                 if other.key == person.key:
                     continue
-                pair = tuple(sorted((person.key, other.key)))
-                if pair in found:
+                a, b = sorted((person.key, other.key))
+                if (a, b) in seen:
                     continue
-                match = score_pair(person, other)
-                if match.score >= threshold:
-                    found[(pair[0], pair[1])] = Match(
-                        pair[0], pair[1], match.score, match.contributions
-                    )
-    return sorted(found.values(), key=lambda match: (-match.score, match.a, match.b))
+                seen.add((a, b))
+                scored.append((a, b, compare(person, other)))
+    return _decide(scored, threshold)
