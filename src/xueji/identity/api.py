@@ -616,6 +616,7 @@ def resubmit_registration(
 ) -> object:
     """Correct a returned registration (the fields given; empty: unchanged), checked with the
     rules of registration (400 naming each field), and send it to the county again."""
+    _one_review(request, registration_id, Action.STUDENT_REGISTER)  # 404 outside your school
     registration_resubmit(
         actor=caller(request),
         student_id=registration_id,

@@ -33,7 +33,14 @@ from xueji.identity.models import (
     UnrecordedState,
 )
 from xueji.identity.services import UNDO_DAYS, area_prefix, may_decide
-from xueji.students.models import ON_ROLL_STATES, FamilyMember, Placement, Student
+from xueji.students.models import (
+    ON_ROLL_STATES,
+    FamilyMember,
+    Placement,
+    RegistrationReview,
+    ReviewState,
+    Student,
+)
 
 PAGE_SIZE = 50
 
@@ -78,6 +85,10 @@ def identity_status_counts(*, county_code: str) -> dict[str, int]:
     )
     result["unrecorded_open"] = UnrecordedChild.objects.filter(
         county_code=county_code, state=UnrecordedState.OPEN
+    ).count()
+    # 县级审核: the county's new registrations waiting for its review.
+    result["registrations_waiting"] = RegistrationReview.objects.filter(
+        county_code=county_code, state=ReviewState.WAITING
     ).count()
     return result
 

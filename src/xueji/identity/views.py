@@ -360,6 +360,8 @@ def review(request: HttpRequest, registration_id: uuid.UUID) -> HttpResponse:
 @login_required
 @requires(Action.REGISTRATION_REVIEW)
 def review_approve(request: HttpRequest, registration_id: uuid.UUID) -> HttpResponse:
+    if review_detail(request.user, registration_id) is None:
+        return not_found(request)
     if request.POST.get("confirmed") != "on":
         messages.error(request, _("Tick the confirmation to approve."))
         return redirect("identity:review", registration_id=registration_id)
@@ -381,6 +383,8 @@ def review_approve(request: HttpRequest, registration_id: uuid.UUID) -> HttpResp
 @login_required
 @requires(Action.REGISTRATION_REVIEW)
 def review_return(request: HttpRequest, registration_id: uuid.UUID) -> HttpResponse:
+    if review_detail(request.user, registration_id) is None:
+        return not_found(request)
     try:
         registration_return(
             actor=request.user, student_id=registration_id, reason=request.POST.get("reason", "")
@@ -443,6 +447,8 @@ def registration(request: HttpRequest, registration_id: uuid.UUID) -> HttpRespon
 @login_required
 @requires(Action.STUDENT_REGISTER)
 def registration_resubmit_view(request: HttpRequest, registration_id: uuid.UUID) -> HttpResponse:
+    if review_detail(request.user, registration_id, action=Action.STUDENT_REGISTER) is None:
+        return not_found(request)
     try:
         registration_resubmit(
             actor=request.user,
@@ -461,6 +467,8 @@ def registration_resubmit_view(request: HttpRequest, registration_id: uuid.UUID)
 @login_required
 @requires(Action.STUDENT_REGISTER)
 def registration_withdraw_view(request: HttpRequest, registration_id: uuid.UUID) -> HttpResponse:
+    if review_detail(request.user, registration_id, action=Action.STUDENT_REGISTER) is None:
+        return not_found(request)
     if request.POST.get("confirmed") != "on":
         messages.error(request, _("Tick the confirmation to withdraw."))
         return redirect("identity:registration", registration_id=registration_id)

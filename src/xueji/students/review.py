@@ -252,9 +252,9 @@ def registration_approve(*, actor: Any, student_id: Any) -> Student:
 
 def registration_return(*, actor: Any, student_id: Any, reason: str) -> RegistrationReview:
     """The county returns a registration to its school with the reason (what to correct)."""
-    text = _reason(reason)
     with transaction.atomic():
         student, review = _county_review(actor, student_id)
+        text = _reason(reason)
         _refuse_unless(review, ReviewState.WAITING)
         review.state = ReviewState.RETURNED
         review.reason = text
@@ -296,16 +296,20 @@ def registration_resubmit(*, actor: Any, student_id: Any, changes: dict[str, Any
     )
 
     unknown = sorted(set(changes) - set(CORRECTABLE_FIELDS))
-    if unknown:
-        raise FieldErrors(
-            {
-                name: [ValidationError(_("This field cannot be corrected here."), code="unknown")]
-                for name in unknown
-            }
-        )
     try:
         with transaction.atomic():
             student, review = _school_review(actor, student_id)
+            if unknown:
+                raise FieldErrors(
+                    {
+                        name: [
+                            ValidationError(
+                                _("This field cannot be corrected here."), code="unknown"
+                            )
+                        ]
+                        for name in unknown
+                    }
+                )
             _refuse_unless(review, ReviewState.RETURNED)
             data = validate_changes(student, dict(changes))
             before: dict[str, Any] = {}
@@ -399,9 +403,9 @@ def registration_withdraw(*, actor: Any, student_id: Any, reason: str) -> Studen
     """The registrar withdraws a registration the county has not approved: the record keeps
     its history, holds no document any more (the child can be registered or transferred in
     later), and the open duplicate pairs it was in are closed (identity's hook)."""
-    text = _reason(reason)
     with transaction.atomic():
         student, review = _school_review(actor, student_id)
+        text = _reason(reason)
         _refuse_unless(review, ReviewState.WAITING, ReviewState.RETURNED)
         student.state = RecordState.REGISTRATION_WITHDRAWN
         student.id_number_index = ""

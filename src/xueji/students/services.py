@@ -29,6 +29,7 @@ from xueji.students.identity import (
     unseal,
 )
 from xueji.students.models import (
+    UNREGISTERED_STATES,
     EventKind,
     FamilyMember,
     NumberKind,
@@ -409,6 +410,15 @@ def student_assign_resident_id(*, actor: Any, student_id: Any, id_number: str) -
             if student.number_kind == NumberKind.G:
                 raise ServiceError(
                     "already_formal", _("This student already has a formal (G) student number.")
+                )
+            if student.state in UNREGISTERED_STATES:
+                # 县级审核: the number is the county's to issue; correct the registration instead.
+                raise Conflict(
+                    "registration_under_review",
+                    _(
+                        "This registration waits for the county's review: correct it there; "
+                        "the number is issued when the county approves."
+                    ),
                 )
             try:
                 resident = validate_resident_id(

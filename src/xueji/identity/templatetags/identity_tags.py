@@ -32,4 +32,5 @@ def identity_home_counts(context: dict[str, Any]) -> dict[str, Any]:
         "counts": identity_status_counts(county_code=scope.division_code or ""),
         "may_pairs": may(scope, Action.DUPLICATE_VIEW),
         "may_unrecorded": may(scope, Action.UNRECORDED_VIEW),
+        "may_review": may(scope, Action.REGISTRATION_REVIEW),
     }

@@ -15,8 +15,37 @@ from xueji.testing.factories import student_data
 
 # A province's operation: no fuzzer account (a registrar, a county, an auditor) holds it.
 EXCLUDED = {
-    "POST /api/identity/roll/loads": "a province's load of the population roll (identity.roll_load)"
+    "POST /api/identity/roll/loads": "a province's load of the roll (identity.roll_load)",
+    "GET /api/identity/settings": "a province's identity settings (identity.settings)",
+    "POST /api/identity/settings": "a province's identity settings (identity.settings)",
 }
+
+
+def _under_review(registrar: Any, school_class: Any, county: Any) -> list[Any]:
+    """Two registrations of J waiting for the county's review (县级审核), the second returned
+    to the school with a reason: made with the province's setting on, which is then put back."""
+    from xueji.identity.models import ProvinceIdentityRule
+    from xueji.students.review import registration_return
+
+    province = school_class.school.province_id
+    rule, _created = ProvinceIdentityRule.objects.get_or_create(province_code=province)
+    was = rule.county_review
+    ProvinceIdentityRule.objects.filter(pk=province).update(county_review=True)
+    born = datetime.date(school_class.academic_year.start_year - 13, 6, 9)
+    try:
+        made = [
+            student_register(
+                actor=registrar,
+                school_class_id=school_class.pk,
+                data=student_data(name=name, birth_date=born),
+                age_confirmation="补录",
+            ).student
+            for name in ("周待审", "吴退回")
+        ]
+    finally:
+        ProvinceIdentityRule.objects.filter(pk=province).update(county_review=was)
+    registration_return(actor=county, student_id=made[1].pk, reason="出生日期与户口簿不符")
+    return made
 
 
 def _pair(first: Any, second: Any, county: str) -> DuplicatePair:
@@ -83,7 +112,10 @@ def rows(
         load=load,
     )
     child = UnrecordedChild.objects.create(roll_entry=entry, county_code=county_code)
+    waiting, returned = _under_review(registrar, school_class, county)
     return [
+        {"registration_id": str(waiting.pk), "reason": "材料不全"},
+        {"registration_id": str(returned.pk), "name": "吴退回"},
         {"pair_id": str(proposed.pk), "decision": "not_same", "attends": "", "evidence": []},
         {"pair_id": str(merged.pk)},
         {"unrecorded_id": str(child.pk), "outcome": "exempted", "reason": "随父母出国"},

@@ -78,6 +78,34 @@ def unrecorded(place: Any) -> Any:
     return UnrecordedChild.objects.create(roll_entry=entry, county_code=place.county.code)
 
 
+def registration(place: Any) -> Any:
+    """A registration of the place's school waiting for its county's review (县级审核; made
+    once a place, with the province's setting on only while it is made)."""
+    from xueji.access.models import Role
+    from xueji.identity.models import ProvinceIdentityRule
+    from xueji.students.models import RegistrationReview
+    from xueji.students.services import student_register
+    from xueji.testing.factories import member, student_data
+
+    found = RegistrationReview.objects.filter(student__school=place.school).first()
+    if found is not None:
+        return found.student
+    province = place.school.province_id
+    rule, _created = ProvinceIdentityRule.objects.get_or_create(province_code=province)
+    was = rule.county_review
+    ProvinceIdentityRule.objects.filter(pk=province).update(county_review=True)
+    try:
+        student = student_register(
+            actor=member(Role.REGISTRAR, school=place.school),
+            school_class_id=place.school_class.pk,
+            data=student_data(name="审核中", birthplace_code=place.county.code),
+            age_confirmation="矩阵",
+        ).student
+    finally:
+        ProvinceIdentityRule.objects.filter(pk=province).update(county_review=was)
+    return student
+
+
 def bodies(place: Any) -> dict[str, Any]:
     """Bodies for the endpoints that take one (refused by field, or harmless, once allowed)."""
     return {
@@ -86,4 +114,9 @@ def bodies(place: Any) -> dict[str, Any]:
         "undo_pair": lambda: {},
         "scan_area": lambda: {},
         "decide_unrecorded": lambda: {"outcome": "exempted", "reason": "矩阵"},
+        "set_identity_settings": lambda: {"population_check": False},
+        "approve_registration": lambda: {},
+        "return_registration": lambda: {"reason": "矩阵"},
+        "resubmit_registration": lambda: {},
+        "withdraw_registration": lambda: {"reason": "矩阵"},
     }

@@ -97,6 +97,15 @@ def test_approval_issues_l_where_the_roll_does_not_confirm_and_j_without_residen
     l_child = register(name="王小", id_number=resident_id(birth_date=BORN), birth_date=BORN)
     assert IdentityStatus.objects.get(student=l_child).status == "not_in_roll"
     j_child = register(name="赵小", id_doc_type="Z", id_number="", birth_date=BORN)
+    # The number is the county's to issue: the school cannot give a G number meanwhile.
+    from xueji.students.services import student_assign_resident_id
+
+    with pytest.raises(Conflict):
+        student_assign_resident_id(
+            actor=member(Role.REGISTRAR, school=j_child.school),
+            student_id=j_child.pk,
+            id_number=resident_id(birth_date=BORN),
+        )
     county = county_approver()
     assert registration_approve(actor=county, student_id=l_child.pk).number_kind == NumberKind.L
     assert registration_approve(actor=county, student_id=j_child.pk).number_kind == NumberKind.J
@@ -262,8 +271,13 @@ def test_the_pages_show_the_queue_and_approve_with_confirmation():
         id_number=resident_id(birth_date=BORN),
         birth_date=BORN,
     )
+    from xueji.identity.selectors import identity_status_counts
+
+    assert identity_status_counts(county_code="440304")["registrations_waiting"] == 1
     page = Client()
     page.force_login(county_approver())
+    home = page.get("/").content.decode()
+    assert 'href="/identity/reviews/">1<' in home
     queue = page.get("/identity/reviews/")
     assert queue.status_code == 200 and "孙丽" in queue.content.decode()
     filtered = page.get("/identity/reviews/", {"q": "王"})
