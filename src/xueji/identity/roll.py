@@ -24,7 +24,6 @@ index), the L numbers the roll now confirms turned into G numbers, and the list 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime
 import hashlib
 import io
@@ -193,7 +192,8 @@ def parse(rows: Iterable[list[str]], *, province_code: str) -> list[RollRow]:
     # The rows whose other fields are good, with their line and (normalised) ID number.
     lines: list[int] = []
     numbers: list[str] = []
-    candidates: list[RollRow] = []
+    # name, sex, birth date, division, address, household type
+    candidates: list[tuple[str, str, datetime.date, str, str, str]] = []
 
     def error(row: int, column: str, message: str) -> None:
         errors.append({"row": row, "field": column, "message": str(message)})
@@ -201,7 +201,7 @@ def parse(rows: Iterable[list[str]], *, province_code: str) -> list[RollRow]:
     for number, cells in enumerate(iterator, start=2):
         if len(cells) < width:
             cells = cells + [""] * (width - len(cells))
-        if not any(cell.strip() for cell in cells):
+        if not "".join(cells).strip():
             continue
         if len(errors) >= MAX_ERRORS:
             break
@@ -222,22 +222,19 @@ def parse(rows: Iterable[list[str]], *, province_code: str) -> list[RollRow]:
             lines.append(number)
             numbers.append(normalize(cells[at_id]))
             candidates.append(
-                RollRow(
-                    id_number="",
-                    name=name,
-                    sex=sex,
-                    birth_date=born,
-                    household_division=division,
-                    household_address=(
-                        cells[at_address].strip()[:200] if at_address is not None else ""
-                    ),
-                    household_type=household_type if household_type in "123" else "",
+                (
+                    name,
+                    sex,
+                    born,
+                    division,
+                    cells[at_address].strip()[:200] if at_address is not None else "",
+                    household_type if household_type in "123" else "",
                 )
             )
     refused = resident_id_errors(
         numbers,
-        birth_dates=[row.birth_date for row in candidates],
-        sexes=[row.sex for row in candidates],
+        birth_dates=[row[2] for row in candidates],
+        sexes=[row[1] for row in candidates],
     )
     found: list[RollRow] = []
     seen: set[str] = set()
@@ -251,7 +248,7 @@ def parse(rows: Iterable[list[str]], *, province_code: str) -> list[RollRow]:
             error(lines[position], "id_number", _("The ID number appears twice in the file."))
             continue
         seen.add(resident)
-        found.append(dataclasses.replace(row, id_number=resident))
+        found.append(RollRow(resident, *row))
     if errors:
         errors.sort(key=lambda item: item["row"])
         raise RollRefused(errors[:MAX_ERRORS])
