@@ -515,14 +515,16 @@ MATRIX[Role.BUREAU_APPROVER].update(
 )
 # The province sets its dropout-control settings (the ministry any province's). School buses:
 # the registrar sets the school's routes and the county's approver the routes the county runs;
-# the boarding check is the bus monitor's (随车照管人员, a teacher the school designates, by
-# rota: any teacher of the school may stand in) and the registrar's (a card reader's account),
-# or the county's for its own routes.
+# the boarding check is the bus monitor's (随车照管人员, the teacher the school names for the
+# route) and, standing in, a teacher of a class whose children ride it (own classes, assigned
+# classes); the registrar checks any route of the school (a card reader's account), the county
+# its own routes.
 MATRIX[Role.BUREAU_APPROVER][Action.ATTENDANCE_SETTINGS] = Grant(PROVINCE | NATION)
 MATRIX[Role.REGISTRAR][Action.BUS_MANAGE] = Grant(SCHOOL)
 MATRIX[Role.BUREAU_APPROVER][Action.BUS_MANAGE] = Grant(COUNTY)
-for _role in (Role.CLASS_TEACHER, Role.SUBJECT_TEACHER, Role.REGISTRAR):
-    MATRIX[_role][Action.BUS_BOARD] = Grant(SCHOOL)
+MATRIX[Role.CLASS_TEACHER][Action.BUS_BOARD] = Grant(SCHOOL, Limit.OWN_CLASSES)
+MATRIX[Role.SUBJECT_TEACHER][Action.BUS_BOARD] = Grant(SCHOOL, Limit.ASSIGNED_CLASSES)
+MATRIX[Role.REGISTRAR][Action.BUS_BOARD] = Grant(SCHOOL)
 MATRIX[Role.BUREAU_APPROVER][Action.BUS_BOARD] = Grant(COUNTY)
 
 
