@@ -454,3 +454,151 @@ def post_attendance_settings(
         values={k: v for k, v in payload.dict().items() if v is not None},
     )
     return _settings_out(province)
+
+
+# ---- school buses ----------------------------------------------------------------------------
+
+
+class BusRiderOut(Schema):
+    student_id: uuid.UUID
+    name: str
+    stop: str
+    stop_order: int
+
+
+class BusTapIn(Schema):
+    route_id: int = Field(..., ge=1, le=2**63 - 1)
+    day: IsoDate
+    trip: str = Field(..., pattern=r"^(am|pm)$", description="am: to school; pm: home")
+    student_id: uuid.UUID | None = None
+    student_number: str = Field("", max_length=32)
+    at: datetime.datetime | None = None
+
+
+class BusTapsIn(Schema):
+    taps: list[BusTapIn] = Field(default_factory=list, max_length=2000)
+
+
+class BusTapsOut(Schema):
+    taps: int
+    added: int
+    unchanged: int
+    flags: int
+
+
+class BusCheckIn(Schema):
+    day: IsoDate
+    trip: str = Field(..., pattern=r"^(am|pm)$")
+    boarded: list[uuid.UUID] = Field(default_factory=list, max_length=200)
+
+
+class BusCheckOut(Schema):
+    route_id: int
+    day: datetime.date
+    trip: str
+    boarded: int
+    added: int
+    removed: int
+    flags: int
+
+
+class BusFlagOut(Schema):
+    student_id: uuid.UUID
+    name: str
+    school_id: int
+    school_class_id: int
+    route_id: int
+    day: datetime.date
+    kind: str
+
+
+@router.get(
+    "/buses/{bus_route_id}/riders",
+    response={200: list[BusRiderOut], 404: ErrorOut, **COMMON_ERRORS},
+)
+@endpoint_requires(Action.BUS_BOARD)
+def get_bus_riders(
+    request: HttpRequest, bus_route_id: DatabaseId, params: Query[DayParams]
+) -> object:
+    """The children assigned to a route on a day (default today), by stop: what a card reader
+    or the monitor's app checks against."""
+    from xueji.attendance.services.bus import riders_on, route_for
+
+    route = route_for(caller(request), bus_route_id, Action.BUS_BOARD)
+    return [
+        {
+            "student_id": r.student_id,
+            "name": r.student.name,
+            "stop": r.stop.name,
+            "stop_order": r.stop.order,
+        }
+        for r in riders_on(route, params.day or timezone.localdate())
+    ]
+
+
+@router.post(
+    "/buses/{bus_route_id}/check",
+    response={200: BusCheckOut, 404: ErrorOut, **COMMON_ERRORS},
+)
+@endpoint_requires(Action.BUS_BOARD)
+def post_bus_check(request: HttpRequest, bus_route_id: DatabaseId, payload: BusCheckIn) -> object:
+    """The monitor's complete check of a trip: `boarded` lists every child who boarded
+    (everyone else assigned did not). The same check again changes nothing."""
+    from xueji.attendance.services.bus import bus_check_save
+
+    result = bus_check_save(
+        actor=caller(request),
+        route_id=bus_route_id,
+        day=payload.day,
+        trip=payload.trip,
+        boarded=payload.boarded,
+    )
+    return result.__dict__
+
+
+@router.post("/buses/taps", response={200: BusTapsOut, 404: ErrorOut, **COMMON_ERRORS})
+@endpoint_requires(Action.BUS_BOARD)
+def post_bus_taps(request: HttpRequest, payload: BusTapsIn) -> object:
+    """A card reader's taps (a child by id or student number, a route, a day, a trip): all or
+    nothing, 400 naming each wrong tap (`taps[n]`); a tap sent again changes nothing."""
+    from xueji.attendance.services.bus import Tap, bus_taps_record
+
+    return bus_taps_record(
+        actor=caller(request),
+        taps=[
+            Tap(t.route_id, t.day, t.trip, t.student_id, t.student_number, t.at)
+            for t in payload.taps
+        ],
+    )
+
+
+@router.get("/buses/flags", response={200: list[BusFlagOut], **COMMON_ERRORS})
+@endpoint_requires(Action.ATTENDANCE_VIEW)
+def get_bus_flags(request: HttpRequest, params: Query[DayParams]) -> object:
+    """The day's school-bus flags (boarded but not in class; in class but not boarded home) of
+    the schools the user sees."""
+    from xueji.access.scope import scope_of
+    from xueji.attendance.models import BusFlag
+
+    user = caller(request)
+    scope = scope_of(user)
+    day = params.day or timezone.localdate()
+    flags = BusFlag.objects.filter(day=day).select_related("student")
+    if scope is None:
+        flags = flags.none()
+    elif scope.level == "school":
+        flags = flags.filter(school_id=scope.school_id or 0)
+    elif scope.level != "nation":
+        flags = flags.filter(**{f"school__{scope.level}_id": scope.division_code})
+    return [
+        {
+            "student_id": f.student_id,
+            "name": f.student.name,
+            "school_id": f.school_id,
+            "school_class_id": f.school_class_id,
+            "route_id": f.route_id,
+            "day": f.day,
+            "kind": f.kind,
+        }
+        for f in flags[:1000]
+    ]

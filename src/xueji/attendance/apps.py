@@ -92,6 +92,22 @@ class AttendanceConfig(AppConfig):
             ),
             MenuEntry(
                 "attendance",
+                _("School buses"),
+                "attendance:buses",
+                order=60,
+                action=Action.BUS_MANAGE,
+                also=("attendance:bus_route",),
+            ),
+            MenuEntry(
+                "attendance",
+                _("Bus boarding check"),
+                "attendance:board_home",
+                order=12,
+                action=Action.BUS_BOARD,
+                also=("attendance:board",),
+            ),
+            MenuEntry(
+                "attendance",
                 _("Dropout-control settings"),
                 "attendance:settings",
                 order=55,

@@ -466,3 +466,174 @@ class SymptomAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school_class_id} {self.symptom} {self.first_day}–{self.last_day}"
+
+
+# ---- school buses ----------------------------------------------------------------------------
+
+
+class BusRoute(models.Model):
+    """A school bus route: a school's, or the county's where the county runs the buses (its
+    children may come from any school of the county). The monitor (随车照管人员) is the teacher
+    the school designates; any teacher of the school may stand in, and every check names who
+    made it. The driver is named, not an account."""
+
+    school = models.ForeignKey(
+        School, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    county = models.ForeignKey(
+        Division, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(_("route"), max_length=100)
+    vehicle = models.CharField(_("vehicle plate"), max_length=20, blank=True)
+    driver = models.CharField(_("driver"), max_length=64, blank=True)
+    monitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("bus monitor"),
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(county__isnull=True, school__isnull=False)
+                | models.Q(county__isnull=False, school__isnull=True),
+                name="bus_route_of_school_or_county",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BusStop(models.Model):
+    route = models.ForeignKey(BusRoute, on_delete=models.CASCADE, related_name="stops")
+    order = models.PositiveSmallIntegerField(_("order"))
+    name = models.CharField(_("stop"), max_length=100)
+    morning_at = models.TimeField(_("morning pick-up"), null=True, blank=True)
+    afternoon_at = models.TimeField(_("afternoon drop-off"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["route", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["route", "order"], name="one_stop_per_route_order")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BusRider(models.Model):
+    """A child assigned to a route and stop from `start_date` (until `end_date`)."""
+
+    route = models.ForeignKey(BusRoute, on_delete=models.PROTECT, related_name="riders")
+    stop = models.ForeignKey(BusStop, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="+")
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["route", "stop__order", "student"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student"],
+                condition=models.Q(end_date__isnull=True),
+                name="one_open_bus_rider_per_student",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} @ {self.route_id}"
+
+
+class BusTrip(models.TextChoices):
+    MORNING = "am", _("Morning, to school")
+    AFTERNOON = "pm", _("Afternoon, home")
+
+
+class BusCheck(models.Model):
+    """The boarding check of a route's trip on a day was made (a child not boarded is then
+    known not to have boarded, as a class-day's roll says who is present)."""
+
+    route = models.ForeignKey(BusRoute, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    trip = models.CharField(max_length=2, choices=BusTrip.choices)
+    source = models.CharField(max_length=8, default="page")  # page, reader
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    checked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-day", "route", "trip"]
+        constraints = [
+            models.UniqueConstraint(fields=["route", "day", "trip"], name="one_bus_check_per_trip"),
+            models.CheckConstraint(
+                condition=models.Q(trip__in=BusTrip.values), name="bus_check_trip_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.route_id} {self.day} {self.trip}"
+
+
+class Boarding(models.Model):
+    """A child boarded a route's bus on a trip (one row per child, day and trip)."""
+
+    id = models.BigAutoField(primary_key=True)
+    route = models.ForeignKey(BusRoute, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    trip = models.CharField(max_length=2, choices=BusTrip.choices)
+    at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=8, default="page")
+
+    class Meta:
+        ordering = ["day", "trip", "route", "student"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "day", "trip"], name="one_boarding_per_child_trip"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(trip__in=BusTrip.values), name="boarding_trip_known"
+            ),
+        ]
+        indexes = [models.Index(fields=["route", "day"], name="boarding_route_day")]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} {self.day} {self.trip}"
+
+
+class BusFlagKind(models.TextChoices):
+    BOARDED_ABSENT = "boarded_absent", _("Boarded in the morning, not in class")
+    MISSED_HOME = "missed_home", _("In class, did not board home")
+
+
+class BusFlag(models.Model):
+    """Raised at once when the roll and the boarding check disagree; shown to the class
+    teacher and the principal; gone when a correction of either clears it."""
+
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="+")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="+")
+    route = models.ForeignKey(BusRoute, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    kind = models.CharField(max_length=16, choices=BusFlagKind.choices)
+    raised_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "school_class", "student"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "day", "kind"], name="one_bus_flag_per_child_day_kind"
+            ),
+        ]
+        indexes = [models.Index(fields=["school", "day"], name="bus_flag_school_day")]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} {self.day} {self.kind}"

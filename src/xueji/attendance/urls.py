@@ -1,6 +1,6 @@
 from django.urls import path
 
-from xueji.attendance import views
+from xueji.attendance import bus_views, views
 
 app_name = "attendance"
 urlpatterns = [
@@ -21,4 +21,8 @@ urlpatterns = [
     path("attendance/cases/<uuid:case_id>/dropout/", views.case_dropout_view, name="case_dropout"),
     path("attendance/ledger/", views.ledger, name="ledger"),
     path("attendance/settings/", views.settings_page, name="settings"),
+    path("attendance/buses/", bus_views.buses, name="buses"),
+    path("attendance/buses/<int:bus_route_id>/", bus_views.bus_route, name="bus_route"),
+    path("attendance/board/", bus_views.board_home, name="board_home"),
+    path("attendance/board/<int:bus_route_id>/", bus_views.board, name="board"),
 ]

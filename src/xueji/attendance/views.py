@@ -76,11 +76,19 @@ def _refused(request: HttpRequest, error: ServiceError) -> HttpResponse | None:
 @requires(Action.ATTENDANCE_TAKE)
 def roll_home(request: HttpRequest) -> HttpResponse:
     """The classes whose roll the user takes, with today's state."""
+    from xueji.attendance.bus_views import flags_for_classes
+
     day = _day(request)
+    classes = overview.classes_to_take(request.user, day)
     return render(
         request,
         "attendance/roll_home.html",
-        {"day": day, "classes": overview.classes_to_take(request.user, day)},
+        {
+            "day": day,
+            "classes": classes,
+            # The school bus's flags of the day for the teacher's classes (raised at once).
+            "bus_flags": flags_for_classes([row["class"].pk for row in classes], day),
+        },
     )
 
 
@@ -278,12 +286,15 @@ def morning(request: HttpRequest) -> HttpResponse:
         if scope is not None and scope.level != ScopeLevel.SCHOOL:
             return redirect(f"{reverse('attendance:area')}?day={day}")
         return not_found(request)
+    from xueji.attendance.bus_views import flags_for_school
+
     data = overview.morning(school, day)
     return render(
         request,
         "attendance/morning.html",
         {
             "m": data,
+            "bus_flags": flags_for_school(school.pk, day),
             "reasons": [Reason(r).label for r in overview.REASONS],
             "charts": {"trend": data.trend} if data.trend else {},
             "previous": day - datetime.timedelta(days=1),

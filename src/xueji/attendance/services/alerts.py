@@ -76,3 +76,38 @@ def alerts_scan(*, on: datetime.date) -> int:
     for school_class in SchoolClass.objects.filter(pk__in=list(class_ids)).select_related("school"):
         count += len(alerts_raise_for_class(school_class=school_class, on=on))
     return count
+
+
+def alerts_raise_for_classes(
+    *, pairs: set[tuple[int, datetime.date]], classes: dict[int, SchoolClass]
+) -> int:
+    """alerts_raise_for_class for many class-days (a card system's file): one query finds the
+    classes with a cluster possible under the loosest setting in force; only those are looked
+    at closely."""
+    if not pairs:
+        return 0
+    smallest = ProvinceSettings.objects.aggregate(
+        children=Min("cluster_children"), days=Max("cluster_days")
+    )
+    default = ProvinceSettings()
+    children = min(smallest["children"] or default.cluster_children, default.cluster_children)
+    days = max(smallest["days"] or default.cluster_days, default.cluster_days)
+    first = min(d for _c, d in pairs) - datetime.timedelta(days=max(days, 1) - 1)
+    last = max(d for _c, d in pairs)
+    candidates = set(
+        Absence.objects.filter(
+            school_class_id__in={c for c, _d in pairs},
+            day__gte=first,
+            day__lte=last,
+            reason=Reason.SICK,
+        )
+        .values("school_class_id", "symptom")
+        .annotate(n=Count("student_id", distinct=True))
+        .filter(n__gte=children)
+        .values_list("school_class_id", flat=True)
+    )
+    count = 0
+    for class_id, day in sorted(pairs, key=lambda pair: (pair[1], pair[0])):
+        if class_id in candidates:
+            count += len(alerts_raise_for_class(school_class=classes[class_id], on=day))
+    return count

@@ -10,7 +10,17 @@ from typing import Any
 
 from xueji.access.scope import today
 from xueji.attendance.calendar import previous_school_days
-from xueji.attendance.models import DropoutCase, Trigger
+from xueji.attendance.models import BusRider, BusRoute, BusStop, DropoutCase, Trigger
+from xueji.students.models import Student
+
+# The province's dropout-control settings: no fuzzer account (a school's, a county's) holds them;
+# xueji.attendance's tests read and save them through the API.
+EXCLUDED = {
+    f"{method} /api/attendance/settings/{{province_code}}": (
+        "a province's or the ministry's setting (attendance.settings)"
+    )
+    for method in ("GET", "POST")
+}
 
 
 def rows(*, junior: Any, grade8: Any, pupils: list[Any]) -> list[dict[str, Any]]:
@@ -28,7 +38,26 @@ def rows(*, junior: Any, grade8: Any, pupils: list[Any]) -> list[dict[str, Any]]
         opened_on=day,
         deadline=day + datetime.timedelta(days=14),
     )
+    # A school bus route of J with one stop and the child on it (its record says it needs one).
+    Student.objects.filter(pk=child.pk).update(needs_school_bus=True)
+    route = BusRoute.objects.create(school=junior, name="一号线", vehicle="粤B12345")
+    stop = BusStop.objects.create(route=route, order=1, name="村口")
+    BusRider.objects.create(route=route, stop=stop, student=child, start_date=day)
     return [
+        {
+            "bus_route_id": route.pk,
+            "day": day.isoformat(),
+            "trip": "am",
+            "boarded": [str(child.pk)],
+            "taps": [
+                {
+                    "route_id": route.pk,
+                    "day": day.isoformat(),
+                    "trip": "am",
+                    "student_id": str(child.pk),
+                }
+            ],
+        },
         {
             "class_id": grade8.pk,
             "day": day.isoformat(),

@@ -207,3 +207,139 @@ def test_a_guest_is_on_the_host_class_roll_and_off_the_home_class_roll(att):
             student_number=att["other"].reveal_student_number(),
             school_class_id=att["class"].pk,
         )
+
+
+# ---- the card system's CSV, set-based ----------------------------------------------------------
+
+
+def _line(day_, school_class, student=None, reason="", portion="full", symptom=""):
+    return {
+        "date": day_.isoformat(),
+        "class_id": str(school_class.pk),
+        "student_number": student.reveal_student_number() if student else "",
+        "portion": portion if student else "",
+        "reason": reason,
+        "symptom": symptom,
+        "note": "",
+    }
+
+
+def _classes_with_children(att, count):
+    from xueji.students.services import student_register
+    from xueji.testing.factories import student_data
+
+    made = []
+    for n in range(count):
+        klass = SchoolClassFactory(school=att["school"], grade=4, number=n + 1)
+        child = student_register(
+            actor=att["registrar"],
+            school_class_id=klass.pk,
+            data=student_data(
+                name="孙" + "一二三四五六七八九十"[n], birth_date=datetime.date(2016, 5, 1 + n)
+            ),
+            start_date=datetime.date(2026, 9, 1),
+        ).student
+        made.append((klass, child))
+    return made
+
+
+def test_the_csv_is_written_with_as_many_statements_for_many_classes_as_for_few(att):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    classes = _classes_with_children(att, 8)
+
+    def file(subset):
+        return [_line(MON, klass, child, "unexcused") for klass, child in subset]
+
+    with CaptureQueriesContext(connection) as few:
+        roll_import_csv(actor=att["registrar"], rows=file(classes[:2]))
+    with CaptureQueriesContext(connection) as many:
+        result = roll_import_csv(actor=att["registrar"], rows=file(classes[2:]))
+    assert (result.class_days, result.changed) == (6, 6)
+    assert len(many.captured_queries) == len(few.captured_queries)
+    # One audit entry for the file, not one per class.
+    assert AuditEntry.objects.filter(action="attendance.import").count() == 2
+    assert not AuditEntry.objects.filter(action="attendance.take").exists()
+    assert RollCall.objects.filter(day=MON, source="csv").count() == 8
+    assert set(RollCall.objects.values_list("absent", "enrolled")) == {(1, 1)}
+
+
+def test_a_second_file_corrects_only_the_class_days_that_differ(att):
+    a, b, c, _d = att["pupils"]
+    first = [
+        _line(MON, att["class"], a, "sick", symptom="fever"),
+        _line(MON, att["class"], b, "unexcused", portion="late"),
+        _line(MON, att["other_class"]),
+    ]
+    roll_import_csv(actor=att["registrar"], rows=first)
+    untouched = RollCall.objects.get(school_class=att["other_class"]).changed_at
+    second = [
+        _line(MON, att["class"], a, "sick", symptom="cough"),  # changed
+        _line(MON, att["class"], c, "personal"),  # added; b is no longer absent
+        _line(MON, att["other_class"]),
+    ]
+    result = roll_import_csv(actor=att["registrar"], rows=second)
+    assert (result.changed, result.unchanged) == (1, 1)
+    assert set(Absence.objects.values_list("student_id", "reason", "symptom")) == {
+        (a.pk, "sick", "cough"),
+        (c.pk, "personal", ""),
+    }
+    roll = RollCall.objects.get(school_class=att["class"])
+    assert (roll.absent, roll.enrolled) == (2, 4)
+    correction = RollCorrection.objects.get()
+    assert {row["student"] for row in correction.before} == {str(a.pk), str(b.pk)}
+    assert {row["student"] for row in correction.after} == {str(a.pk), str(c.pk)}
+    assert RollCall.objects.get(school_class=att["other_class"]).changed_at == untouched
+
+
+def test_a_csv_child_not_on_the_class_roll_is_named_by_line_and_nothing_is_written(att):
+    a = att["pupils"][0]
+    rows = [
+        _line(MON, att["other_class"]),
+        _line(MON, att["other_class"], a, "unexcused"),  # a is in the other class
+    ]
+    with pytest.raises(FieldErrors) as refused:
+        roll_import_csv(actor=att["registrar"], rows=rows)
+    lines = refused.value.errors["file"][0].params["lines"]
+    assert [line["line"] for line in lines] == [3]
+    assert not RollCall.objects.exists() and not Absence.objects.exists()
+    # A class of another school: refused as unknown, nothing written.
+    elsewhere = SchoolClassFactory(school=SchoolFactory(county=att["county"]), grade=3)
+    with pytest.raises(NotFound):
+        roll_import_csv(actor=att["registrar"], rows=[_line(MON, elsewhere)])
+    # A Sunday: refused naming the class and the day.
+    with pytest.raises(FieldErrors):
+        roll_import_csv(
+            actor=att["registrar"], rows=[_line(datetime.date(2026, 9, 13), att["class"])]
+        )
+    assert not RollCall.objects.exists()
+
+
+def test_a_csv_moves_a_childs_absence_from_the_class_it_left(att):
+    from django.db import transaction
+
+    from xueji.students.models import EventKind, PlacementReason
+    from xueji.students.record import open_placement_locked, record_move
+
+    a = att["pupils"][0]
+    roll_take(
+        actor=att["teacher"],
+        school_class_id=att["class"].pk,
+        day=MON,
+        absences=[AbsenceIn(a.pk, Reason.UNEXCUSED)],
+    )
+    with transaction.atomic():
+        record_move(
+            actor=att["registrar"],
+            student=a,
+            placement=open_placement_locked(a.pk),
+            to_class=att["other_class"],
+            on=MON,
+            reason=PlacementReason.CLASS_CHANGE,
+            event=EventKind.CLASS_CHANGED,
+        )
+    roll_import_csv(actor=att["registrar"], rows=[_line(MON, att["other_class"], a, "personal")])
+    assert list(Absence.objects.values_list("student_id", "school_class_id", "reason")) == [
+        (a.pk, att["other_class"].pk, "personal")
+    ]

@@ -54,6 +54,7 @@ from schemathesis.specs.openapi.checks import (
 
 from xueji.access.services import api_token_create
 from xueji.archive.tests import fuzz_objects as archive_fuzz
+from xueji.attendance.tests import fuzz_objects as attendance_fuzz
 from xueji.identity.tests import fuzz_objects as identity_fuzz
 from xueji.testing.database import divisions_ensure
 from xueji.welfare.tests import fuzz_objects as welfare_fuzz
@@ -68,6 +69,8 @@ MAX_EXAMPLES = 20
 EXCLUDED: dict[str, str] = {
     # The welfare settings of a province or the ministry (issue 23): no fuzzer account holds them.
     **welfare_fuzz.EXCLUDED,
+    # The province's dropout-control settings (issue 22): no fuzzer account holds them.
+    **attendance_fuzz.EXCLUDED,
     # The class teacher's writes of the growth record (issue 24): no fuzzer account leads a class.
     **archive_fuzz.EXCLUDED,
     # A province's load of the population roll (issue 21): no fuzzer account holds it.
