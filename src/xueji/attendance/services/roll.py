@@ -543,12 +543,16 @@ def roll_import_csv(*, actor: Any, rows: Sequence[dict[str, str]], reason: str =
             messages = [str(e.messages[0]) for errs in problem.errors.values() for e in errs]
             raise _csv_refusal(class_id, day, "; ".join(messages)) from None
     roll_of = class_roll_ids_many(grouped)
+    seen: set[tuple[Any, datetime.date]] = set()
     for (class_id, day), items in grouped.items():
         for sid, (line, _item) in items.items():
             if sid not in roll_of[(class_id, day)]:
                 errors.append(
                     {"line": line, "message": str(_("Not on the class's roll that day."))}
                 )
+            elif (sid, day) in seen:
+                errors.append({"line": line, "message": str(_("Listed twice."))})
+            seen.add((sid, day))
     if errors:
         result.errors = errors
         raise _lines_wrong(errors)
@@ -613,6 +617,9 @@ def _stage_and_upsert(rows: list[tuple[Any, ...]]) -> None:
                 "school_class_id bigint, school_id bigint, day date, portion varchar(4), "
                 "reason varchar(10), symptom varchar(16), note varchar(200)) ON COMMIT DELETE ROWS"
             )
+            # Empty whatever an earlier file of the same transaction left (ON COMMIT DELETE ROWS
+            # empties it only at the commit).
+            cursor.execute(f"DELETE FROM {_STAGE}")
             with cursor.cursor.copy(f"COPY {_STAGE} ({columns}) FROM STDIN") as copy:
                 copy.write("".join("\t".join(_copy_text(v) for v in row) + "\n" for row in rows))
         else:
@@ -633,8 +640,7 @@ def _stage_and_upsert(rows: list[tuple[Any, ...]]) -> None:
             "portion = excluded.portion, reason = excluded.reason, "
             "symptom = excluded.symptom, note = excluded.note"
         )
-        if not postgres:
-            cursor.execute(f"DELETE FROM {_STAGE}")
+        cursor.execute(f"DELETE FROM {_STAGE}")
 
 
 def _write_csv(
