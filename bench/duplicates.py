@@ -12,9 +12,14 @@ against a bare COPY, and the identity status check against the bare join computi
      same rows (u by random sampling, m by EM on two blocking rules), pairs at match
      probability ≥ 0.5.
 2. On PostgreSQL (`python -m bench.duplicates --roll-rows N`): a population roll of N rows
-   loaded by xueji.identity.roll (check, seal, COPY to staging, upsert, status check, 有人无籍)
-   vs a bare COPY of the same rows into an unindexed table; the identity status check of N
-   records vs the bare join computing the same statuses into a temporary table.
+   loaded by the service a bureau uses (xueji.identity.services.roll_load: check, seal and
+   stage in committed batches, then one transaction: merge, status check, 有人无籍, L -> G,
+   commit), timed end to end with each step's seconds, vs a bare COPY of the same rows into an
+   unindexed temporary table; then the identity status check of the registry's records
+   (committed) vs the bare join computing the same statuses into a temporary table, twice:
+   after the load (no status changes) and with every status to rewrite. On a database kept
+   from an earlier run (`--database-url postgres://…/xueji_bench_…`, created with its synthetic
+   registry) the roll is emptied first, untimed, so that the load is a province's first.
 
 `python -m bench.duplicates --chinese 100000 --roll-rows 200000`; `make bench` runs it with the
 `--duplicates-…` sizes of bench/__main__.py.
