@@ -5,11 +5,15 @@
                                               and the head counts as they were at that moment
     python deploy/drills.py failover [NODE]   a streaming standby (synchronous), the primary
                                               stopped hard, the standby promoted: no committed
-                                              registration lost, `xueji audit verify` passes
+                                              registration lost, `xueji audit verify` passes;
+                                              the promoted standby becomes the node, the
+                                              subscriptions to and from it are created again,
+                                              and the messages in flight at the failure and
+                                              after it arrive, each applied once
 
 NODE is p44 (default) or p11. The drill's extra clusters run on 127.0.0.1:5444 (standby) and
 5445 (restore), under var/cluster/, and are removed at the end (the failover drill leaves the
-node's primary running again as it was).
+node running again on its port: the old primary, or, once promoted and checked, the standby).
 """
 
 from __future__ import annotations
@@ -186,6 +190,82 @@ def pitr(name: str) -> None:
         shutil.rmtree(base, ignore_errors=True)
 
 
+PING = """
+import sys
+import django
+django.setup()
+from django.db import transaction
+from xueji.federation.messages import message_send
+for n in range(int(sys.argv[1])):
+    with transaction.atomic():
+        message_send(topic="drill.ping", payload={"n": n}, destination=sys.argv[2],
+                     stream=sys.argv[3])
+"""
+
+
+def send_pings(sender: str, how_many: int, destination: str, stream: str) -> None:
+    """`how_many` messages from `sender` (a node's name in the cluster) to `destination`."""
+    c.run(
+        [str(c.PYTHON), "-c", PING, str(how_many), destination, stream],
+        env=c.node_env(sender),
+        cwd=c.ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def applied(name: str, stream: str, source: str) -> int:
+    return count_sql(
+        c.NODES[name][0],
+        f"SELECT count(*) FROM federation_inbox WHERE stream = '{stream}' AND source = '{source}'",
+    )
+
+
+def wait_applied(name: str, stream: str, source: str, expected: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if applied(name, stream, source) == expected:
+            return
+        time.sleep(0.5)
+    raise AssertionError(
+        f"{name} applied {applied(name, stream, source)} of {expected} messages of {stream}"
+    )
+
+
+def take_over(name: str, standby: Path) -> None:
+    """The promoted standby becomes the node: its data directory takes the old primary's place
+    and it answers on the node's port (the old primary's data, diverged, is discarded)."""
+    stop(standby, "fast")
+    primary = c.data_dir(name)
+    failed = primary.with_name("data.failed")
+    shutil.rmtree(failed, ignore_errors=True)
+    primary.rename(failed)
+    standby.rename(primary)
+    with (primary / "postgresql.conf").open("a") as f:
+        f.write(
+            "\n# the promoted standby is the node now (deploy/drills.py failover)\n"
+            f"port = {c.NODES[name][0]}\n"
+            f"unix_socket_directories = '{c.BASE / name}'\n"
+            "archive_mode = on\n"
+            "max_logical_replication_workers = 4\n"
+            "cluster_name = ''\n"
+        )
+    c.pg_start(name)
+    shutil.rmtree(failed, ignore_errors=True)
+
+
+def resubscribe(name: str) -> None:
+    province = c.NODES[name][3]
+    c.xueji(
+        "hub",
+        "federation",
+        "resubscribe",
+        "--hub",
+        c.superuser_dsn("hub"),
+        "--province",
+        f"{province}={c.superuser_dsn(name)}",
+    )
+
+
 def failover(name: str) -> None:
     port = c.NODES[name][0]
     base = new_cluster_dir(f"{name}-standby")
@@ -224,7 +304,8 @@ def failover(name: str) -> None:
             f"port = {STANDBY_PORT}\n"
             f"unix_socket_directories = '{base}'\n"
             "archive_mode = off\n"
-            "max_logical_replication_workers = 0\n"
+            # Its subscription (the hub's messages to the node) runs once it is promoted.
+            "max_logical_replication_workers = 4\n"
             "cluster_name = 'standby'\n"
         )
     with (data / "postgresql.auto.conf").open("a") as f:
@@ -235,6 +316,10 @@ def failover(name: str) -> None:
     c.run(["chown", "-R", "postgres:postgres", str(base)])
     start(data, base / "postgresql.log")
     primary = c.data_dir(name)
+    province = c.NODES[name][3]
+    stream = f"drill:{int(time.time())}"
+    in_flight = 20
+    taken_over = False
     try:
         # Synchronous: a registration commits only once the standby has its WAL (no loss).
         c.psql(name, "ALTER SYSTEM SET synchronous_standby_names = 'standby'")
@@ -243,6 +328,10 @@ def failover(name: str) -> None:
         register_some(name, 40)
         committed = count_sql(port, STUDENTS)
         heads = count_sql(port, HEADCOUNT)
+        # Messages in flight at the failure: written on the primary (and, synchronously, on the
+        # standby) while the hub's subscription to it is off, so that its slot never sends them.
+        c.psql("hub", f"ALTER SUBSCRIPTION xueji_from_{province} DISABLE")
+        send_pings(name, in_flight, "00", stream)
         print(f"[failover] primary: {committed} records, head count {heads}; stopping it hard")
         c.as_postgres(
             [str(c.PG_BIN / "pg_ctl"), "-D", str(primary), "-m", "immediate", "stop"],
@@ -262,11 +351,32 @@ def failover(name: str) -> None:
         )
         assert on_standby == committed and heads_standby == heads, "a committed write was lost"
         audit_verify(name, STANDBY_PORT)
-        print("[failover] xueji audit verify on the promoted standby: passed; the drill passed")
+        print("[failover] xueji audit verify on the promoted standby: passed")
+        # The promoted standby becomes the node; the subscriptions to and from it are created
+        # again; then the messages in flight and new ones both ways arrive, each applied once.
+        take_over(name, data)
+        taken_over = True
+        started = time.monotonic()
+        resubscribe(name)
+        c.stop_process(name, "gunicorn")
+        c.serve(name)
+        c.wait_http(name)
+        send_pings(name, 10, "00", stream)
+        send_pings("hub", 10, province, stream)
+        wait_applied("hub", stream, province, in_flight + 10)
+        wait_applied(name, stream, "00", 10)
+        print(
+            f"[failover] subscriptions created again in {time.monotonic() - started:.1f} s: the "
+            f"hub applied the {in_flight} messages in flight and 10 new ones once each, the "
+            "node the hub's 10; the drill passed"
+        )
     finally:
-        stop(data, "fast")
+        if not taken_over:
+            stop(data, "fast")
+            c.pg_start(name)
+            if c.pg_running("hub"):
+                c.psql("hub", f"ALTER SUBSCRIPTION xueji_from_{province} ENABLE")
         shutil.rmtree(base, ignore_errors=True)
-        c.pg_start(name)
         c.worker_start(name)
         c.sealer_start(name)
         c.psql(name, "ALTER SYSTEM RESET synchronous_standby_names")

@@ -1,7 +1,8 @@
 """The federation app's REST endpoints (mounted at /api/federation/): transfers between
 provinces across nodes, on a province's node (xueji.federation.transfers). The receiving
 school's registrar files; each party decides its step on its own node, as for a transfer in one
-database (/api/changes/...)."""
+database (/api/changes/...); and this province's parts of duplicates across provinces, which
+the county of the record decides."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from ninja import Field, Query, Router, Schema, Status
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
 from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
-from xueji.federation import transfers
-from xueji.federation.models import CrossTransfer
+from xueji.federation import duplicates, transfers
+from xueji.federation.models import CrossTransfer, RemoteDuplicate
 
 router = Router(tags=["federation"])
 NOT_FOUND = {404: ErrorOut, **COMMON_ERRORS}
@@ -183,3 +184,85 @@ def cross_transfer_bureau_decision(
     """The county or province bureau whose step it is approves or rejects; the sending
     province's approval is the final one, and the record moves to the receiving node."""
     return _decided(request, transfer_id, payload)
+
+
+# ---- duplicates across provinces (xueji.federation.duplicates) --------------------------------
+
+
+class RemoteDuplicateOut(Schema):
+    pair: uuid.UUID
+    record: uuid.UUID
+    county: str
+    remote_record: uuid.UUID
+    remote_province: str
+    remote_school_name: str
+    remote_number_masked: str
+    score: float
+    contributions: dict[str, float]
+    state: str
+    note: str
+    may_decide: bool
+
+
+class RemoteDuplicateDecisionIn(Schema):
+    decision: Literal["same", "not_same"]
+    note: str = Field("", max_length=500)
+
+
+class RemoteDuplicateParams(Schema):
+    state: Literal["proposed", "same", "not_same"] | None = None
+    limit: int = Field(100, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+def _pair_out(request: HttpRequest, pair: RemoteDuplicate) -> dict[str, Any]:
+    return {
+        **{
+            name: getattr(pair, name)
+            for name in (
+                "pair",
+                "record",
+                "county",
+                "remote_record",
+                "remote_province",
+                "remote_school_name",
+                "remote_number_masked",
+                "score",
+                "contributions",
+                "state",
+                "note",
+            )
+        },
+        "may_decide": duplicates.may_decide_remote(caller(request), pair),
+    }
+
+
+@router.get("/duplicates", response={200: list[RemoteDuplicateOut], **COMMON_ERRORS})
+@endpoint_requires(Action.DUPLICATE_VIEW)
+def remote_duplicate_list(request: HttpRequest, params: Query[RemoteDuplicateParams]) -> object:
+    """This province's parts of pairs across provinces in the caller's area (the hub's national
+    duplicate search), the highest scores first."""
+    rows = duplicates.remote_duplicates_visible(caller(request))
+    if params.state:
+        rows = rows.filter(state=params.state)
+    return [_pair_out(request, p) for p in rows[params.offset : params.offset + params.limit]]
+
+
+@router.post(
+    "/duplicates/{uuid:remote_pair_id}/decision",
+    response={200: RemoteDuplicateOut, 409: ErrorOut, **NOT_FOUND},
+)
+@endpoint_requires(Action.DUPLICATE_DECIDE)
+def remote_duplicate_decision(
+    request: HttpRequest, remote_pair_id: uuid.UUID, payload: RemoteDuplicateDecisionIn
+) -> object:
+    """The county of the record here decides whether the two records are one child (a note
+    saying how the child will be kept in one province is required for "same"); the hub is
+    told."""
+    pair = duplicates.remote_duplicate_decide(
+        actor=caller(request),
+        pair=remote_pair_id,
+        same=payload.decision == "same",
+        note=payload.note,
+    )
+    return _pair_out(request, pair)

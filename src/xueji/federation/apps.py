@@ -21,7 +21,14 @@ class FederationConfig(AppConfig):
                     "federation:transfers",
                     order=15,
                     action=Action.CHANGE_VIEW,
-                )
+                ),
+                MenuEntry(
+                    "identity",
+                    _("Duplicates across provinces"),
+                    "federation:duplicates",
+                    order=90,
+                    action=Action.DUPLICATE_VIEW,
+                ),
             )
 
         # The menu (xueji.access.menu): the national hub's pages (国家平台与节点).

@@ -3,7 +3,11 @@ applies each exactly once, in its stream's order)."""
 
 from __future__ import annotations
 
-from xueji.federation import hub, transfers  # noqa: F401  (transfers registers its handlers)
+from xueji.federation import (  # noqa: F401  (transfers and duplicates register handlers)
+    duplicates,
+    hub,
+    transfers,
+)
 from xueji.federation.messages import handles
 from xueji.federation.models import CheckpointCopy, Message
 
@@ -18,3 +22,9 @@ def index_confirm(message: Message) -> None:
 def audit_checkpoint(message: Message) -> None:
     """A province's signed audit checkpoint, kept at the hub outside the province's database."""
     CheckpointCopy.objects.create(province=message.source, checkpoint=message.payload)
+
+
+@handles("drill.ping")
+def drill_ping(message: Message) -> None:
+    """A drill's message (deploy/drills.py failover): it has no effect but its key in the
+    inbox, which shows it was applied once."""

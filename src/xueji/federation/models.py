@@ -335,3 +335,72 @@ class CarriedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record} from {self.from_province}"
+
+
+class NationalDuplicate(models.Model):
+    """A pair of records in two provinces that may be one child (hub), found by the national
+    duplicate search on the sealed matching keys; each province's part goes to its node's
+    review (RemoteDuplicate), whose decisions come back here."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # record_a sorts before record_b: one row per pair.
+    record_a = models.UUIDField()
+    province_a = models.CharField(max_length=2)
+    record_b = models.UUIDField()
+    province_b = models.CharField(max_length=2)
+    score = models.FloatField()
+    contributions = models.JSONField(default=dict)
+    decision_a = models.CharField(max_length=16, blank=True)
+    decision_b = models.CharField(max_length=16, blank=True)
+    found_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["record_a", "record_b"], name="one_national_pair"),
+            models.CheckConstraint(
+                condition=models.Q(record_a__lt=models.F("record_b")),
+                name="national_pair_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.province_a}:{self.record_a} ~ {self.province_b}:{self.record_b}"
+
+
+class RemoteDuplicateState(models.TextChoices):
+    PROPOSED = "proposed", _("To be decided")
+    SAME = "same", _("The same child")
+    NOT_SAME = "not_same", _("Not the same child")
+
+
+class RemoteDuplicate(models.Model):
+    """This province's part of a pair across provinces (province): the record here and the
+    other province's record, known only as the hub describes it (`remote_*`: its id, its
+    province, its school and its masked number; xueji.federation.duplicates.RemoteRecord).
+    The county of the record here decides."""
+
+    pair = models.UUIDField(primary_key=True)
+    record = models.UUIDField(db_index=True)
+    county = models.CharField(max_length=6, db_index=True)
+    remote_record = models.UUIDField()
+    remote_province = models.CharField(max_length=2)
+    remote_school_name = models.CharField(max_length=128, blank=True)
+    remote_number_masked = models.CharField(max_length=32, blank=True)
+    score = models.FloatField(_("score"))
+    contributions = models.JSONField(default=dict)
+    state = models.CharField(
+        _("state"),
+        max_length=10,
+        choices=RemoteDuplicateState.choices,
+        default=RemoteDuplicateState.PROPOSED,
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    decided_by_name = models.CharField(max_length=150, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-score", "received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.record} ~ {self.remote_province}:{self.remote_record}"

@@ -65,3 +65,62 @@ def drop_subscriptions_sql() -> str:
         "'ALTER SUBSCRIPTION ' || quote_ident(subname) || ' SET (slot_name = NONE)', "
         "'DROP SUBSCRIPTION ' || quote_ident(subname) FROM pg_subscription"
     )
+
+
+def _drop_subscription(name: str) -> list[str]:
+    """Drop a subscription of this database, if any, leaving its slot at the source (the source
+    may be gone: a failed primary)."""
+    return [
+        "DO $$ BEGIN "
+        f"IF EXISTS (SELECT 1 FROM pg_subscription WHERE subname = {_quote(name)}) THEN "
+        f"EXECUTE 'ALTER SUBSCRIPTION {name} DISABLE'; "
+        f"EXECUTE 'ALTER SUBSCRIPTION {name} SET (slot_name = NONE)'; "
+        f"EXECUTE 'DROP SUBSCRIPTION {name}'; "
+        "END IF; END $$",
+    ]
+
+
+def drop_slot(name: str) -> list[str]:
+    """Drop a replication slot at its source, ending the sender that holds it, if any."""
+    return [
+        "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
+        f"WHERE slot_name = {_quote(name)} AND active_pid IS NOT NULL",
+        "SELECT pg_sleep(0.5)",
+        f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+        f"WHERE slot_name = {_quote(name)} AND NOT active",
+    ]
+
+
+def resubscribe_plan(province: str, *, hub: str, node: str) -> list[tuple[str, list[str]]]:
+    """After a failover of a province's node (its standby promoted; `node` is where it answers
+    now), the subscriptions to and from it are created again: (dsn, statements) in order.
+
+    PostgreSQL 15 keeps logical slots out of a physical standby: the promoted node has no slot
+    for the hub, and its own subscription's origin may be behind the hub's slot. Both are
+    created again with copy_data: the outbox tables come across whole, the rows already there
+    skipped and the rollup's updated (migration 0005's REPLICA triggers), and nothing the old
+    slots had not sent is lost; a message applied before is not applied again (the inbox's
+    keys). The old slots are dropped where they can be reached."""
+    hub_sub = f"xueji_from_{province}"
+    node_sub = f"xueji_hub_to_{province}"
+    return [
+        (hub, _drop_subscription(hub_sub)),
+        (node, drop_slot(hub_sub)),
+        (
+            hub,
+            [
+                f"CREATE SUBSCRIPTION {hub_sub} CONNECTION {_quote(node)} "
+                f"PUBLICATION xueji_out_{province}, xueji_rollup_{province} "
+                "WITH (copy_data = true)"
+            ],
+        ),
+        (node, _drop_subscription(node_sub)),
+        (hub, drop_slot(node_sub)),
+        (
+            node,
+            [
+                f"CREATE SUBSCRIPTION {node_sub} CONNECTION {_quote(hub)} "
+                f"PUBLICATION xueji_hub_to_{province} WITH (copy_data = true)"
+            ],
+        ),
+    ]

@@ -31,4 +31,16 @@ urlpatterns: list[URLPattern] = [
         views_transfers.bureau_decision,
         name="transfer_bureau_decision",
     ),
+    # Duplicates across provinces (a province's part of the hub's national search).
+    path("federation/duplicates/", views_transfers.duplicate_list, name="duplicates"),
+    path(
+        "federation/duplicates/<uuid:remote_pair_id>/",
+        views_transfers.duplicate_detail,
+        name="duplicate",
+    ),
+    path(
+        "federation/duplicates/<uuid:remote_pair_id>/decision/",
+        views_transfers.duplicate_decision,
+        name="duplicate_decision",
+    ),
 ]

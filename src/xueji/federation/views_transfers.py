@@ -1,6 +1,7 @@
-"""Pages of transfers between provinces on a province's node (xueji.federation.transfers): the
+"""Pages on a province's node: transfers between provinces (xueji.federation.transfers): the
 list of the user's transfers with filters, the receiving school's filing, a transfer with its
-chain, and the decision of the party whose step it is (asked to confirm first)."""
+chain, and the decision of the party whose step it is (asked to confirm first); and duplicates
+across provinces (xueji.federation.duplicates): the county's list and decision."""
 
 from __future__ import annotations
 
@@ -18,8 +19,14 @@ from xueji.access.decorators import requires
 from xueji.access.policy import Action
 from xueji.access.scope import scope_of
 from xueji.core.errors import FieldErrors, ServiceError
-from xueji.federation import transfers
-from xueji.federation.models import CrossSide, CrossState, CrossTransfer
+from xueji.federation import duplicates, transfers
+from xueji.federation.models import (
+    CrossSide,
+    CrossState,
+    CrossTransfer,
+    RemoteDuplicate,
+    RemoteDuplicateState,
+)
 from xueji.federation.nodes import this_node
 from xueji.schools.models import SchoolClass, academic_start_year
 
@@ -186,3 +193,89 @@ def school_decision(request: HttpRequest, transfer_id: Any) -> HttpResponse:
 @requires(Action.CHANGE_APPROVE_BUREAU)
 def bureau_decision(request: HttpRequest, transfer_id: Any) -> HttpResponse:
     return _decide(request, transfer_id)
+
+
+# ---- duplicates across provinces (xueji.federation.duplicates) --------------------------------
+
+
+class DuplicateFilter(forms.Form):
+    state = forms.ChoiceField(
+        label=_("State"),
+        choices=[("", _("All")), *list(RemoteDuplicateState.choices)],
+        required=False,
+    )
+
+
+class DuplicateDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            (RemoteDuplicateState.SAME, _("The same child")),
+            (RemoteDuplicateState.NOT_SAME, _("Not the same child")),
+        ],
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+@requires(Action.DUPLICATE_VIEW)
+def duplicate_list(request: HttpRequest) -> HttpResponse:
+    form = DuplicateFilter(request.GET or None)
+    rows = duplicates.remote_duplicates_visible(request.user)
+    if form.is_valid() and form.cleaned_data["state"]:
+        rows = rows.filter(state=form.cleaned_data["state"])
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "federation/duplicates.html", {"form": form, "page": page})
+
+
+def _pair(request: HttpRequest, remote_pair_id: Any) -> RemoteDuplicate:
+    try:
+        return duplicates.remote_duplicate_get(request.user, remote_pair_id)
+    except ServiceError as error:
+        raise Http404(str(error.message)) from error
+
+
+@requires(Action.DUPLICATE_VIEW)
+def duplicate_detail(request: HttpRequest, remote_pair_id: Any) -> HttpResponse:
+    pair = _pair(request, remote_pair_id)
+    return render(
+        request,
+        "federation/duplicate.html",
+        {
+            "pair": pair,
+            "form": DuplicateDecisionForm(),
+            "may_decide": duplicates.may_decide_remote(request.user, pair),
+        },
+    )
+
+
+@requires(Action.DUPLICATE_DECIDE)
+def duplicate_decision(request: HttpRequest, remote_pair_id: Any) -> HttpResponse:
+    pair = _pair(request, remote_pair_id)
+    if request.method != "POST":
+        return redirect("federation:duplicate", remote_pair_id=pair.pk)
+    form = DuplicateDecisionForm(request.POST)
+    context: dict[str, Any] = {
+        "pair": pair,
+        "form": form,
+        "may_decide": duplicates.may_decide_remote(request.user, pair),
+    }
+    if not form.is_valid():
+        return render(request, "federation/duplicate.html", context, status=400)
+    if request.POST.get("confirmed") != "yes":
+        return render(request, "federation/duplicate.html", {**context, "confirming": True})
+    try:
+        duplicates.remote_duplicate_decide(
+            actor=request.user,
+            pair=pair.pk,
+            same=form.cleaned_data["decision"] == RemoteDuplicateState.SAME,
+            note=form.cleaned_data["note"],
+        )
+    except ServiceError as error:
+        _errors_into(form, error)
+        return render(request, "federation/duplicate.html", context, status=error.status)
+    return redirect("federation:duplicate", remote_pair_id=pair.pk)

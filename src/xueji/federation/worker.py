@@ -19,6 +19,8 @@ from xueji.federation.nodes import HUB, this_node
 
 _last_pending = 0.0
 PENDING_EVERY = 5.0
+_last_scan = 0.0
+SCAN_EVERY = 30.0
 
 
 def checkpoint_forward() -> int:
@@ -44,9 +46,15 @@ def checkpoint_forward() -> int:
 
 
 def worker_round() -> dict[str, int]:
-    global _last_pending
+    global _last_pending, _last_scan
     node = this_node()
     done = {"applied": inbox_drain(), "reserved": 0, "held": 0, "checkpoints": 0}
+    if node.is_hub and time.monotonic() - _last_scan > SCAN_EVERY:
+        # The national duplicate search: new pairs across provinces go to both provinces.
+        from xueji.federation.duplicates import hub_duplicates_scan
+
+        _last_scan = time.monotonic()
+        done["duplicates"] = hub_duplicates_scan()
     if node.is_province and time.monotonic() - _last_pending > PENDING_EVERY:
         _last_pending = time.monotonic()
         counts = pending_retry()

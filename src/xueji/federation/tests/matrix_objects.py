@@ -66,4 +66,26 @@ def bodies(place: Any) -> dict[str, Any]:
         },
         "cross_transfer_school_decision": lambda: {"decision": "approve"},
         "cross_transfer_bureau_decision": lambda: {"decision": "approve"},
+        "remote_duplicate_decision": lambda: {"decision": "not_same"},
     }
+
+
+def remote_pair(place: Any) -> Any:
+    """The place's child paired by the hub with a record of province 11 (once a place)."""
+    import uuid
+
+    from xueji.federation.models import RemoteDuplicate
+
+    return RemoteDuplicate.objects.filter(record=place.student.pk).first() or (
+        RemoteDuplicate.objects.create(
+            pair=uuid.uuid4(),
+            record=place.student.pk,
+            county=place.county.code,
+            remote_record=uuid.uuid4(),
+            remote_province="11",
+            remote_school_name="北京市东城区第一小学",
+            remote_number_masked="G110101********0011",
+            score=7.0,
+            contributions={"name_birth_sex": 7.0},
+        )
+    )

@@ -5,6 +5,9 @@ replicate --hub DSN --province 44=DSN [--province 11=DSN]   set up logical repli
 worker [--once] [--interval S]    apply the inbox, retry pending reservations, send the
                                   audit checkpoints to the hub (a node's delivery process)
 status                            this node's role, inbox and outbox counts, subscriptions
+resubscribe --hub DSN --province 44=DSN   after a failover: the subscriptions to and from the
+                                  promoted node created again (copy_data; nothing lost, nothing
+                                  applied twice)
 """
 
 from __future__ import annotations
@@ -33,11 +36,25 @@ class Command(BaseCommand):
         worker.add_argument("--once", action="store_true")
         worker.add_argument("--interval", type=float, default=0.5)
         sub.add_parser("status")
+        res = sub.add_parser("resubscribe")
+        res.add_argument("--hub", required=True, help="superuser conninfo of the hub")
+        res.add_argument("--province", required=True, help="44=<conninfo of the promoted node>")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "replicate":
             self.replicate(options["hub"], options["province"])
+        elif action == "resubscribe":
+            code, _, dsn = options["province"].partition("=")
+            if len(code) != 2 or not dsn:
+                raise CommandError(f"--province {options['province']!r}: expected 44=<conninfo>")
+            for target, statements in replication.resubscribe_plan(
+                code, hub=options["hub"], node=dsn
+            ):
+                with psycopg.connect(target, autocommit=True) as connection:
+                    for statement in statements:
+                        connection.execute(statement.encode())
+            self.stdout.write(f"subscriptions of {code} created again (hub ⇄ {dsn})")
         elif action == "worker":
             self.worker(once=options["once"], interval=options["interval"])
         else:
