@@ -30,7 +30,7 @@ import io
 import time
 import unicodedata
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -495,7 +495,9 @@ def status_recompute(*, province_code: str, student_ids: list[Any] | None = None
     )
     differs = " OR ".join(f"n.{f} IS DISTINCT FROM o.{f}" for f in STATUS_FIELDS)
     new_fields = ", ".join(f"n.{f}" for f in STATUS_FIELDS)
-    with _hash_joins(), connection.cursor() as cursor:
+    # A whole province: hash joins. A few records (a registration): their index look-ups.
+    joins = _hash_joins() if student_ids is None else nullcontext()
+    with joins, connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {CHANGED}")
         cursor.execute(
             f"CREATE TEMP TABLE {CHANGED} AS SELECT n.student_id, o.student_id AS held_id, "
