@@ -29,6 +29,7 @@ from xueji.verification.services import window_open
 from . import bulkload, demo, names, synth
 from .archive import archive_demo
 from .attendance import attendance_demo
+from .identity import identity_demo
 from .reporting import reporting_demo
 from .synth import ACADEMIC_YEAR, BATCH_SIZE, STUDENTS_PER_SCHOOL
 from .welfare import welfare_demo
@@ -349,6 +350,7 @@ def demo_load(*, actor: Any, progress: Progress | None = None) -> DemoResult | N
         school = School.objects.get(pk=result.school_ids[demo.ACCOUNT_SCHOOL_INDEX])
         accounts = _demo_accounts_create(school, password_hash)
         _demo_duties_open(school)
+        identity_demo(school)  # the population roll, duplicates, 有人无籍 (issue 21)
         attendance_demo(school)  # daily attendance and dropout control (issue 22)
         welfare_demo(school)  # funding, aid, meals and the checks (issue 23)
         archive_demo(school)  # growth record and a 学籍证明 (issue 24)
