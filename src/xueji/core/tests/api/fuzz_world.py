@@ -316,4 +316,8 @@ def build() -> FuzzWorld:
         pupils=pupils,
         png=png(),
     )
+    # Two-level deployment (issue 25): a transfer between provinces, a pair across provinces.
+    from xueji.federation.tests import fuzz_objects as federation_fuzz
+
+    rows += federation_fuzz.rows(pupils=pupils, county_code=FUTIAN)
     return FuzzWorld(registrar=registrar, county=county, auditor=auditor, rows=rows)
