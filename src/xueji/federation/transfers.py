@@ -57,7 +57,6 @@ from xueji.schools.models import SchoolClass
 from xueji.students.models import (
     EventKind,
     FamilyMember,
-    PlacementReason,
     RecordEvent,
     RecordState,
     Student,
@@ -66,9 +65,8 @@ from xueji.students.models import (
 from xueji.students.national import national_index
 from xueji.students.record import (
     open_placement_locked,
-    placement_open,
-    record_event_append,
     record_leave,
+    record_receive,
     record_state_restore,
     record_state_set,
 )
@@ -552,45 +550,23 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def record_import(*, transfer: CrossTransfer, data: dict[str, Any], on: datetime.date) -> Student:
-    """Create the record that moved here: the student (same id, same numbers), its family, its
-    history and its former numbers as rows; its new placement in the receiving class from the
-    transfer date; everything else carried read-only (CarriedRecord)."""
+    """Create the record that moved here through the students app (`record_receive`): the
+    student (same id, same numbers), its family, its history and its former numbers as rows, its
+    new placement in the receiving class from the transfer date; everything else carried
+    read-only (CarriedRecord)."""
     assert transfer.to_class_id is not None
     to_class = SchoolClass.objects.select_related("school").get(pk=transfer.to_class_id)
-    fields = {
-        key: value
-        for key, value in _decoded(data["student"]).items()
-        if key not in ("school_id", "merged_into_id", "state", "created_at", "updated_at")
-    }
-    student = Student(**fields, school_id=to_class.school_id, state=RecordState.ENROLLED)
-    if Student.objects.filter(pk=student.pk).exists():
-        # The child comes back to a province it had left: its old row (read-only, with its
-        # placements here up to the day it left) takes the record again.
-        student.save(force_update=True)
-        FamilyMember.objects.filter(student=student).delete()
-        Tombstone.objects.filter(record=student.pk).delete()
-    else:
-        student.save(force_insert=True)
-    recreated: dict[str, type[models.Model]] = {model._meta.label: model for model in RECREATED}
-    carried: dict[str, list[dict[str, Any]]] = {}
-    for label, rows in data.get("related", {}).items():
-        model = recreated.get(label)
-        if model is None:
-            carried[label] = rows
-            continue
-        objects: list[Any] = []
-        for row in rows:
-            values = _decoded(row)
-            if "actor_id" in values:
-                values["actor_id"] = None  # a user of the other province
-            objects.append(model(**values))
-        model._default_manager.bulk_create(objects, ignore_conflicts=True)
-    placement_open(student=student, school_class=to_class, on=on, reason=PlacementReason.TRANSFER)
-    record_event_append(
-        student=student,
-        kind=EventKind.TRANSFERRED,
+    recreated = {model._meta.label for model in RECREATED}
+    related = data.get("related", {})
+    student = record_receive(
+        student_fields=_decoded(data["student"]),
+        rows={
+            label: [_decoded(row) for row in rows]
+            for label, rows in related.items()
+            if label in recreated
+        },
+        to_class=to_class,
         on=on,
-        actor=None,
         detail={
             "cross_transfer": str(transfer.pk),
             "from_province": transfer.from_province,
@@ -599,12 +575,13 @@ def record_import(*, transfer: CrossTransfer, data: dict[str, Any], on: datetime
             "class": to_class.pk,
         },
     )
+    Tombstone.objects.filter(record=student.pk).delete()  # it had left here before: back
     CarriedRecord.objects.update_or_create(
         record=student.pk,
         defaults={
             "transfer": transfer,
             "from_province": transfer.from_province,
-            "content": carried,
+            "content": {label: rows for label, rows in related.items() if label not in recreated},
         },
     )
     return student

@@ -256,3 +256,57 @@ def records_admit(
         for item in admitted
     )
     return len(admitted)
+
+
+def record_receive(
+    *,
+    student_fields: dict[str, Any],
+    rows: dict[str, list[dict[str, Any]]],
+    to_class: SchoolClass,
+    on: datetime.date,
+    detail: dict[str, Any],
+) -> Student:
+    """A record that moved here from another node (a transfer between provinces: the
+    federation's nodes each hold one province): the student with its own id and numbers
+    (`student_fields`, as the sending node exported them), the rows of its family, history and
+    former numbers (`rows`, by model label: "students.FamilyMember", "students.RecordEvent",
+    "students.StudentNumberAlias"; the other node's users dropped), and its placement in
+    `to_class` from `on` with the transfer's event. A record that had left this node before
+    (its row kept read-only) takes it again."""
+    from xueji.students.models import FamilyMember, StudentNumberAlias
+
+    _in_transaction()
+    _refuse_closed_school(to_class.school_id)
+    kept = {"school_id", "merged_into_id", "state", "created_at", "updated_at"}
+    fields = {key: value for key, value in student_fields.items() if key not in kept}
+    student = Student(**fields, school_id=to_class.school_id, state=RecordState.ENROLLED)
+    if Student.objects.filter(pk=student.pk).exists():
+        student.save(force_update=True)
+        FamilyMember.objects.filter(student=student).delete()
+    else:
+        student.save(force_insert=True)
+    models: dict[str, type[Any]] = {
+        "students.FamilyMember": FamilyMember,
+        "students.RecordEvent": RecordEvent,
+        "students.StudentNumberAlias": StudentNumberAlias,
+    }
+    for label, model in models.items():
+        objects = []
+        for row in rows.get(label, []):
+            values = {**row, "student_id": student.pk}
+            if "actor_id" in values:
+                values["actor_id"] = None  # a user of the other node
+            objects.append(model(**values))
+        model._default_manager.bulk_create(objects, ignore_conflicts=True)
+    Placement.objects.create(
+        student=student,
+        school_id=to_class.school_id,
+        school_class=to_class,
+        grade=to_class.grade,
+        start_date=on,
+        reason=PlacementReason.TRANSFER,
+    )
+    record_event_append(
+        student=student, kind=EventKind.TRANSFERRED, on=on, actor=None, detail=detail
+    )
+    return student
