@@ -58,8 +58,11 @@ def test_a_subject_teacher_enters_scores_and_sees_names_of_assigned_classes_only
         Action.DIVISION_VIEW,
         Action.STUDENT_VIEW_NAMES,
         Action.SCORE_ENTER,
+        # A teacher whose pupils ride a bus may stand in for its monitor (issue 22).
+        Action.BUS_BOARD,
     }
     assert limit(Role.SUBJECT_TEACHER, Action.STUDENT_VIEW_NAMES) == Limit.ASSIGNED_CLASSES
+    assert limit(Role.SUBJECT_TEACHER, Action.BUS_BOARD) == Limit.ASSIGNED_CLASSES
 
 
 def test_only_the_registrar_registers_and_edits_and_asks_for_corrections():
