@@ -29,6 +29,7 @@ from xueji.access.policy import Action
 from xueji.access.scope import may, scope_of
 from xueji.audit.services import audit_record
 from xueji.core.errors import Conflict, FieldErrors, NotFound
+from xueji.core.names import person_name
 from xueji.federation.messages import handles, message_send
 from xueji.federation.models import (
     MatchKey,
@@ -240,7 +241,7 @@ def remote_duplicate_decide(
             )
         row.state = RemoteDuplicateState.SAME if same else RemoteDuplicateState.NOT_SAME
         row.note = note[:500]
-        row.decided_by_name = str(getattr(actor, "username", ""))[:150]
+        row.decided_by_name = person_name(actor)[:150]
         row.decided_at = timezone.now()
         row.save(update_fields=["state", "note", "decided_by_name", "decided_at"])
         message_send(

@@ -42,6 +42,7 @@ from xueji.changes import policy
 from xueji.changes.models import ACTIVE_STATES, ChangeRequest, PartyLevel, Side, StepState
 from xueji.core.errors import Conflict, FieldErrors, NotFound
 from xueji.core.idnumbers import normalize
+from xueji.core.names import person_name
 from xueji.federation.messages import handles, message_send
 from xueji.federation.models import (
     CarriedRecord,
@@ -81,10 +82,8 @@ def _field_error(field: str, message: Any, code: str) -> FieldErrors:
 
 
 def _actor_name(actor: Any) -> str:
-    if actor is None:
-        return ""
-    full = getattr(actor, "get_full_name", lambda: "")()
-    return str(full or getattr(actor, "username", ""))[:150]
+    """Who decided, as the other node shows it (a name, not a user of its own)."""
+    return person_name(actor)[:150]
 
 
 def _province_division(province: str) -> str:
