@@ -548,10 +548,12 @@ def unrecorded_refresh(*, province_code: str) -> int:
     oldest, youngest = compulsory_birth_range(timezone.localdate())
     new_id = "gen_random_uuid()" if postgres else "lower(hex(randomblob(16)))"
     # Records holding a resident ID number (the partial unique index one_record_per_document's
-    # condition named, for a look-up of one child).
-    recorded = (
-        f"SELECT id_number_index FROM {STUDENT} WHERE id_doc_type = '1' AND id_number_index <> ''"
-    )
+    # condition named, for a look-up of one child). SQLite uses a partial index only where the
+    # query states its condition as written in the index, NOT (id_number_index = ''): with
+    # `<> ''` it scanned every record once per roll child (170.5 s of a 19,844-row load).
+    # PostgreSQL's form is kept as it is (the planner reads both alike).
+    not_empty = "id_number_index <> ''" if postgres else "NOT (id_number_index = '')"
+    recorded = f"SELECT id_number_index FROM {STUDENT} WHERE id_doc_type = '1' AND {not_empty}"
     with _hash_joins(), connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {JOINING}")
         cursor.execute(
