@@ -1,11 +1,11 @@
 """The demo's identity (issue 21): the population roll of the demo province's children (of its
-four counties on PostgreSQL, of 福田区 on SQLite: see roll_counties), loaded by the province's
-approver, so that the demo's records are confirmed, disagree with the roll (a
-name written otherwise) or are not in it; some children of the roll with no record anywhere
-(有人无籍); and four children registered twice, at two schools (one pair across two counties),
-of the kinds the duplicate scan must find: a J-numbered record of a G-numbered child, a
-homophone name (张春铭 / 张春明), traditional characters (陳偉豪 / 陈伟豪) and the parents
-written in each other's place. The nightly scan then proposes the pairs to 福田区's county reviewer.
+four counties), loaded by the province's approver, so that the demo's records are confirmed,
+disagree with the roll (a name written otherwise) or are not in it; some children of the roll
+with no record anywhere (有人无籍); and four children registered twice, at two schools (one pair
+across two counties), of the kinds the duplicate scan must find: a J-numbered record of a
+G-numbered child, a homophone name (张春铭 / 张春明), traditional characters (陳偉豪 / 陈伟豪)
+and the parents written in each other's place. The nightly scan then proposes the pairs to
+福田区's county reviewer.
 
 The second records are made from records of other children of the same grade and sex at another
 school (the demo's counts stay as promised: no record is added), rewritten as the second
@@ -21,7 +21,6 @@ import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 
 from xueji.core import codes
 from xueji.core.idnumbers import make_resident_id
@@ -173,22 +172,14 @@ def _twice(school: School) -> list[tuple[str, Any, Any]]:
     return made
 
 
-def roll_counties() -> tuple[str, ...]:
-    """The counties whose children the demo's roll lists: the province's four on PostgreSQL; on
-    SQLite 福田区's alone, where the roll load's 有人无籍 refresh is not yet linear (170 s of a
-    20,000-row load, against under 2 s on PostgreSQL), so that the demo and its tests load in
-    reasonable time."""
-    return demo.COUNTIES if connection.vendor == "postgresql" else (demo.ACCOUNT_COUNTY,)
-
-
 def _roll_rows() -> tuple[list[str], int, int]:
-    """The roll file's lines from the records holding a resident ID in the roll's counties (some
-    named otherwise, some left out)."""
+    """The roll file's lines from the records holding a resident ID in the province's four
+    counties (some named otherwise, some left out)."""
     lines = ["id_number,name,sex,birth_date,household_division,household_address,household_type"]
     disagree = missing = 0
     records = (
         Student.objects.filter(
-            id_doc_type=codes.IdDocType.RESIDENT_ID, school__county_id__in=roll_counties()
+            id_doc_type=codes.IdDocType.RESIDENT_ID, school__county_id__in=demo.COUNTIES
         )
         .order_by("pk")
         .values_list("name", "sex", "birth_date", "id_number_sealed", "hukou_division_id")
@@ -216,7 +207,7 @@ def _unrecorded_rows(today: datetime.date) -> list[str]:
     given = ("浩然", "梓萱", "宇轩", "欣怡", "子墨", "雨桐", "俊杰")
     surnames = ("李", "王", "刘", "杨", "赵", "周", "吴")
     lines: list[str] = []
-    counties = roll_counties()
+    counties = demo.COUNTIES
     for n in range(UNRECORDED):
         county = counties[n % len(counties)]
         born = datetime.date(today.year - 8 - n % 7, 1 + n % 12, 3 + n)
