@@ -79,6 +79,8 @@ def test_each_role_sees_its_own_tasks_in_the_order_of_the_groups(db):
     subject_teacher = _labels(_menu(member(Role.SUBJECT_TEACHER, school=school)))
     assert subject_teacher == {
         TOP: ["students:home"],
+        # A teacher whose pupils ride a bus may stand in for its monitor (issue 22).
+        "attendance": ["attendance:board_home"],
         "scores": ["scores:home"],
         "account": ["access:my_role", "accounts:password_change"],
     }
