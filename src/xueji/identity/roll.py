@@ -28,7 +28,6 @@ import datetime
 import hashlib
 import io
 import time
-import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -52,9 +51,7 @@ from xueji.identity.models import (
 )
 from xueji.students.identity import document_index
 from xueji.students.models import NumberKind, Student
-
-# names.name_key's own parts, so that a batch of names is folded exactly as one name is.
-from xueji.students.names import _SEPARATORS, _to_simplified, name_key
+from xueji.students.names import name_keys
 
 ROLL_ID_NUMBER = "identity.roll_id_number"
 COLUMNS = (
@@ -256,25 +253,8 @@ def parse(rows: Iterable[list[str]], *, province_code: str) -> list[RollRow]:
     return found
 
 
-def _name_keys(names: list[str]) -> list[str]:
-    """name_key of each name (names.name_key's folding), OpenCC called once for the lot rather
-    than once a name."""
-    if any("\n" in name for name in names):
-        return [name_key(name)[:64] for name in names]
-    normal = [unicodedata.normalize("NFKC", name) for name in names]
-    simplified = _to_simplified().convert("\n".join(normal)).split("\n")
-    if len(simplified) != len(names):
-        return [name_key(name)[:64] for name in names]
-    keys = []
-    for text in simplified:
-        if not text.isalnum():  # a dot or a space to take out
-            text = "".join(ch for ch in text if ch not in _SEPARATORS and not ch.isspace())
-        keys.append(text.casefold()[:64])
-    return keys
-
-
 def _sealed(rows: list[RollRow]) -> Iterator[tuple[Any, ...]]:
-    keys = _name_keys([row.name for row in rows])
+    keys = [key[:64] for key in name_keys([row.name for row in rows])]
     for row, key in zip(rows, keys, strict=True):
         yield (
             document_index(codes.IdDocType.RESIDENT_ID, row.id_number),

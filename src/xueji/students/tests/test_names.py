@@ -3,7 +3,7 @@ minority names as any keyboard types it, are one name."""
 
 import pytest
 
-from xueji.students.names import name_key, names_match
+from xueji.students.names import name_key, name_keys, names_match
 
 
 @pytest.mark.parametrize(
@@ -31,3 +31,9 @@ def test_two_spellings_of_one_name_match(typed, recorded):
 )
 def test_other_names_and_empty_ones_do_not(typed, recorded):
     assert not names_match(typed, recorded)
+
+
+def test_a_batch_of_names_is_folded_as_each_name_alone():
+    names = ["張偉", "阿依古丽 · 买买提", "Anna Schmidt", "王.芳", "", "陳偉豪", "李\n明"]
+    assert name_keys(names) == [name_key(name) for name in names]
+    assert name_keys(names[:-1]) == [name_key(name) for name in names[:-1]]
