@@ -226,6 +226,9 @@ class Tombstone(models.Model):
     number_masked = models.CharField(max_length=32)
     province = models.CharField(max_length=2)
     moved_on = models.DateField()
+    # A record merged into the child's record in another province (xueji.federation.duplicates):
+    # the number resolves to that record, not to this one's id.
+    merged_into = models.UUIDField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.number_masked} → {self.province}"
@@ -337,6 +340,15 @@ class CarriedRecord(models.Model):
         return f"{self.record} from {self.from_province}"
 
 
+class NationalOutcome(models.TextChoices):
+    DISPUTED = "disputed", _("Disputed: back to both counties")
+    MERGING = "merging", _("Being merged")
+    MERGED = "merged", _("Merged")
+    NOT_SAME = "not_same", _("Not the same child")
+    REFUSED = "refused", _("The merge was refused")
+    UNDONE = "undone", _("Merge undone")
+
+
 class NationalDuplicate(models.Model):
     """A pair of records in two provinces that may be one child (hub), found by the national
     duplicate search on the sealed matching keys; each province's part goes to its node's
@@ -352,6 +364,17 @@ class NationalDuplicate(models.Model):
     contributions = models.JSONField(default=dict)
     decision_a = models.CharField(max_length=16, blank=True)
     decision_b = models.CharField(max_length=16, blank=True)
+    # The province each county says keeps the child (where it attends school), with "same".
+    keeps_a = models.CharField(max_length=2, blank=True)
+    keeps_b = models.CharField(max_length=2, blank=True)
+    # Decisions go in rounds: a dispute sends the pair back to both counties for a new round.
+    round = models.PositiveSmallIntegerField(default=1)
+    outcome = models.CharField(max_length=10, choices=NationalOutcome.choices, blank=True)
+    keeper_record = models.UUIDField(null=True, blank=True)
+    # What the merge changed in the index (the merged record's entries and matching keys).
+    undo = models.JSONField(default=dict, blank=True)
+    settled_by_name = models.CharField(max_length=150, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
     found_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -371,6 +394,15 @@ class RemoteDuplicateState(models.TextChoices):
     PROPOSED = "proposed", _("To be decided")
     SAME = "same", _("The same child")
     NOT_SAME = "not_same", _("Not the same child")
+    # After both provinces' decisions (xueji.federation.duplicates' rule):
+    DISPUTED = "disputed", _("Disputed: decide again")
+    MERGED_AWAY = "merged_away", _("Merged into the other province's record")
+    KEPT = "kept", _("The other province's record merged into this one")
+    CLOSED = "closed", _("Closed: not merged")
+    UNDONE = "undone", _("Merge undone")
+
+
+OPEN_REMOTE_STATES = (RemoteDuplicateState.PROPOSED, RemoteDuplicateState.DISPUTED)
 
 
 class RemoteDuplicate(models.Model):
@@ -390,13 +422,24 @@ class RemoteDuplicate(models.Model):
     contributions = models.JSONField(default=dict)
     state = models.CharField(
         _("state"),
-        max_length=10,
+        max_length=12,
         choices=RemoteDuplicateState.choices,
         default=RemoteDuplicateState.PROPOSED,
     )
     note = models.CharField(_("note"), max_length=500, blank=True)
+    # With "same": the province that keeps the child (this one or the other).
+    keeps = models.CharField(_("keeps the child"), max_length=2, blank=True)
     decided_by_name = models.CharField(max_length=150, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The decision round (a dispute opens another) and the other province's answer, once known.
+    round = models.PositiveSmallIntegerField(default=1)
+    other_decision = models.CharField(max_length=16, blank=True)
+    other_keeps = models.CharField(max_length=2, blank=True)
+    other_note = models.CharField(max_length=500, blank=True)
+    # The merge's outcome: when, what the record here undoes (records merged away), a refusal.
+    settled_at = models.DateTimeField(null=True, blank=True)
+    merge_undo = models.JSONField(default=dict, blank=True)
+    refusal = models.CharField(max_length=200, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
