@@ -201,16 +201,32 @@ class RemoteDuplicateOut(Schema):
     contributions: dict[str, float]
     state: str
     note: str
+    keeps: str
+    round: int
+    other_decision: str
+    other_keeps: str
+    other_note: str
+    refusal: str
+    settled_at: datetime.datetime | None
     may_decide: bool
+    may_undo: bool
 
 
 class RemoteDuplicateDecisionIn(Schema):
     decision: Literal["same", "not_same"]
+    keeps: Literal["here", "there", ""] = Field(
+        "", description='with "same": the province that keeps the child (where it attends school)'
+    )
     note: str = Field("", max_length=500)
 
 
 class RemoteDuplicateParams(Schema):
-    state: Literal["proposed", "same", "not_same"] | None = None
+    state: (
+        Literal[
+            "proposed", "same", "not_same", "disputed", "merged_away", "kept", "closed", "undone"
+        ]
+        | None
+    ) = None
     limit: int = Field(100, ge=1, le=500)
     offset: int = Field(0, ge=0)
 
@@ -231,9 +247,17 @@ def _pair_out(request: HttpRequest, pair: RemoteDuplicate) -> dict[str, Any]:
                 "contributions",
                 "state",
                 "note",
+                "keeps",
+                "round",
+                "other_decision",
+                "other_keeps",
+                "other_note",
+                "refusal",
+                "settled_at",
             )
         },
         "may_decide": duplicates.may_decide_remote(caller(request), pair),
+        "may_undo": duplicates.may_undo_remote(caller(request), pair),
     }
 
 
@@ -256,13 +280,26 @@ def remote_duplicate_list(request: HttpRequest, params: Query[RemoteDuplicatePar
 def remote_duplicate_decision(
     request: HttpRequest, remote_pair_id: uuid.UUID, payload: RemoteDuplicateDecisionIn
 ) -> object:
-    """The county of the record here decides whether the two records are one child (a note
-    saying how the child will be kept in one province is required for "same"); the hub is
-    told."""
+    """The county of the record here decides whether the two records are one child; "same" says
+    which province keeps the child (`keeps`: here or there) and how (`note`). The hub is told;
+    once both provinces agree, the other record is merged into the keeper's."""
     pair = duplicates.remote_duplicate_decide(
         actor=caller(request),
         pair=remote_pair_id,
         same=payload.decision == "same",
+        keeps=payload.keeps,
         note=payload.note,
     )
+    return _pair_out(request, pair)
+
+
+@router.post(
+    "/duplicates/{uuid:remote_pair_id}/undo",
+    response={200: RemoteDuplicateOut, 409: ErrorOut, **NOT_FOUND},
+)
+@endpoint_requires(Action.DUPLICATE_DECIDE)
+def remote_duplicate_undo(request: HttpRequest, remote_pair_id: uuid.UUID) -> object:
+    """The county of a record merged into another province's undoes the merge (within 30 days,
+    unless the record changed since); the hub moves the numbers back."""
+    pair = duplicates.remote_duplicate_undo(actor=caller(request), pair=remote_pair_id)
     return _pair_out(request, pair)

@@ -11,6 +11,30 @@ The other province's record cannot be a foreign key here (identity's `DuplicateP
 records of one database): it is described by `RemoteRecord`, what the hub knows of it (its id,
 province, school and masked number), and the county decides whether the two are one child; the
 decision goes back to the hub (`duplicate.decided`), which keeps both provinces' decisions.
+
+A "same" decision says which province keeps the child (the one whose school it attends: "here"
+or "there"). Once both provinces have decided, the hub applies one rule (`outcome_of`):
+
+- both "same", naming the same keeping province → the hub tells the other province to merge its
+  record into the keeper's (`duplicate.outcome` "merge"). That node marks its record merged
+  through the students app (`record_merge_away`: state `merged`, no exit, its open placement
+  closed as a local merge closes it, the history kept there read-only with the decision's note)
+  and keeps a tombstone that resolves its number to the keeper's province and record; it tells
+  the hub (`duplicate.merged`), which moves the merged record's numbers in the national index to
+  the keeper (a look-up of either number answers the keeper's province), drops its matching
+  keys, and tells the keeping province (`duplicate.outcome` "kept": its pair shows merged). A
+  node that cannot merge (the record moved, is in a transfer, already merged, under review)
+  answers so, and the pair closes on both sides as refused.
+- both "not the same" → closed on both sides, never proposed again.
+- one "same" and one "not the same", or both "same" naming different provinces (both keep the
+  child, or both give it up) → disputed: the pair goes back to both counties, each seeing the
+  other's answer and note, for a new round of decisions; the national bureau on the hub may
+  settle a disputed pair instead (`national_duplicate_settle`).
+
+The county whose record was merged away may undo the merge within 30 days, unless the record
+changed since (`remote_duplicate_undo`): its record comes back as it was, the tombstone goes, and
+the hub moves the numbers and keys back and tells the keeping province. Every step is a message
+through the outbox and inbox (applied once, in order); a decision of an earlier round is ignored.
 """
 
 from __future__ import annotations
@@ -32,13 +56,24 @@ from xueji.core.errors import Conflict, FieldErrors, NotFound
 from xueji.core.names import person_name
 from xueji.federation.messages import handles, message_send
 from xueji.federation.models import (
+    OPEN_REMOTE_STATES,
+    CrossTransfer,
+    IndexEntry,
     MatchKey,
     Message,
     NationalDuplicate,
+    NationalOutcome,
     RemoteDuplicate,
     RemoteDuplicateState,
+    Tombstone,
 )
 from xueji.federation.nodes import HUB, this_node
+
+# A merge across provinces can be undone within this many days (as identity's local merge).
+UNDO_DAYS = 30
+SAME = RemoteDuplicateState.SAME.value
+NOT_SAME = RemoteDuplicateState.NOT_SAME.value
+HERE, THERE = "here", "there"
 
 # The weight of each agreement (as identity's matcher weighs its fields).
 KEYS_WEIGHT = 7.0  # name pinyin, birth date and sex, sealed together
@@ -159,18 +194,325 @@ def on_found(message: Message) -> None:
     )
 
 
+def outcome_of(
+    decision_a: str, keeps_a: str, decision_b: str, keeps_b: str, provinces: tuple[str, str]
+) -> tuple[str, str]:
+    """The rule once both provinces have decided: (outcome, the keeping province)."""
+    if decision_a == NOT_SAME and decision_b == NOT_SAME:
+        return NationalOutcome.NOT_SAME, ""
+    if decision_a == SAME and decision_b == SAME and keeps_a == keeps_b and keeps_a in provinces:
+        return NationalOutcome.MERGING, keeps_a
+    return NationalOutcome.DISPUTED, ""  # "same" against "not the same", or two keepers / none
+
+
+def _sides(pair: NationalDuplicate) -> list[tuple[str, str, str, str, str]]:
+    """(province, record, decision, keeps, the other side's index) of each side."""
+    return [
+        (pair.province_a, str(pair.record_a), pair.decision_a, pair.keeps_a, "b"),
+        (pair.province_b, str(pair.record_b), pair.decision_b, pair.keeps_b, "a"),
+    ]
+
+
+def _tell(pair: NationalDuplicate, province: str, outcome: str, **extra: Any) -> None:
+    """The hub's word on the pair to one province (its duplicates stream: after the pair's part)."""
+    message_send(
+        topic="duplicate.outcome",
+        payload={"pair": str(pair.pk), "outcome": outcome, "round": pair.round, **extra},
+        destination=province,
+        stream=f"duplicates:{province}",
+    )
+
+
+def _settle(pair: NationalDuplicate, notes: dict[str, str], keeper: str, outcome: str) -> None:
+    """Apply the rule's outcome (hub): merge, or each province told the other's answer."""
+    answers = {
+        "a": {"decision": pair.decision_a, "keeps": pair.keeps_a, "note": notes.get("a", "")},
+        "b": {"decision": pair.decision_b, "keeps": pair.keeps_b, "note": notes.get("b", "")},
+    }
+    if outcome == NationalOutcome.MERGING:
+        keeper_side = "a" if keeper == pair.province_a else "b"
+        keeper_record = pair.record_a if keeper_side == "a" else pair.record_b
+        absorbed_province = pair.province_b if keeper_side == "a" else pair.province_a
+        key = MatchKey.objects.filter(record=keeper_record).first()
+        pair.outcome = NationalOutcome.MERGING
+        pair.keeper_record = keeper_record
+        pair.save(update_fields=["outcome", "keeper_record"])
+        _tell(
+            pair,
+            absorbed_province,
+            "merge",
+            other=answers[keeper_side],
+            keeper_province=keeper,
+            keeper_record=str(keeper_record),
+            keeper_number_masked=key.number_masked if key else "",
+            keeper_school_name=key.school_name if key else "",
+        )
+        return
+    for province, _record, _decision, _keeps, other in _sides(pair):
+        _tell(pair, province, str(outcome), other=answers[other])
+    pair.outcome = outcome
+    if outcome == NationalOutcome.DISPUTED:
+        pair.round += 1
+        pair.decision_a = pair.decision_b = pair.keeps_a = pair.keeps_b = ""
+    else:
+        pair.settled_at = timezone.now()
+    pair.save()
+
+
 @handles("duplicate.decided")
 def on_decided(message: Message) -> None:
-    """The hub keeps each province's decision on the pair."""
+    """The hub keeps each province's decision on the pair; once both have decided, the rule."""
     data = message.payload
     pair = NationalDuplicate.objects.select_for_update().filter(pk=data["pair"]).first()
-    if pair is None:
+    if pair is None or int(data.get("round", 1)) != pair.round:
+        return  # unknown, or a decision of a round a dispute has closed
+    if pair.outcome not in ("", NationalOutcome.DISPUTED):
+        return  # settled (by the national bureau) meanwhile
+    side = "a" if str(pair.record_a) == str(data["record"]) else "b"
+    decision = str(data["decision"])
+    keeps = str(data.get("keeps", "")) if decision == SAME else ""
+    setattr(pair, f"decision_{side}", decision)
+    setattr(pair, f"keeps_{side}", keeps)
+    notes = dict(pair.undo.get("notes", {})) if isinstance(pair.undo, dict) else {}
+    notes[side] = str(data.get("note", ""))[:500]
+    pair.undo = {**pair.undo, "notes": notes}
+    pair.save(update_fields=["decision_a", "decision_b", "keeps_a", "keeps_b", "undo"])
+    if pair.decision_a and pair.decision_b:
+        outcome, keeper = outcome_of(
+            pair.decision_a,
+            pair.keeps_a,
+            pair.decision_b,
+            pair.keeps_b,
+            (pair.province_a, pair.province_b),
+        )
+        _settle(pair, notes, keeper, outcome)
+
+
+def _absorbed(pair: NationalDuplicate) -> tuple[str, str]:
+    """(record, province) of the record merged away."""
+    if str(pair.keeper_record) == str(pair.record_a):
+        return str(pair.record_b), pair.province_b
+    return str(pair.record_a), pair.province_a
+
+
+def _keeper_province(pair: NationalDuplicate) -> str:
+    return pair.province_a if str(pair.keeper_record) == str(pair.record_a) else pair.province_b
+
+
+@handles("duplicate.merged")
+def on_merged(message: Message) -> None:
+    """The province merged its record away (hub): the national index moves the merged record's
+    numbers to the keeper, its matching keys go, and the keeping province is told; or it could
+    not merge, and the keeping province is told so."""
+    data = message.payload
+    pair = NationalDuplicate.objects.select_for_update().filter(pk=data["pair"]).first()
+    if pair is None or pair.outcome != NationalOutcome.MERGING:
         return
-    if str(pair.record_a) == str(data["record"]):
-        pair.decision_a = str(data["decision"])
-    else:
-        pair.decision_b = str(data["decision"])
-    pair.save(update_fields=["decision_a", "decision_b"])
+    keeper_province = _keeper_province(pair)
+    absorbed, _province = _absorbed(pair)
+    if not data.get("ok"):
+        pair.outcome = NationalOutcome.REFUSED
+        pair.settled_at = timezone.now()
+        pair.save(update_fields=["outcome", "settled_at"])
+        _tell(pair, keeper_province, "refused", code=str(data.get("code", "")))
+        return
+    keeper = MatchKey.objects.filter(record=pair.keeper_record).first()
+    entries = list(IndexEntry.objects.select_for_update().filter(record=absorbed))
+    key = MatchKey.objects.filter(record=absorbed).first()
+    pair.undo = {
+        **pair.undo,
+        "entries": [
+            {
+                "id": entry.pk,
+                "province": entry.province,
+                "school_name": entry.school_name,
+                "number_masked": entry.number_masked,
+            }
+            for entry in entries
+        ],
+        "match_key": None
+        if key is None
+        else {
+            "province": key.province,
+            "keys_index": key.keys_index,
+            "parents": key.parents,
+            "school_name": key.school_name,
+            "number_masked": key.number_masked,
+        },
+    }
+    IndexEntry.objects.filter(pk__in=[entry.pk for entry in entries]).update(
+        province=keeper_province,
+        record=pair.keeper_record,
+        school_name=keeper.school_name if keeper else "",
+        number_masked=keeper.number_masked if keeper else "",
+    )
+    MatchKey.objects.filter(record=absorbed).delete()
+    pair.outcome = NationalOutcome.MERGED
+    pair.settled_at = timezone.now()
+    pair.save(update_fields=["undo", "outcome", "settled_at"])
+    _tell(
+        pair,
+        keeper_province,
+        "kept",
+        merged_record=absorbed,
+        merged_number_masked=key.number_masked if key else "",
+    )
+
+
+@handles("duplicate.unmerged")
+def on_unmerged(message: Message) -> None:
+    """The merged record's county undid the merge (hub): the numbers and keys move back."""
+    pair = NationalDuplicate.objects.select_for_update().filter(pk=message.payload["pair"]).first()
+    if pair is None or pair.outcome != NationalOutcome.MERGED:
+        return
+    absorbed, _province = _absorbed(pair)
+    for entry in pair.undo.get("entries", []):
+        IndexEntry.objects.filter(pk=entry["id"]).update(
+            province=entry["province"],
+            record=absorbed,
+            school_name=entry["school_name"],
+            number_masked=entry["number_masked"],
+        )
+    key = pair.undo.get("match_key")
+    if key:
+        MatchKey.objects.update_or_create(record=absorbed, defaults=key)
+    pair.outcome = NationalOutcome.UNDONE
+    pair.save(update_fields=["outcome"])
+    _tell(pair, _keeper_province(pair), "undone")
+
+
+@handles("duplicate.outcome")
+def on_outcome(message: Message) -> None:
+    """The hub's word on a pair (province): merge the record here, the other record merged into
+    the one here, a dispute to decide again, or the pair closed."""
+    data = message.payload
+    row = RemoteDuplicate.objects.select_for_update().filter(pk=data["pair"]).first()
+    outcome = str(data["outcome"])
+    if row is None:
+        if outcome == "merge":  # the part never reached a record here: the hub must know
+            _merged_reply(str(data["pair"]), "", ok=False, code="record_not_here")
+        return
+    other = data.get("other") or {}
+    row.other_decision = str(other.get("decision", ""))[:16]
+    row.other_keeps = str(other.get("keeps", ""))[:2]
+    row.other_note = str(other.get("note", ""))[:500]
+    now = timezone.now()
+    if outcome == "merge":
+        _merge_here(row, data)
+    elif outcome == NationalOutcome.DISPUTED:
+        row.state = RemoteDuplicateState.DISPUTED
+        row.round = int(data["round"]) + 1
+    elif outcome == NationalOutcome.NOT_SAME:
+        row.state = RemoteDuplicateState.NOT_SAME
+        row.settled_at = now
+    elif outcome == "refused":
+        row.state = RemoteDuplicateState.CLOSED
+        row.refusal = str(data.get("code", ""))[:200]
+        row.settled_at = now
+    elif outcome in ("kept", "undone"):
+        _kept_here(row, data, undone=outcome == "undone")
+    row.save()
+    audit_record(
+        actor=None,
+        action="federation.remote_duplicate_outcome",
+        object_type="remote_duplicate",
+        object_id=row.pk,
+        detail={"record": str(row.record), "outcome": outcome, "state": row.state},
+    )
+
+
+def _merged_reply(pair: str, record: str, *, ok: bool, code: str = "") -> None:
+    message_send(
+        topic="duplicate.merged",
+        payload={"pair": pair, "record": record, "ok": ok, "code": code},
+        destination=HUB,
+        stream=f"duplicates:{pair}",
+    )
+
+
+def _merge_refusal(student: Any) -> str:
+    from xueji.students.models import UNREGISTERED_STATES, RecordState
+
+    if student is None:
+        return "record_not_here"
+    if student.state == RecordState.MERGED:
+        return "already_merged"
+    if student.state in UNREGISTERED_STATES:
+        return "under_review"
+    if Tombstone.objects.filter(record=student.pk).exists():
+        return "record_moved"
+    if CrossTransfer.objects.filter(
+        record=student.pk, state__in=("pending", "withdrawing")
+    ).exists():
+        return "transfer_pending"
+    return ""
+
+
+def _merge_here(row: RemoteDuplicate, data: dict[str, Any]) -> None:
+    """The record here is merged into the keeper's, in the other province."""
+    from xueji.students.merge import record_merge_away
+    from xueji.students.models import Student
+
+    student = Student.objects.select_for_update().filter(pk=row.record).first()
+    code = _merge_refusal(student)
+    if code or student is None:
+        row.state = RemoteDuplicateState.CLOSED
+        row.refusal = code
+        row.settled_at = timezone.now()
+        _merged_reply(str(row.pk), str(row.record), ok=False, code=code)
+        return
+    on = timezone.localdate()
+    number_index, number_masked = student.number_index, student.number_masked
+    keeper_province = str(data["keeper_province"])
+    row.merge_undo = record_merge_away(
+        actor=None,
+        student=student,
+        on=on,
+        detail={
+            "pair": str(row.pk),
+            "into": str(data.get("keeper_number_masked", "")),
+            "province": keeper_province,
+            "school": str(data.get("keeper_school_name", ""))[:128],
+            "note": row.note,
+            "other_note": row.other_note,
+        },
+    )
+    Tombstone.objects.update_or_create(
+        record=student.pk,
+        defaults={
+            "number_index": number_index,
+            "number_masked": number_masked,
+            "province": keeper_province,
+            "moved_on": on,
+            "merged_into": data["keeper_record"],
+        },
+    )
+    row.state = RemoteDuplicateState.MERGED_AWAY
+    row.settled_at = timezone.now()
+    _merged_reply(str(row.pk), str(row.record), ok=True)
+
+
+def _kept_here(row: RemoteDuplicate, data: dict[str, Any], *, undone: bool) -> None:
+    """The other province's record was merged into the one here (or that merge undone)."""
+    from xueji.students.merge import record_merged_from_elsewhere
+    from xueji.students.models import Student
+
+    row.state = RemoteDuplicateState.UNDONE if undone else RemoteDuplicateState.KEPT
+    row.settled_at = timezone.now()
+    student = Student.objects.select_for_update().filter(pk=row.record).first()
+    if student is None:
+        return
+    record_merged_from_elsewhere(
+        actor=None,
+        student=student,
+        on=timezone.localdate(),
+        detail={
+            "pair": str(row.pk),
+            "other": row.remote_number_masked,
+            "province": row.remote_province,
+        },
+        undone=undone,
+    )
 
 
 # ---- the county's review on a province's node ----------------------------------------------
@@ -206,47 +548,74 @@ def remote_duplicate_get(user: Any, pair: Any) -> RemoteDuplicate:
 def may_decide_remote(user: Any, pair: RemoteDuplicate) -> bool:
     prefix = _prefix(user, Action.DUPLICATE_DECIDE)
     return (
-        prefix is not None
-        and pair.county.startswith(prefix)
-        and pair.state == RemoteDuplicateState.PROPOSED
+        prefix is not None and pair.county.startswith(prefix) and pair.state in OPEN_REMOTE_STATES
     )
 
 
-def remote_duplicate_decide(
-    *, actor: Any, pair: Any, same: bool, note: str = "", on: datetime.date | None = None
-) -> RemoteDuplicate:
-    """The county of the record here decides whether the two records are one child; the hub is
-    told. One child in two provinces is then resolved between them (a transfer, or the record
-    withdrawn where the child is not)."""
+def may_undo_remote(user: Any, pair: RemoteDuplicate) -> bool:
+    """The county of a record merged away may undo the merge within UNDO_DAYS."""
+    prefix = _prefix(user, Action.DUPLICATE_DECIDE)
+    return (
+        prefix is not None
+        and pair.county.startswith(prefix)
+        and pair.state == RemoteDuplicateState.MERGED_AWAY
+        and pair.settled_at is not None
+        and timezone.now() - pair.settled_at <= datetime.timedelta(days=UNDO_DAYS)
+    )
+
+
+def _required(field: str, message: Any, code: str) -> FieldErrors:
     from django.core.exceptions import ValidationError
 
+    return FieldErrors({field: [ValidationError(message, code=code)]})
+
+
+def remote_duplicate_decide(
+    *,
+    actor: Any,
+    pair: Any,
+    same: bool,
+    keeps: str = "",
+    note: str = "",
+    on: datetime.date | None = None,
+) -> RemoteDuplicate:
+    """The county of the record here decides whether the two records are one child and, if so,
+    which province keeps it (`keeps`: "here" or "there", where the child attends school); the
+    hub is told, and once both provinces have decided it applies the rule (module docstring)."""
     found = remote_duplicate_get(actor, pair)
     note = (note or "").strip()
     with transaction.atomic():
         row = RemoteDuplicate.objects.select_for_update().get(pk=found.pk)
-        if row.state != RemoteDuplicateState.PROPOSED:
+        if row.state not in OPEN_REMOTE_STATES:
             raise Conflict("pair_decided", _("This pair has already been decided."))
         if not may_decide_remote(actor, row):
             raise Conflict("not_your_pair", _("Only the record's county decides this pair."))
+        if same and keeps not in (HERE, THERE):
+            raise _required(
+                "keeps",
+                _("Say which province keeps the child: the one whose school it attends."),
+                "required",
+            )
         if same and not note:
-            raise FieldErrors(
-                {
-                    "note": [
-                        ValidationError(
-                            _("Say how the child will be kept in one province."),
-                            code="required",
-                        )
-                    ]
-                }
+            raise _required(
+                "note", _("Say how the child will be kept in one province."), "required"
             )
         row.state = RemoteDuplicateState.SAME if same else RemoteDuplicateState.NOT_SAME
+        row.keeps = (this_node().province if keeps == HERE else row.remote_province) if same else ""
         row.note = note[:500]
         row.decided_by_name = person_name(actor)[:150]
         row.decided_at = timezone.now()
-        row.save(update_fields=["state", "note", "decided_by_name", "decided_at"])
+        row.save(update_fields=["state", "keeps", "note", "decided_by_name", "decided_at"])
         message_send(
             topic="duplicate.decided",
-            payload={"pair": str(row.pk), "record": str(row.record), "decision": row.state},
+            payload={
+                "pair": str(row.pk),
+                "record": str(row.record),
+                "decision": row.state,
+                "keeps": row.keeps,
+                "note": row.note,
+                "round": row.round,
+            },
             destination=HUB,
             stream=f"duplicates:{row.pk}",
         )
@@ -259,6 +628,60 @@ def remote_duplicate_decide(
                 "record": str(row.record),
                 "remote_province": row.remote_province,
                 "decision": row.state,
+                "keeps": row.keeps,
+                "round": row.round,
             },
+        )
+    return row
+
+
+def remote_duplicate_undo(*, actor: Any, pair: Any) -> RemoteDuplicate:
+    """Undo a merge across provinces, by the county of the record merged away, within UNDO_DAYS,
+    unless that record changed since: it comes back as it was, its tombstone goes, and the hub
+    moves its numbers back and tells the keeping province."""
+    from xueji.students.merge import record_merge_away_undo, record_moved_since_merge_away
+    from xueji.students.models import Student
+
+    found = remote_duplicate_get(actor, pair)
+    with transaction.atomic():
+        row = RemoteDuplicate.objects.select_for_update().get(pk=found.pk)
+        if row.state != RemoteDuplicateState.MERGED_AWAY:
+            raise Conflict(
+                "not_undoable", _("Only a merge can be undone, by the bureau that decided it.")
+            )
+        if not may_undo_remote(actor, row):
+            raise Conflict(
+                "undo_too_late",
+                _("A merge can be undone within %(days)d days.") % {"days": UNDO_DAYS},
+            )
+        student = Student.objects.select_for_update().get(pk=row.record)
+        assert row.settled_at is not None
+        if record_moved_since_merge_away(student=student, merged_at=row.settled_at):
+            raise Conflict(
+                "moved_since",
+                _("A record has moved since the merge; the merge can no longer be undone."),
+            )
+        record_merge_away_undo(
+            actor=actor,
+            student=student,
+            undo=row.merge_undo,
+            on=timezone.localdate(),
+            detail={"pair": str(row.pk), "other": row.remote_number_masked},
+        )
+        Tombstone.objects.filter(record=row.record, merged_into__isnull=False).delete()
+        row.state = RemoteDuplicateState.UNDONE
+        row.save(update_fields=["state"])
+        message_send(
+            topic="duplicate.unmerged",
+            payload={"pair": str(row.pk), "record": str(row.record)},
+            destination=HUB,
+            stream=f"duplicates:{row.pk}",
+        )
+        audit_record(
+            actor=actor,
+            action="federation.remote_duplicate_undo",
+            object_type="remote_duplicate",
+            object_id=row.pk,
+            detail={"record": str(row.record), "remote_province": row.remote_province},
         )
     return row

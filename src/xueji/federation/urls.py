@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from xueji.federation import health, hub_api, views, views_transfers
+from xueji.federation import health, hub_api, views, views_duplicates, views_transfers
 
 app_name = "federation"
 urlpatterns: list[URLPattern] = [
@@ -22,6 +22,16 @@ urlpatterns: list[URLPattern] = [
         name="transfer",
     ),
     path(
+        "federation/transfers/<uuid:transfer_id>/evidence/<uuid:evidence_id>/",
+        views_transfers.transfer_evidence,
+        name="transfer_evidence",
+    ),
+    path(
+        "federation/transfers/<uuid:transfer_id>/withdraw/",
+        views_transfers.transfer_withdraw,
+        name="transfer_withdraw",
+    ),
+    path(
         "federation/transfers/<uuid:transfer_id>/school-decision/",
         views_transfers.school_decision,
         name="transfer_school_decision",
@@ -32,15 +42,20 @@ urlpatterns: list[URLPattern] = [
         name="transfer_bureau_decision",
     ),
     # Duplicates across provinces (a province's part of the hub's national search).
-    path("federation/duplicates/", views_transfers.duplicate_list, name="duplicates"),
+    path("federation/duplicates/", views_duplicates.duplicate_list, name="duplicates"),
     path(
         "federation/duplicates/<uuid:remote_pair_id>/",
-        views_transfers.duplicate_detail,
+        views_duplicates.duplicate_detail,
         name="duplicate",
     ),
     path(
         "federation/duplicates/<uuid:remote_pair_id>/decision/",
-        views_transfers.duplicate_decision,
+        views_duplicates.duplicate_decision,
         name="duplicate_decision",
+    ),
+    path(
+        "federation/duplicates/<uuid:remote_pair_id>/undo/",
+        views_duplicates.duplicate_undo,
+        name="duplicate_undo",
     ),
 ]

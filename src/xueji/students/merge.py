@@ -185,3 +185,76 @@ def records_merge_undo(
             actor=actor,
             detail={"other": other.number_masked},
         )
+
+
+# ---- one child's two records in two provinces (xueji.federation's merge across nodes) ----------
+
+
+def record_merge_away(
+    *, actor: Any, student: Student, on: datetime.date, detail: dict[str, Any]
+) -> dict[str, Any]:
+    """This record (locked by the caller) is merged into the child's record in another province:
+    the end state of `records_merge`'s absorbed record (state `merged`, its open placement closed
+    on `on`, no exit; its number no longer its own), but its history stays here, read-only, as
+    a transfer's sending province keeps its placements (the survivor is on another node; the
+    caller keeps a tombstone that resolves the number there). `detail` names the survivor.
+    Returns what `record_merge_away_undo` needs."""
+    _in_transaction()
+    if student.state == RecordState.MERGED:
+        raise Conflict("already_merged", _("One of the two records is already merged."))
+    placement = open_placement_locked(student.pk)
+    closed: list[str] = []
+    if placement is not None:
+        placement.end_date = max(on, placement.start_date)
+        placement.save(update_fields=["end_date"])
+        closed.append(str(placement.pk))
+    undo = {"closed": closed, "number_index": student.number_index, "state": student.state}
+    student.number_index = _tombstone(student.pk)
+    student.state = RecordState.MERGED
+    student.save(update_fields=["number_index", "state", "updated_at"])
+    record_event_append(
+        student=student, kind=EventKind.MERGED_AWAY, on=on, actor=actor, detail=detail
+    )
+    return undo
+
+
+def record_moved_since_merge_away(*, student: Student, merged_at: datetime.datetime) -> bool:
+    """Has the record merged away changed since: another state, a placement, an event?"""
+    if student.state != RecordState.MERGED:
+        return True
+    if Placement.objects.filter(student=student, end_date__isnull=True).exists():
+        return True
+    return (
+        RecordEvent.objects.filter(student=student, recorded_at__gt=merged_at)
+        .exclude(kind=EventKind.MERGED_AWAY)
+        .exists()
+    )
+
+
+def record_merge_away_undo(
+    *, actor: Any, student: Student, undo: dict[str, Any], on: datetime.date, detail: dict[str, Any]
+) -> None:
+    """Reverse `record_merge_away` exactly (the caller checked that the record did not move)."""
+    _in_transaction()
+    Placement.objects.filter(pk__in=undo["closed"]).update(end_date=None)
+    Student.objects.filter(pk=student.pk).update(
+        number_index=undo["number_index"], state=undo["state"], updated_at=timezone.now()
+    )
+    record_event_append(
+        student=student, kind=EventKind.MERGE_UNDONE, on=on, actor=actor, detail=detail
+    )
+
+
+def record_merged_from_elsewhere(
+    *, actor: Any, student: Student, on: datetime.date, detail: dict[str, Any], undone: bool = False
+) -> None:
+    """The survivor's side of a merge across provinces: the other province's record of the child
+    was merged into this one (or that merge undone); the history says so."""
+    _in_transaction()
+    record_event_append(
+        student=student,
+        kind=EventKind.MERGE_UNDONE if undone else EventKind.DUPLICATE_MERGED,
+        on=on,
+        actor=actor,
+        detail=detail,
+    )
