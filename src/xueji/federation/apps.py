@@ -10,7 +10,12 @@ class FederationConfig(AppConfig):
         from xueji.access.menu import MenuEntry, menu_register
         from xueji.access.policy import Action
         from xueji.federation import handlers  # noqa: F401  (registers the message handlers)
+        from xueji.federation.duplicates import RemoteDuplicateSource
         from xueji.federation.nodes import this_node
+        from xueji.identity.sources import register_pair_source
+
+        # Pairs across provinces in identity's duplicate review (shown on a province's node).
+        register_pair_source(RemoteDuplicateSource())
 
         if this_node().is_province:
             # Transfers between provinces across nodes (only a province's node has them).

@@ -160,10 +160,13 @@ class HubNationalIndex(LocalNationalIndex):
         from xueji.students.identity import number_indexes
 
         indexes = number_indexes(student_number)
-        # A record that moved to another province first: its row stays here, read-only.
+        # A record that moved to another province first: its row stays here, read-only; one
+        # merged into the child's record in another province resolves to that record.
         moved = Tombstone.objects.filter(number_index__in=indexes).first()
         if moved is not None:
-            return NationalHolder(moved.record, moved.province, "", moved.number_masked)
+            return NationalHolder(
+                moved.merged_into or moved.record, moved.province, "", moved.number_masked
+            )
         found = super().holder_of_number(student_number)
         if found is not None:
             return found

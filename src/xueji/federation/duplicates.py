@@ -685,3 +685,86 @@ def remote_duplicate_undo(*, actor: Any, pair: Any) -> RemoteDuplicate:
             detail={"record": str(row.record), "remote_province": row.remote_province},
         )
     return row
+
+
+# ---- the pairs across provinces in identity's review queue (xueji.identity.sources) ------------
+
+
+class RemoteDuplicateSource:
+    """This node's parts of pairs across provinces, shown in identity's duplicate review beside
+    its own pairs; each row links to federation's page, where the pair is decided."""
+
+    key = "federation"
+
+    @property
+    def label(self) -> Any:
+        return _("Pairs across provinces (national duplicate search)")
+
+    def active(self) -> bool:
+        return this_node().is_province
+
+    def count(self, user: Any) -> int:
+        prefix = _prefix(user, Action.DUPLICATE_DECIDE)
+        if prefix is None:
+            return 0
+        return RemoteDuplicate.objects.filter(
+            county__startswith=prefix, state__in=OPEN_REMOTE_STATES
+        ).count()
+
+    def rows(self, user: Any, *, open_only: bool, limit: int) -> list[Any]:
+        from django.urls import reverse
+
+        from xueji.identity.sources import OtherPair
+        from xueji.students.models import Student
+
+        found = remote_duplicates_visible(user)
+        if open_only:
+            found = found.filter(state__in=OPEN_REMOTE_STATES)
+        pairs = list(found[:limit])
+        students = {
+            student.pk: student
+            for student in Student.objects.select_related("school").filter(
+                pk__in=[pair.record for pair in pairs]
+            )
+        }
+        provinces = _province_names()
+        rows = []
+        for pair in pairs:
+            student = students.get(pair.record)
+            rows.append(
+                OtherPair(
+                    source=self.key,
+                    key=str(pair.pk),
+                    record_id=student.pk if student else None,
+                    record_label=f"{student.name} · {student.number_masked}" if student else "",
+                    school_name=student.school.name if student else "",
+                    other_label=" · ".join(
+                        part
+                        for part in (
+                            provinces.get(pair.remote_province, pair.remote_province),
+                            pair.remote_school_name,
+                            pair.remote_number_masked,
+                        )
+                        if part
+                    ),
+                    score=pair.score,
+                    state=str(pair.get_state_display()),
+                    open=pair.state in OPEN_REMOTE_STATES,
+                    url=reverse("federation:duplicate", args=[pair.pk]),
+                )
+            )
+        return rows
+
+    def list_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("federation:duplicates")
+
+
+def _province_names() -> dict[str, str]:
+    from xueji.geo.models import Division
+
+    return {
+        code[:2]: name
+        for code, name in Division.objects.filter(level="province").values_list("code", "name")
+    }

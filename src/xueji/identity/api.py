@@ -47,6 +47,7 @@ from xueji.identity.services import (
     roll_load,
     unrecorded_decide,
 )
+from xueji.identity.sources import other_pairs
 from xueji.students.models import ReviewState
 from xueji.students.review import (
     registration_approve,
@@ -216,6 +217,47 @@ def list_pairs(request: HttpRequest, params: Query[IdentityPairParams]) -> objec
     """Pairs of records that may be one child (一人多籍) with a record in your area, best first."""
     found = pair_list(caller(request), state=params.state, page=params.page)
     return [_pair_out(pair) for pair in found.object_list]
+
+
+class IdentityOtherPairOut(Schema):
+    source: str
+    key: str
+    record: uuid.UUID | None
+    record_label: str
+    school_name: str
+    other: str
+    score: float
+    state: str
+    open: bool
+    url: str
+
+
+class IdentityOtherPairParams(Schema):
+    open: bool = Field(True, description="only the pairs waiting for a decision")
+    limit: int = Field(50, ge=1, le=200)
+
+
+@router.get("/pairs-elsewhere", response={200: list[IdentityOtherPairOut], **COMMON_ERRORS})
+@endpoint_requires(Action.DUPLICATE_VIEW)
+def list_pairs_elsewhere(request: HttpRequest, params: Query[IdentityOtherPairParams]) -> object:
+    """Pairs of records in your area held outside identity's own pairs (on a province's node:
+    the pairs across provinces found by the national hub), each with the address of the page
+    where it is decided."""
+    return [
+        {
+            "source": row.source,
+            "key": row.key,
+            "record": row.record_id,
+            "record_label": row.record_label,
+            "school_name": row.school_name,
+            "other": row.other_label,
+            "score": row.score,
+            "state": row.state,
+            "open": row.open,
+            "url": row.url,
+        }
+        for row in other_pairs(caller(request), open_only=params.open, limit=params.limit)
+    ]
 
 
 class IdentityPairDetailOut(IdentityPairOut):

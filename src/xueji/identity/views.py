@@ -22,6 +22,7 @@ from xueji.core.codes import IdDocType, Sex
 from xueji.core.errors import ServiceError
 from xueji.corrections.evidence import EVIDENCE_MAX_BYTES, Upload
 from xueji.identity.models import (
+    OPEN_PAIR_STATES,
     IdentityState,
     PairState,
     ProvinceIdentityRule,
@@ -53,6 +54,7 @@ from xueji.identity.services import (
     roll_load,
     unrecorded_decide,
 )
+from xueji.identity.sources import pair_sources
 from xueji.students.models import ReviewState
 from xueji.students.review import (
     registration_approve,
@@ -171,6 +173,17 @@ def settings_save(request: HttpRequest) -> HttpResponse:
 @requires(Action.DUPLICATE_VIEW)
 def pairs(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", PairState.PROPOSED)
+    # Pairs of other sources (the pairs across provinces of a province's node): the open ones
+    # beside the open local pairs, all of them otherwise.
+    open_only = state in OPEN_PAIR_STATES
+    elsewhere = [
+        {
+            "source": source,
+            "rows": source.rows(request.user, open_only=open_only, limit=50),
+            "waiting": source.count(request.user),
+        }
+        for source in pair_sources()
+    ]
     return render(
         request,
         "identity/pairs.html",
@@ -179,6 +192,8 @@ def pairs(request: HttpRequest) -> HttpResponse:
             "states": PairState,
             "state": state,
             "may_scan": may(scope_of(request.user), Action.DUPLICATE_SCAN),
+            "elsewhere": elsewhere,
+            "open_only": open_only,
         },
     )
 
