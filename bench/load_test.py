@@ -41,8 +41,8 @@ with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5Passwor
         school_class = SchoolClassFactory(school=school, grade=1)
         user = member(Role.REGISTRAR, school=school, username="load" + school.code)
         _, raw = api_token_create(actor=None, user=user, name="load test")
-        students = []
-        for _ in range(3):
+        students, movable = [], []
+        for _ in range(int(sys.argv[2])):
             born = datetime.date(2019, 10, 1) + datetime.timedelta(days=random.randrange(300))
             number = make_resident_id("440304", born, 2 * random.randrange(499) + 1)
             data = student_data(birth_date=born, id_number=number)
@@ -52,9 +52,25 @@ with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5Passwor
                 )
             except ServiceError:
                 continue  # the random number was taken
-            students.append(str(registered.student.pk))
-        seeds.append({"token": raw, "class_id": school_class.pk, "students": students})
-print(json.dumps(seeds))
+            student = registered.student
+            students.append(str(student.pk))
+            number = student.reveal_student_number()
+            movable.append({"id": str(student.pk), "number": number, "name": data.name})
+        seeds.append(
+            {"token": raw, "class_id": school_class.pk, "students": students, "movable": movable}
+        )
+    # The county's approver decides the transfers' bureau steps (the mix's approvals).
+    approver = member(
+        Role.BUREAU_APPROVER,
+        division=county,
+        level="county",
+        username="load-county-" + str(random.randrange(10**9)),
+    )
+    _, county_token = api_token_create(actor=None, user=approver, name="load test")
+# Each school files transfers of its neighbour's children: every child is filed at most once.
+for i, seed in enumerate(seeds):
+    seed["transfer_from"] = seeds[(i + 1) % len(seeds)]["movable"]
+print(json.dumps({"registrars": seeds, "county_token": county_token}))
 """
 
 
@@ -72,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=120)
     parser.add_argument("--schools", type=int, default=25)
+    parser.add_argument(
+        "--children", type=int, default=8, help="children seeded per school (transfer candidates)"
+    )
     args = parser.parse_args(argv)
     cluster = _cluster()
     env = cluster.node_env(args.node)  # type: ignore[attr-defined]
@@ -79,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     print(f"seeding {args.schools} schools on {args.node}", flush=True)
     seeded = subprocess.run(
-        [sys.executable, "-c", SEED, str(args.schools)],
+        [sys.executable, "-c", SEED, str(args.schools), str(args.children)],
         env=env,
         cwd=ROOT,
         check=True,
