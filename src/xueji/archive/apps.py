@@ -31,6 +31,13 @@ class ArchiveConfig(AppConfig):
 
         key_data_corrected.connect(_revoke_after_correction, dispatch_uid="archive.certificates")
 
+        # A record that moved to another province leaves its growth record here no longer
+        # (xueji.students.release; the copy went with the record).
+        from xueji.archive.release import growth_record_release
+        from xueji.students.release import register_release
+
+        register_release("archive.growth_record", growth_record_release)
+
         # The menu (xueji.access.menu): the archive's pages (档案).
         from xueji.access.menu import MenuEntry, menu_register
         from xueji.access.policy import Action

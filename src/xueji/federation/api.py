@@ -1,21 +1,30 @@
 """The federation app's REST endpoints (mounted at /api/federation/): transfers between
 provinces across nodes, on a province's node (xueji.federation.transfers). The receiving
-school's registrar files; each party decides its step on its own node, as for a transfer in one
-database (/api/changes/...); and this province's parts of duplicates across provinces, which
-the county of the record decides."""
+school's registrar files (with the guardian's request and documents, base64-encoded as for
+/api/changes/transfers) and may withdraw its filing; each party decides its step on its own
+node, as for a transfer in one database (/api/changes/...); and this province's parts of
+duplicates across provinces, which the county of the record decides."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime
 import uuid
 from typing import Any, Literal
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
+from xueji.changes.api import FileIn
 from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
+from xueji.core.errors import FieldErrors
+from xueji.corrections.evidence import Upload
+from xueji.corrections.models import EVIDENCE_MAX_BYTES
 from xueji.federation import duplicates, transfers
 from xueji.federation.models import CrossTransfer, RemoteDuplicate
 
@@ -28,6 +37,34 @@ class CrossTransferIn(Schema):
     name: str = Field(..., max_length=64)
     to_class_id: int
     reason: str = Field(..., max_length=2000)
+    guardian_request: FileIn | None = Field(None, description="The guardian's written request.")
+    evidence: list[FileIn] = Field([], max_length=5)
+
+
+def _upload(file: FileIn | None, field: str) -> Upload | None:
+    if file is None:
+        return None
+    try:
+        # At most one byte past the limit is kept: enough for the service to refuse the file.
+        content = base64.b64decode(file.content_base64, validate=True)[: EVIDENCE_MAX_BYTES + 1]
+    except (binascii.Error, ValueError):
+        raise FieldErrors(
+            {field: [ValidationError(_("The file is not valid base64."), code="base64")]}
+        ) from None
+    return Upload(name=file.name, content=content)
+
+
+class CrossWithdrawIn(Schema):
+    reason: str = Field("", max_length=400)
+
+
+class CrossEvidenceOut(Schema):
+    id: uuid.UUID
+    purpose: str
+    file_name: str
+    content_type: str
+    size: int
+    uploaded_by_name: str
 
 
 class CrossDecisionIn(Schema):
@@ -63,12 +100,15 @@ class CrossTransferOut(Schema):
     filed_on: datetime.date
     effective_date: datetime.date | None
     refusal: str
+    released_at: datetime.datetime | None
     may_decide: bool
+    may_withdraw: bool
+    evidence: list[CrossEvidenceOut]
     steps: list[CrossStepOut]
 
 
 class CrossListParams(Schema):
-    state: Literal["pending", "completed", "rejected"] | None = None
+    state: Literal["pending", "completed", "rejected", "withdrawing", "withdrawn"] | None = None
     limit: int = Field(100, ge=1, le=500)
     offset: int = Field(0, ge=0)
 
@@ -92,9 +132,25 @@ def _out(request: HttpRequest, transfer: CrossTransfer) -> dict[str, Any]:
                 "filed_on",
                 "effective_date",
                 "refusal",
+                "released_at",
             )
         },
         "may_decide": transfers.may_decide_now(caller(request), transfer),
+        "may_withdraw": transfers.may_withdraw_now(caller(request), transfer),
+        "evidence": [
+            {
+                name: getattr(document, name)
+                for name in (
+                    "id",
+                    "purpose",
+                    "file_name",
+                    "content_type",
+                    "size",
+                    "uploaded_by_name",
+                )
+            }
+            for document in transfer.evidence.defer("sealed")
+        ],
         "steps": [
             {
                 name: getattr(step, name)
@@ -132,13 +188,17 @@ def cross_transfer_list(request: HttpRequest, params: Query[CrossListParams]) ->
 @endpoint_requires(Action.CHANGE_FILE)
 def cross_transfer_file(request: HttpRequest, payload: CrossTransferIn) -> object:
     """The receiving school's registrar files a transfer in of a child of another province (the
-    hub names the province from the number; that node compares the name)."""
+    hub names the province from the number; that node compares the name), with the guardian's
+    written request and any supporting documents (JPG, PNG or PDF, 2 MB each, 6 MB in all),
+    which travel sealed to the sending node for its parties."""
     transfer = transfers.cross_transfer_file(
         actor=caller(request),
         student_number=payload.student_number,
         name=payload.name,
         to_class_id=payload.to_class_id,
         reason=payload.reason,
+        guardian_request=_upload(payload.guardian_request, "guardian_request"),
+        evidence=[u for u in (_upload(f, "evidence") for f in payload.evidence) if u],
     )
     return Status(201, _out(request, transfer))
 
@@ -147,6 +207,24 @@ def cross_transfer_file(request: HttpRequest, payload: CrossTransferIn) -> objec
 @endpoint_requires(Action.CHANGE_VIEW)
 def cross_transfer_get(request: HttpRequest, transfer_id: uuid.UUID) -> object:
     return _out(request, transfers.transfer_get(caller(request), transfer_id))
+
+
+@router.post(
+    "/transfers/{uuid:transfer_id}/withdraw",
+    response={200: CrossTransferOut, 409: ErrorOut, **NOT_FOUND},
+)
+@endpoint_requires(Action.CHANGE_FILE)
+def cross_transfer_withdraw(
+    request: HttpRequest, transfer_id: uuid.UUID, payload: CrossWithdrawIn
+) -> object:
+    """The receiving school that filed takes its filing back before the final approval: the
+    transfer is `withdrawing` until the sending province's node, which holds the record, has
+    taken it (`withdrawn`, the record there 在籍 again) — or `completed` if its final approval
+    came first."""
+    transfer = transfers.cross_transfer_withdraw(
+        actor=caller(request), transfer_id=transfer_id, reason=payload.reason
+    )
+    return _out(request, transfer)
 
 
 def _decided(request: HttpRequest, transfer_id: uuid.UUID, payload: CrossDecisionIn) -> object:

@@ -12,6 +12,8 @@ two roles by settings (xueji.federation.nodes). Which tables a role fills:
 - a province: `Outbox` (messages to the hub, published to it), `PendingReservation` (a
   registration made while the hub could not be reached), `Tombstone` (a number whose record moved
   to another province);
+- both: `CrossTransfer`, `CrossStep`, `CrossEvidence` (a transfer between provinces, its chain
+  and its sealed documents, one copy on each of its two nodes);
 - both: `Inbox` (every message applied, by its idempotency key, in the applying transaction).
 """
 
@@ -21,6 +23,8 @@ import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from xueji.corrections.models import EVIDENCE_MAX_BYTES, EVIDENCE_TYPES
 
 
 class EntryKind(models.TextChoices):
@@ -243,6 +247,15 @@ class CrossState(models.TextChoices):
     PENDING = "pending", _("Waiting for approval")
     COMPLETED = "completed", _("Completed: the record has moved")
     REJECTED = "rejected", _("Rejected")
+    # The receiving school withdrew its filing: until the sending node (which holds the record)
+    # has confirmed it, the transfer is WITHDRAWING on the receiving node; the final approval
+    # may still overtake it there (xueji.federation.transfers).
+    WITHDRAWING = "withdrawing", _("Withdrawal asked: waiting for the sending province")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the receiving school")
+
+
+# A transfer still under way on a node: one per record.
+UNDER_WAY = ("pending", "withdrawing")
 
 
 class CrossTransfer(models.Model):
@@ -253,7 +266,7 @@ class CrossTransfer(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     side = models.CharField(_("this node's side"), max_length=10, choices=CrossSide.choices)
-    state = models.CharField(_("state"), max_length=10, choices=CrossState.choices)
+    state = models.CharField(_("state"), max_length=16, choices=CrossState.choices)
     record = models.UUIDField(_("record"))
     number_masked = models.CharField(_("student number"), max_length=32)
     name_masked = models.CharField(_("name"), max_length=64, blank=True)
@@ -279,6 +292,9 @@ class CrossTransfer(models.Model):
     filed_by_name = models.CharField(max_length=150, blank=True)
     effective_date = models.DateField(_("effective date"), null=True, blank=True)
     refusal = models.CharField(_("reason for the refusal"), max_length=400, blank=True)
+    # Sending node: when the receiving node said it holds the record and this node removed its
+    # own personal rows of the child (family, growth record) through their apps.
+    released_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -288,8 +304,8 @@ class CrossTransfer(models.Model):
             # One transfer under way per record on a node (as one_active_change_per_student).
             models.UniqueConstraint(
                 fields=["record"],
-                condition=models.Q(state="pending"),
-                name="one_pending_cross_transfer_per_record",
+                condition=models.Q(state__in=UNDER_WAY),
+                name="one_cross_transfer_under_way_per_record",
             )
         ]
 
@@ -323,6 +339,41 @@ class CrossStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transfer_id} #{self.ordinal} {self.state}"
+
+
+class CrossEvidence(models.Model):
+    """A document the receiving school filed with a transfer between provinces (the guardian's
+    written request, supporting documents), checked and sealed as a transfer's in one database
+    (xueji.corrections.evidence). The same row, sealed, travels in the filing's message, so
+    that the sending node's parties see what they approve; who uploaded it is a name (the
+    user is of the receiving node)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    transfer = models.ForeignKey(CrossTransfer, on_delete=models.CASCADE, related_name="evidence")
+    purpose = models.CharField(max_length=16)  # changes.EvidencePurpose
+    file_name = models.CharField(max_length=128)
+    content_type = models.CharField(max_length=32)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    sealed = models.TextField()
+    uploaded_by_name = models.CharField(max_length=150, blank=True)
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["transfer", "uploaded_at", "file_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(size__gte=1, size__lte=EVIDENCE_MAX_BYTES),
+                name="cross_evidence_size_limit",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(content_type__in=EVIDENCE_TYPES),
+                name="cross_evidence_type_allowed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name
 
 
 class CarriedRecord(models.Model):

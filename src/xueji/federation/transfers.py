@@ -21,13 +21,35 @@ Messages (topic → where it takes effect):
   receiving node creates the record and its placement (`record_import`). The sending node
   closed its placement on the transfer date (its past statistics and census stay), keeps the
   record read-only (left, 转出) and a tombstone that resolves the number to the new province.
+- `transfer.received` receiving → sending: the record is safe on the receiving node (its
+  import committed). Only then does the sending node remove its own personal rows of the child
+  (family, growth record: xueji.students.release, audited); the placements up to the transfer
+  date, the history, the tombstone and the audit trail stay.
+- `transfer.withdraw` receiving → sending: the receiving school withdrew its filing
+  (WITHDRAWING there). The sending node holds the record and settles the race: a withdrawal
+  that arrives while its copy is pending ends it (WITHDRAWN, the record back to 在籍 once) and
+  `transfer.withdrawn` goes back; any later decision there is refused, and the receiving side's
+  later messages find the transfer closed. A withdrawal that arrives after the sending node has
+  settled the transfer (the final approval, a rejection, a refusal) is ignored, audited: the
+  message that settled it is already on its way to the receiving node, ahead of any reply, and
+  is applied there whatever the WITHDRAWING state (the record that left is imported: it is never
+  lost nor left 转学中).
+- `transfer.withdrawn` sending → receiving: the withdrawal took effect (WITHDRAWN).
+
+The filing's documents (the guardian's written request and supporting documents, checked as a
+transfer's in one database) travel in `transfer.filed`, sealed as they are stored (AES-GCM under
+the keys every node shares) and bounded: five files of 2 MB, 6 MB in all. Both nodes then hold
+them (`CrossEvidence`), so that the sending school, county and province open (audited) the
+documents they approve on their own node, with no call across nodes at reading time.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime
+import hashlib
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -39,13 +61,26 @@ from xueji.access.policy import Action
 from xueji.access.scope import PermissionRefused, may, scope_of
 from xueji.audit.services import audit_record
 from xueji.changes import policy
-from xueji.changes.models import ACTIVE_STATES, ChangeRequest, PartyLevel, Side, StepState
+from xueji.changes.models import (
+    ACTIVE_STATES,
+    ChangeKind,
+    ChangeRequest,
+    Initiator,
+    PartyLevel,
+    Side,
+    StepState,
+)
+from xueji.changes.services.evidence import check_files
 from xueji.core.errors import Conflict, FieldErrors, NotFound
 from xueji.core.idnumbers import normalize
 from xueji.core.names import person_name
+from xueji.corrections.evidence import Upload
+from xueji.corrections.evidence import seal as seal_evidence
+from xueji.corrections.evidence import unseal as unseal_evidence
 from xueji.federation.messages import handles, message_send
 from xueji.federation.models import (
     CarriedRecord,
+    CrossEvidence,
     CrossSide,
     CrossState,
     CrossStep,
@@ -71,10 +106,15 @@ from xueji.students.record import (
     record_state_restore,
     record_state_set,
 )
+from xueji.students.release import record_release
 
 # The rows of these models are recreated on the receiving node (their only foreign keys are the
 # student and an actor); every other row that names the student is carried (CarriedRecord).
 RECREATED = (FamilyMember, RecordEvent, StudentNumberAlias)
+
+# The documents of a filing travel in its message: at most five files of 2 MB (as a transfer's
+# in one database), and 6 MB in all, so that a message stays a bounded row of the outbox.
+EVIDENCE_MAX_TOTAL = 6 * 1024 * 1024
 
 
 def _field_error(field: str, message: Any, code: str) -> FieldErrors:
@@ -132,6 +172,53 @@ def _steps_json(transfer: CrossTransfer) -> list[dict[str, Any]]:
     ]
 
 
+def _evidence_json(document: CrossEvidence) -> dict[str, Any]:
+    """A document as it travels: its description and its content sealed as stored."""
+    return {
+        "id": str(document.pk),
+        "purpose": document.purpose,
+        "file_name": document.file_name,
+        "content_type": document.content_type,
+        "size": document.size,
+        "sha256": document.sha256,
+        "sealed": document.sealed,
+        "uploaded_by_name": document.uploaded_by_name,
+        "uploaded_at": document.uploaded_at.isoformat(),
+    }
+
+
+def _evidence_copy(transfer: CrossTransfer, documents: list[dict[str, Any]]) -> None:
+    """The filing's documents kept on the sending node, as the receiving node sealed them (at
+    most the files and bytes a filing takes: a message beyond is not trusted further)."""
+    from xueji.corrections.evidence import MAX_FILES
+    from xueji.corrections.models import EVIDENCE_MAX_BYTES, EVIDENCE_TYPES
+
+    kept = [
+        document
+        for document in documents[:MAX_FILES]
+        if document.get("content_type") in EVIDENCE_TYPES
+        and 0 < int(document.get("size", 0)) <= EVIDENCE_MAX_BYTES
+    ]
+    CrossEvidence.objects.bulk_create(
+        [
+            CrossEvidence(
+                id=document["id"],
+                transfer=transfer,
+                purpose=str(document["purpose"])[:16],
+                file_name=str(document["file_name"])[:128],
+                content_type=document["content_type"],
+                size=int(document["size"]),
+                sha256=str(document["sha256"])[:64],
+                sealed=document["sealed"],
+                uploaded_by_name=str(document.get("uploaded_by_name", ""))[:150],
+                uploaded_at=document["uploaded_at"],
+            )
+            for document in kept
+        ],
+        ignore_conflicts=True,
+    )
+
+
 # ---- who sees and who decides -------------------------------------------------------------------
 
 
@@ -165,6 +252,39 @@ def transfer_get(user: Any, transfer_id: Any) -> CrossTransfer:
     if found is None:
         raise NotFound("not_found", _("No such transfer."))
     return found
+
+
+def cross_evidence_open(
+    *, actor: Any, transfer_id: Any, evidence_id: Any
+) -> tuple[CrossEvidence, bytes]:
+    """A document of a transfer between provinces, for a party of this node who sees the
+    transfer and may open a change's evidence (the school, county and province of either side,
+    on its own node); audited. The content is checked against the digest taken at filing."""
+    scope = scope_of(actor)
+    transfer = transfer_get(actor, transfer_id)
+    try:
+        key = uuid.UUID(str(evidence_id))
+    except ValueError:
+        key = None
+    document = CrossEvidence.objects.filter(transfer=transfer, pk=key).first() if key else None
+    if document is None or not may(scope, Action.CHANGE_EVIDENCE_VIEW):
+        raise NotFound("evidence_not_found", _("No such evidence file."))
+    content = unseal_evidence(document.sealed)
+    if hashlib.sha256(content).hexdigest() != document.sha256:
+        raise Conflict("evidence_damaged", _("The file is not the one filed; ask the school."))
+    with transaction.atomic():
+        _audit(actor, transfer, "evidence_open", sha256=document.sha256)
+    return document, content
+
+
+def may_withdraw_now(user: Any, transfer: CrossTransfer) -> bool:
+    """The receiving school that filed, on its node, while the transfer is under way here."""
+    return (
+        transfer.side == CrossSide.RECEIVING
+        and transfer.state == CrossState.PENDING
+        and transfer.to_school_id is not None
+        and policy.may_withdraw(scope_of(user), transfer.to_school_id)
+    )
 
 
 def current_step(transfer: CrossTransfer) -> CrossStep | None:
@@ -224,10 +344,14 @@ def cross_transfer_file(
     name: str,
     to_class_id: Any,
     reason: str,
+    guardian_request: Upload | None = None,
+    evidence: Sequence[Upload] = (),
     on: datetime.date | None = None,
 ) -> CrossTransfer:
     """The receiving school's registrar files a transfer in of a child of another province,
-    found by its number at the hub; the sending node compares the name."""
+    found by its number at the hub, with the guardian's written request and any supporting
+    documents (checked and sealed as a transfer's in one database); the sending node compares
+    the name, and its parties see the documents."""
     node = this_node()
     scope = scope_of(actor)
     if not node.is_province:
@@ -263,6 +387,16 @@ def cross_transfer_file(
         problems["to_class_id"] = [
             ValidationError(_("Choose a class of your school."), code="invalid_choice")
         ]
+    files = check_files(
+        ChangeKind.TRANSFER, Initiator.GUARDIAN, guardian_request, evidence, problems
+    )
+    if sum(item.size for _purpose, item in files) > EVIDENCE_MAX_TOTAL:
+        problems.setdefault("evidence", []).append(
+            ValidationError(
+                _("The documents of a transfer between provinces come to at most 6 MB in all."),
+                code="too_large",
+            )
+        )
     if problems:
         raise FieldErrors(problems)
     assert to_class is not None
@@ -344,6 +478,20 @@ def cross_transfer_file(
                 )
             ]
         )
+        documents = CrossEvidence.objects.bulk_create(
+            CrossEvidence(
+                transfer=transfer,
+                purpose=purpose,
+                file_name=item.file_name,
+                content_type=item.content_type,
+                size=item.size,
+                sha256=item.sha256,
+                sealed=seal_evidence(item.content),
+                uploaded_by_name=transfer.filed_by_name,
+                uploaded_at=now,
+            )
+            for purpose, item in files
+        )
         from xueji.core.crypto import blind_index
         from xueji.students.names import name_key
 
@@ -361,10 +509,55 @@ def cross_transfer_file(
                 "reason": reason,
                 "filed_on": transfer.filed_on.isoformat(),
                 "filed_by_name": transfer.filed_by_name,
+                "evidence": [_evidence_json(document) for document in documents],
             },
             to=transfer.from_province,
         )
-        _audit(actor, transfer, "file", to_class=to_class.pk)
+        _audit(
+            actor,
+            transfer,
+            "file",
+            to_class=to_class.pk,
+            evidence=[document.sha256 for document in documents],
+        )
+    return transfer
+
+
+# ---- the receiving school withdraws its filing ---------------------------------------------------
+
+
+def cross_transfer_withdraw(*, actor: Any, transfer_id: Any, reason: str = "") -> CrossTransfer:
+    """The receiving school's registrar takes back its filing before the final approval. The
+    sending node holds the record and decides whether the withdrawal came in time: until it
+    answers, the transfer waits here (WITHDRAWING: no party of this node decides any more)."""
+    reason = (reason or "").strip()
+    found = transfer_get(actor, transfer_id)
+    with transaction.atomic():
+        transfer = CrossTransfer.objects.select_for_update().get(pk=found.pk)
+        if transfer.side != CrossSide.RECEIVING:
+            raise Conflict(
+                "not_receiving",
+                _("The receiving school withdraws a transfer, on its own province's node."),
+            )
+        if not policy.may_withdraw(scope_of(actor), transfer.to_school_id or 0):
+            raise PermissionRefused(
+                "forbidden", _("Only the school that filed it may withdraw it.")
+            )
+        if transfer.state != CrossState.PENDING:
+            raise Conflict(
+                "invalid_transition",
+                _("The transfer is no longer waiting: it cannot be withdrawn."),
+            )
+        transfer.state = CrossState.WITHDRAWING
+        transfer.refusal = reason[:400]
+        transfer.save(update_fields=["state", "refusal", "updated_at"])
+        _send(
+            transfer,
+            "transfer.withdraw",
+            {"reason": reason, "withdrawn_by_name": _actor_name(actor)},
+            to=transfer.from_province,
+        )
+        _audit(actor, transfer, "withdraw", reason=reason)
     return transfer
 
 
@@ -710,6 +903,7 @@ def on_filed(message: Message) -> None:
             )
         ]
     )
+    _evidence_copy(transfer, list(data.get("evidence", [])))
     record_state_set(actor=None, student=student, state=RecordState.TRANSFERRING)
     _send(
         transfer,
@@ -756,12 +950,17 @@ def on_located(message: Message) -> None:
     )
 
 
+# The states of a copy in which the other node's messages still count (a withdrawal asked here
+# waits for the sending node's word, which may be a decision taken before it arrived there).
+OPEN_STATES = (CrossState.PENDING, CrossState.WITHDRAWING)
+
+
 @handles("transfer.refused")
 def on_refused(message: Message) -> None:
     if _forward(message):
         return
     transfer = _mine(message)
-    if transfer is None or transfer.state != CrossState.PENDING:
+    if transfer is None or transfer.state not in OPEN_STATES:
         return
     _stop(transfer, str(message.payload.get("refusal", "")))
     _audit(None, transfer, "refused", code=message.payload.get("code", ""))
@@ -785,13 +984,14 @@ def on_step(message: Message) -> None:
     if _forward(message):
         return
     transfer = _mine(message)
-    if transfer is None or transfer.state != CrossState.PENDING:
+    if transfer is None or transfer.state not in OPEN_STATES:
         return
     step = _record_decision(transfer, message.payload)
     if step is None:
         return
     if message.payload["approve"]:
-        _advance(transfer, step)
+        if transfer.state == CrossState.PENDING:
+            _advance(transfer, step)
     else:
         _stop(transfer, str(message.payload.get("reason", "")))
     _audit(None, transfer, "step", ordinal=step.ordinal, approve=message.payload["approve"])
@@ -813,15 +1013,102 @@ def on_completed(message: Message) -> None:
         _forward(message)
         return
     transfer = _mine(message)
-    if transfer is None or transfer.state != CrossState.PENDING:
+    if transfer is None or transfer.state == CrossState.COMPLETED:
         return
+    # The record has left the sending node: it lands here whatever this copy says (a
+    # withdrawal asked after the sending province's final approval is overtaken by it).
+    was = transfer.state
     _record_decision(transfer, data)
     on = datetime.date.fromisoformat(data["effective_date"])
     record_import(transfer=transfer, data=data["record_data"], on=on)
     transfer.state = CrossState.COMPLETED
     transfer.effective_date = on
     transfer.save(update_fields=["state", "effective_date", "updated_at"])
-    _audit(None, transfer, "arrived", on=on.isoformat())
+    _audit(None, transfer, "arrived", on=on.isoformat(), was=was)
+    # The record is safe here once this commits: the sending node may drop its copy's rows.
+    _send(transfer, "transfer.received", {"record": str(transfer.record)}, to=_other(transfer))
+
+
+@handles("transfer.received")
+def on_received(message: Message) -> None:
+    """Sending node: the receiving node holds the record; the child's personal rows that went
+    with it (family, growth record) are removed here through their apps, once."""
+    if _forward(message):
+        return
+    transfer = _mine(message)
+    if (
+        transfer is None
+        or transfer.side != CrossSide.SENDING
+        or transfer.state != CrossState.COMPLETED
+        or transfer.released_at is not None
+    ):
+        return
+    student = Student.objects.filter(pk=transfer.record).first()
+    if student is None:
+        return
+    try:
+        with transaction.atomic():
+            rows = record_release(
+                actor=None,
+                student=student,
+                detail={"cross_transfer": str(transfer.pk), "to_province": transfer.to_province},
+            )
+    except Conflict as error:  # the child is on a roll here again: nothing to remove
+        _audit(None, transfer, "release_skipped", code=error.code)
+        return
+    transfer.released_at = timezone.now()
+    transfer.save(update_fields=["released_at", "updated_at"])
+    _audit(None, transfer, "released", rows=rows)
+
+
+@handles("transfer.withdraw")
+def on_withdraw(message: Message) -> None:
+    """Sending node: the receiving school withdrew. In time (still pending here) it ends the
+    transfer and the record is 在籍 again; too late (settled here first) it is ignored."""
+    if _forward(message):
+        return
+    transfer = _mine(message)
+    if transfer is None:
+        return
+    reason = str(message.payload.get("reason", ""))
+    if transfer.state != CrossState.PENDING:
+        _audit(None, transfer, "withdrawal_late", state=transfer.state)
+        return
+    transfer.state = CrossState.WITHDRAWN
+    transfer.refusal = reason[:400]
+    transfer.save(update_fields=["state", "refusal", "updated_at"])
+    CrossStep.objects.filter(
+        transfer=transfer, state__in=[StepState.WAITING, StepState.PENDING]
+    ).update(state=StepState.CANCELLED)
+    restored = 0
+    if transfer.from_school_id is not None:
+        restored = record_state_restore(
+            student_ids=[transfer.record], was=RecordState.TRANSFERRING, to=RecordState.ENROLLED
+        )
+    _send(transfer, "transfer.withdrawn", {}, to=transfer.to_province)
+    _audit(
+        None,
+        transfer,
+        "withdrawn",
+        by=str(message.payload.get("withdrawn_by_name", ""))[:150],
+        restored=restored,
+    )
+
+
+@handles("transfer.withdrawn")
+def on_withdrawn(message: Message) -> None:
+    """Receiving node: the sending node took the withdrawal in time."""
+    if _forward(message):
+        return
+    transfer = _mine(message)
+    if transfer is None or transfer.state != CrossState.WITHDRAWING:
+        return
+    transfer.state = CrossState.WITHDRAWN
+    transfer.save(update_fields=["state", "updated_at"])
+    CrossStep.objects.filter(
+        transfer=transfer, state__in=[StepState.WAITING, StepState.PENDING]
+    ).update(state=StepState.CANCELLED)
+    _audit(None, transfer, "withdrawal_confirmed")
 
 
 def carried_of(record: Any) -> CarriedRecord | None:

@@ -22,7 +22,7 @@ urlpatterns: list[URLPattern] = [
         name="transfer",
     ),
     path(
-        "federation/transfers/<uuid:transfer_id>/evidence/<uuid:evidence_id>/",
+        "federation/transfers/<uuid:transfer_id>/evidence/<uuid:cross_evidence_id>/",
         views_transfers.transfer_evidence,
         name="transfer_evidence",
     ),

@@ -1,7 +1,8 @@
 """Pages on a province's node: transfers between provinces (xueji.federation.transfers): the
-list of the user's transfers with filters, the receiving school's filing, a transfer with its
-chain, and the decision of the party whose step it is (asked to confirm first); and duplicates
-across provinces (xueji.federation.duplicates): the county's list and decision."""
+list of the user's transfers with filters, the receiving school's filing with its documents, a
+transfer with its chain and documents (opened on either node, audited), the decision of the
+party whose step it is and the receiving school's withdrawal (each asked to confirm first). The
+pages of duplicates across provinces are in views_duplicates."""
 
 from __future__ import annotations
 
@@ -16,17 +17,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xueji.access.decorators import requires
+from xueji.access.http import evidence_download
 from xueji.access.policy import Action
-from xueji.access.scope import scope_of
+from xueji.access.scope import may, scope_of
+from xueji.changes.forms import ACCEPT
 from xueji.core.errors import FieldErrors, ServiceError
-from xueji.federation import duplicates, transfers
-from xueji.federation.models import (
-    CrossSide,
-    CrossState,
-    CrossTransfer,
-    RemoteDuplicate,
-    RemoteDuplicateState,
-)
+from xueji.corrections.evidence import Upload
+from xueji.corrections.forms import MultipleFileField, MultipleFileInput
+from xueji.corrections.models import EVIDENCE_MAX_BYTES
+from xueji.federation import transfers
+from xueji.federation.models import CrossSide, CrossState, CrossTransfer
 from xueji.federation.nodes import this_node
 from xueji.schools.models import SchoolClass, academic_start_year
 
@@ -45,6 +45,24 @@ class FileForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=64)
     to_class_id = forms.TypedChoiceField(label=_("Receiving class"), coerce=int)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    # What the files hold is checked by the service (as a transfer's in one database).
+    guardian_request = forms.FileField(
+        label=_("The guardian's written request"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
+        help_text=_(
+            "A scan or photo of the guardian's signed request: JPG, PNG or PDF, at most 2 MB."
+        ),
+    )
+    evidence = MultipleFileField(
+        label=_("Other evidence"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ACCEPT}),
+        help_text=_(
+            "E.g. proof of residence or of the parents' work: JPG, PNG or PDF, at most 2 MB "
+            "each, 6 MB in all with the request. The sending province's parties see them."
+        ),
+    )
 
     def __init__(self, *args: Any, school_id: int | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -55,6 +73,17 @@ class FileForm(forms.Form):
         field = self.fields["to_class_id"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [(c.pk, str(c.name)) for c in classes]
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=400, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+def _upload(file: Any) -> Upload:
+    # At most one byte past the limit is read: enough for the service to refuse the file.
+    return Upload(name=file.name or "", content=file.read(EVIDENCE_MAX_BYTES + 1))
 
 
 class DecisionForm(forms.Form):
@@ -110,8 +139,9 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
 def transfer_new(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
     school_id = scope.school_id if scope is not None else None
-    form = FileForm(request.POST or None, school_id=school_id)
+    form = FileForm(request.POST or None, request.FILES or None, school_id=school_id)
     if request.method == "POST" and form.is_valid():
+        guardian_request = request.FILES.get("guardian_request")
         try:
             transfer = transfers.cross_transfer_file(
                 actor=request.user,
@@ -119,6 +149,8 @@ def transfer_new(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 to_class_id=form.cleaned_data["to_class_id"],
                 reason=form.cleaned_data["reason"],
+                guardian_request=_upload(guardian_request) if guardian_request else None,
+                evidence=[_upload(f) for f in request.FILES.getlist("evidence")],
             )
         except ServiceError as error:
             if error.status == 403:
@@ -143,6 +175,9 @@ def _detail(request: HttpRequest, transfer_id: Any, **extra: Any) -> HttpRespons
         "steps": transfers.steps_of(transfer),
         "current": step,
         "may_decide": transfers.may_decide_now(request.user, transfer),
+        "may_withdraw": transfers.may_withdraw_now(request.user, transfer),
+        "evidence": list(transfer.evidence.defer("sealed")),
+        "may_open_evidence": may(scope_of(request.user), Action.CHANGE_EVIDENCE_VIEW),
         "carried": transfers.carried_of(transfer.record)
         if transfer.state == CrossState.COMPLETED and transfer.side == CrossSide.RECEIVING
         else None,
@@ -185,6 +220,44 @@ def _decide(request: HttpRequest, transfer_id: Any) -> HttpResponse:
     return redirect("federation:transfer", transfer_id=transfer_id)
 
 
+@requires(Action.CHANGE_EVIDENCE_VIEW)
+def transfer_evidence(
+    request: HttpRequest, transfer_id: Any, cross_evidence_id: Any
+) -> HttpResponse:
+    """A document of the transfer, as a download (never rendered inline by the browser)."""
+    return evidence_download(
+        request,
+        lambda: transfers.cross_evidence_open(
+            actor=request.user, transfer_id=transfer_id, evidence_id=cross_evidence_id
+        ),
+    )
+
+
+@requires(Action.CHANGE_FILE)
+def transfer_withdraw(request: HttpRequest, transfer_id: Any) -> HttpResponse:
+    """The receiving school takes back its filing, asked to confirm first."""
+    _visible(request, transfer_id)
+    if request.method != "POST":
+        return redirect("federation:transfer", transfer_id=transfer_id)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, transfer_id, withdrawal=form, status=400)
+    if request.POST.get("confirmed") != "yes":
+        return _detail(request, transfer_id, withdrawal=form, withdrawing=True)
+    try:
+        transfers.cross_transfer_withdraw(
+            actor=request.user, transfer_id=transfer_id, reason=form.cleaned_data["reason"]
+        )
+    except ServiceError as error:
+        if error.status == 404:
+            raise Http404(str(error.message)) from error
+        if error.status == 403:
+            raise PermissionDenied(str(error.message)) from error
+        _errors_into(form, error)
+        return _detail(request, transfer_id, withdrawal=form, status=error.status)
+    return redirect("federation:transfer", transfer_id=transfer_id)
+
+
 @requires(Action.CHANGE_APPROVE_SCHOOL)
 def school_decision(request: HttpRequest, transfer_id: Any) -> HttpResponse:
     return _decide(request, transfer_id)
@@ -193,89 +266,3 @@ def school_decision(request: HttpRequest, transfer_id: Any) -> HttpResponse:
 @requires(Action.CHANGE_APPROVE_BUREAU)
 def bureau_decision(request: HttpRequest, transfer_id: Any) -> HttpResponse:
     return _decide(request, transfer_id)
-
-
-# ---- duplicates across provinces (xueji.federation.duplicates) --------------------------------
-
-
-class DuplicateFilter(forms.Form):
-    state = forms.ChoiceField(
-        label=_("State"),
-        choices=[("", _("All")), *list(RemoteDuplicateState.choices)],
-        required=False,
-    )
-
-
-class DuplicateDecisionForm(forms.Form):
-    decision = forms.ChoiceField(
-        label=_("Decision"),
-        choices=[
-            (RemoteDuplicateState.SAME, _("The same child")),
-            (RemoteDuplicateState.NOT_SAME, _("Not the same child")),
-        ],
-    )
-    note = forms.CharField(
-        label=_("Note"),
-        required=False,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-
-@requires(Action.DUPLICATE_VIEW)
-def duplicate_list(request: HttpRequest) -> HttpResponse:
-    form = DuplicateFilter(request.GET or None)
-    rows = duplicates.remote_duplicates_visible(request.user)
-    if form.is_valid() and form.cleaned_data["state"]:
-        rows = rows.filter(state=form.cleaned_data["state"])
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(request, "federation/duplicates.html", {"form": form, "page": page})
-
-
-def _pair(request: HttpRequest, remote_pair_id: Any) -> RemoteDuplicate:
-    try:
-        return duplicates.remote_duplicate_get(request.user, remote_pair_id)
-    except ServiceError as error:
-        raise Http404(str(error.message)) from error
-
-
-@requires(Action.DUPLICATE_VIEW)
-def duplicate_detail(request: HttpRequest, remote_pair_id: Any) -> HttpResponse:
-    pair = _pair(request, remote_pair_id)
-    return render(
-        request,
-        "federation/duplicate.html",
-        {
-            "pair": pair,
-            "form": DuplicateDecisionForm(),
-            "may_decide": duplicates.may_decide_remote(request.user, pair),
-        },
-    )
-
-
-@requires(Action.DUPLICATE_DECIDE)
-def duplicate_decision(request: HttpRequest, remote_pair_id: Any) -> HttpResponse:
-    pair = _pair(request, remote_pair_id)
-    if request.method != "POST":
-        return redirect("federation:duplicate", remote_pair_id=pair.pk)
-    form = DuplicateDecisionForm(request.POST)
-    context: dict[str, Any] = {
-        "pair": pair,
-        "form": form,
-        "may_decide": duplicates.may_decide_remote(request.user, pair),
-    }
-    if not form.is_valid():
-        return render(request, "federation/duplicate.html", context, status=400)
-    if request.POST.get("confirmed") != "yes":
-        return render(request, "federation/duplicate.html", {**context, "confirming": True})
-    try:
-        duplicates.remote_duplicate_decide(
-            actor=request.user,
-            pair=pair.pk,
-            same=form.cleaned_data["decision"] == RemoteDuplicateState.SAME,
-            note=form.cleaned_data["note"],
-        )
-    except ServiceError as error:
-        _errors_into(form, error)
-        return render(request, "federation/duplicate.html", context, status=error.status)
-    return redirect("federation:duplicate", remote_pair_id=pair.pk)

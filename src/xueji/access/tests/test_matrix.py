@@ -157,6 +157,7 @@ def _value(param: str, place: Place, actor: Actor | None) -> Any:
         "registration_id": lambda: identity_objects.registration(place).pk,
         # Federation (issue 25): a transfer between provinces of the place's child.
         "transfer_id": lambda: federation_objects.transfer(place).pk,
+        "cross_evidence_id": lambda: federation_objects.evidence(place).pk,
         "remote_pair_id": lambda: federation_objects.remote_pair(place).pk,
     }
     if param not in values:

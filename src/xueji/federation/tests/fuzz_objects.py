@@ -1,6 +1,7 @@
 """Federation's objects for the API fuzzer (xueji.core.tests.api.fuzz_world): transfers between
-provinces of pupils of J, one waiting for J (the sending school), one for its county, and a
-pupil's part of a pair across provinces, which the county decides."""
+provinces of pupils of J, one waiting for J (the sending school), one for its county, one that J
+filed from another province (J may withdraw it), and a pupil's part of a pair across provinces,
+which the county decides."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ def rows(*, pupils: list[Any], county_code: str) -> list[dict[str, Any]]:
     at_county = transfer(_Place(pupils[1]))  # J has approved: waiting for the county
     at_county.steps.filter(ordinal=4).update(state=StepState.APPROVED)
     at_county.steps.filter(ordinal=5).update(state=StepState.PENDING)
+    from .matrix_objects import receiving_transfer
+
+    filed_by_j = receiving_transfer(_Place(pupils[0]).school_class)  # J may withdraw it
     pair = RemoteDuplicate.objects.create(
         pair=uuid.uuid4(),
         record=pupils[-1].pk,
@@ -49,5 +53,6 @@ def rows(*, pupils: list[Any], county_code: str) -> list[dict[str, Any]]:
     return [
         {"transfer_id": str(at_school.pk), "decision": "approve", "reason": ""},
         {"transfer_id": str(at_county.pk), "decision": "approve", "reason": ""},
+        {"transfer_id": str(filed_by_j.pk), "reason": "家长改变主意"},
         {"remote_pair_id": str(pair.pk), "decision": "not_same", "note": ""},
     ]

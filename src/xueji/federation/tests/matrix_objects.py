@@ -56,6 +56,79 @@ def transfer(place: Any) -> Any:
     return made
 
 
+def evidence(place: Any) -> Any:
+    """The guardian's request filed with the place's transfer, sealed as filed (once a place)."""
+    import hashlib
+
+    from django.utils import timezone
+
+    from xueji.corrections.evidence import seal
+    from xueji.corrections.tests.files import PDF
+    from xueji.federation.models import CrossEvidence
+
+    made = transfer(place)
+    return CrossEvidence.objects.filter(transfer=made).first() or CrossEvidence.objects.create(
+        transfer=made,
+        purpose="guardian_request",
+        file_name="监护人申请.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
+        sha256=hashlib.sha256(PDF).hexdigest(),
+        sealed=seal(PDF),
+        uploaded_by_name="王老师",
+        uploaded_at=timezone.now(),
+    )
+
+
+def receiving_transfer(school_class: Any) -> Any:
+    """A transfer between provinces filed by the class's school (this node receiving), waiting
+    for its county: the school may withdraw it."""
+    import uuid
+
+    from xueji.changes.models import StepState
+    from xueji.federation.models import CrossSide, CrossState, CrossStep, CrossTransfer
+
+    school = school_class.school
+    made = CrossTransfer.objects.create(
+        side=CrossSide.RECEIVING,
+        state=CrossState.PENDING,
+        record=uuid.uuid4(),
+        number_masked="G110101********0011",
+        from_province="11",
+        to_province=school.county_id[:2],
+        from_school_name="北京市东城区第一小学",
+        from_county="110101",
+        to_school=school,
+        to_class=school_class,
+        to_school_name=school.name,
+        to_county=school.county_id,
+        grade=school_class.grade,
+        reason="随父母工作调动",
+        filed_on=datetime.date(2026, 10, 9),
+    )
+    parties = [
+        ("school", "receiver", "", school, StepState.APPROVED),
+        ("county", "receiver", school.county_id, None, StepState.PENDING),
+        ("province", "receiver", school.county_id[:2] + "0000", None, StepState.WAITING),
+        ("school", "sender", "", None, StepState.WAITING),
+        ("county", "sender", "110101", None, StepState.WAITING),
+        ("province", "sender", "110000", None, StepState.WAITING),
+    ]
+    CrossStep.objects.bulk_create(
+        CrossStep(
+            transfer=made,
+            ordinal=ordinal,
+            level=level,
+            side=side,
+            division_code=division,
+            school=party_school,
+            state=state,
+        )
+        for ordinal, (level, side, division, party_school, state) in enumerate(parties, start=1)
+    )
+    return made
+
+
 def bodies(place: Any) -> dict[str, Any]:
     return {
         "cross_transfer_file": lambda: {
@@ -64,6 +137,7 @@ def bodies(place: Any) -> dict[str, Any]:
             "to_class_id": place.school_class.pk,
             "reason": "矩阵",
         },
+        "cross_transfer_withdraw": lambda: {"reason": "矩阵"},
         "cross_transfer_school_decision": lambda: {"decision": "approve"},
         "cross_transfer_bureau_decision": lambda: {"decision": "approve"},
         "remote_duplicate_decision": lambda: {"decision": "not_same"},

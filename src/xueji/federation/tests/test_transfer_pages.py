@@ -89,3 +89,85 @@ def test_the_filing_page_names_the_field_and_the_reason() -> None:
     )
     assert answer.status_code == 400
     assert "student_number" in answer.content.decode()
+
+
+@override_settings(XUEJI_NODE="province:44")
+def test_the_sending_parties_open_the_filing_s_documents_on_their_node() -> None:
+    from xueji.audit.models import AuditEntry
+    from xueji.corrections.tests.files import PDF
+
+    from .matrix_objects import evidence
+
+    place = _Place()
+    document = evidence(place)
+    url = f"/federation/transfers/{document.transfer_id}/evidence/{document.pk}/"
+    for user in (
+        member(Role.REGISTRAR, school=place.school),
+        member(Role.BUREAU_APPROVER, division=place.county),
+    ):
+        client = Client()
+        client.force_login(user)
+        page = client.get(f"/federation/transfers/{document.transfer_id}/")
+        assert url in page.content.decode()
+        opened = client.get(url)
+        assert opened.status_code == 200 and opened.content == PDF
+        assert opened["Content-Disposition"].startswith("attachment;")
+    assert AuditEntry.objects.filter(action="federation.transfer_evidence_open").count() == 2
+    other = Client()
+    other.force_login(member(Role.REGISTRAR, school=SchoolClassFactory().school))
+    assert other.get(url).status_code == 404
+    api = api_as(member(Role.REGISTRAR, school=place.school), language="en")
+    listed = api.get(f"/api/federation/transfers/{document.transfer_id}").json()
+    assert [d["file_name"] for d in listed["evidence"]] == ["监护人申请.pdf"]
+    assert "sealed" not in listed["evidence"][0]
+
+
+@override_settings(XUEJI_NODE="province:11")
+def test_the_receiving_school_withdraws_on_the_page_after_confirming() -> None:
+    from .matrix_objects import receiving_transfer
+
+    school_class = SchoolClassFactory(grade=3)
+    transfer = receiving_transfer(school_class)
+    url = f"/federation/transfers/{transfer.pk}/withdraw/"
+    client = Client()
+    client.force_login(member(Role.REGISTRAR, school=school_class.school))
+    page = client.get(f"/federation/transfers/{transfer.pk}/")
+    assert 'id="withdrawal"' in page.content.decode()
+    assert client.get(url).status_code == 302
+    asked = client.post(url, {"reason": "家长改变主意"})
+    assert asked.status_code == 200 and 'name="confirmed"' in asked.content.decode()
+    transfer.refresh_from_db()
+    assert transfer.state == CrossState.PENDING  # not yet: asked first
+    other = Client()
+    other.force_login(member(Role.REGISTRAR, school=SchoolClassFactory().school))
+    assert other.post(url, {"reason": "x", "confirmed": "yes"}).status_code == 404
+    done = client.post(url, {"reason": "家长改变主意", "confirmed": "yes"})
+    assert done.status_code == 302
+    transfer.refresh_from_db()
+    assert (transfer.state, transfer.refusal) == (CrossState.WITHDRAWING, "家长改变主意")
+    assert Outbox.objects.filter(topic="transfer.withdraw").count() == 1
+    after = client.get(f"/federation/transfers/{transfer.pk}/").content.decode()
+    assert 'id="withdrawal"' not in after
+
+
+@override_settings(XUEJI_NODE="province:11")
+def test_the_api_withdraws_once_and_the_sending_side_cannot() -> None:
+    from .matrix_objects import receiving_transfer
+
+    school_class = SchoolClassFactory(grade=3)
+    transfer = receiving_transfer(school_class)
+    api = api_as(member(Role.REGISTRAR, school=school_class.school), language="en")
+    assert api.get(f"/api/federation/transfers/{transfer.pk}").json()["may_withdraw"] is True
+    url = f"/api/federation/transfers/{transfer.pk}/withdraw"
+    answer = api.post(url, {"reason": "家长改变主意"})
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["state"], answer.json()["may_withdraw"]) == ("withdrawing", False)
+    again = api.post(url, {})
+    assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
+    # On the sending node the transfer is not the school's to withdraw.
+    place = _Place()
+    sending = a_transfer(place)
+    answer = api_as(member(Role.REGISTRAR, school=place.school), language="en").post(
+        f"/api/federation/transfers/{sending.pk}/withdraw", {}
+    )
+    assert answer.status_code == 409 and answer.json()["code"] == "not_receiving"

@@ -17,9 +17,11 @@ from django.test import override_settings
 from django.utils import timezone
 
 from xueji.access.models import Role
+from xueji.access.scope import PermissionRefused
 from xueji.changes.models import StepState
 from xueji.core.crypto import blind_index
-from xueji.core.errors import Conflict, FieldErrors
+from xueji.core.errors import Conflict, FieldErrors, NotFound
+from xueji.corrections.evidence import Upload
 from xueji.federation import transfers
 from xueji.federation.messages import inbox_apply, inbox_drain, message_send
 from xueji.federation.models import (
@@ -83,6 +85,13 @@ def _registered_in_44() -> tuple[Student, Any]:
         start_date=datetime.date(2026, 9, 1),
     )
     return registration.student, school_class.school
+
+
+PDF = b"%PDF-1.4\n% the guardian's request\n" + b"0" * 300
+
+
+def _guardian_request() -> Upload:
+    return Upload(name="监护人申请.pdf", content=PDF)
 
 
 def _filed_payload(student: Student, transfer_id: Any, name: str | None = None) -> dict[str, Any]:
@@ -317,13 +326,21 @@ def test_the_receiving_node_files_follows_the_chain_and_receives_the_record(beij
         cross_transfer_file(
             actor=b["registrar"], student_number="", name="", to_class_id=0, reason=""
         )
-    assert set(refused.value.errors) == {"student_number", "name", "reason", "to_class_id"}
+    assert set(refused.value.errors) == {
+        "student_number",
+        "name",
+        "reason",
+        "to_class_id",
+        "guardian_request",
+        "evidence",
+    }
     transfer = cross_transfer_file(
         actor=b["registrar"],
         student_number=b["number"],
         name="张春铭",
         to_class_id=b["class"].pk,
         reason="随父母工作调动",
+        guardian_request=_guardian_request(),
     )
     assert (transfer.side, transfer.state, transfer.from_province, transfer.record) == (
         CrossSide.RECEIVING,
@@ -340,6 +357,7 @@ def test_the_receiving_node_files_follows_the_chain_and_receives_the_record(beij
             name="张春铭",
             to_class_id=b["class"].pk,
             reason="again",
+            guardian_request=_guardian_request(),
         )
 
     tid = transfer.pk
@@ -398,6 +416,9 @@ def test_the_receiving_node_files_follows_the_chain_and_receives_the_record(beij
     carried = CarriedRecord.objects.get(record=student.pk)
     assert "students.Placement" in carried.content
     assert Inbox.objects.filter(topic="transfer.completed").count() == 1
+    # Only once the record is here does 44 hear that it may drop its copy's rows (once).
+    received = Outbox.objects.get(topic="transfer.received")
+    assert (received.payload["to"], received.stream, received.seq) == ("44", f"transfer:{tid}", 4)
 
 
 def test_a_number_of_this_province_or_of_nobody_is_refused_naming_the_field(beijing) -> None:
@@ -409,6 +430,434 @@ def test_a_number_of_this_province_or_of_nobody_is_refused_naming_the_field(beij
             name="张春铭",
             to_class_id=b["class"].pk,
             reason="随迁",
+            guardian_request=_guardian_request(),
         )
     assert refused.value.errors["student_number"][0].code == "not_found"
     assert not CrossTransfer.objects.exists() and not Outbox.objects.exists()
+
+
+# ---- the filing's documents ---------------------------------------------------------------------
+
+
+def _document(content: bytes = PDF, **overrides: Any) -> dict[str, Any]:
+    """A document as it travels in `transfer.filed`: described, its content sealed."""
+    import hashlib
+
+    from xueji.corrections.evidence import seal
+
+    return {
+        "id": str(uuid.uuid4()),
+        "purpose": "guardian_request",
+        "file_name": "监护人申请.pdf",
+        "content_type": "application/pdf",
+        "size": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "sealed": seal(content),
+        "uploaded_by_name": "王老师",
+        "uploaded_at": timezone.now().isoformat(),
+        **overrides,
+    }
+
+
+def _audited(action: str, transfer_id: Any | None = None) -> int:
+    from xueji.audit.models import AuditEntry
+
+    entries = AuditEntry.objects.filter(action=action)
+    if transfer_id is not None:
+        entries = entries.filter(object_id=transfer_id)
+    return entries.count()
+
+
+def test_the_sending_node_keeps_the_filing_s_documents_and_its_parties_open_them() -> None:
+    from xueji.federation.models import CrossEvidence
+
+    student, school = _registered_in_44()
+    transfer_id = uuid.uuid4()
+    request = _document()
+    damaged = _document(file_name="证明.pdf", purpose="supporting", sha256="0" * 64)
+    filed = _from_hub(
+        transfer_id,
+        "transfer.filed",
+        {**_filed_payload(student, transfer_id), "evidence": [request, damaged]},
+        "44",
+    )
+    with _node("44"):
+        assert inbox_apply(filed) is True and inbox_apply(filed) is False
+    kept = CrossEvidence.objects.filter(transfer_id=transfer_id)
+    assert sorted(str(pk) for pk in kept.values_list("pk", flat=True)) == sorted(
+        [request["id"], damaged["id"]]
+    )
+    registrar = member(Role.REGISTRAR, school=school)
+    county = member(Role.BUREAU_APPROVER, division=Division.objects.get(code=school.county_id))
+    outsider = member(Role.REGISTRAR, school=SchoolClassFactory().school)
+    with _node("44"):
+        for party in (registrar, county):
+            document, content = transfers.cross_evidence_open(
+                actor=party, transfer_id=transfer_id, evidence_id=request["id"]
+            )
+            assert (content, document.file_name) == (PDF, "监护人申请.pdf")
+        with pytest.raises(NotFound):  # not a party of this transfer
+            transfers.cross_evidence_open(
+                actor=outsider, transfer_id=transfer_id, evidence_id=request["id"]
+            )
+        with pytest.raises(Conflict):  # the content is not the one whose digest was filed
+            transfers.cross_evidence_open(
+                actor=registrar, transfer_id=transfer_id, evidence_id=damaged["id"]
+            )
+    assert _audited("federation.transfer_evidence_open", transfer_id) == 2
+
+
+def test_the_receiving_school_files_its_documents_sealed_and_bounded(beijing) -> None:
+    from xueji.corrections.evidence import unseal
+    from xueji.federation.models import CrossEvidence
+
+    b = beijing
+    two_mb = b"%PDF-" + b"1" * (2 * 1024 * 1024 - 5)
+    with pytest.raises(FieldErrors) as refused:  # 8 MB in all: more than a message carries
+        cross_transfer_file(
+            actor=b["registrar"],
+            student_number=b["number"],
+            name="张春铭",
+            to_class_id=b["class"].pk,
+            reason="随父母工作调动",
+            guardian_request=Upload(name="申请.pdf", content=two_mb),
+            evidence=[Upload(name=f"{i}.pdf", content=two_mb) for i in range(3)],
+        )
+    assert refused.value.errors["evidence"][0].code == "too_large"
+    with pytest.raises(FieldErrors) as refused:  # not a PDF, JPG or PNG
+        cross_transfer_file(
+            actor=b["registrar"],
+            student_number=b["number"],
+            name="张春铭",
+            to_class_id=b["class"].pk,
+            reason="随父母工作调动",
+            guardian_request=Upload(name="申请.exe", content=b"MZ\x90\x00"),
+        )
+    assert refused.value.errors["guardian_request"][0].code == "file_type"
+    assert not CrossTransfer.objects.exists() and not Outbox.objects.exists()
+    transfer = cross_transfer_file(
+        actor=b["registrar"],
+        student_number=b["number"],
+        name="张春铭",
+        to_class_id=b["class"].pk,
+        reason="随父母工作调动",
+        guardian_request=_guardian_request(),
+        evidence=[Upload(name="居住证.pdf", content=PDF + b"1")],
+    )
+    documents = {d.purpose: d for d in CrossEvidence.objects.filter(transfer=transfer)}
+    assert set(documents) == {"guardian_request", "supporting"}
+    assert unseal(documents["guardian_request"].sealed) == PDF
+    carried = Outbox.objects.get(topic="transfer.filed").payload["evidence"]
+    assert sorted(d["id"] for d in carried) == sorted(str(d.pk) for d in documents.values())
+    for travelled in carried:  # sealed as stored: the content itself never travels in clear
+        assert travelled["sealed"] == documents[travelled["purpose"]].sealed
+        assert PDF.decode() not in str(travelled)
+    # The receiving school and its county open them on their node.
+    _document_opened, content = transfers.cross_evidence_open(
+        actor=b["county"], transfer_id=transfer.pk, evidence_id=documents["supporting"].pk
+    )
+    assert content == PDF + b"1"
+
+
+# ---- the receiving school withdraws -------------------------------------------------------------
+
+
+def _withdrawn_message(transfer_id: Any, seq_payload: dict[str, Any] | None = None) -> HubOutbox:
+    return _from_hub(
+        transfer_id,
+        "transfer.withdraw",
+        seq_payload or {"reason": "家长改变主意", "withdrawn_by_name": "王老师"},
+        "44",
+    )
+
+
+def test_a_withdrawal_in_time_gives_the_record_back_once_in_the_stream_s_order() -> None:
+    student, school = _registered_in_44()
+    transfer_id = uuid.uuid4()
+    filed = _from_hub(transfer_id, "transfer.filed", _filed_payload(student, transfer_id), "44")
+    approved = _from_hub(transfer_id, "transfer.step", {"ordinal": 2, "approve": True}, "44")
+    withdraw = _withdrawn_message(transfer_id)
+    with _node("44"):
+        assert inbox_apply(withdraw) is False  # it waits for the filing and the approval
+        assert inbox_apply(filed) is True
+        assert inbox_apply(withdraw) is False
+        assert inbox_apply(approved) is True
+        assert inbox_apply(withdraw) is True
+        assert inbox_apply(withdraw) is False  # replayed
+    copy = CrossTransfer.objects.get(pk=transfer_id)
+    assert (copy.state, copy.refusal) == (CrossState.WITHDRAWN, "家长改变主意")
+    assert not copy.steps.filter(state__in=[StepState.PENDING, StepState.WAITING]).exists()
+    student.refresh_from_db()
+    assert student.state == RecordState.ENROLLED
+    confirmed = Outbox.objects.filter(topic="transfer.withdrawn")
+    assert confirmed.count() == 1 and confirmed.get().payload["to"] == "11"
+    assert _audited("federation.transfer_withdrawn", transfer_id) == 1
+    # A decision here after the withdrawal is refused; the record stays 在籍.
+    registrar = member(Role.REGISTRAR, school=school)
+    with _node("44"), pytest.raises(Conflict):
+        cross_transfer_decide(actor=registrar, transfer_id=transfer_id, approve=True)
+    student.refresh_from_db()
+    assert student.state == RecordState.ENROLLED
+
+
+def _approved_to_the_end_in_44(student: Student, school: Any, transfer_id: Any) -> None:
+    _from_hub(transfer_id, "transfer.filed", _filed_payload(student, transfer_id), "44")
+    _from_hub(transfer_id, "transfer.step", {"ordinal": 2, "approve": True}, "44")
+    _from_hub(transfer_id, "transfer.step", {"ordinal": 3, "approve": True}, "44")
+    county = member(Role.BUREAU_APPROVER, division=Division.objects.get(code=school.county_id))
+    province = member(Role.BUREAU_APPROVER, division=Division.objects.get(code="440000"))
+    with _node("44"):
+        assert inbox_drain() == 3
+        cross_transfer_decide(
+            actor=member(Role.REGISTRAR, school=school), transfer_id=transfer_id, approve=True
+        )
+        cross_transfer_decide(actor=county, transfer_id=transfer_id, approve=True)
+        cross_transfer_decide(actor=province, transfer_id=transfer_id, approve=True, on=ON)
+
+
+def test_a_withdrawal_that_arrives_after_the_final_approval_is_ignored() -> None:
+    student, school = _registered_in_44()
+    transfer_id = uuid.uuid4()
+    _approved_to_the_end_in_44(student, school, transfer_id)
+    withdraw = _withdrawn_message(transfer_id)
+    with _node("44"):
+        assert inbox_apply(withdraw) is True and inbox_apply(withdraw) is False
+    assert CrossTransfer.objects.get(pk=transfer_id).state == CrossState.COMPLETED
+    student.refresh_from_db()
+    assert student.state == RecordState.LEFT_OTHER  # gone: the completion is on its way to 11
+    assert not Outbox.objects.filter(topic="transfer.withdrawn").exists()
+    assert _audited("federation.transfer_withdrawal_late", transfer_id) == 1
+
+
+# ---- after the move: the sending node keeps the placements and the tombstone -------------------
+
+
+def _past_figures(school: Any, days: list[datetime.date]) -> list[Any]:
+    from xueji.access.models import ScopeLevel
+    from xueji.access.scope import Scope
+    from xueji.stats import sql
+
+    nation = Scope(role="bureau_approver", level=ScopeLevel.NATION)
+    figures = []
+    for on in days:
+        for area in (sql.Area("county", school.county_id), sql.Area("school", school_id=school.pk)):
+            for keys in (["grade", "age", "sex"], ["ethnicity", "hukou_nature"], ["left_behind"]):
+                figures.append(sorted(sql.on_roll(on, area, nation, keys)))
+    return figures
+
+
+def test_the_sending_node_removes_the_child_s_rows_only_once_the_record_has_arrived() -> None:
+    from xueji.archive.models import Conduct, Vaccination
+    from xueji.audit.models import AuditEntry
+    from xueji.students.models import RecordEvent
+
+    student, school = _registered_in_44()
+    actor = student.events.first().actor
+    Conduct.objects.create(
+        student=student,
+        school=school,
+        grade=3,
+        kind="award",
+        title="三好学生",
+        decided_on=datetime.date(2026, 9, 20),
+        issuer="学校",
+        evidence="校发〔2026〕7号",
+        entered_by=actor,
+    )
+    Vaccination.objects.create(
+        student=student, school=school, vaccine="麻腮风", dose=1, given_on=ON, entered_by=actor
+    )
+    days = [datetime.date(2026, 9, 1), datetime.date(2026, 9, 30), ON - datetime.timedelta(1)]
+    before = _past_figures(school, days)
+    transfer_id = uuid.uuid4()
+    _approved_to_the_end_in_44(student, school, transfer_id)
+    # Completed, the record sent: its rows are still here until 11 says it holds it.
+    assert FamilyMember.objects.filter(student=student).exists()
+    assert Conduct.objects.filter(student=student).exists()
+    assert _past_figures(school, days) == before
+    events = RecordEvent.objects.filter(student=student).count()
+    audit_entries = AuditEntry.objects.count()
+
+    received = _from_hub(transfer_id, "transfer.received", {"record": str(student.pk)}, "44")
+    with _node("44"):
+        assert inbox_apply(received) is True
+        assert inbox_apply(received) is False  # replayed
+    assert not FamilyMember.objects.filter(student=student).exists()
+    assert not Conduct.objects.filter(student=student).exists()
+    assert not Vaccination.objects.filter(student=student).exists()
+    # Kept: the record's row (read-only, left), its placements up to the transfer date, its
+    # history, the tombstone, and every audit entry (two more: the release and its record).
+    student.refresh_from_db()
+    assert student.state == RecordState.LEFT_OTHER
+    assert Placement.objects.get(student=student).end_date == ON
+    assert RecordEvent.objects.filter(student=student).count() == events
+    assert Tombstone.objects.get(record=student.pk).province == "11"
+    assert AuditEntry.objects.count() == audit_entries + 2
+    released = AuditEntry.objects.get(action="student.record_released", object_id=student.pk)
+    assert released.detail["rows"]["students.FamilyMember"]["removed"] > 0
+    assert released.detail["rows"]["archive.Conduct"] == {"removed": 1, "kept": 0}
+    assert CrossTransfer.objects.get(pk=transfer_id).released_at is not None
+    # The statistics and census of past dates are those they were.
+    assert _past_figures(school, days) == before
+
+
+def test_a_record_still_on_a_roll_here_is_not_released() -> None:
+    from xueji.students.release import record_release
+
+    student, _school = _registered_in_44()
+    with transaction.atomic(), pytest.raises(Conflict):
+        record_release(actor=None, student=student, detail={})
+    assert FamilyMember.objects.filter(student=student).exists()
+
+
+# ---- the receiving node's side of a withdrawal ---------------------------------------------------
+
+
+def _filed_in_11(b: dict[str, Any]) -> CrossTransfer:
+    return cross_transfer_file(
+        actor=b["registrar"],
+        student_number=b["number"],
+        name="张春铭",
+        to_class_id=b["class"].pk,
+        reason="随父母工作调动",
+        guardian_request=_guardian_request(),
+    )
+
+
+def test_the_receiving_school_withdraws_and_the_sending_node_confirms(beijing) -> None:
+    b = beijing
+    transfer = _filed_in_11(b)
+    other_school = SchoolFactory(county=Division.objects.get(code="110101"))
+    with pytest.raises(NotFound):  # another school does not even see it
+        transfers.cross_transfer_withdraw(
+            actor=member(Role.REGISTRAR, school=other_school), transfer_id=transfer.pk
+        )
+    with pytest.raises(PermissionRefused):  # the county decides, it does not withdraw
+        transfers.cross_transfer_withdraw(actor=b["county"], transfer_id=transfer.pk)
+    assert transfers.may_withdraw_now(b["registrar"], transfer)
+    transfers.cross_transfer_withdraw(
+        actor=b["registrar"], transfer_id=transfer.pk, reason="家长改变主意"
+    )
+    transfer.refresh_from_db()
+    assert transfer.state == CrossState.WITHDRAWING
+    sent = Outbox.objects.get(topic="transfer.withdraw")
+    assert (sent.payload["to"], sent.payload["reason"], sent.seq) == ("44", "家长改变主意", 2)
+    with pytest.raises(Conflict):  # no party here decides any more
+        cross_transfer_decide(actor=b["county"], transfer_id=transfer.pk, approve=True)
+    with pytest.raises(Conflict):  # withdrawn once
+        transfers.cross_transfer_withdraw(actor=b["registrar"], transfer_id=transfer.pk)
+    confirmed = _from_hub(transfer.pk, "transfer.withdrawn", {}, "11")
+    assert inbox_apply(confirmed) is True and inbox_apply(confirmed) is False
+    transfer.refresh_from_db()
+    assert transfer.state == CrossState.WITHDRAWN
+    assert not transfer.steps.filter(state__in=[StepState.PENDING, StepState.WAITING]).exists()
+    # The child may be filed again.
+    assert _filed_in_11(b).state == CrossState.PENDING
+
+
+def test_a_final_approval_that_came_first_overtakes_the_withdrawal(beijing) -> None:
+    """Withdrawn on 11 while 44's province approved: 44 had settled it, so the record that left
+    44 lands on 11 (never lost, never 转学中), and 11's withdrawal is noted as overtaken."""
+    b = beijing
+    transfer = _filed_in_11(b)
+    tid = transfer.pk
+    cross_transfer_decide(actor=b["county"], transfer_id=tid, approve=True)
+    cross_transfer_decide(actor=b["province"], transfer_id=tid, approve=True)
+    transfers.cross_transfer_withdraw(actor=b["registrar"], transfer_id=tid)
+    data = _moved_record(b["number"], b["record"])
+    _from_hub(tid, "transfer.step", {"ordinal": 4, "approve": True}, "11")
+    _from_hub(tid, "transfer.step", {"ordinal": 5, "approve": True}, "11")
+    _from_hub(
+        tid,
+        "transfer.completed",
+        {"ordinal": 6, "approve": True, "effective_date": ON.isoformat(), "record_data": data},
+        "11",
+    )
+    assert inbox_drain() == 3
+    transfer.refresh_from_db()
+    assert transfer.state == CrossState.COMPLETED
+    student = Student.objects.get(pk=b["record"])
+    assert (student.state, student.school_id) == (RecordState.ENROLLED, b["school"].pk)
+    assert Outbox.objects.filter(topic="transfer.received").count() == 1
+
+
+def test_a_rejection_that_came_first_ends_a_withdrawal_too(beijing) -> None:
+    b = beijing
+    transfer = _filed_in_11(b)
+    cross_transfer_decide(actor=b["county"], transfer_id=transfer.pk, approve=True)
+    cross_transfer_decide(actor=b["province"], transfer_id=transfer.pk, approve=True)
+    transfers.cross_transfer_withdraw(actor=b["registrar"], transfer_id=transfer.pk)
+    _from_hub(
+        transfer.pk, "transfer.step", {"ordinal": 4, "approve": False, "reason": "未结业"}, "11"
+    )
+    assert inbox_drain() == 1
+    transfer.refresh_from_db()
+    assert (transfer.state, transfer.refusal) == (CrossState.REJECTED, "未结业")
+
+
+def test_the_hub_forwards_a_withdrawal_and_a_receipt_in_their_streams() -> None:
+    transfer_id = uuid.uuid4()
+    with _node("11"), transaction.atomic():
+        for topic in ("transfer.withdraw", "transfer.received"):
+            message_send(
+                topic=topic,
+                payload={"transfer": str(transfer_id), "to": "44"},
+                destination="00",
+                stream=f"transfer:{transfer_id}",
+            )
+    with as_hub():
+        assert inbox_drain() == 2 and inbox_drain() == 0
+    assert [(m.topic, m.stream) for m in HubOutbox.objects.order_by("seq")] == [
+        ("transfer.withdraw", f"transfer:{transfer_id}:44"),
+        ("transfer.received", f"transfer:{transfer_id}:44"),
+    ]
+
+
+# ---- the filing's page and endpoint take the documents -----------------------------------------
+
+
+def test_the_filing_page_and_endpoint_take_the_documents(beijing) -> None:
+    import base64
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from xueji.federation.models import CrossEvidence
+    from xueji.testing.api import api_as
+
+    b = beijing
+    client = Client()
+    client.force_login(b["registrar"])
+    form = {
+        "student_number": b["number"],
+        "name": "张春铭",
+        "to_class_id": b["class"].pk,
+        "reason": "随父母工作调动",
+    }
+    missing = client.post("/federation/transfers/new/", form)
+    assert missing.status_code == 400 and "guardian_request" in missing.content.decode()
+    filed = client.post(
+        "/federation/transfers/new/",
+        {
+            **form,
+            "guardian_request": SimpleUploadedFile("申请.pdf", PDF),
+            "evidence": [SimpleUploadedFile("居住证.pdf", PDF + b"2")],
+        },
+    )
+    assert filed.status_code == 302, filed.content.decode()
+    transfer = CrossTransfer.objects.get()
+    assert CrossEvidence.objects.filter(transfer=transfer).count() == 2
+    page = client.get(filed["Location"]).content.decode()
+    assert "申请.pdf" in page and "居住证.pdf" in page
+    # Withdrawn, the child is filed again on the API: the files base64-encoded, refused if not.
+    transfers.cross_transfer_withdraw(actor=b["registrar"], transfer_id=transfer.pk)
+    _from_hub(transfer.pk, "transfer.withdrawn", {}, "11")
+    assert inbox_drain() == 1
+    api = api_as(b["registrar"], language="en")
+    body = {**form, "guardian_request": {"name": "申请.pdf", "content_base64": "not base64!"}}
+    refused = api.post("/api/federation/transfers", body)
+    assert refused.status_code == 400 and "guardian_request" in refused.text
+    body["guardian_request"]["content_base64"] = base64.b64encode(PDF).decode()
+    answer = api.post("/api/federation/transfers", body)
+    assert answer.status_code == 201, answer.text
+    assert [d["purpose"] for d in answer.json()["evidence"]] == ["guardian_request"]

@@ -240,16 +240,11 @@ def test_with_the_hub_stopped_a_registration_completes_after_it_starts_again(clu
     assert cluster.count("hub", f"{DOCUMENTS} AND record = '{record['id']}'") == 1
 
 
-def _transfer_from_44_to_11(cluster: Cluster, *, hub_stopped: bool = False) -> None:
-    """A child registered on 44 is filed in by a school of 11, approved by 11's county and
-    province on 11's node, then by 44's school, county and province on 44's: the record moves.
-    With `hub_stopped`, the hub is down from just after the filing until 11's parties have
-    decided: their messages wait in 11's outbox (its replication slot) and go on afterwards."""
-    id_number = cluster.child()
-    registered = cluster.register("p44", id_number, name="赵小雨")
-    assert registered.status_code == 201, registered.text
-    record = registered.json()["id"]
-    cluster.wait("the registration at the hub", cluster.caught_up)
+def _filed_from_11(cluster: Cluster, id_number: str, record: str) -> tuple[str, str]:
+    """A school of 11 files a transfer in of 44's child, with the guardian's request."""
+    import base64
+
+    request = b"%PDF-1.4\n% the guardian's request\n%%EOF\n"
     filed = cluster.api(
         "p11",
         "token",
@@ -259,11 +254,27 @@ def _transfer_from_44_to_11(cluster: Cluster, *, hub_stopped: bool = False) -> N
             "name": "赵小雨",
             "to_class_id": cluster.seeds["p11"]["class_id"],
             "reason": "随父母工作调动",
+            "guardian_request": {
+                "name": "申请.pdf",
+                "content_base64": base64.b64encode(request).decode(),
+            },
         },
     )
     assert filed.status_code == 201, filed.text
-    transfer = filed.json()["id"]
     assert filed.json()["from_province"] == "44"
+    return filed.json()["id"], record
+
+
+def _transfer_from_44_to_11(cluster: Cluster, *, hub_stopped: bool = False) -> None:
+    """A child registered on 44 is filed in by a school of 11, approved by 11's county and
+    province on 11's node, then by 44's school, county and province on 44's: the record moves.
+    With `hub_stopped`, the hub is down from just after the filing until 11's parties have
+    decided: their messages wait in 11's outbox (its replication slot) and go on afterwards."""
+    id_number = cluster.child()
+    registered = cluster.register("p44", id_number, name="赵小雨")
+    assert registered.status_code == 201, registered.text
+    cluster.wait("the registration at the hub", cluster.caught_up)
+    transfer, record = _filed_from_11(cluster, id_number, registered.json()["id"])
     if hub_stopped:
         cluster.m.main(["stop-hub"])
     try:
@@ -282,6 +293,9 @@ def _transfer_from_44_to_11(cluster: Cluster, *, hub_stopped: bool = False) -> N
     )
     state = f"SELECT state FROM students_student WHERE id = '{record}'"
     assert cluster.sql("p44", state) == "transferring"
+    # The guardian's request came with the filing: 44's parties open it on 44's node.
+    documents = cluster.api("p44", "token", f"transfers/{transfer}").json()["evidence"]
+    assert [d["purpose"] for d in documents] == ["guardian_request"]
     cluster.decide("p44", "token", transfer, "school")
     cluster.decide("p44", "county", transfer, "bureau")
     final = cluster.decide("p44", "province", transfer, "bureau")
@@ -327,9 +341,14 @@ def _transfer_from_44_to_11(cluster: Cluster, *, hub_stopped: bool = False) -> N
         f"'transfer:{transfer}%' GROUP BY key HAVING count(*) > 1) d"
     )
     assert cluster.count("p11", per_key) == cluster.count("p44", per_key) == 0
+    # Once 11 holds the record, 44 drops its copy's family (the placements stay).
+    family = f"SELECT count(*) FROM students_familymember WHERE student_id = '{record}'"
+    cluster.wait("44 to release the record's rows", lambda: cluster.count("p44", family) == 0)
+    placements = f"SELECT count(*) FROM students_placement WHERE student_id = '{record}'"
+    assert cluster.count("p44", placements) == 1
     received = f"SELECT count(*) FROM federation_inbox WHERE stream LIKE 'transfer:{transfer}%'"
     assert cluster.count("p11", received) == 4  # located, steps 4 and 5, completed
-    assert cluster.count("p44", received) == 3  # filed, steps 2 and 3
+    assert cluster.count("p44", received) == 4  # filed, steps 2 and 3, received
     cluster.wait("the hub to apply everything", cluster.caught_up)
 
 
@@ -341,6 +360,31 @@ def test_with_the_hub_stopped_during_a_transfer_it_completes_after_it_starts_aga
     cluster,
 ) -> None:
     _transfer_from_44_to_11(cluster, hub_stopped=True)
+
+
+def test_a_withdrawal_on_the_receiving_node_gives_the_record_back_on_the_sending_one(
+    cluster,
+) -> None:
+    id_number = cluster.child()
+    registered = cluster.register("p44", id_number, name="赵小雨")
+    assert registered.status_code == 201, registered.text
+    cluster.wait("the registration at the hub", cluster.caught_up)
+    transfer, record = _filed_from_11(cluster, id_number, registered.json()["id"])
+    cluster.decide("p11", "county", transfer, "bureau")
+    state = f"SELECT state FROM students_student WHERE id = '{record}'"
+    cluster.wait("the filing at 44", lambda: cluster.sql("p44", state) == "transferring")
+    withdrawn = cluster.api("p11", "token", f"transfers/{transfer}/withdraw", {"reason": "不转了"})
+    assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawing"
+    copy = f"SELECT state FROM federation_crosstransfer WHERE id = '{transfer}'"
+    cluster.wait("44's confirmation at 11", lambda: cluster.sql("p11", copy) == "withdrawn")
+    assert cluster.sql("p44", copy) == "withdrawn"
+    assert cluster.sql("p44", state) == "enrolled"
+    # 11's county approval reached 44 before the withdrawal; 44's school may not decide now.
+    late = cluster.api(
+        "p44", "token", f"transfers/{transfer}/school-decision", {"decision": "approve"}
+    )
+    assert late.status_code == 409, late.text
+    assert cluster.sql("p44", state) == "enrolled"
 
 
 def test_national_statistics_equal_the_sum_of_the_nodes(cluster) -> None:
