@@ -28,8 +28,9 @@ or "there"). Once both provinces have decided, the hub applies one rule (`outcom
 - both "not the same" → closed on both sides, never proposed again.
 - one "same" and one "not the same", or both "same" naming different provinces (both keep the
   child, or both give it up) → disputed: the pair goes back to both counties, each seeing the
-  other's answer and note, for a new round of decisions; the national bureau on the hub may
-  settle a disputed pair instead (`national_duplicate_settle`).
+  other's answer and note, for a new round of decisions (identity's local pairs go to the
+  bureau above both on disagreement; between provinces that is the national bureau, whose
+  settling of a dispute on the hub is not built).
 
 The county whose record was merged away may undo the merge within 30 days, unless the record
 changed since (`remote_duplicate_undo`): its record comes back as it was, the tombstone goes, and
@@ -223,12 +224,19 @@ def _tell(pair: NationalDuplicate, province: str, outcome: str, **extra: Any) ->
     )
 
 
-def _settle(pair: NationalDuplicate, notes: dict[str, str], keeper: str, outcome: str) -> None:
-    """Apply the rule's outcome (hub): merge, or each province told the other's answer."""
-    answers = {
-        "a": {"decision": pair.decision_a, "keeps": pair.keeps_a, "note": notes.get("a", "")},
-        "b": {"decision": pair.decision_b, "keeps": pair.keeps_b, "note": notes.get("b", "")},
+def _answer(pair: NationalDuplicate, side: str) -> dict[str, str]:
+    """A province's answer on the pair, as the other province is shown it."""
+    notes = pair.undo.get("notes", {}) if isinstance(pair.undo, dict) else {}
+    return {
+        "decision": getattr(pair, f"decision_{side}"),
+        "keeps": getattr(pair, f"keeps_{side}"),
+        "note": str(notes.get(side, "")),
     }
+
+
+def _settle(pair: NationalDuplicate, keeper: str, outcome: str) -> None:
+    """Apply the rule's outcome (hub): merge, or each province told the other's answer."""
+    answers = {"a": _answer(pair, "a"), "b": _answer(pair, "b")}
     if outcome == NationalOutcome.MERGING:
         keeper_side = "a" if keeper == pair.province_a else "b"
         keeper_record = pair.record_a if keeper_side == "a" else pair.record_b
@@ -267,7 +275,7 @@ def on_decided(message: Message) -> None:
     if pair is None or int(data.get("round", 1)) != pair.round:
         return  # unknown, or a decision of a round a dispute has closed
     if pair.outcome not in ("", NationalOutcome.DISPUTED):
-        return  # settled (by the national bureau) meanwhile
+        return  # settled already: a late message changes nothing
     side = "a" if str(pair.record_a) == str(data["record"]) else "b"
     decision = str(data["decision"])
     keeps = str(data.get("keeps", "")) if decision == SAME else ""
@@ -285,7 +293,7 @@ def on_decided(message: Message) -> None:
             pair.keeps_b,
             (pair.province_a, pair.province_b),
         )
-        _settle(pair, notes, keeper, outcome)
+        _settle(pair, keeper, outcome)
 
 
 def _absorbed(pair: NationalDuplicate) -> tuple[str, str]:
@@ -310,11 +318,18 @@ def on_merged(message: Message) -> None:
         return
     keeper_province = _keeper_province(pair)
     absorbed, _province = _absorbed(pair)
+    absorbed_answer = _answer(pair, "a" if absorbed == str(pair.record_a) else "b")
     if not data.get("ok"):
         pair.outcome = NationalOutcome.REFUSED
         pair.settled_at = timezone.now()
         pair.save(update_fields=["outcome", "settled_at"])
-        _tell(pair, keeper_province, "refused", code=str(data.get("code", "")))
+        _tell(
+            pair,
+            keeper_province,
+            "refused",
+            code=str(data.get("code", "")),
+            other=absorbed_answer,
+        )
         return
     keeper = MatchKey.objects.filter(record=pair.keeper_record).first()
     entries = list(IndexEntry.objects.select_for_update().filter(record=absorbed))
@@ -354,6 +369,7 @@ def on_merged(message: Message) -> None:
         pair,
         keeper_province,
         "kept",
+        other=absorbed_answer,
         merged_record=absorbed,
         merged_number_masked=key.number_masked if key else "",
     )
@@ -392,10 +408,11 @@ def on_outcome(message: Message) -> None:
         if outcome == "merge":  # the part never reached a record here: the hub must know
             _merged_reply(str(data["pair"]), "", ok=False, code="record_not_here")
         return
-    other = data.get("other") or {}
-    row.other_decision = str(other.get("decision", ""))[:16]
-    row.other_keeps = str(other.get("keeps", ""))[:2]
-    row.other_note = str(other.get("note", ""))[:500]
+    if "other" in data:  # the other province's answer, shown beside this county's
+        other = data["other"] or {}
+        row.other_decision = str(other.get("decision", ""))[:16]
+        row.other_keeps = str(other.get("keeps", ""))[:2]
+        row.other_note = str(other.get("note", ""))[:500]
     now = timezone.now()
     if outcome == "merge":
         _merge_here(row, data)
