@@ -141,6 +141,8 @@ def bodies(place: Any) -> dict[str, Any]:
         "cross_transfer_school_decision": lambda: {"decision": "approve"},
         "cross_transfer_bureau_decision": lambda: {"decision": "approve"},
         "remote_duplicate_decision": lambda: {"decision": "not_same"},
+        # Undoing a merge across provinces takes no body (the pair of the URL).
+        "remote_duplicate_undo": lambda: {},
     }
 
 
