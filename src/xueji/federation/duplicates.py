@@ -721,12 +721,7 @@ class RemoteDuplicateSource:
         return this_node().is_province
 
     def count(self, user: Any) -> int:
-        prefix = _prefix(user, Action.DUPLICATE_DECIDE)
-        if prefix is None:
-            return 0
-        return RemoteDuplicate.objects.filter(
-            county__startswith=prefix, state__in=OPEN_REMOTE_STATES
-        ).count()
+        return remote_duplicates_visible(user).filter(state__in=OPEN_REMOTE_STATES).count()
 
     def rows(self, user: Any, *, open_only: bool, limit: int) -> list[Any]:
         from django.urls import reverse

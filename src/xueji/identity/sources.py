@@ -4,7 +4,8 @@ holds such pairs registers a source here (identity imports no higher layer). Fed
 registers the pairs across provinces found by the national hub (xueji.federation.duplicates),
 decided on federation's own page, which each row links to.
 
-A source answers, for a user: how many of its pairs wait for that user's decision, and the rows
+A source answers, for a user: how many of its pairs in the user's area wait for a decision, and
+the rows
 to show (the record here, the other record as the source describes it, the score, the state and
 the address where the pair is decided). A source shows a user only the pairs of the records in
 the user's area, as identity's own pairs are shown.
@@ -43,7 +44,7 @@ class PairSource(Protocol):
         """The heading of the source's rows on the page."""
 
     def count(self, user: Any) -> int:
-        """How many of the source's pairs the user may decide now."""
+        """How many of the source's pairs in the user's area wait for a decision."""
 
     def rows(self, user: Any, *, open_only: bool, limit: int) -> list[OtherPair]:
         """The user's pairs (open ones only, or all), best first, at most `limit`."""

@@ -68,6 +68,18 @@ def test_the_county_sees_its_pairs_across_provinces_in_identitys_review_queue() 
 
 
 @override_settings(XUEJI_NODE="province:44")
+def test_the_county_home_counts_the_pairs_across_provinces_among_its_open_pairs() -> None:
+    pair, _registrar = _pair()
+    _pair(RemoteDuplicateState.KEPT)  # decided: not counted
+    county = member(Role.BUREAU_APPROVER, division=Division.objects.get(code=pair.county))
+    client = Client()
+    client.force_login(county)
+    home = client.get("/").content.decode()
+    assert 'id="identity-counts"' in home
+    assert '<a href="/identity/pairs/">1</a>' in home
+
+
+@override_settings(XUEJI_NODE="province:44")
 def test_another_county_and_a_school_see_none_of_them() -> None:
     pair, registrar = _pair()
     other = member(Role.BUREAU_APPROVER, division=Division.objects.get(code="110101"))
