@@ -262,6 +262,10 @@ class Action(models.TextChoices):
         "duplicate.decide",
         _("Decide a pair of records: merge them with evidence, or not the same child; undo"),
     )
+    DUPLICATE_SETTLE = (
+        "duplicate.settle",
+        _("Settle a pair across provinces that the two provinces dispute (national hub)"),
+    )
     UNRECORDED_VIEW = (
         "unrecorded.view",
         _(
@@ -452,6 +456,8 @@ for _role in (Role.BUREAU_VIEWER, Role.BUREAU_APPROVER):
     MATRIX[_role][Action.FEDERATION_LOOKUP] = Grant(NATION)
     MATRIX[_role][Action.FEDERATION_STATS] = Grant(NATION)
 MATRIX[Role.ADMIN][Action.FEDERATION_STATS] = Grant(NATION)
+# A pair across provinces the two provinces dispute is settled by the national bureau above both.
+MATRIX[Role.BUREAU_APPROVER][Action.DUPLICATE_SETTLE] = Grant(NATION)
 MATRIX[Role.ADMIN][Action.FEDERATION_NODES] = Grant(PROVINCE | NATION)
 
 

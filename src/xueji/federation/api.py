@@ -26,7 +26,7 @@ from xueji.core.errors import FieldErrors
 from xueji.corrections.evidence import Upload
 from xueji.corrections.models import EVIDENCE_MAX_BYTES
 from xueji.federation import duplicates, transfers
-from xueji.federation.models import CrossTransfer, RemoteDuplicate
+from xueji.federation.models import CrossTransfer, NationalDuplicate, RemoteDuplicate
 
 router = Router(tags=["federation"])
 NOT_FOUND = {404: ErrorOut, **COMMON_ERRORS}
@@ -381,3 +381,94 @@ def remote_duplicate_undo(request: HttpRequest, remote_pair_id: uuid.UUID) -> ob
     unless the record changed since); the hub moves the numbers back."""
     pair = duplicates.remote_duplicate_undo(actor=caller(request), pair=remote_pair_id)
     return _pair_out(request, pair)
+
+
+# ---- the national bureau's ruling on a disputed pair (hub) -------------------------------------
+
+
+class NationalDuplicateOut(Schema):
+    pair: uuid.UUID
+    record_a: uuid.UUID
+    province_a: str
+    record_b: uuid.UUID
+    province_b: str
+    score: float
+    decision_a: str
+    keeps_a: str
+    decision_b: str
+    keeps_b: str
+    round: int
+    outcome: str
+    keeper_record: uuid.UUID | None
+    settled_by_name: str
+    settled_at: datetime.datetime | None
+
+
+class NationalSettleIn(Schema):
+    decision: Literal["same", "not_same"]
+    keeps: str = Field("", max_length=2, description='with "same": the province that keeps it')
+    note: str = Field(..., max_length=500)
+
+
+class NationalDuplicateParams(Schema):
+    outcome: (
+        Literal["disputed", "merging", "merged", "not_same", "refused", "undone", "none"] | None
+    ) = None
+    limit: int = Field(100, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+def _national_out(pair: NationalDuplicate) -> dict[str, Any]:
+    return {
+        "pair": pair.pk,
+        **{
+            name: getattr(pair, name)
+            for name in (
+                "record_a",
+                "province_a",
+                "record_b",
+                "province_b",
+                "score",
+                "decision_a",
+                "keeps_a",
+                "decision_b",
+                "keeps_b",
+                "round",
+                "outcome",
+                "keeper_record",
+                "settled_by_name",
+                "settled_at",
+            )
+        },
+    }
+
+
+@router.get("/national-duplicates", response={200: list[NationalDuplicateOut], **COMMON_ERRORS})
+@endpoint_requires(Action.DUPLICATE_SETTLE)
+def national_duplicate_list(request: HttpRequest, params: Query[NationalDuplicateParams]) -> object:
+    """The hub's pairs across provinces (the national bureau), the disputed ones first;
+    `outcome=none` for those still waiting for the provinces."""
+    rows = duplicates.national_duplicates_visible(caller(request))
+    if params.outcome:
+        rows = rows.filter(outcome="" if params.outcome == "none" else params.outcome)
+    return [_national_out(p) for p in rows[params.offset : params.offset + params.limit]]
+
+
+@router.post(
+    "/national-duplicates/{uuid:remote_pair_id}/settle",
+    response={200: NationalDuplicateOut, 409: ErrorOut, **NOT_FOUND},
+)
+@endpoint_requires(Action.DUPLICATE_SETTLE)
+def national_duplicate_settle(
+    request: HttpRequest, remote_pair_id: uuid.UUID, payload: NationalSettleIn
+) -> object:
+    """The national bureau settles a pair the two provinces dispute: one child kept by one of
+    its two provinces (the other record is then merged into it), or not the same child."""
+    pair = duplicates.national_duplicate_settle(
+        actor=caller(request),
+        pair=remote_pair_id,
+        same=payload.decision == "same",
+        keeps=payload.keeps,
+        note=payload.note,
+    )
+    return _national_out(pair)

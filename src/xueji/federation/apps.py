@@ -59,4 +59,11 @@ class FederationConfig(AppConfig):
                 order=30,
                 action=Action.FEDERATION_NODES,
             ),
+            MenuEntry(
+                "nodes",
+                _("Duplicates across provinces (national)"),
+                "federation:national_duplicates",
+                order=40,
+                action=Action.DUPLICATE_SETTLE,
+            ),
         )

@@ -28,9 +28,10 @@ or "there"). Once both provinces have decided, the hub applies one rule (`outcom
 - both "not the same" → closed on both sides, never proposed again.
 - one "same" and one "not the same", or both "same" naming different provinces (both keep the
   child, or both give it up) → disputed: the pair goes back to both counties, each seeing the
-  other's answer and note, for a new round of decisions (identity's local pairs go to the
-  bureau above both on disagreement; between provinces that is the national bureau, whose
-  settling of a dispute on the hub is not built).
+  other's answer and note, for a new round of decisions; the national bureau on the hub, above
+  both provinces (as identity's local pairs go to the bureau above both on disagreement), may
+  settle a disputed pair instead (`national_duplicate_settle`: one child kept by one of the two
+  provinces, then merged as above, or not the same child), each province shown its ruling.
 
 The county whose record was merged away may undo the merge within 30 days, unless the record
 changed since (`remote_duplicate_undo`): its record comes back as it was, the tombstone goes, and
@@ -51,7 +52,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xueji.access.policy import Action
-from xueji.access.scope import may, scope_of
+from xueji.access.scope import may, require, scope_of
 from xueji.audit.services import audit_record
 from xueji.core.errors import Conflict, FieldErrors, NotFound
 from xueji.core.names import person_name
@@ -701,6 +702,78 @@ def remote_duplicate_undo(*, actor: Any, pair: Any) -> RemoteDuplicate:
             object_id=row.pk,
             detail={"record": str(row.record), "remote_province": row.remote_province},
         )
+    return row
+
+
+# ---- the national bureau's ruling on a disputed pair (hub) -------------------------------------
+
+
+def national_duplicates_visible(user: Any) -> models.QuerySet[NationalDuplicate]:
+    """The hub's pairs across provinces, for the national bureau: the disputed ones first."""
+    scope = scope_of(user)
+    if scope is None or not may(scope, Action.DUPLICATE_SETTLE):
+        return NationalDuplicate.objects.none()
+    return NationalDuplicate.objects.annotate(
+        waiting=models.Case(
+            models.When(outcome=NationalOutcome.DISPUTED, then=0),
+            default=1,
+            output_field=models.IntegerField(),
+        )
+    ).order_by("waiting", "-score", "found_at")
+
+
+def national_duplicate_get(user: Any, pair: Any) -> NationalDuplicate:
+    try:
+        key = uuid.UUID(str(pair))
+    except ValueError:
+        key = None
+    found = national_duplicates_visible(user).filter(pk=key).first() if key else None
+    if found is None:
+        raise NotFound("not_found", _("No such pair."))
+    return found
+
+
+def national_duplicate_settle(
+    *, actor: Any, pair: Any, same: bool, keeps: str = "", note: str = ""
+) -> NationalDuplicate:
+    """The national bureau settles a pair the two provinces dispute: one child, kept by `keeps`
+    (one of the pair's two provinces; the other record is then merged into it as when both
+    provinces agree), or not the same child (closed on both sides). Each province is shown the
+    ruling and its note as the other side's answer."""
+    require(actor, Action.DUPLICATE_SETTLE)
+    found = national_duplicate_get(actor, pair)
+    note = (note or "").strip()
+    with transaction.atomic():
+        row = NationalDuplicate.objects.select_for_update().get(pk=found.pk)
+        if row.outcome != NationalOutcome.DISPUTED:
+            raise Conflict(
+                "not_disputed", _("Only a pair the two provinces dispute is settled here.")
+            )
+        if same and keeps not in (row.province_a, row.province_b):
+            raise _required(
+                "keeps", _("Name the province of the pair that keeps the child."), "required"
+            )
+        if not note:
+            raise _required("note", _("Give the reason for the ruling."), "required")
+        decision = SAME if same else NOT_SAME
+        row.decision_a = row.decision_b = decision
+        row.keeps_a = row.keeps_b = keeps if same else ""
+        row.undo = {**row.undo, "notes": {"a": note[:500], "b": note[:500]}}
+        row.settled_by_name = person_name(actor)[:150]
+        row.save()
+        _settle(
+            row,
+            keeps if same else "",
+            NationalOutcome.MERGING if same else NationalOutcome.NOT_SAME,
+        )
+        audit_record(
+            actor=actor,
+            action="federation.national_duplicate_settle",
+            object_type="national_duplicate",
+            object_id=row.pk,
+            detail={"decision": decision, "keeps": row.keeps_a, "round": row.round},
+        )
+    row.refresh_from_db()
     return row
 
 

@@ -13,6 +13,15 @@ urlpatterns: list[URLPattern] = [
     path("national/lookup/", views.lookup, name="lookup"),
     path("national/statistics/", views.statistics, name="statistics"),
     path("national/nodes/", views.nodes, name="nodes"),
+    # The national bureau's ruling on pairs across provinces the provinces dispute (hub).
+    path(
+        "national/duplicates/", views_duplicates.national_duplicate_list, name="national_duplicates"
+    ),
+    path(
+        "national/duplicates/<uuid:remote_pair_id>/settle/",
+        views_duplicates.national_duplicate_settle,
+        name="national_duplicate_settle",
+    ),
     # Transfers between provinces across nodes (a province's node).
     path("federation/transfers/", views_transfers.transfer_list, name="transfers"),
     path("federation/transfers/new/", views_transfers.transfer_new, name="transfer_new"),

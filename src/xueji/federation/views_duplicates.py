@@ -138,3 +138,74 @@ def duplicate_undo(request: HttpRequest, remote_pair_id: Any) -> HttpResponse:
         _errors_into(form, error)
         return render(request, "federation/duplicate.html", context, status=error.status)
     return redirect("federation:duplicate", remote_pair_id=pair.pk)
+
+
+# ---- the national bureau's ruling on a disputed pair (hub) -------------------------------------
+
+
+class SettleForm(forms.Form):
+    keeps = forms.ChoiceField(label=_("Ruling"))
+    note = forms.CharField(
+        label=_("Reason for the ruling"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, pair: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["keeps"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [
+            (
+                pair.province_a,
+                _("One child, kept by province %(code)s") % {"code": pair.province_a},
+            ),
+            (
+                pair.province_b,
+                _("One child, kept by province %(code)s") % {"code": pair.province_b},
+            ),
+            (RemoteDuplicateState.NOT_SAME, _("Not the same child")),
+        ]
+
+
+@requires(Action.DUPLICATE_SETTLE)
+def national_duplicate_list(request: HttpRequest) -> HttpResponse:
+    rows = duplicates.national_duplicates_visible(request.user)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    forms_of = {str(pair.pk): SettleForm(pair=pair) for pair in page.object_list}
+    return render(
+        request,
+        "federation/national_duplicates.html",
+        {"page": page, "rows": [(pair, forms_of[str(pair.pk)]) for pair in page.object_list]},
+    )
+
+
+@requires(Action.DUPLICATE_SETTLE)
+def national_duplicate_settle(request: HttpRequest, remote_pair_id: Any) -> HttpResponse:
+    try:
+        pair = duplicates.national_duplicate_get(request.user, remote_pair_id)
+    except ServiceError as error:
+        raise Http404(str(error.message)) from error
+    if request.method != "POST":
+        return redirect("federation:national_duplicates")
+    form = SettleForm(request.POST, pair=pair)
+    context: dict[str, Any] = {"pair": pair, "form": form}
+    if not form.is_valid():
+        return render(request, "federation/national_duplicate_settle.html", context, status=400)
+    if request.POST.get("confirmed") != "yes":
+        return render(
+            request, "federation/national_duplicate_settle.html", {**context, "confirming": True}
+        )
+    keeps = form.cleaned_data["keeps"]
+    try:
+        duplicates.national_duplicate_settle(
+            actor=request.user,
+            pair=pair.pk,
+            same=keeps != RemoteDuplicateState.NOT_SAME,
+            keeps="" if keeps == RemoteDuplicateState.NOT_SAME else keeps,
+            note=form.cleaned_data["note"],
+        )
+    except ServiceError as error:
+        _errors_into(form, error)
+        return render(
+            request, "federation/national_duplicate_settle.html", context, status=error.status
+        )
+    return redirect("federation:national_duplicates")

@@ -1,7 +1,8 @@
 """Federation's objects for the API fuzzer (xueji.core.tests.api.fuzz_world): transfers between
 provinces of pupils of J, one waiting for J (the sending school), one for its county, one that J
-filed from another province (J may withdraw it), and a pupil's part of a pair across provinces,
-which the county decides."""
+filed from another province (J may withdraw it), a pupil's part of a pair across provinces,
+which the county decides, and a record merged into its record in another province, whose merge
+the county may undo."""
 
 from __future__ import annotations
 
@@ -14,6 +15,13 @@ EXCLUDED = {
     # provinces is filed on a province's node only (409 not_a_province here); filing is tested
     # in xueji.federation's tests and on the cluster.
     "POST /api/federation/transfers": "filed on a province's node only (federation.transfers)",
+    # The national bureau's ruling on pairs across provinces the provinces dispute: no fuzzer
+    # account has national scope (registrar, county, auditor); tested in
+    # xueji.federation.tests.test_duplicates and the permission matrix.
+    "GET /api/federation/national-duplicates": "no fuzzer account has national scope",
+    "POST /api/federation/national-duplicates/{remote_pair_id}/settle": (
+        "no fuzzer account has national scope"
+    ),
 }
 
 
@@ -55,4 +63,42 @@ def rows(*, pupils: list[Any], county_code: str) -> list[dict[str, Any]]:
         {"transfer_id": str(at_county.pk), "decision": "approve", "reason": ""},
         {"transfer_id": str(filed_by_j.pk), "reason": "家长改变主意"},
         {"remote_pair_id": str(pair.pk), "decision": "not_same", "note": ""},
+        {"remote_pair_id": str(_merged_away(pupils[-1], county_code).pk)},
     ]
+
+
+def _merged_away(beside: Any, county_code: str) -> Any:
+    """A child of the same class as `beside` whose record here was merged into its record in
+    province 11 (both counties said "same", kept by 11): its county may undo the merge."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from xueji.access.models import Role
+    from xueji.federation.models import RemoteDuplicate, RemoteDuplicateState
+    from xueji.students.merge import record_merge_away
+    from xueji.students.models import Placement
+    from xueji.students.services import student_register
+    from xueji.testing.factories import member, student_data
+
+    place = Placement.objects.get(student=beside, end_date__isnull=True)
+    registrar = member(Role.REGISTRAR, school=place.school)
+    child = student_register(
+        actor=registrar, school_class_id=place.school_class_id, data=student_data()
+    ).student
+    with transaction.atomic():
+        undo = record_merge_away(
+            actor=None, student=child, on=timezone.localdate(), detail={"province": "11"}
+        )
+    return RemoteDuplicate.objects.create(
+        pair=uuid.uuid4(),
+        record=child.pk,
+        county=county_code,
+        remote_record=uuid.uuid4(),
+        remote_province="11",
+        score=7.0,
+        state=RemoteDuplicateState.MERGED_AWAY,
+        keeps="11",
+        note="在北京就读",
+        settled_at=timezone.now(),
+        merge_undo=undo,
+    )

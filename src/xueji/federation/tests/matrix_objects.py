@@ -143,25 +143,39 @@ def bodies(place: Any) -> dict[str, Any]:
         "remote_duplicate_decision": lambda: {"decision": "not_same"},
         # Undoing a merge across provinces takes no body (the pair of the URL).
         "remote_duplicate_undo": lambda: {},
+        "national_duplicate_settle": lambda: {"decision": "not_same", "note": "矩阵"},
     }
 
 
 def remote_pair(place: Any) -> Any:
-    """The place's child paired by the hub with a record of province 11 (once a place)."""
+    """The place's child paired by the hub with a record of province 11 (once a place): the
+    province's part, and the hub's pair of the same id, which the two provinces dispute."""
     import uuid
 
-    from xueji.federation.models import RemoteDuplicate
+    from xueji.federation.models import NationalDuplicate, RemoteDuplicate
 
-    return RemoteDuplicate.objects.filter(record=place.student.pk).first() or (
-        RemoteDuplicate.objects.create(
-            pair=uuid.uuid4(),
-            record=place.student.pk,
-            county=place.county.code,
-            remote_record=uuid.uuid4(),
-            remote_province="11",
-            remote_school_name="北京市东城区第一小学",
-            remote_number_masked="G110101********0011",
-            score=7.0,
-            contributions={"name_birth_sex": 7.0},
-        )
+    found = RemoteDuplicate.objects.filter(record=place.student.pk).first()
+    if found is not None:
+        return found
+    other = uuid.uuid4()
+    a, b = sorted([(str(place.student.pk), place.county.code[:2]), (str(other), "11")])
+    national = NationalDuplicate.objects.create(
+        record_a=a[0],
+        province_a=a[1],
+        record_b=b[0],
+        province_b=b[1],
+        score=7.0,
+        outcome="disputed",
+        round=2,
+    )
+    return RemoteDuplicate.objects.create(
+        pair=national.pk,
+        record=place.student.pk,
+        county=place.county.code,
+        remote_record=other,
+        remote_province="11",
+        remote_school_name="北京市东城区第一小学",
+        remote_number_masked="G110101********0011",
+        score=7.0,
+        contributions={"name_birth_sex": 7.0},
     )

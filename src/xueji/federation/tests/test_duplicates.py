@@ -11,11 +11,13 @@ from django.db import transaction
 from django.test import Client, override_settings
 
 from xueji.access.models import Role
+from xueji.access.scope import PermissionRefused
 from xueji.core.errors import Conflict, FieldErrors
 from xueji.federation.client import HubNationalIndex
 from xueji.federation.duplicates import (
     hub_duplicates_scan,
     may_decide_remote,
+    national_duplicate_settle,
     outcome_of,
     remote_duplicate_decide,
     remote_duplicate_undo,
@@ -468,3 +470,76 @@ def test_a_node_that_cannot_merge_says_so_and_the_pair_closes_on_both_sides():
     assert pair.outcome == "refused"
     told = HubOutbox.objects.get(topic="duplicate.outcome", destination="11")
     assert (told.payload["outcome"], told.payload["code"]) == ("refused", "record_moved")
+
+
+# ---- the national bureau settles a disputed pair (hub) ------------------------------------------
+
+
+def _disputed() -> tuple[object, uuid.UUID, RemoteDuplicate, NationalDuplicate]:
+    here, other, review, county = _found_here()
+    with override_settings(XUEJI_NODE="province:44"):
+        remote_duplicate_decide(actor=county, pair=review.pk, same=False)
+    _hub_drain()
+    pair = _pair_of(here, other)
+    _from_11(
+        "duplicate.decided",
+        {"pair": str(pair.pk), "record": str(other), "decision": "same", "keeps": "11", "round": 1},
+        f"duplicates:{pair.pk}",
+    )
+    _hub_drain()
+    _drain_44()
+    pair.refresh_from_db()
+    assert pair.outcome == "disputed"
+    return here, other, review, pair
+
+
+def test_the_national_bureau_settles_a_dispute_and_the_record_is_merged_into_the_keepers():
+    here, other, review, pair = _disputed()
+    nation = member(Role.BUREAU_APPROVER)
+    county = member(Role.BUREAU_APPROVER, division=Division.objects.get(code=review.county))
+    with as_hub():
+        with pytest.raises(PermissionRefused):  # a county does not settle
+            national_duplicate_settle(actor=county, pair=pair.pk, same=False, note="x")
+        with pytest.raises(FieldErrors) as refused:  # a keeper of the pair's provinces
+            national_duplicate_settle(actor=nation, pair=pair.pk, same=True, keeps="12", note="x")
+        assert "keeps" in refused.value.errors
+        national_duplicate_settle(
+            actor=nation, pair=pair.pk, same=True, keeps="11", note="学籍核查：在北京就读"
+        )
+        with pytest.raises(Conflict):  # settled: once
+            national_duplicate_settle(actor=nation, pair=pair.pk, same=False, note="x")
+    pair.refresh_from_db()
+    assert (pair.outcome, str(pair.keeper_record)) == ("merging", str(other))
+    assert pair.settled_by_name
+    _drain_44()
+    review.refresh_from_db()
+    here.refresh_from_db()
+    assert review.state == RemoteDuplicateState.MERGED_AWAY and here.state == RecordState.MERGED
+    assert review.other_note == "学籍核查：在北京就读"
+
+
+def test_the_national_page_settles_after_confirming_and_a_county_may_not_open_it():
+    _here, _other, review, pair = _disputed()
+    client = Client()
+    client.force_login(member(Role.BUREAU_APPROVER))
+    with as_hub():
+        assert f'id="pair-{pair.pk}"' in client.get("/national/duplicates/").content.decode()
+        url = f"/national/duplicates/{pair.pk}/settle/"
+        asked = client.post(url, {"keeps": "not_same", "note": "两人出生医学证明不同"})
+        assert asked.status_code == 200 and 'name="confirmed"' in asked.content.decode()
+        pair.refresh_from_db()
+        assert pair.outcome == "disputed"
+        done = client.post(
+            url, {"keeps": "not_same", "note": "两人出生医学证明不同", "confirmed": "yes"}
+        )
+        assert done.status_code == 302
+    pair.refresh_from_db()
+    assert pair.outcome == "not_same"
+    _drain_44()
+    review.refresh_from_db()
+    assert review.state == RemoteDuplicateState.NOT_SAME
+    county = Client()
+    county.force_login(
+        member(Role.BUREAU_APPROVER, division=Division.objects.get(code=review.county))
+    )
+    assert county.get("/national/duplicates/").status_code == 403
