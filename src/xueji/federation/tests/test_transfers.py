@@ -667,6 +667,17 @@ def test_the_sending_node_removes_the_child_s_rows_only_once_the_record_has_arri
     Vaccination.objects.create(
         student=student, school=school, vaccine="麻腮风", dose=1, given_on=ON, entered_by=actor
     )
+    # The guardian named as the payee of this node's aid application stays (its accounts need
+    # the row: PROTECT); the other members go.
+    from types import SimpleNamespace
+
+    from xueji.welfare.tests.matrix_objects import application
+
+    payee = student.family.filter(is_guardian=True).first()
+    assert payee is not None and student.family.count() > 1
+    aid = application(SimpleNamespace(student=student, school=school))
+    aid.payee = payee
+    aid.save(update_fields=["payee"])
     days = [datetime.date(2026, 9, 1), datetime.date(2026, 9, 30), ON - datetime.timedelta(1)]
     before = _past_figures(school, days)
     transfer_id = uuid.uuid4()
@@ -682,7 +693,7 @@ def test_the_sending_node_removes_the_child_s_rows_only_once_the_record_has_arri
     with _node("44"):
         assert inbox_apply(received) is True
         assert inbox_apply(received) is False  # replayed
-    assert not FamilyMember.objects.filter(student=student).exists()
+    assert list(FamilyMember.objects.filter(student=student)) == [payee]
     assert not Conduct.objects.filter(student=student).exists()
     assert not Vaccination.objects.filter(student=student).exists()
     # Kept: the record's row (read-only, left), its placements up to the transfer date, its
@@ -695,6 +706,7 @@ def test_the_sending_node_removes_the_child_s_rows_only_once_the_record_has_arri
     assert AuditEntry.objects.count() == audit_entries + 2
     released = AuditEntry.objects.get(action="student.record_released", object_id=student.pk)
     assert released.detail["rows"]["students.FamilyMember"]["removed"] > 0
+    assert released.detail["rows"]["students.FamilyMember"]["kept"] == 1
     assert released.detail["rows"]["archive.Conduct"] == {"removed": 1, "kept": 0}
     assert CrossTransfer.objects.get(pk=transfer_id).released_at is not None
     # The statistics and census of past dates are those they were.
