@@ -41,6 +41,26 @@ def test_one_login_name_makes_one_account(area):
     assert AuditEntry.objects.filter(action="account.create").count() == 1
 
 
+def test_login_names_differing_only_in_case_make_one_account_when_created_at_once(area):
+    # Each manager's check of the name (iexact) passes before any insert: the database's index
+    # on the lower-cased name decides, and the others get the field's refusal.
+    managers = [area.manager(Role.BUREAU_APPROVER, "county") for _ in range(3)]
+
+    def create(manager, login_name):
+        return lambda: account_create(
+            actor=manager,
+            login_name=login_name,
+            data=AccountData(name="王芳", role=Role.REGISTRAR, school_code=area.school.code),
+        )
+
+    names = ["Twice", "twice", "TWICE"]
+    outcomes = race(*[create(m, name) for m, name in zip(managers, names, strict=True)])
+    assert outcomes.count("done") == 1
+    assert set(outcomes) - {"done"} == {"login_name_taken"}
+    assert get_user_model().objects.filter(username__iexact="twice").count() == 1
+    assert AuditEntry.objects.filter(action="account.create").count() == 1
+
+
 def test_a_hand_over_racing_the_successors_removal_never_passes_items_to_a_removed_account(
     area, county_approver
 ):

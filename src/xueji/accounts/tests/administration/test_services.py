@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import translation
 
 from xueji.access.models import ApiToken, Membership, Role
@@ -82,6 +83,21 @@ def test_every_field_is_checked_at_once_and_nothing_is_written(area, county_appr
     with pytest.raises(FieldErrors) as caught:
         account_create(actor=county_approver, login_name="a b", data=registrar_data(area))
     assert caught.value.errors["login_name"][0].code == "login_name_format"
+
+
+def test_login_names_differing_only_in_case_cannot_both_be_written_even_around_the_service(
+    area,
+):
+    """The database refuses them (a unique index on the lower-cased name), whoever writes."""
+    users = get_user_model()
+    first = users.objects.create(username="WangFang")
+    for variant in ("wangfang", "WANGFANG", "wangFang"):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            users.objects.create(username=variant)
+    other = users.objects.create(username="lifang")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        users.objects.filter(pk=other.pk).update(username="wangFANG")
+    assert list(users.objects.filter(username__iexact="wangfang")) == [first]
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.AUDITOR, Role.SECURITY_ADMIN])
