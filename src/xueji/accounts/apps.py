@@ -14,6 +14,13 @@ class AccountsConfig(AppConfig):
 
         checks.register(check_account_security, checks.Tags.security, deploy=True)
 
+        # The authenticators' sealed secrets move with the registry's values at a change of
+        # keys or suite, and are counted by `xueji crypto status`.
+        from xueji.accounts.second_factor.models import TOTP_KEY_CONTEXT, Authenticator
+        from xueji.students.sealing import SealedColumn, sealed_column_register
+
+        sealed_column_register(SealedColumn(Authenticator, "key_sealed", TOTP_KEY_CONTEXT))
+
         # The menu (xueji.access.menu): the accounts of the area (管理), and the user's own
         # password (我的).
         from xueji.access.menu import MenuEntry, menu_register

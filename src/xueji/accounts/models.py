@@ -3,7 +3,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xueji.accounts.administration.models import AccountProfile
-from xueji.accounts.second_factor.models import EnrolmentCode  # noqa: F401  (its model)
+from xueji.accounts.second_factor.models import (  # noqa: F401  (their models)
+    Authenticator,
+    EnrolmentCode,
+)
 
 __all__ = ["AccountProfile", "AccountSeal", "SealReason"]
 

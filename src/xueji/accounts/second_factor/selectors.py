@@ -22,12 +22,12 @@ from xueji.access.policy import Action
 from xueji.access.scope import require
 from xueji.accounts.administration.rules import manageable_accounts
 from xueji.accounts.policy import needs_second_factor
-from xueji.accounts.second_factor.models import EnrolmentCode
+from xueji.accounts.second_factor.models import Authenticator, EnrolmentCode
 from xueji.core.errors import NotFound
 
 
 def has_second_factor(user: Any) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return Authenticator.objects.filter(user=user, confirmed=True).exists()
 
 
 def recovery_codes_left(user: Any) -> int:
@@ -46,7 +46,9 @@ class AuthenticatorSetup:
 
 
 def authenticator_setup(user: Any, key: str) -> AuthenticatorSetup:
-    """What the enrolment page shows for the secret `key` (hex) it keeps in the session."""
+    """What the enrolment page shows for the secret `key` (hex) it keeps in the session
+    (django-otp's TOTPDevice draws the link; it is never saved: the authenticator kept is
+    sealed)."""
     device = TOTPDevice(user=user, key=key, step=30, digits=6)
     image = qrcode.make(
         device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2
@@ -105,7 +107,7 @@ class SecondFactorStatus:
 def second_factor_status(actor: Any, user_id: int) -> SecondFactorStatus:
     """What the administrator's page of one account shows."""
     user = managed_account(actor, user_id)
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = Authenticator.objects.filter(user=user, confirmed=True).first()
     return SecondFactorStatus(
         user=user,
         required=needs_second_factor(user),

@@ -26,7 +26,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from xueji.accounts.second_factor.codes import (
     ENROLMENT_CODE_LENGTH,
@@ -35,7 +34,7 @@ from xueji.accounts.second_factor.codes import (
     new_code,
     recovery_digest,
 )
-from xueji.accounts.second_factor.models import EnrolmentCode
+from xueji.accounts.second_factor.models import Authenticator, EnrolmentCode
 from xueji.accounts.second_factor.selectors import managed_account
 from xueji.audit.services import audit_record
 from xueji.core.errors import Conflict, FieldErrors
@@ -87,7 +86,7 @@ def second_factor_code_issue(*, actor: Any, user: Any) -> IssuedCode:
     now = timezone.now()
     with transaction.atomic():
         target = _locked_account(managed_account(actor, user.pk))
-        if TOTPDevice.objects.filter(user=target, confirmed=True).exists():
+        if Authenticator.objects.filter(user=target, confirmed=True).exists():
             raise Conflict(
                 "second_factor_exists",
                 _("This account already has an authenticator: reset it first."),
@@ -131,7 +130,7 @@ def second_factor_reset(*, actor: Any, user: Any) -> SecondFactorReset:
     with transaction.atomic():
         target = _locked_account(managed_account(actor, user.pk))
         recovery_codes = StaticToken.objects.filter(device__user=target).count()
-        authenticators, _by_kind = TOTPDevice.objects.filter(user=target).delete()
+        authenticators, _by_kind = Authenticator.objects.filter(user=target).delete()
         StaticDevice.objects.filter(user=target).delete()
         revoked = _revoke_pending(target, now)
         if not (authenticators or recovery_codes or revoked):
@@ -158,7 +157,7 @@ def second_factor_reset(*, actor: Any, user: Any) -> SecondFactorReset:
 
 @dataclass(frozen=True)
 class Enrolment:
-    device: TOTPDevice
+    device: Authenticator
     recovery_codes: list[str]  # shown once, on the page that confirms the set-up
 
 
@@ -210,7 +209,7 @@ def second_factor_enrol(*, actor: Any, enrolment_code: str, key: str, token: str
     enrolment: Enrolment | None = None
     with transaction.atomic():
         account = _locked_account(actor)
-        if TOTPDevice.objects.filter(user=account, confirmed=True).exists():
+        if Authenticator.objects.filter(user=account, confirmed=True).exists():
             raise Conflict(
                 "second_factor_exists", _("An authenticator is already set up for this account.")
             )
@@ -255,10 +254,10 @@ def second_factor_enrol(*, actor: Any, enrolment_code: str, key: str, token: str
 
 
 def _make_devices(user: Any, key: str, last_t: int) -> Enrolment:
-    device = TOTPDevice.objects.create(
+    device = Authenticator.objects.create(
         user=user,
         name="authenticator",
-        key=key,
+        key_sealed=Authenticator.seal(key),
         step=TOTP_STEP,
         digits=TOTP_DIGITS,
         confirmed=True,
@@ -273,18 +272,20 @@ def _make_devices(user: Any, key: str, last_t: int) -> Enrolment:
     return Enrolment(device=device, recovery_codes=codes)
 
 
-def second_factor_verify(*, actor: Any, token: str) -> TOTPDevice:
+def second_factor_verify(*, actor: Any, token: str) -> Authenticator:
     """The user's authenticator, when `token` is its current code. A wrong code is recorded
     and slows the next tries down (1, 2, 4 … seconds) before it is refused; the device row is
     locked so that one code cannot be used twice by racing requests."""
     value = _token_value(token)
     device_id = (
-        TOTPDevice.objects.filter(user=actor, confirmed=True).values_list("pk", flat=True).first()
+        Authenticator.objects.filter(user=actor, confirmed=True)
+        .values_list("pk", flat=True)
+        .first()
     )
     if device_id is None:
         raise Conflict("second_factor_missing", _("Set up an authenticator app first."))
     with transaction.atomic():
-        device = TOTPDevice.objects.select_for_update().get(pk=device_id)
+        device = Authenticator.objects.select_for_update().get(pk=device_id)
         allowed, _why = device.verify_is_allowed()
         # A malformed code counts as a wrong one (verify_token records the failure).
         verified = allowed and device.verify_token(-1 if value is None else value)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from xueji.accounts.second_factor.models import Authenticator
 from xueji.accounts.second_factor.services import (
     Enrolment,
     second_factor_code_issue,
@@ -30,5 +30,5 @@ def enrol(user: Any, key: str = KEY) -> Enrolment:
     enrolment = second_factor_enrol(
         actor=user, enrolment_code=issued.code, key=key, token=code_for(key)
     )
-    TOTPDevice.objects.filter(pk=enrolment.device.pk).update(last_t=enrolment.device.last_t - 3)
+    Authenticator.objects.filter(pk=enrolment.device.pk).update(last_t=enrolment.device.last_t - 3)
     return enrolment

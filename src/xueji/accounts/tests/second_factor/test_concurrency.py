@@ -4,10 +4,9 @@ administrator's reset ends either enrolled or reset, never half of each."""
 
 import pytest
 from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from xueji.access.models import Role
-from xueji.accounts.second_factor.models import EnrolmentCode
+from xueji.accounts.second_factor.models import Authenticator, EnrolmentCode
 from xueji.accounts.second_factor.services import (
     second_factor_code_issue,
     second_factor_enrol,
@@ -37,7 +36,7 @@ def test_one_enrolment_code_sets_up_one_authenticator(viewer):
     outcomes = race(*[enrol_once] * 4)
     assert outcomes.count("done") == 1
     assert set(outcomes) - {"done"} == {"second_factor_exists"}
-    assert TOTPDevice.objects.filter(user=viewer).count() == 1
+    assert Authenticator.objects.filter(user=viewer).count() == 1
     assert StaticToken.objects.filter(device__user=viewer).count() == 10
     assert AuditEntry.objects.filter(action="account.second_factor_enrol").count() == 1
 
@@ -58,7 +57,7 @@ def test_an_enrolment_racing_a_reset_ends_whole(viewer):
         ),
         lambda: second_factor_reset(actor=admin, user=viewer),
     )
-    devices = TOTPDevice.objects.filter(user=viewer).count()
+    devices = Authenticator.objects.filter(user=viewer).count()
     pending = EnrolmentCode.objects.filter(used_at__isnull=True, revoked_at__isnull=True).count()
     if outcomes == ["done", "done"]:  # the reset came second: nothing is left of either
         assert devices == 0 and pending == 0

@@ -5,11 +5,10 @@ reset a lost authenticator, each confirmed first)."""
 import re
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from xueji.access.models import Role
 from xueji.accounts.second_factor.codes import enrolment_digest
-from xueji.accounts.second_factor.models import EnrolmentCode
+from xueji.accounts.second_factor.models import Authenticator, EnrolmentCode
 from xueji.accounts.second_factor.services import second_factor_code_issue
 from xueji.accounts.second_factor.views import SETUP_KEY_SESSION
 from xueji.accounts.tests.conftest import english_client
@@ -62,7 +61,7 @@ def test_the_set_up_refuses_whoever_has_no_enrolment_code(bureau):
     assert "This field is required" in missing.content.decode()
     made_up = client.post(SETUP, {"enrolment_code": "ABCD-EFGH-JKMN-PQRS", "token": code_for(key)})
     assert "This enrolment code is wrong" in made_up.content.decode()
-    assert not TOTPDevice.objects.filter(user=bureau).exists()
+    assert not Authenticator.objects.filter(user=bureau).exists()
     assert client.get("/").status_code == 302
     refused = AuditEntry.objects.get(action="account.second_factor_enrol_refused", actor=bureau)
     assert refused.detail["reason"] == "enrolment_code_wrong"
@@ -144,10 +143,10 @@ def test_the_administrator_resets_a_lost_authenticator(admin, bureau):
     assert "Recovery codes left" in client.get(manage_url(bureau)).content.decode()
     assert "Yes, reset" in client.get(manage_url(bureau), {"confirm": "reset"}).content.decode()
     assert client.post(manage_url(bureau), {"step": "reset"}).status_code == 200  # to confirm
-    assert TOTPDevice.objects.filter(user=bureau).exists()
+    assert Authenticator.objects.filter(user=bureau).exists()
     done = client.post(manage_url(bureau), {"step": "reset", "confirmed": "on"}, follow=True)
     assert "is reset (10 recovery codes removed)" in done.content.decode()
-    assert not TOTPDevice.objects.filter(user=bureau).exists()
+    assert not Authenticator.objects.filter(user=bureau).exists()
     assert AuditEntry.objects.get(action="account.second_factor_reset").actor == admin
     # The session the lost phone verified must set up a new authenticator, with a new code.
     assert user_session.get("/")["Location"] == f"{SETUP}?next=%2F"

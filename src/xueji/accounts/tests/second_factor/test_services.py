@@ -7,12 +7,11 @@ import datetime
 import pytest
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from xueji.access.models import Role
 from xueji.access.scope import PermissionRefused
 from xueji.accounts.second_factor.codes import enrolment_digest, normalized
-from xueji.accounts.second_factor.models import EnrolmentCode
+from xueji.accounts.second_factor.models import Authenticator, EnrolmentCode
 from xueji.accounts.second_factor.services import (
     second_factor_code_issue,
     second_factor_enrol,
@@ -119,7 +118,7 @@ def test_enrolment_without_a_code_is_refused_and_audited(bureau):
             second_factor_enrol(actor=bureau, enrolment_code=typed, key=KEY, token=code_for(KEY))
         assert refusal(refused) == "enrolment_code_wrong"
         assert "enrolment_code" in refused.value.errors
-    assert not TOTPDevice.objects.filter(user=bureau).exists()
+    assert not Authenticator.objects.filter(user=bureau).exists()
     assert [e.detail["reason"] for e in entries("account.second_factor_enrol_refused")] == [
         "enrolment_code_wrong",
         "enrolment_code_wrong",
@@ -143,7 +142,7 @@ def test_an_expired_code_is_refused(admin, bureau):
     with pytest.raises(FieldErrors) as refused:
         second_factor_enrol(actor=bureau, enrolment_code=issued.code, key=KEY, token=code_for(KEY))
     assert refusal(refused) == "enrolment_code_expired"
-    assert not TOTPDevice.objects.filter(user=bureau).exists()
+    assert not Authenticator.objects.filter(user=bureau).exists()
 
 
 def test_the_validity_is_a_setting(admin, bureau, settings):
@@ -230,7 +229,7 @@ def test_a_reset_removes_the_authenticator_and_the_codes_and_is_audited(admin, b
     enrol(bureau)
     reset = second_factor_reset(actor=admin, user=bureau)
     assert (reset.authenticators, reset.recovery_codes) == (1, 10)
-    assert not TOTPDevice.objects.filter(user=bureau).exists()
+    assert not Authenticator.objects.filter(user=bureau).exists()
     assert not StaticDevice.objects.filter(user=bureau).exists()
     (entry,) = entries("account.second_factor_reset")
     assert entry.actor == admin
@@ -268,4 +267,4 @@ def test_a_registrar_cannot_reset(registrar, bureau):
     enrol(bureau)
     with pytest.raises(PermissionRefused):
         second_factor_reset(actor=registrar, user=bureau)
-    assert TOTPDevice.objects.filter(user=bureau).exists()
+    assert Authenticator.objects.filter(user=bureau).exists()

@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from xueji.access.models import Role
+from xueji.accounts.second_factor.models import Authenticator
 from xueji.accounts.second_factor.services import second_factor_code_issue
 from xueji.accounts.second_factor.views import SETUP_KEY_SESSION
 from xueji.accounts.tests.conftest import english_client
@@ -79,13 +79,13 @@ def test_setting_up_shows_a_qr_code_and_needs_the_current_code(bureau):
         SETUP, {"enrolment_code": code, "token": "000000", "next": "/students/search/"}
     )
     assert "The code is wrong" in wrong.content.decode()
-    assert not TOTPDevice.objects.filter(user=bureau).exists()
+    assert not Authenticator.objects.filter(user=bureau).exists()
     done = client.post(
         SETUP, {"enrolment_code": code, "token": code_for(key), "next": "/students/search/"}
     )
     assert done.status_code == 200  # the recovery codes, shown once
     assert 'href="/students/search/"' in done.content.decode()
-    assert TOTPDevice.objects.get(user=bureau).confirmed
+    assert Authenticator.objects.get(user=bureau).confirmed
     assert client.get("/students/search/").status_code == 200
     assert AuditEntry.objects.filter(action="account.second_factor_enrol", actor=bureau).exists()
 
@@ -98,7 +98,7 @@ def test_an_enrolled_user_is_asked_for_the_code_after_the_password(bureau, enrol
     assert "The code is wrong" in wrong.content.decode()
     assert client.get("/").status_code == 302
     assert AuditEntry.objects.filter(action="account.second_factor_failed").exists()
-    TOTPDevice.objects.filter(user=bureau).update(throttling_failure_count=0)
+    Authenticator.objects.filter(user=bureau).update(throttling_failure_count=0)
     right = client.post(VERIFY, {"token": code_for(enrolled), "next": "/"})
     assert right.status_code == 302 and right["Location"] == "/"
     assert client.get("/").status_code == 200
