@@ -323,10 +323,16 @@ def xml_encoding(head: bytes) -> str:
     return ""
 
 
-def _entities() -> UnsafeFile:
+def _entities(part: str) -> UnsafeFile:
     return UnsafeFile(
         "xml_entities",
-        _("The file contains XML entity declarations, which are refused."),
+        translated(
+            _(
+                "The file contains XML entity declarations (<!DOCTYPE or <!ENTITY, in its part "
+                "%(part)s), which are refused."
+            ),
+            {"part": part},
+        ),
     )
 
 
@@ -350,12 +356,12 @@ def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
                 if decoder is not None:
                     text = (text_tail + decoder.decode(chunk)).lower()
                     if any(marker in text for marker in _TEXT_MARKERS):
-                        raise _entities()
+                        raise _entities(info.filename)
                     text_tail = text[-16:]
                     continue
                 window = (tail + chunk).lower()
                 if any(marker in window for marker in _MARKERS):
-                    raise _entities()
+                    raise _entities(info.filename)
                 tail = window[-16:]
     except zipfile.BadZipFile:
         raise UnsafeFile("bad_zip", _("The file is damaged (not a readable zip).")) from None

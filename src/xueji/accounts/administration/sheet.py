@@ -1,6 +1,6 @@
 """Reading the accounts sheet safely: the upload is checked before calamine opens it (an .xlsx
-of at most 2 MB, a zip of bounded parts, no DOCTYPE or ENTITY in any XML part whether in UTF-8
-or UTF-16, no cell beyond column Z or row MAX_ROWS + 1, since calamine allocates the whole
+of at most 2 MB, a zip of bounded parts, no DOCTYPE or ENTITY in any XML part whether in UTF-8,
+UTF-16 or UTF-32, no cell beyond column Z or row MAX_ROWS + 1, since calamine allocates the whole
 rectangle up to the furthest cell), then its first sheet is read as text.
 
 The imports' checks (xueji.imports.safety) sit beside this app in the layers and cannot be
@@ -29,7 +29,7 @@ MAX_COLUMN = 26  # Z
 _FORBIDDEN_XML = [
     marker.encode(encoding)
     for marker in ("<!doctype", "<!entity")
-    for encoding in ("ascii", "utf-16-le", "utf-16-be")
+    for encoding in ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
 ]
 _CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]+)([0-9]+)\"")
 _ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"([0-9]+)\"")

@@ -66,7 +66,10 @@ def run_in_worker(job_id: Any) -> dict[str, Any]:
     os.waitpid(pid, 0)
     outcome = json.loads(data)
     assert "error" not in outcome, outcome
-    print(f"worker grew by {outcome['growth_mb']:.0f} MB: {outcome['message_en'][:100]}")
+    print(
+        f"worker grew by {outcome['growth_mb']:.0f} MB (from {outcome['start_mb']:.0f} MB, the "
+        f"test process's size at the fork): {outcome['message_en'][:100]}"
+    )
     return outcome
 
 

@@ -30,7 +30,7 @@ def _check(content: bytes) -> safety.Sniffed:
     return safety.check_upload(io.BytesIO(content), len(content), filename="")
 
 
-def _refused_quickly(content: bytes, code: str) -> None:
+def _refused_quickly(content: bytes, code: str) -> safety.UnsafeFile:
     tracemalloc.start()
     started = time.perf_counter()
     with pytest.raises(safety.UnsafeFile) as refused:
@@ -41,6 +41,7 @@ def _refused_quickly(content: bytes, code: str) -> None:
     assert refused.value.code == code
     assert elapsed < 2.0
     assert peak < 16 * 2**20
+    return refused.value
 
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
@@ -276,7 +277,13 @@ def test_a_doctype_in_a_utf16_or_utf32_part_is_refused_as_an_entity_declaration(
     part = bom + _WORKBOOK_DTD.encode(encoding)
     assert b"<!DOCTYPE" not in part  # what the byte scan looked for
     content = _rezip(xlsx_bytes([row_of()]), {"xl/workbook.xml": part})
-    _refused_quickly(content, "xml_entities")
+    refused = _refused_quickly(content, "xml_entities")
+    # Named by the scan, not by the parser's "cannot be read: workbook" after it.
+    with override("en"):
+        assert "entity declarations" in str(refused.message)
+        assert "xl/workbook.xml" in str(refused.message)
+    with override("zh-hans"):
+        assert "XML 实体声明" in str(refused.message) and "xl/workbook.xml" in str(refused.message)
 
 
 def test_a_utf16_workbook_without_a_doctype_still_passes_the_scan():  # type: ignore[no-untyped-def]

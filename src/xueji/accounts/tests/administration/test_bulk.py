@@ -158,13 +158,19 @@ def _with_sheet_xml(sheet_xml: bytes) -> bytes:
         ),
         (
             _with_sheet_xml(
+                '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><worksheet/>'.encode("utf-32")
+            ),
+            "xml_entities",
+        ),
+        (
+            _with_sheet_xml(
                 b'<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is>'
                 b'</c><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>'
             ),
             "sheet_too_large",
         ),
     ],
-    ids=["empty", "pdf", "xls", "too-large", "bomb", "utf16-doctype", "far-cell"],
+    ids=["empty", "pdf", "xls", "too-large", "bomb", "utf16-doctype", "utf32-doctype", "far-cell"],
 )
 def test_a_hostile_or_wrong_file_is_refused_before_it_is_read(area, county_approver, content,
                                                               code):  # fmt: skip
