@@ -78,12 +78,16 @@ def _merged_away(beside: Any, county_code: str) -> Any:
     from xueji.students.merge import record_merge_away
     from xueji.students.models import Placement
     from xueji.students.services import student_register
-    from xueji.testing.factories import member, student_data
+    from xueji.testing.factories import member, resident_id, student_data
 
     place = Placement.objects.get(student=beside, end_date__isnull=True)
     registrar = member(Role.REGISTRAR, school=place.school)
+    born = beside.birth_date  # of the class's age
     child = student_register(
-        actor=registrar, school_class_id=place.school_class_id, data=student_data()
+        actor=registrar,
+        school_class_id=place.school_class_id,
+        data=student_data(birth_date=born, id_number=resident_id(birth_date=born)),
+        start_date=place.start_date,
     ).student
     with transaction.atomic():
         undo = record_merge_away(
