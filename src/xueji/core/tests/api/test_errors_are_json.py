@@ -137,3 +137,39 @@ def test_text_with_a_nul_character_is_refused_naming_the_field(world, method, pa
     assert refused.json()["fields"] == {
         field: [{"code": "nul_character", "message": "Text cannot hold a NUL character (U+0000)."}]
     }
+
+
+# ---- the probe's server errors (issue 18, item 6), each asked as the probe asked it ----------
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        # 500 on both databases: a year past the date's range.
+        ("/api/yearend/dropouts", {"from_year": "99999"}, "from_year"),
+        # 500 on SQLite: integers past its 64 bits.
+        ("/api/students", {"school": "99999999999999999999"}, "school"),
+        ("/api/students", {"class_id": "14677669744231575552"}, "class_id"),
+    ],
+)
+def test_the_probes_server_errors_are_422s_naming_the_parameter(world, path, query, field):
+    user = world.futian_bureau if path.startswith("/api/yearend") else world.registrar_a
+    refused = api_as(user, language="en").get(path, query)
+    assert refused.status_code == 422, refused.content
+    assert refused["Content-Type"].startswith("application/json")
+    assert refused.json()["code"] == "invalid_request"
+    assert set(refused.json()["fields"]) == {field}
+
+
+def test_a_multipart_upload_without_its_boundary_is_a_json_400(world):
+    client = api_as(world.registrar_a, language="en")
+    for content_type in ("multipart/form-data", "multipart/form-data; boundary="):
+        refused = client.client.post(
+            "/api/imports/",
+            b'--x\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc\r\n--x--\r\n',
+            content_type=content_type,
+            headers=client._headers(),
+        )
+        assert refused.status_code == 400, refused.content
+        assert refused["Content-Type"].startswith("application/json")
+        assert refused.json()["code"] == "bad_request"
