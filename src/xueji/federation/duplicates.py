@@ -332,7 +332,7 @@ def on_merged(message: Message) -> None:
             other=absorbed_answer,
         )
         return
-    keeper = MatchKey.objects.filter(record=pair.keeper_record).first()
+    keeper = MatchKey.objects.filter(record=str(pair.keeper_record)).first()
     entries = list(IndexEntry.objects.select_for_update().filter(record=absorbed))
     key = MatchKey.objects.filter(record=absorbed).first()
     pair.undo = {

@@ -32,7 +32,7 @@ def identity_home_counts(context: dict[str, Any]) -> dict[str, Any]:
         return {"counts": None}
     counts = identity_status_counts(county_code=scope.division_code or "")
     # The open pairs of other sources too (a province's node: the pairs across provinces).
-    counts["open_pairs"] += other_pairs_waiting(request.user)
+    counts["open_pairs"] += other_pairs_waiting(getattr(request, "user", None))
     return {
         "counts": counts,
         "may_pairs": may(scope, Action.DUPLICATE_VIEW),
