@@ -387,6 +387,63 @@ def test_a_withdrawal_on_the_receiving_node_gives_the_record_back_on_the_sending
     assert cluster.sql("p44", state) == "enrolled"
 
 
+def test_a_child_registered_in_both_provinces_is_merged_into_one_record_across_nodes(
+    cluster,
+) -> None:
+    """The hub's national duplicate search pairs a child registered on 44 and on 11 (two ID
+    numbers, one name, birth date and sex); both counties say "same", kept by 11: 44's record is
+    merged into 11's on 44's node, and the hub moves its numbers to 11's record."""
+    name = "钱多多"  # a name of this test only: its pair is the only one of its keys
+    here = cluster.register("p44", cluster.child(), name=name)
+    there = cluster.register("p11", cluster.child(), name=name)
+    assert here.status_code == there.status_code == 201, (here.text, there.text)
+    r44, r11 = here.json()["id"], there.json()["id"]
+
+    def part(node: str, record: str) -> dict[str, Any]:
+        answer = cluster.api(node, "county", "duplicates")
+        assert answer.status_code == 200, answer.text
+        return next((row for row in answer.json() if row["record"] == record), {})
+
+    cluster.wait(
+        "the pair's part at both provinces",
+        lambda: bool(part("p44", r44)) and bool(part("p11", r11)),
+        timeout=120,
+    )
+    pair = part("p44", r44)["pair"]
+    held = "SELECT count(*) FROM federation_indexentry WHERE record = '{}' AND province = '{}'"
+    numbers = cluster.count("hub", held.format(r44, "44")) + cluster.count(
+        "hub", held.format(r11, "11")
+    )
+    for node, keeps in (("p44", "there"), ("p11", "here")):
+        decided = cluster.api(
+            node,
+            "county",
+            f"duplicates/{pair}/decision",
+            {"decision": "same", "keeps": keeps, "note": "在北京就读"},
+        )
+        assert decided.status_code == 200, decided.text
+    state = f"SELECT state FROM students_student WHERE id = '{r44}'"
+    cluster.wait("44's record merged", lambda: cluster.sql("p44", state) == "merged")
+    cluster.wait("11's pair kept", lambda: part("p11", r11).get("state") == "kept")
+    assert part("p44", r44)["state"] == "merged_away"
+    tomb = f"SELECT province, merged_into FROM federation_tombstone WHERE record = '{r44}'"
+    assert cluster.sql("p44", tomb).split("|") == ["11", r11]
+    open_places = (
+        f"SELECT count(*) FROM students_placement WHERE student_id = '{r44}' AND end_date IS NULL"
+    )
+    assert cluster.count("p44", open_places) == 0
+    cluster.wait("the hub to apply everything", cluster.caught_up)
+    # The hub's index: 44's numbers now name 11's record (a look-up of either answers 11).
+    assert cluster.count("hub", held.format(r44, "44")) == 0
+    assert cluster.count("hub", held.format(r11, "11")) == numbers >= 2
+    once = (
+        "SELECT count(*) FROM (SELECT key FROM federation_inbox WHERE stream LIKE 'duplicates:%' "
+        "GROUP BY key HAVING count(*) > 1) d"
+    )
+    assert cluster.count("p44", once) == cluster.count("p11", once) == cluster.count("hub", once)
+    assert cluster.count("hub", once) == 0
+
+
 def test_national_statistics_equal_the_sum_of_the_nodes(cluster) -> None:
     query = HEADCOUNTS
 
