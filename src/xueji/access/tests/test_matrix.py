@@ -177,6 +177,13 @@ def _certificate(place: Place) -> Any:
     )
 
 
+def _this_year() -> int:
+    from xueji.access.scope import today
+    from xueji.schools.models import academic_start_year
+
+    return academic_start_year(today())
+
+
 def _a_term() -> Any:
     from xueji.schools.models import Term
 
@@ -371,6 +378,40 @@ def _api_body(route: Route, place: Place | None) -> dict[str, Any] | None:
         "update_school": lambda: {"name": "矩阵测试改名小学"},
         "close_school": lambda: {},
         "merge_school": lambda: {"into_school_id": (target or _fallback).school.pk, "pupils": 0},
+        # A school year's set-up (issue 19): a class of grade 1 opened, the place's class left
+        # without a class teacher or removed (409: it has a child once allowed), a copy of a
+        # plan that has changed (409 once allowed).
+        "class_add": lambda: {"year": _this_year(), "grade": 1, "number": 9},
+        "class_teacher_name": lambda: {"class_teacher_id": None},
+        "class_delete": lambda: {},
+        "copy_up": lambda: {"year": _this_year(), "confirmed": 99},
+        # A guardian's check sheet of the place's child, returned confirmed (issue 19).
+        "guardian_check_add": lambda: {"outcome": "confirmed"},
+        # Subject assignments (issue 19): the place's teacher given music in the place's class.
+        "teaching_add": lambda: {
+            "class_id": (target or _fallback).school_class.pk,
+            "subject": "music",
+            "teacher_id": (target or _fallback).assignment.teacher_id,
+        },
+        "teaching_end": lambda: {},
+        # Closed periods and province rules (issue 19): transfers closed some months ahead,
+        # the place's province's period moved or lifted, its rules given again.
+        "period_add": lambda: {
+            "operation": "transfer",
+            "starts_on": "2027-08-15",
+            "ends_on": "2027-08-31",
+        },
+        "periods_adopt": lambda: {"operation": "verification"},
+        "period_change": lambda: {"starts_on": "2027-08-16", "ends_on": "2027-08-31"},
+        "period_lift": lambda: {"reason": "矩阵"},
+        "province_rules_set": lambda: {
+            "rules": {"no_transfer_in_graduating_grade": True, "same_grade_only": True},
+            "reason": "矩阵",
+        },
+        # An account's second factor: a code for the place's registrar, a reset (nothing to
+        # reset: a 409 once allowed).
+        "second_factor_code": lambda: {},
+        "second_factor_reset_lost": lambda: {},
         # The archive (issue 24): the growth record's writes, a certificate of the place's
         # child, a withdrawal and a lifting with their reason.
         "save_term_report": lambda: {"term": _a_term().pk, "comment": "认真", "moral": "A"},
@@ -443,6 +484,7 @@ BODY_OBJECTS = {
     "lookup_student",
     "change_file_request",
     "issue_certificate",
+    "teaching_add",
 } | welfare_objects.BODY_OBJECTS
 
 
@@ -567,6 +609,8 @@ def test_no_path_leads_to_more_rights_than_the_user_holds(db: Any) -> None:
     from xueji.access.models import Membership
     from xueji.accounts.administration.services import AccountData, account_create
     from xueji.core.errors import FieldErrors
+    from xueji.geo.models import Division
+    from xueji.testing.factories import member
 
     world = World()
     users = get_user_model().objects
@@ -609,11 +653,70 @@ def test_no_path_leads_to_more_rights_than_the_user_holds(db: Any) -> None:
             data=AccountData(name="x", role="admin", division_code="440304"),
         )
 
+    # Nor lifts another account above what it may give: a county bureau editing a registrar
+    # of its county into a bureau approver of the county or an administrator, on the API or
+    # the page; nor through a sheet (school roles only); a county's security administrator
+    # giving the separated duties; nobody resets their own second factor.
+    target = world.registrars["a"]
+    for role, place in (("bureau_approver", "440304"), ("admin", "440304"), ("auditor", "")):
+        lifted = {"name": "越权", "role": role, "division_code": place}
+        answer = api_as(county).post(f"/api/accounts/{target.pk}", lifted)
+        assert answer.status_code == 400, (role, answer.content)
+        page = Client()
+        page.force_login(county)
+        answer = page.post(f"/accounts/{target.pk}/edit/", lifted)
+        assert answer.status_code in (200, 400), role
+        assert Membership.objects.get(user=target).role == "registrar"
+    sheet = _accounts_sheet(
+        [
+            [futian_school, "越权甲", "sheet_admin", "admin", ""],
+            [futian_school, "越权乙", "sheet_bureau", "bureau_approver", ""],
+            [futian_school, "越权丙", "sheet_auditor", "审计员", ""],
+        ]
+    )
+    answer = api_as(county).client.post(
+        "/api/accounts/sheet",
+        {"create": "true", "file": sheet},
+        headers=api_as(county)._headers(),
+    )
+    assert answer.status_code == 200 and not answer.json()["created"]
+    assert {error["column"] for error in answer.json()["errors"]} >= {"角色"}
+    security_county = member(
+        "security_admin", division=Division.objects.get(code="440304"), username="sec_county"
+    )
+    for role in ("security_admin", "admin", "auditor"):
+        body = {"login_name": f"s_{role}", "role": role, "division_code": "440304"}
+        assert create(security_county, **body) == 400, role
+    assert not users.filter(username__startswith="sheet_").exists()
+    assert not users.filter(username__in=["s_security_admin", "s_admin", "s_auditor"]).exists()
+    for actor in world.actors:
+        if actor.role is None:
+            continue
+        own = f"/api/accounts/{actor.user.pk}/second-factor"
+        assert api_as(actor.user).post(f"{own}/reset", {}).status_code in (403, 404), actor.name
+        assert api_as(actor.user).post(f"{own}/code", {}).status_code in (403, 404), actor.name
+
     # The system administrator reads no audit entry.
     page = Client()
     page.force_login(admin)
     assert page.get("/audit/").status_code == 403
     assert api_as(admin).get("/api/audit/entries").status_code == 403
+
+
+def _accounts_sheet(rows: list[list[str]]) -> Any:
+    """An .xlsx of the accounts sheet's columns with the given rows, as an upload."""
+    import io
+
+    import xlsxwriter
+
+    output = io.BytesIO()
+    book = xlsxwriter.Workbook(output, {"in_memory": True})
+    sheet = book.add_worksheet()
+    for number, values in enumerate([["学校标识码", "姓名", "登录名", "角色", "手机"], *rows]):
+        for column, value in enumerate(values):
+            sheet.write_string(number, column, value)
+    book.close()
+    return SimpleUploadedFile("accounts.xlsx", output.getvalue())
 
 
 # ---- the drill-down of statistics (issue 20, item 16) -------------------------------------------

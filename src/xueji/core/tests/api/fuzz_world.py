@@ -320,4 +320,46 @@ def build() -> FuzzWorld:
     from xueji.federation.tests import fuzz_objects as federation_fuzz
 
     rows += federation_fuzz.rows(pupils=pupils, county_code=FUTIAN)
+    # Closed periods and province rules (issue 19): 广东's closing of transfers some months
+    # ahead (nothing filed today is held by it), read by the county; its province's rules.
+    from xueji.changes.models import ClosedPeriod
+
+    ahead = today() + datetime.timedelta(days=200)
+    period = ClosedPeriod.objects.create(
+        operation="transfer",
+        division_id=FUTIAN[:2] + "0000",
+        starts_on=ahead,
+        ends_on=ahead + datetime.timedelta(days=10),
+        created_by=county,
+    )
+    rows.append({"period_id": period.pk, "province_code": FUTIAN[:2], "province": FUTIAN[:2]})
+    # The school year's set-up by J's registrar (issue 19): a class opened with its class
+    # teacher, grade 8's class teacher named, a class opened by mistake removed, and this year's
+    # classes copied one grade up into the next (the number of classes the plan makes).
+    from xueji.schools.classes import classes_copy_plan
+
+    mistake = SchoolClassFactory(
+        school=junior, grade=9, number=5, name="初三5班", academic_year=academic_year(year)
+    )
+    plan = classes_copy_plan(actor=registrar, to_year=year + 1, keep_class_teachers=True)
+    rows += [
+        {"year": year, "grade": 9, "number": 3, "name": "初三3班", "class_teacher_id": teacher.pk},
+        {"class_id": grade8.pk, "class_teacher_id": teacher.pk},
+        {"class_id": mistake.pk},
+        {"year": year + 1, "keep_class_teachers": True, "confirmed": len(plan.make)},
+    ]
+    # Subject assignments of J (issue 19): a subject teacher given Chinese in grade 8, and an
+    # assignment to end.
+    from xueji.scores.services import teaching_assign
+
+    subject_teacher = member(Role.SUBJECT_TEACHER, school=junior, username="fuzz_subject")
+    taught = teaching_assign(
+        actor=registrar, school_class_id=grade8.pk, subject="math", teacher_id=subject_teacher.pk
+    )
+    rows += [
+        {"class_id": grade8.pk, "subject": "chinese", "teacher_id": subject_teacher.pk},
+        {"assignment_id": taught.pk},
+        # A guardian's check sheet of a pupil of J, returned confirmed.
+        {"student_id": str(pupils[0].pk), "outcome": "confirmed", "signed_by": "王伟"},
+    ]
     return FuzzWorld(registrar=registrar, county=county, auditor=auditor, rows=rows)
