@@ -190,3 +190,34 @@ def test_only_an_account_manager_of_the_area_hands_over(area, leaving):
     nanshan = member(Role.BUREAU_APPROVER, division=area.nanshan)
     with pytest.raises(NotFound):
         open_items_hand_over(actor=nanshan, from_user_id=registrar.pk, to_user_id=successor.pk)
+
+
+def test_the_hand_over_page_and_the_api_pass_the_items(area, leaving, county_approver):
+    """Issue 19: the hand-over offers the successors on its page and passes the items from it;
+    the API does the same and says what passed."""
+    from django.test import Client
+
+    from xueji.testing.api import api_as
+
+    registrar, successor = leaving["registrar"], leaving["successor"]
+    page = Client()
+    page.force_login(county_approver)
+    form = page.get(f"/accounts/{registrar.pk}/hand-over/")
+    assert form.status_code == 200 and f'value="{successor.pk}"' in form.content.decode()
+    handed = page.post(f"/accounts/{registrar.pk}/hand-over/", {"successor": successor.pk})
+    assert handed.status_code == 302 and handed.url == f"/accounts/{registrar.pk}/"
+    assert ChangeRequest.objects.get(pk=leaving["change"].pk).filed_by == successor
+    assert open_items(registrar) == []
+
+    # Back through the API (the successor leaves in turn): what passed is named by kind.
+    answer = api_as(county_approver).post(
+        f"/api/accounts/{successor.pk}/hand-over", {"successor_id": registrar.pk}
+    )
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["passed"] == {
+        "changes": [str(leaving["change"].pk)],
+        "corrections": [str(leaving["correction"].pk)],
+        "imports": [str(leaving["queued"].pk)],
+    }
+    assert CorrectionRequest.objects.get(pk=leaving["correction"].pk).created_by == registrar
+    assert AuditEntry.objects.filter(action="account.hand_over").count() == 2
