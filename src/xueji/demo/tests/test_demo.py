@@ -162,3 +162,46 @@ def test_the_teachers_demo_accounts_see_their_class(loaded):
     from xueji.scores.models import TeachingAssignment
 
     assert TeachingAssignment.objects.filter(teacher__username="subject_teacher").exists()
+
+
+def test_on_the_demo_a_zhuhai_school_and_its_registrar_are_made_on_pages(loaded):
+    """Issue 19: the demo's province approver registers a school in 珠海 on its page, and the
+    demo's security administrator, landing on the accounts, creates its registrar there."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    users = get_user_model().objects
+    province = Client()
+    province.force_login(users.get(username="province_approver"))
+    assert 'value="440402"' in province.get("/schools/new/").content.decode()
+    registered = province.post(
+        "/schools/new/",
+        {
+            "code": "2144040277",
+            "name": "珠海市香洲区演示小学",
+            "kind": "primary",
+            "county": "440402",
+            "address": "珠海市香洲区演示路1号",
+            "ownership": "public",
+            "urban_rural": "111",
+        },
+    )
+    school = School.objects.get(code="2144040277")
+    assert registered.status_code == 302 and school.city_id == "440400"
+
+    security = Client()
+    security.force_login(users.get(username="security_admin"))
+    assert security.get("/").url == "/accounts/"
+    created = security.post(
+        "/accounts/new/",
+        {
+            "login_name": "zhuhai_registrar",
+            "name": "黎海燕",
+            "phone": "13926900003",
+            "role": "registrar",
+            "school_code": school.code,
+        },
+    )
+    assert created.status_code == 200 and 'id="password"' in created.content.decode()
+    membership = Membership.objects.get(user__username="zhuhai_registrar")
+    assert (membership.role, membership.school_id) == (Role.REGISTRAR, school.pk)
