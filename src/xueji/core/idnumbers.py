@@ -25,6 +25,28 @@ from xueji.core.codes import Sex
 # ASCII digits only: \d would also take fullwidth and other scripts' digits, which int() reads.
 _DIGITS17 = re.compile(r"^[0-9]{17}[0-9X]$")
 
+# An ID number (15 digits, or 17 and a check character) or the digits of a student number, as a
+# run of its own: a longer run of digits is not one. Spaces and hyphens inside are ignored.
+_ID_LIKE = re.compile(r"(?<![0-9])[0-9]{14,17}[0-9Xx](?![0-9])")
+_NUMBER_SEPARATORS = re.compile(r"[\s\-]")
+
+
+def holds_id_like_number(text: str) -> bool:
+    """Does `text` hold what may be an ID number or a student number? Such text is kept out of
+    addresses (query strings), which every proxy and access log keeps."""
+    return bool(_ID_LIKE.search(_NUMBER_SEPARATORS.sub("", text)))
+
+
+def query_holds_id_like_number(query: object) -> bool:
+    """Does a query string (a QueryDict) hold an ID-like number, in a value or a name?"""
+    lists = getattr(query, "lists", None)
+    if lists is None:
+        return False
+    return any(
+        holds_id_like_number(key) or any(holds_id_like_number(value) for value in values)
+        for key, values in lists()
+    )
+
 
 @dataclass(frozen=True)
 class ResidentId:

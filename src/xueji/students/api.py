@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import functools
-import re
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -37,6 +36,7 @@ from xueji.core.api import (
     error_body,
 )
 from xueji.core.errors import NotFound
+from xueji.core.idnumbers import query_holds_id_like_number
 from xueji.schools.models import MAX_GRADE, MIN_GRADE
 from xueji.students.selectors import (
     student_by_number,
@@ -53,15 +53,6 @@ from xueji.students.validation import FamilyMemberData, StudentData
 
 router = Router(tags=["students"])
 
-# An ID number (15 digits, or 17 and a check character) or the digits of a student number, as a
-# run of its own: a longer run of digits is not one.
-_ID_LIKE = re.compile(r"(?<![0-9])[0-9]{14,17}[0-9Xx](?![0-9])")
-_QUERY_SEPARATORS = re.compile(r"[\s\-]")
-
-
-def _holds_id_like_number(text: str) -> bool:
-    return bool(_ID_LIKE.search(_QUERY_SEPARATORS.sub("", text)))
-
 
 def _refuse_numbers_in_query(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Every operation of this router: a query string with an ID-like number is refused (400)
@@ -69,10 +60,7 @@ def _refuse_numbers_in_query(run: Callable[..., HttpResponse]) -> Callable[..., 
 
     @functools.wraps(run)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if any(
-            _holds_id_like_number(key) or any(_holds_id_like_number(v) for v in values)
-            for key, values in request.GET.lists()
-        ):
+        if query_holds_id_like_number(request.GET):
             body = error_body(
                 "number_in_query",
                 _(

@@ -6,12 +6,21 @@ import datetime
 import uuid
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
-from xueji.core.api import COMMON_ERRORS, DATABASE_ID_MAX, ErrorOut, IsoDate, caller
+from xueji.core.api import (
+    COMMON_ERRORS,
+    DATABASE_ID_MAX,
+    ErrorOut,
+    IsoDate,
+    caller,
+    error_body,
+)
+from xueji.core.idnumbers import query_holds_id_like_number
 from xueji.trail.selectors import MAX_PAGE_SIZE, PAGE_SIZE, AuditFilters, audit_search
 
 router = Router(tags=["audit"])
@@ -60,17 +69,7 @@ class AuditPageOut(Schema):
     student_not_found: bool
 
 
-# The operation keeps the id it had in the OpenAPI document before browsing moved out of
-# xueji.audit, so that clients generated from the document keep working.
-@router.get(
-    "/entries",
-    response={200: AuditPageOut, 403: ErrorOut, **COMMON_ERRORS},
-    operation_id="xueji_audit_api_search_entries",
-)
-@endpoint_requires(Action.AUDIT_VIEW)
-def search_entries(request: HttpRequest, params: Query[AuditParams]) -> object:
-    """Search the audit trail of your area, newest first (auditors only; others get 403
-    `forbidden`). Filters combine; pages follow `older` / `newer`."""
+def _search(request: HttpRequest, params: AuditParams) -> object:
     filters = AuditFilters(
         student=params.student,
         user=params.user,
@@ -81,3 +80,44 @@ def search_entries(request: HttpRequest, params: Query[AuditParams]) -> object:
         after=params.after,
     )
     return audit_search(caller(request), filters, limit=params.limit)
+
+
+# The operation keeps the id it had in the OpenAPI document before browsing moved out of
+# xueji.audit, so that clients generated from the document keep working.
+@router.get(
+    "/entries",
+    response={200: AuditPageOut, 403: ErrorOut, **COMMON_ERRORS},
+    operation_id="xueji_audit_api_search_entries",
+)
+@endpoint_requires(Action.AUDIT_VIEW)
+def search_entries(request: HttpRequest, params: Query[AuditParams]) -> object:
+    """Search the audit trail of your area, newest first (auditors only; others get 403
+    `forbidden`). Filters combine; pages follow `older` / `newer`. A student is given here by
+    the record's id: a query string holding a student or ID number is refused (400
+    `number_in_query`), since addresses are kept in access logs; search by number with
+    `POST /api/audit/entries/search`."""
+    if query_holds_id_like_number(request.GET):
+        return JsonResponse(
+            error_body(
+                "number_in_query",
+                _(
+                    "A student number or ID number cannot be sent in the address: addresses "
+                    "are kept in access logs. Search with POST /api/audit/entries/search, the "
+                    "criteria in the JSON body."
+                ),
+            ),
+            status=400,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    return _search(request, params)
+
+
+@router.post(
+    "/entries/search",
+    response={200: AuditPageOut, 403: ErrorOut, **COMMON_ERRORS},
+)
+@endpoint_requires(Action.AUDIT_VIEW)
+def search_entries_by_body(request: HttpRequest, payload: AuditParams) -> object:
+    """The search of `GET /api/audit/entries` with its criteria in the JSON body, so that a
+    student number stays out of the address (auditors only)."""
+    return _search(request, payload)

@@ -100,6 +100,13 @@ def _students_of(scope: Scope, entries: list[AuditEntry]) -> dict[str, Student]:
     return {str(student.pk): student for student in found}
 
 
+def audit_student_id(user: Any, text: str) -> uuid.UUID | None:
+    """The id of the student that `text` names (the record's id, or a current or former student
+    number found in the auditor's area), or None; auditors only."""
+    require(user, Action.AUDIT_VIEW)
+    return _student_id(user, text) if text.strip() else None
+
+
 def _student_id(user: Any, text: str) -> uuid.UUID | None:
     text = text.strip()
     try:

@@ -35,19 +35,39 @@ def test_the_page_is_chinese_by_default_and_linked_from_the_menu(world):
     assert 'href="/audit/" aria-current="page"' in content
 
 
-def test_search_by_student_number(world):
-    response = client_as(world.auditor).get(
-        "/audit/", {"student": world.student_b.reveal_student_number()}
+def test_search_by_student_number_keeps_the_number_out_of_the_address(world):
+    """The form is posted; the page's address then names the student by the record's id
+    (addresses are kept in access logs: issue 18, item 5)."""
+    auditor = client_as(world.auditor)
+    page = auditor.get("/audit/").content.decode()
+    assert 'method="post"' in page and "csrfmiddlewaretoken" in page
+    posted = auditor.post(
+        "/audit/", {"student": world.student_b.reveal_student_number(), "action": "student."}
     )
+    assert posted.status_code == 302
+    assert posted.url == f"/audit/?action=student.&student={world.student_b.pk}"
+    response = auditor.get(posted.url)
     content = response.content.decode()
     assert world.student_b.number_masked in content
     assert world.student_a.number_masked not in content
+    assert world.student_b.reveal_id_number() not in content
+
+
+def test_a_number_in_the_address_is_refused_saying_to_use_the_form(world):
+    number = world.student_b.reveal_student_number()
+    refused = client_as(world.auditor).get("/audit/", {"student": number})
+    assert refused.status_code == 400
+    content = refused.content.decode()
+    assert "enter it in the form below" in content
+    assert world.student_b.number_masked not in content  # nothing searched
+    assert 'name="student" value=' not in content  # the number not put back into the form
 
 
 def test_an_unknown_student_number_says_so(world):
-    response = client_as(world.futian_auditor).get(
+    response = client_as(world.futian_auditor).post(
         "/audit/", {"student": world.student_c.reveal_student_number()}
     )
+    assert response.status_code == 200
     assert "No student with this number in your area" in response.content.decode()
 
 
