@@ -14,7 +14,8 @@ two roles by settings (xueji.federation.nodes). Which tables a role fills:
   to another province);
 - both: `CrossTransfer`, `CrossStep`, `CrossEvidence` (a transfer between provinces, its chain
   and its sealed documents, one copy on each of its two nodes);
-- both: `Inbox` (every message applied, by its idempotency key, in the applying transaction).
+- both: `Inbox` (every message applied, by its idempotency key, in the applying transaction),
+  `Acknowledgement` (messages of the outbox the destination said it applied: retention).
 """
 
 from __future__ import annotations
@@ -148,6 +149,9 @@ class Inbox(models.Model):
     seq = models.BigIntegerField()
     topic = models.CharField(max_length=40)
     applied_at = models.DateTimeField(auto_now_add=True)
+    # When this node told the message's source that it applied it (a `federation.ack` message,
+    # xueji.federation.retention): the source may then drop its outbox row after the retention.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -158,6 +162,19 @@ class Inbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}#{self.seq} {self.topic}"
+
+
+class Acknowledgement(models.Model):
+    """A message of this node's outbox that its destination has applied (its inbox holds the
+    key), as the destination said in a `federation.ack` message: only such a row may be dropped
+    from the outbox after the retention (xueji.federation.retention)."""
+
+    key = models.UUIDField(primary_key=True)
+    destination = models.CharField(max_length=2)
+    acknowledged_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key} applied at {self.destination}"
 
 
 class SequenceCounter(models.Model):
