@@ -266,6 +266,10 @@ XUEJI_HUB_NODE_SECRETS = json.loads(os.environ.get("XUEJI_HUB_NODE_SECRETS", "{}
 XUEJI_HUB_TIMEOUT = float(os.environ.get("XUEJI_HUB_TIMEOUT", "3"))
 # A reservation its node never confirmed (the registration rolled back) lapses after this long.
 XUEJI_HUB_RESERVATION_TTL = int(os.environ.get("XUEJI_HUB_RESERVATION_TTL", "600"))
+# Messages between nodes (outbox rows, received copies and their payloads) are dropped after this
+# many days once applied and acknowledged (`xueji federation trim`, daily from the worker); the
+# inbox's keys stay. At least 7 (system check).
+XUEJI_FEDERATION_RETENTION_DAYS = int(os.environ.get("XUEJI_FEDERATION_RETENTION_DAYS", "30"))
 if XUEJI_NODE.startswith("province:"):
     XUEJI_NATIONAL_INDEX = os.environ.get(
         "XUEJI_NATIONAL_INDEX", "xueji.federation.client.HubNationalIndex"

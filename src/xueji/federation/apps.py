@@ -7,12 +7,17 @@ class FederationConfig(AppConfig):
     label = "federation"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from xueji.access.menu import MenuEntry, menu_register
         from xueji.access.policy import Action
         from xueji.federation import handlers  # noqa: F401  (registers the message handlers)
+        from xueji.federation.checks import check_retention
         from xueji.federation.duplicates import RemoteDuplicateSource
         from xueji.federation.nodes import this_node
         from xueji.identity.sources import register_pair_source
+
+        checks.register(check_retention)
 
         # Pairs across provinces in identity's duplicate review (shown on a province's node).
         register_pair_source(RemoteDuplicateSource())

@@ -3,9 +3,10 @@ applies each exactly once, in its stream's order)."""
 
 from __future__ import annotations
 
-from xueji.federation import (  # noqa: F401  (transfers and duplicates register handlers)
+from xueji.federation import (  # noqa: F401  (transfers, duplicates, retention: handlers)
     duplicates,
     hub,
+    retention,
     transfers,
 )
 from xueji.federation.messages import handles

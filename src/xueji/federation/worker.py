@@ -21,6 +21,11 @@ _last_pending = 0.0
 PENDING_EVERY = 5.0
 _last_scan = 0.0
 SCAN_EVERY = 30.0
+# The retention of messages (xueji.federation.retention) runs once a day: the first round after a
+# start runs it when the audit trail's last trim is a day old (a restarted worker does not trim
+# again), then every TRIM_EVERY seconds.
+_next_trim: float | None = None
+TRIM_EVERY = 24 * 3600.0
 
 
 def checkpoint_forward() -> int:
@@ -45,6 +50,33 @@ def checkpoint_forward() -> int:
     return 1
 
 
+def trim_due() -> bool:
+    global _next_trim
+    if _next_trim is None:
+        from django.utils import timezone
+
+        from xueji.federation.retention import last_trim_at
+
+        last = last_trim_at()
+        since = TRIM_EVERY if last is None else (timezone.now() - last).total_seconds()
+        _next_trim = time.monotonic() + max(0.0, TRIM_EVERY - since)
+    return time.monotonic() >= _next_trim
+
+
+def trim_round() -> int:
+    """The daily retention run: how many rows it dropped."""
+    global _next_trim
+    import datetime
+
+    from django.utils import timezone
+
+    from xueji.federation.retention import messages_trim, retention_days
+
+    _next_trim = time.monotonic() + TRIM_EVERY
+    result = messages_trim(older_than=timezone.now() - datetime.timedelta(days=retention_days()))
+    return result.sent_trimmed + result.received_trimmed
+
+
 def worker_round() -> dict[str, int]:
     global _last_pending, _last_scan
     node = this_node()
@@ -60,6 +92,8 @@ def worker_round() -> dict[str, int]:
         counts = pending_retry()
         done["reserved"], done["held"] = counts["reserved"], counts["held"]
         done["checkpoints"] = checkpoint_forward()
+    if node.federated and trim_due():
+        done["trimmed"] = trim_round()
     return done
 
 

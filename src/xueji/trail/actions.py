@@ -65,6 +65,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "export.purge": _("Exports purged"),
     "export.request": _("Export requested"),
     "family.id_number": _("Family member ID number viewed"),
+    "federation.trim": _("Messages between nodes trimmed"),
     "geo.divisions_refresh": _("Divisions refreshed"),
     "guardian_check.confirmed": _("Record check sheet confirmed"),
     "guardian_check.corrected": _("Record check sheet with corrections"),

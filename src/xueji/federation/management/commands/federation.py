@@ -5,6 +5,10 @@ replicate --hub DSN --province 44=DSN [--province 11=DSN]   set up logical repli
 worker [--once] [--interval S]    apply the inbox, retry pending reservations, send the
                                   audit checkpoints to the hub (a node's delivery process)
 status                            this node's role, inbox and outbox counts, subscriptions
+trim [--days N] [--dry-run]       the retention: acknowledge what this node applied, drop the
+                                  messages (and their payloads) older than N days
+                                  (XUEJI_FEDERATION_RETENTION_DAYS) that the other side applied;
+                                  the inbox's keys stay (xueji.federation.retention)
 resubscribe --hub DSN --province 44=DSN   after a failover: the subscriptions to and from the
                                   promoted node created again (copy_data; nothing lost, nothing
                                   applied twice)
@@ -25,7 +29,7 @@ from xueji.federation import replication
 
 
 class Command(BaseCommand):
-    help = "The two-level deployment: replication set-up, the delivery worker, status."
+    help = "The two-level deployment: replication set-up, the delivery worker, status, retention."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -36,6 +40,9 @@ class Command(BaseCommand):
         worker.add_argument("--once", action="store_true")
         worker.add_argument("--interval", type=float, default=0.5)
         sub.add_parser("status")
+        trim = sub.add_parser("trim")
+        trim.add_argument("--days", type=int, default=None, help="retention in days")
+        trim.add_argument("--dry-run", action="store_true", help="count, change nothing")
         res = sub.add_parser("resubscribe")
         res.add_argument("--hub", required=True, help="superuser conninfo of the hub")
         res.add_argument("--province", required=True, help="44=<conninfo of the promoted node>")
@@ -57,6 +64,8 @@ class Command(BaseCommand):
             self.stdout.write(f"subscriptions of {code} created again (hub ⇄ {dsn})")
         elif action == "worker":
             self.worker(once=options["once"], interval=options["interval"])
+        elif action == "trim":
+            self.trim(days=options["days"], dry_run=options["dry_run"])
         else:
             self.status()
 
@@ -126,6 +135,32 @@ class Command(BaseCommand):
                 return
             if not any(done.values()):
                 time.sleep(interval)
+
+    def trim(self, *, days: int | None, dry_run: bool) -> None:
+        import datetime
+
+        from django.utils import timezone
+
+        from xueji.federation.retention import messages_trim, retention_days, retention_problem
+
+        days = retention_days() if days is None else days
+        problem = retention_problem(days)
+        if problem:
+            raise CommandError(problem.replace("XUEJI_FEDERATION_RETENTION_DAYS", "--days"))
+        result = messages_trim(
+            older_than=timezone.now() - datetime.timedelta(days=days), dry_run=dry_run
+        )
+        would = "would be " if dry_run else ""
+        dry = " (dry run: nothing changed)" if dry_run else ""
+        self.stdout.write(
+            f"messages older than {days} days ({result.older_than}){dry}:\n"
+            f"  sent, applied by the other side: {result.sent_trimmed} {would}deleted\n"
+            f"  received, applied here: {result.received_trimmed} {would}deleted\n"
+            f"  sent, not yet acknowledged: {result.sent_kept} kept\n"
+            f"  received, not yet applied: {result.received_kept} kept\n"
+            f"  applied here, {would}acknowledged to their source: {result.acknowledged} "
+            f"({result.ack_messages} messages)"
+        )
 
     def status(self) -> None:
         from xueji.federation.worker import node_status
