@@ -132,30 +132,28 @@ def guardian_check_add(
     bad field and writes nothing (`no_correction` when nothing differs). A child of another
     school answers 404."""
     confirmed = body.outcome == "confirmed"
-    check = guardian_check_record(
-        actor=caller(request),
-        student_id=student_id,
-        confirmed=confirmed,
-        signed_by=body.signed_by,
-        note=body.note,
-        **(
-            {}
-            if confirmed
-            else {
-                "basic": body.basic,
-                "other": body.other,
-                "contacts": {
-                    _ordinal(key): contact.dict() for key, contact in body.contacts.items()
-                },
-                "reason": body.reason,
-                "evidence": [
-                    upload
-                    for index, file in enumerate(body.evidence)
-                    if (upload := _upload(file, f"evidence.{index}")) is not None
-                ],
-            }
-        ),
-    )
+    if confirmed:
+        check = guardian_check_record(
+            actor=caller(request),
+            student_id=student_id,
+            confirmed=True,
+            signed_by=body.signed_by,
+            note=body.note,
+        )
+    else:
+        evidence = [_upload(file, f"evidence.{index}") for index, file in enumerate(body.evidence)]
+        check = guardian_check_record(
+            actor=caller(request),
+            student_id=student_id,
+            confirmed=False,
+            signed_by=body.signed_by,
+            note=body.note,
+            basic=dict(body.basic),
+            other=dict(body.other),
+            contacts={_ordinal(key): contact.dict() for key, contact in body.contacts.items()},
+            reason=body.reason,
+            evidence=[upload for upload in evidence if upload is not None],
+        )
     return Status(
         201,
         {
