@@ -56,7 +56,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from xueji.audit.services import audit_record
@@ -106,18 +106,22 @@ def _acknowledging(code: str) -> QuerySet[Inbox]:
 def _own_trimmable(code: str, older_than: datetime.datetime) -> QuerySet[Message]:
     """This node's outbox rows its destination acknowledged, both before `older_than`, and its
     own acknowledgements before then; never the newest audit checkpoint sent."""
-    model = _own_model()
+    model: Any = _own_model()
     acknowledged = Acknowledgement.objects.filter(
         key=OuterRef("pk"), acknowledged_at__lt=older_than
     )
-    rows = model.objects.filter(source=code, created_at__lt=older_than)
-    rows = rows.filter(Exists(acknowledged)) | rows.filter(topic=ACK_TOPIC)
+    rows = model.objects.filter(source=code, created_at__lt=older_than).filter(
+        Q(Exists(acknowledged)) | Q(topic=ACK_TOPIC)
+    )
     newest_checkpoint = (
         model.objects.filter(source=code, topic="audit.checkpoint")
         .order_by("-created_at", "-seq")
-        .values("pk")[:1]
+        .values_list("pk", flat=True)
+        .first()
     )
-    return rows.exclude(pk__in=newest_checkpoint)  # type: ignore[return-value]
+    if newest_checkpoint is not None:
+        rows = rows.exclude(pk=newest_checkpoint)
+    return rows  # type: ignore[no-any-return]
 
 
 def _received_trimmable(code: str, older_than: datetime.datetime) -> QuerySet[Message]:
@@ -248,12 +252,16 @@ def messages_trim(
         if dry_run:
             sent_trimmed, received_trimmed = own.count(), received.count()
         else:
-            own_keys = list(own.values_list("pk", flat=True))
-            sent_trimmed = 0
-            for start in range(0, len(own_keys), ACK_KEYS_PER_MESSAGE):
-                part = own_keys[start : start + ACK_KEYS_PER_MESSAGE]
-                sent_trimmed += _own_model().objects.filter(pk__in=part).delete()[0]
-                Acknowledgement.objects.filter(key__in=part).delete()
+            sent_trimmed = own.delete()[0]
+            # The acknowledgements of the rows gone (only rows that exist are acknowledged).
+            acknowledgements = Acknowledgement.objects.exclude(
+                Exists(_own_model().objects.filter(pk=OuterRef("key")))
+            )
+            if code == HUB:
+                acknowledgements = acknowledgements.exclude(destination=HUB)
+            else:
+                acknowledgements = acknowledgements.filter(destination=HUB)
+            acknowledgements.delete()
             received_trimmed = received.delete()[0]
         result = TrimResult(
             older_than=older_than.isoformat(),
