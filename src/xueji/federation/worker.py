@@ -7,15 +7,18 @@ takes up where it stopped, and nothing is applied twice (the inbox's keys)."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 
 from xueji.federation.client import pending_retry
 from xueji.federation.messages import inbox_drain, message_send
 from xueji.federation.models import HubOutbox, Inbox, Outbox, PendingReservation
 from xueji.federation.nodes import HUB, this_node
+
+log = logging.getLogger(__name__)
 
 _last_pending = 0.0
 PENDING_EVERY = 5.0
@@ -93,7 +96,13 @@ def worker_round() -> dict[str, int]:
         done["reserved"], done["held"] = counts["reserved"], counts["held"]
         done["checkpoints"] = checkpoint_forward()
     if node.federated and trim_due():
-        done["trimmed"] = trim_round()
+        try:
+            done["trimmed"] = trim_round()
+        except (OperationalError, InterfaceError):
+            raise  # the database went away: the command waits and tries again
+        except Exception:
+            # The retention must never stop delivery: logged, tried again tomorrow.
+            log.exception("the retention of messages failed; delivery goes on")
     return done
 
 

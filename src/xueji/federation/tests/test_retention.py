@@ -265,6 +265,24 @@ def test_the_worker_trims_once_a_day_and_not_again_after_a_restart(monkeypatch):
     assert AuditEntry.objects.filter(action="federation.trim").count() == 2
 
 
+def test_a_failing_trim_does_not_stop_delivery(monkeypatch):
+    import time
+
+    from xueji.federation import retention
+
+    def broken(**_options: Any) -> TrimResult:
+        raise RuntimeError("a bug in the retention")
+
+    monkeypatch.setattr(retention, "messages_trim", broken)
+    monkeypatch.setattr(worker, "_next_trim", time.monotonic())
+    monkeypatch.setattr(worker, "_last_scan", time.monotonic())
+    _send(P44, "drill.ping", {}, "drill:g")
+    with override_settings(XUEJI_NODE=HUB):
+        done = worker.worker_round()
+        assert done["applied"] == 1 and "trimmed" not in done
+        assert worker.trim_due() is False  # tried again tomorrow, not at every round
+
+
 def test_a_fresh_worker_trims_at_once_when_no_trim_is_on_record(monkeypatch):
     monkeypatch.setattr(worker, "_next_trim", None)
     with override_settings(XUEJI_NODE=P44):
