@@ -317,6 +317,7 @@ def _api_body(route: Route, place: Place | None) -> dict[str, Any] | None:
         },
         "lookup_student": lambda: {"number": (target or _fallback).student.reveal_student_number()},
         "search_students_by_body": lambda: {"q": "", "limit": 5},
+        "search_entries_by_body": lambda: {"action": "student.", "limit": 5},
         "assign_resident_id": lambda: {"id_number": resident_id()},
         "reveal_numbers": lambda: {},
         # Changes of status: a transfer of another province's child (found by number and name,
