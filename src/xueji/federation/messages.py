@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef
 
 from xueji.federation.models import HubOutbox, Inbox, Message, Outbox, SequenceCounter
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Message], None]
 HANDLERS: dict[str, Handler] = {}
+# The keys of the messages whose handler failed in this process (each reported once).
+_reported: set[Any] = set()
 
 
 def handles(topic: str) -> Callable[[Handler], Handler]:
@@ -115,13 +117,37 @@ def inbox_apply(message: Message) -> bool:
     return True
 
 
+def _apply_or_report(message: Message) -> bool:
+    """`inbox_apply`, except that a message whose handler fails is reported (an error in the
+    worker's log, with the message's key, topic and stream, once per process) and left waiting,
+    rolled back whole: its stream's later messages wait behind it, the other streams go on. A
+    database that went away is not the message's fault: that error goes up to the worker, which
+    reconnects."""
+    try:
+        return inbox_apply(message)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        if message.pk not in _reported:
+            _reported.add(message.pk)
+            log.exception(
+                "message %s (%s, stream %s #%s from %s) failed and waits: its stream is held",
+                message.pk,
+                message.topic,
+                message.stream,
+                message.seq,
+                message.source,
+            )
+        return False
+
+
 def inbox_drain(*, limit: int = 200, rounds: int = 20) -> int:
     """Apply every waiting message (several rounds, so that a stream's later messages follow
     their predecessors applied in the round before). Returns how many took effect."""
     applied = 0
     for _ in range(rounds):
         batch = waiting(limit)
-        done = sum(1 for message in batch if inbox_apply(message))
+        done = sum(1 for message in batch if _apply_or_report(message))
         applied += done
         if not done:
             break

@@ -84,3 +84,47 @@ def test_a_failing_handler_leaves_the_message_waiting(monkeypatch) -> None:
     with override_settings(XUEJI_NODE="national"):
         assert inbox_drain() == 1
     assert CheckpointCopy.objects.count() == 1
+
+
+def test_a_message_that_fails_holds_its_stream_only_and_is_reported(monkeypatch, caplog) -> None:
+    """A handler's failure does not stop the worker's round: the failing message waits (its
+    stream's later messages behind it), the other streams are applied, and the error is in the
+    worker's log once, naming the message."""
+    from xueji.federation import messages
+
+    bad, behind = _send(2, stream="record:bad")
+    (other,) = _send(1, stream="record:other")
+    original = messages.HANDLERS["audit.checkpoint"]
+
+    def broken_for_one(message):
+        if message.pk == bad.pk:
+            raise ValueError("a payload this node cannot apply")
+        original(message)
+
+    monkeypatch.setitem(messages.HANDLERS, "audit.checkpoint", broken_for_one)
+    with override_settings(XUEJI_NODE="national"), caplog.at_level("ERROR"):
+        assert inbox_drain() == 1
+        assert inbox_drain() == 0
+        assert set(Inbox.objects.values_list("key", flat=True)) == {other.pk}
+        assert {m.pk for m in waiting()} == {bad.pk, behind.pk}
+    reports = [r for r in caplog.records if str(bad.pk) in r.getMessage()]
+    assert len(reports) == 1 and "record:bad" in reports[0].getMessage()
+    monkeypatch.undo()
+    with override_settings(XUEJI_NODE="national"):
+        assert inbox_drain() == 2  # mended: the stream goes on, in order
+        assert waiting() == []
+
+
+def test_a_database_that_went_away_is_the_workers_to_handle(monkeypatch) -> None:
+    from django.db import OperationalError
+
+    from xueji.federation import messages
+
+    _send(1)
+
+    def gone(_message: object) -> None:
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setitem(messages.HANDLERS, "audit.checkpoint", gone)
+    with override_settings(XUEJI_NODE="national"), pytest.raises(OperationalError):
+        inbox_drain()
