@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import InterfaceError, OperationalError, connections
 
 from xueji.audit.checkpoints import (
     SealResult,
@@ -139,12 +140,23 @@ class Command(BaseCommand):
         previous = {sig: signal.signal(sig, stopped) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             while not stop.wait(seconds):
-                self._report(audit_checkpoint_seal())
+                self._seal_round()
             # Stopped: seal what was written since the last checkpoint before going.
-            self._report(audit_checkpoint_seal())
+            self._seal_round()
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+    def _seal_round(self) -> None:
+        """One tick of the loop. The database going away (a restart, a failover) must not end
+        the sealer: a node's PostgreSQL restarts in production too, and a dead sealer signs no
+        more checkpoints until someone notices. The tick is skipped, the connection dropped, and
+        the next tick seals everything written meanwhile."""
+        try:
+            self._report(audit_checkpoint_seal())
+        except (OperationalError, InterfaceError) as error:
+            self.stderr.write(f"database unavailable, sealing at the next tick: {error}")
+            connections.close_all()
 
     def _purge(self) -> None:
         try:

@@ -12,7 +12,7 @@ import threading
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import OperationalError, transaction
 
 from xueji.audit.models import AuditCheckpoint
 from xueji.audit.services import audit_record
@@ -62,6 +62,43 @@ def test_seal_every_n_seconds_seals_once_more_when_stopped(write_entries, monkey
     ]
     assert AuditCheckpoint.objects.get(number=3).leaves.get().seq == 3
     assert signal.getsignal(signal.SIGTERM) == handler
+
+
+def test_the_loop_outlives_the_database_going_away(write_entries, monkeypatch):
+    """A tick that finds the database gone (a restart) is skipped with a line on stderr; the
+    next tick seals everything written meanwhile, and the loop goes on."""
+    import xueji.audit.management.commands.audit as command
+
+    write_entries(1)
+    real_seal = command.audit_checkpoint_seal
+    calls: list[int] = []
+
+    def seal() -> object:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("terminating connection due to administrator command")
+        return real_seal()
+
+    ticks: list[float] = []
+
+    def wait(self: threading.Event, timeout: float | None = None) -> bool:
+        ticks.append(timeout or 0)
+        if len(ticks) == 1:
+            with transaction.atomic():
+                audit_record(actor=None, action="test.during_restart")
+        return len(ticks) >= 3  # two ticks, then stopped
+
+    monkeypatch.setattr(command, "audit_checkpoint_seal", seal)
+    monkeypatch.setattr(threading.Event, "wait", wait)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("audit", "seal", "--every", "5", stdout=out, stderr=err)
+    assert "database unavailable, sealing at the next tick" in err.getvalue()
+    assert [line.split(":")[0] for line in out.getvalue().splitlines()] == [
+        "sealed checkpoint #1",
+        "sealed checkpoint #2",
+        "no head moved",
+    ]
+    assert AuditCheckpoint.objects.get(number=2).leaves.get().seq == 2
 
 
 def test_seal_every_takes_the_interval_from_the_settings(write_entries, monkeypatch, settings):
