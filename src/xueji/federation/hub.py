@@ -12,7 +12,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from xueji.federation.models import EntryState, IndexEntry, MatchKey, NationalClaim
+from xueji.federation.models import (
+    EntryState,
+    IndexEntry,
+    MatchKey,
+    NationalClaim,
+    NationalMove,
+)
 from xueji.students.national import HELD, RESERVED, ReservationRequest
 
 
@@ -101,8 +107,29 @@ def hub_confirm(*, province: str, record: str) -> int:
     )
 
 
-def hub_move(*, record: str, to_province: str, school_name: str) -> int:
-    """A record moved to another province (a transfer's final step): its numbers resolve there."""
+def hub_move(
+    *,
+    record: str,
+    to_province: str,
+    school_name: str,
+    transfer: str,
+    from_province: str,
+    on: datetime.date,
+) -> int:
+    """A record moved to another province (a transfer's final step): its numbers resolve there,
+    and the move is kept for the national flows (once per transfer: a replay adds nothing)."""
+    NationalMove.objects.bulk_create(
+        [
+            NationalMove(
+                transfer=transfer,
+                record=record,
+                from_province=from_province,
+                to_province=to_province,
+                moved_on=on,
+            )
+        ],
+        ignore_conflicts=True,
+    )
     MatchKey.objects.filter(record=record).update(province=to_province, school_name=school_name)
     return IndexEntry.objects.filter(record=record).update(
         province=to_province, school_name=school_name

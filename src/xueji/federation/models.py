@@ -8,7 +8,7 @@ two roles by settings (xueji.federation.nodes). Which tables a role fills:
   `NationalClaim` ("only once" facts such as an aid payment per child and term), `HubOutbox`
   (messages to the provinces, published to each with a row filter on its destination),
   `NodeState` (what the hub last heard from each node), `CheckpointCopy` (the nodes' signed audit
-  checkpoints kept at the hub);
+  checkpoints kept at the hub), `NationalMove` (each record moved between provinces: the flows);
 - a province: `Outbox` (messages to the hub, published to it), `PendingReservation` (a
   registration made while the hub could not be reached), `Tombstone` (a number whose record moved
   to another province);
@@ -226,6 +226,29 @@ class NodeState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.province}: {self.last_seq}"
+
+
+class NationalMove(models.Model):
+    """A record that moved between provinces (hub): a transfer's final step, written where the
+    hub moves the record's numbers in its national index, once per transfer (a replayed message
+    adds nothing). The flows between provinces are counted from here, never from the messages,
+    which the retention deletes. A merge across provinces is not a move: the child was on two
+    rolls by mistake, not going from one province to another."""
+
+    transfer = models.UUIDField(unique=True)
+    record = models.UUIDField()
+    from_province = models.CharField(max_length=2)
+    to_province = models.CharField(max_length=2)
+    moved_on = models.DateField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["moved_on"], name="federation_move_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_province} → {self.to_province} {self.moved_on}"
 
 
 class CheckpointCopy(models.Model):

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 
 from xueji.core import codes
 from xueji.federation.models import (
     EntryState,
     IndexEntry,
+    NationalMove,
     NodeState,
-    Outbox,
     PendingReservation,
     PendingState,
 )
@@ -105,19 +105,21 @@ def national_headcounts(on: datetime.date) -> list[dict[str, Any]]:
 
 
 def interprovince_flows() -> list[dict[str, Any]]:
-    """Records moved between provinces (transfers' final steps the hub has routed)."""
+    """Records moved between provinces, per pair of provinces: the moves the hub kept at each
+    transfer's final step (NationalMove), with the first and last day of a move."""
     rows = (
-        Outbox.objects.filter(topic="record.moved")
-        .values("payload__from_province", "payload__to_province")
-        .annotate(count=Count("pk"))
-        .order_by("payload__from_province", "payload__to_province")
+        NationalMove.objects.values("from_province", "to_province")
+        .annotate(count=Count("pk"), first=Min("moved_on"), last=Max("moved_on"))
+        .order_by("from_province", "to_province")
     )
     names = province_names()
     return [
         {
-            "from": names.get(str(row["payload__from_province"]), row["payload__from_province"]),
-            "to": names.get(str(row["payload__to_province"]), row["payload__to_province"]),
+            "from": names.get(row["from_province"], row["from_province"]),
+            "to": names.get(row["to_province"], row["to_province"]),
             "count": row["count"],
+            "first": row["first"],
+            "last": row["last"],
         }
         for row in rows
     ]

@@ -999,8 +999,9 @@ def on_step(message: Message) -> None:
 
 @handles("transfer.completed")
 def on_completed(message: Message) -> None:
-    """The hub moves the number to the receiving province; the receiving node creates the
-    record and places the child."""
+    """The hub moves the number to the receiving province and keeps the move for the national
+    flows (NationalMove, from the message's source); the receiving node creates the record and
+    places the child."""
     data = message.payload
     if this_node().is_hub:
         from xueji.federation.hub import hub_move
@@ -1009,6 +1010,9 @@ def on_completed(message: Message) -> None:
             record=str(data["record_data"]["student"]["id"]),
             to_province=str(data["to"]),
             school_name=str(data.get("to_school_name", "")),
+            transfer=str(data["transfer"]),
+            from_province=message.source,
+            on=datetime.date.fromisoformat(data["effective_date"]),
         )
         _forward(message)
         return

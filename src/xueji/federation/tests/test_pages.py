@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
+import uuid
+
 import pytest
 from django.test import Client
 
 from xueji.access.models import Role
 from xueji.audit.models import AuditEntry
+from xueji.federation.models import NationalMove
+from xueji.geo.models import Division
 from xueji.students.services import student_register
 from xueji.testing.factories import SchoolClassFactory, member, student_data
 
@@ -46,6 +51,34 @@ def test_a_county_bureau_may_not_open_the_national_pages() -> None:
     )
     assert client.get("/national/lookup/").status_code == 403
     assert client.get("/national/statistics/").status_code == 403
+
+
+def test_the_national_statistics_show_the_moves_between_provinces_to_a_national_bureau() -> None:
+    NationalMove.objects.create(
+        transfer=uuid.uuid4(),
+        record=uuid.uuid4(),
+        from_province="44",
+        to_province="11",
+        moved_on=datetime.date(2026, 10, 12),
+    )
+    NationalMove.objects.create(
+        transfer=uuid.uuid4(),
+        record=uuid.uuid4(),
+        from_province="44",
+        to_province="11",
+        moved_on=datetime.date(2026, 11, 3),
+    )
+    client = Client()
+    client.force_login(member(Role.BUREAU_VIEWER))
+    page = client.get("/national/statistics/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    flows = text[text.index('id="flows"') :]
+    assert "<td>广东省</td><td>北京市</td><td>2</td><td>2026-10-12</td><td>2026-11-03</td>" in flows
+    province = Division.objects.get(code="440000")
+    refused = Client()
+    refused.force_login(member(Role.BUREAU_VIEWER, division=province, level="province"))
+    assert refused.get("/national/statistics/").status_code == 403
 
 
 def test_the_ministry_operators_see_the_nodes_page() -> None:

@@ -22,7 +22,7 @@ from xueji.changes.models import StepState
 from xueji.core.crypto import blind_index
 from xueji.core.errors import Conflict, FieldErrors, NotFound
 from xueji.corrections.evidence import Upload
-from xueji.federation import transfers
+from xueji.federation import selectors, transfers
 from xueji.federation.messages import inbox_apply, inbox_drain, message_send
 from xueji.federation.models import (
     CarriedRecord,
@@ -34,6 +34,7 @@ from xueji.federation.models import (
     Inbox,
     IndexEntry,
     MatchKey,
+    NationalMove,
     Outbox,
     Tombstone,
 )
@@ -266,6 +267,56 @@ def test_the_hub_forwards_each_message_once_and_moves_the_number_on_completion()
     entry = IndexEntry.objects.get(record=record)
     assert (entry.province, entry.school_name) == ("11", "北京市东城区第一小学")
     assert MatchKey.objects.get(record=record).province == "11"
+
+
+def _completed_at_hub(transfer_id: Any, record: Any, source: str = "44") -> Outbox:
+    with _node(source), transaction.atomic():
+        message = message_send(
+            topic="transfer.completed",
+            payload={
+                "transfer": str(transfer_id),
+                "to": "11",
+                "ordinal": 6,
+                "approve": True,
+                "effective_date": ON.isoformat(),
+                "to_school_name": "北京市东城区第一小学",
+                "record_data": {"student": {"id": str(record)}, "related": {}},
+            },
+            destination="00",
+            stream=f"transfer:{transfer_id}",
+        )
+    assert isinstance(message, Outbox)
+    return message
+
+
+def test_the_hub_keeps_each_move_between_provinces_once_for_the_national_flows() -> None:
+    record, transfer_id = uuid.uuid4(), uuid.uuid4()
+    done = _completed_at_hub(transfer_id, record)
+    with as_hub():
+        assert inbox_apply(done) is True
+        assert inbox_apply(done) is False  # replayed: its key is in the inbox
+    move = NationalMove.objects.get()
+    assert (move.transfer, move.record, move.from_province, move.to_province, move.moved_on) == (
+        transfer_id,
+        record,
+        "44",
+        "11",
+        ON,
+    )
+    # The same final step sent again under another key (the province's outbox copied again
+    # after a failover) moves nothing more: one move per transfer.
+    again = _completed_at_hub(transfer_id, record)
+    with as_hub():
+        assert inbox_apply(again) is True
+    assert NationalMove.objects.count() == 1
+    # The flows are counted from the moves, not from the messages, which the retention deletes.
+    Outbox.objects.all().delete()
+    HubOutbox.objects.all().delete()
+    Inbox.objects.all().delete()
+    flows = selectors.interprovince_flows()
+    assert [(f["from"], f["to"], f["count"], f["first"]) for f in flows] == [
+        ("广东省", "北京市", 1, ON)
+    ]
 
 
 # ---- the receiving node (11) --------------------------------------------------------------------
