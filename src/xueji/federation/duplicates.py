@@ -122,52 +122,78 @@ def _score(a: MatchKey, b: MatchKey) -> tuple[float, dict[str, float]]:
     return sum(contributions.values()), contributions
 
 
+# Changed keys searched per transaction of a round.
+SCAN_BATCH = 5000
+
+
 def hub_duplicates_scan() -> int:
     """The national duplicate search (hub): every pair of records of two provinces with the same
     matching keys not found before becomes a `NationalDuplicate`, and each province is sent its
-    part in the same transaction. Returns how many pairs are new."""
+    part in the same transaction. Returns how many pairs are new.
+
+    A round searches only the keys written since the last one (`MatchKey.scan_pending`, set by
+    every write of a key: a reservation, a move, an undone merge), so it costs what changed, not
+    the national index (re-reading every shared key every 30 s grows with the nation). The
+    changed rows are taken FOR UPDATE SKIP LOCKED and cleared in the transaction that creates
+    their pairs: a crash leaves them pending, and a key written again meanwhile waits for the
+    round and is searched again in the next."""
     if not this_node().is_hub:
         return 0
-    shared_keys = (
-        MatchKey.objects.values("keys_index")
-        .annotate(provinces=models.Count("province", distinct=True))
-        .filter(provinces__gt=1)
-        .values_list("keys_index", flat=True)
-    )
     new = 0
-    for keys_index in shared_keys:
-        records = list(MatchKey.objects.filter(keys_index=keys_index).order_by("record"))
-        for a, b in itertools.combinations(records, 2):
-            if a.province == b.province:
-                continue  # one province's own pairs are its identity review's, as before
-            with transaction.atomic():
-                score, contributions = _score(a, b)
-                pair, created = NationalDuplicate.objects.get_or_create(
-                    record_a=a.record,
-                    record_b=b.record,
-                    defaults={
-                        "province_a": a.province,
-                        "province_b": b.province,
+    while True:
+        with transaction.atomic():
+            pending = list(
+                MatchKey.objects.select_for_update(skip_locked=True)
+                .filter(scan_pending=True)
+                .order_by()
+                .values_list("record", "keys_index")[:SCAN_BATCH]
+            )
+            if not pending:
+                return new
+            MatchKey.objects.filter(record__in=[record for record, _ in pending]).update(
+                scan_pending=False
+            )
+            for keys_index in sorted({keys for _, keys in pending}):
+                new += _pairs_of(keys_index)
+        if len(pending) < SCAN_BATCH:
+            return new
+
+
+def _pairs_of(keys_index: str) -> int:
+    """The pairs across provinces among the records sharing these keys not proposed before."""
+    records = list(MatchKey.objects.filter(keys_index=keys_index).order_by("record"))
+    new = 0
+    for a, b in itertools.combinations(records, 2):
+        if a.province == b.province:
+            continue  # one province's own pairs are its identity review's, as before
+        with transaction.atomic():
+            score, contributions = _score(a, b)
+            pair, created = NationalDuplicate.objects.get_or_create(
+                record_a=a.record,
+                record_b=b.record,
+                defaults={
+                    "province_a": a.province,
+                    "province_b": b.province,
+                    "score": score,
+                    "contributions": contributions,
+                },
+            )
+            if not created:
+                continue
+            for local, remote in ((a, b), (b, a)):
+                message_send(
+                    topic="duplicate.found",
+                    payload={
+                        "pair": str(pair.pk),
+                        "record": str(local.record),
+                        "remote": _remote(remote).as_json(),
                         "score": score,
                         "contributions": contributions,
                     },
+                    destination=local.province,
+                    stream=f"duplicates:{local.province}",
                 )
-                if not created:
-                    continue
-                for local, remote in ((a, b), (b, a)):
-                    message_send(
-                        topic="duplicate.found",
-                        payload={
-                            "pair": str(pair.pk),
-                            "record": str(local.record),
-                            "remote": _remote(remote).as_json(),
-                            "score": score,
-                            "contributions": contributions,
-                        },
-                        destination=local.province,
-                        stream=f"duplicates:{local.province}",
-                    )
-                new += 1
+            new += 1
     return new
 
 
@@ -392,7 +418,7 @@ def on_unmerged(message: Message) -> None:
         )
     key = pair.undo.get("match_key")
     if key:
-        MatchKey.objects.update_or_create(record=absorbed, defaults=key)
+        MatchKey.objects.update_or_create(record=absorbed, defaults={**key, "scan_pending": True})
     pair.outcome = NationalOutcome.UNDONE
     pair.save(update_fields=["outcome"])
     _tell(pair, _keeper_province(pair), "undone")

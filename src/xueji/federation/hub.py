@@ -93,6 +93,7 @@ def hub_reserve(*, province: str, request: ReservationRequest) -> tuple[str, dic
                     "parents": list(request.parents),
                     "school_name": request.school_name[:128],
                     "number_masked": request.number_masked[:32],
+                    "scan_pending": True,
                 },
             )
     except _Held as held:
@@ -130,7 +131,9 @@ def hub_move(
         ],
         ignore_conflicts=True,
     )
-    MatchKey.objects.filter(record=record).update(province=to_province, school_name=school_name)
+    MatchKey.objects.filter(record=record).update(
+        province=to_province, school_name=school_name, scan_pending=True
+    )
     return IndexEntry.objects.filter(record=record).update(
         province=to_province, school_name=school_name
     )

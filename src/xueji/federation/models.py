@@ -74,6 +74,18 @@ class MatchKey(models.Model):
     parents = models.JSONField(default=list)
     school_name = models.CharField(max_length=128, blank=True)
     number_masked = models.CharField(max_length=32, blank=True)
+    # Written since the national duplicate search last looked: every write of the keys sets it,
+    # the search clears it (xueji.federation.duplicates.hub_duplicates_scan).
+    scan_pending = models.BooleanField(default=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["record"],
+                condition=models.Q(scan_pending=True),
+                name="match_keys_to_scan",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.record} ({self.province})"

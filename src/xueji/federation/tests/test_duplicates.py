@@ -7,8 +7,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from xueji.access.models import Role
 from xueji.access.scope import PermissionRefused
@@ -64,6 +65,42 @@ def _keys(record: object, province: str, keys: str = "k1", parents: list[str] | 
         school_name=f"{province} 学校",
         number_masked=f"G{province}0304********0011",
     )
+
+
+def test_a_round_searches_only_the_keys_written_since_the_last() -> None:
+    """The search costs what changed, not the national index: a round after nothing was written
+    reads no group of keys; a new key is searched with its own group only; a key moved to another
+    province (a transfer's final step) is searched again and may now pair."""
+    import datetime
+
+    from xueji.federation.hub import hub_move
+
+    for n in range(30):
+        _keys(uuid.uuid4(), "44", keys=f"g{n}")
+        _keys(uuid.uuid4(), "11", keys=f"g{n}")
+    stays, moves = uuid.uuid4(), uuid.uuid4()
+    _keys(stays, "44", keys="moving")
+    _keys(moves, "44", keys="moving")  # one province's pair: not the hub's
+    with as_hub():
+        assert hub_duplicates_scan() == 30
+        assert not MatchKey.objects.filter(scan_pending=True).exists()
+        with CaptureQueriesContext(connection) as idle:
+            assert hub_duplicates_scan() == 0
+        assert len(idle) <= 4, [q["sql"] for q in idle.captured_queries]
+        _keys(uuid.uuid4(), "11", keys="g7")
+        with CaptureQueriesContext(connection) as one:
+            assert hub_duplicates_scan() == 1  # with g7's record of 44; 11 with 11 is 11's own
+        assert len(one) < 25, [q["sql"] for q in one.captured_queries]
+        hub_move(
+            record=str(moves),
+            to_province="11",
+            school_name="11 学校",
+            transfer=str(uuid.uuid4()),
+            from_province="44",
+            on=datetime.date(2026, 9, 1),
+        )
+        assert hub_duplicates_scan() == 1
+    assert NationalDuplicate.objects.filter(record_a__in=[stays, moves]).count() == 1
 
 
 def test_the_hub_pairs_records_of_two_provinces_once_and_sends_each_its_part() -> None:
