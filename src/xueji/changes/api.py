@@ -58,7 +58,9 @@ class FileIn(Schema):
     content_base64: str
 
 
-def _upload(file: FileIn | None, field: str) -> Upload | None:
+def upload_of(file: FileIn | None, field: str) -> Upload | None:
+    """A file sent in a JSON body (base64), for the services' checks; bad base64 is the field's
+    error. Federation's filing between provinces takes its documents the same way."""
     if file is None:
         return None
     try:
@@ -436,8 +438,8 @@ def change_file_transfer(request: HttpRequest, payload: TransferIn) -> object:
         name=payload.name,
         to_class_id=payload.to_class_id,
         reason=payload.reason,
-        guardian_request=_upload(payload.guardian_request, "guardian_request"),
-        evidence=[u for u in (_upload(f, "evidence") for f in payload.evidence) if u],
+        guardian_request=upload_of(payload.guardian_request, "guardian_request"),
+        evidence=[u for u in (upload_of(f, "evidence") for f in payload.evidence) if u],
     )
     return Status(201, _detail_of(request, change.pk))
 
@@ -453,8 +455,8 @@ def change_file_request(request: HttpRequest, payload: ChangeIn) -> object:
         reason=payload.reason,
         initiator=payload.initiator,
         to_class_id=payload.to_class_id,
-        guardian_request=_upload(payload.guardian_request, "guardian_request"),
-        evidence=[u for u in (_upload(f, "evidence") for f in payload.evidence) if u],
+        guardian_request=upload_of(payload.guardian_request, "guardian_request"),
+        evidence=[u for u in (upload_of(f, "evidence") for f in payload.evidence) if u],
         suspended_from=payload.suspended_from,
         suspended_until=payload.suspended_until,
     )

@@ -90,3 +90,14 @@ class FieldErrors(ServiceError):
             ]
             for name, errs in self.errors.items()
         }
+
+
+def form_errors_add(form: Any, error: ServiceError) -> None:
+    """Show a service's refusal on a form: each field error next to its field (or above the
+    form when the form has no such field), any other refusal above the form."""
+    if isinstance(error, FieldErrors):
+        for field, problems in error.errors.items():
+            for problem in problems:
+                form.add_error(field if field in form.fields else None, problem)
+    else:
+        form.add_error(None, str(error.message))

@@ -7,24 +7,17 @@ duplicates across provinces, which the county of the record decides."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime
 import uuid
 from typing import Any, Literal
 
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
-from xueji.changes.api import FileIn
+from xueji.changes.api import FileIn, upload_of
 from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
-from xueji.core.errors import FieldErrors
-from xueji.corrections.evidence import Upload
-from xueji.corrections.models import EVIDENCE_MAX_BYTES
 from xueji.federation import duplicates, transfers
 from xueji.federation.models import CrossTransfer, NationalDuplicate, RemoteDuplicate
 
@@ -39,19 +32,6 @@ class CrossTransferIn(Schema):
     reason: str = Field(..., max_length=2000)
     guardian_request: FileIn | None = Field(None, description="The guardian's written request.")
     evidence: list[FileIn] = Field([], max_length=5)
-
-
-def _upload(file: FileIn | None, field: str) -> Upload | None:
-    if file is None:
-        return None
-    try:
-        # At most one byte past the limit is kept: enough for the service to refuse the file.
-        content = base64.b64decode(file.content_base64, validate=True)[: EVIDENCE_MAX_BYTES + 1]
-    except (binascii.Error, ValueError):
-        raise FieldErrors(
-            {field: [ValidationError(_("The file is not valid base64."), code="base64")]}
-        ) from None
-    return Upload(name=file.name, content=content)
 
 
 class CrossWithdrawIn(Schema):
@@ -197,8 +177,8 @@ def cross_transfer_file(request: HttpRequest, payload: CrossTransferIn) -> objec
         name=payload.name,
         to_class_id=payload.to_class_id,
         reason=payload.reason,
-        guardian_request=_upload(payload.guardian_request, "guardian_request"),
-        evidence=[u for u in (_upload(f, "evidence") for f in payload.evidence) if u],
+        guardian_request=upload_of(payload.guardian_request, "guardian_request"),
+        evidence=[u for u in (upload_of(f, "evidence") for f in payload.evidence) if u],
     )
     return Status(201, _out(request, transfer))
 

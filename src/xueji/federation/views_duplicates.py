@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xueji.access.decorators import requires
 from xueji.access.policy import Action
-from xueji.core.errors import FieldErrors, ServiceError
+from xueji.core.errors import ServiceError, form_errors_add
 from xueji.federation import duplicates
 from xueji.federation.models import RemoteDuplicate, RemoteDuplicateState
 from xueji.federation.nodes import this_node
@@ -51,15 +51,6 @@ class DuplicateDecisionForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-
-
-def _errors_into(form: forms.Form, error: ServiceError) -> None:
-    if isinstance(error, FieldErrors):
-        for field, problems in error.errors.items():
-            for problem in problems:
-                form.add_error(field if field in form.fields else None, problem)
-    else:
-        form.add_error(None, str(error.message))
 
 
 @requires(Action.DUPLICATE_VIEW)
@@ -118,7 +109,7 @@ def duplicate_decision(request: HttpRequest, remote_pair_id: Any) -> HttpRespons
             note=form.cleaned_data["note"],
         )
     except ServiceError as error:
-        _errors_into(form, error)
+        form_errors_add(form, error)
         return render(request, "federation/duplicate.html", context, status=error.status)
     return redirect("federation:duplicate", remote_pair_id=pair.pk)
 
@@ -135,7 +126,7 @@ def duplicate_undo(request: HttpRequest, remote_pair_id: Any) -> HttpResponse:
     try:
         duplicates.remote_duplicate_undo(actor=request.user, pair=pair.pk)
     except ServiceError as error:
-        _errors_into(form, error)
+        form_errors_add(form, error)
         return render(request, "federation/duplicate.html", context, status=error.status)
     return redirect("federation:duplicate", remote_pair_id=pair.pk)
 
@@ -204,7 +195,7 @@ def national_duplicate_settle(request: HttpRequest, remote_pair_id: Any) -> Http
             note=form.cleaned_data["note"],
         )
     except ServiceError as error:
-        _errors_into(form, error)
+        form_errors_add(form, error)
         return render(
             request, "federation/national_duplicate_settle.html", context, status=error.status
         )

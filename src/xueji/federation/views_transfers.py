@@ -21,7 +21,7 @@ from xueji.access.http import evidence_download
 from xueji.access.policy import Action
 from xueji.access.scope import may, scope_of
 from xueji.changes.forms import ACCEPT
-from xueji.core.errors import FieldErrors, ServiceError
+from xueji.core.errors import ServiceError, form_errors_add
 from xueji.corrections.evidence import Upload
 from xueji.corrections.forms import MultipleFileField, MultipleFileInput
 from xueji.corrections.models import EVIDENCE_MAX_BYTES
@@ -103,15 +103,6 @@ def _visible(request: HttpRequest, transfer_id: Any) -> CrossTransfer:
         raise Http404(str(error.message)) from error
 
 
-def _errors_into(form: forms.Form, error: ServiceError) -> None:
-    if isinstance(error, FieldErrors):
-        for field, problems in error.errors.items():
-            for problem in problems:
-                form.add_error(field if field in form.fields else None, problem)
-    else:
-        form.add_error(None, str(error.message))
-
-
 @requires(Action.CHANGE_VIEW)
 def transfer_list(request: HttpRequest) -> HttpResponse:
     form = FilterForm(request.GET or None)
@@ -155,7 +146,7 @@ def transfer_new(request: HttpRequest) -> HttpResponse:
         except ServiceError as error:
             if error.status == 403:
                 raise PermissionDenied(str(error.message)) from error
-            _errors_into(form, error)
+            form_errors_add(form, error)
         else:
             return redirect("federation:transfer", transfer_id=transfer.pk)
     status = 400 if request.method == "POST" else 200
@@ -215,7 +206,7 @@ def _decide(request: HttpRequest, transfer_id: Any) -> HttpResponse:
             raise Http404(str(error.message)) from error
         if error.status == 403:
             raise PermissionDenied(str(error.message)) from error
-        _errors_into(form, error)
+        form_errors_add(form, error)
         return _detail(request, transfer_id, decision=form, status=error.status)
     return redirect("federation:transfer", transfer_id=transfer_id)
 
@@ -253,7 +244,7 @@ def transfer_withdraw(request: HttpRequest, transfer_id: Any) -> HttpResponse:
             raise Http404(str(error.message)) from error
         if error.status == 403:
             raise PermissionDenied(str(error.message)) from error
-        _errors_into(form, error)
+        form_errors_add(form, error)
         return _detail(request, transfer_id, withdrawal=form, status=error.status)
     return redirect("federation:transfer", transfer_id=transfer_id)
 

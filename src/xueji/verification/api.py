@@ -19,7 +19,7 @@ from ninja import Field, Router, Schema, Status
 from xueji.access.decorators import endpoint_requires
 from xueji.access.policy import Action
 from xueji.access.scope import PermissionRefused
-from xueji.changes.api import FileIn, _upload
+from xueji.changes.api import FileIn, upload_of
 from xueji.core.api import COMMON_ERRORS, ErrorOut, caller
 from xueji.core.errors import FieldErrors
 from xueji.verification.selectors import guardian_classes
@@ -141,7 +141,9 @@ def guardian_check_add(
             note=body.note,
         )
     else:
-        evidence = [_upload(file, f"evidence.{index}") for index, file in enumerate(body.evidence)]
+        evidence = [
+            upload_of(file, f"evidence.{index}") for index, file in enumerate(body.evidence)
+        ]
         check = guardian_check_record(
             actor=caller(request),
             student_id=student_id,
