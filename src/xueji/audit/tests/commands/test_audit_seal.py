@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import threading
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
@@ -88,11 +89,16 @@ def test_the_loop_outlives_the_database_going_away(write_entries, monkeypatch):
                 audit_record(actor=None, action="test.during_restart")
         return len(ticks) >= 3  # two ticks, then stopped
 
+    # The command drops its connections to open them again; the test's own connection holds the
+    # test's transaction (on PostgreSQL closing it would roll the test back), so it is counted.
+    closed: list[int] = []
+    monkeypatch.setattr(command, "connections", SimpleNamespace(close_all=lambda: closed.append(1)))
     monkeypatch.setattr(command, "audit_checkpoint_seal", seal)
     monkeypatch.setattr(threading.Event, "wait", wait)
     out, err = io.StringIO(), io.StringIO()
     call_command("audit", "seal", "--every", "5", stdout=out, stderr=err)
     assert "database unavailable, sealing at the next tick" in err.getvalue()
+    assert closed == [1]
     assert [line.split(":")[0] for line in out.getvalue().splitlines()] == [
         "sealed checkpoint #1",
         "sealed checkpoint #2",
