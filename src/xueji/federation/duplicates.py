@@ -70,6 +70,7 @@ from xueji.federation.models import (
     Tombstone,
 )
 from xueji.federation.nodes import HUB, this_node
+from xueji.identity.services import area_prefix
 
 # A merge across provinces can be undone within this many days (as identity's local merge).
 UNDO_DAYS = 30
@@ -565,10 +566,9 @@ def _kept_here(row: RemoteDuplicate, data: dict[str, Any], *, undone: bool) -> N
 def _prefix(user: Any, action: str) -> str | None:
     """The county-code prefix of the user's area for `action` ("" for the nation), or None."""
     scope = scope_of(user)
-    if scope is None or not may(scope, action) or scope.level == "school":
+    if scope is None or not may(scope, action):
         return None
-    code = scope.division_code or ""
-    return {"nation": "", "province": code[:2], "city": code[:4], "county": code}.get(scope.level)
+    return area_prefix(scope)  # None for a school's scope, as identity's own pairs
 
 
 def remote_duplicates_visible(user: Any) -> models.QuerySet[RemoteDuplicate]:
@@ -578,14 +578,20 @@ def remote_duplicates_visible(user: Any) -> models.QuerySet[RemoteDuplicate]:
     return RemoteDuplicate.objects.filter(county__startswith=prefix)
 
 
-def remote_duplicate_get(user: Any, pair: Any) -> RemoteDuplicate:
+def _pair_in(pairs: models.QuerySet[Any], pair: Any) -> Any:
+    """The pair of `pairs` with this id (text or UUID); a malformed or unseen one is no pair."""
     try:
         key = uuid.UUID(str(pair))
     except ValueError:
         key = None
-    found = remote_duplicates_visible(user).filter(pk=key).first() if key else None
+    found = pairs.filter(pk=key).first() if key else None
     if found is None:
         raise NotFound("not_found", _("No such pair."))
+    return found
+
+
+def remote_duplicate_get(user: Any, pair: Any) -> RemoteDuplicate:
+    found: RemoteDuplicate = _pair_in(remote_duplicates_visible(user), pair)
     return found
 
 
@@ -749,13 +755,7 @@ def national_duplicates_visible(user: Any) -> models.QuerySet[NationalDuplicate]
 
 
 def national_duplicate_get(user: Any, pair: Any) -> NationalDuplicate:
-    try:
-        key = uuid.UUID(str(pair))
-    except ValueError:
-        key = None
-    found = national_duplicates_visible(user).filter(pk=key).first() if key else None
-    if found is None:
-        raise NotFound("not_found", _("No such pair."))
+    found: NationalDuplicate = _pair_in(national_duplicates_visible(user), pair)
     return found
 
 
@@ -838,7 +838,9 @@ class RemoteDuplicateSource:
                 pk__in=[pair.record for pair in pairs]
             )
         }
-        provinces = _province_names()
+        from xueji.federation.selectors import province_names
+
+        provinces = province_names()
         rows = []
         for pair in pairs:
             student = students.get(pair.record)
@@ -870,12 +872,3 @@ class RemoteDuplicateSource:
         from django.urls import reverse
 
         return reverse("federation:duplicates")
-
-
-def _province_names() -> dict[str, str]:
-    from xueji.geo.models import Division
-
-    return {
-        code[:2]: name
-        for code, name in Division.objects.filter(level="province").values_list("code", "name")
-    }
